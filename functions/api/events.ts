@@ -1,0 +1,47 @@
+// Serverless function "events": ingestion and the event log.
+import { z } from "zod";
+import { batchInput, eventInput, idempotencyKey } from "../domain/events/event-input.ts";
+import { eventLogQuery, getEvent, listEvents } from "../domain/events/event-log.ts";
+import { ingestEvents } from "../domain/events/ingest-events.ts";
+import { replayEvent } from "../domain/events/replay-event.ts";
+import { parseInput } from "../domain/validation.ts";
+import type { Deps } from "../platform/deps.ts";
+import { createApp, type App } from "../platform/http/create-app.ts";
+import { readBody, readQuery } from "../platform/http/request.ts";
+import { lambdaHandler } from "./lambda.ts";
+import { eventView } from "./views.ts";
+
+const replayQuery = z.object({ all: z.enum(["true", "false"]).optional() });
+
+export function eventRoutes(app: App, deps: Deps): App {
+  const key = (header: string | undefined) => parseInput(idempotencyKey, header, "Idempotency-Key");
+
+  app.post("/events", async (c) => {
+    const input = await readBody(c, eventInput);
+    const [id] = await ingestEvents(deps, [input], { idempotencyKey: key(c.req.header("idempotency-key")) });
+    return c.json({ id, status: "pending" }, 202);
+  });
+
+  app.post("/events/batch", async (c) => {
+    const { events } = await readBody(c, batchInput);
+    const ids = await ingestEvents(deps, events, { idempotencyKey: key(c.req.header("idempotency-key")), batch: true });
+    return c.json({ ids }, 202);
+  });
+
+  app.get("/events", async (c) => {
+    const page = await listEvents(deps.db, readQuery(c, eventLogQuery));
+    return c.json({ data: page.data.map(eventView), nextCursor: page.nextCursor });
+  });
+
+  app.get("/events/:id", async (c) => c.json(eventView(await getEvent(deps.db, c.req.param("id")))));
+
+  app.post("/events/:id/replay", async (c) => {
+    const { all } = readQuery(c, replayQuery);
+    await replayEvent(deps, c.req.param("id"), { all: all === "true" });
+    return c.json({ id: c.req.param("id"), status: "accepted" }, 202);
+  });
+
+  return app;
+}
+
+export const handler = lambdaHandler((deps) => eventRoutes(createApp(deps), deps));

@@ -1,0 +1,17 @@
+// Serverless function "health": is the database reachable, is Redis? Also answers unknown routes in the
+// SPEC's error shape, so API Gateway's bare 404 never reaches a user.
+import { checkHealth } from "../domain/health/check-health.ts";
+import type { Deps } from "../platform/deps.ts";
+import { createApp, errorBody, type App } from "../platform/http/create-app.ts";
+import { lambdaHandler } from "./lambda.ts";
+
+export function healthRoutes(app: App, deps: Deps): App {
+  app.get("/health", async (c) => {
+    const health = await checkHealth(deps);
+    if (health.status === "ok") return c.json(health);
+    return c.json(errorBody("service_unavailable", "a dependency is unavailable", health), 503);
+  });
+  return app;
+}
+
+export const handler = lambdaHandler((deps) => healthRoutes(createApp(deps), deps));

@@ -1,0 +1,23 @@
+// The second step of the worker: run one action of one event. Idempotent: a finished action is left alone.
+import type { Deps } from "../../platform/deps.ts";
+import { deliverWebhookAction } from "../webhooks/deliver-webhook-action.ts";
+
+export interface ActionOutcome {
+  /** Set when the action failed and should be tried again at this time. */
+  retryAt?: Date;
+}
+
+export type ActionDeps = Pick<Deps, "db" | "config" | "log" | "now">;
+
+export async function runAction(deps: ActionDeps, actionId: string): Promise<ActionOutcome> {
+  const action = await deps.db.eventAction.findUnique({ where: { id: actionId }, include: { event: true } });
+  if (!action || action.status === "completed" || action.status === "failed") return {};
+  // Woken early (a duplicate job, the sweep): wait for the attempt's time rather than retry sooner.
+  if (action.status === "retrying" && action.nextAttemptAt && action.nextAttemptAt > deps.now()) return { retryAt: action.nextAttemptAt };
+  switch (action.kind) {
+    case "webhook":
+      return deliverWebhookAction(deps, action);
+    case "trigger":
+      throw new Error(`action ${actionId}: trigger actions are not supported by this worker version`);
+  }
+}

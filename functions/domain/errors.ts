@@ -1,0 +1,42 @@
+// Errors the domain raises on purpose. The HTTP edge renders them in the SPEC's error shape; the worker
+// records their code on the action that failed.
+
+export type ErrorCode =
+  | "invalid_request"
+  | "invalid_json"
+  | "unauthorized"
+  | "not_found"
+  | "conflict"
+  | "payload_too_large"
+  | "unsupported_media_type"
+  | "service_unavailable"
+  | "internal_error";
+
+const STATUS: Record<ErrorCode, number> = {
+  invalid_request: 400,
+  invalid_json: 400,
+  unauthorized: 401,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  service_unavailable: 503,
+  internal_error: 500,
+};
+
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = "AppError";
+    this.status = STATUS[code];
+  }
+}
+
+export const notFound = (what: string, id: string) => new AppError("not_found", `${what} ${id} does not exist`);
+
+export const invalid = (message: string, details?: unknown) => new AppError("invalid_request", message, details);

@@ -1,0 +1,22 @@
+// What a source may report about a change.
+import { z } from "zod";
+import { collectionName, jsonObject } from "../validation.ts";
+import { INGEST_TYPES } from "./event-type.ts";
+
+export const MAX_BATCH = 1000;
+
+export const eventInput = z.strictObject({
+  type: z.enum(INGEST_TYPES),
+  collection: collectionName,
+  recordId: z.union([z.string().min(1).max(255), z.number().int().transform(String)]),
+  data: jsonObject.default({}),
+  previous: jsonObject.nullable().optional(),
+  occurredAt: z.iso.datetime({ offset: true }).optional(),
+});
+export type EventInput = z.output<typeof eventInput>;
+
+export const batchInput = z.strictObject({
+  events: z.array(eventInput).min(1).max(MAX_BATCH, `at most ${MAX_BATCH} events per batch`),
+});
+
+export const idempotencyKey = z.string().min(1).max(255).optional();

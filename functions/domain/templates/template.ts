@@ -1,0 +1,67 @@
+// Templates: `{{ path }}` placeholders in any string of a JSON value, resolved against a context object.
+// A string that is exactly one placeholder keeps the value's JSON type; otherwise values are interpolated
+// as text. Paths are looked up as data, never evaluated, so no template can run code.
+import type { Problem } from "../validation.ts";
+
+const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
+const WHOLE = /^\{\{\s*([^{}]*?)\s*\}\}$/;
+const PATH = /^[A-Za-z_$][\w$]*(?:\.[\w$-]+|\[\d+\])*$/;
+
+export type TemplateRoots = readonly string[];
+
+function segments(path: string): string[] {
+  return path.replace(/\[(\d+)\]/g, ".$1").split(".");
+}
+
+/** The value at `path` in `context`; undefined when any step is missing. Own properties only. */
+export function lookup(context: unknown, path: string): unknown {
+  let value: unknown = context;
+  for (const key of segments(path)) {
+    if (value === null || typeof value !== "object" || !Object.prototype.hasOwnProperty.call(value, key)) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+function asText(value: unknown): string {
+  if (value === undefined || value === null) return "";
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+function renderString(text: string, context: unknown): unknown {
+  const whole = WHOLE.exec(text);
+  if (whole) return lookup(context, whole[1]!) ?? null;
+  if (!text.includes("{{")) return text;
+  return text.replace(PLACEHOLDER, (_, path: string) => asText(lookup(context, path)));
+}
+
+/** Renders every string (object keys stay as written) of a JSON value. */
+export function renderTemplate(template: unknown, context: unknown): unknown {
+  if (typeof template === "string") return renderString(template, context);
+  if (Array.isArray(template)) return template.map((item) => renderTemplate(item, context));
+  if (template && typeof template === "object") {
+    return Object.fromEntries(Object.entries(template).map(([k, v]) => [k, renderTemplate(v, context)]));
+  }
+  return template;
+}
+
+/** Problems in the placeholders of a template: bad syntax, or a path outside the allowed roots. */
+export function templateProblems(template: unknown, roots: TemplateRoots, path = ""): Problem[] {
+  if (typeof template === "string") {
+    const problems: Problem[] = [];
+    const stripped = template.replace(PLACEHOLDER, (_, inner: string) => {
+      if (!PATH.test(inner)) problems.push({ path, message: `"{{${inner}}}" is not a path like {{ data.total }}` });
+      else if (!roots.includes(segments(inner)[0]!)) {
+        problems.push({ path, message: `"{{ ${inner} }}" must start with one of: ${roots.join(", ")}` });
+      }
+      return "";
+    });
+    if (/\{\{|\}\}/.test(stripped)) problems.push({ path, message: "unbalanced {{ or }}" });
+    return problems;
+  }
+  if (Array.isArray(template)) return template.flatMap((item, i) => templateProblems(item, roots, `${path}[${i}]`));
+  if (template && typeof template === "object") {
+    return Object.entries(template).flatMap(([k, v]) => templateProblems(v, roots, path ? `${path}.${k}` : k));
+  }
+  return [];
+}

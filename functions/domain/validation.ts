@@ -1,0 +1,55 @@
+// Input checking shared by every entry point (HTTP, worker, tests): zod schemas, errors as 400s that name
+// the path of each problem.
+import { z } from "zod";
+import { AppError } from "./errors.ts";
+
+export interface Problem {
+  path: string;
+  message: string;
+}
+
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
+}
+
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, where = "body"): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const problems: Problem[] = parsed.error.issues.map((issue) => ({
+    path: formatPath(issue.path) || where,
+    message: issue.message,
+  }));
+  const first = problems[0]!;
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : "";
+  throw new AppError("invalid_request", `${first.path}: ${first.message}${more}`, problems);
+}
+
+/** Adds problems found by a checker (conditions, templates) to a zod refinement context. */
+export function reportProblems(ctx: z.RefinementCtx, problems: Problem[], basePath: PropertyKey[] = []) {
+  for (const problem of problems) {
+    ctx.addIssue({ code: "custom", message: problem.path ? `${problem.path}: ${problem.message}` : problem.message, path: basePath });
+  }
+}
+
+export const jsonObject = z.record(z.string(), z.unknown());
+
+export const collectionName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,62}$/, "must match ^[a-z][a-z0-9_]{0,62}$ (lower case letters, digits, _)");
+
+export const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().min(1).max(200).optional(),
+});
+export type ListQuery = z.output<typeof listQuery>;
+
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+/** Rows come newest first and one past the limit: the extra row says whether another page exists. */
+export function toPage<R extends { id: string }, T>(rows: R[], limit: number, render: (row: R) => T): Page<T> {
+  const page = rows.slice(0, limit);
+  return { data: page.map(render), nextCursor: rows.length > limit ? page[page.length - 1]!.id : null };
+}

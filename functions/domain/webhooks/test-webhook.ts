@@ -1,0 +1,49 @@
+// POST /webhooks/{id}/test: one signed sample delivery now, recorded as a test attempt, not as an event.
+import type { Deps } from "../../platform/deps.ts";
+import { newId } from "../../platform/ids.ts";
+import { notFound } from "../errors.ts";
+import { eventContext } from "../events/event-context.ts";
+import { buildDelivery } from "./build-delivery.ts";
+import { sendWebhook, type SendResult } from "./send-webhook.ts";
+
+export async function testWebhook(deps: Pick<Deps, "db" | "config" | "now">, webhookId: string, data: Record<string, unknown> = {}): Promise<SendResult> {
+  const { db, config, now } = deps;
+  const webhook = await db.webhook.findUnique({ where: { id: webhookId }, include: { definition: true } });
+  if (!webhook) throw notFound("webhook", webhookId);
+  const requestedAt = now();
+  const attemptId = newId("att");
+  const { definition } = webhook;
+  const sample = {
+    id: `evt_test_${attemptId.slice(4)}`,
+    type: definition.type === "field_updated" ? ("collection_updated" as const) : definition.type,
+    collection: definition.collection,
+    recordId: "test",
+    occurredAt: requestedAt,
+    depth: 0,
+    data,
+    previous: null,
+    changedFields: definition.type === "field_updated" ? definition.fields : [],
+  };
+  const request = buildDelivery(webhook, eventContext(sample, definition), attemptId, requestedAt);
+  const result = await sendWebhook(request, {
+    timeoutMs: webhook.timeoutMs ?? config.WEBHOOK_TIMEOUT_MS,
+    allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+    now,
+  });
+  await db.deliveryAttempt.create({
+    data: {
+      id: attemptId,
+      webhookId,
+      attempt: 1,
+      ok: result.ok,
+      status: result.status,
+      durationMs: result.durationMs,
+      error: result.error,
+      errorCode: result.errorCode,
+      responseBody: result.responseBody,
+      test: true,
+      requestedAt,
+    },
+  });
+  return result;
+}

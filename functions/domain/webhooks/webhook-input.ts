@@ -1,0 +1,54 @@
+// What a user may send to create or change a webhook.
+import { z } from "zod";
+import { CONTEXT_ROOTS } from "../events/event-context.ts";
+import { templateProblems } from "../templates/template.ts";
+import { reportProblems } from "../validation.ts";
+
+/** Headers tetik sets on every delivery, or that belong to the connection: custom headers cannot set them. */
+export const RESERVED_HEADERS = new Set([
+  "content-type", "user-agent", "webhook-id", "webhook-timestamp", "webhook-signature", "host", "content-length",
+  "connection", "transfer-encoding", "keep-alive", "upgrade", "te", "trailer", "expect", "proxy-authorization",
+]);
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const headersInput = z
+  .record(z.string(), z.string().max(4096).regex(/^[^\r\n\0]*$/, "header values cannot contain line breaks"))
+  .superRefine((headers, ctx) => {
+    const names = Object.keys(headers);
+    if (names.length > 50) ctx.addIssue({ code: "custom", message: "at most 50 headers" });
+    for (const name of names) {
+      if (!TOKEN.test(name)) ctx.addIssue({ code: "custom", path: [name], message: "is not a valid header name" });
+      else if (RESERVED_HEADERS.has(name.toLowerCase())) {
+        ctx.addIssue({ code: "custom", path: [name], message: "is set by tetik and cannot be replaced" });
+      }
+    }
+    reportProblems(ctx, templateProblems(headers, CONTEXT_ROOTS));
+  });
+
+export const retryInput = z
+  .strictObject({
+    maxAttempts: z.number().int().min(1).max(50),
+    backoff: z.enum(["exponential", "fixed"]),
+    delayMs: z.number().int().min(0).max(86_400_000),
+  })
+  .partial();
+
+const fields = {
+  definitionId: z.string().min(1).max(200),
+  url: z.string().max(2048).url(),
+  method: z.preprocess((m) => (typeof m === "string" ? m.toUpperCase() : m), z.enum(["POST", "PUT", "PATCH"])).optional(),
+  headers: headersInput.optional(),
+  payload: z
+    .unknown()
+    .superRefine((payload, ctx) => reportProblems(ctx, templateProblems(payload, CONTEXT_ROOTS)))
+    .optional(),
+  active: z.boolean().optional(),
+  timeoutMs: z.number().int().min(100).max(300_000).nullable().optional(),
+  retry: retryInput.optional(),
+};
+
+export const createWebhookInput = z.strictObject(fields);
+export type CreateWebhookInput = z.output<typeof createWebhookInput>;
+
+export const updateWebhookInput = z.strictObject(fields).partial();
+export type UpdateWebhookInput = z.output<typeof updateWebhookInput>;

@@ -1,0 +1,112 @@
+// Webhooks: where to tell the outside world about a definition's events, and how hard to try.
+import type { Deps } from "../../platform/deps.ts";
+import { Prisma } from "../../platform/db.ts";
+import { newId } from "../../platform/ids.ts";
+import { invalid, notFound } from "../errors.ts";
+import { toPage, type ListQuery } from "../validation.ts";
+import { urlRefusal } from "./address-guard.ts";
+import { generateSecret } from "./secret.ts";
+import type { CreateWebhookInput, UpdateWebhookInput } from "./webhook-input.ts";
+
+type WebhookDeps = Pick<Deps, "db" | "config" | "now">;
+
+/** After a rotation the old secret still signs deliveries this long, so receivers can switch over. */
+export const PREVIOUS_SECRET_TTL_MS = 24 * 60 * 60 * 1000;
+
+function checkUrl(url: string, allowPrivateNetworks: boolean) {
+  const refusal = urlRefusal(new URL(url), allowPrivateNetworks);
+  if (refusal) throw invalid(`url: ${refusal}`, [{ path: "url", message: refusal }]);
+}
+
+async function requireDefinition(db: Deps["db"], definitionId: string) {
+  const found = await db.eventDefinition.findUnique({ where: { id: definitionId }, select: { id: true } });
+  if (!found) throw notFound("definition", definitionId);
+}
+
+const json = (value: unknown) => (value === null ? Prisma.DbNull : (value as Prisma.InputJsonValue));
+
+export async function createWebhook({ db, config }: WebhookDeps, input: CreateWebhookInput) {
+  checkUrl(input.url, config.WEBHOOK_ALLOW_PRIVATE_NETWORKS);
+  await requireDefinition(db, input.definitionId);
+  return db.webhook.create({
+    data: {
+      id: newId("whk"),
+      definitionId: input.definitionId,
+      url: input.url,
+      method: input.method ?? "POST",
+      headers: (input.headers ?? {}) as Prisma.InputJsonValue,
+      payload: input.payload === undefined ? Prisma.DbNull : json(input.payload),
+      active: input.active ?? true,
+      timeoutMs: input.timeoutMs ?? null,
+      retryMaxAttempts: input.retry?.maxAttempts,
+      retryBackoff: input.retry?.backoff,
+      retryDelayMs: input.retry?.delayMs,
+      secret: generateSecret(),
+    },
+  });
+}
+
+export async function getWebhook(db: Deps["db"], id: string) {
+  const webhook = await db.webhook.findUnique({ where: { id } });
+  if (!webhook) throw notFound("webhook", id);
+  return webhook;
+}
+
+export async function listWebhooks(db: Deps["db"], { limit, cursor, definitionId }: ListQuery & { definitionId?: string }) {
+  const rows = await db.webhook.findMany({
+    where: { ...(cursor ? { id: { lt: cursor } } : {}), ...(definitionId ? { definitionId } : {}) },
+    orderBy: { id: "desc" },
+    take: limit + 1,
+  });
+  return toPage(rows, limit, (row) => row);
+}
+
+export async function updateWebhook({ db, config }: WebhookDeps, id: string, patch: UpdateWebhookInput) {
+  await getWebhook(db, id);
+  if (patch.url) checkUrl(patch.url, config.WEBHOOK_ALLOW_PRIVATE_NETWORKS);
+  if (patch.definitionId) await requireDefinition(db, patch.definitionId);
+  return db.webhook.update({
+    where: { id },
+    data: {
+      definitionId: patch.definitionId,
+      url: patch.url,
+      method: patch.method,
+      headers: patch.headers as Prisma.InputJsonValue | undefined,
+      payload: patch.payload === undefined ? undefined : json(patch.payload),
+      // Turning a webhook back on clears the reason it was turned off.
+      ...(patch.active !== undefined ? { active: patch.active, ...(patch.active ? { disabledReason: null } : {}) } : {}),
+      timeoutMs: patch.timeoutMs,
+      retryMaxAttempts: patch.retry?.maxAttempts,
+      retryBackoff: patch.retry?.backoff,
+      retryDelayMs: patch.retry?.delayMs,
+    },
+  });
+}
+
+export async function deleteWebhook(db: Deps["db"], id: string) {
+  const { count } = await db.webhook.deleteMany({ where: { id } });
+  if (count === 0) throw notFound("webhook", id);
+}
+
+/** A new secret; the old one keeps signing (as a second signature) for PREVIOUS_SECRET_TTL_MS. */
+export async function rotateSecret({ db, now }: Pick<Deps, "db" | "now">, id: string) {
+  const current = await getWebhook(db, id);
+  return db.webhook.update({
+    where: { id },
+    data: {
+      secret: generateSecret(),
+      previousSecret: current.secret,
+      previousSecretExpiresAt: new Date(now().getTime() + PREVIOUS_SECRET_TTL_MS),
+    },
+  });
+}
+
+export async function listDeliveries(db: Deps["db"], webhookId: string, { limit, cursor }: ListQuery) {
+  await getWebhook(db, webhookId);
+  const rows = await db.deliveryAttempt.findMany({
+    where: { webhookId, ...(cursor ? { id: { lt: cursor } } : {}) },
+    orderBy: { id: "desc" },
+    take: limit + 1,
+  });
+  return toPage(rows, limit, (row) => row);
+}

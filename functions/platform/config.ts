@@ -1,0 +1,50 @@
+// The only reader of process.env. Parsed once at boot; a bad value stops the process with a clear message.
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0", ""])
+  .transform((v) => v === "true" || v === "1");
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+
+const schema = z.object({
+  DATABASE_URL: z.string().url().default("postgresql://postgres@127.0.0.1:5432/tetik"),
+  REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
+  PORT: int(1, 65535).default(3000),
+  API_KEY: z.string().min(1).optional(),
+  WORKER_CONCURRENCY: int(1, 1000).default(50),
+  WEBHOOK_TIMEOUT_MS: int(1, 300_000).default(10_000),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.default(false),
+  /** Longest wait between two attempts of one delivery, Retry-After included. */
+  WEBHOOK_MAX_RETRY_DELAY_MS: int(1).default(3_600_000),
+  TRIGGER_MAX_DEPTH: int(0, 100).default(5),
+  SWEEP_INTERVAL_MS: int(100).default(60_000),
+  /** Work older than this with no sign of life is handed to the queue again by the sweep. */
+  SWEEP_GRACE_MS: int(0).default(30_000),
+  SWEEP_BATCH_SIZE: int(1, 10_000).default(500),
+  /** How long a worker's claim on an event lasts before the sweep may give it to another. */
+  EVENT_LEASE_MS: int(1000).default(300_000),
+  LOG_RETENTION_DAYS: int(1).default(30),
+  /** BullMQ key prefix; wrap it in braces (e.g. "{tetik}") on Redis Cluster. */
+  QUEUE_PREFIX: z.string().min(1).default("tetik"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type Config = z.infer<typeof schema>;
+
+/** Parses configuration from an environment; empty strings count as unset. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  return parsed.data;
+}
+
+let cached: Config | undefined;
+
+/** The process's configuration, parsed on first use. */
+export function config(): Config {
+  return (cached ??= loadConfig());
+}

@@ -1,0 +1,61 @@
+// Every API function is built on this app: request id, access log, auth, body limit, and errors rendered
+// in the SPEC's shape. Handlers only parse, call one use case and render.
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import { AppError, type ErrorCode } from "../../domain/errors.ts";
+import { isDependencyDown } from "../dependency-errors.ts";
+import type { Deps } from "../deps.ts";
+import { bearerAuth } from "./auth.ts";
+
+export type AppEnv = { Variables: { requestId: string } };
+export type App = Hono<AppEnv>;
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export function errorBody(code: ErrorCode | string, message: string, details?: unknown) {
+  return { error: details === undefined ? { code, message } : { code, message, details } };
+}
+
+export function createApp(deps: Pick<Deps, "config" | "log">): App {
+  const app = new Hono<AppEnv>();
+  const log = deps.log;
+
+  app.use(requestId());
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    log.info(
+      { requestId: c.get("requestId"), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
+      "request",
+    );
+  });
+  app.use(bearerAuth(deps.config.API_KEY));
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => c.json(errorBody("payload_too_large", "the request body is over 1 MiB"), 413),
+    }),
+  );
+
+  app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
+  app.onError((error, c) => renderError(error, c, deps));
+  return app;
+}
+
+function renderError(error: unknown, c: Context<AppEnv>, deps: Pick<Deps, "log">) {
+  if (error instanceof AppError) {
+    return c.json(errorBody(error.code, error.message, error.details), error.status as 400);
+  }
+  if (error instanceof HTTPException) {
+    return c.json(errorBody(error.status === 401 ? "unauthorized" : "invalid_request", error.message), error.status);
+  }
+  const requestId = c.get("requestId");
+  if (isDependencyDown(error)) {
+    deps.log.warn({ err: error, requestId }, "dependency unavailable");
+    return c.json(errorBody("service_unavailable", "a dependency (database or queue) is unavailable; try again shortly"), 503);
+  }
+  deps.log.error({ err: error, requestId, method: c.req.method, path: c.req.path }, "unhandled error");
+  return c.json(errorBody("internal_error", `internal error (request ${requestId})`), 500);
+}

@@ -1,0 +1,51 @@
+// `npm run migrate`: creates the database if it is missing, then applies prisma/migrations.
+import { execFileSync } from "node:child_process";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import pg from "pg";
+import { config } from "./config.ts";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+/** Creates the database named in `url` unless it exists (connecting to the server's `postgres` database). */
+export async function ensureDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  const admin = new URL(url);
+  admin.pathname = "/postgres";
+  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5_000 });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    if (!rowCount) {
+      await client.query(`CREATE DATABASE "${name.replaceAll('"', '""')}"`).catch((error: { code?: string }) => {
+        if (error.code !== "42P04") throw error; // created by someone else meanwhile
+      });
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** Applies every pending migration to the database at `url`; `quiet` shows Prisma's output only on failure. */
+export async function migrate(url: string, { quiet = false } = {}): Promise<void> {
+  await ensureDatabase(url);
+  const prisma = fileURLToPath(new URL("../../node_modules/prisma/build/index.js", import.meta.url));
+  try {
+    execFileSync(process.execPath, [prisma, "migrate", "deploy"], {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: url, PRISMA_HIDE_UPDATE_MESSAGE: "1" },
+      stdio: ["ignore", quiet ? "pipe" : "inherit", quiet ? "pipe" : "inherit"],
+    });
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer };
+    if (quiet) process.stderr.write(`${stdout ?? ""}${stderr ?? ""}`);
+    throw error;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  migrate(config().DATABASE_URL).catch((error) => {
+    console.error(`migration failed: ${error.message}`);
+    process.exit(1);
+  });
+}

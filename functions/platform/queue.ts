@@ -1,0 +1,87 @@
+// The job catalog and the producer side of the queue. Jobs carry ids only: Postgres holds the data, so a
+// lost job is recreated from the database by the sweep, and a job that runs twice finds its work done.
+import { Queue, type JobsOptions } from "bullmq";
+import { Redis } from "ioredis";
+import { withTimeout } from "./timeout.ts";
+
+export const QUEUE_NAME = "pipeline";
+
+/** Job name -> payload. One queue carries all kinds; the worker dispatches on the name. */
+export interface JobCatalog {
+  /** Match an accepted event against definitions and write its actions. */
+  "process-event": { eventId: string };
+  /** Run one action (a webhook delivery or a trigger) of one event. */
+  "run-action": { actionId: string };
+}
+export type JobName = keyof JobCatalog;
+
+/**
+ * BullMQ's own retries cover infrastructure failures only (the database down mid-job). Delivery retries
+ * follow each webhook's policy and are scheduled by the processor itself.
+ */
+const JOB_OPTIONS: JobsOptions = {
+  attempts: 8,
+  backoff: { type: "exponential", delay: 1_000 },
+  // Jobs are idempotent and Postgres keeps the record, so Redis keeps nothing finished. A removed failed
+  // job also lets the sweep add it again under the same id.
+  removeOnComplete: true,
+  removeOnFail: true,
+};
+
+/** How long a producer waits for Redis before giving up (the sweep enqueues later). */
+const ENQUEUE_TIMEOUT_MS = 2_000;
+
+export interface JobQueue {
+  /** Adds jobs; a job whose id is already queued is left as it is. */
+  add<N extends JobName>(name: N, jobs: Array<{ id: string; data: JobCatalog[N] }>): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface QueueConnectionOptions {
+  url: string;
+  prefix: string;
+}
+
+/** Connection options for a BullMQ worker: it must wait for Redis forever, never fail a command. */
+export function workerConnection(url: string): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
+}
+
+/** The producer: fails fast when Redis is unreachable so a request is never held by it. */
+export function createJobQueue({ url, prefix }: QueueConnectionOptions): JobQueue {
+  const connection = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: ENQUEUE_TIMEOUT_MS,
+    // Reconnect in the background, at most every 2 s, without end: the process outlives Redis outages.
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+  });
+  // Errors surface through the commands that fail; the event itself would only repeat them.
+  connection.on("error", () => {});
+  const queue = new Queue(QUEUE_NAME, { connection, prefix });
+  queue.on("error", () => {});
+
+  return {
+    async add(name, jobs) {
+      if (jobs.length === 0) return;
+      await withTimeout(queue.waitUntilReady(), ENQUEUE_TIMEOUT_MS, "redis");
+      await withTimeout(
+        queue.addBulk(jobs.map((job) => ({ name, data: job.data, opts: { ...JOB_OPTIONS, jobId: job.id } }))),
+        ENQUEUE_TIMEOUT_MS,
+        "redis",
+      );
+    },
+    async ping() {
+      await withTimeout(
+        queue.waitUntilReady().then(() => connection.ping()),
+        ENQUEUE_TIMEOUT_MS,
+        "redis",
+      );
+    },
+    async close() {
+      await queue.close();
+      connection.disconnect();
+    },
+  };
+}

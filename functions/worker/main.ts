@@ -1,0 +1,60 @@
+// The long-running worker: takes jobs from the queue and hands each to its processor.
+import { pathToFileURL } from "node:url";
+import { Worker, type Job } from "bullmq";
+import { config } from "../platform/config.ts";
+import { closeDeps, createDeps, type Deps } from "../platform/deps.ts";
+import { QUEUE_NAME, workerConnection, type JobName } from "../platform/queue.ts";
+import { withTimeout } from "../platform/timeout.ts";
+import { processEventJob } from "./processors/process-event.ts";
+import { runActionJob } from "./processors/run-action.ts";
+
+/** On SIGTERM, jobs in flight get this long to finish; what is left is released for another worker. */
+const SHUTDOWN_GRACE_MS = 25_000;
+
+const processors: Record<JobName, (deps: Deps, job: Job, token: string | undefined) => Promise<void>> = {
+  "process-event": processEventJob,
+  "run-action": runActionJob,
+};
+
+export function startWorker(deps: Deps): Worker {
+  const { config: cfg, log } = deps;
+  const worker = new Worker(
+    QUEUE_NAME,
+    async (job, token) => {
+      const processor = processors[job.name as JobName];
+      if (!processor) throw new Error(`unknown job ${job.name}`);
+      await processor(deps, job, token);
+    },
+    { connection: workerConnection(cfg.REDIS_URL), prefix: cfg.QUEUE_PREFIX, concurrency: cfg.WORKER_CONCURRENCY },
+  );
+  worker.on("failed", (job, err) => log.warn({ err, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade }, "job failed"));
+  worker.on("error", (err) => log.error({ err }, "worker error"));
+  return worker;
+}
+
+async function main() {
+  const cfg = config();
+  // Each job in flight may hold a connection; a few more for the transactions that settle them.
+  const deps = createDeps(cfg, "worker", Math.min(cfg.WORKER_CONCURRENCY + 2, 30));
+  const worker = startWorker(deps);
+  deps.log.info({ concurrency: cfg.WORKER_CONCURRENCY, queue: `${cfg.QUEUE_PREFIX}:${QUEUE_NAME}` }, "worker started");
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    deps.log.info({ signal }, "worker stopping: finishing jobs in flight");
+    try {
+      await withTimeout(worker.close(), SHUTDOWN_GRACE_MS, "worker shutdown");
+    } catch {
+      // Jobs still running are released: BullMQ hands them to another worker once their lock lapses.
+      await worker.close(true);
+    }
+    await closeDeps(deps);
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+  process.once("SIGINT", () => void stop("SIGINT"));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) void main();

@@ -1,0 +1,82 @@
+// tetik in this process, for API and pipeline tests: the real Hono app, a real worker, a database and a
+// queue prefix of this test file's own. End-to-end tests through serverless offline use processes.ts.
+import { randomBytes } from "node:crypto";
+import type { Worker } from "bullmq";
+import { Redis } from "ioredis";
+import { inject } from "vitest";
+import { createApiApp } from "../../functions/api/app.ts";
+import { loadConfig, type Config } from "../../functions/platform/config.ts";
+import { closeDeps, createDeps, type Deps } from "../../functions/platform/deps.ts";
+import { startWorker } from "../../functions/worker/main.ts";
+import { createTestDatabase } from "./database.ts";
+
+export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+export interface TestStack {
+  deps: Deps;
+  config: Config;
+  worker?: Worker;
+  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+  stop(): Promise<void>;
+}
+
+/** Deletes every Redis key under a queue prefix. */
+export async function clearQueuePrefix(prefix: string, url = REDIS_URL): Promise<void> {
+  const redis = new Redis(url);
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export async function startStack({ worker = true, env = {} as Record<string, string> } = {}): Promise<TestStack> {
+  const database = await createTestDatabase(inject("templateDatabase"));
+  const prefix = `tetik-test-${randomBytes(4).toString("hex")}`;
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
+    WORKER_CONCURRENCY: "10",
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
+    ...env,
+  });
+  const deps = createDeps(config, "test", 8);
+  const app = createApiApp(deps);
+  const running = worker ? startWorker(deps) : undefined;
+  if (running) await running.waitUntilReady();
+
+  return {
+    deps,
+    config,
+    worker: running,
+    async api(method, path, body, headers = {}) {
+      const init: RequestInit = { method, headers: { ...headers } };
+      if (body !== undefined) {
+        init.body = typeof body === "string" ? body : JSON.stringify(body);
+        (init.headers as Record<string, string>)["content-type"] ??= "application/json";
+      }
+      const res = await app.request(path, init);
+      const text = await res.text();
+      return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
+    },
+    async stop() {
+      await running?.close(true);
+      await closeDeps(deps);
+      await clearQueuePrefix(prefix);
+      await database.drop();
+    },
+  };
+}

@@ -2,6 +2,7 @@
 // lost job is recreated from the database by the sweep, and a job that runs twice finds its work done.
 import { Queue, type JobsOptions } from "bullmq";
 import { Redis } from "ioredis";
+import { UnavailableError } from "./dependency-errors.ts";
 import { withTimeout } from "./timeout.ts";
 
 export const QUEUE_NAME = "pipeline";
@@ -57,15 +58,23 @@ export function createJobQueue({ url, prefix }: QueueConnectionOptions): JobQueu
     // Reconnect in the background, at most every 2 s, without end: the process outlives Redis outages.
     retryStrategy: (times) => Math.min(times * 200, 2_000),
   });
-  // Errors surface through the commands that fail; the event itself would only repeat them.
-  connection.on("error", () => {});
+  // Once Redis has been seen down, callers fail at once until it is back, instead of each waiting for
+  // the timeout. Errors surface through the commands that fail; the event itself would only repeat them.
+  let down = false;
+  connection.on("ready", () => (down = false));
+  connection.on("error", () => (down = true));
+  connection.on("end", () => (down = true));
   const queue = new Queue(QUEUE_NAME, { connection, prefix });
   queue.on("error", () => {});
+  const whenReady = () => {
+    if (down && connection.status !== "ready") return Promise.reject(new UnavailableError("redis"));
+    return withTimeout(queue.waitUntilReady(), ENQUEUE_TIMEOUT_MS, "redis");
+  };
 
   return {
     async add(name, jobs) {
       if (jobs.length === 0) return;
-      await withTimeout(queue.waitUntilReady(), ENQUEUE_TIMEOUT_MS, "redis");
+      await whenReady();
       await withTimeout(
         queue.addBulk(jobs.map((job) => ({ name, data: job.data, opts: { ...JOB_OPTIONS, jobId: job.id } }))),
         ENQUEUE_TIMEOUT_MS,
@@ -74,7 +83,7 @@ export function createJobQueue({ url, prefix }: QueueConnectionOptions): JobQueu
     },
     async ping() {
       await withTimeout(
-        queue.waitUntilReady().then(() => connection.ping()),
+        whenReady().then(() => connection.ping()),
         ENQUEUE_TIMEOUT_MS,
         "redis",
       );

@@ -1,11 +1,13 @@
 // Conditions (on definitions) and filters (on triggers) share one MongoDB-style language, evaluated in
 // memory by sift. Only the operators listed here exist: sift's `$where` would run code and `$regex` could
 // be made to backtrack for minutes, so neither is offered.
-import { $all, $and, $elemMatch, $eq, $exists, $gt, $gte, $in, $lt, $lte, $mod, $ne, $nin, $nor, $not, $or, $size, $type, createQueryTester } from "sift";
+import sift from "sift";
 import type { Problem } from "../validation.ts";
 
 export type Condition = Record<string, unknown>;
 
+// sift is CommonJS: Node's ESM loader sees only its default export, so take the operations from there.
+const { $all, $and, $elemMatch, $eq, $exists, $gt, $gte, $in, $lt, $lte, $mod, $ne, $nin, $nor, $not, $or, $size, $type, createQueryTester } = sift as unknown as typeof import("sift");
 const OPERATIONS = { $all, $and, $elemMatch, $eq, $exists, $gt, $gte, $in, $lt, $lte, $mod, $ne, $nin, $nor, $not, $or, $size, $type };
 export const OPERATORS = Object.keys(OPERATIONS).sort();
 

@@ -44,16 +44,20 @@ export function literalAddress(hostname: string): string | undefined {
   return isIP(host) ? host : undefined;
 }
 
-/** Why a URL may not be a webhook target when checked before any lookup, or undefined when it may be. */
-export function urlRefusal(url: URL, allowPrivateNetworks: boolean): string | undefined {
+/**
+ * Why a URL may not be a webhook target, judged without any DNS lookup, or undefined when it may be.
+ * Names are judged when connecting (http-agent.ts); `refuseLoopbackNames` also refuses `localhost`
+ * up front, for a clearer answer at save time.
+ */
+export function urlRefusal(url: URL, allowPrivateNetworks: boolean, { refuseLoopbackNames = false } = {}): string | undefined {
   if (url.protocol !== "http:" && url.protocol !== "https:") return "must be an http or https URL";
   if (allowPrivateNetworks) return undefined;
-  const host = url.hostname.toLowerCase();
+  const host = url.hostname.toLowerCase().replace(/\.$/, "");
   const literal = literalAddress(host);
   if (literal && isBlockedAddress(literal)) {
     return `${literal} is a loopback, private, link-local or metadata address (set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true to allow it)`;
   }
-  if (host === "localhost" || host.endsWith(".localhost")) {
+  if (refuseLoopbackNames && (host === "localhost" || host.endsWith(".localhost"))) {
     return `${host} is a loopback name (set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true to allow it)`;
   }
   return undefined;

@@ -14,7 +14,7 @@ type WebhookDeps = Pick<Deps, "db" | "config" | "now">;
 export const PREVIOUS_SECRET_TTL_MS = 24 * 60 * 60 * 1000;
 
 function checkUrl(url: string, allowPrivateNetworks: boolean) {
-  const refusal = urlRefusal(new URL(url), allowPrivateNetworks);
+  const refusal = urlRefusal(new URL(url), allowPrivateNetworks, { refuseLoopbackNames: true });
   if (refusal) throw invalid(`url: ${refusal}`, [{ path: "url", message: refusal }]);
 }
 

@@ -1,0 +1,51 @@
+// API_KEY bearer auth on every route but GET /health; health reports its dependencies.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startStack, type TestStack } from "./helpers/stack.ts";
+
+let stack: TestStack;
+let noRedis: TestStack;
+beforeAll(async () => {
+  [stack, noRedis] = await Promise.all([
+    startStack({ worker: false, env: { API_KEY: "s3cret-key" } }),
+    // Nothing listens on port 1: Redis is "down" for this stack.
+    startStack({ worker: false, env: { REDIS_URL: "redis://127.0.0.1:1" } }),
+  ]);
+});
+afterAll(async () => {
+  await Promise.all([stack?.stop(), noRedis?.stop()]);
+});
+
+describe("auth", () => {
+  it("needs the bearer key on every route but GET /health", async () => {
+    const body = { name: "auth", type: "collection.created", collection: "orders" };
+    const missing = await stack.api("POST", "/definitions", body);
+    expect(missing.status).toBe(401);
+    expect(missing.body.error.code).toBe("unauthorized");
+    const wrong = await stack.api("GET", "/events", undefined, { authorization: "Bearer nope" });
+    expect(wrong.status).toBe(401);
+    expect((await stack.api("GET", "/webhooks/whk_x", undefined, { authorization: "Basic czNjcmV0LWtleQ==" })).status).toBe(401);
+    expect(await stack.deps.db.eventDefinition.count()).toBe(0);
+
+    const ok = await stack.api("POST", "/definitions", body, { authorization: "Bearer s3cret-key" });
+    expect(ok.status).toBe(201);
+    expect((await stack.api("GET", "/health")).status).toBe(200);
+  });
+});
+
+describe("health", () => {
+  it("answers ok when Postgres and Redis are up", async () => {
+    const res = await stack.api("GET", "/health");
+    expect(res.body).toEqual({ status: "ok", database: "up", redis: "up" });
+  });
+
+  it("answers 503 naming Redis when it is down, and ingestion still accepts events", async () => {
+    const res = await noRedis.api("GET", "/health");
+    expect(res.status).toBe(503);
+    expect(res.body.error).toMatchObject({ code: "service_unavailable", details: { database: "up", redis: "down" } });
+
+    const accepted = await noRedis.api("POST", "/events", { type: "collection.created", collection: "orders", recordId: "o-1", data: {} });
+    expect(accepted.status).toBe(202);
+    const row = await noRedis.deps.db.eventLog.findUnique({ where: { id: accepted.body.id } });
+    expect(row?.status).toBe("pending");
+  });
+});

@@ -1,0 +1,114 @@
+// End to end, as a user runs tetik: serverless offline (the Lambda handlers) and the worker as separate
+// processes, Postgres and Redis for real, a receiver on 127.0.0.1. Everything goes through HTTP.
+import { randomBytes } from "node:crypto";
+import { Webhook as StandardWebhook } from "standardwebhooks";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
+import { startOffline, startWorkerProcess, type RunningProcess } from "./helpers/processes.ts";
+import { startReceiver, type Receiver } from "./helpers/receiver.ts";
+import { clearQueuePrefix, REDIS_URL } from "./helpers/stack.ts";
+import { waitFor } from "./helpers/wait.ts";
+
+const API_KEY = "e2e-key";
+let database: TestDatabase;
+let receiver: Receiver;
+let api: RunningProcess & { url: string };
+let worker: RunningProcess;
+const prefix = `tetik-e2e-${randomBytes(4).toString("hex")}`;
+
+beforeAll(async () => {
+  [database, receiver] = await Promise.all([createTestDatabase(inject("templateDatabase")), startReceiver()]);
+  const env = {
+    DATABASE_URL: database.url,
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    API_KEY,
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
+    LOG_LEVEL: "info",
+  };
+  worker = startWorkerProcess(env);
+  api = await startOffline(env);
+}, 180_000);
+
+afterAll(async () => {
+  const codes = await Promise.all([api?.stop(), worker?.stop()]);
+  await receiver?.close();
+  await clearQueuePrefix(prefix);
+  await database?.drop();
+  // The worker shuts down cleanly on SIGTERM.
+  expect(codes[1]).toBe(0);
+}, 60_000);
+
+async function call(method: string, path: string, body?: unknown) {
+  const res = await fetch(`${api.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${API_KEY}`, ...(body ? { "content-type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+const waitForStatus = (id: string, statuses: string[]) =>
+  waitFor(
+    async () => {
+      const res = await call("GET", `/events/${id}`);
+      return statuses.includes(res.body?.status) ? res.body : undefined;
+    },
+    { timeoutMs: 20_000, intervalMs: 200, what: `event ${id} to be ${statuses}` },
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}\n--- worker output ---\n${worker.output().slice(-4000)}`);
+  });
+
+describe("through serverless offline and the worker process", () => {
+  it("refuses calls without the API key but answers /health", async () => {
+    expect((await fetch(`${api.url}/definitions`)).status).toBe(401);
+    expect((await fetch(`${api.url}/health`)).status).toBe(200);
+    const unknown = await call("GET", "/no/such/route");
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe("not_found");
+  });
+
+  it("delivers a signed webhook for a matching event and logs it completed; ignores one that does not match", async () => {
+    const definition = await call("POST", "/definitions", {
+      name: "big-orders",
+      type: "collection.created",
+      collection: "orders",
+      condition: { "data.total": { $gt: 100 } },
+    });
+    expect(definition.status).toBe(201);
+    const hook = await call("POST", "/webhooks", { definitionId: definition.body.id, url: `${receiver.url}/orders`, headers: { "x-team": "billing" } });
+    expect(hook.status).toBe(201);
+
+    const big = await call("POST", "/events", { type: "collection.created", collection: "orders", recordId: "o-1", data: { total: 120 } });
+    const small = await call("POST", "/events", { type: "collection.created", collection: "orders", recordId: "o-2", data: { total: 5 } });
+    expect(big).toMatchObject({ status: 202, body: { status: "pending" } });
+    expect(small.status).toBe(202);
+
+    const done = await waitForStatus(big.body.id, ["completed"]);
+    expect(done.actions).toEqual([expect.objectContaining({ kind: "webhook", id: hook.body.id, status: "completed", attempts: 1 })]);
+    expect(done.durationMs).toBeGreaterThanOrEqual(0);
+    expect(Date.parse(done.startedAt)).toBeGreaterThanOrEqual(Date.parse(done.receivedAt));
+    const ignored = await waitForStatus(small.body.id, ["completed"]);
+    expect(ignored.actions).toEqual([]);
+
+    const requests = receiver.at("/orders");
+    expect(requests).toHaveLength(1);
+    const payload = new StandardWebhook(hook.body.secret).verify(requests[0]!.body, requests[0]!.headers as Record<string, string>);
+    expect(payload).toMatchObject({ id: big.body.id, type: "collection.created", recordId: "o-1", data: { total: 120 } });
+    expect(requests[0]!.headers["x-team"]).toBe("billing");
+  });
+
+  it("moves an event to retrying, then failed, while the receiver answers 500", async () => {
+    const definition = await call("POST", "/definitions", { name: "audits", type: "collection.deleted", collection: "orders" });
+    await call("POST", "/webhooks", { definitionId: definition.body.id, url: `${receiver.url}/down`, retry: { maxAttempts: 2, delayMs: 1500, backoff: "fixed" } });
+    receiver.respond((req) => (req.path === "/down" ? { status: 500, body: "down" } : { status: 200 }));
+
+    const event = await call("POST", "/events", { type: "collection.deleted", collection: "orders", recordId: "o-9" });
+    const retrying = await waitForStatus(event.body.id, ["retrying"]);
+    expect(retrying.error).toContain("500");
+    const failed = await waitForStatus(event.body.id, ["failed"]);
+    expect(failed.actions[0]).toMatchObject({ status: "failed", attempts: 2, errorCode: "http_500" });
+    expect(receiver.at("/down")).toHaveLength(2);
+  });
+});

@@ -1,0 +1,86 @@
+// tetik as a user runs it: serverless offline and the worker as child processes, on ports of their own.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { waitFor } from "./wait.ts";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RunningProcess {
+  output(): string;
+  exited: Promise<number | null>;
+  stop(): Promise<number | null>;
+}
+
+/** Starts a command in its own process group, so stop() reaches every process it spawned. */
+export function startProcess(command: string, args: string[], env: Record<string, string>): RunningProcess {
+  const child: ChildProcess = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+  };
+  child.stdout!.on("data", keep);
+  child.stderr!.on("data", keep);
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return {
+    output: () => output,
+    exited,
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode;
+      try {
+        process.kill(-child.pid!, "SIGTERM");
+      } catch {}
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, "SIGKILL");
+        } catch {}
+      }, 10_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+export function startWorkerProcess(env: Record<string, string>): RunningProcess {
+  return startProcess(`${root}/node_modules/.bin/tsx`, ["functions/worker/main.ts"], env);
+}
+
+/** serverless offline on free ports; resolves once GET /health answers. */
+export async function startOffline(env: Record<string, string>): Promise<RunningProcess & { url: string }> {
+  const [http, lambda, websocket] = [await freePort(), await freePort(), await freePort()];
+  const running = startProcess(`${root}/node_modules/.bin/serverless`, ["offline", "start"], {
+    SLS_TELEMETRY_DISABLED: "1",
+    SLS_NOTIFICATIONS_MODE: "off",
+    SWEEP_SCHEDULE_ENABLED: "false",
+    PORT: String(http),
+    OFFLINE_LAMBDA_PORT: String(lambda),
+    OFFLINE_WEBSOCKET_PORT: String(websocket),
+    ...env,
+  });
+  const url = `http://127.0.0.1:${http}`;
+  try {
+    await waitFor(
+      async () => {
+        const res = await fetch(`${url}/health`);
+        return res.status === 200;
+      },
+      { timeoutMs: 120_000, intervalMs: 500, what: "serverless offline to answer /health" },
+    );
+  } catch (error) {
+    await running.stop();
+    throw new Error(`${(error as Error).message}\n--- serverless offline output ---\n${running.output()}`);
+  }
+  return { ...running, url };
+}

@@ -1,0 +1,83 @@
+// Pure pieces of delivery: signatures, backoff, retry classification, the address guard, status aggregate.
+import { Webhook as StandardWebhook } from "standardwebhooks";
+import { describe, expect, it } from "vitest";
+import { aggregateStatus } from "../../functions/domain/events/event-status.ts";
+import { changedFields } from "../../functions/domain/events/changed-fields.ts";
+import { isBlockedAddress, urlRefusal } from "../../functions/domain/webhooks/address-guard.ts";
+import { isRetryable, parseRetryAfter, retryDelay } from "../../functions/domain/webhooks/backoff.ts";
+import { generateSecret } from "../../functions/domain/webhooks/secret.ts";
+import { signatureHeader } from "../../functions/domain/webhooks/sign.ts";
+
+describe("signatures", () => {
+  it("are verified by the standardwebhooks library, one secret or two", () => {
+    const [a, b] = [generateSecret(), generateSecret()];
+    const body = JSON.stringify({ hello: "world" });
+    const ts = Math.floor(Date.now() / 1000);
+    const headers = { "webhook-id": "msg_1", "webhook-timestamp": String(ts), "webhook-signature": signatureHeader([a, b], "msg_1", ts, body) };
+    expect(new StandardWebhook(a).verify(body, headers)).toEqual({ hello: "world" });
+    expect(new StandardWebhook(b).verify(body, headers)).toEqual({ hello: "world" });
+    expect(() => new StandardWebhook(generateSecret()).verify(body, headers)).toThrow();
+  });
+});
+
+describe("backoff", () => {
+  const exp = { backoff: "exponential" as const, delayMs: 1000 };
+  it("doubles with jitter between half and the whole step, capped", () => {
+    expect(retryDelay(1, exp, 60_000, undefined, () => 0)).toBe(500);
+    expect(retryDelay(1, exp, 60_000, undefined, () => 1)).toBe(1000);
+    expect(retryDelay(4, exp, 60_000, undefined, () => 1)).toBe(8000);
+    expect(retryDelay(30, exp, 60_000, undefined, () => 1)).toBe(60_000);
+  });
+  it("waits a fixed delay when asked, and honours a longer Retry-After up to the cap", () => {
+    expect(retryDelay(5, { backoff: "fixed", delayMs: 250 }, 60_000)).toBe(250);
+    expect(retryDelay(1, { backoff: "fixed", delayMs: 250 }, 60_000, 5000)).toBe(5000);
+    expect(retryDelay(1, { backoff: "fixed", delayMs: 250 }, 60_000, 3_600_000)).toBe(60_000);
+  });
+  it("reads Retry-After as seconds or as a date", () => {
+    const now = new Date("2026-11-27T10:00:00Z");
+    expect(parseRetryAfter("7", now)).toBe(7000);
+    expect(parseRetryAfter("Fri, 27 Nov 2026 10:00:30 GMT", now)).toBe(30_000);
+    expect(parseRetryAfter("soon", now)).toBeUndefined();
+    expect(parseRetryAfter(null, now)).toBeUndefined();
+  });
+  it("retries network errors, timeouts, 408, 429 and 5xx only", () => {
+    expect([null, 408, 429, 500, 503].map((s) => isRetryable(s, s ? null : "timeout"))).toEqual([true, true, true, true, true]);
+    expect([301, 400, 401, 404, 410, 422].map((s) => isRetryable(s, null))).toEqual([false, false, false, false, false, false]);
+    expect(isRetryable(null, "blocked_address")).toBe(false);
+  });
+});
+
+describe("address guard", () => {
+  it.each(["127.0.0.1", "10.0.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254", "100.100.0.1", "0.0.0.0", "::1", "fe80::1", "fd12::1", "::ffff:10.0.0.1", "::ffff:7f00:1"])(
+    "blocks %s",
+    (address) => expect(isBlockedAddress(address)).toBe(true),
+  );
+  it.each(["93.184.215.14", "8.8.8.8", "2606:4700::1111", "172.32.0.1"])("allows %s", (address) => expect(isBlockedAddress(address)).toBe(false));
+  it("refuses other schemes always, private literals unless allowed", () => {
+    expect(urlRefusal(new URL("file:///etc/passwd"), true)).toContain("http");
+    expect(urlRefusal(new URL("http://[::1]/"), false)).toContain("::1");
+    expect(urlRefusal(new URL("http://[::1]/"), true)).toBeUndefined();
+    expect(urlRefusal(new URL("http://localhost/"), false)).toBeUndefined();
+    expect(urlRefusal(new URL("http://localhost/"), false, { refuseLoopbackNames: true })).toContain("loopback");
+  });
+});
+
+describe("event status", () => {
+  const a = (status: any, error: string | null = null) => ({ kind: "webhook", targetId: "w", status, error });
+  it("aggregates actions", () => {
+    expect(aggregateStatus([])).toEqual({ status: "completed", error: null });
+    expect(aggregateStatus([a("completed"), a("completed")]).status).toBe("completed");
+    expect(aggregateStatus([a("completed"), a("processing")]).status).toBe("processing");
+    expect(aggregateStatus([a("retrying", "500"), a("pending")]).status).toBe("retrying");
+    expect(aggregateStatus([a("failed", "400"), a("processing")]).status).toBe("processing");
+    expect(aggregateStatus([a("failed", "the receiver answered 400"), a("completed")])).toEqual({ status: "failed", error: "webhook w: the receiver answered 400" });
+  });
+});
+
+describe("changed fields", () => {
+  it("compares top-level fields deeply, or takes data's fields when there is no previous", () => {
+    expect(changedFields({ a: 1, b: { c: [1] }, d: 1 }, { a: 1, b: { c: [2] }, e: 1 })).toEqual(["b", "d", "e"]);
+    expect(changedFields({ a: 1, b: { c: [1] } }, { a: 1, b: { c: [1] } })).toEqual([]);
+    expect(changedFields({ z: 1, a: 2 }, null)).toEqual(["a", "z"]);
+  });
+});

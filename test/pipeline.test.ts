@@ -36,7 +36,7 @@ describe("the pipeline", () => {
 
     expect(event).toMatchObject({ status: "completed", attempts: 1, error: null, depth: 0, causationId: null, changedFields: [] });
     expect(event.actions).toEqual([
-      expect.objectContaining({ kind: "webhook", id: hook.id, definitionId: definition.id, status: "completed", attempts: 1, error: null }),
+      expect.objectContaining({ kind: "webhook", id: hook.id, definitionId: definition.id, status: "completed", attempts: 1, error: null, durationMs: expect.any(Number) }),
     ]);
     for (const field of ["receivedAt", "startedAt", "completedAt"]) expect(Date.parse(event[field])).not.toBeNaN();
     expect(Date.parse(event.completedAt)).toBeGreaterThanOrEqual(Date.parse(event.startedAt));

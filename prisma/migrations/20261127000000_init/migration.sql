@@ -112,7 +112,7 @@ CREATE TABLE "event_actions" (
     "error" TEXT,
     "errorCode" TEXT,
     "result" JSONB,
-    "durationMs" INTEGER,
+    "durationMs" INTEGER NOT NULL DEFAULT 0,
     "nextAttemptAt" TIMESTAMPTZ(3),
     "createdAt" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" TIMESTAMPTZ(3) NOT NULL,

@@ -9,6 +9,6 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 90_000,
-    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" },
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? "error" },
   },
 });

@@ -4,15 +4,17 @@ import { startStack, type TestStack } from "./helpers/stack.ts";
 
 let stack: TestStack;
 let noRedis: TestStack;
+let noPostgres: TestStack;
 beforeAll(async () => {
-  [stack, noRedis] = await Promise.all([
+  [stack, noRedis, noPostgres] = await Promise.all([
     startStack({ worker: false, env: { API_KEY: "s3cret-key" } }),
     // Nothing listens on port 1: Redis is "down" for this stack.
     startStack({ worker: false, env: { REDIS_URL: "redis://127.0.0.1:1" } }),
+    startStack({ worker: false, env: { DATABASE_URL: "postgresql://postgres@127.0.0.1:1/tetik" } }),
   ]);
 });
 afterAll(async () => {
-  await Promise.all([stack?.stop(), noRedis?.stop()]);
+  await Promise.all([stack?.stop(), noRedis?.stop(), noPostgres?.stop()]);
 });
 
 describe("auth", () => {
@@ -47,5 +49,20 @@ describe("health", () => {
     expect(accepted.status).toBe(202);
     const row = await noRedis.deps.db.eventLog.findUnique({ where: { id: accepted.body.id } });
     expect(row?.status).toBe("pending");
+  });
+
+  it("answers 503 in the error shape while Postgres is down, for reads and for ingestion", async () => {
+    const health = await noPostgres.api("GET", "/health");
+    expect(health.status).toBe(503);
+    expect(health.body.error.details).toMatchObject({ database: "down", redis: "up" });
+    for (const [method, path, body] of [
+      ["POST", "/events", { type: "collection.created", collection: "orders", recordId: "o-1", data: {} }],
+      ["GET", "/definitions", undefined],
+      ["GET", "/events/evt_x", undefined],
+    ] as const) {
+      const res = await noPostgres.api(method, path, body);
+      expect(res.status, `${method} ${path}`).toBe(503);
+      expect(res.body.error.code).toBe("service_unavailable");
+    }
   });
 });

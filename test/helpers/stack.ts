@@ -50,7 +50,7 @@ export async function startStack({ worker = true, env = {} as Record<string, str
     QUEUE_PREFIX: prefix,
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
     WORKER_CONCURRENCY: "10",
-    LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "error",
     ...env,
   });
   const deps = createDeps(config, "test", 8);

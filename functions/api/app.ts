@@ -2,6 +2,7 @@
 // cloud each area is its own Lambda function (see serverless.yml).
 import type { Deps } from "../platform/deps.ts";
 import { createApp, type App } from "../platform/http/create-app.ts";
+import { collectionRoutes } from "./collections.ts";
 import { definitionRoutes } from "./definitions.ts";
 import { eventRoutes } from "./events.ts";
 import { healthRoutes } from "./health.ts";
@@ -10,6 +11,6 @@ import { webhookTestingRoutes } from "./webhook-testing.ts";
 
 export function createApiApp(deps: Deps): App {
   const app = createApp(deps);
-  for (const register of [healthRoutes, definitionRoutes, webhookRoutes, webhookTestingRoutes, eventRoutes]) register(app, deps);
+  for (const register of [healthRoutes, definitionRoutes, webhookRoutes, webhookTestingRoutes, eventRoutes, collectionRoutes]) register(app, deps);
   return app;
 }

@@ -1,12 +1,14 @@
-// Serverless function "definitions": event definitions (and, through them, their triggers).
+// Serverless function "definitions": event definitions and their triggers.
 import { createDefinitionInput, updateDefinitionInput } from "../domain/definitions/definition-input.ts";
 import { createDefinition, deleteDefinition, getDefinition, listDefinitions, updateDefinition } from "../domain/definitions/definitions.ts";
+import { createTriggerInput, updateTriggerInput } from "../domain/triggers/trigger-input.ts";
+import { createTrigger, deleteTrigger, getTrigger, updateTrigger } from "../domain/triggers/triggers.ts";
 import { listQuery } from "../domain/validation.ts";
 import type { Deps } from "../platform/deps.ts";
 import { createApp, type App } from "../platform/http/create-app.ts";
 import { readBody, readQuery } from "../platform/http/request.ts";
 import { lambdaHandler } from "./lambda.ts";
-import { definitionDetailView, definitionView } from "./views.ts";
+import { definitionDetailView, definitionView, triggerView } from "./views.ts";
 
 export function definitionRoutes(app: App, deps: Deps): App {
   const { db, config } = deps;
@@ -30,6 +32,23 @@ export function definitionRoutes(app: App, deps: Deps): App {
 
   app.delete("/definitions/:id", async (c) => {
     await deleteDefinition(db, c.req.param("id"));
+    return c.body(null, 204);
+  });
+
+  app.post("/definitions/:id/triggers", async (c) => {
+    const trigger = await createTrigger(db, c.req.param("id"), await readBody(c, createTriggerInput));
+    return c.json(triggerView(trigger), 201);
+  });
+
+  app.get("/triggers/:id", async (c) => c.json(triggerView(await getTrigger(db, c.req.param("id")))));
+
+  app.patch("/triggers/:id", async (c) => {
+    const trigger = await updateTrigger(db, c.req.param("id"), await readBody(c, updateTriggerInput));
+    return c.json(triggerView(trigger));
+  });
+
+  app.delete("/triggers/:id", async (c) => {
+    await deleteTrigger(db, c.req.param("id"));
     return c.body(null, 204);
   });
 

@@ -121,6 +121,10 @@ export function deliveryView(d: DeliveryAttempt) {
   };
 }
 
+export function recordView(r: { collection: string; id: string; data: unknown; createdAt: Date; updatedAt: Date }) {
+  return { id: r.id, collection: r.collection, data: r.data, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt) };
+}
+
 export function testResultView(r: SendResult) {
   return { ok: r.ok, status: r.status, durationMs: r.durationMs, responseBody: r.responseBody ?? "", error: r.error };
 }

@@ -17,6 +17,8 @@ const schema = z.object({
   /** Longest wait between two attempts of one delivery, Retry-After included. */
   WEBHOOK_MAX_RETRY_DELAY_MS: int(1).default(3_600_000),
   TRIGGER_MAX_DEPTH: int(0, 100).default(5),
+  /** Most records one update or delete trigger may touch for one event; more fails the action. */
+  TRIGGER_MAX_RECORDS: int(1, 1_000_000).default(10_000),
   SWEEP_INTERVAL_MS: int(100).default(60_000),
   /** Work older than this with no sign of life is handed to the queue again by the sweep. */
   SWEEP_GRACE_MS: int(0).default(30_000),

@@ -7,6 +7,7 @@ import { inject } from "vitest";
 import { createApiApp } from "../../functions/api/app.ts";
 import { loadConfig, type Config } from "../../functions/platform/config.ts";
 import { closeDeps, createDeps, type Deps } from "../../functions/platform/deps.ts";
+import { withTimeout } from "../../functions/platform/timeout.ts";
 import { startWorker } from "../../functions/worker/main.ts";
 import { createTestDatabase } from "./database.ts";
 
@@ -73,10 +74,13 @@ export async function startStack({ worker = true, env = {} as Record<string, str
       return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
     },
     async stop() {
-      await running?.close(true);
-      await closeDeps(deps);
-      await clearQueuePrefix(prefix);
-      await database.drop();
+      // Each step bounded: a hung step is named in the output instead of timing the whole hook out.
+      const step = (what: string, work: () => Promise<unknown>) =>
+        withTimeout(work(), 20_000, what).catch((error: Error) => console.error(`test stack stop: ${error.message}`));
+      await step("closing the worker", async () => running?.close(true));
+      await step("closing connections", () => closeDeps(deps));
+      await step("clearing the queue", () => clearQueuePrefix(prefix));
+      await step("dropping the database", () => database.drop());
     },
   };
 }

@@ -1,5 +1,6 @@
 // The second step of the worker: run one action of one event. Idempotent: a finished action is left alone.
 import type { Deps } from "../../platform/deps.ts";
+import { runTriggerAction } from "../triggers/run-trigger-action.ts";
 import { deliverWebhookAction } from "../webhooks/deliver-webhook-action.ts";
 
 export interface ActionOutcome {
@@ -7,7 +8,7 @@ export interface ActionOutcome {
   retryAt?: Date;
 }
 
-export type ActionDeps = Pick<Deps, "db" | "config" | "log" | "now">;
+export type ActionDeps = Pick<Deps, "db" | "queue" | "config" | "log" | "now">;
 
 export async function runAction(deps: ActionDeps, actionId: string): Promise<ActionOutcome> {
   const action = await deps.db.eventAction.findUnique({ where: { id: actionId }, include: { event: true } });
@@ -18,6 +19,6 @@ export async function runAction(deps: ActionDeps, actionId: string): Promise<Act
     case "webhook":
       return deliverWebhookAction(deps, action);
     case "trigger":
-      throw new Error(`action ${actionId}: trigger actions are not supported by this worker version`);
+      return runTriggerAction(deps, action);
   }
 }

@@ -1,14 +1,15 @@
-// Conditions (on definitions) and filters (on triggers) share one MongoDB-style language, evaluated in
-// memory by sift. Only the operators listed here exist: sift's `$where` would run code and `$regex` could
-// be made to backtrack for minutes, so neither is offered.
+// Conditions (on definitions) and filters (on triggers) share one MongoDB-style language. Conditions are
+// evaluated in memory by sift; filters are translated to SQL (filter-sql.ts) so Postgres picks the rows.
+// Only the operators listed here exist: sift's `$where` would run code and `$regex` could be made to
+// backtrack for minutes, so neither is offered.
 import sift from "sift";
 import type { Problem } from "../validation.ts";
 
 export type Condition = Record<string, unknown>;
 
 // sift is CommonJS: Node's ESM loader sees only its default export, so take the operations from there.
-const { $all, $and, $elemMatch, $eq, $exists, $gt, $gte, $in, $lt, $lte, $mod, $ne, $nin, $nor, $not, $or, $size, $type, createQueryTester } = sift as unknown as typeof import("sift");
-const OPERATIONS = { $all, $and, $elemMatch, $eq, $exists, $gt, $gte, $in, $lt, $lte, $mod, $ne, $nin, $nor, $not, $or, $size, $type };
+const { $all, $and, $elemMatch, $eq, $exists, $gt, $gte, $in, $lt, $lte, $ne, $nin, $nor, $not, $or, $size, createQueryTester } = sift as unknown as typeof import("sift");
+const OPERATIONS = { $all, $and, $elemMatch, $eq, $exists, $gt, $gte, $in, $lt, $lte, $ne, $nin, $nor, $not, $or, $size };
 export const OPERATORS = Object.keys(OPERATIONS).sort();
 
 const LOGICAL = new Set(["$and", "$or", "$nor"]);
@@ -55,9 +56,7 @@ export function conditionProblems(condition: unknown): Problem[] {
       else if (LIST.has(op) && !Array.isArray(arg)) at(here, `${op} takes an array`);
       else if (op === "$exists" && typeof arg !== "boolean") at(here, "$exists takes true or false");
       else if (op === "$size" && !(Number.isInteger(arg) && (arg as number) >= 0)) at(here, "$size takes a whole number");
-      else if (op === "$mod" && !(Array.isArray(arg) && arg.length === 2 && arg.every(Number.isFinite) && arg[0] !== 0)) {
-        at(here, "$mod takes [divisor, remainder]");
-      } else if (op === "$elemMatch") walkQuery(arg, here, depth + 1);
+      else if (op === "$elemMatch") walkQuery(arg, here, depth + 1);
       else if (op === "$not") {
         if (isPlainObject(arg)) walkValue(arg, path, depth + 1);
       }

@@ -54,20 +54,27 @@ export async function lockEvent(tx: Prisma.TransactionClient, eventId: string): 
 }
 
 /**
- * Writes an action's new state and its event's aggregate in one transaction. The event row is locked
- * first, so two actions of one event finishing at once cannot leave a stale aggregate behind.
+ * Settles an action: `work` runs in a transaction that holds the event's row lock, so two actions of
+ * one event finishing at once cannot leave a stale aggregate behind. It answers the action's new state
+ * (and may write more in the same transaction), or null to change nothing. Answers whether it settled.
  */
 export async function settleAction(
   db: Deps["db"],
   action: { id: string; eventId: string },
-  data: Prisma.EventActionUpdateInput,
   now: Date,
-  alsoInTransaction?: (tx: Prisma.TransactionClient) => Promise<unknown>,
-): Promise<void> {
-  await db.$transaction(async (tx) => {
+  work: (tx: Prisma.TransactionClient) => Promise<Prisma.EventActionUpdateInput | null>,
+): Promise<boolean> {
+  return db.$transaction(async (tx) => {
     await lockEvent(tx, action.eventId);
+    const data = await work(tx);
+    if (!data) return false;
     await tx.eventAction.update({ where: { id: action.id }, data });
-    await alsoInTransaction?.(tx);
     await refreshEventStatus(tx, action.eventId, now);
+    return true;
   });
+}
+
+/** Fails an action for good, with a code and a reason. */
+export function failAction(db: Deps["db"], action: { id: string; eventId: string }, now: Date, errorCode: string, error: string) {
+  return settleAction(db, action, now, async () => ({ status: "failed", error, errorCode, nextAttemptAt: null, completedAt: now }));
 }

@@ -1,10 +1,10 @@
 // Which definitions an event fires, and the actions (webhooks, triggers) that follow from them.
-import type { EventDefinition, EventLog, Prisma, Webhook } from "../../platform/db.ts";
+import type { EventDefinition, EventLog, EventTrigger, Prisma, Webhook } from "../../platform/db.ts";
 import { newId } from "../../platform/ids.ts";
 import { compileCondition, type Condition } from "../conditions/condition.ts";
 import { eventContext } from "./event-context.ts";
 
-export type DefinitionWithTargets = EventDefinition & { webhooks: Pick<Webhook, "id">[] };
+export type DefinitionWithTargets = EventDefinition & { webhooks: Pick<Webhook, "id">[]; triggers: Pick<EventTrigger, "id">[] };
 
 type MatchableEvent = Pick<EventLog, "id" | "type" | "collection" | "recordId" | "occurredAt" | "depth" | "data" | "previous" | "changedFields">;
 
@@ -19,17 +19,13 @@ export function matchesDefinition(event: MatchableEvent, definition: EventDefini
   return compileCondition(definition.condition as Condition | null)(eventContext(event, definition));
 }
 
-/** One action per active webhook of each matching definition. */
+/** One action per active trigger and per active webhook of each matching definition. */
 export function planActions(event: MatchableEvent, definitions: DefinitionWithTargets[]): Prisma.EventActionCreateManyInput[] {
+  const action = (definitionId: string, kind: "trigger" | "webhook", targetId: string) => ({ id: newId("act"), eventId: event.id, kind, targetId, definitionId });
   return definitions
     .filter((definition) => matchesDefinition(event, definition))
-    .flatMap((definition) =>
-      definition.webhooks.map((webhook) => ({
-        id: newId("act"),
-        eventId: event.id,
-        kind: "webhook" as const,
-        targetId: webhook.id,
-        definitionId: definition.id,
-      })),
-    );
+    .flatMap((definition) => [
+      ...definition.triggers.map((trigger) => action(definition.id, "trigger", trigger.id)),
+      ...definition.webhooks.map((webhook) => action(definition.id, "webhook", webhook.id)),
+    ]);
 }

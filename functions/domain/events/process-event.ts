@@ -35,7 +35,10 @@ export async function processEvent(deps: ProcessDeps, eventId: string): Promise<
     });
     const definitions = await db.eventDefinition.findMany({
       where: { collection: event.collection, active: true },
-      include: { webhooks: { where: { active: true }, select: { id: true }, orderBy: { id: "asc" } } },
+      include: {
+        webhooks: { where: { active: true }, select: { id: true }, orderBy: { id: "asc" } },
+        triggers: { where: { active: true }, select: { id: true }, orderBy: { id: "asc" } },
+      },
     });
     const actions = planActions(event, definitions);
     await db.$transaction(async (tx) => {

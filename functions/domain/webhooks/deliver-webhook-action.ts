@@ -4,7 +4,7 @@ import type { EventAction, EventLog, EventStatus, Webhook } from "../../platform
 import { newId } from "../../platform/ids.ts";
 import type { ActionOutcome } from "../actions/run-action.ts";
 import { eventContext } from "../events/event-context.ts";
-import { settleAction } from "../events/event-status.ts";
+import { failAction, settleAction } from "../events/event-status.ts";
 import { isRetryable, retryDelay } from "./backoff.ts";
 import { buildDelivery } from "./build-delivery.ts";
 import { sendWebhook, type SendResult } from "./send-webhook.ts";
@@ -38,7 +38,7 @@ export async function deliverWebhookAction(deps: DeliverDeps, action: EventActio
     const [errorCode, error] = !webhook
       ? ["webhook_deleted", "the webhook was deleted"]
       : ["webhook_inactive", `the webhook is inactive${webhook.disabledReason ? `: ${webhook.disabledReason}` : ""}`];
-    await settleAction(db, action, { status: "failed", error, errorCode, nextAttemptAt: null, completedAt: now() }, now());
+    await failAction(db, action, now(), errorCode, error);
     return {};
   }
 
@@ -65,10 +65,24 @@ export async function deliverWebhookAction(deps: DeliverDeps, action: EventActio
     }
   }
 
-  await settleAction(
-    db,
-    action,
-    {
+  await settleAction(db, action, finishedAt, async (tx) => {
+    await tx.deliveryAttempt.create({
+      data: {
+        id: newId("att"),
+        webhookId: webhook.id,
+        eventId: action.eventId,
+        actionId: action.id,
+        attempt,
+        ok: result.ok,
+        status: result.status,
+        durationMs: result.durationMs,
+        error: result.error,
+        errorCode: result.errorCode,
+        responseBody: result.responseBody,
+        requestedAt,
+      },
+    });
+    return {
       status,
       error: result.error,
       errorCode: result.errorCode,
@@ -76,26 +90,8 @@ export async function deliverWebhookAction(deps: DeliverDeps, action: EventActio
       nextAttemptAt,
       completedAt: status === "completed" || status === "failed" ? finishedAt : null,
       result: { status: result.status },
-    },
-    finishedAt,
-    (tx) =>
-      tx.deliveryAttempt.create({
-        data: {
-          id: newId("att"),
-          webhookId: webhook.id,
-          eventId: action.eventId,
-          actionId: action.id,
-          attempt,
-          ok: result.ok,
-          status: result.status,
-          durationMs: result.durationMs,
-          error: result.error,
-          errorCode: result.errorCode,
-          responseBody: result.responseBody,
-          requestedAt,
-        },
-      }),
-  );
+    };
+  });
   await recordHealth(deps, webhook, result, finishedAt);
   deps.log.debug({ actionId: action.id, attempt, status: result.status, outcome: status }, "webhook attempt");
   return nextAttemptAt ? { retryAt: nextAttemptAt } : {};

@@ -1,0 +1,195 @@
+// Triggers: records written in reaction to events, their own events, chains and their limit, and
+// at-least-once processing without double effects.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runAction } from "../functions/domain/actions/run-action.ts";
+import { processEvent } from "../functions/domain/events/process-event.ts";
+import { createDefinition, createWebhook, waitForEvent } from "./helpers/fixtures.ts";
+import { startReceiver, type Receiver } from "./helpers/receiver.ts";
+import { startStack, type TestStack } from "./helpers/stack.ts";
+import { waitFor } from "./helpers/wait.ts";
+
+let stack: TestStack; // defaults
+let limited: TestStack; // TRIGGER_MAX_DEPTH=3, TRIGGER_MAX_RECORDS=5
+let idle: TestStack; // no worker: the test runs the jobs itself
+let receiver: Receiver;
+beforeAll(async () => {
+  [stack, limited, idle, receiver] = await Promise.all([
+    startStack(),
+    startStack({ env: { TRIGGER_MAX_DEPTH: "3", TRIGGER_MAX_RECORDS: "5" } }),
+    startStack({ worker: false }),
+    startReceiver(),
+  ]);
+});
+afterAll(async () => {
+  await Promise.all([stack?.stop(), limited?.stop(), idle?.stop(), receiver?.close()]);
+});
+
+async function addTrigger(s: TestStack, definitionId: string, body: Record<string, unknown>) {
+  const res = await s.api("POST", `/definitions/${definitionId}/triggers`, body);
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body as { id: string };
+}
+
+async function putRecord(s: TestStack, collection: string, id: string, data: Record<string, unknown>) {
+  const res = await s.api("POST", `/collections/${collection}/records`, { id, data });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body as { eventId: string };
+}
+
+const records = async (s: TestStack, collection: string) =>
+  (await s.deps.db.record.findMany({ where: { collection }, orderBy: { id: "asc" } })).map((r) => ({ id: r.id, data: r.data }));
+
+describe("triggers", () => {
+  it("runs a chain orders -> audit -> stats through the HTTP API, with causation and depth", async () => {
+    const orders = await createDefinition(stack, { name: "big-orders", type: "collection.created", collection: "orders", condition: { "data.total": { $gt: 100 } } });
+    await addTrigger(stack, orders.id, { action: "create", targetCollection: "audit", data: { orderId: "{{event.recordId}}", total: "{{data.total}}", note: "order {{event.recordId}}" } });
+    const audit = await createDefinition(stack, { name: "audit-created", type: "collection.created", collection: "audit" });
+    await addTrigger(stack, audit.id, { action: "update", targetCollection: "stats", filter: { name: "totals" }, data: { lastOrder: "{{data.orderId}}", lastTotal: "{{data.total}}" } });
+    await putRecord(stack, "stats", "totals", { name: "totals", lastOrder: null });
+
+    const big = await putRecord(stack, "orders", "o-1", { total: 150 });
+    const small = await putRecord(stack, "orders", "o-2", { total: 50 });
+
+    const first = await waitForEvent(stack, big.eventId);
+    expect(first).toMatchObject({ status: "completed", depth: 0, causationId: null });
+    expect(first.actions).toEqual([expect.objectContaining({ kind: "trigger", status: "completed", attempts: 1, result: expect.objectContaining({ recordsAffected: 1 }) })]);
+    expect((await waitForEvent(stack, small.eventId)).actions).toEqual([]);
+
+    const auditRecords = await records(stack, "audit");
+    expect(auditRecords).toEqual([{ id: expect.stringMatching(/^rec_/), data: { orderId: "o-1", total: 150, note: "order o-1" } }]);
+
+    const stats = await waitFor(async () => {
+      const [r] = await records(stack, "stats");
+      return (r?.data as any)?.lastOrder === "o-1" ? r : undefined;
+    });
+    expect(stats.data).toEqual({ name: "totals", lastOrder: "o-1", lastTotal: 150 });
+
+    const auditEvent = (await stack.api("GET", `/events?collection=audit`)).body.data[0];
+    expect(auditEvent).toMatchObject({ type: "collection.created", causationId: big.eventId, depth: 1, recordId: auditRecords[0]!.id });
+    const statsEvent = await waitFor(async () => (await stack.api("GET", `/events?collection=stats&type=collection.updated`)).body.data[0]);
+    expect(statsEvent).toMatchObject({ causationId: auditEvent.id, depth: 2, changedFields: ["lastOrder", "lastTotal"], previous: { name: "totals", lastOrder: null } });
+  });
+
+  it("updates and deletes records chosen by templated filters, touching only those", async () => {
+    for (const [id, customerId] of [["a", "c-1"], ["b", "c-1"], ["c", "c-2"]]) await putRecord(stack, "purchases", id!, { customerId, customerName: "?" });
+    const renamed = await createDefinition(stack, { name: "customer-renamed", type: "field.updated", collection: "customers", fields: ["name"] });
+    await addTrigger(stack, renamed.id, { action: "update", targetCollection: "purchases", filter: { customerId: "{{event.recordId}}" }, data: { customerName: "{{data.name}}" } });
+    const removed = await createDefinition(stack, { name: "customer-removed", type: "collection.deleted", collection: "customers" });
+    await addTrigger(stack, removed.id, { action: "delete", targetCollection: "purchases", filter: { customerId: "{{ event.recordId }}" } });
+
+    await putRecord(stack, "customers", "c-1", { name: "Ada" });
+    const patch = await stack.api("PATCH", "/collections/customers/records/c-1", { data: { name: "Ada L." } });
+    const updated = await waitForEvent(stack, patch.body.eventId);
+    expect(updated.actions[0]).toMatchObject({ kind: "trigger", status: "completed", result: { recordsAffected: 2, recordIds: ["a", "b"] } });
+    expect(await records(stack, "purchases")).toEqual([
+      { id: "a", data: { customerId: "c-1", customerName: "Ada L." } },
+      { id: "b", data: { customerId: "c-1", customerName: "Ada L." } },
+      { id: "c", data: { customerId: "c-2", customerName: "?" } },
+    ]);
+
+    await stack.api("DELETE", "/collections/customers/records/c-1");
+    const deletedEvent = (await stack.api("GET", "/events?collection=customers&type=collection.deleted")).body.data[0];
+    const deleted = await waitForEvent(stack, deletedEvent.id);
+    expect(deleted.actions[0]).toMatchObject({ status: "completed", result: { recordsAffected: 2 } });
+    expect(await records(stack, "purchases")).toEqual([{ id: "c", data: { customerId: "c-2", customerName: "?" } }]);
+    const purchaseEvents = (await stack.api("GET", `/events?collection=purchases&type=collection.deleted`)).body.data;
+    expect(purchaseEvents.map((e: any) => e.recordId).sort()).toEqual(["a", "b"]);
+    expect(purchaseEvents.every((e: any) => e.causationId === deletedEvent.id && e.depth === 1)).toBe(true);
+  });
+
+  it("ends a loop A -> B -> A at TRIGGER_MAX_DEPTH with chain_depth_exceeded in the log", async () => {
+    const ping = await createDefinition(limited, { name: "ping", type: "collection.created", collection: "ping" });
+    await addTrigger(limited, ping.id, { action: "create", targetCollection: "pong", data: { from: "{{event.recordId}}" } });
+    const pong = await createDefinition(limited, { name: "pong", type: "collection.created", collection: "pong" });
+    await addTrigger(limited, pong.id, { action: "create", targetCollection: "ping", data: { from: "{{event.recordId}}" } });
+
+    await putRecord(limited, "ping", "start", {});
+    const stuck = await waitFor(
+      async () => {
+        const res = await limited.api("GET", "/events?status=failed");
+        return res.body.data.find((e: any) => e.depth === 3);
+      },
+      { what: "the event at the depth limit to fail" },
+    );
+    expect(stuck.actions[0]).toMatchObject({ kind: "trigger", status: "failed", errorCode: "chain_depth_exceeded" });
+    expect(stuck.error).toContain("TRIGGER_MAX_DEPTH (3)");
+    // depth 0 (the API write) .. 3: four events, four records, nothing more.
+    const all = (await limited.api("GET", "/events?limit=50")).body.data.filter((e: any) => ["ping", "pong"].includes(e.collection));
+    expect(all.map((e: any) => e.depth).sort()).toEqual([0, 1, 2, 3]);
+    expect((await records(limited, "ping")).length + (await records(limited, "pong")).length).toBe(4);
+  });
+
+  it("fails an update trigger that would touch more than TRIGGER_MAX_RECORDS, writing nothing", async () => {
+    for (let i = 0; i < 6; i++) await putRecord(limited, "crowd", `p${i}`, { group: "g" });
+    const def = await createDefinition(limited, { name: "crowd-update", collection: "crowd_signal" });
+    await addTrigger(limited, def.id, { action: "update", targetCollection: "crowd", filter: { group: "g" }, data: { seen: true } });
+    const signal = await putRecord(limited, "crowd_signal", "s", {});
+    const event = await waitForEvent(limited, signal.eventId);
+    expect(event.actions[0]).toMatchObject({ status: "failed", errorCode: "too_many_records" });
+    expect((await records(limited, "crowd")).every((r) => !(r.data as any).seen)).toBe(true);
+  });
+
+  it("runs a trigger once however often its job runs, in turn or at once", async () => {
+    const def = await createDefinition(idle, { name: "dup", collection: "dup_source" });
+    await addTrigger(idle, def.id, { action: "create", targetCollection: "dup_target", data: { n: "{{data.n}}" } });
+    const res = await idle.api("POST", "/events", { type: "collection.created", collection: "dup_source", recordId: "x", data: { n: 1 } });
+    await processEvent(idle.deps, res.body.id);
+    await processEvent(idle.deps, res.body.id); // a job that ran again: matches nothing twice
+    const actions = await idle.deps.db.eventAction.findMany({ where: { eventId: res.body.id } });
+    expect(actions).toHaveLength(1);
+
+    await Promise.all([runAction(idle.deps, actions[0]!.id), runAction(idle.deps, actions[0]!.id)]);
+    await runAction(idle.deps, actions[0]!.id);
+
+    expect(await records(idle, "dup_target")).toEqual([{ id: expect.stringMatching(/^rec_/), data: { n: 1 } }]);
+    expect(await idle.deps.db.eventLog.count({ where: { collection: "dup_target" } })).toBe(1);
+    const action = await idle.deps.db.eventAction.findUniqueOrThrow({ where: { id: actions[0]!.id } });
+    expect(action).toMatchObject({ status: "completed", attempts: 1 });
+    expect((await idle.api("GET", `/events/${res.body.id}`)).body.status).toBe("completed");
+  });
+
+  it("keeps a trigger's success when a webhook of the same definition fails", async () => {
+    const def = await createDefinition(stack, { name: "mixed", collection: "mixed" });
+    await addTrigger(stack, def.id, { action: "create", targetCollection: "mixed_log", data: { seen: "{{event.recordId}}" } });
+    await createWebhook(stack, { definitionId: def.id, url: `${receiver.url}/mixed`, retry: { maxAttempts: 3, delayMs: 20, backoff: "fixed" } });
+    receiver.respond(() => ({ status: 500 }));
+    const source = await putRecord(stack, "mixed", "m-1", {});
+    const event = await waitForEvent(stack, source.eventId, ["failed"]);
+    receiver.respond(() => ({ status: 200 }));
+    const kinds = Object.fromEntries(event.actions.map((a: any) => [a.kind, a]));
+    expect(kinds.trigger).toMatchObject({ status: "completed", attempts: 1 });
+    expect(kinds.webhook).toMatchObject({ status: "failed", attempts: 3 });
+    expect(await records(stack, "mixed_log")).toHaveLength(1);
+    expect(receiver.at("/mixed")).toHaveLength(3);
+  });
+
+  it("refuses bad triggers with 400s naming the problem", async () => {
+    const def = await createDefinition(stack, { name: "bad-triggers", collection: "bad" });
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ action: "create", targetCollection: "x" }, "data"],
+      [{ action: "update", targetCollection: "x", data: { a: 1 } }, "filter"],
+      [{ action: "delete", targetCollection: "x" }, "filter"],
+      [{ action: "delete", targetCollection: "x", filter: {} }, "empty filter"],
+      [{ action: "delete", targetCollection: "x", filter: { a: { $near: 1 } } }, "unknown operator $near"],
+      [{ action: "create", targetCollection: "x", data: { a: "{{ require('fs') }}" } }, "not a path"],
+      [{ action: "create", targetCollection: "x", data: { a: "{{ env.HOME }}" } }, "must start with"],
+      [{ action: "merge", targetCollection: "x", data: {} }, "action"],
+      [{ action: "create", targetCollection: "Not Valid", data: {} }, "targetCollection"],
+    ];
+    for (const [body, message] of cases) {
+      const res = await stack.api("POST", `/definitions/${def.id}/triggers`, body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.body.error.message).toContain(message);
+    }
+    expect((await stack.api("POST", "/definitions/def_missing/triggers", { action: "create", targetCollection: "x", data: {} })).status).toBe(404);
+    expect(await stack.deps.db.eventTrigger.count({ where: { definitionId: def.id } })).toBe(0);
+
+    const trigger = await addTrigger(stack, def.id, { action: "create", targetCollection: "x", data: { a: 1 } });
+    expect((await stack.api("PATCH", `/triggers/${trigger.id}`, { action: "update" })).status).toBe(400);
+    const patched = await stack.api("PATCH", `/triggers/${trigger.id}`, { action: "update", filter: { a: 1 }, active: false });
+    expect(patched.body).toMatchObject({ action: "update", filter: { a: 1 }, data: { a: 1 }, active: false });
+    expect((await stack.api("GET", `/definitions/${def.id}`)).body.triggers.map((t: any) => t.id)).toEqual([trigger.id]);
+    expect((await stack.api("DELETE", `/triggers/${trigger.id}`)).status).toBe(204);
+    expect((await stack.api("GET", `/triggers/${trigger.id}`)).status).toBe(404);
+  });
+});

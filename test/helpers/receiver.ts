@@ -17,6 +17,8 @@ export interface Reply {
   headers?: Record<string, string>;
   /** Wait this long before answering. */
   delayMs?: number;
+  /** Answer only once this settles (a gate the test opens). */
+  until?: Promise<unknown>;
 }
 
 export type Responder = (request: ReceivedRequest, index: number) => Reply;
@@ -50,7 +52,8 @@ export async function startReceiver(responder: Responder = () => ({ status: 200,
         res.writeHead(reply.status, { "content-type": "text/plain", ...reply.headers });
         res.end(reply.body ?? "");
       };
-      if (reply.delayMs) setTimeout(send, reply.delayMs).unref();
+      if (reply.until) void reply.until.then(send, send);
+      else if (reply.delayMs) setTimeout(send, reply.delayMs).unref();
       else send();
     });
   });

@@ -1,0 +1,135 @@
+// Webhook delivery against real receivers: Retry-After, timeouts, 410, redirects, bounded bodies, and
+// slow endpoints that must not hold up the others.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDefinition, createWebhook, postEvent, waitForEvent } from "./helpers/fixtures.ts";
+import { startReceiver, type Receiver } from "./helpers/receiver.ts";
+import { startStack, type TestStack } from "./helpers/stack.ts";
+import { waitFor } from "./helpers/wait.ts";
+
+let stack: TestStack;
+let receiver: Receiver;
+beforeAll(async () => {
+  [stack, receiver] = await Promise.all([startStack(), startReceiver()]);
+});
+afterAll(async () => {
+  await stack?.stop();
+  await receiver?.close();
+});
+
+let n = 0;
+/** A definition on a collection of its own and one webhook to `path` on the receiver. */
+async function hookFor(path: string, webhook: Record<string, unknown> = {}) {
+  const collection = `d${++n}`;
+  const definition = await createDefinition(stack, { name: `delivery-${n}`, collection });
+  const hook = await createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}${path}`, ...webhook });
+  return { collection, definition, hook };
+}
+
+describe("delivery", () => {
+  it("waits as long as Retry-After asks before the next attempt", async () => {
+    const { collection } = await hookFor("/throttled", { retry: { maxAttempts: 3, backoff: "fixed", delayMs: 10 } });
+    receiver.respond((req) => (req.path === "/throttled" && receiver.at("/throttled").length === 1 ? { status: 429, headers: { "retry-after": "1" } } : { status: 200 }));
+    const id = await postEvent(stack, { collection });
+    const event = await waitForEvent(stack, id);
+    expect(event.actions[0]).toMatchObject({ status: "completed", attempts: 2 });
+    const [first, second] = receiver.at("/throttled");
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(900);
+  });
+
+  it("gives up an attempt at the webhook's timeout and records it as a timeout", async () => {
+    const { collection, hook } = await hookFor("/slow", { timeoutMs: 300, retry: { maxAttempts: 1 } });
+    receiver.respond((req) => (req.path === "/slow" ? { status: 200, delayMs: 3000 } : { status: 200 }));
+    const id = await postEvent(stack, { collection });
+    const event = await waitForEvent(stack, id, ["failed"]);
+    expect(event.actions[0]).toMatchObject({ status: "failed", errorCode: "timeout" });
+    const deliveries = await stack.api("GET", `/webhooks/${hook.id}/deliveries`);
+    expect(deliveries.body.data[0]).toMatchObject({ ok: false, status: null, errorCode: "timeout" });
+    expect(deliveries.body.data[0].durationMs).toBeGreaterThanOrEqual(250);
+    // Abandoned before the receiver would have answered.
+    expect(deliveries.body.data[0].durationMs).toBeLessThan(3000);
+  });
+
+  it("turns a webhook off when the receiver answers 410 Gone", async () => {
+    const { collection, hook } = await hookFor("/gone", { retry: { maxAttempts: 5, delayMs: 10 } });
+    receiver.respond((req) => (req.path === "/gone" ? { status: 410 } : { status: 200 }));
+    const id = await postEvent(stack, { collection });
+    const event = await waitForEvent(stack, id, ["failed"]);
+    expect(event.actions[0]).toMatchObject({ status: "failed", attempts: 1, errorCode: "http_410" });
+    const after = await stack.api("GET", `/webhooks/${hook.id}`);
+    expect(after.body).toMatchObject({ active: false, health: { disabledReason: expect.stringContaining("410"), consecutiveFailures: 1 } });
+    // Turned back on, it delivers again.
+    receiver.respond(() => ({ status: 200 }));
+    expect((await stack.api("PATCH", `/webhooks/${hook.id}`, { active: true })).body.health.disabledReason).toBeNull();
+    expect((await waitForEvent(stack, await postEvent(stack, { collection }))).status).toBe("completed");
+  });
+
+  it("does not follow redirects: a 3xx fails at once and the target is never asked", async () => {
+    const { collection } = await hookFor("/moved", { retry: { maxAttempts: 5, delayMs: 10 } });
+    receiver.respond((req) => (req.path === "/moved" ? { status: 302, headers: { location: `${receiver.url}/elsewhere` } } : { status: 200 }));
+    const event = await waitForEvent(stack, await postEvent(stack, { collection }), ["failed"]);
+    expect(event.actions[0]).toMatchObject({ attempts: 1, errorCode: "http_302" });
+    expect(receiver.at("/elsewhere")).toHaveLength(0);
+  });
+
+  it("keeps only the first 4 KiB of a response and never reads an endless body", async () => {
+    // A receiver that answers 500 and then streams for as long as anyone listens (bounded: 60 s).
+    let streaming = false;
+    const endless = createServer((req, res) => {
+      req.resume();
+      res.writeHead(500, { "content-type": "text/plain" });
+      streaming = true;
+      const timer = setInterval(() => res.write("z".repeat(1024)), 5);
+      const stop = () => {
+        streaming = false;
+        clearInterval(timer);
+      };
+      res.on("close", stop);
+      setTimeout(() => {
+        stop();
+        res.end();
+      }, 60_000).unref();
+    });
+    await new Promise<void>((resolve) => endless.listen(0, "127.0.0.1", resolve));
+    try {
+      const collection = `d${++n}`;
+      const definition = await createDefinition(stack, { name: `endless-${n}`, collection });
+      const { port } = endless.address() as AddressInfo;
+      const hook = await createWebhook(stack, { definitionId: definition.id, url: `http://127.0.0.1:${port}/`, retry: { maxAttempts: 1 } });
+      const event = await waitForEvent(stack, await postEvent(stack, { collection }), ["failed"]);
+      // Recorded after reading 4 KiB: tetik let go of the connection while the receiver was still sending.
+      await waitFor(() => !streaming, { what: "the receiver to see its connection closed" });
+      expect(event.actions[0]).toMatchObject({ errorCode: "http_500" });
+      const [attempt] = (await stack.api("GET", `/webhooks/${hook.id}/deliveries`)).body.data;
+      expect(attempt.responseBody).toBe("z".repeat(4096));
+    } finally {
+      endless.closeAllConnections();
+      endless.close();
+    }
+  });
+
+  it("does not let a slow endpoint hold up the other webhooks or later events", async () => {
+    const collection = `d${++n}`;
+    const definition = await createDefinition(stack, { name: `fanout-${n}`, collection });
+    await createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}/fanout-slow` });
+    await createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}/fanout-fast` });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    receiver.respond((req) => (req.path === "/fanout-slow" ? { status: 200, until: gate } : { status: 200 }));
+    const first = await postEvent(stack, { collection, recordId: "1" });
+    const second = await postEvent(stack, { collection, recordId: "2" });
+    try {
+      // While the slow endpoint holds both its requests, the fast one gets both events.
+      await waitFor(() => receiver.at("/fanout-fast").length === 2, { what: "both fast deliveries" });
+      expect(receiver.at("/fanout-slow")).toHaveLength(2);
+      const held = await stack.api("GET", `/events/${first}`);
+      expect(held.body.status).toBe("processing");
+      expect(held.body.actions.map((a: any) => a.status).sort()).toEqual(["completed", "processing"]);
+    } finally {
+      release();
+    }
+    expect((await waitForEvent(stack, first)).status).toBe("completed");
+    expect((await waitForEvent(stack, second)).status).toBe("completed");
+  });
+});

@@ -38,6 +38,18 @@ describe("delivery", () => {
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(900);
   });
 
+  it("caps a Retry-After at the webhook's maxDelayMs", async () => {
+    const { collection } = await hookFor("/capped", { retry: { maxAttempts: 2, backoff: "fixed", delayMs: 10, maxDelayMs: 200 } });
+    receiver.respond((req) => (req.path === "/capped" && receiver.at("/capped").length === 1 ? { status: 503, headers: { "retry-after": "3600" } } : { status: 200 }));
+    const id = await postEvent(stack, { collection });
+    const retrying = await waitForEvent(stack, id, ["retrying", "completed"]);
+    if (retrying.status === "retrying") {
+      const wait = Date.parse(retrying.actions[0].nextAttemptAt) - Date.now();
+      expect(wait).toBeLessThanOrEqual(200);
+    }
+    expect((await waitForEvent(stack, id)).actions[0]).toMatchObject({ status: "completed", attempts: 2 });
+  });
+
   it("gives up an attempt at the webhook's timeout and records it as a timeout", async () => {
     const { collection, hook } = await hookFor("/slow", { timeoutMs: 300, retry: { maxAttempts: 1 } });
     receiver.respond((req) => (req.path === "/slow" ? { status: 200, delayMs: 3000 } : { status: 200 }));

@@ -31,11 +31,11 @@ describe("webhooks", () => {
       payload: null,
       active: true,
       timeoutMs: 10_000,
-      retry: { maxAttempts: 2, backoff: "exponential", delayMs: 1000 },
+      retry: { maxAttempts: 2, backoff: "exponential", delayMs: 1000, maxDelayMs: 3_600_000 },
     });
-    const patched = await open.api("PATCH", `/webhooks/${hook.id}`, { retry: { backoff: "fixed" }, timeoutMs: 2000, active: false });
+    const patched = await open.api("PATCH", `/webhooks/${hook.id}`, { retry: { backoff: "fixed", maxDelayMs: 60_000 }, timeoutMs: 2000, active: false });
     expect(patched.status).toBe(200);
-    expect(patched.body).toMatchObject({ retry: { maxAttempts: 2, backoff: "fixed", delayMs: 1000 }, timeoutMs: 2000, active: false });
+    expect(patched.body).toMatchObject({ retry: { maxAttempts: 2, backoff: "fixed", delayMs: 1000, maxDelayMs: 60_000 }, timeoutMs: 2000, active: false });
     expect(patched.body.secret).toBeUndefined();
 
     const listed = await open.api("GET", `/webhooks?definitionId=${definitionId}`);

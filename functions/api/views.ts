@@ -36,7 +36,9 @@ export function triggerView(t: EventTrigger) {
 }
 
 /** The secret appears only in the answers to create and rotate-secret. */
-export function webhookView(w: Webhook, config: Pick<Config, "WEBHOOK_TIMEOUT_MS">, { withSecret = false } = {}) {
+type WebhookDefaults = Pick<Config, "WEBHOOK_TIMEOUT_MS" | "WEBHOOK_MAX_RETRY_DELAY_MS">;
+
+export function webhookView(w: Webhook, config: WebhookDefaults, { withSecret = false } = {}) {
   return {
     id: w.id,
     definitionId: w.definitionId,
@@ -46,7 +48,12 @@ export function webhookView(w: Webhook, config: Pick<Config, "WEBHOOK_TIMEOUT_MS
     payload: w.payload ?? null,
     active: w.active,
     timeoutMs: w.timeoutMs ?? config.WEBHOOK_TIMEOUT_MS,
-    retry: { maxAttempts: w.retryMaxAttempts, backoff: w.retryBackoff, delayMs: w.retryDelayMs },
+    retry: {
+      maxAttempts: w.retryMaxAttempts,
+      backoff: w.retryBackoff,
+      delayMs: w.retryDelayMs,
+      maxDelayMs: w.retryMaxDelayMs ?? config.WEBHOOK_MAX_RETRY_DELAY_MS,
+    },
     ...(withSecret ? { secret: w.secret } : {}),
     health: {
       consecutiveFailures: w.consecutiveFailures,
@@ -62,7 +69,7 @@ export function webhookView(w: Webhook, config: Pick<Config, "WEBHOOK_TIMEOUT_MS
 
 export function definitionDetailView(
   d: EventDefinition & { triggers: EventTrigger[]; webhooks: Webhook[] },
-  config: Pick<Config, "WEBHOOK_TIMEOUT_MS">,
+  config: WebhookDefaults,
 ) {
   return { ...definitionView(d), triggers: d.triggers.map(triggerView), webhooks: d.webhooks.map((w) => webhookView(w, config)) };
 }

@@ -61,7 +61,7 @@ export async function deliverWebhookAction(deps: DeliverDeps, action: EventActio
     status = canRetry ? "retrying" : "failed";
     if (canRetry) {
       const policy = { backoff: webhook.retryBackoff, delayMs: webhook.retryDelayMs };
-      nextAttemptAt = new Date(finishedAt.getTime() + retryDelay(attempt, policy, config.WEBHOOK_MAX_RETRY_DELAY_MS, result.retryAfterMs));
+      nextAttemptAt = new Date(finishedAt.getTime() + retryDelay(attempt, policy, webhook.retryMaxDelayMs ?? config.WEBHOOK_MAX_RETRY_DELAY_MS, result.retryAfterMs));
     }
   }
 

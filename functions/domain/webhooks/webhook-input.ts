@@ -30,6 +30,7 @@ export const retryInput = z
     maxAttempts: z.number().int().min(1).max(50),
     backoff: z.enum(["exponential", "fixed"]),
     delayMs: z.number().int().min(0).max(86_400_000),
+    maxDelayMs: z.number().int().min(1).max(7 * 86_400_000),
   })
   .partial();
 

@@ -41,6 +41,7 @@ export async function createWebhook({ db, config }: WebhookDeps, input: CreateWe
       retryMaxAttempts: input.retry?.maxAttempts,
       retryBackoff: input.retry?.backoff,
       retryDelayMs: input.retry?.delayMs,
+      retryMaxDelayMs: input.retry?.maxDelayMs,
       secret: generateSecret(),
     },
   });
@@ -79,6 +80,7 @@ export async function updateWebhook({ db, config }: WebhookDeps, id: string, pat
       retryMaxAttempts: patch.retry?.maxAttempts,
       retryBackoff: patch.retry?.backoff,
       retryDelayMs: patch.retry?.delayMs,
+      retryMaxDelayMs: patch.retry?.maxDelayMs,
     },
   });
 }

@@ -12,3 +12,6 @@ CREATE TABLE "records" (
 -- CreateIndex
 CREATE INDEX "records_data_idx" ON "records" USING GIN ("data" jsonb_path_ops);
 
+
+-- AlterTable
+ALTER TABLE "webhooks" ADD COLUMN "retryMaxDelayMs" INTEGER;

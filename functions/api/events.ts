@@ -3,7 +3,7 @@ import { z } from "zod";
 import { batchInput, eventInput, idempotencyKey } from "../domain/events/event-input.ts";
 import { eventLogQuery, getEvent, listEvents } from "../domain/events/event-log.ts";
 import { ingestEvents } from "../domain/events/ingest-events.ts";
-import { replayEvent } from "../domain/events/replay-event.ts";
+import { replayActions, replayEvent, replayFilter } from "../domain/events/replay-events.ts";
 import { parseInput } from "../domain/validation.ts";
 import type { Deps } from "../platform/deps.ts";
 import { createApp, type App } from "../platform/http/create-app.ts";
@@ -35,10 +35,17 @@ export function eventRoutes(app: App, deps: Deps): App {
 
   app.get("/events/:id", async (c) => c.json(eventView(await getEvent(deps.db, c.req.param("id")))));
 
+  // Registered before /events/:id/replay so "replay" is never taken for an event id.
+  app.post("/events/replay", async (c) => {
+    const filter = (await readBody(c, replayFilter, { optional: true })) ?? {};
+    const { actions, events } = await replayActions(deps, filter);
+    return c.json({ queued: actions, events }, 202);
+  });
+
   app.post("/events/:id/replay", async (c) => {
     const { all } = readQuery(c, replayQuery);
-    await replayEvent(deps, c.req.param("id"), { all: all === "true" });
-    return c.json({ id: c.req.param("id"), status: "accepted" }, 202);
+    const { actions } = await replayEvent(deps, c.req.param("id"), { all: all === "true" });
+    return c.json({ id: c.req.param("id"), queued: actions }, 202);
   });
 
   return app;

@@ -12,6 +12,8 @@ const schema = z.object({
   PORT: int(1, 65535).default(3000),
   API_KEY: z.string().min(1).optional(),
   WORKER_CONCURRENCY: int(1, 1000).default(50),
+  /** A job whose worker stops renewing its lock this long is handed to another worker (BullMQ stalled jobs). */
+  WORKER_LOCK_MS: int(1000).default(30_000),
   WEBHOOK_TIMEOUT_MS: int(1, 300_000).default(10_000),
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.default(false),
   /** Longest wait between two attempts of one delivery, Retry-After included. */

@@ -3,6 +3,7 @@
 import { Queue, type JobsOptions } from "bullmq";
 import { Redis } from "ioredis";
 import { UnavailableError } from "./dependency-errors.ts";
+import type { Logger } from "./logger.ts";
 import { withTimeout } from "./timeout.ts";
 
 export const QUEUE_NAME = "pipeline";
@@ -44,9 +45,22 @@ export interface QueueConnectionOptions {
   prefix: string;
 }
 
-/** Connection options for a BullMQ worker: it must wait for Redis forever, never fail a command. */
-export function workerConnection(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
+/**
+ * The connection of a BullMQ worker: it waits for Redis forever and never fails a command. An outage is
+ * logged once when it starts and once when it ends, not at every reconnection attempt.
+ */
+export function workerConnection(url: string, log: Logger): Redis {
+  const connection = new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
+  let down = false;
+  connection.on("error", (err) => {
+    if (!down) log.warn({ err }, "redis unreachable; the worker waits for it");
+    down = true;
+  });
+  connection.on("ready", () => {
+    if (down) log.info("redis reachable again");
+    down = false;
+  });
+  return connection;
 }
 
 /** The producer: fails fast when Redis is unreachable so a request is never held by it. */

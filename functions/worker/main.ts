@@ -25,7 +25,13 @@ export function startWorker(deps: Deps): Worker {
       if (!processor) throw new Error(`unknown job ${job.name}`);
       await processor(deps, job, token);
     },
-    { connection: workerConnection(cfg.REDIS_URL), prefix: cfg.QUEUE_PREFIX, concurrency: cfg.WORKER_CONCURRENCY },
+    {
+      connection: workerConnection(cfg.REDIS_URL, log),
+      prefix: cfg.QUEUE_PREFIX,
+      concurrency: cfg.WORKER_CONCURRENCY,
+      lockDuration: cfg.WORKER_LOCK_MS,
+      stalledInterval: cfg.WORKER_LOCK_MS,
+    },
   );
   worker.on("failed", (job, err) => log.warn({ err, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade }, "job failed"));
   worker.on("error", (err) => log.error({ err }, "worker error"));

@@ -20,7 +20,10 @@ export async function freePort(): Promise<number> {
 export interface RunningProcess {
   output(): string;
   exited: Promise<number | null>;
+  /** SIGTERM, then SIGKILL after 10 s; answers the exit code. */
   stop(): Promise<number | null>;
+  /** Sends a signal to the whole process group at once. */
+  kill(signal: NodeJS.Signals): void;
 }
 
 /** Starts a command in its own process group, so stop() reaches every process it spawned. */
@@ -33,19 +36,19 @@ export function startProcess(command: string, args: string[], env: Record<string
   child.stdout!.on("data", keep);
   child.stderr!.on("data", keep);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const kill = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {}
+  };
   return {
     output: () => output,
     exited,
+    kill,
     async stop() {
-      if (child.exitCode !== null) return child.exitCode;
-      try {
-        process.kill(-child.pid!, "SIGTERM");
-      } catch {}
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-child.pid!, "SIGKILL");
-        } catch {}
-      }, 10_000);
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      kill("SIGTERM");
+      const timer = setTimeout(() => kill("SIGKILL"), 10_000);
       const code = await exited;
       clearTimeout(timer);
       return code;

@@ -32,7 +32,8 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-export async function startReceiver(responder: Responder = () => ({ status: 200, body: "ok" })): Promise<Receiver> {
+/** `port` 0 picks a free one; a given port lets a test bring a receiver "back" where it was. */
+export async function startReceiver(responder: Responder = () => ({ status: 200, body: "ok" }), port = 0): Promise<Receiver> {
   const requests: ReceivedRequest[] = [];
   let current = responder;
   const server: Server = createServer((req, res) => {
@@ -58,10 +59,10 @@ export async function startReceiver(responder: Responder = () => ({ status: 200,
     });
   });
   server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const address = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${address.port}`,
     requests,
     at: (path) => requests.filter((r) => r.path === path),
     respond: (next) => {

@@ -21,6 +21,8 @@ export interface ApiResponse {
 
 export interface TestStack {
   deps: Deps;
+  /** The environment the stack runs with: hand it to worker processes so they share database and queue. */
+  env: Record<string, string>;
   config: Config;
   worker?: Worker;
   api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
@@ -29,7 +31,8 @@ export interface TestStack {
 
 /** Deletes every Redis key under a queue prefix. */
 export async function clearQueuePrefix(prefix: string, url = REDIS_URL): Promise<void> {
-  const redis = new Redis(url);
+  const redis = new Redis(url, { maxRetriesPerRequest: 3 });
+  redis.on("error", () => {}); // surfaces through the commands below
   try {
     let cursor = "0";
     do {
@@ -42,18 +45,19 @@ export async function clearQueuePrefix(prefix: string, url = REDIS_URL): Promise
   }
 }
 
-export async function startStack({ worker = true, env = {} as Record<string, string> } = {}): Promise<TestStack> {
+export async function startStack({ worker = true, env = {} as Record<string, string>, redisUrl = REDIS_URL } = {}): Promise<TestStack> {
   const database = await createTestDatabase(inject("templateDatabase"));
   const prefix = `tetik-test-${randomBytes(4).toString("hex")}`;
-  const config = loadConfig({
+  const stackEnv: Record<string, string> = {
     DATABASE_URL: database.url,
-    REDIS_URL,
+    REDIS_URL: redisUrl,
     QUEUE_PREFIX: prefix,
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
     WORKER_CONCURRENCY: "10",
     LOG_LEVEL: process.env.LOG_LEVEL ?? "error",
     ...env,
-  });
+  };
+  const config = loadConfig(stackEnv);
   const deps = createDeps(config, "test", 8);
   const app = createApiApp(deps);
   const running = worker ? startWorker(deps) : undefined;
@@ -61,6 +65,7 @@ export async function startStack({ worker = true, env = {} as Record<string, str
 
   return {
     deps,
+    env: stackEnv,
     config,
     worker: running,
     async api(method, path, body, headers = {}) {
@@ -79,7 +84,7 @@ export async function startStack({ worker = true, env = {} as Record<string, str
         withTimeout(work(), 20_000, what).catch((error: Error) => console.error(`test stack stop: ${error.message}`));
       await step("closing the worker", async () => running?.close(true));
       await step("closing connections", () => closeDeps(deps));
-      await step("clearing the queue", () => clearQueuePrefix(prefix));
+      await step("clearing the queue", () => clearQueuePrefix(prefix, config.REDIS_URL));
       await step("dropping the database", () => database.drop());
     },
   };

@@ -1,7 +1,9 @@
 // The sweep: Postgres is the record of all work, the queue only carries it. Every run hands back to the
 // queue whatever the queue lost (Redis flushed or down, a worker killed, an enqueue after commit that
-// failed) and prunes old completed events. Everything it does is bounded and safe to repeat or to run
-// in several places at once: a job id already queued is left alone, and processors are idempotent.
+// failed) and prunes old completed events. Each run is bounded, and several may run at once: rows are
+// claimed with FOR UPDATE SKIP LOCKED and stamped, so two sweeps never take the same row and a row is
+// not taken again before the grace period has passed once more. A job id already queued is left alone,
+// and processors are idempotent, so taking a row whose job was only slow costs nothing.
 import type { Deps } from "../../platform/deps.ts";
 
 export interface SweepResult {
@@ -14,45 +16,40 @@ export interface SweepResult {
 const MAX_PRUNE_BATCHES = 10;
 const PRUNE_BATCH = 1000;
 
-export async function runSweep(deps: Pick<Deps, "db" | "queue" | "config" | "log" | "now">): Promise<SweepResult> {
-  const { db, queue, config } = deps;
-  const now = deps.now();
+type SweepDeps = Pick<Deps, "db" | "queue" | "config" | "log" | "now">;
+
+/**
+ * Unmatched events with no sign of life: pending past the grace period, or claimed by a worker whose
+ * lease lapsed. Their lease is pushed one grace period on, so the next sweep leaves them to this one's jobs.
+ */
+async function claimStuckEvents({ db, config }: SweepDeps, now: Date): Promise<string[]> {
   const cutoff = new Date(now.getTime() - config.SWEEP_GRACE_MS);
-  const limit = config.SWEEP_BATCH_SIZE;
+  const until = new Date(now.getTime() + config.SWEEP_GRACE_MS);
+  const rows = await db.$queryRaw<Array<{ id: string }>>`
+    UPDATE event_log SET "leaseExpiresAt" = ${until}
+    WHERE id IN (
+      SELECT id FROM event_log
+      WHERE "matchedAt" IS NULL AND status IN ('pending', 'processing')
+        AND "receivedAt" < ${cutoff} AND ("leaseExpiresAt" IS NULL OR "leaseExpiresAt" < ${now})
+      ORDER BY id LIMIT ${config.SWEEP_BATCH_SIZE}
+      FOR UPDATE SKIP LOCKED)
+    RETURNING id`;
+  return rows.map((r) => r.id);
+}
 
-  // Events not yet matched: pending past the grace period, or claimed by a worker whose lease lapsed.
-  const events = await db.eventLog.findMany({
-    where: {
-      matchedAt: null,
-      OR: [
-        { status: "pending", receivedAt: { lt: cutoff } },
-        { status: "processing", leaseExpiresAt: { lt: now } },
-      ],
-    },
-    select: { id: true },
-    orderBy: { id: "asc" },
-    take: limit,
-  });
-  await queue.add("process-event", events.map((e) => ({ id: e.id, data: { eventId: e.id } })));
-
-  // Actions with no sign of life since the grace period, or whose retry is overdue.
-  const actions = await db.eventAction.findMany({
-    where: {
-      OR: [
-        { status: { in: ["pending", "processing"] }, updatedAt: { lt: cutoff } },
-        { status: "retrying", nextAttemptAt: { lt: cutoff } },
-      ],
-    },
-    select: { id: true },
-    orderBy: { id: "asc" },
-    take: limit,
-  });
-  await queue.add("run-action", actions.map((a) => ({ id: a.id, data: { actionId: a.id } })));
-
-  const prunedEvents = await pruneCompletedEvents(deps, new Date(now.getTime() - config.LOG_RETENTION_DAYS * 86_400_000));
-  const result = { requeuedEvents: events.length, requeuedActions: actions.length, prunedEvents };
-  deps.log.info(result, "sweep done");
-  return result;
+/** Actions untouched for the grace period while pending, processing, or overdue for their retry. */
+async function claimStuckActions({ db, config }: SweepDeps, now: Date): Promise<string[]> {
+  const cutoff = new Date(now.getTime() - config.SWEEP_GRACE_MS);
+  const rows = await db.$queryRaw<Array<{ id: string }>>`
+    UPDATE event_actions SET "updatedAt" = ${now}
+    WHERE id IN (
+      SELECT id FROM event_actions
+      WHERE "updatedAt" < ${cutoff}
+        AND (status IN ('pending', 'processing') OR (status = 'retrying' AND "nextAttemptAt" < ${cutoff}))
+      ORDER BY id LIMIT ${config.SWEEP_BATCH_SIZE}
+      FOR UPDATE SKIP LOCKED)
+    RETURNING id`;
+  return rows.map((r) => r.id);
 }
 
 /** Deletes completed events (their actions and attempts cascade) older than `before`; failed ones stay. */
@@ -67,4 +64,16 @@ async function pruneCompletedEvents({ db }: Pick<Deps, "db">, before: Date): Pro
     if (deleted < PRUNE_BATCH) break;
   }
   return pruned;
+}
+
+export async function runSweep(deps: SweepDeps): Promise<SweepResult> {
+  const now = deps.now();
+  const events = await claimStuckEvents(deps, now);
+  await deps.queue.add("process-event", events.map((id) => ({ id, data: { eventId: id } })));
+  const actions = await claimStuckActions(deps, now);
+  await deps.queue.add("run-action", actions.map((id) => ({ id, data: { actionId: id } })));
+  const prunedEvents = await pruneCompletedEvents(deps, new Date(now.getTime() - deps.config.LOG_RETENTION_DAYS * 86_400_000));
+  const result = { requeuedEvents: events.length, requeuedActions: actions.length, prunedEvents };
+  deps.log.info(result, "sweep done");
+  return result;
 }

@@ -1,0 +1,144 @@
+// Nothing accepted is lost, whatever happens to Redis, the worker or a receiver. Each test counts events
+// lost (must be 0) and reports duplicate deliveries (allowed: delivery is at least once).
+import { afterEach, describe, expect, it } from "vitest";
+import { createDefinition, createWebhook } from "./helpers/fixtures.ts";
+import { lossReport, sweepUntilCompleted } from "./helpers/loss.ts";
+import { startWorkerProcess, type RunningProcess } from "./helpers/processes.ts";
+import { startPrivateRedis, type PrivateRedis } from "./helpers/redis-server.ts";
+import { startReceiver, type Receiver } from "./helpers/receiver.ts";
+import { startStack, type TestStack } from "./helpers/stack.ts";
+import { waitFor } from "./helpers/wait.ts";
+
+/** Short leases, locks and grace, so recovery happens in seconds rather than minutes. */
+const FAST_RECOVERY = { SWEEP_GRACE_MS: "300", WORKER_LOCK_MS: "2000", EVENT_LEASE_MS: "2000" };
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  // Last started, first stopped: stacks before the Redis servers they use.
+  while (cleanups.length) await cleanups.pop()!().catch((e) => console.error(e));
+});
+
+async function redis(): Promise<PrivateRedis> {
+  const server = await startPrivateRedis();
+  cleanups.push(() => server.stop());
+  return server;
+}
+async function stackOn(options: Parameters<typeof startStack>[0]): Promise<TestStack> {
+  const stack = await startStack(options);
+  cleanups.push(() => stack.stop());
+  return stack;
+}
+async function receiverFor(responder?: Parameters<typeof startReceiver>[0], port?: number): Promise<Receiver> {
+  const receiver = await startReceiver(responder, port);
+  cleanups.push(() => receiver.close());
+  return receiver;
+}
+function workerProcess(stack: TestStack): RunningProcess {
+  const worker = startWorkerProcess(stack.env);
+  cleanups.push(() => worker.stop());
+  return worker;
+}
+
+async function hook(stack: TestStack, receiver: Receiver, path: string, retry: Record<string, unknown> = { maxAttempts: 20, backoff: "fixed", delayMs: 200 }) {
+  const definition = await createDefinition(stack, { name: `faults-${path}`, collection: "orders" });
+  await createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}${path}`, retry });
+}
+
+async function ingest(stack: TestStack, count: number, from = 0): Promise<string[]> {
+  const events = Array.from({ length: count }, (_, i) => ({ type: "collection.created", collection: "orders", recordId: `o-${from + i}`, data: { i: from + i } }));
+  const res = await stack.api("POST", "/events/batch", { events });
+  expect(res.status).toBe(202);
+  return res.body.ids;
+}
+
+const delivered = (receiver: Receiver, path: string) => new Set(receiver.at(path).map((r) => (r.json as { id: string }).id)).size;
+
+describe("faults", () => {
+  it("keeps accepting events while Redis is down and delivers them all once it is back", async () => {
+    const server = await redis();
+    const stack = await stackOn({ redisUrl: server.url, env: FAST_RECOVERY });
+    const receiver = await receiverFor();
+    await hook(stack, receiver, "/redis-down");
+
+    const before = await ingest(stack, 10);
+    await sweepUntilCompleted(stack, before);
+
+    await server.stop();
+    const during = [...(await ingest(stack, 20, 10)), ...(await ingest(stack, 5, 30))];
+    expect(await stack.deps.db.eventLog.count({ where: { id: { in: during }, status: "pending" } })).toBe(during.length);
+
+    await server.start(); // empty: whatever Redis held is gone
+    await sweepUntilCompleted(stack, during);
+    expect(lossReport("redis down", [...before, ...during], receiver, "/redis-down").lost).toBe(0);
+  });
+
+  it("loses nothing when Redis is flushed (FLUSHALL) in the middle of a run", async () => {
+    const server = await redis();
+    const stack = await stackOn({ redisUrl: server.url, env: FAST_RECOVERY });
+    const receiver = await receiverFor(() => ({ status: 200, delayMs: 20 }));
+    await hook(stack, receiver, "/flushed");
+
+    const ids = await ingest(stack, 150);
+    await waitFor(() => delivered(receiver, "/flushed") >= 30, { what: "30 deliveries before the flush" });
+    await server.flushAll();
+    await sweepUntilCompleted(stack, ids);
+    expect(lossReport("FLUSHALL", ids, receiver, "/flushed").lost).toBe(0);
+  });
+
+  it("loses nothing when the worker is killed (SIGKILL) mid-run and another takes over", async () => {
+    const stack = await stackOn({ worker: false, env: FAST_RECOVERY });
+    const receiver = await receiverFor(() => ({ status: 200, delayMs: 30 }));
+    await hook(stack, receiver, "/killed");
+    const first = workerProcess(stack);
+
+    const ids = await ingest(stack, 120);
+    await waitFor(() => delivered(receiver, "/killed") >= 20, { timeoutMs: 30_000, what: "20 deliveries before the kill" });
+    first.kill("SIGKILL");
+    await first.exited;
+    const deliveredAtKill = delivered(receiver, "/killed");
+    expect(deliveredAtKill).toBeLessThan(ids.length);
+
+    const second = workerProcess(stack);
+    await sweepUntilCompleted(stack, ids);
+    expect(lossReport("worker SIGKILL", ids, receiver, "/killed").lost).toBe(0);
+    expect(await second.stop()).toBe(0);
+  });
+
+  it("retries while a receiver is down and delivers everything when it comes back", async () => {
+    const stack = await stackOn({ env: FAST_RECOVERY });
+    const first = await startReceiver();
+    const port = Number(new URL(first.url).port);
+    await hook(stack, first, "/down-then-up");
+    await first.close();
+
+    const ids = await ingest(stack, 15);
+    await waitFor(
+      async () => (await stack.deps.db.deliveryAttempt.count({ where: { errorCode: "connection_refused" } })) >= 15,
+      { what: "failed attempts while the receiver is down" },
+    );
+    expect(await stack.deps.db.eventLog.count({ where: { id: { in: ids }, status: { in: ["retrying", "processing"] } } })).toBe(ids.length);
+
+    const back = await receiverFor(undefined, port);
+    await sweepUntilCompleted(stack, ids);
+    expect(lossReport("receiver down", ids, back, "/down-then-up").lost).toBe(0);
+  });
+
+  it("finishes the job in flight on SIGTERM, then exits cleanly", async () => {
+    const stack = await stackOn({ worker: false, env: FAST_RECOVERY });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const receiver = await receiverFor(() => ({ status: 200, until: gate }));
+    await hook(stack, receiver, "/graceful");
+    const worker = workerProcess(stack);
+
+    const [id] = await ingest(stack, 1);
+    await waitFor(() => receiver.at("/graceful").length === 1, { timeoutMs: 30_000, what: "the delivery to start" });
+    worker.kill("SIGTERM");
+    setTimeout(release, 300);
+    expect(await worker.exited).toBe(0);
+
+    const event = await stack.deps.db.eventLog.findUniqueOrThrow({ where: { id: id! } });
+    expect(event.status).toBe("completed");
+    expect(receiver.at("/graceful")).toHaveLength(1);
+  });
+});

@@ -1,0 +1,111 @@
+// The sweep (two at once, retention), Idempotency-Key under concurrency, and bulk replay.
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventRows, insertEvents } from "../functions/domain/events/ingest-events.ts";
+import { runSweep } from "../functions/domain/sweep/run-sweep.ts";
+import { QUEUE_NAME } from "../functions/platform/queue.ts";
+import { createDefinition, createWebhook, postEvent, waitForEvent } from "./helpers/fixtures.ts";
+import { startReceiver, type Receiver } from "./helpers/receiver.ts";
+import { REDIS_URL, startStack, type TestStack } from "./helpers/stack.ts";
+
+let idle: TestStack; // no worker: jobs stay in the queue where the test can count them
+let stack: TestStack;
+let receiver: Receiver;
+beforeAll(async () => {
+  [idle, stack, receiver] = await Promise.all([
+    startStack({ worker: false, env: { SWEEP_GRACE_MS: "5000" } }),
+    startStack(),
+    startReceiver(),
+  ]);
+});
+afterAll(async () => {
+  await Promise.all([idle?.stop(), stack?.stop(), receiver?.close()]);
+});
+
+/** Events committed without any job, as if the enqueue after commit had failed. */
+async function orphanEvents(s: TestStack, count: number, collection: string) {
+  const inputs = Array.from({ length: count }, (_, i) => ({ type: "collection.created" as const, collection, recordId: `r${i}`, data: {} }));
+  const { ids } = await insertEvents(s.deps.db, eventRows(inputs, new Date(Date.now() - 60_000)));
+  return ids;
+}
+
+async function queuedJobs(s: TestStack): Promise<number> {
+  const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = new Queue(QUEUE_NAME, { connection, prefix: s.config.QUEUE_PREFIX });
+  try {
+    const counts = await queue.getJobCounts("waiting", "prioritized", "delayed", "active");
+    return Object.values(counts).reduce((a, b) => a + b, 0);
+  } finally {
+    await queue.close();
+    connection.disconnect();
+  }
+}
+
+describe("the sweep", () => {
+  it("splits the work when two sweeps run at once, and does not take it again within the grace period", async () => {
+    const ids = await orphanEvents(idle, 40, "sweeps");
+    const [a, b] = await Promise.all([runSweep(idle.deps), runSweep(idle.deps)]);
+    expect(a.requeuedEvents + b.requeuedEvents).toBe(ids.length);
+    expect(await queuedJobs(idle)).toBe(ids.length);
+    // The jobs are queued: a sweep within the grace period leaves these events to them.
+    expect((await runSweep(idle.deps)).requeuedEvents).toBe(0);
+  });
+
+  it("requeues at most SWEEP_BATCH_SIZE per run", async () => {
+    await orphanEvents(idle, 30, "batched");
+    const deps = { ...idle.deps, config: { ...idle.deps.config, SWEEP_BATCH_SIZE: 7 } };
+    expect((await runSweep(deps)).requeuedEvents).toBe(7);
+  });
+
+  it("prunes completed events older than LOG_RETENTION_DAYS and keeps failed ones", async () => {
+    const [oldDone, oldFailed, recentDone] = await orphanEvents(idle, 3, "retention");
+    const longAgo = new Date(Date.now() - 40 * 86_400_000);
+    await idle.deps.db.eventLog.update({ where: { id: oldDone! }, data: { status: "completed", matchedAt: longAgo, completedAt: longAgo } });
+    await idle.deps.db.eventLog.update({ where: { id: oldFailed! }, data: { status: "failed", matchedAt: longAgo, completedAt: longAgo } });
+    await idle.deps.db.eventLog.update({ where: { id: recentDone! }, data: { status: "completed", matchedAt: new Date(), completedAt: new Date() } });
+    const result = await runSweep(idle.deps);
+    expect(result.prunedEvents).toBe(1);
+    const left = await idle.deps.db.eventLog.findMany({ where: { collection: "retention" }, select: { id: true } });
+    expect(left.map((e) => e.id).sort()).toEqual([oldFailed, recentDone].sort());
+  });
+});
+
+describe("idempotency", () => {
+  it("creates one event for concurrent requests with the same Idempotency-Key", async () => {
+    const body = { type: "collection.created", collection: "idem", recordId: "i-1", data: {} };
+    const answers = await Promise.all(Array.from({ length: 20 }, () => idle.api("POST", "/events", body, { "idempotency-key": "same-key" })));
+    expect(answers.every((a) => a.status === 202)).toBe(true);
+    expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+    expect(await idle.deps.db.eventLog.count({ where: { collection: "idem" } })).toBe(1);
+
+    const batch = { events: [body, { ...body, recordId: "i-2" }] };
+    const batches = await Promise.all(Array.from({ length: 5 }, () => idle.api("POST", "/events/batch", batch, { "idempotency-key": "same-key" })));
+    expect(new Set(batches.map((a) => JSON.stringify(a.body.ids))).size).toBe(1);
+    expect(await idle.deps.db.eventLog.count({ where: { collection: "idem" } })).toBe(3);
+  });
+});
+
+describe("bulk replay", () => {
+  it("replays the failed deliveries of one webhook and answers how many were queued", async () => {
+    const definition = await createDefinition(stack, { name: "bulk", collection: "bulk" });
+    const broken = await createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}/broken`, retry: { maxAttempts: 1 } });
+    await createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}/fine` });
+    receiver.respond((req) => (req.path === "/broken" ? { status: 500 } : { status: 200 }));
+    const ids = [];
+    for (let i = 0; i < 4; i++) ids.push(await postEvent(stack, { collection: "bulk", recordId: `b${i}` }));
+    for (const id of ids) expect((await waitForEvent(stack, id)).status).toBe("failed");
+
+    receiver.respond(() => ({ status: 200 }));
+    const replay = await stack.api("POST", "/events/replay", { webhookId: broken.id, status: "failed" });
+    expect(replay.status).toBe(202);
+    expect(replay.body).toEqual({ queued: 4, events: 4 });
+    for (const id of ids) expect((await waitForEvent(stack, id, ["completed"])).status).toBe("completed");
+    expect(receiver.at("/broken")).toHaveLength(8);
+    expect(receiver.at("/fine")).toHaveLength(4);
+
+    expect((await stack.api("POST", "/events/replay", { webhookId: broken.id })).body).toEqual({ queued: 0, events: 0 });
+    expect((await stack.api("POST", "/events/replay", { status: "sideways" })).status).toBe(400);
+    expect((await stack.api("POST", "/events/replay", { limit: 5000 })).status).toBe(400);
+  });
+});

@@ -7,7 +7,8 @@ import { eventContext } from "../events/event-context.ts";
 import { failAction, settleAction } from "../events/event-status.ts";
 import { isRetryable, retryDelay } from "./backoff.ts";
 import { buildDelivery } from "./build-delivery.ts";
-import { sendWebhook, type SendResult } from "./send-webhook.ts";
+import { attemptRecord, attemptWebhook } from "./attempt-webhook.ts";
+import type { SendResult } from "./send-webhook.ts";
 
 type DeliverDeps = Pick<Deps, "db" | "config" | "log" | "now">;
 
@@ -47,11 +48,7 @@ export async function deliverWebhookAction(deps: DeliverDeps, action: EventActio
   const requestedAt = now();
   // The action id is the message id: the same on every attempt, so receivers can deduplicate.
   const request = buildDelivery(webhook, eventContext(action.event, webhook.definition), action.id, requestedAt);
-  const result = await sendWebhook(request, {
-    timeoutMs: webhook.timeoutMs ?? config.WEBHOOK_TIMEOUT_MS,
-    allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
-    now,
-  });
+  const result = await attemptWebhook(deps, webhook, request);
   const finishedAt = now();
 
   let status: EventStatus = "completed";
@@ -67,20 +64,7 @@ export async function deliverWebhookAction(deps: DeliverDeps, action: EventActio
 
   await settleAction(db, action, finishedAt, async (tx) => {
     await tx.deliveryAttempt.create({
-      data: {
-        id: newId("att"),
-        webhookId: webhook.id,
-        eventId: action.eventId,
-        actionId: action.id,
-        attempt,
-        ok: result.ok,
-        status: result.status,
-        durationMs: result.durationMs,
-        error: result.error,
-        errorCode: result.errorCode,
-        responseBody: result.responseBody,
-        requestedAt,
-      },
+      data: attemptRecord(result, { id: newId("att"), webhookId: webhook.id, eventId: action.eventId, actionId: action.id, attempt, requestedAt }),
     });
     return {
       status,

@@ -4,10 +4,11 @@ import { newId } from "../../platform/ids.ts";
 import { notFound } from "../errors.ts";
 import { eventContext } from "../events/event-context.ts";
 import { buildDelivery } from "./build-delivery.ts";
-import { sendWebhook, type SendResult } from "./send-webhook.ts";
+import { attemptRecord, attemptWebhook } from "./attempt-webhook.ts";
+import type { SendResult } from "./send-webhook.ts";
 
 export async function testWebhook(deps: Pick<Deps, "db" | "config" | "now">, webhookId: string, data: Record<string, unknown> = {}): Promise<SendResult> {
-  const { db, config, now } = deps;
+  const { db, now } = deps;
   const webhook = await db.webhook.findUnique({ where: { id: webhookId }, include: { definition: true } });
   if (!webhook) throw notFound("webhook", webhookId);
   const requestedAt = now();
@@ -25,25 +26,7 @@ export async function testWebhook(deps: Pick<Deps, "db" | "config" | "now">, web
     changedFields: definition.type === "field_updated" ? definition.fields : [],
   };
   const request = buildDelivery(webhook, eventContext(sample, definition), attemptId, requestedAt);
-  const result = await sendWebhook(request, {
-    timeoutMs: webhook.timeoutMs ?? config.WEBHOOK_TIMEOUT_MS,
-    allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
-    now,
-  });
-  await db.deliveryAttempt.create({
-    data: {
-      id: attemptId,
-      webhookId,
-      attempt: 1,
-      ok: result.ok,
-      status: result.status,
-      durationMs: result.durationMs,
-      error: result.error,
-      errorCode: result.errorCode,
-      responseBody: result.responseBody,
-      test: true,
-      requestedAt,
-    },
-  });
+  const result = await attemptWebhook(deps, webhook, request);
+  await db.deliveryAttempt.create({ data: attemptRecord(result, { id: attemptId, webhookId, attempt: 1, requestedAt, test: true }) });
   return result;
 }

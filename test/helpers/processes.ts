@@ -18,6 +18,7 @@ export async function freePort(): Promise<number> {
 }
 
 export interface RunningProcess {
+  pid: number | undefined;
   output(): string;
   exited: Promise<number | null>;
   /** SIGTERM, then SIGKILL after 10 s; answers the exit code. */
@@ -42,6 +43,7 @@ export function startProcess(command: string, args: string[], env: Record<string
     } catch {}
   };
   return {
+    pid: child.pid,
     output: () => output,
     exited,
     kill,
@@ -57,7 +59,7 @@ export function startProcess(command: string, args: string[], env: Record<string
 }
 
 export function startWorkerProcess(env: Record<string, string>): RunningProcess {
-  return startProcess(`${root}/node_modules/.bin/tsx`, ["functions/worker/main.ts"], env);
+  return startProcess(process.execPath, ["--import", "tsx", "functions/worker/main.ts"], env);
 }
 
 /** serverless offline on free ports; resolves once GET /health answers. */

@@ -1,0 +1,324 @@
+// `npm run bench`: tetik driven through its real HTTP API to a real receiver on 127.0.0.1, measured
+// against two reference pipelines run on the same machine in the same run: the naive one (HTTP -> INSERT
+// -> queue.add -> worker -> POST -> UPDATE) and raw BullMQ + POST. Progress goes to stderr; stdout gets
+// one JSON line, then a markdown table.
+import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import pg from "pg";
+import { migrate } from "../../functions/platform/migrate.ts";
+import { freePort, startOffline, startProcess, type RunningProcess } from "../helpers/processes.ts";
+import { waitFor } from "../helpers/wait.ts";
+import { startBenchReceiver, type BenchReceiver } from "./bench-receiver.ts";
+import { drive, jsonPoster, recordIdOf, type DriveResult } from "./drive.ts";
+import { percentile, round, rssMb } from "./stats.ts";
+
+const { values: opts } = parseArgs({
+  options: {
+    events: { type: "string", default: "20000" },
+    webhooks: { type: "string", default: "1" },
+    concurrency: { type: "string", default: "50" },
+    rate: { type: "string", default: "0" },
+    batch: { type: "string", default: "1" },
+    api: { type: "string", default: "node" },
+    attach: { type: "string" },
+    "api-key": { type: "string" },
+    baseline: { type: "boolean", default: true },
+    "no-baseline": { type: "boolean", default: false },
+  },
+});
+const N = Number(opts.events);
+const K = Number(opts.webhooks);
+const C = Number(opts.concurrency);
+const RATE = Number(opts.rate);
+const BATCH = Math.max(1, Number(opts.batch));
+const API = opts.attach ? "attached" : opts.api === "offline" ? "offline" : "node";
+const withBaseline = opts.baseline && !opts["no-baseline"];
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const SERVER = process.env.BENCH_DATABASE_SERVER ?? "postgresql://postgres@127.0.0.1:5432";
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+/** Runs a TypeScript file in one Node process (so its pid is the process measured). */
+const node = (file: string): [string, string[]] => [process.execPath, ["--import", "tsx", file]];
+
+interface Measured {
+  ingestPerSec: number;
+  deliveredPerSec: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  lost: number;
+  duplicates: number;
+  workerRssMb?: { start?: number; peak?: number; end?: number };
+}
+
+async function freshDatabase(name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: `${SERVER}/postgres` });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.end();
+  const url = `${SERVER}/${name}`;
+  await migrate(url, { quiet: true });
+  return url;
+}
+
+async function dropDatabase(name: string) {
+  const admin = new pg.Client({ connectionString: `${SERVER}/postgres` });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.end();
+}
+
+async function clearPrefix(prefix: string) {
+  const redis = new Redis(REDIS_URL);
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+    if (keys.length) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== "0");
+  redis.disconnect();
+}
+
+/** Waits until `expected` deliveries arrived, or nothing new arrived for 30 s; answers when the last came. */
+async function awaitDeliveries(receiver: BenchReceiver, expected: number): Promise<void> {
+  let last = receiver.deliveries();
+  let lastChange = Date.now();
+  for (;;) {
+    const now = receiver.deliveries();
+    if (now >= expected) return;
+    if (now !== last) {
+      last = now;
+      lastChange = Date.now();
+    }
+    if (Date.now() - lastChange > 30_000) {
+      log(`no progress for 30 s at ${now}/${expected} deliveries: counting the rest as lost`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function measure(driven: DriveResult, receiver: BenchReceiver, perEvent: number): Measured {
+  const latencies: number[] = [];
+  let lost = 0;
+  let duplicates = 0;
+  let lastArrival = 0;
+  let firstSent = Infinity;
+  for (const [recordId, sentAt] of driven.sentAt) {
+    firstSent = Math.min(firstSent, sentAt);
+    const arrivals = receiver.arrivals.get(recordId) ?? [];
+    if (arrivals.length === 0) lost++;
+    duplicates += Math.max(0, arrivals.length - perEvent);
+    for (const at of arrivals) {
+      latencies.push(at - sentAt);
+      lastArrival = Math.max(lastArrival, at);
+    }
+  }
+  const deliveredSeconds = (lastArrival - firstSent) / 1000;
+  return {
+    ingestPerSec: round(driven.sentAt.size / driven.seconds, 0),
+    deliveredPerSec: round((driven.sentAt.size - lost) / Math.max(deliveredSeconds, 0.001), 0),
+    p50Ms: round(percentile(latencies, 50)),
+    p95Ms: round(percentile(latencies, 95)),
+    p99Ms: round(percentile(latencies, 99)),
+    lost,
+    duplicates,
+  };
+}
+
+/** Samples a process's memory every second while `work` runs. */
+async function withMemory<T>(pid: number | undefined, work: () => Promise<T>): Promise<{ result: T; rss: Measured["workerRssMb"] }> {
+  const start = await rssMb(pid);
+  let peak = start ?? 0;
+  const timer = setInterval(async () => {
+    const now = await rssMb(pid);
+    if (now && now > peak) peak = now;
+  }, 1000);
+  try {
+    const result = await work();
+    return { result, rss: { start, peak, end: await rssMb(pid) } };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+const eventBody = (recordId: string, index: number) => ({
+  type: "collection.created",
+  collection: "orders",
+  recordId,
+  data: { total: 150 + (index % 100), customerId: `c-${index % 1000}`, items: [{ sku: "a-1", qty: 2 }] },
+});
+
+async function runTetik(receiver: BenchReceiver): Promise<Measured> {
+  const processes: RunningProcess[] = [];
+  const dbName = `tetik_bench_${randomBytes(3).toString("hex")}`;
+  const prefix = `bench-${randomBytes(3).toString("hex")}`;
+  let origin = opts.attach ?? "";
+  try {
+    let workerPid: number | undefined;
+    if (!opts.attach) {
+      const env = {
+        DATABASE_URL: await freshDatabase(dbName),
+        REDIS_URL,
+        QUEUE_PREFIX: prefix,
+        WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
+        LOG_LEVEL: "warn",
+      };
+      const worker = startProcess(...node("functions/worker/main.ts"), env);
+      processes.push(worker);
+      workerPid = worker.pid;
+      if (API === "offline") {
+        const offline = await startOffline(env);
+        processes.push(offline);
+        origin = offline.url;
+      } else {
+        const port = await freePort();
+        const api = startProcess(...node("functions/api/server.ts"), { ...env, PORT: String(port) });
+        processes.push(api);
+        origin = `http://127.0.0.1:${port}`;
+        await waitFor(async () => (await fetch(`${origin}/health`)).ok, { timeoutMs: 60_000, intervalMs: 200, what: "the API" });
+      }
+      log(`tetik up (${API} API, database ${dbName}, queue ${prefix})`);
+    }
+    const client = jsonPoster(origin, opts["api-key"] ? { authorization: `Bearer ${opts["api-key"]}` } : {});
+    const definition = await client.post("/definitions", {
+      name: `bench-${randomBytes(3).toString("hex")}`,
+      type: "collection.created",
+      collection: "orders",
+      condition: { "data.total": { $gt: 100 } },
+    });
+    for (let i = 0; i < K; i++) await client.post("/webhooks", { definitionId: definition.id, url: receiver.url });
+
+    log(`tetik: ${N} events, ${K} webhook(s) each, concurrency ${C}${RATE ? `, paced at ${RATE}/s` : ""}${BATCH > 1 ? `, batches of ${BATCH}` : ""}`);
+    receiver.reset();
+    const { result, rss } = await withMemory(workerPid, async () => {
+      const driven = await drive({
+        events: BATCH > 1 ? Math.ceil(N / BATCH) : N,
+        concurrency: C,
+        rate: RATE / BATCH,
+        onProgress: (i) => log(`tetik: sent ${i * BATCH}`),
+        send: async (index, recordId) => {
+          if (BATCH === 1) return void (await client.post("/events", eventBody(recordId, index)));
+          const events = [];
+          for (let j = index * BATCH; j < Math.min(N, (index + 1) * BATCH); j++) events.push(eventBody(recordIdOf(j), j));
+          await client.post("/events/batch", { events });
+        },
+      });
+      // With batches the driver timed whole batches: every event of a batch was sent when its batch was.
+      if (BATCH > 1) {
+        const batchSent = new Map(driven.sentAt);
+        driven.sentAt.clear();
+        for (let j = 0; j < N; j++) driven.sentAt.set(recordIdOf(j), batchSent.get(recordIdOf(Math.floor(j / BATCH)))!);
+      }
+      log(`tetik: ingested ${N} in ${round(driven.seconds)} s (${driven.errors} errors); waiting for deliveries`);
+      await awaitDeliveries(receiver, N * K);
+      return driven;
+    });
+    await client.close();
+    return { ...measure(result, receiver, K), workerRssMb: rss };
+  } finally {
+    await Promise.all(processes.map((p) => p.stop()));
+    if (!opts.attach) {
+      await clearPrefix(prefix);
+      await dropDatabase(dbName);
+    }
+  }
+}
+
+async function runRaw(receiver: BenchReceiver): Promise<Measured> {
+  const prefix = `bench-raw-${randomBytes(3).toString("hex")}`;
+  const worker = startProcess(...node("test/bench/reference/raw-worker.ts"), { REDIS_URL, QUEUE_PREFIX: prefix, RECEIVER_URL: receiver.url, CONCURRENCY: String(C) });
+  const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = new Queue("raw", { connection, prefix });
+  try {
+    await waitFor(() => worker.output().includes("ready"), { timeoutMs: 30_000, what: "the raw worker" });
+    receiver.reset();
+    log(`raw BullMQ + POST: ${N} jobs`);
+    const driven = await drive({
+      events: N,
+      concurrency: C,
+      rate: RATE,
+      send: async (index, recordId) => void (await queue.add("e", eventBody(recordId, index), { removeOnComplete: true, removeOnFail: true })),
+    });
+    await awaitDeliveries(receiver, N);
+    return measure(driven, receiver, 1);
+  } finally {
+    await worker.stop();
+    await queue.close();
+    connection.disconnect();
+    await clearPrefix(prefix);
+  }
+}
+
+async function runNaive(receiver: BenchReceiver): Promise<Measured> {
+  const dbName = `tetik_bench_naive_${randomBytes(3).toString("hex")}`;
+  const prefix = `bench-naive-${randomBytes(3).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: `${SERVER}/postgres` });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  await admin.end();
+  const port = await freePort();
+  const env = { DATABASE_URL: `${SERVER}/${dbName}`, REDIS_URL, QUEUE_PREFIX: prefix, RECEIVER_URL: receiver.url, CONCURRENCY: String(C), PORT: String(port) };
+  const api = startProcess(...node("test/bench/reference/naive-api.ts"), env);
+  const worker = startProcess(...node("test/bench/reference/naive-worker.ts"), env);
+  try {
+    await waitFor(() => api.output().includes("ready") && worker.output().includes("ready"), { timeoutMs: 30_000, what: "the naive pipeline" });
+    const client = jsonPoster(`http://127.0.0.1:${port}`);
+    receiver.reset();
+    log(`naive pipeline: ${N} events`);
+    const driven = await drive({ events: N, concurrency: C, rate: RATE, send: async (index, recordId) => void (await client.post("/", eventBody(recordId, index))) });
+    await awaitDeliveries(receiver, N);
+    await client.close();
+    return measure(driven, receiver, 1);
+  } finally {
+    await Promise.all([api.stop(), worker.stop()]);
+    await clearPrefix(prefix);
+    await dropDatabase(dbName);
+  }
+}
+
+const receiver = await startBenchReceiver();
+try {
+  const tetik = await runTetik(receiver);
+  log(`tetik: ${JSON.stringify(tetik)}`);
+  const baseline: Record<string, Measured> = {};
+  if (withBaseline) {
+    baseline.rawBullmq = await runRaw(receiver);
+    log(`raw: ${JSON.stringify(baseline.rawBullmq)}`);
+    baseline.naive = await runNaive(receiver);
+    log(`naive: ${JSON.stringify(baseline.naive)}`);
+  }
+  const ratio = (b?: Measured) => (b ? round(tetik.deliveredPerSec / b.deliveredPerSec, 2) : null);
+  const line = {
+    events: N,
+    webhooksPerEvent: K,
+    api: API,
+    concurrency: C,
+    rate: RATE || null,
+    batch: BATCH,
+    ...tetik,
+    baseline,
+    ratio: { vsNaive: ratio(baseline.naive), vsRawBullmq: ratio(baseline.rawBullmq) },
+  };
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+  const row = (name: string, m?: Measured) =>
+    m ? `| ${name} | ${m.ingestPerSec} | ${m.deliveredPerSec} | ${m.p50Ms} | ${m.p95Ms} | ${m.p99Ms} | ${m.lost} | ${m.duplicates} |` : "";
+  const table = [
+    "",
+    `| pipeline | ingest/s | delivered events/s | p50 ms | p95 ms | p99 ms | lost | duplicates |`,
+    `|---|---|---|---|---|---|---|---|`,
+    row(`tetik (${API} API)`, tetik),
+    row("naive reference", baseline.naive),
+    row("raw BullMQ + POST", baseline.rawBullmq),
+    "",
+    `tetik / naive: ${line.ratio.vsNaive ?? "-"}x, tetik / raw BullMQ: ${line.ratio.vsRawBullmq ?? "-"}x; worker RSS MiB ${JSON.stringify(tetik.workerRssMb ?? {})}`,
+  ].filter((l) => l !== "");
+  process.stdout.write(`${table.join("\n")}\n`);
+} finally {
+  await receiver.close();
+}
+process.exit(0);

@@ -34,8 +34,8 @@ const JOB_OPTIONS: JobsOptions = {
 const ENQUEUE_TIMEOUT_MS = 2_000;
 
 export interface JobQueue {
-  /** Adds jobs; a job whose id is already queued is left as it is. */
-  add<N extends JobName>(name: N, jobs: Array<{ id: string; data: JobCatalog[N] }>): Promise<void>;
+  /** Adds jobs (after `delayMs`, if given); a job whose id is already queued is left as it is. */
+  add<N extends JobName>(name: N, jobs: Array<{ id: string; data: JobCatalog[N]; delayMs?: number }>): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -90,7 +90,9 @@ export function createJobQueue({ url, prefix }: QueueConnectionOptions): JobQueu
       if (jobs.length === 0) return;
       await whenReady();
       await withTimeout(
-        queue.addBulk(jobs.map((job) => ({ name, data: job.data, opts: { ...JOB_OPTIONS, jobId: job.id } }))),
+        queue.addBulk(
+          jobs.map((job) => ({ name, data: job.data, opts: { ...JOB_OPTIONS, jobId: job.id, ...(job.delayMs && job.delayMs > 0 ? { delay: job.delayMs } : {}) } })),
+        ),
         ENQUEUE_TIMEOUT_MS,
         "redis",
       );

@@ -5,18 +5,20 @@ import { config } from "../platform/config.ts";
 import { closeDeps, createDeps, type Deps } from "../platform/deps.ts";
 import { QUEUE_NAME, workerConnection, type JobName } from "../platform/queue.ts";
 import { withTimeout } from "../platform/timeout.ts";
+import { withPipeline, type WorkerDeps } from "../domain/pipeline/pipeline.ts";
 import { processEventJob } from "./processors/process-event.ts";
 import { runActionJob } from "./processors/run-action.ts";
 
 /** On SIGTERM, jobs in flight get this long to finish; what is left is released for another worker. */
 const SHUTDOWN_GRACE_MS = 25_000;
 
-const processors: Record<JobName, (deps: Deps, job: Job, token: string | undefined) => Promise<void>> = {
+const processors: Record<JobName, (deps: WorkerDeps, job: Job, token: string | undefined) => Promise<void>> = {
   "process-event": processEventJob,
   "run-action": runActionJob,
 };
 
-export function startWorker(deps: Deps): Worker {
+export function startWorker(baseDeps: Deps): Worker {
+  const deps = withPipeline(baseDeps);
   const { config: cfg, log } = deps;
   const worker = new Worker(
     QUEUE_NAME,
@@ -34,7 +36,8 @@ export function startWorker(deps: Deps): Worker {
     },
   );
   worker.on("failed", (job, err) => log.warn({ err, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade }, "job failed"));
-  worker.on("error", (err) => log.error({ err }, "worker error"));
+  // Mostly Redis trouble (lost connection, keys gone after a flush): the sweep repairs what it costs.
+  worker.on("error", (err) => log.warn({ err }, "worker error"));
   return worker;
 }
 

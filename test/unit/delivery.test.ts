@@ -1,7 +1,6 @@
-// Pure pieces of delivery: signatures, backoff, retry classification, the address guard, status aggregate.
+// Pure pieces of delivery: signatures, backoff, retry classification, the address guard, changed fields.
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { aggregateStatus } from "../../functions/domain/events/event-status.ts";
 import { changedFields } from "../../functions/domain/events/changed-fields.ts";
 import { isBlockedAddress, urlRefusal } from "../../functions/domain/webhooks/address-guard.ts";
 import { isRetryable, parseRetryAfter, retryDelay } from "../../functions/domain/webhooks/backoff.ts";
@@ -59,18 +58,6 @@ describe("address guard", () => {
     expect(urlRefusal(new URL("http://[::1]/"), true)).toBeUndefined();
     expect(urlRefusal(new URL("http://localhost/"), false)).toBeUndefined();
     expect(urlRefusal(new URL("http://localhost/"), false, { refuseLoopbackNames: true })).toContain("loopback");
-  });
-});
-
-describe("event status", () => {
-  const a = (status: any, error: string | null = null) => ({ kind: "webhook", targetId: "w", status, error });
-  it("aggregates actions", () => {
-    expect(aggregateStatus([])).toEqual({ status: "completed", error: null });
-    expect(aggregateStatus([a("completed"), a("completed")]).status).toBe("completed");
-    expect(aggregateStatus([a("completed"), a("processing")]).status).toBe("processing");
-    expect(aggregateStatus([a("retrying", "500"), a("pending")]).status).toBe("retrying");
-    expect(aggregateStatus([a("failed", "400"), a("processing")]).status).toBe("processing");
-    expect(aggregateStatus([a("failed", "the receiver answered 400"), a("completed")])).toEqual({ status: "failed", error: "webhook w: the receiver answered 400" });
   });
 });
 

@@ -1,5 +1,5 @@
 // The second step of the worker: run one action of one event. Idempotent: a finished action is left alone.
-import type { Deps } from "../../platform/deps.ts";
+import type { WorkerDeps } from "../pipeline/pipeline.ts";
 import { runTriggerAction } from "../triggers/run-trigger-action.ts";
 import { deliverWebhookAction } from "../webhooks/deliver-webhook-action.ts";
 
@@ -8,9 +8,7 @@ export interface ActionOutcome {
   retryAt?: Date;
 }
 
-export type ActionDeps = Pick<Deps, "db" | "queue" | "config" | "log" | "now">;
-
-export async function runAction(deps: ActionDeps, actionId: string): Promise<ActionOutcome> {
+export async function runAction(deps: WorkerDeps, actionId: string): Promise<ActionOutcome> {
   const action = await deps.db.eventAction.findUnique({ where: { id: actionId }, include: { event: true } });
   if (!action || action.status === "completed" || action.status === "failed") return {};
   // Woken early (a duplicate job, the sweep): wait for the attempt's time rather than retry sooner.

@@ -1,56 +1,45 @@
-// An event's status is the aggregate of its actions' statuses; this is the one place that decides it.
+// An event's status is the aggregate of its actions' statuses. This SQL is the one place that decides it:
+// completed when every action succeeded or there were none; retrying while one waits for another attempt;
+// processing while others run; failed when all finished and one failed for good.
 import type { Deps } from "../../platform/deps.ts";
 import type { EventStatus, Prisma } from "../../platform/db.ts";
+import { fromPrisma, type Queryable } from "../../platform/sql.ts";
 
-type Db = Deps["db"] | Prisma.TransactionClient;
-
-export interface ActionState {
-  kind: string;
-  targetId: string;
-  status: EventStatus;
-  error: string | null;
-}
-
-const UNFINISHED: ReadonlySet<EventStatus> = new Set(["pending", "processing", "retrying"]);
 export const isFinal = (status: EventStatus) => status === "completed" || status === "failed";
 
-/**
- * completed: every action succeeded, or there were none. failed: all finished and one failed for good.
- * retrying: one waits for another attempt. processing: otherwise, while actions run.
- */
-export function aggregateStatus(actions: ActionState[]): { status: EventStatus; error: string | null } {
-  const failing = actions.filter((a) => a.status === "failed" || a.status === "retrying");
-  const error = failing.length ? failing.map((a) => `${a.kind} ${a.targetId}: ${a.error ?? a.status}`).join("; ") : null;
-  if (actions.some((a) => UNFINISHED.has(a.status))) {
-    return { status: actions.some((a) => a.status === "retrying") ? "retrying" : "processing", error };
-  }
-  return { status: failing.length ? "failed" : "completed", error };
+const LOCK_EVENTS = `SELECT id FROM event_log WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`;
+
+const REFRESH_STATUSES = `
+  UPDATE event_log e SET
+    status = s.status::"EventStatus",
+    error = s.error,
+    "leaseExpiresAt" = NULL,
+    "completedAt" = CASE WHEN s.status IN ('completed', 'failed') THEN $2::timestamptz END,
+    "durationMs" = CASE WHEN s.status IN ('completed', 'failed')
+      THEN GREATEST(0, round(extract(epoch FROM ($2::timestamptz - e."receivedAt")) * 1000))::int END
+  FROM (
+    SELECT ev.id,
+      CASE
+        WHEN bool_or(a.status = 'retrying') THEN 'retrying'
+        WHEN bool_or(a.status IN ('pending', 'processing')) THEN 'processing'
+        WHEN bool_or(a.status = 'failed') THEN 'failed'
+        ELSE 'completed'
+      END AS status,
+      string_agg(a.kind::text || ' ' || a."targetId" || ': ' || coalesce(a.error, a.status::text), '; ' ORDER BY a.id)
+        FILTER (WHERE a.status IN ('failed', 'retrying')) AS error
+    FROM unnest($1::text[]) AS ev(id) LEFT JOIN event_actions a ON a."eventId" = ev.id
+    GROUP BY ev.id
+  ) s
+  WHERE e.id = s.id`;
+
+/** Serialises writers of these events' aggregates for the rest of the transaction (in id order: no deadlocks). */
+export async function lockEvents(q: Queryable, eventIds: string[]): Promise<void> {
+  await q.query(LOCK_EVENTS, [eventIds]);
 }
 
-/** Recomputes and stores an event's status; call inside the transaction that changed an action. */
-export async function refreshEventStatus(tx: Db, eventId: string, now: Date): Promise<void> {
-  const [event, actions] = await Promise.all([
-    tx.eventLog.findUnique({ where: { id: eventId }, select: { receivedAt: true } }),
-    tx.eventAction.findMany({ where: { eventId }, select: { kind: true, targetId: true, status: true, error: true } }),
-  ]);
-  if (!event) return;
-  const { status, error } = aggregateStatus(actions);
-  const final = isFinal(status);
-  await tx.eventLog.update({
-    where: { id: eventId },
-    data: {
-      status,
-      error,
-      leaseExpiresAt: null,
-      completedAt: final ? now : null,
-      durationMs: final ? Math.max(0, now.getTime() - event.receivedAt.getTime()) : null,
-    },
-  });
-}
-
-/** Serialises writers of one event's aggregate for the rest of the transaction. */
-export async function lockEvent(tx: Prisma.TransactionClient, eventId: string): Promise<void> {
-  await tx.$queryRaw`SELECT id FROM event_log WHERE id = ${eventId} FOR UPDATE`;
+/** Recomputes and stores the events' statuses; call inside the transaction that changed their actions. */
+export async function refreshEventStatuses(q: Queryable, eventIds: string[], now: Date): Promise<void> {
+  if (eventIds.length > 0) await q.query(REFRESH_STATUSES, [eventIds, now]);
 }
 
 /**
@@ -65,11 +54,12 @@ export async function settleAction(
   work: (tx: Prisma.TransactionClient) => Promise<Prisma.EventActionUpdateInput | null>,
 ): Promise<boolean> {
   return db.$transaction(async (tx) => {
-    await lockEvent(tx, action.eventId);
+    const q = fromPrisma(tx);
+    await lockEvents(q, [action.eventId]);
     const data = await work(tx);
     if (!data) return false;
     await tx.eventAction.update({ where: { id: action.id }, data });
-    await refreshEventStatus(tx, action.eventId, now);
+    await refreshEventStatuses(q, [action.eventId], now);
     return true;
   });
 }

@@ -1,14 +1,20 @@
 // Which definitions an event fires, and the actions (webhooks, triggers) that follow from them.
-import type { EventDefinition, EventLog, EventTrigger, Prisma, Webhook } from "../../platform/db.ts";
+import type { EventDefinition, EventLog, EventTrigger, Webhook } from "../../platform/db.ts";
 import { newId } from "../../platform/ids.ts";
-import { compileCondition, type Condition } from "../conditions/condition.ts";
+import { compileCondition, type Condition, type ConditionTest } from "../conditions/condition.ts";
+import type { PlannedAction } from "../pipeline/log-writer.ts";
 import { eventContext } from "./event-context.ts";
 
-export type DefinitionWithTargets = EventDefinition & { webhooks: Pick<Webhook, "id">[]; triggers: Pick<EventTrigger, "id">[] };
+export type DefinitionWithTargets = EventDefinition & {
+  webhooks: Pick<Webhook, "id">[];
+  triggers: Pick<EventTrigger, "id">[];
+  /** The compiled condition, when a cache holds it; compiled on the spot otherwise. */
+  conditionTest?: ConditionTest;
+};
 
 type MatchableEvent = Pick<EventLog, "id" | "type" | "collection" | "recordId" | "occurredAt" | "depth" | "data" | "previous" | "changedFields">;
 
-export function matchesDefinition(event: MatchableEvent, definition: EventDefinition): boolean {
+export function matchesDefinition(event: MatchableEvent, definition: EventDefinition & { conditionTest?: ConditionTest }): boolean {
   if (!definition.active || definition.collection !== event.collection) return false;
   const typeMatches =
     definition.type === event.type ||
@@ -16,11 +22,12 @@ export function matchesDefinition(event: MatchableEvent, definition: EventDefini
       event.type === "collection_updated" &&
       definition.fields.some((field) => event.changedFields.includes(field)));
   if (!typeMatches) return false;
-  return compileCondition(definition.condition as Condition | null)(eventContext(event, definition));
+  const test = definition.conditionTest ?? compileCondition(definition.condition as Condition | null);
+  return test(eventContext(event, definition));
 }
 
 /** One action per active trigger and per active webhook of each matching definition. */
-export function planActions(event: MatchableEvent, definitions: DefinitionWithTargets[]): Prisma.EventActionCreateManyInput[] {
+export function planActions(event: MatchableEvent, definitions: DefinitionWithTargets[]): PlannedAction[] {
   const action = (definitionId: string, kind: "trigger" | "webhook", targetId: string) => ({ id: newId("act"), eventId: event.id, kind, targetId, definitionId });
   return definitions
     .filter((definition) => matchesDefinition(event, definition))

@@ -1,53 +1,55 @@
-// The first step of the worker: match an accepted event, write its actions, hand them to the queue.
+// The worker's first step for an event: match it, write its actions, and make their first attempts at
+// once (each webhook concurrently, so a slow one does not hold up the others). Failed attempts come back
+// as retries for the caller to schedule; later attempts run as the actions' own jobs.
 import type { Deps } from "../../platform/deps.ts";
-import { lockEvent, refreshEventStatus } from "./event-status.ts";
+import { runAction } from "../actions/run-action.ts";
+import { failAction } from "./event-status.ts";
 import { planActions } from "./match-definitions.ts";
-
-type ProcessDeps = Pick<Deps, "db" | "queue" | "config" | "log" | "now">;
+import type { WorkerDeps } from "../pipeline/pipeline.ts";
+import { deliverAttempt } from "../webhooks/deliver-attempt.ts";
 
 /** Queues every unfinished action of an event; a job already queued under the same id is left alone. */
 export async function enqueueActions({ db, queue }: Pick<Deps, "db" | "queue">, eventId: string): Promise<void> {
   const actions = await db.eventAction.findMany({
-    where: { eventId, status: { in: ["pending", "processing"] } },
+    where: { eventId, status: { in: ["pending", "processing", "retrying"] } },
     select: { id: true },
   });
   await queue.add("run-action", actions.map((a) => ({ id: a.id, data: { actionId: a.id } })));
 }
 
+export interface Retry {
+  actionId: string;
+  at: Date;
+}
+
 /**
- * Idempotent: an event is matched once (matchedAt), and actions are unique per (event, target), so a job
- * that runs again, or twice at once, writes nothing new and only makes sure the actions are queued.
+ * Idempotent: an event is matched once (matchedAt), actions are unique per (event, target), and only the
+ * run that created an action attempts it. A job that runs again finds the event matched and only makes
+ * sure its unfinished actions are queued.
  */
-export async function processEvent(deps: ProcessDeps, eventId: string): Promise<void> {
-  const { db, config } = deps;
-  const event = await db.eventLog.findUnique({ where: { id: eventId } });
-  if (!event) return; // pruned or never committed: nothing to do
-  if (!event.matchedAt) {
-    const now = deps.now();
-    await db.eventLog.update({
-      where: { id: eventId },
-      data: {
-        status: "processing",
-        attempts: { increment: 1 },
-        startedAt: event.startedAt ?? now,
-        leaseExpiresAt: new Date(now.getTime() + config.EVENT_LEASE_MS),
-      },
-    });
-    const definitions = await db.eventDefinition.findMany({
-      where: { collection: event.collection, active: true },
-      include: {
-        webhooks: { where: { active: true }, select: { id: true }, orderBy: { id: "asc" } },
-        triggers: { where: { active: true }, select: { id: true }, orderBy: { id: "asc" } },
-      },
-    });
-    const actions = planActions(event, definitions);
-    await db.$transaction(async (tx) => {
-      await lockEvent(tx, eventId);
-      if (actions.length > 0) await tx.eventAction.createMany({ data: actions, skipDuplicates: true });
-      await tx.eventLog.update({ where: { id: eventId }, data: { matchedAt: now } });
-      await refreshEventStatus(tx, eventId, deps.now());
-    });
-    deps.log.debug({ eventId, actions: actions.length }, "event matched");
+export async function processEvent(deps: WorkerDeps, eventId: string): Promise<{ retries: Retry[] }> {
+  const { event, configVersion } = await deps.pipeline.loadEvent(eventId);
+  if (!event) return { retries: [] }; // pruned, or never committed
+  if (event.matchedAt) {
+    await enqueueActions(deps, eventId);
+    return { retries: [] };
   }
-  await enqueueActions(deps, eventId);
+  const config = await deps.pipeline.config.get(configVersion);
+  const planned = planActions(event, config.definitionsFor(event.collection));
+  const created = await deps.pipeline.writer.match({ eventId, actions: planned });
+
+  const retries: Retry[] = [];
+  await Promise.all(
+    planned
+      .filter((action) => created.has(action.id))
+      .map(async (action) => {
+        if (action.kind === "trigger") return void (await runAction(deps, action.id));
+        const webhook = config.webhook(action.targetId);
+        if (!webhook) return void (await failAction(deps.db, action, deps.now(), "webhook_deleted", "the webhook was deleted"));
+        const at = await deliverAttempt(deps, { event, actionId: action.id, attempt: 1, webhook });
+        if (at) retries.push({ actionId: action.id, at });
+      }),
+  );
+  deps.log.debug({ eventId, actions: planned.length }, "event processed");
+  return { retries };
 }

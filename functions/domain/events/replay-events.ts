@@ -5,7 +5,8 @@ import type { Deps } from "../../platform/deps.ts";
 import { Prisma } from "../../platform/db.ts";
 import { notFound } from "../errors.ts";
 import { enqueueEvents } from "./ingest-events.ts";
-import { lockEvent, refreshEventStatus } from "./event-status.ts";
+import { fromPrisma } from "../../platform/sql.ts";
+import { lockEvents, refreshEventStatuses } from "./event-status.ts";
 
 type ReplayDeps = Pick<Deps, "db" | "queue" | "log" | "now">;
 const { sql, empty } = Prisma;
@@ -47,13 +48,11 @@ export async function replayActions(deps: ReplayDeps, filter: ReplayFilter): Pro
       FOR UPDATE OF a SKIP LOCKED)
     RETURNING id, "eventId"`;
 
-  const eventIds = [...new Set(rows.map((r) => r.eventId))];
-  for (const eventId of eventIds) {
-    await db.$transaction(async (tx) => {
-      await lockEvent(tx, eventId);
-      await refreshEventStatus(tx, eventId, now);
-    });
-  }
+  const eventIds = [...new Set(rows.map((r) => r.eventId))].sort();
+  await db.$transaction(async (tx) => {
+    await lockEvents(fromPrisma(tx), eventIds);
+    await refreshEventStatuses(fromPrisma(tx), eventIds, now);
+  });
   try {
     await deps.queue.add("run-action", rows.map((r) => ({ id: r.id, data: { actionId: r.id } })));
   } catch (error) {

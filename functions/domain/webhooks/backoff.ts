@@ -34,3 +34,21 @@ export function isRetryable(status: number | null, errorCode: string | null): bo
   if (status === null) return errorCode !== "blocked_address" && errorCode !== "invalid_url";
   return status === 408 || status === 429 || status >= 500;
 }
+
+export interface AttemptPolicy extends RetryPolicy {
+  maxAttempts: number;
+  maxDelayMs: number;
+}
+
+/** What follows an attempt: done, another attempt at a time, or failed for good (410 Gone included). */
+export function afterAttempt(
+  attempt: number,
+  outcome: { ok: boolean; status: number | null; errorCode: string | null; retryAfterMs?: number },
+  policy: AttemptPolicy,
+  finishedAt: Date,
+): { status: "completed" | "retrying" | "failed"; nextAttemptAt: Date | null } {
+  if (outcome.ok) return { status: "completed", nextAttemptAt: null };
+  const canRetry = isRetryable(outcome.status, outcome.errorCode) && outcome.status !== 410 && attempt < policy.maxAttempts;
+  if (!canRetry) return { status: "failed", nextAttemptAt: null };
+  return { status: "retrying", nextAttemptAt: new Date(finishedAt.getTime() + retryDelay(attempt, policy, policy.maxDelayMs, outcome.retryAfterMs)) };
+}

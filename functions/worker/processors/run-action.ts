@@ -1,6 +1,6 @@
 import { DelayedError, type Job } from "bullmq";
 import { runAction } from "../../domain/actions/run-action.ts";
-import type { Deps } from "../../platform/deps.ts";
+import type { WorkerDeps } from "../../domain/pipeline/pipeline.ts";
 import type { JobCatalog } from "../../platform/queue.ts";
 
 /**
@@ -8,7 +8,7 @@ import type { JobCatalog } from "../../platform/queue.ts";
  * delayed set under the same id. Postgres has the same time (nextAttemptAt), so the sweep can recreate
  * the job if Redis loses it.
  */
-export async function runActionJob(deps: Deps, job: Job<JobCatalog["run-action"]>, token: string | undefined): Promise<void> {
+export async function runActionJob(deps: WorkerDeps, job: Job<JobCatalog["run-action"]>, token: string | undefined): Promise<void> {
   const { retryAt } = await runAction(deps, job.data.actionId);
   if (!retryAt) return;
   await job.moveToDelayed(retryAt.getTime(), token);

@@ -1,0 +1,71 @@
+// The worker's cache of what matching and delivery need: active definitions with their compiled
+// conditions, active triggers' ids, and active webhooks. It is keyed by config_version, which database
+// triggers move on every change, and which the worker reads together with each event: an event is never
+// matched against a cache older than a change committed before the event was read.
+import type { EventDefinition, Webhook } from "../../platform/db.ts";
+import type { Queryable } from "../../platform/sql.ts";
+import { compileCondition, type Condition, type ConditionTest } from "../conditions/condition.ts";
+import type { DefinitionWithTargets } from "../events/match-definitions.ts";
+import { definitionFromRow } from "./event-rows.ts";
+
+export type CachedWebhook = Webhook & { definition: { id: string; name: string } };
+
+export interface MatchConfig {
+  version: bigint;
+  definitionsFor(collection: string): DefinitionWithTargets[];
+  webhook(id: string): CachedWebhook | undefined;
+}
+
+async function load(q: Queryable): Promise<MatchConfig> {
+  const [versionRow] = await q.query<{ version: string }>(`SELECT version FROM config_version WHERE id = 1`);
+  const definitions = (await q.query<EventDefinition>(`SELECT * FROM event_definitions WHERE active`)).map(definitionFromRow);
+  const ids = definitions.map((d) => d.id);
+  const webhooks = await q.query<Webhook>(`SELECT * FROM webhooks WHERE active AND "definitionId" = ANY($1::text[]) ORDER BY id`, [ids]);
+  const triggers = await q.query<{ id: string; definitionId: string }>(
+    `SELECT id, "definitionId" FROM event_triggers WHERE active AND "definitionId" = ANY($1::text[]) ORDER BY id`,
+    [ids],
+  );
+
+  const byCollection = new Map<string, DefinitionWithTargets[]>();
+  const byId = new Map<string, DefinitionWithTargets & { conditionTest: ConditionTest }>();
+  for (const definition of definitions) {
+    const entry = { ...definition, webhooks: [], triggers: [], conditionTest: compileCondition(definition.condition as Condition | null) };
+    byId.set(definition.id, entry);
+    byCollection.set(definition.collection, [...(byCollection.get(definition.collection) ?? []), entry]);
+  }
+  const hooks = new Map<string, CachedWebhook>();
+  for (const webhook of webhooks) {
+    const definition = byId.get(webhook.definitionId)!;
+    definition.webhooks.push({ id: webhook.id });
+    hooks.set(webhook.id, { ...webhook, definition: { id: definition.id, name: definition.name } });
+  }
+  for (const trigger of triggers) byId.get(trigger.definitionId)!.triggers.push({ id: trigger.id });
+
+  return {
+    version: BigInt(versionRow?.version ?? 0),
+    definitionsFor: (collection) => byCollection.get(collection) ?? [],
+    webhook: (id) => hooks.get(id),
+  };
+}
+
+export interface ConfigCache {
+  /** The configuration at least as new as `version`. */
+  get(version: bigint): Promise<MatchConfig>;
+}
+
+export function createConfigCache(q: Queryable): ConfigCache {
+  let current: MatchConfig | undefined;
+  let loading: Promise<MatchConfig> | undefined;
+  const reload = () => (loading ??= load(q).finally(() => (loading = undefined)));
+  return {
+    async get(version) {
+      // A reload already under way may have read the version before `version` was committed: then one
+      // more. Two are always enough, since the second starts after the caller read `version`.
+      for (let tries = 0; tries < 2 && !(current && current.version >= version); tries++) {
+        const fresh = await reload();
+        if (!current || fresh.version > current.version) current = fresh;
+      }
+      return current!;
+    },
+  };
+}

@@ -1,0 +1,38 @@
+// One attempt at delivering one event to one webhook, recorded whatever happens: used for the first
+// attempt (by the job that matched the event) and for every retry (by the action's own job).
+import type { EventLog, Webhook } from "../../platform/db.ts";
+import type { WorkerDeps } from "../pipeline/pipeline.ts";
+import { eventContext } from "../events/event-context.ts";
+import { attemptWebhook } from "./attempt-webhook.ts";
+import { afterAttempt } from "./backoff.ts";
+import { buildDelivery } from "./build-delivery.ts";
+
+export interface AttemptInput {
+  event: Pick<EventLog, "id" | "type" | "collection" | "recordId" | "occurredAt" | "depth" | "data" | "previous" | "changedFields">;
+  actionId: string;
+  attempt: number;
+  webhook: Webhook & { definition: { id: string; name: string } };
+}
+
+/** Answers when to try again, or null when the action is finished (delivered or failed for good). */
+export async function deliverAttempt(deps: Pick<WorkerDeps, "config" | "now" | "pipeline" | "log">, { event, actionId, attempt, webhook }: AttemptInput): Promise<Date | null> {
+  const requestedAt = deps.now();
+  // The action id is the message id: the same on every attempt, so receivers can deduplicate.
+  const request = buildDelivery(webhook, eventContext(event, webhook.definition), actionId, requestedAt);
+  const result = await attemptWebhook(deps, webhook, request);
+  const finishedAt = deps.now();
+  const { status, nextAttemptAt } = afterAttempt(
+    attempt,
+    result,
+    {
+      maxAttempts: webhook.retryMaxAttempts,
+      backoff: webhook.retryBackoff,
+      delayMs: webhook.retryDelayMs,
+      maxDelayMs: webhook.retryMaxDelayMs ?? deps.config.WEBHOOK_MAX_RETRY_DELAY_MS,
+    },
+    finishedAt,
+  );
+  await deps.pipeline.writer.record({ eventId: event.id, actionId, webhookId: webhook.id, attempt, requestedAt, result, status, nextAttemptAt, finishedAt });
+  deps.log.debug({ actionId, attempt, status: result.status, outcome: status }, "webhook attempt");
+  return nextAttemptAt;
+}

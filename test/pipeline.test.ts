@@ -61,6 +61,9 @@ describe("the pipeline", () => {
       changedFields: [],
       occurredAt: "2026-11-27T10:00:00.000Z",
     });
+    const health = (await stack.api("GET", `/webhooks/${hook.id}`)).body.health;
+    expect(health).toMatchObject({ consecutiveFailures: 0, lastError: null });
+    expect(Date.parse(health.lastSuccessAt)).not.toBeNaN();
     // A tampered body fails verification: the signature really covers it.
     expect(() => verify(hook.secret, { ...request!, body: request!.body.replace("120", "121") })).toThrow();
   });

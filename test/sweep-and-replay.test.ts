@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventRows, insertEvents } from "../functions/domain/events/ingest-events.ts";
 import { runSweep } from "../functions/domain/sweep/run-sweep.ts";
 import { QUEUE_NAME } from "../functions/platform/queue.ts";
+import { fromPg } from "../functions/platform/sql.ts";
 import { createDefinition, createWebhook, postEvent, waitForEvent } from "./helpers/fixtures.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 import { REDIS_URL, startStack, type TestStack } from "./helpers/stack.ts";
@@ -26,7 +27,7 @@ afterAll(async () => {
 /** Events committed without any job, as if the enqueue after commit had failed. */
 async function orphanEvents(s: TestStack, count: number, collection: string) {
   const inputs = Array.from({ length: count }, (_, i) => ({ type: "collection.created" as const, collection, recordId: `r${i}`, data: {} }));
-  const { ids } = await insertEvents(s.deps.db, eventRows(inputs, new Date(Date.now() - 60_000)));
+  const { ids } = await insertEvents(fromPg(s.deps.pool), eventRows(inputs, new Date(Date.now() - 60_000)));
   return ids;
 }
 

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { batchInput, eventInput, idempotencyKey } from "../domain/events/event-input.ts";
 import { eventLogQuery, getEvent, listEvents } from "../domain/events/event-log.ts";
-import { ingestEvents } from "../domain/events/ingest-events.ts";
+import { createIngest } from "../domain/events/ingest-events.ts";
 import { replayActions, replayEvent, replayFilter } from "../domain/events/replay-events.ts";
 import { parseInput } from "../domain/validation.ts";
 import type { Deps } from "../platform/deps.ts";
@@ -15,16 +15,17 @@ const replayQuery = z.object({ all: z.enum(["true", "false"]).optional() });
 
 export function eventRoutes(app: App, deps: Deps): App {
   const key = (header: string | undefined) => parseInput(idempotencyKey, header, "Idempotency-Key");
+  const ingest = createIngest(deps);
 
   app.post("/events", async (c) => {
     const input = await readBody(c, eventInput);
-    const [id] = await ingestEvents(deps, [input], { idempotencyKey: key(c.req.header("idempotency-key")) });
+    const [id] = await ingest([input], { idempotencyKey: key(c.req.header("idempotency-key")) });
     return c.json({ id, status: "pending" }, 202);
   });
 
   app.post("/events/batch", async (c) => {
     const { events } = await readBody(c, batchInput);
-    const ids = await ingestEvents(deps, events, { idempotencyKey: key(c.req.header("idempotency-key")), batch: true });
+    const ids = await ingest(events, { idempotencyKey: key(c.req.header("idempotency-key")), batch: true });
     return c.json({ ids }, 202);
   });
 

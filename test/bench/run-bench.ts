@@ -13,7 +13,7 @@ import { freePort, startOffline, startProcess, type RunningProcess } from "../he
 import { waitFor } from "../helpers/wait.ts";
 import { startBenchReceiver, type BenchReceiver } from "./bench-receiver.ts";
 import { drive, jsonPoster, recordIdOf, type DriveResult } from "./drive.ts";
-import { percentile, round, rssMb } from "./stats.ts";
+import { cpuByProgram, cpuPerEvent, percentile, round, rssMb } from "./stats.ts";
 
 const { values: opts } = parseArgs({
   options: {
@@ -42,7 +42,9 @@ const SERVER = process.env.BENCH_DATABASE_SERVER ?? "postgresql://postgres@127.0
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 /** Runs a TypeScript file in one Node process (so its pid is the process measured). */
-const node = (file: string): [string, string[]] => [process.execPath, ["--import", "tsx", file]];
+/** BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") go to every process started, to profile them. */
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+const node = (file: string): [string, string[]] => [process.execPath, [...nodeArgs, "--import", "tsx", file]];
 
 interface Measured {
   ingestPerSec: number;
@@ -53,6 +55,11 @@ interface Measured {
   lost: number;
   duplicates: number;
   workerRssMb?: { start?: number; peak?: number; end?: number };
+  /** Events whose log entry reached completed, and delivery attempts beyond the first (tetik only). */
+  logged?: number;
+  retriedAttempts?: number;
+  /** CPU milliseconds per event, by program (postgres counts every backend on the machine). */
+  cpuMsPerEvent?: Record<string, number>;
 }
 
 async function freshDatabase(name: string): Promise<string> {
@@ -130,6 +137,20 @@ function measure(driven: DriveResult, receiver: BenchReceiver, perEvent: number)
   };
 }
 
+/** Waits (bounded) until the log shows every event completed; answers what it shows. */
+async function loggedCompleted(dbName: string, expected: number) {
+  const client = new pg.Client({ connectionString: `${SERVER}/${dbName}` });
+  await client.connect();
+  try {
+    const count = async () => Number((await client.query(`SELECT count(*) FROM event_log WHERE status = 'completed'`)).rows[0].count);
+    await waitFor(async () => (await count()) >= expected, { timeoutMs: 30_000, intervalMs: 200, what: "the log to show every event completed" }).catch(() => undefined);
+    const retried = Number((await client.query(`SELECT count(*) FROM delivery_attempts WHERE attempt > 1`)).rows[0].count);
+    return { logged: await count(), retriedAttempts: retried };
+  } finally {
+    await client.end();
+  }
+}
+
 /** Samples a process's memory every second while `work` runs. */
 async function withMemory<T>(pid: number | undefined, work: () => Promise<T>): Promise<{ result: T; rss: Measured["workerRssMb"] }> {
   const start = await rssMb(pid);
@@ -160,6 +181,7 @@ async function runTetik(receiver: BenchReceiver): Promise<Measured> {
   let origin = opts.attach ?? "";
   try {
     let workerPid: number | undefined;
+    let apiPid: number | undefined;
     if (!opts.attach) {
       const env = {
         DATABASE_URL: await freshDatabase(dbName),
@@ -174,11 +196,13 @@ async function runTetik(receiver: BenchReceiver): Promise<Measured> {
       if (API === "offline") {
         const offline = await startOffline(env);
         processes.push(offline);
+        apiPid = offline.pid;
         origin = offline.url;
       } else {
         const port = await freePort();
         const api = startProcess(...node("functions/api/server.ts"), { ...env, PORT: String(port) });
         processes.push(api);
+        apiPid = api.pid;
         origin = `http://127.0.0.1:${port}`;
         await waitFor(async () => (await fetch(`${origin}/health`)).ok, { timeoutMs: 60_000, intervalMs: 200, what: "the API" });
       }
@@ -195,6 +219,7 @@ async function runTetik(receiver: BenchReceiver): Promise<Measured> {
 
     log(`tetik: ${N} events, ${K} webhook(s) each, concurrency ${C}${RATE ? `, paced at ${RATE}/s` : ""}${BATCH > 1 ? `, batches of ${BATCH}` : ""}`);
     receiver.reset();
+    const cpuBefore = await cpuByProgram({ worker: workerPid, api: apiPid });
     const { result, rss } = await withMemory(workerPid, async () => {
       const driven = await drive({
         events: BATCH > 1 ? Math.ceil(N / BATCH) : N,
@@ -218,9 +243,13 @@ async function runTetik(receiver: BenchReceiver): Promise<Measured> {
       await awaitDeliveries(receiver, N * K);
       return driven;
     });
+    const cpuMsPerEvent = cpuPerEvent(cpuBefore, await cpuByProgram({ worker: workerPid, api: apiPid }), N);
     await client.close();
-    return { ...measure(result, receiver, K), workerRssMb: rss };
+    const logged = opts.attach ? undefined : await loggedCompleted(dbName, N);
+    return { ...measure(result, receiver, K), workerRssMb: rss, ...logged, cpuMsPerEvent };
   } finally {
+    // BENCH_SHOW_OUTPUT=1 prints what tetik's processes logged (warnings and errors), for diagnosis.
+    if (process.env.BENCH_SHOW_OUTPUT) for (const p of processes) log(`--- process ${p.pid} ---\n${p.output().slice(-6000)}`);
     await Promise.all(processes.map((p) => p.stop()));
     if (!opts.attach) {
       await clearPrefix(prefix);

@@ -4,6 +4,7 @@
 import type { Prisma } from "../../platform/db.ts";
 import { Prisma as P } from "../../platform/db.ts";
 import type { EventInput } from "../events/event-input.ts";
+import { fromPrisma } from "../../platform/sql.ts";
 import { eventRows, insertEvents, type Causation } from "../events/ingest-events.ts";
 
 type Tx = Prisma.TransactionClient;
@@ -87,6 +88,6 @@ export async function insertWriteEvents(
 ): Promise<string[]> {
   if (writes.length === 0) return [];
   const keys = options.keyPrefix ? writes.map((w) => `${options.keyPrefix}:${w.record.id}`) : undefined;
-  const { created } = await insertEvents(tx, eventRows(writes.map((w) => w.event), now, keys, options.causation));
+  const { created } = await insertEvents(fromPrisma(tx), eventRows(writes.map((w) => w.event), now, keys, options.causation));
   return created;
 }

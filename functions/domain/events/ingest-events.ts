@@ -1,29 +1,44 @@
 // Accepting events: commit to Postgres first (that is the promise behind the 202), then enqueue. If the
-// queue is unreachable the events stay pending and the sweep enqueues them later.
+// queue is unreachable the events stay pending and the sweep enqueues them later. Requests that arrive
+// together are committed together (one multi-row INSERT, one addBulk), each still answered only after
+// its own events are committed.
+import { createBatcher } from "../../platform/batcher.ts";
 import type { Deps } from "../../platform/deps.ts";
-import { Prisma } from "../../platform/db.ts";
 import { newId } from "../../platform/ids.ts";
+import { fromPg, type Queryable } from "../../platform/sql.ts";
 import { changedFields } from "./changed-fields.ts";
 import type { EventInput } from "./event-input.ts";
-import { toDbEventType } from "./event-type.ts";
 
 export interface Causation {
   causationId: string;
   depth: number;
 }
 
-type IngestDeps = Pick<Deps, "db" | "queue" | "log" | "now">;
-type Db = Deps["db"] | Prisma.TransactionClient;
+/** An event_log row about to be inserted. */
+export interface NewEvent {
+  id: string;
+  type: string;
+  collection: string;
+  recordId: string;
+  data: Record<string, unknown>;
+  previous: Record<string, unknown> | null;
+  changedFields: string[];
+  idempotencyKey: string | null;
+  occurredAt: Date;
+  receivedAt: Date;
+  causationId: string | null;
+  depth: number;
+}
 
-/** Builds the event_log rows for inputs; idempotency keys (one per row) make repeats no-ops. */
-export function eventRows(inputs: EventInput[], now: Date, keys?: string[], causation?: Causation): Prisma.EventLogCreateManyInput[] {
+/** Builds the rows for inputs; idempotency keys (one per row) make repeats no-ops. */
+export function eventRows(inputs: EventInput[], now: Date, keys?: string[], causation?: Causation): NewEvent[] {
   return inputs.map((input, i) => ({
     id: newId("evt"),
-    type: toDbEventType(input.type),
+    type: input.type,
     collection: input.collection,
     recordId: input.recordId,
-    data: input.data as Prisma.InputJsonValue,
-    previous: input.previous ? (input.previous as Prisma.InputJsonValue) : Prisma.DbNull,
+    data: input.data,
+    previous: input.previous ?? null,
     changedFields: input.type === "collection.updated" ? changedFields(input.data, input.previous) : [],
     idempotencyKey: keys?.[i] ?? null,
     occurredAt: input.occurredAt ? new Date(input.occurredAt) : now,
@@ -33,26 +48,47 @@ export function eventRows(inputs: EventInput[], now: Date, keys?: string[], caus
   }));
 }
 
+const INSERT_EVENTS = `
+  INSERT INTO event_log (id, type, collection, "recordId", data, previous, "changedFields", "idempotencyKey",
+    "occurredAt", "receivedAt", "causationId", depth)
+  SELECT v.id, v.type::"EventType", v.collection, v.record_id, v.data, v.previous,
+    ARRAY(SELECT jsonb_array_elements_text(v.changed)), v.key, v.occurred, v.received, v.causation, v.depth
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::jsonb[], $8::text[],
+    $9::timestamptz[], $10::timestamptz[], $11::text[], $12::int[])
+    AS v(id, type, collection, record_id, data, previous, changed, key, occurred, received, causation, depth)
+  ON CONFLICT ("idempotencyKey") DO NOTHING
+  RETURNING id`;
+
 /**
- * Inserts event rows and answers each one's id: the new id, or for a repeated idempotency key the id of
- * the event first stored under it. The unique index decides, so concurrent repeats cannot both insert.
+ * Inserts rows and answers each one's id: the new id, or for a repeated idempotency key the id of the
+ * event first stored under it. The unique index decides, so concurrent repeats cannot both insert.
  */
-export async function insertEvents(db: Db, rows: Prisma.EventLogCreateManyInput[]): Promise<{ ids: string[]; created: string[] }> {
-  const keyed = rows.filter((row) => row.idempotencyKey);
-  if (keyed.length === 0) {
-    await db.eventLog.createMany({ data: rows });
-    const ids = rows.map((row) => row.id);
-    return { ids, created: ids };
-  }
-  const inserted = await db.eventLog.createManyAndReturn({ data: rows, skipDuplicates: true, select: { id: true } });
+export async function insertEvents(q: Queryable, rows: NewEvent[]): Promise<{ ids: string[]; created: string[] }> {
+  if (rows.length === 0) return { ids: [], created: [] };
+  const col = <T>(pick: (row: NewEvent) => T) => rows.map(pick);
+  const json = (value: unknown) => (value === null ? null : JSON.stringify(value));
+  const inserted = await q.query<{ id: string }>(INSERT_EVENTS, [
+    col((r) => r.id),
+    col((r) => r.type),
+    col((r) => r.collection),
+    col((r) => r.recordId),
+    col((r) => json(r.data)),
+    col((r) => json(r.previous)),
+    col((r) => JSON.stringify(r.changedFields)),
+    col((r) => r.idempotencyKey),
+    col((r) => r.occurredAt),
+    col((r) => r.receivedAt),
+    col((r) => r.causationId),
+    col((r) => r.depth),
+  ]);
   const created = new Set(inserted.map((row) => row.id));
-  const existing = await db.eventLog.findMany({
-    where: { idempotencyKey: { in: keyed.map((row) => row.idempotencyKey!) } },
-    select: { id: true, idempotencyKey: true },
-  });
-  const byKey = new Map(existing.map((row) => [row.idempotencyKey, row.id]));
-  const ids = rows.map((row) => (row.idempotencyKey ? byKey.get(row.idempotencyKey) ?? row.id : row.id));
-  return { ids, created: ids.filter((id) => created.has(id)) };
+  const repeated = rows.filter((row) => row.idempotencyKey && !created.has(row.id)).map((row) => row.idempotencyKey!);
+  const firsts = repeated.length
+    ? await q.query<{ id: string; idempotencyKey: string }>(`SELECT id, "idempotencyKey" FROM event_log WHERE "idempotencyKey" = ANY($1::text[])`, [repeated])
+    : [];
+  const byKey = new Map(firsts.map((row) => [row.idempotencyKey, row.id]));
+  const ids = rows.map((row) => (created.has(row.id) ? row.id : (byKey.get(row.idempotencyKey!) ?? row.id)));
+  return { ids, created: [...created] };
 }
 
 /** Hands committed events to the queue; failure is logged, not raised: the sweep picks them up. */
@@ -64,17 +100,26 @@ export async function enqueueEvents({ queue, log }: Pick<Deps, "queue" | "log">,
   }
 }
 
-/**
- * Accepts events (all or nothing) and answers their ids. `batch` keeps the idempotency keys of
- * POST /events and POST /events/batch apart: one key means one request of one kind.
- */
-export async function ingestEvents(deps: IngestDeps, inputs: EventInput[], options: { idempotencyKey?: string; batch?: boolean } = {}): Promise<string[]> {
-  const { idempotencyKey, batch = false } = options;
-  const keys = idempotencyKey
-    ? inputs.map((_, i) => (batch ? `batch:${idempotencyKey}#${i}` : `event:${idempotencyKey}`))
-    : undefined;
-  const rows = eventRows(inputs, deps.now(), keys);
-  const { ids, created } = await insertEvents(deps.db, rows);
-  await enqueueEvents(deps, created);
-  return ids;
+export interface IngestOptions {
+  idempotencyKey?: string;
+  /** POST /events/batch: keeps its keys apart from POST /events, since one key names one request. */
+  batch?: boolean;
+}
+
+export type Ingest = (inputs: EventInput[], options?: IngestOptions) => Promise<string[]>;
+
+/** The ingestion of one process: concurrent requests share a commit and an enqueue. */
+export function createIngest(deps: Pick<Deps, "pool" | "queue" | "log" | "now">): Ingest {
+  const q = fromPg(deps.pool);
+  const batcher = createBatcher<NewEvent[], string[]>(async (requests) => {
+    const { ids, created } = await insertEvents(q, requests.flat());
+    await enqueueEvents(deps, created);
+    let offset = 0;
+    return requests.map((rows) => ids.slice(offset, (offset += rows.length)));
+  }, { maxSize: 100 });
+
+  return (inputs, { idempotencyKey, batch = false } = {}) => {
+    const keys = idempotencyKey ? inputs.map((_, i) => (batch ? `batch:${idempotencyKey}#${i}` : `event:${idempotencyKey}`)) : undefined;
+    return batcher.add(eventRows(inputs, deps.now(), keys));
+  };
 }

@@ -46,7 +46,7 @@ export async function processEvent(deps: WorkerDeps, eventId: string): Promise<{
         if (action.kind === "trigger") return void (await runAction(deps, action.id));
         const webhook = config.webhook(action.targetId);
         if (!webhook) return void (await failAction(deps.db, action, deps.now(), "webhook_deleted", "the webhook was deleted"));
-        const at = await deliverAttempt(deps, { event, actionId: action.id, attempt: 1, webhook });
+        const at = await deliverAttempt(deps, { event, actionId: action.id, attempt: 1, webhook, soleAction: planned.length === 1 });
         if (at) retries.push({ actionId: action.id, at });
       }),
   );

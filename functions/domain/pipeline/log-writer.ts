@@ -1,12 +1,13 @@
 // Group commit of the worker's log writes: the matches (actions) of concurrent jobs, and their delivery
-// attempts with the actions' and events' new states, each written by one transaction per flush with
-// multi-row statements. Every job still waits for its own flush, so nothing is acknowledged before it is
-// durable.
+// attempts with the actions' and events' new states, written per flush with multi-row statements (one
+// round trip for most flushes). Every job still waits for its own flush, so nothing is acknowledged
+// before it is durable.
 import { createBatcher } from "../../platform/batcher.ts";
 import type { EventStatus, Pool } from "../../platform/db.ts";
 import { newId } from "../../platform/ids.ts";
+import type { Logger } from "../../platform/logger.ts";
 import { fromPg, transaction } from "../../platform/sql.ts";
-import { lockEvents, refreshEventStatuses } from "../events/event-status.ts";
+import { refreshEventStatuses } from "../events/event-status.ts";
 import type { SendResult } from "../webhooks/send-webhook.ts";
 
 export interface PlannedAction {
@@ -32,38 +33,80 @@ export interface AttemptOutcome {
   status: EventStatus;
   nextAttemptAt: Date | null;
   finishedAt: Date;
+  /** The event has no other action: its status is this action's (a faster write). */
+  soleAction: boolean;
 }
 
-const INSERT_ACTIONS = `
-  INSERT INTO event_actions (id, "eventId", kind, "targetId", "definitionId", status, "createdAt", "updatedAt")
-  SELECT v.id, v.event_id, v.kind::"ActionKind", v.target_id, v.definition_id,
-    -- Webhooks are attempted right away by the job that matched them; triggers start pending.
-    CASE WHEN v.kind = 'webhook' THEN 'processing' ELSE 'pending' END::"EventStatus", $6, $6
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS v(id, event_id, kind, target_id, definition_id)
-  ON CONFLICT ("eventId", kind, "targetId") DO NOTHING
-  RETURNING id`;
+// One statement, so atomic without a transaction: the actions, and the events marked matched with the
+// status that follows (completed when nothing matched, processing otherwise). Only unmatched events are
+// marked, so a job that runs again changes nothing.
+const WRITE_MATCHES = `
+  WITH planned AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+      AS v(id, event_id, kind, target_id, definition_id)
+  ), inserted AS (
+    INSERT INTO event_actions (id, "eventId", kind, "targetId", "definitionId", status, "createdAt", "updatedAt")
+    SELECT id, event_id, kind::"ActionKind", target_id, definition_id,
+      -- Webhooks are attempted right away by the job that matched them; triggers start pending.
+      CASE WHEN kind = 'webhook' THEN 'processing' ELSE 'pending' END::"EventStatus", $7, $7
+    FROM planned
+    ON CONFLICT ("eventId", kind, "targetId") DO NOTHING
+    RETURNING id
+  ), marked AS (
+    UPDATE event_log e SET
+      "matchedAt" = $7, "startedAt" = coalesce(e."startedAt", $7), attempts = e.attempts + 1, "leaseExpiresAt" = NULL,
+      status = CASE WHEN m.actions = 0 THEN 'completed' ELSE 'processing' END::"EventStatus",
+      "completedAt" = CASE WHEN m.actions = 0 THEN $7::timestamptz END,
+      "durationMs" = CASE WHEN m.actions = 0 THEN GREATEST(0, round(extract(epoch FROM ($7::timestamptz - e."receivedAt")) * 1000))::int END
+    FROM unnest($6::text[], $8::int[]) AS m(id, actions)
+    WHERE e.id = m.id AND e."matchedAt" IS NULL
+  )
+  SELECT id FROM inserted`;
 
-const MARK_MATCHED = `
-  UPDATE event_log SET "matchedAt" = $2, "startedAt" = coalesce("startedAt", $2), attempts = attempts + 1
-  WHERE id = ANY($1::text[])`;
+// The attempts of a flush (one row each), their delivery_attempts rows, and their actions' new states.
+const OUTCOMES = `
+  v AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bool[], $7::int[], $8::int[],
+      $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::text[], $14::timestamptz[], $15::timestamptz[])
+      AS v(attempt_id, webhook_id, event_id, action_id, attempt, ok, http, duration, error, code, body, requested,
+        status, next, finished)
+  ), attempts AS (
+    INSERT INTO delivery_attempts (id, "webhookId", "eventId", "actionId", attempt, ok, status, "durationMs", error,
+      "errorCode", "responseBody", "requestedAt")
+    SELECT attempt_id, webhook_id, event_id, action_id, attempt, ok, http, duration, error, code, body, requested FROM v
+  ), actions AS (
+    UPDATE event_actions a SET
+      status = v.status::"EventStatus", attempts = v.attempt, error = v.error, "errorCode" = v.code,
+      "durationMs" = a."durationMs" + v.duration, "nextAttemptAt" = v.next,
+      "completedAt" = CASE WHEN v.status IN ('completed', 'failed') THEN v.finished END,
+      result = jsonb_build_object('status', v.http), "updatedAt" = v.finished
+    FROM v WHERE a.id = v.action_id
+  )`;
 
-const INSERT_ATTEMPTS = `
-  INSERT INTO delivery_attempts (id, "webhookId", "eventId", "actionId", attempt, ok, status, "durationMs", error, "errorCode", "responseBody", "requestedAt")
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bool[], $7::int[], $8::int[], $9::text[], $10::text[], $11::text[], $12::timestamptz[])`;
+/**
+ * For events whose only action is the one attempted, the event's status is that action's: one statement
+ * writes all three, atomic by itself. (The error text is the one refreshEventStatuses would write.)
+ */
+const WRITE_SOLE_OUTCOMES = `
+  WITH ${OUTCOMES}
+  UPDATE event_log e SET
+    status = v.status::"EventStatus",
+    error = CASE WHEN v.status IN ('failed', 'retrying') THEN 'webhook ' || v.webhook_id || ': ' || coalesce(v.error, v.status) END,
+    "leaseExpiresAt" = NULL,
+    "completedAt" = CASE WHEN v.status IN ('completed', 'failed') THEN v.finished END,
+    "durationMs" = CASE WHEN v.status IN ('completed', 'failed')
+      THEN GREATEST(0, round(extract(epoch FROM (v.finished - e."receivedAt")) * 1000))::int END
+  FROM v WHERE e.id = v.event_id`;
 
-const UPDATE_ACTIONS = `
-  UPDATE event_actions a SET
-    status = v.status::"EventStatus", attempts = v.attempt, error = v.error, "errorCode" = v.code,
-    "durationMs" = a."durationMs" + v.duration, "nextAttemptAt" = v.next, "completedAt" = v.completed,
-    result = jsonb_build_object('status', v.http), "updatedAt" = v.updated_at
-  FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::int[], $7::timestamptz[], $8::timestamptz[], $9::int[], $10::timestamptz[])
-    AS v(id, status, attempt, error, code, duration, next, completed, http, updated_at)
-  WHERE a.id = v.id`;
+/** For events with other actions: lock the events, write, then refreshEventStatuses in the same transaction. */
+const WRITE_SHARED_OUTCOMES = `
+  WITH locked AS (SELECT id FROM event_log WHERE id = ANY($3::text[]) ORDER BY id FOR UPDATE), ${OUTCOMES}
+  SELECT count(*) FROM locked`;
 
 // Health: most deliveries succeed, so a success writes only when it changes something a person would see.
 const HEALTH_SUCCESS = `
   UPDATE webhooks SET "consecutiveFailures" = 0, "lastSuccessAt" = $2
-  WHERE id = ANY($1::text[]) AND ("consecutiveFailures" <> 0 OR "lastSuccessAt" IS NULL OR "lastSuccessAt" < $2 - interval '1 second')`;
+  WHERE id = ANY($1::text[]) AND ("consecutiveFailures" <> 0 OR "lastSuccessAt" IS NULL OR "lastSuccessAt" < $2::timestamptz - interval '1 second')`;
 
 const HEALTH_FAILURE = `
   UPDATE webhooks w SET
@@ -74,73 +117,72 @@ const HEALTH_FAILURE = `
   FROM unnest($1::text[], $2::int[], $3::text[], $4::bool[]) AS v(id, failures, error, gone)
   WHERE w.id = v.id`;
 
-const final = (status: EventStatus) => status === "completed" || status === "failed";
-
 async function writeMatches(pool: Pool, matches: Match[], now: Date): Promise<Set<string>> {
   const actions = matches.flatMap((m) => m.actions);
-  const eventIds = [...new Set(matches.map((m) => m.eventId))].sort();
-  return transaction(pool, async (q) => {
-    await lockEvents(q, eventIds);
-    const inserted = actions.length
-      ? await q.query<{ id: string }>(INSERT_ACTIONS, [
-          actions.map((a) => a.id),
-          actions.map((a) => a.eventId),
-          actions.map((a) => a.kind),
-          actions.map((a) => a.targetId),
-          actions.map((a) => a.definitionId),
-          now,
-        ])
-      : [];
-    await q.query(MARK_MATCHED, [eventIds, now]);
-    await refreshEventStatuses(q, eventIds, now);
-    return new Set(inserted.map((r) => r.id));
-  });
+  const inserted = await fromPg(pool).query<{ id: string }>(WRITE_MATCHES, [
+    actions.map((a) => a.id),
+    actions.map((a) => a.eventId),
+    actions.map((a) => a.kind),
+    actions.map((a) => a.targetId),
+    actions.map((a) => a.definitionId),
+    matches.map((m) => m.eventId),
+    now,
+    matches.map((m) => m.actions.length),
+  ]);
+  return new Set(inserted.map((r) => r.id));
 }
 
-async function writeOutcomes(pool: Pool, outcomes: AttemptOutcome[]): Promise<void> {
+async function writeOutcomes(pool: Pool, outcomes: AttemptOutcome[], healthCache: Map<string, number>, log: Logger): Promise<void> {
   const now = outcomes.reduce((latest, o) => (o.finishedAt > latest ? o.finishedAt : latest), outcomes[0]!.finishedAt);
-  const eventIds = [...new Set(outcomes.map((o) => o.eventId))].sort();
   const col = <T>(pick: (o: AttemptOutcome) => T) => outcomes.map(pick);
-  await transaction(pool, async (q) => {
-    await lockEvents(q, eventIds);
-    await q.query(INSERT_ATTEMPTS, [
-      col(() => newId("att")),
-      col((o) => o.webhookId),
-      col((o) => o.eventId),
-      col((o) => o.actionId),
-      col((o) => o.attempt),
-      col((o) => o.result.ok),
-      col((o) => o.result.status),
-      col((o) => o.result.durationMs),
-      col((o) => o.result.error),
-      col((o) => o.result.errorCode),
-      col((o) => o.result.responseBody),
-      col((o) => o.requestedAt),
-    ]);
-    await q.query(UPDATE_ACTIONS, [
-      col((o) => o.actionId),
-      col((o) => o.status),
-      col((o) => o.attempt),
-      col((o) => o.result.error),
-      col((o) => o.result.errorCode),
-      col((o) => o.result.durationMs),
-      col((o) => o.nextAttemptAt),
-      col((o) => (final(o.status) ? o.finishedAt : null)),
-      col((o) => o.result.status),
-      col((o) => o.finishedAt),
-    ]);
-    await refreshEventStatuses(q, eventIds, now);
-  });
+  const params = [
+    col(() => newId("att")),
+    col((o) => o.webhookId),
+    col((o) => o.eventId),
+    col((o) => o.actionId),
+    col((o) => o.attempt),
+    col((o) => o.result.ok),
+    col((o) => o.result.status),
+    col((o) => o.result.durationMs),
+    col((o) => o.result.error),
+    col((o) => o.result.errorCode),
+    col((o) => o.result.responseBody),
+    col((o) => o.requestedAt),
+    col((o) => o.status),
+    col((o) => o.nextAttemptAt),
+    col((o) => o.finishedAt),
+  ];
+  if (outcomes.every((o) => o.soleAction)) {
+    await fromPg(pool).query(WRITE_SOLE_OUTCOMES, params);
+  } else {
+    await transaction(pool, async (q) => {
+      await q.query(WRITE_SHARED_OUTCOMES, params);
+      await refreshEventStatuses(q, [...new Set(outcomes.map((o) => o.eventId))], now);
+    });
+  }
+  // The log is durable now: a failure to update health must not make the job run (and deliver) again.
+  await writeHealth(pool, outcomes, now, healthCache).catch((err) => log.warn({ err }, "could not update webhook health"));
+}
 
-  // Health is advisory: written after the log, outside its transaction, so a hot webhook row never
-  // holds the log's locks.
+/**
+ * Health is advisory: written after the log, outside its transaction, so a hot webhook row never holds
+ * the log's locks. A success is written at most once a second per webhook and process.
+ */
+async function writeHealth(pool: Pool, outcomes: AttemptOutcome[], now: Date, lastSuccessWritten: Map<string, number>) {
   const q = fromPg(pool);
-  const succeeded = [...new Set(outcomes.filter((o) => o.result.ok).map((o) => o.webhookId))];
-  if (succeeded.length) await q.query(HEALTH_SUCCESS, [succeeded, now]);
+  const succeeded = [...new Set(outcomes.filter((o) => o.result.ok).map((o) => o.webhookId))].filter(
+    (id) => now.getTime() - (lastSuccessWritten.get(id) ?? 0) >= 1000,
+  );
+  if (succeeded.length) {
+    await q.query(HEALTH_SUCCESS, [succeeded, now]);
+    for (const id of succeeded) lastSuccessWritten.set(id, now.getTime());
+  }
   const failed = new Map<string, { failures: number; error: string | null; gone: boolean }>();
   for (const o of outcomes.filter((o) => !o.result.ok)) {
     const entry = failed.get(o.webhookId) ?? { failures: 0, error: null, gone: false };
     failed.set(o.webhookId, { failures: entry.failures + 1, error: o.result.error, gone: entry.gone || o.result.status === 410 });
+    // A failure resets the success throttle: the next success must clear the failure count.
+    lastSuccessWritten.delete(o.webhookId);
   }
   if (failed.size) {
     const entries = [...failed.entries()];
@@ -155,13 +197,14 @@ export interface LogWriter {
   record(outcome: AttemptOutcome): Promise<void>;
 }
 
-export function createLogWriter(pool: Pool, now: () => Date): LogWriter {
+export function createLogWriter(pool: Pool, now: () => Date, log: Logger): LogWriter {
   const matches = createBatcher<Match, Set<string>>(async (items) => {
     const inserted = await writeMatches(pool, items, now());
     return items.map(() => inserted);
   });
+  const lastSuccessWritten = new Map<string, number>();
   const outcomes = createBatcher<AttemptOutcome, void>(async (items) => {
-    await writeOutcomes(pool, items);
+    await writeOutcomes(pool, items, lastSuccessWritten, log);
     return items.map(() => undefined);
   });
   return { match: (m) => matches.add(m), record: (o) => outcomes.add(o) };

@@ -14,10 +14,10 @@ export interface Pipeline {
 
 export type WorkerDeps = Deps & { pipeline: Pipeline };
 
-export function createPipeline(deps: Pick<Deps, "pool" | "now">): Pipeline {
+export function createPipeline(deps: Pick<Deps, "pool" | "now" | "log">): Pipeline {
   const q = fromPg(deps.pool);
   const loader = createEventLoader(q);
-  return { loadEvent: (id) => loader.add(id), config: createConfigCache(q), writer: createLogWriter(deps.pool, deps.now) };
+  return { loadEvent: (id) => loader.add(id), config: createConfigCache(q), writer: createLogWriter(deps.pool, deps.now, deps.log) };
 }
 
 export function withPipeline(deps: Deps): WorkerDeps {

@@ -12,10 +12,12 @@ export interface AttemptInput {
   actionId: string;
   attempt: number;
   webhook: Webhook & { definition: { id: string; name: string } };
+  /** The event has no other action (known when it was just matched). */
+  soleAction?: boolean;
 }
 
 /** Answers when to try again, or null when the action is finished (delivered or failed for good). */
-export async function deliverAttempt(deps: Pick<WorkerDeps, "config" | "now" | "pipeline" | "log">, { event, actionId, attempt, webhook }: AttemptInput): Promise<Date | null> {
+export async function deliverAttempt(deps: Pick<WorkerDeps, "config" | "now" | "pipeline" | "log">, { event, actionId, attempt, webhook, soleAction = false }: AttemptInput): Promise<Date | null> {
   const requestedAt = deps.now();
   // The action id is the message id: the same on every attempt, so receivers can deduplicate.
   const request = buildDelivery(webhook, eventContext(event, webhook.definition), actionId, requestedAt);
@@ -32,7 +34,7 @@ export async function deliverAttempt(deps: Pick<WorkerDeps, "config" | "now" | "
     },
     finishedAt,
   );
-  await deps.pipeline.writer.record({ eventId: event.id, actionId, webhookId: webhook.id, attempt, requestedAt, result, status, nextAttemptAt, finishedAt });
+  await deps.pipeline.writer.record({ eventId: event.id, actionId, webhookId: webhook.id, attempt, requestedAt, result, status, nextAttemptAt, finishedAt, soleAction });
   deps.log.debug({ actionId, attempt, status: result.status, outcome: status }, "webhook attempt");
   return nextAttemptAt;
 }

@@ -1,7 +1,6 @@
 // Every API function is built on this app: request id, access log, auth, body limit, and errors rendered
 // in the SPEC's shape. Handlers only parse, call one use case and render.
 import { Hono, type Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { AppError, type ErrorCode } from "../../domain/errors.ts";
@@ -11,8 +10,6 @@ import { bearerAuth } from "./auth.ts";
 
 export type AppEnv = { Variables: { requestId: string } };
 export type App = Hono<AppEnv>;
-
-const MAX_BODY_BYTES = 1024 * 1024;
 
 export function errorBody(code: ErrorCode | string, message: string, details?: unknown) {
   return { error: details === undefined ? { code, message } : { code, message, details } };
@@ -32,12 +29,7 @@ export function createApp(deps: Pick<Deps, "config" | "log">): App {
     );
   });
   app.use(bearerAuth(deps.config.API_KEY));
-  app.use(
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) => c.json(errorBody("payload_too_large", "the request body is over 1 MiB"), 413),
-    }),
-  );
+  // Bodies are read (and limited to 1 MiB) by readJson, the only reader of request bodies.
 
   app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError((error, c) => renderError(error, c, deps));

@@ -1,4 +1,6 @@
-// Reading requests: JSON bodies (415 if not JSON, 400 if malformed) and schema checks in the SPEC's shape.
+// Reading requests: JSON bodies (413 over 1 MiB, 415 if not JSON, 400 if malformed) and schema checks in
+// the SPEC's shape.
+import type { IncomingMessage } from "node:http";
 import type { Context } from "hono";
 import type { z } from "zod";
 import { AppError } from "../../domain/errors.ts";
@@ -6,9 +8,37 @@ import { parseInput } from "../../domain/validation.ts";
 
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+const tooLarge = () => new AppError("payload_too_large", "the request body is over 1 MiB");
+
+/**
+ * The body as text, refused past MAX_BODY_BYTES without reading further. Under @hono/node-server it is
+ * read straight from Node's request: building a web Request for it costs more than the rest of ingestion.
+ */
+async function readText(c: Context): Promise<string> {
+  const declared = Number(c.req.header("content-length") ?? 0);
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (!incoming) {
+    const text = await c.req.text();
+    if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw tooLarge();
+    return text;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of incoming as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    // The rest is left unread; Node discards it after the 413 has been sent.
+    if (size > MAX_BODY_BYTES) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 /** The JSON body, or undefined when there is none and `optional` is set. */
 export async function readJson(c: Context, { optional = false } = {}): Promise<unknown> {
-  const text = await c.req.text();
+  const text = await readText(c);
   if (optional && text.trim() === "") return undefined;
   if (!JSON_TYPE.test(c.req.header("content-type") ?? "")) {
     throw new AppError("unsupported_media_type", "send a JSON body with content-type: application/json");

@@ -11,7 +11,8 @@ const schema = z.object({
   REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
   PORT: int(1, 65535).default(3000),
   API_KEY: z.string().min(1).optional(),
-  WORKER_CONCURRENCY: int(1, 1000).default(50),
+  /** Jobs in flight per worker process; one job carries up to 25 events, whose deliveries run at once. */
+  WORKER_CONCURRENCY: int(1, 1000).default(100),
   /** A job whose worker stops renewing its lock this long is handed to another worker (BullMQ stalled jobs). */
   WORKER_LOCK_MS: int(1000).default(30_000),
   WEBHOOK_TIMEOUT_MS: int(1, 300_000).default(10_000),

@@ -10,12 +10,18 @@ export const QUEUE_NAME = "pipeline";
 
 /** Job name -> payload. One queue carries all kinds; the worker dispatches on the name. */
 export interface JobCatalog {
-  /** Match an accepted event against definitions and write its actions. */
-  "process-event": { eventId: string };
+  /**
+   * Match accepted events and make their actions' first attempts. Events accepted together travel
+   * together (up to EVENTS_PER_JOB): the queue's cost is paid per job, not per event.
+   */
+  "process-events": { eventIds: string[] };
   /** Run one action (a webhook delivery or a trigger) of one event. */
   "run-action": { actionId: string };
 }
 export type JobName = keyof JobCatalog;
+
+/** Most events one process-events job carries: their deliveries run concurrently within the job. */
+export const EVENTS_PER_JOB = 25;
 
 /**
  * BullMQ's own retries cover infrastructure failures only (the database down mid-job). Delivery retries

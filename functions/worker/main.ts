@@ -6,14 +6,14 @@ import { closeDeps, createDeps, type Deps } from "../platform/deps.ts";
 import { QUEUE_NAME, workerConnection, type JobName } from "../platform/queue.ts";
 import { withTimeout } from "../platform/timeout.ts";
 import { withPipeline, type WorkerDeps } from "../domain/pipeline/pipeline.ts";
-import { processEventJob } from "./processors/process-event.ts";
+import { processEventsJob } from "./processors/process-events.ts";
 import { runActionJob } from "./processors/run-action.ts";
 
 /** On SIGTERM, jobs in flight get this long to finish; what is left is released for another worker. */
 const SHUTDOWN_GRACE_MS = 25_000;
 
 const processors: Record<JobName, (deps: WorkerDeps, job: Job, token: string | undefined) => Promise<void>> = {
-  "process-event": processEventJob,
+  "process-events": processEventsJob,
   "run-action": runActionJob,
 };
 

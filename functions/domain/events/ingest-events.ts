@@ -5,6 +5,7 @@
 import { createBatcher } from "../../platform/batcher.ts";
 import type { Deps } from "../../platform/deps.ts";
 import { newId } from "../../platform/ids.ts";
+import { EVENTS_PER_JOB } from "../../platform/queue.ts";
 import { fromPg, type Queryable } from "../../platform/sql.ts";
 import { changedFields } from "./changed-fields.ts";
 import type { EventInput } from "./event-input.ts";
@@ -91,10 +92,19 @@ export async function insertEvents(q: Queryable, rows: NewEvent[]): Promise<{ id
   return { ids, created: [...created] };
 }
 
-/** Hands committed events to the queue; failure is logged, not raised: the sweep picks them up. */
+/**
+ * Hands committed events to the queue in jobs of up to EVENTS_PER_JOB, each named by its first event (so
+ * the sweep, which names jobs by event, does not queue that one twice). Failure is logged, not raised:
+ * the sweep picks the events up.
+ */
 export async function enqueueEvents({ queue, log }: Pick<Deps, "queue" | "log">, eventIds: string[]): Promise<void> {
+  const jobs = [];
+  for (let i = 0; i < eventIds.length; i += EVENTS_PER_JOB) {
+    const chunk = eventIds.slice(i, i + EVENTS_PER_JOB);
+    jobs.push({ id: chunk[0]!, data: { eventIds: chunk } });
+  }
   try {
-    await queue.add("process-event", eventIds.map((eventId) => ({ id: eventId, data: { eventId } })));
+    await queue.add("process-events", jobs);
   } catch (error) {
     log.warn({ err: error, events: eventIds.length }, "queue unavailable: events stay pending until the sweep enqueues them");
   }

@@ -8,12 +8,13 @@ import { planActions } from "./match-definitions.ts";
 import type { WorkerDeps } from "../pipeline/pipeline.ts";
 import { deliverAttempt } from "../webhooks/deliver-attempt.ts";
 
-/** Queues every unfinished action of an event; a job already queued under the same id is left alone. */
+/**
+ * Queues an event's actions that no one has started. Those in flight or waiting for a retry are left to
+ * the job that has them, or, if it is gone, to the sweep once they have shown no sign of life: queueing
+ * them here could attempt a delivery twice at the same time.
+ */
 export async function enqueueActions({ db, queue }: Pick<Deps, "db" | "queue">, eventId: string): Promise<void> {
-  const actions = await db.eventAction.findMany({
-    where: { eventId, status: { in: ["pending", "processing", "retrying"] } },
-    select: { id: true },
-  });
+  const actions = await db.eventAction.findMany({ where: { eventId, status: "pending" }, select: { id: true } });
   await queue.add("run-action", actions.map((a) => ({ id: a.id, data: { actionId: a.id } })));
 }
 
@@ -25,7 +26,7 @@ export interface Retry {
 /**
  * Idempotent: an event is matched once (matchedAt), actions are unique per (event, target), and only the
  * run that created an action attempts it. A job that runs again finds the event matched and only makes
- * sure its unfinished actions are queued.
+ * sure its actions that no one started are queued.
  */
 export async function processEvent(deps: WorkerDeps, eventId: string): Promise<{ retries: Retry[] }> {
   const { event, configVersion } = await deps.pipeline.loadEvent(eventId);

@@ -69,7 +69,7 @@ async function pruneCompletedEvents({ db }: Pick<Deps, "db">, before: Date): Pro
 export async function runSweep(deps: SweepDeps): Promise<SweepResult> {
   const now = deps.now();
   const events = await claimStuckEvents(deps, now);
-  await deps.queue.add("process-event", events.map((id) => ({ id, data: { eventId: id } })));
+  await deps.queue.add("process-events", events.map((id) => ({ id, data: { eventIds: [id] } })));
   const actions = await claimStuckActions(deps, now);
   await deps.queue.add("run-action", actions.map((id) => ({ id, data: { actionId: id } })));
   const prunedEvents = await pruneCompletedEvents(deps, new Date(now.getTime() - deps.config.LOG_RETENTION_DAYS * 86_400_000));

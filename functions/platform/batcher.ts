@@ -1,34 +1,55 @@
-// Micro-batching: calls made at about the same time are served by one flush (one multi-row statement,
-// one transaction) instead of one round trip each. Each caller still waits for its own result, so a
-// caller told "done" is done. A flush starts when `maxSize` items wait or `maxWaitMs` after the first.
+// Micro-batching (group commit): calls made while earlier flushes are still running are served together
+// by the next flush (one multi-row statement, one round trip) instead of one round trip each. With
+// nothing in flight a call is flushed at once, so batching costs no latency when the load is light and
+// grows with the load. Each caller still waits for its own result: a caller told "done" is done.
 
 export interface Batcher<I, O> {
   add(item: I): Promise<O>;
 }
 
-export function createBatcher<I, O>(flush: (items: I[]) => Promise<O[]>, { maxSize = 200, maxWaitMs = 1 } = {}): Batcher<I, O> {
+export interface BatcherOptions {
+  /** Most items in one flush. */
+  maxSize?: number;
+  /** Flushes in flight at once; more calls wait for the next. */
+  concurrency?: number;
+}
+
+export function createBatcher<I, O>(flush: (items: I[]) => Promise<O[]>, { maxSize = 200, concurrency = 2 }: BatcherOptions = {}): Batcher<I, O> {
   type Waiting = { item: I; resolve: (o: O) => void; reject: (e: unknown) => void };
   let waiting: Waiting[] = [];
-  let timer: NodeJS.Timeout | undefined;
+  let running = 0;
+  let scheduled = false;
 
   const run = () => {
-    clearTimeout(timer);
-    timer = undefined;
-    const batch = waiting;
-    waiting = [];
-    if (batch.length === 0) return;
-    flush(batch.map((w) => w.item)).then(
-      (results) => batch.forEach((w, i) => w.resolve(results[i]!)),
-      (error) => batch.forEach((w) => w.reject(error)),
-    );
+    scheduled = false;
+    while (running < concurrency && waiting.length > 0) {
+      const batch = waiting.splice(0, maxSize);
+      running++;
+      flush(batch.map((w) => w.item))
+        .then(
+          (results) => batch.forEach((w, i) => w.resolve(results[i]!)),
+          (error) => batch.forEach((w) => w.reject(error)),
+        )
+        .finally(() => {
+          running--;
+          schedule();
+        });
+    }
+  };
+
+  // setImmediate: calls made in the same turn of the event loop share the flush.
+  const schedule = () => {
+    if (!scheduled && waiting.length > 0 && running < concurrency) {
+      scheduled = true;
+      setImmediate(run);
+    }
   };
 
   return {
     add(item) {
       return new Promise<O>((resolve, reject) => {
         waiting.push({ item, resolve, reject });
-        if (waiting.length >= maxSize) run();
-        else timer ??= setTimeout(run, maxWaitMs);
+        schedule();
       });
     },
   };

@@ -11,12 +11,14 @@ export interface LoadedEvent {
 
 export function createEventLoader(q: Queryable) {
   return createBatcher<string, LoadedEvent>(async (ids) => {
-    const [rows, [version]] = await Promise.all([
-      q.query<EventLog>(`SELECT * FROM event_log WHERE id = ANY($1::text[])`, [ids]),
-      q.query<{ version: string }>(`SELECT version FROM config_version WHERE id = 1`),
-    ]);
-    const byId = new Map(rows.map((row) => [row.id, eventFromRow(row)]));
-    const configVersion = BigInt(version?.version ?? 0);
+    // One round trip: the version rides along with the events (or alone, when none of them exists).
+    const rows = await q.query<EventLog & { configVersion: string }>(
+      `SELECT e.*, v.version AS "configVersion"
+       FROM config_version v LEFT JOIN event_log e ON e.id = ANY($1::text[]) WHERE v.id = 1`,
+      [ids],
+    );
+    const configVersion = BigInt(rows[0]?.configVersion ?? 0);
+    const byId = new Map(rows.filter((row) => row.id).map(({ configVersion: _, ...row }) => [row.id, eventFromRow(row as EventLog)]));
     return ids.map((id) => ({ event: byId.get(id), configVersion }));
   });
 }

@@ -24,6 +24,7 @@ const { values: opts } = parseArgs({
     batch: { type: "string", default: "1" },
     api: { type: "string", default: "node" },
     attach: { type: "string" },
+    prefill: { type: "string", default: "0" },
     "api-key": { type: "string" },
     baseline: { type: "boolean", default: true },
     "no-baseline": { type: "boolean", default: false },
@@ -36,6 +37,8 @@ const RATE = Number(opts.rate);
 const BATCH = Math.max(1, Number(opts.batch));
 const API = opts.attach ? "attached" : opts.api === "offline" ? "offline" : "node";
 const withBaseline = opts.baseline && !opts["no-baseline"];
+/** Completed events written into the log before the run, to see throughput with a large log. */
+const PREFILL = Number(opts.prefill);
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const SERVER = process.env.BENCH_DATABASE_SERVER ?? "postgresql://postgres@127.0.0.1:5432";
@@ -137,12 +140,38 @@ function measure(driven: DriveResult, receiver: BenchReceiver, perEvent: number)
   };
 }
 
+/** Writes `count` completed events (with their actions) straight into the log, in chunks. */
+async function prefill(url: string, count: number) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (let done = 0; done < count; done += 100_000) {
+      const n = Math.min(100_000, count - done);
+      await client.query(
+        `WITH e AS (
+           INSERT INTO event_log (id, type, collection, "recordId", data, "changedFields", status, attempts, "occurredAt", "receivedAt", "matchedAt", "completedAt", "durationMs")
+           SELECT 'evt_0000prefill' || lpad((g + $1)::text, 12, '0'), 'collection.created', 'orders', 'p' || g,
+             jsonb_build_object('total', 150), '{}', 'completed', 1, now(), now(), now(), now(), 5
+           FROM generate_series(1, $2) g RETURNING id)
+         INSERT INTO event_actions (id, "eventId", kind, "targetId", "definitionId", status, attempts, "updatedAt", "completedAt")
+         SELECT 'act_' || substr(id, 5), id, 'webhook', 'whk_prefill', 'def_prefill', 'completed', 1, now(), now() FROM e`,
+        [done, n],
+      );
+      log(`prefilled ${done + n} events`);
+    }
+    await client.query("ANALYZE");
+  } finally {
+    await client.end();
+  }
+}
+
 /** Waits (bounded) until the log shows every event completed; answers what it shows. */
 async function loggedCompleted(dbName: string, expected: number) {
   const client = new pg.Client({ connectionString: `${SERVER}/${dbName}` });
   await client.connect();
   try {
-    const count = async () => Number((await client.query(`SELECT count(*) FROM event_log WHERE status = 'completed'`)).rows[0].count);
+    const count = async () =>
+      Number((await client.query(`SELECT count(*) FROM event_log WHERE status = 'completed' AND id NOT LIKE 'evt_0000prefill%'`)).rows[0].count);
     await waitFor(async () => (await count()) >= expected, { timeoutMs: 30_000, intervalMs: 200, what: "the log to show every event completed" }).catch(() => undefined);
     const retried = Number((await client.query(`SELECT count(*) FROM delivery_attempts WHERE attempt > 1`)).rows[0].count);
     return { logged: await count(), retriedAttempts: retried };
@@ -183,8 +212,10 @@ async function runTetik(receiver: BenchReceiver): Promise<Measured> {
     let workerPid: number | undefined;
     let apiPid: number | undefined;
     if (!opts.attach) {
+      const databaseUrl = await freshDatabase(dbName);
+      if (PREFILL > 0) await prefill(databaseUrl, PREFILL);
       const env = {
-        DATABASE_URL: await freshDatabase(dbName),
+        DATABASE_URL: databaseUrl,
         REDIS_URL,
         QUEUE_PREFIX: prefix,
         WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",

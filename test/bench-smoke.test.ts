@@ -1,0 +1,17 @@
+// A small run of `npm run bench`, end to end: it must complete and lose nothing. No timing is asserted
+// (machines here are shared and noisy); the figures belong to the benchmark itself.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { expect, it } from "vitest";
+
+it("runs the benchmark on 200 events with nothing lost and every event logged", async () => {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ["--import", "tsx", "test/bench/run-bench.ts", "--events", "200", "--concurrency", "10", "--no-baseline"],
+    { timeout: 150_000, env: { ...process.env, LOG_LEVEL: "warn" } },
+  );
+  const result = JSON.parse(stdout.split("\n")[0]!);
+  expect(result).toMatchObject({ events: 200, webhooksPerEvent: 1, lost: 0, logged: 200 });
+  expect(result.deliveredPerSec).toBeGreaterThan(0);
+  expect(stdout).toContain("| tetik (node API) |");
+}, 180_000);

@@ -43,8 +43,9 @@ export function startWorker(baseDeps: Deps): Worker {
 
 async function main() {
   const cfg = config();
-  // Each job in flight may hold a connection; a few more for the transactions that settle them.
-  const deps = createDeps(cfg, "worker", Math.min(cfg.WORKER_CONCURRENCY + 2, 30));
+  // The hot path batches its reads and writes (a couple of flushes in flight each), so a few connections
+  // carry many jobs; the rest serve triggers and retries.
+  const deps = createDeps(cfg, "worker", 12);
   const worker = startWorker(deps);
   deps.log.info({ concurrency: cfg.WORKER_CONCURRENCY, queue: `${cfg.QUEUE_PREFIX}:${QUEUE_NAME}` }, "worker started");
 

@@ -2,8 +2,16 @@
 import type { EventDefinition, EventLog, EventTrigger, Webhook } from "../../platform/db.ts";
 import { newId } from "../../platform/ids.ts";
 import { compileCondition, type Condition, type ConditionTest } from "../conditions/condition.ts";
-import type { PlannedAction } from "../pipeline/log-writer.ts";
 import { eventContext } from "./event-context.ts";
+
+/** An action an event's match calls for: one per active trigger and webhook of each matching definition. */
+export interface PlannedAction {
+  id: string;
+  eventId: string;
+  kind: "webhook" | "trigger";
+  targetId: string;
+  definitionId: string;
+}
 
 export type DefinitionWithTargets = EventDefinition & {
   webhooks: Pick<Webhook, "id">[];

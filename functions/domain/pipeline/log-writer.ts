@@ -8,15 +8,8 @@ import { newId } from "../../platform/ids.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { fromPg, transaction } from "../../platform/sql.ts";
 import { refreshEventStatuses } from "../events/event-status.ts";
+import type { PlannedAction } from "../events/match-definitions.ts";
 import type { SendResult } from "../webhooks/send-webhook.ts";
-
-export interface PlannedAction {
-  id: string;
-  eventId: string;
-  kind: "webhook" | "trigger";
-  targetId: string;
-  definitionId: string;
-}
 
 export interface Match {
   eventId: string;

@@ -69,7 +69,11 @@ describe("delivery", () => {
     const id = await postEvent(stack, { collection });
     const event = await waitForEvent(stack, id, ["failed"]);
     expect(event.actions[0]).toMatchObject({ status: "failed", attempts: 1, errorCode: "http_410" });
-    const after = await stack.api("GET", `/webhooks/${hook.id}`);
+    // Health, and turning the webhook off, are written just after the log.
+    const after = await waitFor(async () => {
+      const res = await stack.api("GET", `/webhooks/${hook.id}`);
+      return res.body.active === false ? res : undefined;
+    });
     expect(after.body).toMatchObject({ active: false, health: { disabledReason: expect.stringContaining("410"), consecutiveFailures: 1 } });
     // Turned back on, it delivers again.
     receiver.respond(() => ({ status: 200 }));

@@ -29,6 +29,10 @@ const schema = z.object({
   /** How long a worker's claim on an event lasts before the sweep may give it to another. */
   EVENT_LEASE_MS: int(1000).default(300_000),
   LOG_RETENTION_DAYS: int(1).default(30),
+  /** When set, the worker touches this file every 10 s while it runs: the container's health check reads it. */
+  WORKER_HEARTBEAT_FILE: z.string().min(1).optional(),
+  /** When set (in AWS), the sweep publishes the queue's depth to CloudWatch under this namespace. */
+  METRICS_NAMESPACE: z.string().min(1).optional(),
   /** BullMQ key prefix; wrap it in braces (e.g. "{tetik}") on Redis Cluster. */
   QUEUE_PREFIX: z.string().min(1).default("tetik"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

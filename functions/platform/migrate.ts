@@ -1,10 +1,18 @@
 // `npm run migrate`: creates the database if it is missing, then applies prisma/migrations.
 import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import pg from "pg";
 import { config } from "./config.ts";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
+/** The folder with prisma.config.ts: the project, or /app in the container (where this file is bundled). */
+function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 6 && !existsSync(join(dir, "prisma.config.ts")); up++) dir = dirname(dir);
+  return dir;
+}
 
 /** Creates the database named in `url` unless it exists (connecting to the server's `postgres` database). */
 export async function ensureDatabase(url: string): Promise<void> {
@@ -29,7 +37,8 @@ export async function ensureDatabase(url: string): Promise<void> {
 /** Applies every pending migration to the database at `url`; `quiet` shows Prisma's output only on failure. */
 export async function migrate(url: string, { quiet = false } = {}): Promise<void> {
   await ensureDatabase(url);
-  const prisma = fileURLToPath(new URL("../../node_modules/prisma/build/index.js", import.meta.url));
+  const root = projectRoot();
+  const prisma = createRequire(join(root, "package.json")).resolve("prisma/build/index.js");
   try {
     execFileSync(process.execPath, [prisma, "migrate", "deploy"], {
       cwd: root,

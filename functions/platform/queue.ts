@@ -42,6 +42,8 @@ const ENQUEUE_TIMEOUT_MS = 2_000;
 export interface JobQueue {
   /** Adds jobs (after `delayMs`, if given); a job whose id is already queued is left as it is. */
   add<N extends JobName>(name: N, jobs: Array<{ id: string; data: JobCatalog[N]; delayMs?: number }>): Promise<void>;
+  /** Jobs waiting, delayed or running: the backlog workers scale on. */
+  depth(): Promise<number>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -102,6 +104,11 @@ export function createJobQueue({ url, prefix }: QueueConnectionOptions): JobQueu
         ENQUEUE_TIMEOUT_MS,
         "redis",
       );
+    },
+    async depth() {
+      await whenReady();
+      const counts = await withTimeout(queue.getJobCounts("waiting", "prioritized", "delayed", "active"), ENQUEUE_TIMEOUT_MS, "redis");
+      return Object.values(counts).reduce((sum, n) => sum + n, 0);
     },
     async ping() {
       await withTimeout(

@@ -1,4 +1,5 @@
 // The long-running worker: takes jobs from the queue and hands each to its processor.
+import { writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { Worker, type Job } from "bullmq";
 import { config } from "../platform/config.ts";
@@ -41,6 +42,15 @@ export function startWorker(baseDeps: Deps): Worker {
   return worker;
 }
 
+/** Touches `file` every 10 s while the worker runs, for a container health check to read. */
+function startHeartbeat(file: string, worker: Worker) {
+  const beat = () => {
+    if (worker.isRunning()) writeFileSync(file, new Date().toISOString());
+  };
+  beat();
+  setInterval(beat, 10_000).unref();
+}
+
 async function main() {
   const cfg = config();
   // The hot path batches its reads and writes (a couple of flushes in flight each), so a few connections
@@ -48,6 +58,7 @@ async function main() {
   const deps = createDeps(cfg, "worker", 12);
   const worker = startWorker(deps);
   deps.log.info({ concurrency: cfg.WORKER_CONCURRENCY, queue: `${cfg.QUEUE_PREFIX}:${QUEUE_NAME}` }, "worker started");
+  if (cfg.WORKER_HEARTBEAT_FILE) startHeartbeat(cfg.WORKER_HEARTBEAT_FILE, worker);
 
   let stopping = false;
   const stop = async (signal: string) => {

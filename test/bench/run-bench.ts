@@ -25,6 +25,7 @@ const { values: opts } = parseArgs({
     api: { type: "string", default: "node" },
     attach: { type: "string" },
     prefill: { type: "string", default: "0" },
+    workers: { type: "string", default: "1" },
     "api-key": { type: "string" },
     baseline: { type: "boolean", default: true },
     "no-baseline": { type: "boolean", default: false },
@@ -39,6 +40,8 @@ const API = opts.attach ? "attached" : opts.api === "offline" ? "offline" : "nod
 const withBaseline = opts.baseline && !opts["no-baseline"];
 /** Completed events written into the log before the run, to see throughput with a large log. */
 const PREFILL = Number(opts.prefill);
+/** Worker processes on the one queue (scale-out). */
+const WORKERS = Math.max(1, Number(opts.workers));
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const SERVER = process.env.BENCH_DATABASE_SERVER ?? "postgresql://postgres@127.0.0.1:5432";
@@ -210,6 +213,7 @@ async function runTetik(receiver: BenchReceiver): Promise<Measured> {
   let origin = opts.attach ?? "";
   try {
     let workerPid: number | undefined;
+    const workerPids: Array<number | undefined> = [];
     let apiPid: number | undefined;
     if (!opts.attach) {
       const databaseUrl = await freshDatabase(dbName);
@@ -221,9 +225,12 @@ async function runTetik(receiver: BenchReceiver): Promise<Measured> {
         WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
         LOG_LEVEL: "warn",
       };
-      const worker = startProcess(...node("functions/worker/main.ts"), env);
-      processes.push(worker);
-      workerPid = worker.pid;
+      for (let i = 0; i < WORKERS; i++) {
+        const worker = startProcess(...node("functions/worker/main.ts"), env);
+        processes.push(worker);
+        workerPids.push(worker.pid);
+      }
+      workerPid = workerPids[0];
       if (API === "offline") {
         const offline = await startOffline(env);
         processes.push(offline);
@@ -248,9 +255,10 @@ async function runTetik(receiver: BenchReceiver): Promise<Measured> {
     });
     for (let i = 0; i < K; i++) await client.post("/webhooks", { definitionId: definition.id, url: receiver.url });
 
-    log(`tetik: ${N} events, ${K} webhook(s) each, concurrency ${C}${RATE ? `, paced at ${RATE}/s` : ""}${BATCH > 1 ? `, batches of ${BATCH}` : ""}`);
+    log(`tetik: ${WORKERS} worker(s), ${N} events, ${K} webhook(s) each, concurrency ${C}${RATE ? `, paced at ${RATE}/s` : ""}${BATCH > 1 ? `, batches of ${BATCH}` : ""}`);
     receiver.reset();
-    const cpuBefore = await cpuByProgram({ worker: workerPid, api: apiPid });
+    const pids = () => ({ api: apiPid, ...Object.fromEntries(workerPids.map((pid, i) => [`worker${WORKERS > 1 ? i + 1 : ""}`, pid])) });
+    const cpuBefore = await cpuByProgram(pids());
     const { result, rss } = await withMemory(workerPid, async () => {
       const driven = await drive({
         events: BATCH > 1 ? Math.ceil(N / BATCH) : N,
@@ -274,7 +282,7 @@ async function runTetik(receiver: BenchReceiver): Promise<Measured> {
       await awaitDeliveries(receiver, N * K);
       return driven;
     });
-    const cpuMsPerEvent = cpuPerEvent(cpuBefore, await cpuByProgram({ worker: workerPid, api: apiPid }), N);
+    const cpuMsPerEvent = cpuPerEvent(cpuBefore, await cpuByProgram(pids()), N);
     await client.close();
     const logged = opts.attach ? undefined : await loggedCompleted(dbName, N);
     return { ...measure(result, receiver, K), workerRssMb: rss, ...logged, cpuMsPerEvent };
@@ -357,6 +365,7 @@ try {
     events: N,
     webhooksPerEvent: K,
     api: API,
+    workers: WORKERS,
     concurrency: C,
     rate: RATE || null,
     batch: BATCH,

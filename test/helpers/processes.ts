@@ -65,13 +65,15 @@ export function startWorkerProcess(env: Record<string, string>): RunningProcess 
 /** serverless offline on free ports; resolves once GET /health answers. */
 export async function startOffline(env: Record<string, string>): Promise<RunningProcess & { url: string }> {
   const [http, lambda, websocket] = [await freePort(), await freePort(), await freePort()];
-  const running = startProcess(`${root}/node_modules/.bin/serverless`, ["offline", "start"], {
+  const running = startProcess(`${root}/node_modules/.bin/serverless`, ["offline", "start", "--stage", "local"], {
     SLS_TELEMETRY_DISABLED: "1",
     SLS_NOTIFICATIONS_MODE: "off",
     SWEEP_SCHEDULE_ENABLED: "false",
     PORT: String(http),
     OFFLINE_LAMBDA_PORT: String(lambda),
     OFFLINE_WEBSOCKET_PORT: String(websocket),
+    // Its own build folder: other tests may package or run serverless at the same time.
+    ESBUILD_WORK_FOLDER: `.esbuild-${http}`,
     ...env,
   });
   const url = `http://127.0.0.1:${http}`;

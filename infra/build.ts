@@ -1,0 +1,25 @@
+// `npm run build`: the programs a container runs, bundled by esbuild into dist/ (what infra/worker.Dockerfile
+// copies): the worker, the API as one Node server, the local sweep timer, and migrations.
+import { build } from "esbuild";
+
+const entries = {
+  worker: "functions/worker/main.ts",
+  server: "functions/api/server.ts",
+  sweep: "functions/sweep/local.ts",
+  migrate: "functions/platform/migrate.ts",
+};
+
+await build({
+  entryPoints: entries,
+  outdir: "dist",
+  outExtension: { ".js": ".mjs" },
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node22",
+  sourcemap: true,
+  // Some dependencies are CommonJS and call require(): give the ESM bundle one.
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  external: ["pg-native"],
+  logLevel: "info",
+});

@@ -13,7 +13,8 @@ export interface BenchReceiver {
 
 const RECORD_ID = /"recordId":"([^"]+)"/;
 
-export async function startBenchReceiver(): Promise<BenchReceiver> {
+/** `delayMs` makes the receiver slow (answering after that long), as real endpoints are. */
+export async function startBenchReceiver(delayMs = 0): Promise<BenchReceiver> {
   const arrivals = new Map<string, number[]>();
   let count = 0;
   const server: Server = createServer((req, res) => {
@@ -29,8 +30,12 @@ export async function startBenchReceiver(): Promise<BenchReceiver> {
         else arrivals.set(id, [at]);
         count++;
       }
-      res.writeHead(200, { "content-length": "2" });
-      res.end("ok");
+      const answer = () => {
+        res.writeHead(200, { "content-length": "2" });
+        res.end("ok");
+      };
+      if (delayMs > 0) setTimeout(answer, delayMs);
+      else answer();
     });
   });
   server.keepAliveTimeout = 60_000;

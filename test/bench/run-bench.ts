@@ -26,6 +26,7 @@ const { values: opts } = parseArgs({
     attach: { type: "string" },
     prefill: { type: "string", default: "0" },
     workers: { type: "string", default: "1" },
+    "receiver-delay-ms": { type: "string", default: "0" },
     "api-key": { type: "string" },
     baseline: { type: "boolean", default: true },
     "no-baseline": { type: "boolean", default: false },
@@ -349,7 +350,7 @@ async function runNaive(receiver: BenchReceiver): Promise<Measured> {
   }
 }
 
-const receiver = await startBenchReceiver();
+const receiver = await startBenchReceiver(Number(opts["receiver-delay-ms"]));
 try {
   const tetik = await runTetik(receiver);
   log(`tetik: ${JSON.stringify(tetik)}`);

@@ -10,6 +10,7 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { migrate } from "../../functions/platform/migrate.ts";
 import { freePort, startOffline, startProcess, type RunningProcess } from "../helpers/processes.ts";
+import { clearQueuePrefix, REDIS_URL } from "../helpers/redis.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { startBenchReceiver, type BenchReceiver } from "./bench-receiver.ts";
 import { drive, jsonPoster, recordIdOf, type DriveResult } from "./drive.ts";
@@ -46,7 +47,6 @@ const WORKERS = Math.max(1, Number(opts.workers));
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const SERVER = process.env.BENCH_DATABASE_SERVER ?? "postgresql://postgres@127.0.0.1:5432";
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 /** Runs a TypeScript file in one Node process (so its pid is the process measured). */
 /** BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") go to every process started, to profile them. */
@@ -84,17 +84,6 @@ async function dropDatabase(name: string) {
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await admin.end();
-}
-
-async function clearPrefix(prefix: string) {
-  const redis = new Redis(REDIS_URL);
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-    if (keys.length) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== "0");
-  redis.disconnect();
 }
 
 /** Waits until `expected` deliveries arrived, or nothing new arrived for 30 s; answers when the last came. */
@@ -292,7 +281,7 @@ async function runTetik(receiver: BenchReceiver): Promise<Measured> {
     if (process.env.BENCH_SHOW_OUTPUT) for (const p of processes) log(`--- process ${p.pid} ---\n${p.output().slice(-6000)}`);
     await Promise.all(processes.map((p) => p.stop()));
     if (!opts.attach) {
-      await clearPrefix(prefix);
+      await clearQueuePrefix(prefix);
       await dropDatabase(dbName);
     }
   }
@@ -319,7 +308,7 @@ async function runRaw(receiver: BenchReceiver): Promise<Measured> {
     await worker.stop();
     await queue.close();
     connection.disconnect();
-    await clearPrefix(prefix);
+    await clearQueuePrefix(prefix);
   }
 }
 
@@ -345,7 +334,7 @@ async function runNaive(receiver: BenchReceiver): Promise<Measured> {
     return measure(driven, receiver, 1);
   } finally {
     await Promise.all([api.stop(), worker.stop()]);
-    await clearPrefix(prefix);
+    await clearQueuePrefix(prefix);
     await dropDatabase(dbName);
   }
 }

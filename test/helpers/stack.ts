@@ -2,7 +2,6 @@
 // queue prefix of this test file's own. End-to-end tests through serverless offline use processes.ts.
 import { randomBytes } from "node:crypto";
 import type { Worker } from "bullmq";
-import { Redis } from "ioredis";
 import { inject } from "vitest";
 import { createApiApp } from "../../functions/api/app.ts";
 import { loadConfig, type Config } from "../../functions/platform/config.ts";
@@ -10,8 +9,9 @@ import { closeDeps, createDeps, type Deps } from "../../functions/platform/deps.
 import { withTimeout } from "../../functions/platform/timeout.ts";
 import { startWorker } from "../../functions/worker/main.ts";
 import { createTestDatabase } from "./database.ts";
+import { clearQueuePrefix, REDIS_URL } from "./redis.ts";
 
-export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+export { REDIS_URL, clearQueuePrefix };
 
 export interface ApiResponse {
   status: number;
@@ -27,22 +27,6 @@ export interface TestStack {
   worker?: Worker;
   api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
   stop(): Promise<void>;
-}
-
-/** Deletes every Redis key under a queue prefix. */
-export async function clearQueuePrefix(prefix: string, url = REDIS_URL): Promise<void> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 3 });
-  redis.on("error", () => {}); // surfaces through the commands below
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
-  }
 }
 
 export async function startStack({ worker = true, env = {} as Record<string, string>, redisUrl = REDIS_URL } = {}): Promise<TestStack> {

@@ -74,25 +74,28 @@ describe("faults", () => {
 
   it("loses nothing when Redis is flushed (FLUSHALL) in the middle of a run", async () => {
     const server = await redis();
-    const stack = await stackOn({ redisUrl: server.url, env: FAST_RECOVERY });
-    const receiver = await receiverFor(() => ({ status: 200, delayMs: 20 }));
+    // One job (25 events) at a time and a 50 ms receiver: the flush lands mid-run, not after it.
+    const stack = await stackOn({ redisUrl: server.url, env: { ...FAST_RECOVERY, WORKER_CONCURRENCY: "1" } });
+    const receiver = await receiverFor(() => ({ status: 200, delayMs: 50 }));
     await hook(stack, receiver, "/flushed");
 
     const ids = await ingest(stack, 150);
-    await waitFor(() => delivered(receiver, "/flushed") >= 30, { what: "30 deliveries before the flush" });
+    await waitFor(() => delivered(receiver, "/flushed") >= 30, { intervalMs: 10, what: "30 deliveries before the flush" });
     await server.flushAll();
+    expect(delivered(receiver, "/flushed")).toBeLessThan(ids.length);
     await sweepUntilCompleted(stack, ids);
     expect(lossReport("FLUSHALL", ids, receiver, "/flushed").lost).toBe(0);
   });
 
   it("loses nothing when the worker is killed (SIGKILL) mid-run and another takes over", async () => {
-    const stack = await stackOn({ worker: false, env: FAST_RECOVERY });
-    const receiver = await receiverFor(() => ({ status: 200, delayMs: 30 }));
+    // One job (25 events) at a time and a 100 ms receiver: the kill lands mid-run, not after it.
+    const stack = await stackOn({ worker: false, env: { ...FAST_RECOVERY, WORKER_CONCURRENCY: "1" } });
+    const receiver = await receiverFor(() => ({ status: 200, delayMs: 100 }));
     await hook(stack, receiver, "/killed");
     const first = workerProcess(stack);
 
     const ids = await ingest(stack, 120);
-    await waitFor(() => delivered(receiver, "/killed") >= 20, { timeoutMs: 30_000, what: "20 deliveries before the kill" });
+    await waitFor(() => delivered(receiver, "/killed") >= 20, { timeoutMs: 30_000, intervalMs: 10, what: "20 deliveries before the kill" });
     first.kill("SIGKILL");
     await first.exited;
     const deliveredAtKill = delivered(receiver, "/killed");

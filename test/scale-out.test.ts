@@ -19,8 +19,9 @@ const workers: RunningProcess[] = [];
 beforeAll(async () => {
   // A hash tag keeps all of the queue's keys in one slot, as Redis Cluster requires.
   [stack, receiver] = await Promise.all([
-    startStack({ worker: false, env: { QUEUE_PREFIX: `{tetik-scale-${randomBytes(3).toString("hex")}}`, WORKER_CONCURRENCY: "20" } }),
-    startReceiver(() => ({ status: 200, delayMs: 5 })),
+    startStack({ worker: false, env: { QUEUE_PREFIX: `{tetik-scale-${randomBytes(3).toString("hex")}}`, WORKER_CONCURRENCY: "2" } }),
+    // Two jobs at a time per worker and a receiver that takes 20 ms: no single worker can take all the work.
+    startReceiver(() => ({ status: 200, delayMs: 20 })),
   ]);
   await promisify(execFile)(process.execPath, ["--import", "tsx", "infra/build.ts"], { timeout: 120_000 });
   // debug: each worker logs the events it processes, so the test can see the work was shared.

@@ -3,7 +3,6 @@
 // -> queue.add -> worker -> POST -> UPDATE) and raw BullMQ + POST. Progress goes to stderr; stdout gets
 // one JSON line, then a markdown table.
 import { randomBytes } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -45,7 +44,6 @@ const PREFILL = Number(opts.prefill);
 /** Worker processes on the one queue (scale-out). */
 const WORKERS = Math.max(1, Number(opts.workers));
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
 const SERVER = process.env.BENCH_DATABASE_SERVER ?? "postgresql://postgres@127.0.0.1:5432";
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 /** Runs a TypeScript file in one Node process (so its pid is the process measured). */

@@ -3,7 +3,6 @@
 // as retries for the caller to schedule; later attempts run as the actions' own jobs.
 import type { Deps } from "../../platform/deps.ts";
 import { runAction } from "../actions/run-action.ts";
-import { failAction } from "./event-status.ts";
 import { planActions } from "./match-definitions.ts";
 import type { WorkerDeps } from "../pipeline/pipeline.ts";
 import { deliverAttempt } from "../webhooks/deliver-attempt.ts";
@@ -45,8 +44,8 @@ export async function processEvent(deps: WorkerDeps, eventId: string): Promise<{
       .filter((action) => created.has(action.id))
       .map(async (action) => {
         if (action.kind === "trigger") return void (await runAction(deps, action.id));
-        const webhook = config.webhook(action.targetId);
-        if (!webhook) return void (await failAction(deps.db, action, deps.now(), "webhook_deleted", "the webhook was deleted"));
+        // Planned from this same config, which holds every webhook it planned for.
+        const webhook = config.webhook(action.targetId)!;
         const at = await deliverAttempt(deps, { event, actionId: action.id, attempt: 1, webhook, soleAction: planned.length === 1 });
         if (at) retries.push({ actionId: action.id, at });
       }),

@@ -1,6 +1,7 @@
-// One HTTP attempt at a webhook and the row that records it: shared by event deliveries and test sends.
+// One HTTP attempt at a webhook with its configured timeout and address guard: shared by event deliveries
+// (recorded by the worker's log writer) and test sends.
 import type { Deps } from "../../platform/deps.ts";
-import type { Prisma, Webhook } from "../../platform/db.ts";
+import type { Webhook } from "../../platform/db.ts";
 import type { DeliveryRequest } from "./build-delivery.ts";
 import { sendWebhook, type SendResult } from "./send-webhook.ts";
 
@@ -11,20 +12,4 @@ export function attemptWebhook({ config, now }: Pick<Deps, "config" | "now">, we
     allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
     now,
   });
-}
-
-/** The delivery_attempts row for a result; `actionId`/`eventId` absent for a test send. */
-export function attemptRecord(
-  result: SendResult,
-  attempt: { id: string; webhookId: string; attempt: number; requestedAt: Date; eventId?: string; actionId?: string; test?: boolean },
-): Prisma.DeliveryAttemptUncheckedCreateInput {
-  return {
-    ...attempt,
-    ok: result.ok,
-    status: result.status,
-    durationMs: result.durationMs,
-    error: result.error,
-    errorCode: result.errorCode,
-    responseBody: result.responseBody,
-  };
 }

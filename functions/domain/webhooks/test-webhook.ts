@@ -4,7 +4,7 @@ import { newId } from "../../platform/ids.ts";
 import { notFound } from "../errors.ts";
 import { eventContext } from "../events/event-context.ts";
 import { buildDelivery } from "./build-delivery.ts";
-import { attemptRecord, attemptWebhook } from "./attempt-webhook.ts";
+import { attemptWebhook } from "./attempt-webhook.ts";
 import type { SendResult } from "./send-webhook.ts";
 
 export async function testWebhook(deps: Pick<Deps, "db" | "config" | "now">, webhookId: string, data: Record<string, unknown> = {}): Promise<SendResult> {
@@ -27,6 +27,9 @@ export async function testWebhook(deps: Pick<Deps, "db" | "config" | "now">, web
   };
   const request = buildDelivery(webhook, eventContext(sample, definition), attemptId, requestedAt);
   const result = await attemptWebhook(deps, webhook, request);
-  await db.deliveryAttempt.create({ data: attemptRecord(result, { id: attemptId, webhookId, attempt: 1, requestedAt, test: true }) });
+  const { ok, status, durationMs, error, errorCode, responseBody } = result;
+  await db.deliveryAttempt.create({
+    data: { id: attemptId, webhookId, attempt: 1, requestedAt, test: true, ok, status, durationMs, error, errorCode, responseBody },
+  });
   return result;
 }

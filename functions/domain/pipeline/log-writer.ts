@@ -28,11 +28,16 @@ export interface AttemptOutcome {
   finishedAt: Date;
   /** The event has no other action: its status is this action's (a faster write). */
   soleAction: boolean;
+  /**
+   * Set when the action is not written yet: an event whose only action is this webhook is matched and
+   * first attempted by the job that claimed it, and its action, attempt and status are written at once.
+   */
+  newAction?: { definitionId: string };
 }
 
-// One statement, so atomic without a transaction: the actions, and the events marked matched with the
-// status that follows (completed when nothing matched, processing otherwise). Only unmatched events are
-// marked, so a job that runs again changes nothing.
+// One statement, so atomic without a transaction: the actions, and the claimed events marked matched
+// with the status that follows (completed when nothing matched, processing otherwise). Only unmatched
+// events are marked, so a job that runs again changes nothing.
 const WRITE_MATCHES = `
   WITH planned AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
@@ -47,7 +52,7 @@ const WRITE_MATCHES = `
     RETURNING id
   ), marked AS (
     UPDATE event_log e SET
-      "matchedAt" = $7, "startedAt" = coalesce(e."startedAt", $7), attempts = e.attempts + 1, "leaseExpiresAt" = NULL,
+      "matchedAt" = $7, "leaseExpiresAt" = NULL,
       status = CASE WHEN m.actions = 0 THEN 'completed' ELSE 'processing' END::"EventStatus",
       "completedAt" = CASE WHEN m.actions = 0 THEN $7::timestamptz END,
       "durationMs" = CASE WHEN m.actions = 0 THEN GREATEST(0, round(extract(epoch FROM ($7::timestamptz - e."receivedAt")) * 1000))::int END
@@ -56,24 +61,39 @@ const WRITE_MATCHES = `
   )
   SELECT id FROM inserted`;
 
-// The attempts of a flush (one row each), their delivery_attempts rows, and their actions' new states.
+// The attempts of a flush (one row each): their actions' new states (new actions inserted with them),
+// and their delivery_attempts rows. Written: every attempt of an existing action, and those of new actions
+// that went in. (A new action already there means another run took the event after this one's lease
+// lapsed: that run's record stands.)
 const OUTCOMES = `
   v AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bool[], $7::int[], $8::int[],
-      $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::text[], $14::timestamptz[], $15::timestamptz[])
+      $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::text[], $14::timestamptz[], $15::timestamptz[],
+      $16::text[])
       AS v(attempt_id, webhook_id, event_id, action_id, attempt, ok, http, duration, error, code, body, requested,
-        status, next, finished)
+        status, next, finished, new_definition_id)
+  ), new_actions AS (
+    INSERT INTO event_actions (id, "eventId", kind, "targetId", "definitionId", status, attempts, error, "errorCode",
+      "durationMs", "nextAttemptAt", "completedAt", result, "createdAt", "updatedAt")
+    SELECT action_id, event_id, 'webhook', webhook_id, new_definition_id, status::"EventStatus", attempt, error, code,
+      duration, next, CASE WHEN status IN ('completed', 'failed') THEN finished END, jsonb_build_object('status', http),
+      requested, finished
+    FROM v WHERE new_definition_id IS NOT NULL
+    ON CONFLICT ("eventId", kind, "targetId") DO NOTHING
+    RETURNING id
+  ), w AS (
+    SELECT * FROM v WHERE new_definition_id IS NULL OR action_id IN (SELECT id FROM new_actions)
   ), attempts AS (
     INSERT INTO delivery_attempts (id, "webhookId", "eventId", "actionId", attempt, ok, status, "durationMs", error,
       "errorCode", "responseBody", "requestedAt")
-    SELECT attempt_id, webhook_id, event_id, action_id, attempt, ok, http, duration, error, code, body, requested FROM v
+    SELECT attempt_id, webhook_id, event_id, action_id, attempt, ok, http, duration, error, code, body, requested FROM w
   ), actions AS (
     UPDATE event_actions a SET
       status = v.status::"EventStatus", attempts = v.attempt, error = v.error, "errorCode" = v.code,
       "durationMs" = a."durationMs" + v.duration, "nextAttemptAt" = v.next,
       "completedAt" = CASE WHEN v.status IN ('completed', 'failed') THEN v.finished END,
       result = jsonb_build_object('status', v.http), "updatedAt" = v.finished
-    FROM v WHERE a.id = v.action_id
+    FROM v WHERE a.id = v.action_id AND v.new_definition_id IS NULL
   )`;
 
 /**
@@ -83,13 +103,14 @@ const OUTCOMES = `
 const WRITE_SOLE_OUTCOMES = `
   WITH ${OUTCOMES}
   UPDATE event_log e SET
-    status = v.status::"EventStatus",
-    error = CASE WHEN v.status IN ('failed', 'retrying') THEN 'webhook ' || v.webhook_id || ': ' || coalesce(v.error, v.status) END,
+    status = w.status::"EventStatus",
+    error = CASE WHEN w.status IN ('failed', 'retrying') THEN 'webhook ' || w.webhook_id || ': ' || coalesce(w.error, w.status) END,
+    "matchedAt" = coalesce(e."matchedAt", w.requested),
     "leaseExpiresAt" = NULL,
-    "completedAt" = CASE WHEN v.status IN ('completed', 'failed') THEN v.finished END,
-    "durationMs" = CASE WHEN v.status IN ('completed', 'failed')
-      THEN GREATEST(0, round(extract(epoch FROM (v.finished - e."receivedAt")) * 1000))::int END
-  FROM v WHERE e.id = v.event_id`;
+    "completedAt" = CASE WHEN w.status IN ('completed', 'failed') THEN w.finished END,
+    "durationMs" = CASE WHEN w.status IN ('completed', 'failed')
+      THEN GREATEST(0, round(extract(epoch FROM (w.finished - e."receivedAt")) * 1000))::int END
+  FROM w WHERE e.id = w.event_id`;
 
 /** For events with other actions: lock the events, write, then refreshEventStatuses in the same transaction. */
 const WRITE_SHARED_OUTCOMES = `
@@ -125,10 +146,9 @@ async function writeMatches(pool: Pool, matches: Match[], now: Date): Promise<Se
   return new Set(inserted.map((r) => r.id));
 }
 
-async function writeOutcomes(pool: Pool, outcomes: AttemptOutcome[], healthCache: Map<string, number>, log: Logger): Promise<void> {
-  const now = outcomes.reduce((latest, o) => (o.finishedAt > latest ? o.finishedAt : latest), outcomes[0]!.finishedAt);
+function outcomeParams(outcomes: AttemptOutcome[]): unknown[] {
   const col = <T>(pick: (o: AttemptOutcome) => T) => outcomes.map(pick);
-  const params = [
+  return [
     col(() => newId("att")),
     col((o) => o.webhookId),
     col((o) => o.eventId),
@@ -144,13 +164,19 @@ async function writeOutcomes(pool: Pool, outcomes: AttemptOutcome[], healthCache
     col((o) => o.status),
     col((o) => o.nextAttemptAt),
     col((o) => o.finishedAt),
+    col((o) => o.newAction?.definitionId ?? null),
   ];
-  if (outcomes.every((o) => o.soleAction)) {
-    await fromPg(pool).query(WRITE_SOLE_OUTCOMES, params);
-  } else {
+}
+
+async function writeOutcomes(pool: Pool, outcomes: AttemptOutcome[], healthCache: Map<string, number>, log: Logger): Promise<void> {
+  const now = outcomes.reduce((latest, o) => (o.finishedAt > latest ? o.finishedAt : latest), outcomes[0]!.finishedAt);
+  const sole = outcomes.filter((o) => o.soleAction);
+  const shared = outcomes.filter((o) => !o.soleAction);
+  if (sole.length) await fromPg(pool).query(WRITE_SOLE_OUTCOMES, outcomeParams(sole));
+  if (shared.length) {
     await transaction(pool, async (q) => {
-      await q.query(WRITE_SHARED_OUTCOMES, params);
-      await refreshEventStatuses(q, [...new Set(outcomes.map((o) => o.eventId))], now);
+      await q.query(WRITE_SHARED_OUTCOMES, outcomeParams(shared));
+      await refreshEventStatuses(q, [...new Set(shared.map((o) => o.eventId))], now);
     });
   }
   // The log is durable now: a failure to update health must not make the job run (and deliver) again.

@@ -1,23 +1,23 @@
-// What the worker's hot path shares across its concurrent jobs: batched event loads, the config cache and
+// What the worker's hot path shares across its concurrent jobs: batched event claims, the config cache and
 // the group-commit log writer. One per worker process.
 import type { Deps } from "../../platform/deps.ts";
 import { fromPg } from "../../platform/sql.ts";
 import { createConfigCache, type ConfigCache } from "./config-cache.ts";
-import { createEventLoader, type LoadedEvent } from "./event-loader.ts";
+import { createEventClaimer, type ClaimedEvent } from "./event-claimer.ts";
 import { createLogWriter, type LogWriter } from "./log-writer.ts";
 
 export interface Pipeline {
-  loadEvent(id: string): Promise<LoadedEvent>;
+  claimEvent(id: string): Promise<ClaimedEvent>;
   config: ConfigCache;
   writer: LogWriter;
 }
 
 export type WorkerDeps = Deps & { pipeline: Pipeline };
 
-export function createPipeline(deps: Pick<Deps, "pool" | "now" | "log">): Pipeline {
+export function createPipeline(deps: Pick<Deps, "pool" | "now" | "log" | "config">): Pipeline {
   const q = fromPg(deps.pool);
-  const loader = createEventLoader(q);
-  return { loadEvent: (id) => loader.add(id), config: createConfigCache(q), writer: createLogWriter(deps.pool, deps.now, deps.log) };
+  const claimer = createEventClaimer(q, deps.now, deps.config.EVENT_LEASE_MS);
+  return { claimEvent: (id) => claimer.add(id), config: createConfigCache(q), writer: createLogWriter(deps.pool, deps.now, deps.log) };
 }
 
 export function withPipeline(deps: Deps): WorkerDeps {

@@ -9,6 +9,7 @@ import { fromPg } from "../functions/platform/sql.ts";
 import { createDefinition, createWebhook, postEvent, waitForEvent } from "./helpers/fixtures.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 import { REDIS_URL, startStack, type TestStack } from "./helpers/stack.ts";
+import { waitFor } from "./helpers/wait.ts";
 
 let idle: TestStack; // no worker: jobs stay in the queue where the test can count them
 let stack: TestStack;
@@ -69,6 +70,30 @@ describe("the sweep", () => {
     expect(result.prunedEvents).toBe(1);
     const left = await idle.deps.db.eventLog.findMany({ where: { collection: "retention" }, select: { id: true } });
     expect(left.map((e) => e.id).sort()).toEqual([oldFailed, recentDone].sort());
+  });
+});
+
+describe("claims", () => {
+  it("leaves an event another run holds under its lease, and delivers it once after that lease lapses", async () => {
+    const definition = await createDefinition(stack, { name: "claimed", collection: "claimed" });
+    await createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}/claimed` });
+    const [id] = await orphanEvents(stack, 1, "claimed");
+    // Another worker claimed it and is still delivering: its lease holds.
+    await stack.deps.db.eventLog.update({ where: { id: id! }, data: { status: "processing", leaseExpiresAt: new Date(Date.now() + 3_600_000) } });
+    await stack.deps.queue.add("process-events", [{ id: `dup-${id}`, data: { eventIds: [id!] } }]);
+    await waitFor(async () => (await queuedJobs(stack)) === 0, { timeoutMs: 10_000, what: "the duplicate job to finish" });
+    expect(receiver.at("/claimed")).toHaveLength(0);
+    expect((await runSweep(stack.deps)).requeuedEvents).toBe(0);
+    expect((await stack.api("GET", `/events/${id}`)).body.status).toBe("processing");
+
+    // That worker died: once its lease lapses, the sweep hands the event on and it is delivered once.
+    await stack.deps.db.eventLog.update({ where: { id: id! }, data: { leaseExpiresAt: new Date(Date.now() - 1_000) } });
+    expect((await runSweep(stack.deps)).requeuedEvents).toBe(1);
+    const event = await waitForEvent(stack, id!);
+    expect(event.status).toBe("completed");
+    expect(event.actions).toHaveLength(1);
+    expect(receiver.at("/claimed")).toHaveLength(1);
+    expect(await stack.deps.db.deliveryAttempt.count({ where: { eventId: id! } })).toBe(1);
   });
 });
 

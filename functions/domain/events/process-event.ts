@@ -23,21 +23,30 @@ export interface Retry {
 }
 
 /**
- * Idempotent: an event is matched once (matchedAt), actions are unique per (event, target), and only the
- * run that created an action attempts it. A job that runs again finds the event matched and only makes
- * sure its actions that no one started are queued.
+ * Idempotent: an event is claimed and matched once (a second job finds it claimed or matchedAt set),
+ * actions are unique per (event, target), and only the run that created an action attempts it. A job
+ * that runs again only makes sure the event's actions that no one started are queued.
  */
 export async function processEvent(deps: WorkerDeps, eventId: string): Promise<{ retries: Retry[] }> {
-  const { event, configVersion } = await deps.pipeline.loadEvent(eventId);
-  if (!event) return { retries: [] }; // pruned, or never committed
-  if (event.matchedAt) {
+  const { event, configVersion } = await deps.pipeline.claimEvent(eventId);
+  if (!event) {
+    // Matched already, claimed by another run, or pruned: nothing to match.
     await enqueueActions(deps, eventId);
     return { retries: [] };
   }
   const config = await deps.pipeline.config.get(configVersion);
   const planned = planActions(event, config.definitionsFor(event.collection));
-  const created = await deps.pipeline.writer.match({ eventId, actions: planned });
 
+  // The common case, one webhook: its action is written with its first attempt (one write, not two).
+  const [only] = planned;
+  if (planned.length === 1 && only!.kind === "webhook") {
+    const webhook = config.webhook(only!.targetId)!;
+    const at = await deliverAttempt(deps, { event, actionId: only!.id, attempt: 1, webhook, soleAction: true, newAction: { definitionId: only!.definitionId } });
+    deps.log.debug({ eventId, actions: 1 }, "event processed");
+    return { retries: at ? [{ actionId: only!.id, at }] : [] };
+  }
+
+  const created = await deps.pipeline.writer.match({ eventId, actions: planned });
   const retries: Retry[] = [];
   await Promise.all(
     planned

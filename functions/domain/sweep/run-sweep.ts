@@ -20,13 +20,14 @@ type SweepDeps = Pick<Deps, "db" | "queue" | "config" | "log" | "now">;
 
 /**
  * Unmatched events with no sign of life: pending past the grace period, or claimed by a worker whose
- * lease lapsed. Their lease is pushed one grace period on, so the next sweep leaves them to this one's jobs.
+ * lease lapsed. They are pending again (so a worker may claim them), and their lease is pushed one grace
+ * period on, so the next sweep leaves them to this one's jobs.
  */
 async function claimStuckEvents({ db, config }: SweepDeps, now: Date): Promise<string[]> {
   const cutoff = new Date(now.getTime() - config.SWEEP_GRACE_MS);
   const until = new Date(now.getTime() + config.SWEEP_GRACE_MS);
   const rows = await db.$queryRaw<Array<{ id: string }>>`
-    UPDATE event_log SET "leaseExpiresAt" = ${until}
+    UPDATE event_log SET "leaseExpiresAt" = ${until}, status = 'pending'
     WHERE id IN (
       SELECT id FROM event_log
       WHERE "matchedAt" IS NULL AND status IN ('pending', 'processing')

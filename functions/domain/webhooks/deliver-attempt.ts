@@ -14,10 +14,12 @@ export interface AttemptInput {
   webhook: Webhook & { definition: { id: string; name: string } };
   /** The event has no other action (known when it was just matched). */
   soleAction?: boolean;
+  /** The action is not written yet: it is written with this attempt (see AttemptOutcome.newAction). */
+  newAction?: { definitionId: string };
 }
 
 /** Answers when to try again, or null when the action is finished (delivered or failed for good). */
-export async function deliverAttempt(deps: Pick<WorkerDeps, "config" | "now" | "pipeline" | "log">, { event, actionId, attempt, webhook, soleAction = false }: AttemptInput): Promise<Date | null> {
+export async function deliverAttempt(deps: Pick<WorkerDeps, "config" | "now" | "pipeline" | "log">, { event, actionId, attempt, webhook, soleAction = false, newAction }: AttemptInput): Promise<Date | null> {
   const requestedAt = deps.now();
   // The action id is the message id: the same on every attempt, so receivers can deduplicate.
   const request = buildDelivery(webhook, eventContext(event, webhook.definition), actionId, requestedAt);
@@ -34,7 +36,7 @@ export async function deliverAttempt(deps: Pick<WorkerDeps, "config" | "now" | "
     },
     finishedAt,
   );
-  await deps.pipeline.writer.record({ eventId: event.id, actionId, webhookId: webhook.id, attempt, requestedAt, result, status, nextAttemptAt, finishedAt, soleAction });
+  await deps.pipeline.writer.record({ eventId: event.id, actionId, webhookId: webhook.id, attempt, requestedAt, result, status, nextAttemptAt, finishedAt, soleAction, newAction });
   deps.log.debug({ actionId, attempt, status: result.status, outcome: status }, "webhook attempt");
   return nextAttemptAt;
 }

@@ -10,6 +10,8 @@ export interface DriveOptions {
   /** Sends one event: resolves when the system accepted it. */
   send: (index: number, recordId: string) => Promise<void>;
   onProgress?: (sent: number) => void;
+  /** Record ids are this prefix and the index ("r" for measured events, "w" for warm-up). */
+  idPrefix?: string;
 }
 
 export interface DriveResult {
@@ -18,9 +20,9 @@ export interface DriveResult {
   errors: number;
 }
 
-export const recordIdOf = (index: number) => `r${index}`;
+export const recordIdOf = (index: number, prefix = "r") => `${prefix}${index}`;
 
-export async function drive({ events, concurrency, rate, send, onProgress }: DriveOptions): Promise<DriveResult> {
+export async function drive({ events, concurrency, rate, send, onProgress, idPrefix = "r" }: DriveOptions): Promise<DriveResult> {
   const sentAt = new Map<string, number>();
   let next = 0;
   let errors = 0;
@@ -35,7 +37,7 @@ export async function drive({ events, concurrency, rate, send, onProgress }: Dri
         const wait = due - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       }
-      const recordId = recordIdOf(index);
+      const recordId = recordIdOf(index, idPrefix);
       sentAt.set(recordId, performance.now());
       try {
         await send(index, recordId);

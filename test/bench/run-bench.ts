@@ -27,6 +27,7 @@ const { values: opts } = parseArgs({
     prefill: { type: "string", default: "0" },
     workers: { type: "string", default: "1" },
     "receiver-delay-ms": { type: "string", default: "0" },
+    warmup: { type: "string" },
     "api-key": { type: "string" },
     baseline: { type: "boolean", default: true },
     "no-baseline": { type: "boolean", default: false },
@@ -41,6 +42,12 @@ const API = opts.attach ? "attached" : opts.api === "offline" ? "offline" : "nod
 const withBaseline = opts.baseline && !opts["no-baseline"];
 /** Completed events written into the log before the run, to see throughput with a large log. */
 const PREFILL = Number(opts.prefill);
+/**
+ * Events sent (same route, concurrency and pace) and delivered before each pipeline is measured, and not
+ * counted: the first second of a cold process runs at a fraction of its speed (JIT, new connections),
+ * which would make a 10-second run's p99 mostly a measure of start-up. Every pipeline gets the same.
+ */
+const WARMUP = opts.warmup !== undefined ? Number(opts.warmup) : Math.min(5000, Math.max(50, Math.floor(N / 4)));
 /** Worker processes on the one queue (scale-out). */
 const WORKERS = Math.max(1, Number(opts.workers));
 
@@ -63,6 +70,8 @@ interface Measured {
   /** Events whose log entry reached completed, and delivery attempts beyond the first (tetik only). */
   logged?: number;
   retriedAttempts?: number;
+  /** Percentiles of the log's own stage timings (see stages()). */
+  stagesMs?: Record<string, number | null>;
   /** CPU milliseconds per event, by program (postgres counts every backend on the machine). */
   cpuMsPerEvent?: Record<string, number>;
 }
@@ -131,6 +140,17 @@ function measure(driven: DriveResult, receiver: BenchReceiver, perEvent: number)
   };
 }
 
+/** Drives the warm-up (record ids "w…"), waits for its deliveries, and forgets them. */
+async function warmUp(name: string, receiver: BenchReceiver, perEvent: number, requests: number, rate: number, send: (index: number, recordId: string) => Promise<void>) {
+  receiver.reset();
+  if (WARMUP > 0) {
+    log(`${name}: warming up with ${WARMUP} events`);
+    await drive({ events: requests, concurrency: C, rate, idPrefix: "w", send });
+    await awaitDeliveries(receiver, WARMUP * perEvent);
+  }
+  receiver.reset();
+}
+
 /** Writes `count` completed events (with their actions) straight into the log, in chunks. */
 async function prefill(url: string, count: number) {
   const client = new pg.Client({ connectionString: url });
@@ -157,15 +177,36 @@ async function prefill(url: string, count: number) {
 }
 
 /** Waits (bounded) until the log shows every event completed; answers what it shows. */
+/**
+ * Where an event's time went, from the log's own timestamps (one clock, millisecond precision): accepted
+ * to claimed by a worker (commit, enqueue, queue wait), claimed to its first request, and accepted to done.
+ */
+async function stages(client: pg.Client) {
+  const { rows } = await client.query(`
+    SELECT
+      percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM e."startedAt" - e."receivedAt") * 1000) AS "queuedP50",
+      percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM e."startedAt" - e."receivedAt") * 1000) AS "queuedP99",
+      percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM a."requestedAt" - e."startedAt") * 1000) AS "claimToSendP50",
+      percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM a."requestedAt" - e."startedAt") * 1000) AS "claimToSendP99",
+      percentile_cont(0.5) WITHIN GROUP (ORDER BY e."durationMs") AS "doneP50",
+      percentile_cont(0.99) WITHIN GROUP (ORDER BY e."durationMs") AS "doneP99"
+    FROM event_log e JOIN delivery_attempts a ON a."eventId" = e.id AND a.attempt = 1
+    WHERE ${MEASURED.replaceAll('"recordId"', 'e."recordId"')}`);
+  return Object.fromEntries(Object.entries(rows[0] ?? {}).map(([k, v]) => [k, v === null ? null : round(Number(v))]));
+}
+
+/** The measured events: not prefilled ("p…"), not warm-up ("w…"). */
+const MEASURED = `"recordId" LIKE 'r%'`;
+
 async function loggedCompleted(dbName: string, expected: number) {
   const client = new pg.Client({ connectionString: `${SERVER}/${dbName}` });
   await client.connect();
   try {
     const count = async () =>
-      Number((await client.query(`SELECT count(*) FROM event_log WHERE status = 'completed' AND id NOT LIKE 'evt_0000prefill%'`)).rows[0].count);
+      Number((await client.query(`SELECT count(*) FROM event_log WHERE status = 'completed' AND ${MEASURED}`)).rows[0].count);
     await waitFor(async () => (await count()) >= expected, { timeoutMs: 30_000, intervalMs: 200, what: "the log to show every event completed" }).catch(() => undefined);
-    const retried = Number((await client.query(`SELECT count(*) FROM delivery_attempts WHERE attempt > 1`)).rows[0].count);
-    return { logged: await count(), retriedAttempts: retried };
+    const retried = Number((await client.query(`SELECT count(*) FROM delivery_attempts a JOIN event_log e ON e.id = a."eventId" WHERE a.attempt > 1 AND ${MEASURED.replaceAll('"recordId"', 'e."recordId"')}`)).rows[0].count);
+    return { logged: await count(), retriedAttempts: retried, stagesMs: await stages(client) };
   } finally {
     await client.end();
   }
@@ -244,21 +285,23 @@ async function runTetik(receiver: BenchReceiver): Promise<Measured> {
     for (let i = 0; i < K; i++) await client.post("/webhooks", { definitionId: definition.id, url: receiver.url });
 
     log(`tetik: ${WORKERS} worker(s), ${N} events, ${K} webhook(s) each, concurrency ${C}${RATE ? `, paced at ${RATE}/s` : ""}${BATCH > 1 ? `, batches of ${BATCH}` : ""}`);
-    receiver.reset();
+    // Single events, or batches of BATCH (for the ids `prefix`0 to `prefix`total-1).
+    const sendTetik = (prefix: string, total: number) => async (index: number, recordId: string) => {
+      if (BATCH === 1) return void (await client.post("/events", eventBody(recordId, index)));
+      const events = [];
+      for (let j = index * BATCH; j < Math.min(total, (index + 1) * BATCH); j++) events.push(eventBody(recordIdOf(j, prefix), j));
+      await client.post("/events/batch", { events });
+    };
+    await warmUp("tetik", receiver, K, Math.ceil(WARMUP / BATCH), RATE / BATCH, sendTetik("w", WARMUP));
     const pids = () => ({ api: apiPid, ...Object.fromEntries(workerPids.map((pid, i) => [`worker${WORKERS > 1 ? i + 1 : ""}`, pid])) });
     const cpuBefore = await cpuByProgram(pids());
     const { result, rss } = await withMemory(workerPid, async () => {
       const driven = await drive({
-        events: BATCH > 1 ? Math.ceil(N / BATCH) : N,
+        events: Math.ceil(N / BATCH),
         concurrency: C,
         rate: RATE / BATCH,
         onProgress: (i) => log(`tetik: sent ${i * BATCH}`),
-        send: async (index, recordId) => {
-          if (BATCH === 1) return void (await client.post("/events", eventBody(recordId, index)));
-          const events = [];
-          for (let j = index * BATCH; j < Math.min(N, (index + 1) * BATCH); j++) events.push(eventBody(recordIdOf(j), j));
-          await client.post("/events/batch", { events });
-        },
+        send: sendTetik("r", N),
       });
       // With batches the driver timed whole batches: every event of a batch was sent when its batch was.
       if (BATCH > 1) {
@@ -292,14 +335,10 @@ async function runRaw(receiver: BenchReceiver): Promise<Measured> {
   const queue = new Queue("raw", { connection, prefix });
   try {
     await waitFor(() => worker.output().includes("ready"), { timeoutMs: 30_000, what: "the raw worker" });
-    receiver.reset();
+    const send = async (index: number, recordId: string) => void (await queue.add("e", eventBody(recordId, index), { removeOnComplete: true, removeOnFail: true }));
+    await warmUp("raw", receiver, 1, WARMUP, RATE, send);
     log(`raw BullMQ + POST: ${N} jobs`);
-    const driven = await drive({
-      events: N,
-      concurrency: C,
-      rate: RATE,
-      send: async (index, recordId) => void (await queue.add("e", eventBody(recordId, index), { removeOnComplete: true, removeOnFail: true })),
-    });
+    const driven = await drive({ events: N, concurrency: C, rate: RATE, send });
     await awaitDeliveries(receiver, N);
     return measure(driven, receiver, 1);
   } finally {
@@ -324,9 +363,10 @@ async function runNaive(receiver: BenchReceiver): Promise<Measured> {
   try {
     await waitFor(() => api.output().includes("ready") && worker.output().includes("ready"), { timeoutMs: 30_000, what: "the naive pipeline" });
     const client = jsonPoster(`http://127.0.0.1:${port}`);
-    receiver.reset();
+    const send = async (index: number, recordId: string) => void (await client.post("/", eventBody(recordId, index)));
+    await warmUp("naive", receiver, 1, WARMUP, RATE, send);
     log(`naive pipeline: ${N} events`);
-    const driven = await drive({ events: N, concurrency: C, rate: RATE, send: async (index, recordId) => void (await client.post("/", eventBody(recordId, index))) });
+    const driven = await drive({ events: N, concurrency: C, rate: RATE, send });
     await awaitDeliveries(receiver, N);
     await client.close();
     return measure(driven, receiver, 1);
@@ -351,6 +391,7 @@ try {
   const ratio = (b?: Measured) => (b ? round(tetik.deliveredPerSec / b.deliveredPerSec, 2) : null);
   const line = {
     events: N,
+    warmup: WARMUP,
     webhooksPerEvent: K,
     api: API,
     workers: WORKERS,

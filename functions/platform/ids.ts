@@ -1,8 +1,36 @@
 // Ids are a type prefix and a UUIDv7: readable in logs, sortable by creation time (so cursors are ids).
+import { randomFillSync } from "node:crypto";
 import { v7 as uuidv7 } from "uuid";
 
 export type IdPrefix = "def" | "trg" | "whk" | "evt" | "act" | "att" | "rec";
 
+// Random bytes are drawn 4 KiB at a time: one call into the system's generator per 256 ids instead of one
+// per id (which the bench showed as 6% of the API's and the worker's CPU).
+const pool = Buffer.alloc(16 * 256);
+let taken = pool.length;
+function random16(): Uint8Array {
+  if (taken === pool.length) {
+    randomFillSync(pool);
+    taken = 0;
+  }
+  return pool.subarray(taken, (taken += 16));
+}
+
+// Given its own random bytes, uuid's v7 leaves the clock and sequence to the caller: kept here as uuid
+// keeps them, so ids made in the same millisecond still sort in the order they were made.
+const clock = { msecs: -Infinity, seq: 0 };
+const bytes = Buffer.alloc(16);
+
 export function newId(prefix: IdPrefix): string {
-  return `${prefix}_${uuidv7().replaceAll("-", "")}`;
+  const random = random16();
+  const now = Date.now();
+  if (now > clock.msecs) {
+    clock.msecs = now;
+    clock.seq = ((random[6]! & 0x7f) << 24) | (random[7]! << 16) | (random[8]! << 8) | random[9]!;
+  } else {
+    clock.seq = (clock.seq + 1) | 0;
+    if (clock.seq === 0) clock.msecs++;
+  }
+  uuidv7({ random, msecs: clock.msecs, seq: clock.seq }, bytes, 0);
+  return `${prefix}_${bytes.toString("hex")}`;
 }

@@ -34,7 +34,9 @@ class AttemptTimeout extends Error {
 }
 
 /** Reads at most RESPONSE_BODY_LIMIT bytes of a body, then lets go of the rest (and the connection). */
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void; text(): Promise<string> }, declaredLength: string | string[] | undefined): Promise<string> {
+  // Most answers are short and say so: read at once (undici holds the body to its declared length).
+  if (typeof declaredLength === "string" && Number(declaredLength) <= RESPONSE_BODY_LIMIT) return body.text();
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -92,7 +94,7 @@ export async function sendWebhook(delivery: DeliveryRequest, options: SendOption
       // Redirects are not followed: a 3xx is an answer like any other non-2xx.
       maxRedirections: 0,
     });
-    const responseBody = await readCapped(response.body);
+    const responseBody = await readCapped(response.body, response.headers["content-length"]);
     const ok = response.statusCode >= 200 && response.statusCode < 300;
     const retryAfter = response.headers["retry-after"];
     return {

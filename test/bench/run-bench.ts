@@ -66,7 +66,7 @@ interface Measured {
   p99Ms: number;
   lost: number;
   duplicates: number;
-  workerRssMb?: { start?: number; peak?: number; end?: number };
+  workerRssMb?: Record<string, number | undefined>;
   /** Events whose log entry reached completed, and delivery attempts beyond the first (tetik only). */
   logged?: number;
   retriedAttempts?: number;
@@ -213,16 +213,27 @@ async function loggedCompleted(dbName: string, expected: number) {
 }
 
 /** Samples a process's memory every second while `work` runs. */
-async function withMemory<T>(pid: number | undefined, work: () => Promise<T>): Promise<{ result: T; rss: Measured["workerRssMb"] }> {
+/** Deliveries after which the worker's memory is compared with its peak over the whole run. */
+const MEMORY_MARK = 20_000;
+
+/**
+ * Samples a process's memory every second while `work` runs: at the start, its peak until MEMORY_MARK
+ * deliveries (when the run is longer), its peak over the run, and at the end. Flat memory means the peak
+ * over a long run is no higher than the peak over its first 20,000 events.
+ */
+async function withMemory<T>(pid: number | undefined, delivered: () => number, work: () => Promise<T>): Promise<{ result: T; rss: Measured["workerRssMb"] }> {
   const start = await rssMb(pid);
   let peak = start ?? 0;
+  let peakAtMark: number | undefined;
   const timer = setInterval(async () => {
     const now = await rssMb(pid);
     if (now && now > peak) peak = now;
+    if (peakAtMark === undefined && delivered() >= MEMORY_MARK) peakAtMark = peak;
   }, 1000);
   try {
     const result = await work();
-    return { result, rss: { start, peak, end: await rssMb(pid) } };
+    const atMark = N > MEMORY_MARK && peakAtMark !== undefined ? { [`peakFirst${MEMORY_MARK / 1000}k`]: peakAtMark } : {};
+    return { result, rss: { start, ...atMark, peak, end: await rssMb(pid) } };
   } finally {
     clearInterval(timer);
   }
@@ -295,7 +306,7 @@ async function runTetik(receiver: BenchReceiver): Promise<Measured> {
     await warmUp("tetik", receiver, K, Math.ceil(WARMUP / BATCH), RATE / BATCH, sendTetik("w", WARMUP));
     const pids = () => ({ api: apiPid, ...Object.fromEntries(workerPids.map((pid, i) => [`worker${WORKERS > 1 ? i + 1 : ""}`, pid])) });
     const cpuBefore = await cpuByProgram(pids());
-    const { result, rss } = await withMemory(workerPid, async () => {
+    const { result, rss } = await withMemory(workerPid, () => receiver.deliveries(), async () => {
       const driven = await drive({
         events: Math.ceil(N / BATCH),
         concurrency: C,

@@ -20,7 +20,8 @@ export type DefinitionWithTargets = EventDefinition & {
   conditionTest?: ConditionTest;
 };
 
-type MatchableEvent = Pick<EventLog, "id" | "type" | "collection" | "recordId" | "occurredAt" | "depth" | "data" | "previous" | "changedFields">;
+/** What matching and delivery read of an event. */
+export type MatchableEvent = Pick<EventLog, "id" | "type" | "collection" | "recordId" | "occurredAt" | "depth" | "data" | "previous" | "changedFields">;
 
 export function matchesDefinition(event: MatchableEvent, definition: EventDefinition & { conditionTest?: ConditionTest }): boolean {
   if (!definition.active || definition.collection !== event.collection) return false;

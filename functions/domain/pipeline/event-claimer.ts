@@ -3,12 +3,13 @@
 // matches and first delivers an event: a second job for it (the sweep's, a duplicate) finds it taken.
 import { createBatcher } from "../../platform/batcher.ts";
 import type { EventLog } from "../../platform/db.ts";
+import type { MatchableEvent } from "../events/match-definitions.ts";
 import type { Queryable } from "../../platform/sql.ts";
 import { eventFromRow } from "./event-rows.ts";
 
 export interface ClaimedEvent {
   /** Undefined when the event is not there, already matched, or claimed by a run whose lease holds. */
-  event: EventLog | undefined;
+  event: MatchableEvent | undefined;
   configVersion: bigint;
 }
 
@@ -20,7 +21,8 @@ const CLAIM_EVENTS = `
       "leaseExpiresAt" = $3
     WHERE e.id = ANY($1::text[]) AND e."matchedAt" IS NULL
       AND (e.status = 'pending' OR e."leaseExpiresAt" IS NULL OR e."leaseExpiresAt" < $2)
-    RETURNING e.*
+    -- What matching and delivery read, and no more: every column returned is parsed for every event.
+    RETURNING e.id, e.type, e.collection, e."recordId", e."occurredAt", e.depth, e.data, e.previous, e."changedFields"
   )
   SELECT c.*, v.version AS "configVersion" FROM config_version v LEFT JOIN claimed c ON true WHERE v.id = 1`;
 

@@ -1,6 +1,7 @@
 // One attempt at delivering one event to one webhook, recorded whatever happens: used for the first
 // attempt (by the job that matched the event) and for every retry (by the action's own job).
-import type { EventLog, Webhook } from "../../platform/db.ts";
+import type { Webhook } from "../../platform/db.ts";
+import type { MatchableEvent } from "../events/match-definitions.ts";
 import type { WorkerDeps } from "../pipeline/pipeline.ts";
 import { eventContext } from "../events/event-context.ts";
 import { attemptWebhook } from "./attempt-webhook.ts";
@@ -8,7 +9,7 @@ import { afterAttempt } from "./backoff.ts";
 import { buildDelivery } from "./build-delivery.ts";
 
 export interface AttemptInput {
-  event: Pick<EventLog, "id" | "type" | "collection" | "recordId" | "occurredAt" | "depth" | "data" | "previous" | "changedFields">;
+  event: MatchableEvent;
   actionId: string;
   attempt: number;
   webhook: Webhook & { definition: { id: string; name: string } };

@@ -97,6 +97,34 @@ describe("claims", () => {
   });
 });
 
+describe("claim leases", () => {
+  it("hold an event being delivered for the longest webhook timeout and the grace period, then let go", async () => {
+    const definition = await createDefinition(stack, { name: "leased", collection: "leased" });
+    await createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}/leased`, timeoutMs: 45_000 });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    receiver.respond((req) => (req.path === "/leased" ? { status: 200, until: gate } : { status: 200 }));
+    const id = await postEvent(stack, { collection: "leased" });
+    try {
+      await waitFor(() => receiver.at("/leased").length === 1, { what: "the delivery to be in flight" });
+      const held = await stack.deps.db.eventLog.findUniqueOrThrow({ where: { id } });
+      expect(held.status).toBe("processing");
+      // Other tests' webhooks share this database: the longest timeout among them all counts.
+      const longest = (await stack.deps.db.webhook.aggregate({ _max: { timeoutMs: true } }))._max.timeoutMs ?? 0;
+      const { WEBHOOK_TIMEOUT_MS, SWEEP_GRACE_MS, EVENT_LEASE_MS } = stack.config;
+      expect(longest).toBeGreaterThanOrEqual(45_000);
+      expect(held.leaseExpiresAt!.getTime() - held.startedAt!.getTime()).toBe(
+        Math.min(EVENT_LEASE_MS, Math.max(WEBHOOK_TIMEOUT_MS, longest) + SWEEP_GRACE_MS),
+      );
+    } finally {
+      release();
+      receiver.respond(() => ({ status: 200 }));
+    }
+    expect((await waitForEvent(stack, id)).status).toBe("completed");
+    expect((await stack.deps.db.eventLog.findUniqueOrThrow({ where: { id } })).leaseExpiresAt).toBeNull();
+  });
+});
+
 describe("idempotency", () => {
   it("creates one event for concurrent requests with the same Idempotency-Key", async () => {
     const body = { type: "collection.created", collection: "idem", recordId: "i-1", data: {} };

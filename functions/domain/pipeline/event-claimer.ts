@@ -14,11 +14,18 @@ export interface ClaimedEvent {
 }
 
 // Claimable: unmatched, and pending (also when the sweep has just queued it again) or held by a lease
-// that lapsed. The version rides along with the claimed rows (or alone, when none was claimed).
+// that lapsed. The lease outlasts the first attempts it covers, so another worker never takes an event
+// whose deliveries are still in flight: the longest webhook timeout (read in this same snapshot, so a
+// webhook saved before the event counts) and a grace period for the writes, at most a cap. No longer,
+// either: after a worker died, its claimed events wait that long before the sweep hands them on.
+// The version rides along with the claimed rows (or alone, when none was claimed).
 const CLAIM_EVENTS = `
-  WITH claimed AS (
+  WITH lease AS (
+    SELECT $2::timestamptz + LEAST($5::int, GREATEST($3::int, coalesce(max("timeoutMs"), 0)) + $4::int) * interval '1 millisecond' AS until
+    FROM webhooks
+  ), claimed AS (
     UPDATE event_log e SET status = 'processing', "startedAt" = coalesce(e."startedAt", $2), attempts = e.attempts + 1,
-      "leaseExpiresAt" = $3
+      "leaseExpiresAt" = (SELECT until FROM lease)
     WHERE e.id = ANY($1::text[]) AND e."matchedAt" IS NULL
       AND (e.status = 'pending' OR e."leaseExpiresAt" IS NULL OR e."leaseExpiresAt" < $2)
     -- What matching and delivery read, and no more: every column returned is parsed for every event.
@@ -26,10 +33,18 @@ const CLAIM_EVENTS = `
   )
   SELECT c.*, v.version AS "configVersion" FROM config_version v LEFT JOIN claimed c ON true WHERE v.id = 1`;
 
-export function createEventClaimer(q: Queryable, now: () => Date, leaseMs: number) {
+export interface LeaseSettings {
+  /** Timeout of webhooks that set none. */
+  defaultTimeoutMs: number;
+  /** Time for the writes after the last attempt. */
+  graceMs: number;
+  /** The longest a claim lasts. */
+  maxMs: number;
+}
+
+export function createEventClaimer(q: Queryable, now: () => Date, lease: LeaseSettings) {
   return createBatcher<string, ClaimedEvent>(async (ids) => {
-    const at = now();
-    const rows = await q.query<EventLog & { configVersion: string }>(CLAIM_EVENTS, [ids, at, new Date(at.getTime() + leaseMs)]);
+    const rows = await q.query<EventLog & { configVersion: string }>(CLAIM_EVENTS, [ids, now(), lease.defaultTimeoutMs, lease.graceMs, lease.maxMs]);
     const configVersion = BigInt(rows[0]?.configVersion ?? 0);
     const byId = new Map(rows.filter((row) => row.id).map(({ configVersion: _, ...row }) => [row.id, eventFromRow(row as EventLog)]));
     return ids.map((id) => ({ event: byId.get(id), configVersion }));

@@ -16,7 +16,8 @@ export type WorkerDeps = Deps & { pipeline: Pipeline };
 
 export function createPipeline(deps: Pick<Deps, "pool" | "now" | "log" | "config">): Pipeline {
   const q = fromPg(deps.pool);
-  const claimer = createEventClaimer(q, deps.now, deps.config.EVENT_LEASE_MS);
+  const { WEBHOOK_TIMEOUT_MS, SWEEP_GRACE_MS, EVENT_LEASE_MS } = deps.config;
+  const claimer = createEventClaimer(q, deps.now, { defaultTimeoutMs: WEBHOOK_TIMEOUT_MS, graceMs: SWEEP_GRACE_MS, maxMs: EVENT_LEASE_MS });
   return { claimEvent: (id) => claimer.add(id), config: createConfigCache(q), writer: createLogWriter(deps.pool, deps.now, deps.log) };
 }
 

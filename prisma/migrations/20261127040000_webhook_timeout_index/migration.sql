@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "webhooks_timeoutMs_idx" ON "webhooks"("timeoutMs");

@@ -10,7 +10,8 @@ import { startStack, type TestStack } from "./helpers/stack.ts";
 import { waitFor } from "./helpers/wait.ts";
 
 /** Short leases, locks and grace, so recovery happens in seconds rather than minutes. */
-const FAST_RECOVERY = { SWEEP_GRACE_MS: "300", WORKER_LOCK_MS: "2000", EVENT_LEASE_MS: "2000" };
+// A claim lasts the longest webhook timeout and EVENT_LEASE_MS: 3 s here.
+const FAST_RECOVERY = { SWEEP_GRACE_MS: "300", WORKER_LOCK_MS: "2000", WEBHOOK_TIMEOUT_MS: "2000", EVENT_LEASE_MS: "1000" };
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {

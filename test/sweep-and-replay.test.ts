@@ -3,6 +3,7 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventRows, insertEvents } from "../functions/domain/events/ingest-events.ts";
+import { createEventClaimer } from "../functions/domain/pipeline/event-claimer.ts";
 import { runSweep } from "../functions/domain/sweep/run-sweep.ts";
 import { QUEUE_NAME } from "../functions/platform/queue.ts";
 import { fromPg } from "../functions/platform/sql.ts";
@@ -97,8 +98,18 @@ describe("claims", () => {
   });
 });
 
+describe("claims in one flush", () => {
+  it("give an event asked for twice at once to one of the two", async () => {
+    const [id] = await orphanEvents(idle, 1, "twice");
+    const claimer = createEventClaimer(fromPg(idle.deps.pool), () => new Date(), { defaultTimeoutMs: 1000, marginMs: 1000 });
+    const [first, second] = await Promise.all([claimer.add(id!), claimer.add(id!)]);
+    expect(first.event?.id).toBe(id);
+    expect(second.event).toBeUndefined();
+  });
+});
+
 describe("claim leases", () => {
-  it("hold an event being delivered for the longest webhook timeout and the grace period, then let go", async () => {
+  it("hold an event being delivered for the longest webhook timeout and EVENT_LEASE_MS, then let go", async () => {
     const definition = await createDefinition(stack, { name: "leased", collection: "leased" });
     await createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}/leased`, timeoutMs: 45_000 });
     let release!: () => void;
@@ -109,19 +120,41 @@ describe("claim leases", () => {
       await waitFor(() => receiver.at("/leased").length === 1, { what: "the delivery to be in flight" });
       const held = await stack.deps.db.eventLog.findUniqueOrThrow({ where: { id } });
       expect(held.status).toBe("processing");
-      // Other tests' webhooks share this database: the longest timeout among them all counts.
-      const longest = (await stack.deps.db.webhook.aggregate({ _max: { timeoutMs: true } }))._max.timeoutMs ?? 0;
-      const { WEBHOOK_TIMEOUT_MS, SWEEP_GRACE_MS, EVENT_LEASE_MS } = stack.config;
+      // Other tests' webhooks share this database: the longest timeout of the active ones counts.
+      const longest = (await stack.deps.db.webhook.aggregate({ where: { active: true }, _max: { timeoutMs: true } }))._max.timeoutMs ?? 0;
+      const { WEBHOOK_TIMEOUT_MS, EVENT_LEASE_MS } = stack.config;
       expect(longest).toBeGreaterThanOrEqual(45_000);
-      expect(held.leaseExpiresAt!.getTime() - held.startedAt!.getTime()).toBe(
-        Math.min(EVENT_LEASE_MS, Math.max(WEBHOOK_TIMEOUT_MS, longest) + SWEEP_GRACE_MS),
-      );
+      expect(held.leaseExpiresAt!.getTime() - held.startedAt!.getTime()).toBe(Math.max(WEBHOOK_TIMEOUT_MS, longest) + EVENT_LEASE_MS);
     } finally {
       release();
       receiver.respond(() => ({ status: 200 }));
     }
     expect((await waitForEvent(stack, id)).status).toBe("completed");
     expect((await stack.deps.db.eventLog.findUniqueOrThrow({ where: { id } })).leaseExpiresAt).toBeNull();
+  });
+});
+
+describe("a failed write after the claim", () => {
+  it("lets the job's retry claim the event at once and deliver it again with the same webhook-id", async () => {
+    const definition = await createDefinition(stack, { name: "unwritten", collection: "unwritten" });
+    const hook = await createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}/unwritten` });
+    // The database refuses this webhook's attempts: the outcome write after each delivery fails.
+    const refuse = `ALTER TABLE delivery_attempts ADD CONSTRAINT refuse_unwritten CHECK ("webhookId" <> '${hook.id}') NOT VALID`;
+    await stack.deps.pool.query(refuse);
+    let id: string;
+    try {
+      id = await postEvent(stack, { collection: "unwritten" });
+      // Without the claim released, the retry (1 s later) would find it held for the lease (40 s).
+      await waitFor(() => receiver.at("/unwritten").length >= 2, { timeoutMs: 10_000, what: "a second delivery by the job's retry" });
+    } finally {
+      await stack.deps.pool.query(`ALTER TABLE delivery_attempts DROP CONSTRAINT refuse_unwritten`);
+    }
+    const event = await waitForEvent(stack, id!, ["completed"], 20_000);
+    expect(event.actions).toHaveLength(1);
+    const [action] = await stack.deps.db.eventAction.findMany({ where: { eventId: id! } });
+    const ids = new Set(receiver.at("/unwritten").map((r) => r.headers["webhook-id"]));
+    expect([...ids]).toEqual([action!.id]);
+    expect(await stack.deps.db.deliveryAttempt.count({ where: { eventId: id! } })).toBe(1);
   });
 });
 

@@ -26,8 +26,8 @@ const schema = z.object({
   /** Work older than this with no sign of life is handed to the queue again by the sweep. */
   SWEEP_GRACE_MS: int(0).default(30_000),
   SWEEP_BATCH_SIZE: int(1, 10_000).default(500),
-  /** How long a worker's claim on an event lasts before the sweep may give it to another. */
-  EVENT_LEASE_MS: int(1000).default(300_000),
+  /** How long a worker's claim on an event outlasts the longest webhook timeout, before the sweep may give it to another. */
+  EVENT_LEASE_MS: int(1000).default(30_000),
   LOG_RETENTION_DAYS: int(1).default(30),
   /** When set, the worker touches this file every 10 s while it runs: the container's health check reads it. */
   WORKER_HEARTBEAT_FILE: z.string().min(1).optional(),

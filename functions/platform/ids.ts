@@ -1,5 +1,5 @@
 // Ids are a type prefix and a UUIDv7: readable in logs, sortable by creation time (so cursors are ids).
-import { randomFillSync } from "node:crypto";
+import { createHash, randomFillSync } from "node:crypto";
 import { v7 as uuidv7 } from "uuid";
 
 export type IdPrefix = "def" | "trg" | "whk" | "evt" | "act" | "att" | "rec";
@@ -33,4 +33,15 @@ export function newId(prefix: IdPrefix): string {
   }
   uuidv7({ random, msecs: clock.msecs, seq: clock.seq }, bytes, 0);
   return `${prefix}_${bytes.toString("hex")}`;
+}
+
+/**
+ * An id that is a function of `key`, for what must keep one id however often it is made: an event's
+ * action for one target is one action, and its id is the webhook-id receivers deduplicate on, also when a
+ * worker died and another delivers it again. Its time part is that of `timeOf` (an id from newId), so it
+ * sorts with what it belongs to.
+ */
+export function derivedId(prefix: IdPrefix, timeOf: string, key: string): string {
+  const time = timeOf.slice(timeOf.indexOf("_") + 1, timeOf.indexOf("_") + 13);
+  return `${prefix}_${time}${createHash("sha256").update(key).digest("hex").slice(0, 32 - time.length)}`;
 }

@@ -53,7 +53,7 @@ function startHeartbeat(file: string, worker: Worker) {
 
 async function main() {
   const cfg = config();
-  // The hot path batches its reads and writes (a couple of flushes in flight each), so a few connections
+  // The hot path batches its claims and writes (one flush in flight each), so a few connections
   // carry many jobs; the rest serve triggers and retries.
   const deps = createDeps(cfg, "worker", 12);
   const worker = startWorker(deps);

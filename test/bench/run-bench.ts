@@ -176,7 +176,6 @@ async function prefill(url: string, count: number) {
   }
 }
 
-/** Waits (bounded) until the log shows every event completed; answers what it shows. */
 /**
  * Where an event's time went, from the log's own timestamps (one clock, millisecond precision): accepted
  * to claimed by a worker (commit, enqueue, queue wait), claimed to its first request, and accepted to done.
@@ -198,6 +197,7 @@ async function stages(client: pg.Client) {
 /** The measured events: not prefilled ("p…"), not warm-up ("w…"). */
 const MEASURED = `"recordId" LIKE 'r%'`;
 
+/** Waits (bounded) until the log shows every event completed; answers what it shows. */
 async function loggedCompleted(dbName: string, expected: number) {
   const client = new pg.Client({ connectionString: `${SERVER}/${dbName}` });
   await client.connect();
@@ -213,12 +213,12 @@ async function loggedCompleted(dbName: string, expected: number) {
 }
 
 /** Samples a process's memory every second while `work` runs. */
-/** Deliveries after which the worker's memory is compared with its peak over the whole run. */
+/** Events after which the worker's memory is compared with its peak over the whole run. */
 const MEMORY_MARK = 20_000;
 
 /**
  * Samples a process's memory every second while `work` runs: at the start, its peak until MEMORY_MARK
- * deliveries (when the run is longer), its peak over the run, and at the end. Flat memory means the peak
+ * events were delivered (when the run is longer), its peak over the run, and at the end. Flat memory means the peak
  * over a long run is no higher than the peak over its first 20,000 events.
  */
 async function withMemory<T>(pid: number | undefined, delivered: () => number, work: () => Promise<T>): Promise<{ result: T; rss: Measured["workerRssMb"] }> {
@@ -228,7 +228,7 @@ async function withMemory<T>(pid: number | undefined, delivered: () => number, w
   const timer = setInterval(async () => {
     const now = await rssMb(pid);
     if (now && now > peak) peak = now;
-    if (peakAtMark === undefined && delivered() >= MEMORY_MARK) peakAtMark = peak;
+    if (peakAtMark === undefined && delivered() >= MEMORY_MARK * K) peakAtMark = peak;
   }, 1000);
   try {
     const result = await work();

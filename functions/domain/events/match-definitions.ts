@@ -1,6 +1,6 @@
 // Which definitions an event fires, and the actions (webhooks, triggers) that follow from them.
 import type { EventDefinition, EventLog, EventTrigger, Webhook } from "../../platform/db.ts";
-import { newId } from "../../platform/ids.ts";
+import { derivedId } from "../../platform/ids.ts";
 import { compileCondition, type Condition, type ConditionTest } from "../conditions/condition.ts";
 import { eventContext } from "./event-context.ts";
 
@@ -37,7 +37,13 @@ export function matchesDefinition(event: MatchableEvent, definition: EventDefini
 
 /** One action per active trigger and per active webhook of each matching definition. */
 export function planActions(event: MatchableEvent, definitions: DefinitionWithTargets[]): PlannedAction[] {
-  const action = (definitionId: string, kind: "trigger" | "webhook", targetId: string) => ({ id: newId("act"), eventId: event.id, kind, targetId, definitionId });
+  const action = (definitionId: string, kind: "trigger" | "webhook", targetId: string) => ({
+    id: derivedId("act", event.id, `${event.id}/${kind}/${targetId}`),
+    eventId: event.id,
+    kind,
+    targetId,
+    definitionId,
+  });
   return definitions
     .filter((definition) => matchesDefinition(event, definition))
     .flatMap((definition) => [

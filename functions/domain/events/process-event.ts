@@ -3,7 +3,7 @@
 // as retries for the caller to schedule; later attempts run as the actions' own jobs.
 import type { Deps } from "../../platform/deps.ts";
 import { runAction } from "../actions/run-action.ts";
-import { planActions } from "./match-definitions.ts";
+import { planActions, type MatchableEvent } from "./match-definitions.ts";
 import type { WorkerDeps } from "../pipeline/pipeline.ts";
 import { deliverAttempt } from "../webhooks/deliver-attempt.ts";
 
@@ -34,6 +34,17 @@ export async function processEvent(deps: WorkerDeps, eventId: string): Promise<{
     await enqueueActions(deps, eventId);
     return { retries: [] };
   }
+  try {
+    return await matchAndDeliver(deps, event, configVersion);
+  } catch (error) {
+    // Most likely the database failed mid-write: the job's retry claims the event again at once rather
+    // than after the lease (a delivery it repeats carries the same webhook-id).
+    await deps.pipeline.releaseClaim(eventId).catch(() => {});
+    throw error;
+  }
+}
+
+async function matchAndDeliver(deps: WorkerDeps, event: MatchableEvent, configVersion: bigint): Promise<{ retries: Retry[] }> {
   const config = await deps.pipeline.config.get(configVersion);
   const planned = planActions(event, config.definitionsFor(event.collection));
 
@@ -42,11 +53,11 @@ export async function processEvent(deps: WorkerDeps, eventId: string): Promise<{
   if (planned.length === 1 && only!.kind === "webhook") {
     const webhook = config.webhook(only!.targetId)!;
     const at = await deliverAttempt(deps, { event, actionId: only!.id, attempt: 1, webhook, soleAction: true, newAction: { definitionId: only!.definitionId } });
-    deps.log.debug({ eventId, actions: 1 }, "event processed");
+    deps.log.debug({ eventId: event.id, actions: 1 }, "event processed");
     return { retries: at ? [{ actionId: only!.id, at }] : [] };
   }
 
-  const created = await deps.pipeline.writer.match({ eventId, actions: planned });
+  const created = await deps.pipeline.writer.match({ eventId: event.id, actions: planned });
   const retries: Retry[] = [];
   await Promise.all(
     planned
@@ -59,6 +70,6 @@ export async function processEvent(deps: WorkerDeps, eventId: string): Promise<{
         if (at) retries.push({ actionId: action.id, at });
       }),
   );
-  deps.log.debug({ eventId, actions: planned.length }, "event processed");
+  deps.log.debug({ eventId: event.id, actions: planned.length }, "event processed");
   return { retries };
 }

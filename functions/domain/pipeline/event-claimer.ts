@@ -15,14 +15,14 @@ export interface ClaimedEvent {
 
 // Claimable: unmatched, and pending (also when the sweep has just queued it again) or held by a lease
 // that lapsed. The lease outlasts the first attempts it covers, so another worker never takes an event
-// whose deliveries are still in flight: the longest webhook timeout (read in this same snapshot, so a
-// webhook saved before the event counts) and a grace period for the writes, at most a cap. No longer,
-// either: after a worker died, its claimed events wait that long before the sweep hands them on.
+// whose deliveries are still in flight: the longest timeout of an active webhook (read in this same
+// snapshot, so a webhook saved before the event counts) and a margin for the writes. No longer, either:
+// after a worker died, its claimed events wait that long before the sweep hands them on.
 // The version rides along with the claimed rows (or alone, when none was claimed).
 const CLAIM_EVENTS = `
   WITH lease AS (
-    SELECT $2::timestamptz + LEAST($5::int, GREATEST($3::int, coalesce(max("timeoutMs"), 0)) + $4::int) * interval '1 millisecond' AS until
-    FROM webhooks
+    SELECT $2::timestamptz + (GREATEST($3::int, coalesce(max("timeoutMs"), 0)) + $4::int) * interval '1 millisecond' AS until
+    FROM webhooks WHERE active
   ), claimed AS (
     UPDATE event_log e SET status = 'processing', "startedAt" = coalesce(e."startedAt", $2), attempts = e.attempts + 1,
       "leaseExpiresAt" = (SELECT until FROM lease)
@@ -36,17 +36,28 @@ const CLAIM_EVENTS = `
 export interface LeaseSettings {
   /** Timeout of webhooks that set none. */
   defaultTimeoutMs: number;
-  /** Time for the writes after the last attempt. */
-  graceMs: number;
-  /** The longest a claim lasts. */
-  maxMs: number;
+  /** How long a claim outlasts the longest timeout, for the writes after the attempts. */
+  marginMs: number;
 }
 
 export function createEventClaimer(q: Queryable, now: () => Date, lease: LeaseSettings) {
   return createBatcher<string, ClaimedEvent>(async (ids) => {
-    const rows = await q.query<EventLog & { configVersion: string }>(CLAIM_EVENTS, [ids, now(), lease.defaultTimeoutMs, lease.graceMs, lease.maxMs]);
+    const rows = await q.query<EventLog & { configVersion: string }>(CLAIM_EVENTS, [ids, now(), lease.defaultTimeoutMs, lease.marginMs]);
     const configVersion = BigInt(rows[0]?.configVersion ?? 0);
     const byId = new Map(rows.filter((row) => row.id).map(({ configVersion: _, ...row }) => [row.id, eventFromRow(row as EventLog)]));
-    return ids.map((id) => ({ event: byId.get(id), configVersion }));
+    // Two jobs may ask for one event in the same flush: the claim is the first one's.
+    return ids.map((id) => {
+      const event = byId.get(id);
+      byId.delete(id);
+      return { event, configVersion };
+    });
   });
+}
+
+/**
+ * Gives up a claim on an event not matched yet, so the job's retry can claim it at once instead of
+ * waiting for the lease. A matched event is left as it is: its actions carry on.
+ */
+export async function releaseClaim(q: Queryable, eventId: string): Promise<void> {
+  await q.query(`UPDATE event_log SET status = 'pending', "leaseExpiresAt" = NULL WHERE id = $1 AND "matchedAt" IS NULL AND status = 'processing'`, [eventId]);
 }

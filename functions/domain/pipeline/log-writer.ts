@@ -61,10 +61,10 @@ const WRITE_MATCHES = `
   )
   SELECT id FROM inserted`;
 
-// The attempts of a flush (one row each): their actions' new states (new actions inserted with them),
-// and their delivery_attempts rows. Written: every attempt of an existing action, and those of new actions
-// that went in. (A new action already there means another run took the event after this one's lease
-// lapsed: that run's record stands.)
+// The attempts of a flush (one row each): their delivery_attempts rows, and their actions' new states
+// (new actions inserted with them). A new action goes in only while its event is unmatched: if another
+// run matched the event first (it took it after this run's lease lapsed), that run's record stands, and
+// this attempt is still recorded when it was of the same action (action ids derive from event and target).
 const OUTCOMES = `
   v AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bool[], $7::int[], $8::int[],
@@ -75,10 +75,11 @@ const OUTCOMES = `
   ), new_actions AS (
     INSERT INTO event_actions (id, "eventId", kind, "targetId", "definitionId", status, attempts, error, "errorCode",
       "durationMs", "nextAttemptAt", "completedAt", result, "createdAt", "updatedAt")
-    SELECT action_id, event_id, 'webhook', webhook_id, new_definition_id, status::"EventStatus", attempt, error, code,
-      duration, next, CASE WHEN status IN ('completed', 'failed') THEN finished END, jsonb_build_object('status', http),
-      requested, finished
-    FROM v WHERE new_definition_id IS NOT NULL
+    SELECT v.action_id, v.event_id, 'webhook', v.webhook_id, v.new_definition_id, v.status::"EventStatus", v.attempt,
+      v.error, v.code, v.duration, v.next, CASE WHEN v.status IN ('completed', 'failed') THEN v.finished END,
+      jsonb_build_object('status', v.http), v.requested, v.finished
+    FROM v JOIN event_log e ON e.id = v.event_id AND e."matchedAt" IS NULL
+    WHERE v.new_definition_id IS NOT NULL
     ON CONFLICT ("eventId", kind, "targetId") DO NOTHING
     RETURNING id
   ), w AS (
@@ -86,7 +87,9 @@ const OUTCOMES = `
   ), attempts AS (
     INSERT INTO delivery_attempts (id, "webhookId", "eventId", "actionId", attempt, ok, status, "durationMs", error,
       "errorCode", "responseBody", "requestedAt")
-    SELECT attempt_id, webhook_id, event_id, action_id, attempt, ok, http, duration, error, code, body, requested FROM w
+    SELECT attempt_id, webhook_id, event_id, action_id, attempt, ok, http, duration, error, code, body, requested FROM v
+    WHERE new_definition_id IS NULL OR action_id IN (SELECT id FROM new_actions)
+      OR EXISTS (SELECT 1 FROM event_actions a WHERE a.id = v.action_id)
   ), actions AS (
     UPDATE event_actions a SET
       status = v.status::"EventStatus", attempts = v.attempt, error = v.error, "errorCode" = v.code,
@@ -110,7 +113,8 @@ const WRITE_SOLE_OUTCOMES = `
     "completedAt" = CASE WHEN w.status IN ('completed', 'failed') THEN w.finished END,
     "durationMs" = CASE WHEN w.status IN ('completed', 'failed')
       THEN GREATEST(0, round(extract(epoch FROM (w.finished - e."receivedAt")) * 1000))::int END
-  FROM w WHERE e.id = w.event_id`;
+  -- A run that raced this one to match the event (see OUTCOMES) and wrote first keeps it.
+  FROM w WHERE e.id = w.event_id AND (w.new_definition_id IS NULL OR e."matchedAt" IS NULL)`;
 
 /** For events with other actions: lock the events, write, then refreshEventStatuses in the same transaction. */
 const WRITE_SHARED_OUTCOMES = `
@@ -168,20 +172,21 @@ function outcomeParams(outcomes: AttemptOutcome[]): unknown[] {
   ];
 }
 
-async function writeOutcomes(pool: Pool, outcomes: AttemptOutcome[], healthCache: Map<string, number>, log: Logger): Promise<void> {
-  const now = outcomes.reduce((latest, o) => (o.finishedAt > latest ? o.finishedAt : latest), outcomes[0]!.finishedAt);
-  const sole = outcomes.filter((o) => o.soleAction);
-  const shared = outcomes.filter((o) => !o.soleAction);
-  if (sole.length) await fromPg(pool).query(WRITE_SOLE_OUTCOMES, outcomeParams(sole));
-  if (shared.length) {
-    await transaction(pool, async (q) => {
-      await q.query(WRITE_SHARED_OUTCOMES, outcomeParams(shared));
-      await refreshEventStatuses(q, [...new Set(shared.map((o) => o.eventId))], now);
-    });
-  }
-  // The log is durable now: a failure to update health must not make the job run (and deliver) again.
-  await writeHealth(pool, outcomes, now, healthCache).catch((err) => log.warn({ err }, "could not update webhook health"));
+/** Outcomes of events with no other action: one statement. */
+async function writeSoleOutcomes(pool: Pool, outcomes: AttemptOutcome[]): Promise<void> {
+  await fromPg(pool).query(WRITE_SOLE_OUTCOMES, outcomeParams(outcomes));
 }
+
+/** Outcomes of events with other actions: the events' statuses are recomputed in the same transaction. */
+async function writeSharedOutcomes(pool: Pool, outcomes: AttemptOutcome[]): Promise<void> {
+  await transaction(pool, async (q) => {
+    await q.query(WRITE_SHARED_OUTCOMES, outcomeParams(outcomes));
+    await refreshEventStatuses(q, [...new Set(outcomes.map((o) => o.eventId))], latestFinish(outcomes));
+  });
+}
+
+const latestFinish = (outcomes: AttemptOutcome[]) =>
+  outcomes.reduce((latest, o) => (o.finishedAt > latest ? o.finishedAt : latest), outcomes[0]!.finishedAt);
 
 /**
  * Health is advisory: written after the log, outside its transaction, so a hot webhook row never holds
@@ -222,9 +227,15 @@ export function createLogWriter(pool: Pool, now: () => Date, log: Logger): LogWr
     return items.map(() => inserted);
   });
   const lastSuccessWritten = new Map<string, number>();
-  const outcomes = createBatcher<AttemptOutcome, void>(async (items) => {
-    await writeOutcomes(pool, items, lastSuccessWritten, log);
-    return items.map(() => undefined);
-  });
-  return { match: (m) => matches.add(m), record: (o) => outcomes.add(o) };
+  // Two kinds of write, batched apart, so a failed flush fails only the attempts it carried.
+  const outcomesBatcher = (write: (pool: Pool, outcomes: AttemptOutcome[]) => Promise<void>) =>
+    createBatcher<AttemptOutcome, void>(async (items) => {
+      await write(pool, items);
+      // The log is durable now: a failure to update health must not make the job run (and deliver) again.
+      await writeHealth(pool, items, latestFinish(items), lastSuccessWritten).catch((err) => log.warn({ err }, "could not update webhook health"));
+      return items.map(() => undefined);
+    });
+  const sole = outcomesBatcher(writeSoleOutcomes);
+  const shared = outcomesBatcher(writeSharedOutcomes);
+  return { match: (m) => matches.add(m), record: (o) => (o.soleAction ? sole : shared).add(o) };
 }

@@ -3,11 +3,12 @@
 import type { Deps } from "../../platform/deps.ts";
 import { fromPg } from "../../platform/sql.ts";
 import { createConfigCache, type ConfigCache } from "./config-cache.ts";
-import { createEventClaimer, type ClaimedEvent } from "./event-claimer.ts";
+import { createEventClaimer, releaseClaim, type ClaimedEvent } from "./event-claimer.ts";
 import { createLogWriter, type LogWriter } from "./log-writer.ts";
 
 export interface Pipeline {
   claimEvent(id: string): Promise<ClaimedEvent>;
+  releaseClaim(id: string): Promise<void>;
   config: ConfigCache;
   writer: LogWriter;
 }
@@ -16,9 +17,13 @@ export type WorkerDeps = Deps & { pipeline: Pipeline };
 
 export function createPipeline(deps: Pick<Deps, "pool" | "now" | "log" | "config">): Pipeline {
   const q = fromPg(deps.pool);
-  const { WEBHOOK_TIMEOUT_MS, SWEEP_GRACE_MS, EVENT_LEASE_MS } = deps.config;
-  const claimer = createEventClaimer(q, deps.now, { defaultTimeoutMs: WEBHOOK_TIMEOUT_MS, graceMs: SWEEP_GRACE_MS, maxMs: EVENT_LEASE_MS });
-  return { claimEvent: (id) => claimer.add(id), config: createConfigCache(q), writer: createLogWriter(deps.pool, deps.now, deps.log) };
+  const claimer = createEventClaimer(q, deps.now, { defaultTimeoutMs: deps.config.WEBHOOK_TIMEOUT_MS, marginMs: deps.config.EVENT_LEASE_MS });
+  return {
+    claimEvent: (id) => claimer.add(id),
+    releaseClaim: (id) => releaseClaim(q, id),
+    config: createConfigCache(q),
+    writer: createLogWriter(deps.pool, deps.now, deps.log),
+  };
 }
 
 export function withPipeline(deps: Deps): WorkerDeps {

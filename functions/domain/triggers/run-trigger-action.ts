@@ -1,9 +1,9 @@
 // One trigger of one event: create, update or delete records of the target collection. The records, the
 // events that report them and the action's completion commit in one transaction, so a job that runs
 // again (after a crash, or twice at once) finds the action completed and changes nothing more.
-import { createHash } from "node:crypto";
 import type { Deps } from "../../platform/deps.ts";
 import type { EventAction, EventLog, EventTrigger, Prisma } from "../../platform/db.ts";
+import { derivedId } from "../../platform/ids.ts";
 import type { ActionOutcome } from "../actions/run-action.ts";
 import { deleteRecords, insertRecord, insertWriteEvents, mergeIntoRecords, type RecordWrite } from "../collections/record-writes.ts";
 import type { Condition } from "../conditions/condition.ts";
@@ -36,7 +36,7 @@ export function planTrigger(trigger: Pick<EventTrigger, "action" | "targetCollec
 
 /** The id of the record a create trigger writes for one event: the same however often the job runs. */
 export function derivedRecordId(actionId: string): string {
-  return `rec_${createHash("sha256").update(actionId).digest("hex").slice(0, 32)}`;
+  return derivedId("rec", actionId, actionId);
 }
 
 class TooManyRecords extends Error {}

@@ -4,6 +4,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventRows, insertEvents } from "../functions/domain/events/ingest-events.ts";
 import { createEventClaimer } from "../functions/domain/pipeline/event-claimer.ts";
+import { createLogWriter } from "../functions/domain/pipeline/log-writer.ts";
 import { runSweep } from "../functions/domain/sweep/run-sweep.ts";
 import { QUEUE_NAME } from "../functions/platform/queue.ts";
 import { fromPg } from "../functions/platform/sql.ts";
@@ -105,6 +106,32 @@ describe("claims in one flush", () => {
     const [first, second] = await Promise.all([claimer.add(id!), claimer.add(id!)]);
     expect(first.event?.id).toBe(id);
     expect(second.event).toBeUndefined();
+  });
+});
+
+describe("two runs recording one event's first attempt", () => {
+  // As when a run outlives its lease and another took the event over: the first write stands.
+  it("keep the first record; the second's attempt of the same action is logged, one of another plan is not", async () => {
+    const [id] = await orphanEvents(idle, 1, "raced");
+    const claimer = createEventClaimer(fromPg(idle.deps.pool), () => new Date(), { defaultTimeoutMs: 1000, marginMs: 1000 });
+    expect((await claimer.add(id!)).event?.id).toBe(id);
+    const writer = createLogWriter(idle.deps.pool, () => new Date(), idle.deps.log);
+    const attempt = (actionId: string, webhookId: string, ok: boolean) => {
+      const at = new Date();
+      return writer.record({
+        eventId: id!, actionId, webhookId, attempt: 1, requestedAt: at, finishedAt: at, soleAction: true, newAction: { definitionId: "def_raced" },
+        result: { ok, status: ok ? 200 : 500, durationMs: 1, responseBody: null, error: ok ? null : "the receiver answered 500", errorCode: ok ? null : "http_500" },
+        status: ok ? "completed" : "failed", nextAttemptAt: null,
+      });
+    };
+    await attempt("act_raced1", "whk_raced1", true);
+    await attempt("act_raced1", "whk_raced1", false); // the same action, delivered again by the other run
+    await attempt("act_raced2", "whk_raced2", false); // a run that planned another webhook
+    const event = await idle.deps.db.eventLog.findUniqueOrThrow({ where: { id: id! }, include: { actions: true } });
+    expect(event.status).toBe("completed");
+    expect(event.actions.map((a) => [a.id, a.status])).toEqual([["act_raced1", "completed"]]);
+    const attempts = await idle.deps.db.deliveryAttempt.findMany({ where: { eventId: id! } });
+    expect(attempts.map((a) => [a.actionId, a.ok]).sort()).toEqual([["act_raced1", false], ["act_raced1", true]]);
   });
 });
 

@@ -62,9 +62,9 @@ const WRITE_MATCHES = `
   SELECT id FROM inserted`;
 
 // The attempts of a flush (one row each): their delivery_attempts rows, and their actions' new states
-// (new actions inserted with them). A new action goes in only while its event is unmatched: if another
-// run matched the event first (it took it after this run's lease lapsed), that run's record stands, and
-// this attempt is still recorded when it was of the same action (action ids derive from event and target).
+// (new actions inserted with them). When another run recorded the event's first attempt before this one
+// (it took the event over after this run's lease lapsed), that run's record of the action and the event
+// stands, and this attempt is logged beside it (action ids derive from event and target, so they agree).
 const OUTCOMES = `
   v AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bool[], $7::int[], $8::int[],
@@ -78,7 +78,7 @@ const OUTCOMES = `
     SELECT v.action_id, v.event_id, 'webhook', v.webhook_id, v.new_definition_id, v.status::"EventStatus", v.attempt,
       v.error, v.code, v.duration, v.next, CASE WHEN v.status IN ('completed', 'failed') THEN v.finished END,
       jsonb_build_object('status', v.http), v.requested, v.finished
-    FROM v JOIN event_log e ON e.id = v.event_id AND e."matchedAt" IS NULL
+    FROM v
     WHERE v.new_definition_id IS NOT NULL
     ON CONFLICT ("eventId", kind, "targetId") DO NOTHING
     RETURNING id

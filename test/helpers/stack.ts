@@ -68,7 +68,7 @@ export async function startStack({ worker = true, env = {} as Record<string, str
         withTimeout(work(), 20_000, what).catch((error: Error) => console.error(`test stack stop: ${error.message}`));
       await step("closing the worker", async () => running?.close(true));
       await step("closing connections", () => closeDeps(deps));
-      await step("clearing the queue", () => clearQueuePrefix(prefix, config.REDIS_URL));
+      await step("clearing the queue", () => clearQueuePrefix(config.QUEUE_PREFIX, config.REDIS_URL));
       await step("dropping the database", () => database.drop());
     },
   };

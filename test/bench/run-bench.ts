@@ -179,6 +179,9 @@ async function prefill(url: string, count: number) {
   }
 }
 
+/** The measured events (of the event_log alias `table`): not prefilled ("p…"), not warm-up ("w…"). */
+const measured = (table = "event_log") => `${table}."recordId" LIKE 'r%'`;
+
 /**
  * Where an event's time went, from the log's own timestamps (one clock, millisecond precision): accepted
  * to claimed by a worker (commit, enqueue, queue wait), claimed to its first request, and accepted to done.
@@ -193,12 +196,9 @@ async function stages(client: pg.Client) {
       percentile_cont(0.5) WITHIN GROUP (ORDER BY e."durationMs") AS "doneP50",
       percentile_cont(0.99) WITHIN GROUP (ORDER BY e."durationMs") AS "doneP99"
     FROM event_log e JOIN delivery_attempts a ON a."eventId" = e.id AND a.attempt = 1
-    WHERE ${MEASURED.replaceAll('"recordId"', 'e."recordId"')}`);
+    WHERE ${measured("e")}`);
   return Object.fromEntries(Object.entries(rows[0] ?? {}).map(([k, v]) => [k, v === null ? null : round(Number(v))]));
 }
-
-/** The measured events: not prefilled ("p…"), not warm-up ("w…"). */
-const MEASURED = `"recordId" LIKE 'r%'`;
 
 /** Waits (bounded) until the log shows every event completed; answers what it shows. */
 async function loggedCompleted(dbName: string, expected: number) {
@@ -206,23 +206,22 @@ async function loggedCompleted(dbName: string, expected: number) {
   await client.connect();
   try {
     const count = async () =>
-      Number((await client.query(`SELECT count(*) FROM event_log WHERE status = 'completed' AND ${MEASURED}`)).rows[0].count);
+      Number((await client.query(`SELECT count(*) FROM event_log WHERE status = 'completed' AND ${measured()}`)).rows[0].count);
     await waitFor(async () => (await count()) >= expected, { timeoutMs: 30_000, intervalMs: 200, what: "the log to show every event completed" }).catch(() => undefined);
-    const retried = Number((await client.query(`SELECT count(*) FROM delivery_attempts a JOIN event_log e ON e.id = a."eventId" WHERE a.attempt > 1 AND ${MEASURED.replaceAll('"recordId"', 'e."recordId"')}`)).rows[0].count);
+    const retried = Number((await client.query(`SELECT count(*) FROM delivery_attempts a JOIN event_log e ON e.id = a."eventId" WHERE a.attempt > 1 AND ${measured("e")}`)).rows[0].count);
     return { logged: await count(), retriedAttempts: retried, stagesMs: await stages(client) };
   } finally {
     await client.end();
   }
 }
 
-/** Samples a process's memory every second while `work` runs. */
 /** Events after which the worker's memory is compared with its peak over the whole run. */
 const MEMORY_MARK = 20_000;
 
 /**
  * Samples a process's memory every second while `work` runs: at the start, its peak until MEMORY_MARK
- * events were delivered (when the run is longer), its peak over the run, and at the end. Flat memory means the peak
- * over a long run is no higher than the peak over its first 20,000 events.
+ * events were delivered (when the run is longer), its peak over the run, and at the end. Flat memory
+ * means the peak over a long run is no higher than the peak over its first 20,000 events.
  */
 async function withMemory<T>(pid: number | undefined, delivered: () => number, work: () => Promise<T>): Promise<{ result: T; rss: Measured["workerRssMb"] }> {
   const start = await rssMb(pid);

@@ -66,7 +66,8 @@ async function matchAndDeliver(deps: WorkerDeps, event: MatchableEvent, configVe
         if (action.kind === "trigger") return void (await runAction(deps, action.id));
         // Planned from this same config, which holds every webhook it planned for.
         const webhook = config.webhook(action.targetId)!;
-        const at = await deliverAttempt(deps, { event, actionId: action.id, attempt: 1, webhook, soleAction: planned.length === 1 });
+        // Never the event's sole action: that case took the path above.
+        const at = await deliverAttempt(deps, { event, actionId: action.id, attempt: 1, webhook });
         if (at) retries.push({ actionId: action.id, at });
       }),
   );

@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import { createRecord, deleteRecord, getRecord, listRecords, patchRecord } from "../domain/collections/records.ts";
+import { storableJsonProblem } from "../domain/storable-json.ts";
 import { collectionName, jsonObject, listQuery, parseInput } from "../domain/validation.ts";
 import type { Deps } from "../platform/deps.ts";
 import { createApp, type App } from "../platform/http/create-app.ts";
@@ -18,12 +19,20 @@ const listInput = listQuery.extend({
     .optional()
     .transform((text, ctx) => {
       if (text === undefined) return undefined;
+      let value: unknown;
       try {
-        const value = JSON.parse(text);
-        if (typeof value === "object" && value && !Array.isArray(value)) return value as Record<string, unknown>;
+        value = JSON.parse(text);
       } catch {}
-      ctx.addIssue({ code: "custom", message: "must be a JSON object, e.g. {\"status\":\"paid\"}" });
-      return z.NEVER;
+      if (typeof value !== "object" || !value || Array.isArray(value)) {
+        ctx.addIssue({ code: "custom", message: "must be a JSON object, e.g. {\"status\":\"paid\"}" });
+        return z.NEVER;
+      }
+      const problem = storableJsonProblem(value);
+      if (problem) {
+        ctx.addIssue({ code: "custom", message: `${problem.path}: ${problem.message}` });
+        return z.NEVER;
+      }
+      return value as Record<string, unknown>;
     }),
 });
 

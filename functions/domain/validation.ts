@@ -2,6 +2,7 @@
 // the path of each problem.
 import { z } from "zod";
 import { AppError } from "./errors.ts";
+import { LIMITS } from "./limits.ts";
 
 export interface Problem {
   path: string;
@@ -32,6 +33,18 @@ export function reportProblems(ctx: z.RefinementCtx, problems: Problem[], basePa
 }
 
 export const jsonObject = z.record(z.string(), z.unknown());
+
+const EARLIEST = Date.parse(LIMITS.earliestDate);
+const LATEST = Date.parse(LIMITS.latestDate);
+
+/**
+ * An ISO-8601 date-time with an offset, within LIMITS' range once converted to UTC: Postgres stores
+ * dates from 4713 BC, but a year before 1 or after 9999 does not read back as the same ISO string.
+ */
+export const isoDateTime = z.iso.datetime({ offset: true }).refine((text) => {
+  const time = Date.parse(text);
+  return time >= EARLIEST && time <= LATEST;
+}, `must be between ${LIMITS.earliestDate} and ${LIMITS.latestDate}`);
 
 export const collectionName = z
   .string()

@@ -1,4 +1,5 @@
-// Tells a dependency that is down (answer 503, retry later) from a bug (answer 500, look at it).
+// Tells a dependency that is down (answer 503, retry later) from a value the database refused (the
+// request's fault: answer 400) and from a bug (answer 500, look at it).
 import { TimeoutError } from "./timeout.ts";
 
 /** Raised without trying when a dependency is known to be down, so callers do not wait on it. */
@@ -18,7 +19,27 @@ interface ErrorLike {
   code?: string;
   message?: string;
   cause?: unknown;
-  meta?: { driverAdapterError?: { cause?: { kind?: string; code?: string } } };
+  meta?: { driverAdapterError?: { cause?: { kind?: string; code?: string; message?: string } } };
+}
+
+/** The SQLSTATE of a Postgres error, as pg reports it or as Prisma's driver adapter passes it on. */
+function postgresCode(e: ErrorLike): string | undefined {
+  const code = e.meta?.driverAdapterError?.cause?.code ?? e.code;
+  return code && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/**
+ * Postgres's reason when it refused a value the request carried, else undefined: a data exception
+ * (class 22: a NUL byte, a number or date out of range, malformed JSON), a program limit (class 54:
+ * nesting too deep, a statement too complex), or a protocol violation (08P01: more parameters than a
+ * statement may have). Retrying the same input fails the same way; other requests are not affected.
+ */
+export function rejectedInputReason(error: unknown, depth = 0): string | undefined {
+  if (!error || typeof error !== "object" || depth > 4) return undefined;
+  const e = error as ErrorLike;
+  const code = postgresCode(e);
+  if (code && (/^(22|54)/.test(code) || code === "08P01")) return e.meta?.driverAdapterError?.cause?.message ?? e.message ?? code;
+  return rejectedInputReason(e.cause, depth + 1);
 }
 
 export function isDependencyDown(error: unknown, depth = 0): boolean {
@@ -28,10 +49,14 @@ export function isDependencyDown(error: unknown, depth = 0): boolean {
   if (e.code && (PRISMA_UNREACHABLE.has(e.code) || NETWORK_CODES.has(e.code))) return true;
   const adapterCause = e.meta?.driverAdapterError?.cause;
   if (adapterCause?.kind && ADAPTER_UNREACHABLE.has(adapterCause.kind)) return true;
-  // Postgres: 08xxx connection exceptions, 57P0x shutting down / starting up.
-  const pgCode = adapterCause?.code ?? e.code;
-  if (pgCode && /^(08|57P0)/.test(pgCode)) return true;
+  // Postgres: 08xxx connection exceptions (but 08P01, a protocol violation such as too many parameters,
+  // is the statement's fault), 57P0x shutting down / starting up.
+  const pgCode = postgresCode(e);
+  if (pgCode && /^(08|57P0)/.test(pgCode) && pgCode !== "08P01") return true;
   if (e.name === "MaxRetriesPerRequestError") return true;
   if (e.message && /Connection is closed|Stream isn't writeable|connect ECONNREFUSED/.test(e.message)) return true;
   return isDependencyDown(e.cause, depth + 1);
 }
+
+/** For group commits: a failed flush may be one item's fault unless a dependency is down (see batcher.ts). */
+export const isNotAnOutage = (error: unknown) => !isDependencyDown(error);

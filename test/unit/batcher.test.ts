@@ -46,4 +46,31 @@ describe("batcher", () => {
     expect(settled.map((s) => s.status)).toEqual(["rejected", "rejected", "fulfilled"]);
     expect((settled[2] as PromiseFulfilledResult<number>).value).toBe(30);
   });
+
+  it("with retryAlone, settles a failed flush item by item so only the guilty item fails", async () => {
+    const flushed: number[][] = [];
+    const batcher = createBatcher<number, number>(
+      async (items) => {
+        flushed.push(items);
+        if (items.includes(13)) throw new Error(`13 cannot be stored`);
+        return items.map((i) => i * 10);
+      },
+      { retryAlone: (error) => !(error as Error).message.includes("down") },
+    );
+    const settled = await Promise.allSettled([1, 13, 2].map((i) => batcher.add(i)));
+    expect(settled.map((s) => (s.status === "fulfilled" ? s.value : (s.reason as Error).message))).toEqual([10, "13 cannot be stored", 20]);
+    expect(flushed).toEqual([[1, 13, 2], [1], [13], [2]]);
+
+    // An outage is every item's: they fail together, without a retry each.
+    let downFlushes = 0;
+    const down = createBatcher<number, number>(
+      async () => {
+        downFlushes++;
+        throw new Error("database down");
+      },
+      { retryAlone: (error) => !(error as Error).message.includes("down") },
+    );
+    expect((await Promise.allSettled([1, 2].map((i) => down.add(i)))).map((s) => s.status)).toEqual(["rejected", "rejected"]);
+    expect(downFlushes).toBe(1);
+  });
 });

@@ -1,6 +1,7 @@
 // What a source may report about a change.
 import { z } from "zod";
-import { collectionName, jsonObject } from "../validation.ts";
+import { LIMITS } from "../limits.ts";
+import { collectionName, isoDateTime, jsonObject } from "../validation.ts";
 import { INGEST_TYPES } from "./event-type.ts";
 
 export const MAX_BATCH = 1000;
@@ -11,7 +12,7 @@ export const eventInput = z.strictObject({
   recordId: z.union([z.string().min(1).max(255), z.number().int().transform(String)]),
   data: jsonObject.default({}),
   previous: jsonObject.nullable().optional(),
-  occurredAt: z.iso.datetime({ offset: true }).optional(),
+  occurredAt: isoDateTime.optional(),
 });
 export type EventInput = z.output<typeof eventInput>;
 
@@ -19,4 +20,9 @@ export const batchInput = z.strictObject({
   events: z.array(eventInput).min(1).max(MAX_BATCH, `at most ${MAX_BATCH} events per batch`),
 });
 
-export const idempotencyKey = z.string().min(1).max(255).optional();
+export const idempotencyKey = z
+  .string()
+  .min(1)
+  .max(LIMITS.idempotencyKeyLength)
+  .regex(/^[\x20-\x7E]+$/, "must be printable ASCII")
+  .optional();

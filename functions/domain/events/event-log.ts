@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Deps } from "../../platform/deps.ts";
 import type { Prisma } from "../../platform/db.ts";
 import { notFound } from "../errors.ts";
-import { collectionName, listQuery, toPage } from "../validation.ts";
+import { collectionName, isoDateTime, listQuery, toPage } from "../validation.ts";
 import { INGEST_TYPES, toDbEventType } from "./event-type.ts";
 
 export const eventLogQuery = listQuery.extend({
@@ -11,8 +11,8 @@ export const eventLogQuery = listQuery.extend({
   type: z.enum(INGEST_TYPES).optional(),
   collection: collectionName.optional(),
   recordId: z.string().min(1).max(255).optional(),
-  since: z.iso.datetime({ offset: true }).optional(),
-  until: z.iso.datetime({ offset: true }).optional(),
+  since: isoDateTime.optional(),
+  until: isoDateTime.optional(),
 });
 export type EventLogQuery = z.output<typeof eventLogQuery>;
 

@@ -3,6 +3,7 @@
 // together are committed together (one multi-row INSERT, one addBulk), each still answered only after
 // its own events are committed.
 import { createBatcher } from "../../platform/batcher.ts";
+import { isNotAnOutage } from "../../platform/dependency-errors.ts";
 import type { Deps } from "../../platform/deps.ts";
 import { newId } from "../../platform/ids.ts";
 import { EVENTS_PER_JOB } from "../../platform/queue.ts";
@@ -126,7 +127,7 @@ export function createIngest(deps: Pick<Deps, "pool" | "queue" | "log" | "now">)
     await enqueueEvents(deps, created);
     let offset = 0;
     return requests.map((rows) => ids.slice(offset, (offset += rows.length)));
-  }, { maxSize: 100 });
+  }, { maxSize: 100, retryAlone: isNotAnOutage });
 
   return (inputs, { idempotencyKey, batch = false } = {}) => {
     const keys = idempotencyKey ? inputs.map((_, i) => (batch ? `batch:${idempotencyKey}#${i}` : `event:${idempotencyKey}`)) : undefined;

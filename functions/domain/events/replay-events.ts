@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Deps } from "../../platform/deps.ts";
 import { Prisma } from "../../platform/db.ts";
 import { notFound } from "../errors.ts";
+import { isoDateTime } from "../validation.ts";
 import { enqueueEvents } from "./ingest-events.ts";
 import { fromPrisma } from "../../platform/sql.ts";
 import { lockEvents, refreshEventStatuses } from "./event-status.ts";
@@ -17,8 +18,8 @@ export const replayFilter = z.strictObject({
   status: z.enum(["completed", "retrying", "failed"]).optional(),
   definitionId: z.string().min(1).max(200).optional(),
   webhookId: z.string().min(1).max(200).optional(),
-  since: z.iso.datetime({ offset: true }).optional(),
-  until: z.iso.datetime({ offset: true }).optional(),
+  since: isoDateTime.optional(),
+  until: isoDateTime.optional(),
   /** Replay every action of the selected events, not only the failed ones. */
   all: z.boolean().optional(),
   limit: z.number().int().min(1).max(MAX_REPLAY).optional(),

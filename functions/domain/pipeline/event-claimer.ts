@@ -2,6 +2,7 @@
 // them, with the config_version current at that moment. The claim is what makes a job the one that
 // matches and first delivers an event: a second job for it (the sweep's, a duplicate) finds it taken.
 import { createBatcher } from "../../platform/batcher.ts";
+import { isNotAnOutage } from "../../platform/dependency-errors.ts";
 import type { EventLog } from "../../platform/db.ts";
 import type { MatchableEvent } from "../events/match-definitions.ts";
 import type { Queryable } from "../../platform/sql.ts";
@@ -51,7 +52,7 @@ export function createEventClaimer(q: Queryable, now: () => Date, lease: LeaseSe
       byId.delete(id);
       return { event, configVersion };
     });
-  });
+  }, { retryAlone: isNotAnOutage });
 }
 
 /**

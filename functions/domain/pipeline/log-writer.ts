@@ -3,6 +3,7 @@
 // round trip for most flushes). Every job still waits for its own flush, so nothing is acknowledged
 // before it is durable.
 import { createBatcher } from "../../platform/batcher.ts";
+import { isNotAnOutage } from "../../platform/dependency-errors.ts";
 import type { EventStatus, Pool } from "../../platform/db.ts";
 import { newId } from "../../platform/ids.ts";
 import type { Logger } from "../../platform/logger.ts";
@@ -225,7 +226,7 @@ export function createLogWriter(pool: Pool, now: () => Date, log: Logger): LogWr
   const matches = createBatcher<Match, Set<string>>(async (items) => {
     const inserted = await writeMatches(pool, items, now());
     return items.map(() => inserted);
-  });
+  }, { retryAlone: isNotAnOutage });
   const lastSuccessWritten = new Map<string, number>();
   // Two kinds of write, batched apart, so a failed flush fails only the attempts it carried.
   const outcomesBatcher = (write: (pool: Pool, outcomes: AttemptOutcome[]) => Promise<void>) =>
@@ -234,7 +235,7 @@ export function createLogWriter(pool: Pool, now: () => Date, log: Logger): LogWr
       // The log is durable now: a failure to update health must not make the job run (and deliver) again.
       await writeHealth(pool, items, latestFinish(items), lastSuccessWritten).catch((err) => log.warn({ err }, "could not update webhook health"));
       return items.map(() => undefined);
-    });
+    }, { retryAlone: isNotAnOutage });
   const sole = outcomesBatcher(writeSoleOutcomes);
   const shared = outcomesBatcher(writeSharedOutcomes);
   return { match: (m) => matches.add(m), record: (o) => (o.soleAction ? sole : shared).add(o) };

@@ -5,6 +5,7 @@
 // request(): on the hottest path of the worker that decides the throughput, so ky (the card's choice) is
 // not used for deliveries.
 import { request } from "undici";
+import { storableText } from "../storable-json.ts";
 import { urlRefusal } from "./address-guard.ts";
 import type { DeliveryRequest } from "./build-delivery.ts";
 import { parseRetryAfter } from "./backoff.ts";
@@ -71,7 +72,7 @@ function classify(error: unknown, timeoutMs: number): { errorCode: string; error
   const code = [e.code, e.cause?.code].find((c) => c && NETWORK_CODES[c]);
   const errorCode = code ? NETWORK_CODES[code]! : "network_error";
   if (errorCode === "timeout") return { errorCode, error: `no answer within ${timeoutMs} ms` };
-  return { errorCode, error: (code === e.cause?.code ? e.cause?.message : e.message) ?? String(error) };
+  return { errorCode, error: storableText((code === e.cause?.code ? e.cause?.message : e.message) ?? String(error)) };
 }
 
 export async function sendWebhook(delivery: DeliveryRequest, options: SendOptions): Promise<SendResult> {
@@ -94,7 +95,8 @@ export async function sendWebhook(delivery: DeliveryRequest, options: SendOption
       // Redirects are not followed: a 3xx is an answer like any other non-2xx.
       maxRedirections: 0,
     });
-    const responseBody = await readCapped(response.body, response.headers["content-length"]);
+    // As text Postgres can store: a NUL in one receiver's answer must not fail the log's write.
+    const responseBody = storableText(await readCapped(response.body, response.headers["content-length"]));
     const ok = response.statusCode >= 200 && response.statusCode < 300;
     const retryAfter = response.headers["retry-after"];
     return {

@@ -4,7 +4,8 @@ import { Hono, type Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { AppError, type ErrorCode } from "../../domain/errors.ts";
-import { isDependencyDown } from "../dependency-errors.ts";
+import { textProblem } from "../../domain/storable-json.ts";
+import { isDependencyDown, rejectedInputReason } from "../dependency-errors.ts";
 import type { Deps } from "../deps.ts";
 import { bearerAuth } from "./auth.ts";
 
@@ -29,6 +30,12 @@ export function createApp(deps: Pick<Deps, "config" | "log">): App {
     );
   });
   app.use(bearerAuth(deps.config.API_KEY));
+  // Routes are literals and ids: a path that holds what no id can (a NUL, a lone surrogate) names
+  // nothing that exists. The SPEC: an id that does not exist, whatever its form, is a 404.
+  app.use(async (c, next) => {
+    if (textProblem(c.req.path)) throw new AppError("not_found", "no such resource (the path holds characters no id can)");
+    return next();
+  });
   // Bodies are read (and limited to 1 MiB) by readJson, the only reader of request bodies.
 
   app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
@@ -44,6 +51,12 @@ function renderError(error: unknown, c: Context<AppEnv>, deps: Pick<Deps, "log">
     return c.json(errorBody(error.status === 401 ? "unauthorized" : "invalid_request", error.message), error.status);
   }
   const requestId = c.get("requestId");
+  const refused = rejectedInputReason(error);
+  if (refused !== undefined) {
+    // Input checks at the edge should have caught it; logged so the check that missed it can be added.
+    deps.log.warn({ err: error, requestId, method: c.req.method, path: c.req.path }, "the database refused a value of the request");
+    return c.json(errorBody("invalid_request", `the database cannot store or process a value of this request: ${refused}`), 400);
+  }
   if (isDependencyDown(error)) {
     deps.log.warn({ err: error, requestId }, "dependency unavailable");
     return c.json(errorBody("service_unavailable", "a dependency (database or queue) is unavailable; try again shortly"), 503);

@@ -4,11 +4,13 @@ import type { IncomingMessage } from "node:http";
 import type { Context } from "hono";
 import type { z } from "zod";
 import { AppError } from "../../domain/errors.ts";
+import { LIMITS } from "../../domain/limits.ts";
+import { storableJsonProblem, textProblem } from "../../domain/storable-json.ts";
 import { parseInput } from "../../domain/validation.ts";
 
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 
-export const MAX_BODY_BYTES = 1024 * 1024;
+export const MAX_BODY_BYTES = LIMITS.bodyBytes;
 
 const tooLarge = () => new AppError("payload_too_large", "the request body is over 1 MiB");
 
@@ -43,11 +45,15 @@ export async function readJson(c: Context, { optional = false } = {}): Promise<u
   if (!JSON_TYPE.test(c.req.header("content-type") ?? "")) {
     throw new AppError("unsupported_media_type", "send a JSON body with content-type: application/json");
   }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (error) {
     throw new AppError("invalid_json", `the body is not valid JSON: ${(error as Error).message}`);
   }
+  const problem = storableJsonProblem(value);
+  if (problem) throw new AppError("invalid_request", `${problem.path}: ${problem.message}`, [problem]);
+  return value;
 }
 
 export async function readBody<S extends z.ZodType>(c: Context, schema: S, opts?: { optional?: boolean }): Promise<z.output<S>> {
@@ -55,5 +61,11 @@ export async function readBody<S extends z.ZodType>(c: Context, schema: S, opts?
 }
 
 export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
-  return parseInput(schema, c.req.query(), "query");
+  const query = c.req.query();
+  for (const [name, value] of Object.entries(query)) {
+    const problem = textProblem(name) ?? textProblem(value);
+    if (problem) throw new AppError("invalid_request", `${name}: ${problem}`, [{ path: name, message: problem }]);
+  }
+  return parseInput(schema, query, "query");
 }
+

@@ -1,0 +1,55 @@
+// Every bound a request can hit, in one place: the README's "Limits" section lists these same values.
+// A request past one is refused with a 400 that names it (413 for the body size), never a 5xx.
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+export const LIMITS = {
+  /** A request body. */
+  bodyBytes: 1 * MiB,
+  /** Arrays and objects nested in one request body (JSON.stringify and Postgres recurse per level). */
+  jsonDepth: 64,
+  /** Dates tetik accepts (occurredAt, since, until): four-digit years, after conversion to UTC. */
+  earliestDate: "0001-01-01T00:00:00.000Z",
+  latestDate: "9999-12-31T23:59:59.999Z",
+  /** An Idempotency-Key header: printable ASCII. */
+  idempotencyKeyLength: 255,
+
+  /** A condition or filter, as JSON. */
+  conditionBytes: 64 * KiB,
+  /** Query objects nested in a condition ($and, $or, $elemMatch, ...). */
+  conditionDepth: 16,
+  /** Fields and operators in one condition, all levels counted. */
+  conditionClauses: 200,
+  /** Values in one $in, $nin or $all. */
+  conditionListItems: 1000,
+  /** Values in all the lists of one condition together (each becomes a SQL parameter in a filter). */
+  conditionListItemsTotal: 5000,
+  /**
+   * Steps (values visited, values compared) one condition may take against one event. Past it the
+   * definition's actions fail with `condition_too_costly` instead of holding up the worker.
+   */
+  conditionSteps: 200_000,
+
+  /** A webhook's payload template, a trigger's data or filter template, as JSON. */
+  templateBytes: 64 * KiB,
+  /** Webhooks and triggers of one definition (each). */
+  targetsPerDefinition: 100,
+
+  /** Event and record data a list page carries before it is cut short (nextCursor continues it). */
+  pageBytes: 4 * MiB,
+
+  /** Tries of one event or action that ended in an error or a crash before it is failed for good. */
+  processingTries: 10,
+
+  /** The Node server (`npm run serve`, the container): time to receive headers, and a whole request. */
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 1000,
+} as const;
+
+/** Bytes as people read them ("64 KiB"). */
+export function formatBytes(bytes: number): string {
+  return bytes >= MiB ? `${bytes / MiB} MiB` : `${bytes / KiB} KiB`;
+}

@@ -1,0 +1,149 @@
+// What a careless client or an attacker can send: each case is a defect that was found (issue 11), kept
+// here so it stays fixed. Every refused request gets a 4xx in the error shape and changes nothing; no
+// request's fate depends on another's.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createIngest } from "../functions/domain/events/ingest-events.ts";
+import { rejectedInputReason } from "../functions/platform/dependency-errors.ts";
+import { createDefinition, waitForEvent } from "./helpers/fixtures.ts";
+import { startReceiver, type Receiver } from "./helpers/receiver.ts";
+import { startStack, type TestStack } from "./helpers/stack.ts";
+
+let stack: TestStack;
+let receiver: Receiver;
+beforeAll(async () => {
+  [stack, receiver] = await Promise.all([startStack(), startReceiver()]);
+});
+afterAll(async () => {
+  await Promise.all([stack?.stop(), receiver?.close()]);
+});
+
+const event = (collection: string, data: unknown = {}, extra: Record<string, unknown> = {}) => ({
+  type: "collection.created",
+  collection,
+  recordId: "r-1",
+  data,
+  ...extra,
+});
+
+/** A body text nested `depth` arrays deep inside data.deep (JSON.stringify cannot build it). */
+const deepBody = (collection: string, depth: number) =>
+  `{"type":"collection.created","collection":"${collection}","recordId":"r-1","data":{"deep":${"[".repeat(depth)}${"]".repeat(depth)}}}`;
+
+const shuffled = <T>(items: T[]) => items.map((item) => ({ item, key: Math.random() })).sort((a, b) => a.key - b.key).map((x) => x.item);
+
+const countEvents = (collection: string) => stack.deps.db.eventLog.count({ where: { collection } });
+
+describe("one bad request never fails its neighbours", () => {
+  it("accepts every valid event sent together with events the database cannot store", async () => {
+    let valid = 0;
+    for (let round = 0; round < 5; round++) {
+      const requests = shuffled([
+        ...Array.from({ length: 30 }, (_, i) => ({ ok: true, body: event("iso_single", { i, round }) as unknown })),
+        ...Array.from({ length: 3 }, () => ({ ok: false, body: event("iso_single", { s: "\u0000" }) as unknown })),
+        { ok: false, body: deepBody("iso_single", 6000) },
+        { ok: false, body: `{"type":"collection.created","collection":"iso_single","recordId":"r","data":{"s":"\\ud800"}}` },
+        { ok: false, body: `{"type":"collection.created","collection":"iso_single","recordId":"r","data":{"n":1e400}}` },
+      ]);
+      const answers = await Promise.all(requests.map((r) => stack.api("POST", "/events", r.body)));
+      answers.forEach((answer, i) => {
+        if (requests[i]!.ok) {
+          expect(answer.status, JSON.stringify(answer.body)).toBe(202);
+          valid++;
+        } else {
+          expect(answer.status, JSON.stringify(answer.body)).toBe(400);
+          expect(answer.body.error.code).toBe("invalid_request");
+          expect(answer.body.error.message).toMatch(/^data\.(s|n|deep(\[0\])*): /);
+        }
+      });
+    }
+    expect(valid).toBe(150);
+    expect(await countEvents("iso_single")).toBe(150);
+  });
+
+  it("does the same for batches: a bad batch is refused whole, the others are accepted whole", async () => {
+    const batch = (bad: boolean) => ({ events: [event("iso_batch", { a: 1 }), event("iso_batch", bad ? { s: "x\u0000y" } : { a: 2 })] });
+    const requests = shuffled([...Array.from({ length: 20 }, () => false), true, true, true]);
+    const answers = await Promise.all(requests.map((bad) => stack.api("POST", "/events/batch", batch(bad))));
+    answers.forEach((answer, i) => expect(answer.status).toBe(requests[i] ? 400 : 202));
+    expect(answers.find((a) => a.status === 400)!.body.error.message).toContain("events[1].data.s");
+    expect(await countEvents("iso_batch")).toBe(40);
+  });
+
+  it("settles a failed shared INSERT request by request when the edge let a bad value through", async () => {
+    // The ingestion itself, below the HTTP checks: one NUL fails the shared statement, and the flush is
+    // then written one request at a time.
+    const ingest = createIngest(stack.deps);
+    const good = (i: number) => [{ type: "collection.created" as const, collection: "iso_domain", recordId: `g-${i}`, data: { i } }];
+    const bad = [{ type: "collection.created" as const, collection: "iso_domain", recordId: "bad", data: { s: "\u0000" } }];
+    const results = await Promise.allSettled([...Array.from({ length: 10 }, (_, i) => ingest(good(i))), ingest(bad), ingest(good(10))]);
+    expect(results.map((r) => r.status)).toEqual([...Array.from({ length: 10 }, () => "fulfilled"), "rejected", "fulfilled"]);
+    expect(rejectedInputReason((results[10] as PromiseRejectedResult).reason)).toContain("Unicode");
+    expect(await countEvents("iso_domain")).toBe(11);
+  });
+});
+
+describe("every accepted value reads back and processes", () => {
+  it("refuses dates outside years 1 to 9999 (in UTC), and round-trips the edges through write, read and a trigger", async () => {
+    for (const occurredAt of ["0000-01-01T00:00:00Z", "0000-12-31T23:59:59Z", "0001-01-01T00:30:00+01:00", "9999-12-31T23:59:59.999-01:00"]) {
+      const res = await stack.api("POST", "/events", event("dates", {}, { occurredAt }));
+      expect(res.status, occurredAt).toBe(400);
+      expect(res.body.error.message).toContain("occurredAt: must be between 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z");
+    }
+    expect((await stack.api("GET", "/events?since=0000-01-01T00:00:00Z")).status).toBe(400);
+    expect((await stack.api("POST", "/events/replay", { until: "+010000-01-01T00:00:00Z" })).status).toBe(400);
+    expect(await countEvents("dates")).toBe(0);
+
+    const def = await createDefinition(stack, { name: "dates", collection: "dates" });
+    expect((await stack.api("POST", `/definitions/${def.id}/triggers`, { action: "create", targetCollection: "dates_seen", data: { at: "{{event.occurredAt}}" } })).status).toBe(201);
+    for (const occurredAt of ["0001-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z"]) {
+      const res = await stack.api("POST", "/events", event("dates", {}, { occurredAt }));
+      expect(res.status).toBe(202);
+      const logged = await waitForEvent(stack, res.body.id);
+      expect(logged).toMatchObject({ status: "completed", occurredAt, actions: [expect.objectContaining({ kind: "trigger", status: "completed" })] });
+      const page = await stack.api("GET", "/events?collection=dates");
+      expect(page.status).toBe(200);
+    }
+    const seen = await stack.api("GET", "/collections/dates_seen/records");
+    expect(seen.body.data.map((r: any) => r.data.at).sort()).toEqual(["0001-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z"]);
+  });
+});
+
+describe("hostile text anywhere is a 4xx", () => {
+  it("answers ids holding NUL or nonsense with 404, and other such input with 400", async () => {
+    for (const path of ["/events/evt_%00", "/definitions/%00", "/webhooks/a%00b/deliveries", "/triggers/%00", "/collections/orders/records/%00", "/events/%00/replay"]) {
+      const method = path.endsWith("replay") ? "POST" : "GET";
+      const res = await stack.api(method, path);
+      expect(res.status, path).toBe(404);
+      expect(res.body.error.code).toBe("not_found");
+    }
+    for (const path of ["/events?cursor=%00", "/events?recordId=a%00", "/definitions?cursor=x%00", `/collections/orders/records?filter=${encodeURIComponent('{"a":"\\u0000"}')}`]) {
+      const res = await stack.api("GET", path);
+      expect(res.status, path).toBe(400);
+      expect(res.body.error.code).toBe("invalid_request");
+    }
+    const definitions = await stack.deps.db.eventDefinition.count();
+    for (const body of [
+      `{"name":"a\\u0000","type":"collection.created","collection":"orders"}`,
+      `{"name":"\\udc00x","type":"collection.created","collection":"orders"}`,
+      `{"name":"n","type":"collection.created","collection":"orders","condition":{"data.n":{"$gt":1e400}}}`,
+      `{"name":"n","type":"collection.created","collection":"orders","description":"${"\\ud83d"}"}`,
+    ]) {
+      const res = await stack.api("POST", "/definitions", body);
+      expect(res.status, body).toBe(400);
+    }
+    expect(await stack.deps.db.eventDefinition.count()).toBe(definitions);
+
+    const def = await createDefinition(stack, { name: "hostile-text", collection: "hostile" });
+    const deepPayload = `{"definitionId":"${def.id}","url":"${receiver.url}/x","payload":${"[".repeat(3000)}${"]".repeat(3000)}}`;
+    expect((await stack.api("POST", "/webhooks", deepPayload)).status).toBe(400);
+    expect((await stack.api("POST", "/webhooks", { definitionId: def.id, url: `${receiver.url}/x`, headers: { "x-a": "\u0000" } })).status).toBe(400);
+    expect(await stack.deps.db.webhook.count({ where: { definitionId: def.id } })).toBe(0);
+
+    const idempotent = await stack.api("POST", "/events", event("hostile"), { "idempotency-key": "clé" });
+    expect(idempotent.status).toBe(400);
+    expect(idempotent.body.error.message).toContain("Idempotency-Key: must be printable ASCII");
+    const record = await stack.api("POST", "/collections/hostile/records", `{"id":"r\\u0000","data":{}}`);
+    expect(record.status).toBe(400);
+    expect(await countEvents("hostile")).toBe(0);
+  });
+});

@@ -1,4 +1,4 @@
-// Filters run as SQL must select exactly what the same condition selects in memory (sift), and an
+// Filters run as SQL must select exactly what the same condition selects in memory, and an
 // equality filter must be answered from the index, not by reading a whole collection.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileCondition } from "../functions/domain/conditions/condition.ts";

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createIngest } from "../functions/domain/events/ingest-events.ts";
 import { rejectedInputReason } from "../functions/platform/dependency-errors.ts";
-import { createDefinition, waitForEvent } from "./helpers/fixtures.ts";
+import { createDefinition, createWebhook, postEvent, waitForEvent } from "./helpers/fixtures.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 import { startStack, type TestStack } from "./helpers/stack.ts";
 
@@ -145,5 +145,76 @@ describe("hostile text anywhere is a 4xx", () => {
     const record = await stack.api("POST", "/collections/hostile/records", `{"id":"r\\u0000","data":{}}`);
     expect(record.status).toBe(400);
     expect(await countEvents("hostile")).toBe(0);
+  });
+});
+
+describe("no condition or filter can stall the worker", () => {
+  const definition = (name: string, condition: unknown) => stack.api("POST", "/definitions", { name, type: "collection.created", collection: "bounds", condition });
+
+  it("refuses at save what a condition or filter may not hold, naming the limit", async () => {
+    const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+    let nested: Record<string, unknown> = { "data.x": 1 };
+    for (let i = 0; i < 17; i++) nested = { $and: [nested] };
+    const cases: Array<[unknown, string]> = [
+      [{ "data.arr": { $in: range(1001) } }, "data.arr.$in: $in holds 1001 values; at most 1000"],
+      [{ "data.s": { $in: range(900).map((i) => `${i}`.padStart(80, "x")) } }, "at most 64 KiB"],
+      [nested, "nested deeper than 16 levels"],
+      [Object.fromEntries(range(201).map((i) => [`data.f${i}`, i])), "has 201 fields and operators; at most 200"],
+      [Object.fromEntries(range(6).map((i) => [`data.f${i}`, { $in: range(1000) }])), "lists 6000 values in all; at most 5000"],
+      [{ "data.n": { $gt: true } }, "$gt compares numbers or strings"],
+      [{ total: 1 }, "total: must start with one of: event, data, previous, changedFields, definition"],
+      [{ "data.__proto__": 1 }, "__proto__ cannot be a field name"],
+    ];
+    for (const [condition, message] of cases) {
+      const res = await definition(`bounds-${message}`, condition);
+      expect(res.status, message).toBe(400);
+      expect(res.body.error.message).toContain(message);
+    }
+    const proto = await stack.api("POST", "/definitions", `{"name":"p","type":"collection.created","collection":"bounds","condition":{"__proto__":{"x":1}}}`);
+    expect(proto.status).toBe(400);
+    expect(proto.body.error.message).toContain("condition.__proto__: keys named __proto__ are not accepted");
+    expect(await stack.deps.db.eventDefinition.count({ where: { collection: "bounds" } })).toBe(0);
+
+    const def = await createDefinition(stack, { name: "bounds-trigger", collection: "bounds_t" });
+    const filter = await stack.api("POST", `/definitions/${def.id}/triggers`, { action: "delete", targetCollection: "x", filter: { id: { $in: range(70_000) } } });
+    expect(filter.status).toBe(400);
+    expect(filter.body.error.message).toContain("filter: is 408906 bytes of JSON; at most 64 KiB");
+    expect(await stack.deps.db.eventTrigger.count({ where: { definitionId: def.id } })).toBe(0);
+  });
+
+  it("gives up a condition past its budget, fails that definition's actions and goes on with other events", async () => {
+    const costly = await createDefinition(stack, { name: "costly", collection: "costly", condition: { "data.list": { $gt: 5 } } });
+    await createWebhook(stack, { definitionId: costly.id, url: `${receiver.url}/costly` });
+    const sets = await createDefinition(stack, { name: "sets", collection: "sets", condition: { "data.list": { $in: Array.from({ length: 1000 }, (_, i) => i + 10_000) } } });
+    await createWebhook(stack, { definitionId: sets.id, url: `${receiver.url}/sets` });
+
+    const heavy = await postEvent(stack, { collection: "costly", data: { list: Array.from({ length: 150_000 }, () => 0) } });
+    const matching = await postEvent(stack, { collection: "sets", data: { list: Array.from({ length: 10_000 }, (_, i) => i + 1) } });
+    const failed = await waitForEvent(stack, heavy);
+    expect(failed.status).toBe("failed");
+    expect(failed.actions).toEqual([expect.objectContaining({ kind: "webhook", status: "failed", errorCode: "condition_too_costly" })]);
+    expect(failed.error).toContain('the condition of definition "costly" was not decided: evaluating the condition took more than 100000 steps');
+    expect(receiver.at("/costly")).toHaveLength(0);
+    expect((await waitForEvent(stack, matching)).status).toBe("completed");
+    expect(receiver.at("/sets")).toHaveLength(1);
+  });
+
+  it("fails a trigger whose filter renders past the limits at once, instead of retrying a statement Postgres refuses", async () => {
+    const def = await createDefinition(stack, { name: "wide-filter", collection: "wide_filter" });
+    const trigger = await stack.api("POST", `/definitions/${def.id}/triggers`, { action: "delete", targetCollection: "customers", filter: { id: { $in: "{{data.ids}}" } } });
+    expect(trigger.status).toBe(201);
+    const id = await postEvent(stack, { collection: "wide_filter", data: { ids: Array.from({ length: 70_000 }, (_, i) => i) } });
+    const logged = await waitForEvent(stack, id);
+    expect(logged.actions).toEqual([expect.objectContaining({ kind: "trigger", status: "failed", errorCode: "invalid_trigger_result", attempts: 0 })]);
+    expect(logged.actions[0].error).toContain("filter: is 408906 bytes of JSON; at most 64 KiB");
+  });
+
+  it("evaluates conditions over an event's own fields only", async () => {
+    const def = await createDefinition(stack, { name: "inherited", collection: "inherited", condition: { "data.constructor.name": "Object" } });
+    await createWebhook(stack, { definitionId: def.id, url: `${receiver.url}/inherited` });
+    const plain = await postEvent(stack, { collection: "inherited", data: { total: 1 } });
+    const own = await postEvent(stack, { collection: "inherited", data: { constructor: { name: "Object" } } });
+    expect((await waitForEvent(stack, plain)).actions).toEqual([]);
+    expect((await waitForEvent(stack, own)).actions).toHaveLength(1);
   });
 });

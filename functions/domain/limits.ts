@@ -29,7 +29,7 @@ export const LIMITS = {
    * Steps (values visited, values compared) one condition may take against one event. Past it the
    * definition's actions fail with `condition_too_costly` instead of holding up the worker.
    */
-  conditionSteps: 200_000,
+  conditionSteps: 100_000,
 
   /** A webhook's payload template, a trigger's data or filter template, as JSON. */
   templateBytes: 64 * KiB,

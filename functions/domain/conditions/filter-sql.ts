@@ -24,7 +24,7 @@ function at(base: Sql, path: string): Sql {
 
 const isScalar = (v: unknown) => typeof v === "string" || typeof v === "number" || typeof v === "boolean";
 
-/** `$."a"."b" == value` for the path "a.b": lax mode also matches an element of an array, as sift does. */
+/** `$."a"."b" == value` for the path "a.b": lax mode also matches an element of an array, as the in-memory evaluation does. */
 function jsonPathEquals(path: string, value: unknown): string {
   return `$${path.split(".").map((key) => `.${JSON.stringify(key)}`).join("")} == ${JSON.stringify(value)}`;
 }

@@ -1,10 +1,11 @@
 // What a user may send to create or change an event definition.
 import { z } from "zod";
 import { conditionProblems } from "../conditions/condition.ts";
+import { CONTEXT_ROOTS } from "../events/event-context.ts";
 import { EVENT_TYPES } from "../events/event-type.ts";
 import { collectionName, jsonObject, reportProblems } from "../validation.ts";
 
-export const conditionInput = jsonObject.superRefine((condition, ctx) => reportProblems(ctx, conditionProblems(condition)));
+export const conditionInput = jsonObject.superRefine((condition, ctx) => reportProblems(ctx, conditionProblems(condition, { roots: CONTEXT_ROOTS })));
 
 const fields = {
   name: z.string().trim().min(1).max(200),

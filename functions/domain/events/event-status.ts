@@ -42,6 +42,16 @@ export async function refreshEventStatuses(q: Queryable, eventIds: string[], now
   if (eventIds.length > 0) await q.query(REFRESH_STATUSES, [eventIds, now]);
 }
 
+/** Recomputes events' statuses under their row locks, in a transaction of its own. */
+export async function recomputeEventStatuses(db: Deps["db"], eventIds: string[], now: Date): Promise<void> {
+  if (eventIds.length === 0) return;
+  await db.$transaction(async (tx) => {
+    const q = fromPrisma(tx);
+    await lockEvents(q, eventIds);
+    await refreshEventStatuses(q, eventIds, now);
+  });
+}
+
 /**
  * Settles an action: `work` runs in a transaction that holds the event's row lock, so two actions of
  * one event finishing at once cannot leave a stale aggregate behind. It answers the action's new state

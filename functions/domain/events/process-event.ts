@@ -3,6 +3,7 @@
 // as retries for the caller to schedule; later attempts run as the actions' own jobs.
 import type { Deps } from "../../platform/deps.ts";
 import { runAction } from "../actions/run-action.ts";
+import { recomputeEventStatuses } from "./event-status.ts";
 import { planActions, type MatchableEvent } from "./match-definitions.ts";
 import type { WorkerDeps } from "../pipeline/pipeline.ts";
 import { deliverAttempt } from "../webhooks/deliver-attempt.ts";
@@ -50,7 +51,7 @@ async function matchAndDeliver(deps: WorkerDeps, event: MatchableEvent, configVe
 
   // The common case, one webhook: its action is written with its first attempt (one write, not two).
   const [only] = planned;
-  if (planned.length === 1 && only!.kind === "webhook") {
+  if (planned.length === 1 && only!.kind === "webhook" && !only!.failure) {
     const webhook = config.webhook(only!.targetId)!;
     const at = await deliverAttempt(deps, { event, actionId: only!.id, attempt: 1, webhook, soleAction: true, newAction: { definitionId: only!.definitionId } });
     deps.log.debug({ eventId: event.id, actions: 1 }, "event processed");
@@ -61,7 +62,7 @@ async function matchAndDeliver(deps: WorkerDeps, event: MatchableEvent, configVe
   const retries: Retry[] = [];
   await Promise.all(
     planned
-      .filter((action) => created.has(action.id))
+      .filter((action) => created.has(action.id) && !action.failure)
       .map(async (action) => {
         if (action.kind === "trigger") return void (await runAction(deps, action.id));
         // Planned from this same config, which holds every webhook it planned for.
@@ -71,6 +72,8 @@ async function matchAndDeliver(deps: WorkerDeps, event: MatchableEvent, configVe
         if (at) retries.push({ actionId: action.id, at });
       }),
   );
+  // Actions failed from the start have no writer of their own to settle the event's status.
+  if (planned.some((action) => action.failure)) await recomputeEventStatuses(deps.db, [event.id], deps.now());
   deps.log.debug({ eventId: event.id, actions: planned.length }, "event processed");
   return { retries };
 }

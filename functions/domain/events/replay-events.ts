@@ -6,8 +6,7 @@ import { Prisma } from "../../platform/db.ts";
 import { notFound } from "../errors.ts";
 import { isoDateTime } from "../validation.ts";
 import { enqueueEvents } from "./ingest-events.ts";
-import { fromPrisma } from "../../platform/sql.ts";
-import { lockEvents, refreshEventStatuses } from "./event-status.ts";
+import { recomputeEventStatuses } from "./event-status.ts";
 
 type ReplayDeps = Pick<Deps, "db" | "queue" | "log" | "now">;
 const { sql, empty } = Prisma;
@@ -50,10 +49,7 @@ export async function replayActions(deps: ReplayDeps, filter: ReplayFilter): Pro
     RETURNING id, "eventId"`;
 
   const eventIds = [...new Set(rows.map((r) => r.eventId))].sort();
-  await db.$transaction(async (tx) => {
-    await lockEvents(fromPrisma(tx), eventIds);
-    await refreshEventStatuses(fromPrisma(tx), eventIds, now);
-  });
+  await recomputeEventStatuses(db, eventIds, now);
   try {
     await deps.queue.add("run-action", rows.map((r) => ({ id: r.id, data: { actionId: r.id } })));
   } catch (error) {

@@ -41,13 +41,16 @@ export interface AttemptOutcome {
 // events are marked, so a job that runs again changes nothing.
 const WRITE_MATCHES = `
   WITH planned AS (
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
-      AS v(id, event_id, kind, target_id, definition_id)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $9::text[], $10::text[])
+      AS v(id, event_id, kind, target_id, definition_id, error_code, error)
   ), inserted AS (
-    INSERT INTO event_actions (id, "eventId", kind, "targetId", "definitionId", status, "createdAt", "updatedAt")
+    INSERT INTO event_actions (id, "eventId", kind, "targetId", "definitionId", status, "errorCode", error, "completedAt",
+      "createdAt", "updatedAt")
     SELECT id, event_id, kind::"ActionKind", target_id, definition_id,
-      -- Webhooks are attempted right away by the job that matched them; triggers start pending.
-      CASE WHEN kind = 'webhook' THEN 'processing' ELSE 'pending' END::"EventStatus", $7, $7
+      -- Webhooks are attempted right away by the job that matched them; triggers start pending; an
+      -- action that cannot run is failed from the start.
+      CASE WHEN error_code IS NOT NULL THEN 'failed' WHEN kind = 'webhook' THEN 'processing' ELSE 'pending' END::"EventStatus",
+      error_code, error, CASE WHEN error_code IS NOT NULL THEN $7::timestamptz END, $7, $7
     FROM planned
     ON CONFLICT ("eventId", kind, "targetId") DO NOTHING
     RETURNING id
@@ -147,6 +150,8 @@ async function writeMatches(pool: Pool, matches: Match[], now: Date): Promise<Se
     matches.map((m) => m.eventId),
     now,
     matches.map((m) => m.actions.length),
+    actions.map((a) => a.failure?.errorCode ?? null),
+    actions.map((a) => a.failure?.error ?? null),
   ]);
   return new Set(inserted.map((r) => r.id));
 }

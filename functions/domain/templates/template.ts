@@ -13,6 +13,9 @@ function segments(path: string): string[] {
   return path.replace(/\[(\d+)\]/g, ".$1").split(".");
 }
 
+/** A string that is exactly one placeholder: it renders to the value's JSON type, known only then. */
+export const isWholePlaceholder = (value: unknown): boolean => typeof value === "string" && WHOLE.test(value);
+
 /** The value at `path` in `context`; undefined when any step is missing. Own properties only. */
 export function lookup(context: unknown, path: string): unknown {
   let value: unknown = context;

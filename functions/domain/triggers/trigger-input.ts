@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { conditionProblems } from "../conditions/condition.ts";
 import { CONTEXT_ROOTS } from "../events/event-context.ts";
-import { templateProblems } from "../templates/template.ts";
+import { isWholePlaceholder, templateProblems } from "../templates/template.ts";
 import { collectionName, jsonObject, reportProblems } from "../validation.ts";
 
 const templated = jsonObject.superRefine((value, ctx) => reportProblems(ctx, templateProblems(value, CONTEXT_ROOTS)));
@@ -11,7 +11,7 @@ const filterInput = templated.superRefine((filter, ctx) => {
   if (Object.keys(filter).length === 0) {
     ctx.addIssue({ code: "custom", message: "an empty filter would select every record of the collection; name the fields to match" });
   }
-  reportProblems(ctx, conditionProblems(filter));
+  reportProblems(ctx, conditionProblems(filter, { deferred: isWholePlaceholder }));
 });
 
 const fields = {

@@ -218,3 +218,21 @@ describe("no condition or filter can stall the worker", () => {
     expect((await waitForEvent(stack, own)).actions).toHaveLength(1);
   });
 });
+
+describe("the SSRF guard", () => {
+  it("refuses IPv6 forms that carry a private IPv4 address, at save", async () => {
+    const strict = await startStack({ worker: false, env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: "false" } });
+    try {
+      const def = await createDefinition(strict, { name: "ssrf", collection: "ssrf" });
+      for (const host of ["[::127.0.0.1]", "[::ffff:0:127.0.0.1]", "[2002:7f00:1::]", "[64:ff9b:1::7f00:1]", "[::a9fe:a9fe]", "[::ffff:169.254.169.254]", "0x7f.1", "[fd00:ec2::254]"]) {
+        const res = await strict.api("POST", "/webhooks", { definitionId: def.id, url: `http://${host}/hook` });
+        expect(res.status, host).toBe(400);
+        expect(res.body.error.details).toEqual([expect.objectContaining({ path: "url", message: expect.stringContaining("loopback, private, link-local or metadata") })]);
+      }
+      expect((await strict.api("POST", "/webhooks", { definitionId: def.id, url: "http://[2606:4700::1111]/hook" })).status).toBe(201);
+      expect(await strict.deps.db.webhook.count()).toBe(1);
+    } finally {
+      await strict.stop();
+    }
+  });
+});

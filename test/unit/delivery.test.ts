@@ -47,11 +47,14 @@ describe("backoff", () => {
 });
 
 describe("address guard", () => {
-  it.each(["127.0.0.1", "10.0.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254", "100.100.0.1", "0.0.0.0", "::1", "fe80::1", "fd12::1", "::ffff:10.0.0.1", "::ffff:7f00:1"])(
+  it.each(["127.0.0.1", "10.0.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254", "100.100.0.1", "0.0.0.0", "::1", "fe80::1", "fd12::1", "::ffff:10.0.0.1", "::ffff:7f00:1",
+    // IPv6 forms that carry an IPv4 address: compatible, translated, 6to4, NAT64 (well-known and local), Teredo.
+    "::127.0.0.1", "::7f00:1", "::a9fe:a9fe", "::ffff:0:127.0.0.1", "2002:7f00:1::", "64:ff9b::7f00:1", "64:ff9b:1::7f00:1", "2001::1",
+    "255.255.255.255", "224.0.0.1", "198.18.0.1", "192.0.2.1", "fec0::1", "ff02::1"])(
     "blocks %s",
     (address) => expect(isBlockedAddress(address)).toBe(true),
   );
-  it.each(["93.184.215.14", "8.8.8.8", "2606:4700::1111", "172.32.0.1"])("allows %s", (address) => expect(isBlockedAddress(address)).toBe(false));
+  it.each(["93.184.215.14", "8.8.8.8", "2606:4700::1111", "172.32.0.1", "::ffff:8.8.8.8", "2600:1f18::1"])("allows %s", (address) => expect(isBlockedAddress(address)).toBe(false));
   it("refuses other schemes always, private literals unless allowed", () => {
     expect(urlRefusal(new URL("file:///etc/passwd"), true)).toContain("http");
     expect(urlRefusal(new URL("http://[::1]/"), false)).toContain("::1");

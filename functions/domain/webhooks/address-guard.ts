@@ -1,41 +1,24 @@
-// SSRF guard: webhook targets may not be loopback, private, link-local, CGNAT, multicast or cloud
-// metadata addresses, unless WEBHOOK_ALLOW_PRIVATE_NETWORKS is set.
-import { BlockList, isIP } from "node:net";
+// SSRF guard: webhook targets may only be public unicast addresses, unless WEBHOOK_ALLOW_PRIVATE_NETWORKS
+// is set. The classification is ipaddr.js's (a well-kept list of special ranges): loopback, private,
+// link-local, CGNAT, multicast, reserved and metadata addresses are refused, and so is every IPv6 form
+// that carries an IPv4 address (mapped, translated, NAT64, 6to4, Teredo), except an IPv4-mapped address
+// whose IPv4 address is public itself.
+import { isIP } from "node:net";
+import ipaddr from "ipaddr.js";
 
-const blocked = new BlockList();
-for (const [net, prefix] of [
-  ["0.0.0.0", 8], ["10.0.0.0", 8], ["100.64.0.0", 10], ["127.0.0.0", 8], ["169.254.0.0", 16], ["172.16.0.0", 12],
-  ["192.0.0.0", 24], ["192.0.2.0", 24], ["192.88.99.0", 24], ["192.168.0.0", 16], ["198.18.0.0", 15],
-  ["198.51.100.0", 24], ["203.0.113.0", 24], ["224.0.0.0", 4], ["240.0.0.0", 4],
-] as const) {
-  blocked.addSubnet(net, prefix, "ipv4");
-}
-for (const [net, prefix] of [
-  ["::", 128], ["::1", 128], ["fc00::", 7], ["fe80::", 10], ["fec0::", 10], ["ff00::", 8], ["2001:db8::", 32], ["100::", 64],
-] as const) {
-  blocked.addSubnet(net, prefix, "ipv6");
-}
-
-/** An IPv4 address carried inside an IPv6 one (mapped ::ffff:a.b.c.d, NAT64 64:ff9b::/96), if any. */
-function embeddedIpv4(address: string): string | undefined {
-  const dotted = /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (dotted) return dotted[1];
-  const hex = /^(?:::ffff:|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
-  if (!hex) return undefined;
-  const hi = parseInt(hex[1]!, 16);
-  const lo = parseInt(hex[2]!, 16);
-  return [hi >> 8, hi & 255, lo >> 8, lo & 255].join(".");
-}
+/** IPv4-compatible addresses (::a.b.c.d, deprecated): ipaddr.js counts them as unicast, but they carry IPv4. */
+const IPV4_COMPATIBLE = ipaddr.parseCIDR("::/96");
 
 /** Whether an IP address (v4 or v6, as text) is one webhooks may not reach. */
 export function isBlockedAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 4) return blocked.check(address, "ipv4");
-  if (family === 6) {
-    const inner = embeddedIpv4(address);
-    return inner ? blocked.check(inner, "ipv4") : blocked.check(address, "ipv6");
+  if (!ipaddr.isValid(address)) return false;
+  let parsed = ipaddr.parse(address);
+  if (parsed.kind() === "ipv6") {
+    const v6 = parsed as ipaddr.IPv6;
+    if (v6.isIPv4MappedAddress()) parsed = v6.toIPv4Address();
+    else if (v6.match(IPV4_COMPATIBLE)) return true;
   }
-  return false;
+  return parsed.range() !== "unicast";
 }
 
 /** The host of a URL as an IP literal (brackets of IPv6 removed), or undefined for a name. */

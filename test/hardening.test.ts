@@ -2,7 +2,11 @@
 // here so it stays fixed. Every refused request gets a 4xx in the error shape and changes nothing; no
 // request's fate depends on another's.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runAction } from "../functions/domain/actions/run-action.ts";
 import { createIngest } from "../functions/domain/events/ingest-events.ts";
+import { processEvent } from "../functions/domain/events/process-event.ts";
+import { withPipeline } from "../functions/domain/pipeline/pipeline.ts";
+import { runSweep } from "../functions/domain/sweep/run-sweep.ts";
 import { rejectedInputReason } from "../functions/platform/dependency-errors.ts";
 import { createDefinition, createWebhook, postEvent, waitForEvent } from "./helpers/fixtures.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
@@ -234,5 +238,80 @@ describe("the SSRF guard", () => {
     } finally {
       await strict.stop();
     }
+  });
+});
+
+describe("every event and action reaches a final state", () => {
+  let idle: TestStack; // no worker: the test runs the jobs, as the worker and the sweep would
+  beforeAll(async () => {
+    idle = await startStack({ worker: false, env: { SWEEP_GRACE_MS: "0" } });
+  });
+  afterAll(() => idle?.stop());
+
+  it("fails an action whose runs keep failing after a bounded number of tries, sweeps included", async () => {
+    const deps = withPipeline(idle.deps);
+    const def = await createDefinition(idle, { name: "poisoned", collection: "poisoned" });
+    expect((await idle.api("POST", `/definitions/${def.id}/triggers`, { action: "create", targetCollection: "poison_target", data: { poison: true } })).status).toBe(201);
+    // A fault the database itself raises on every run (not an outage): the record the trigger writes is refused.
+    await idle.deps.pool.query(`ALTER TABLE records ADD CONSTRAINT no_poison CHECK (NOT (data ? 'poison'))`);
+    try {
+      const id = await postEvent(idle, { collection: "poisoned" });
+      await expect(processEvent(deps, id)).rejects.toThrow(/no_poison/);
+      const [action] = await idle.deps.db.eventAction.findMany({ where: { eventId: id } });
+      for (let run = 2; run <= 10; run++) await expect(runAction(deps, action!.id)).rejects.toThrow(/no_poison/);
+      expect(await idle.deps.db.eventAction.findUnique({ where: { id: action!.id } })).toMatchObject({ status: "pending", unfinishedRuns: 10 });
+
+      await runAction(deps, action!.id); // the 11th run gives up
+      const logged = (await idle.api("GET", `/events/${id}`)).body;
+      expect(logged.status).toBe("failed");
+      expect(logged.actions[0]).toMatchObject({ status: "failed", errorCode: "processing_failed" });
+      expect(logged.actions[0].error).toMatch(/^gave up after 10 runs that did not finish; the last: .*no_poison/);
+      expect((await runSweep(idle.deps)).requeuedActions).toBe(0);
+    } finally {
+      await idle.deps.pool.query(`ALTER TABLE records DROP CONSTRAINT no_poison`);
+    }
+  });
+
+  it("counts a run that crashed the worker as a try", async () => {
+    const deps = withPipeline(idle.deps);
+    const def = await createDefinition(idle, { name: "crashing", collection: "crashing" });
+    await idle.api("POST", `/definitions/${def.id}/triggers`, { action: "create", targetCollection: "crash_target", data: {} });
+    await idle.deps.pool.query(`ALTER TABLE records ADD CONSTRAINT no_crash CHECK (collection <> 'crash_target')`);
+    const id = await postEvent(idle, { collection: "crashing" });
+    await expect(processEvent(deps, id)).rejects.toThrow();
+    await idle.deps.pool.query(`ALTER TABLE records DROP CONSTRAINT no_crash`);
+    // Nine more runs that started and never finished (the worker was killed each time).
+    await idle.deps.pool.query(`UPDATE event_actions SET "unfinishedRuns" = 10, error = NULL WHERE "eventId" = $1`, [id]);
+    const [action] = await idle.deps.db.eventAction.findMany({ where: { eventId: id } });
+    await runAction(deps, action!.id);
+    expect(await idle.deps.db.eventAction.findUnique({ where: { id: action!.id } })).toMatchObject({
+      status: "failed",
+      errorCode: "processing_failed",
+      error: "gave up after 10 runs that did not finish; the last: the worker stopped (crashed or was stopped) while running it",
+    });
+  });
+
+  it("fails an event whose matching keeps failing once its tries are spent, and a replay tries again", async () => {
+    const deps = withPipeline(idle.deps);
+    const def = await createDefinition(idle, { name: "unmatchable", collection: "unmatchable" });
+    await idle.api("POST", `/definitions/${def.id}/triggers`, { action: "create", targetCollection: "unmatched_target", data: {} });
+    const id = await postEvent(idle, { collection: "unmatchable" });
+    await idle.deps.pool.query(`ALTER TABLE event_actions ADD CONSTRAINT no_match CHECK ("eventId" <> '${id}')`);
+    try {
+      for (let run = 1; run <= 10; run++) await expect(processEvent(deps, id)).rejects.toThrow(/no_match/);
+      // An 11th job finds nothing it may claim, and the sweep, instead of queueing the event again, fails it.
+      await processEvent(deps, id);
+      const swept = await runSweep(idle.deps);
+      expect(swept).toMatchObject({ failedEvents: 1, requeuedEvents: 0 });
+      const logged = (await idle.api("GET", `/events/${id}`)).body;
+      expect(logged).toMatchObject({ status: "failed", attempts: 10, actions: [] });
+      expect(logged.error).toMatch(/^processing_failed: gave up after 10 tries that did not finish; the last: .*no_match/);
+      expect((await runSweep(idle.deps)).failedEvents).toBe(0);
+    } finally {
+      await idle.deps.pool.query(`ALTER TABLE event_actions DROP CONSTRAINT no_match`);
+    }
+    expect((await idle.api("POST", `/events/${id}/replay`)).status).toBe(202);
+    await processEvent(deps, id);
+    expect((await idle.api("GET", `/events/${id}`)).body).toMatchObject({ status: "completed", attempts: 1, error: null, actions: [expect.objectContaining({ status: "completed" })] });
   });
 });

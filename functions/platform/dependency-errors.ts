@@ -60,3 +60,10 @@ export function isDependencyDown(error: unknown, depth = 0): boolean {
 
 /** For group commits: a failed flush may be one item's fault unless a dependency is down (see batcher.ts). */
 export const isNotAnOutage = (error: unknown) => !isDependencyDown(error);
+
+/** An error as one line for a log entry a person reads: the database's own words when it raised it. */
+export function errorReason(error: unknown): string {
+  const e = error as ErrorLike | undefined;
+  const text = e?.meta?.driverAdapterError?.cause?.message ?? e?.message ?? String(error);
+  return text.replace(/\s+/g, " ").trim().slice(0, 1000);
+}

@@ -1,4 +1,10 @@
 // The second step of the worker: run one action of one event. Idempotent: a finished action is left alone.
+// Bounded: a run that ends in an error (other than an outage) or a crash counts; after LIMITS.processingTries
+// such runs in a row the action fails with processing_failed instead of being retried (and swept) forever.
+import { errorReason, isDependencyDown } from "../../platform/dependency-errors.ts";
+import { failAction } from "../events/event-status.ts";
+import { LIMITS } from "../limits.ts";
+import { storableText } from "../storable-json.ts";
 import type { WorkerDeps } from "../pipeline/pipeline.ts";
 import { runTriggerAction } from "../triggers/run-trigger-action.ts";
 import { deliverWebhookAction } from "../webhooks/deliver-webhook-action.ts";
@@ -9,14 +15,29 @@ export interface ActionOutcome {
 }
 
 export async function runAction(deps: WorkerDeps, actionId: string): Promise<ActionOutcome> {
-  const action = await deps.db.eventAction.findUnique({ where: { id: actionId }, include: { event: true } });
+  const { db } = deps;
+  const action = await db.eventAction.findUnique({ where: { id: actionId }, include: { event: true } });
   if (!action || action.status === "completed" || action.status === "failed") return {};
   // Woken early (a duplicate job, the sweep): wait for the attempt's time rather than retry sooner.
   if (action.status === "retrying" && action.nextAttemptAt && action.nextAttemptAt > deps.now()) return { retryAt: action.nextAttemptAt };
-  switch (action.kind) {
-    case "webhook":
-      return deliverWebhookAction(deps, action);
-    case "trigger":
-      return runTriggerAction(deps, action);
+  if (action.unfinishedRuns >= LIMITS.processingTries) {
+    const last = action.error ?? "the worker stopped (crashed or was stopped) while running it";
+    await failAction(db, action, deps.now(), "processing_failed", `gave up after ${action.unfinishedRuns} runs that did not finish; the last: ${last}`);
+    return {};
+  }
+  // Counted before the work, so a run that crashes the worker counts too; a run that finishes resets it.
+  await db.eventAction.update({ where: { id: actionId }, data: { unfinishedRuns: { increment: 1 } } });
+  try {
+    switch (action.kind) {
+      case "webhook":
+        return await deliverWebhookAction(deps, action);
+      case "trigger":
+        return await runTriggerAction(deps, action);
+    }
+  } catch (error) {
+    // An outage is nobody's fault: that run does not count. Anything else is kept as the reason.
+    const data = isDependencyDown(error) ? { unfinishedRuns: { decrement: 1 } } : { error: storableText(errorReason(error)) };
+    await db.eventAction.update({ where: { id: actionId }, data }).catch(() => {});
+    throw error;
   }
 }

@@ -40,7 +40,7 @@ export async function processEvent(deps: WorkerDeps, eventId: string): Promise<{
   } catch (error) {
     // Most likely the database failed mid-write: the job's retry claims the event again at once rather
     // than after the lease (a delivery it repeats carries the same webhook-id).
-    await deps.pipeline.releaseClaim(eventId).catch(() => {});
+    await deps.pipeline.releaseClaim(eventId, error).catch(() => {});
     throw error;
   }
 }

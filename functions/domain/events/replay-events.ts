@@ -39,7 +39,7 @@ export async function replayActions(deps: ReplayDeps, filter: ReplayFilter): Pro
     filter.until ? sql`AND e."receivedAt" < ${new Date(filter.until)}` : empty,
   ];
   const rows = await db.$queryRaw<Array<{ id: string; eventId: string }>>`
-    UPDATE event_actions SET status = 'pending', attempts = 0, error = NULL, "errorCode" = NULL,
+    UPDATE event_actions SET status = 'pending', attempts = 0, "unfinishedRuns" = 0, error = NULL, "errorCode" = NULL,
       "nextAttemptAt" = NULL, "completedAt" = NULL, "updatedAt" = ${now}
     WHERE id IN (
       SELECT a.id FROM event_actions a JOIN event_log e ON e.id = a."eventId"
@@ -58,11 +58,20 @@ export async function replayActions(deps: ReplayDeps, filter: ReplayFilter): Pro
   return { actions: rows.length, events: eventIds.length };
 }
 
-/** POST /events/{id}/replay. An event not matched yet is still on its way: it is only queued again. */
+/**
+ * POST /events/{id}/replay. An event not matched yet is still on its way: it is only queued again, with
+ * its tries counted afresh if it had been given up.
+ */
 export async function replayEvent(deps: ReplayDeps, eventId: string, { all = false } = {}) {
-  const event = await deps.db.eventLog.findUnique({ where: { id: eventId }, select: { matchedAt: true } });
+  const event = await deps.db.eventLog.findUnique({ where: { id: eventId }, select: { matchedAt: true, status: true } });
   if (!event) throw notFound("event", eventId);
   if (!event.matchedAt) {
+    if (event.status === "failed") {
+      await deps.db.eventLog.updateMany({
+        where: { id: eventId, matchedAt: null, status: "failed" },
+        data: { status: "pending", attempts: 0, error: null, completedAt: null, durationMs: null },
+      });
+    }
     await enqueueEvents(deps, [eventId]);
     return { actions: 0, events: 1 };
   }

@@ -2,7 +2,9 @@
 // them, with the config_version current at that moment. The claim is what makes a job the one that
 // matches and first delivers an event: a second job for it (the sweep's, a duplicate) finds it taken.
 import { createBatcher } from "../../platform/batcher.ts";
-import { isNotAnOutage } from "../../platform/dependency-errors.ts";
+import { errorReason, isDependencyDown, isNotAnOutage } from "../../platform/dependency-errors.ts";
+import { LIMITS } from "../limits.ts";
+import { storableText } from "../storable-json.ts";
 import type { EventLog } from "../../platform/db.ts";
 import type { MatchableEvent } from "../events/match-definitions.ts";
 import type { Queryable } from "../../platform/sql.ts";
@@ -14,7 +16,7 @@ export interface ClaimedEvent {
   configVersion: bigint;
 }
 
-// Claimable: unmatched, and pending (also when the sweep has just queued it again) or held by a lease
+// Claimable: unmatched, claimed fewer than LIMITS.processingTries times (past that the sweep fails it), and pending (also when the sweep has just queued it again) or held by a lease
 // that lapsed. The lease outlasts the first attempts it covers, so another worker never takes an event
 // whose deliveries are still in flight: the longest timeout of an active webhook (read in this same
 // snapshot, so a webhook saved before the event counts) and a margin for the writes. No longer, either:
@@ -27,7 +29,7 @@ const CLAIM_EVENTS = `
   ), claimed AS (
     UPDATE event_log e SET status = 'processing', "startedAt" = coalesce(e."startedAt", $2), attempts = e.attempts + 1,
       "leaseExpiresAt" = (SELECT until FROM lease)
-    WHERE e.id = ANY($1::text[]) AND e."matchedAt" IS NULL
+    WHERE e.id = ANY($1::text[]) AND e."matchedAt" IS NULL AND e.attempts < $5
       AND (e.status = 'pending' OR e."leaseExpiresAt" IS NULL OR e."leaseExpiresAt" < $2)
     -- What matching and delivery read, and no more: every column returned is parsed for every event.
     RETURNING e.id, e.type, e.collection, e."recordId", e."occurredAt", e.depth, e.data, e.previous, e."changedFields"
@@ -43,7 +45,7 @@ export interface LeaseSettings {
 
 export function createEventClaimer(q: Queryable, now: () => Date, lease: LeaseSettings) {
   return createBatcher<string, ClaimedEvent>(async (ids) => {
-    const rows = await q.query<EventLog & { configVersion: string }>(CLAIM_EVENTS, [ids, now(), lease.defaultTimeoutMs, lease.marginMs]);
+    const rows = await q.query<EventLog & { configVersion: string }>(CLAIM_EVENTS, [ids, now(), lease.defaultTimeoutMs, lease.marginMs, LIMITS.processingTries]);
     const configVersion = BigInt(rows[0]?.configVersion ?? 0);
     const byId = new Map(rows.filter((row) => row.id).map(({ configVersion: _, ...row }) => [row.id, eventFromRow(row as EventLog)]));
     // Two jobs may ask for one event in the same flush: the claim is the first one's.
@@ -57,8 +59,15 @@ export function createEventClaimer(q: Queryable, now: () => Date, lease: LeaseSe
 
 /**
  * Gives up a claim on an event not matched yet, so the job's retry can claim it at once instead of
- * waiting for the lease. A matched event is left as it is: its actions carry on.
+ * waiting for the lease. A matched event is left as it is: its actions carry on. The error is kept as
+ * the event's reason; a claim cut short by an outage does not count as one of its tries.
  */
-export async function releaseClaim(q: Queryable, eventId: string): Promise<void> {
-  await q.query(`UPDATE event_log SET status = 'pending', "leaseExpiresAt" = NULL WHERE id = $1 AND "matchedAt" IS NULL AND status = 'processing'`, [eventId]);
+export async function releaseClaim(q: Queryable, eventId: string, error: unknown): Promise<void> {
+  const outage = isDependencyDown(error);
+  const reason = outage ? null : storableText(errorReason(error));
+  await q.query(
+    `UPDATE event_log SET status = 'pending', "leaseExpiresAt" = NULL, attempts = attempts - $2::int, error = coalesce($3, error)
+     WHERE id = $1 AND "matchedAt" IS NULL AND status = 'processing'`,
+    [eventId, outage ? 1 : 0, reason],
+  );
 }

@@ -56,7 +56,7 @@ const WRITE_MATCHES = `
     RETURNING id
   ), marked AS (
     UPDATE event_log e SET
-      "matchedAt" = $7, "leaseExpiresAt" = NULL,
+      "matchedAt" = $7, "leaseExpiresAt" = NULL, error = NULL,
       status = CASE WHEN m.actions = 0 THEN 'completed' ELSE 'processing' END::"EventStatus",
       "completedAt" = CASE WHEN m.actions = 0 THEN $7::timestamptz END,
       "durationMs" = CASE WHEN m.actions = 0 THEN GREATEST(0, round(extract(epoch FROM ($7::timestamptz - e."receivedAt")) * 1000))::int END
@@ -96,7 +96,7 @@ const OUTCOMES = `
       OR EXISTS (SELECT 1 FROM event_actions a WHERE a.id = v.action_id)
   ), actions AS (
     UPDATE event_actions a SET
-      status = v.status::"EventStatus", attempts = v.attempt, error = v.error, "errorCode" = v.code,
+      status = v.status::"EventStatus", attempts = v.attempt, error = v.error, "errorCode" = v.code, "unfinishedRuns" = 0,
       "durationMs" = a."durationMs" + v.duration, "nextAttemptAt" = v.next,
       "completedAt" = CASE WHEN v.status IN ('completed', 'failed') THEN v.finished END,
       result = jsonb_build_object('status', v.http), "updatedAt" = v.finished

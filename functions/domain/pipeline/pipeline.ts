@@ -8,7 +8,7 @@ import { createLogWriter, type LogWriter } from "./log-writer.ts";
 
 export interface Pipeline {
   claimEvent(id: string): Promise<ClaimedEvent>;
-  releaseClaim(id: string): Promise<void>;
+  releaseClaim(id: string, error: unknown): Promise<void>;
   config: ConfigCache;
   writer: LogWriter;
 }
@@ -20,7 +20,7 @@ export function createPipeline(deps: Pick<Deps, "pool" | "now" | "log" | "config
   const claimer = createEventClaimer(q, deps.now, { defaultTimeoutMs: deps.config.WEBHOOK_TIMEOUT_MS, marginMs: deps.config.EVENT_LEASE_MS });
   return {
     claimEvent: (id) => claimer.add(id),
-    releaseClaim: (id) => releaseClaim(q, id),
+    releaseClaim: (id, error) => releaseClaim(q, id, error),
     config: createConfigCache(q),
     writer: createLogWriter(deps.pool, deps.now, deps.log),
   };

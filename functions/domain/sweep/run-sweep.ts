@@ -5,10 +5,13 @@
 // not taken again before the grace period has passed once more. A job id already queued is left alone,
 // and processors are idempotent, so taking a row whose job was only slow costs nothing.
 import type { Deps } from "../../platform/deps.ts";
+import { LIMITS } from "../limits.ts";
 
 export interface SweepResult {
   requeuedEvents: number;
   requeuedActions: number;
+  /** Unmatched events given up after LIMITS.processingTries tries. */
+  failedEvents: number;
   prunedEvents: number;
 }
 
@@ -30,12 +33,30 @@ async function claimStuckEvents({ db, config }: SweepDeps, now: Date): Promise<s
     UPDATE event_log SET "leaseExpiresAt" = ${until}, status = 'pending'
     WHERE id IN (
       SELECT id FROM event_log
-      WHERE "matchedAt" IS NULL AND status IN ('pending', 'processing')
+      WHERE "matchedAt" IS NULL AND status IN ('pending', 'processing') AND attempts < ${LIMITS.processingTries}
         AND "receivedAt" < ${cutoff} AND ("leaseExpiresAt" IS NULL OR "leaseExpiresAt" < ${now})
       ORDER BY id LIMIT ${config.SWEEP_BATCH_SIZE}
       FOR UPDATE SKIP LOCKED)
     RETURNING id`;
   return rows.map((r) => r.id);
+}
+
+/**
+ * Unmatched events whose tries ran out (each ended in an error or a crash) and whose last lease lapsed:
+ * failed for good, with the last reason, instead of being queued again forever. A replay tries again.
+ */
+async function failExhaustedEvents({ db, config }: SweepDeps, now: Date): Promise<number> {
+  return db.$executeRaw`
+    UPDATE event_log SET status = 'failed', "leaseExpiresAt" = NULL, "completedAt" = ${now},
+      "durationMs" = GREATEST(0, round(extract(epoch FROM (${now}::timestamptz - "receivedAt")) * 1000))::int,
+      error = 'processing_failed: gave up after ' || attempts || ' tries that did not finish; the last: '
+        || coalesce(error, 'the worker stopped (crashed or was stopped) while processing it')
+    WHERE id IN (
+      SELECT id FROM event_log
+      WHERE "matchedAt" IS NULL AND status IN ('pending', 'processing') AND attempts >= ${LIMITS.processingTries}
+        AND ("leaseExpiresAt" IS NULL OR "leaseExpiresAt" < ${now})
+      ORDER BY id LIMIT ${config.SWEEP_BATCH_SIZE}
+      FOR UPDATE SKIP LOCKED)`;
 }
 
 /** Actions untouched for the grace period while pending, processing, or overdue for their retry. */
@@ -69,12 +90,13 @@ async function pruneCompletedEvents({ db }: Pick<Deps, "db">, before: Date): Pro
 
 export async function runSweep(deps: SweepDeps): Promise<SweepResult> {
   const now = deps.now();
+  const failedEvents = await failExhaustedEvents(deps, now);
   const events = await claimStuckEvents(deps, now);
   await deps.queue.add("process-events", events.map((id) => ({ id, data: { eventIds: [id] } })));
   const actions = await claimStuckActions(deps, now);
   await deps.queue.add("run-action", actions.map((id) => ({ id, data: { actionId: id } })));
   const prunedEvents = await pruneCompletedEvents(deps, new Date(now.getTime() - deps.config.LOG_RETENTION_DAYS * 86_400_000));
-  const result = { requeuedEvents: events.length, requeuedActions: actions.length, prunedEvents };
+  const result = { requeuedEvents: events.length, requeuedActions: actions.length, failedEvents, prunedEvents };
   deps.log.info(result, "sweep done");
   return result;
 }

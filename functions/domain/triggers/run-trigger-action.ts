@@ -89,6 +89,7 @@ export async function runTriggerAction(deps: TriggerDeps, action: EventAction & 
       return {
         status: "completed",
         attempts: { increment: 1 },
+        unfinishedRuns: 0,
         error: null,
         errorCode: null,
         result: { recordsAffected: writes.length, recordIds: writes.slice(0, 100).map((w) => w.record.id) },

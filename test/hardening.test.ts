@@ -315,3 +315,86 @@ describe("every event and action reaches a final state", () => {
     expect((await idle.api("GET", `/events/${id}`)).body).toMatchObject({ status: "completed", attempts: 1, error: null, actions: [expect.objectContaining({ status: "completed" })] });
   });
 });
+
+describe("answers stay bounded in bytes", () => {
+  const bulky = (i: number) => ({ i, blob: "x".repeat(900 * 1024) });
+
+  it("cuts a page of events at the byte budget and continues it with nextCursor", async () => {
+    const ids = [];
+    for (let i = 0; i < 10; i++) ids.push(await postEvent(stack, { collection: "bulky", recordId: `b-${i}`, data: bulky(i) }));
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res = await stack.api("GET", `/events?collection=bulky&limit=200${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(res.status).toBe(200);
+      expect(res.body.data.length).toBeGreaterThan(0);
+      expect(JSON.stringify(res.body).length).toBeLessThan(4.5 * 1024 * 1024);
+      seen.push(...res.body.data.map((e: any) => e.id));
+      cursor = res.body.nextCursor;
+      pages++;
+    } while (cursor && pages < 10);
+    expect(pages).toBe(3); // 4 + 4 + 2 events of 900 KiB under a 4 MiB budget
+    expect(seen).toEqual([...ids].reverse());
+  });
+
+  it("does the same for records", async () => {
+    for (let i = 0; i < 6; i++) expect((await stack.api("POST", "/collections/bulky_records/records", { id: `r-${i}`, data: bulky(i) })).status).toBe(201);
+    const first = await stack.api("GET", "/collections/bulky_records/records?limit=200");
+    expect(first.body.data.map((r: any) => r.id)).toEqual(["r-5", "r-4", "r-3", "r-2"]);
+    expect(first.body.nextCursor).toBe("r-2");
+    const second = await stack.api("GET", `/collections/bulky_records/records?limit=200&cursor=${first.body.nextCursor}`);
+    expect(second.body).toMatchObject({ data: [expect.objectContaining({ id: "r-1" }), expect.objectContaining({ id: "r-0" })], nextCursor: null });
+  });
+});
+
+describe("configuration is bounded too", () => {
+  it("refuses templates over 64 KiB and a definition's 101st webhook or trigger", async () => {
+    const def = await createDefinition(stack, { name: "crowded", collection: "crowded" });
+    const big = await stack.api("POST", "/webhooks", { definitionId: def.id, url: `${receiver.url}/c`, payload: { text: "x".repeat(70_000) } });
+    expect(big.status).toBe(400);
+    expect(big.body.error.message).toContain("payload: is 70011 bytes of JSON; at most 64 KiB");
+    const bigTrigger = await stack.api("POST", `/definitions/${def.id}/triggers`, { action: "create", targetCollection: "c", data: { text: "x".repeat(70_000) } });
+    expect(bigTrigger.status).toBe(400);
+
+    for (let i = 0; i < 100; i++) await createWebhook(stack, { definitionId: def.id, url: `${receiver.url}/c${i}`, active: false });
+    const extra = await stack.api("POST", "/webhooks", { definitionId: def.id, url: `${receiver.url}/c100` });
+    expect(extra.status).toBe(400);
+    expect(extra.body.error.message).toBe(`definition ${def.id} has 100 webhooks; at most 100`);
+    const detail = await stack.api("GET", `/definitions/${def.id}`);
+    expect(detail.body.webhooks).toHaveLength(100);
+  });
+});
+
+describe("Idempotency-Key", () => {
+  it("answers a repeat with the first id, and a reuse with another body with 422, changing nothing", async () => {
+    const key = { "idempotency-key": "order-42-created" };
+    const first = await stack.api("POST", "/events", event("idem", { total: 1, status: "new" }), key);
+    expect(first.status).toBe(202);
+    // The same event with its keys in another order is the same request.
+    const repeat = await stack.api("POST", "/events", '{"data":{"status":"new","total":1},"recordId":"r-1","collection":"idem","type":"collection.created"}', key);
+    expect(repeat).toMatchObject({ status: 202, body: { id: first.body.id } });
+    const reused = await stack.api("POST", "/events", event("idem", { total: 2, status: "new" }), key);
+    expect(reused.status).toBe(422);
+    expect(reused.body.error.code).toBe("idempotency_key_reused");
+
+    const batchKey = { "idempotency-key": "import-7" };
+    const batch = await stack.api("POST", "/events/batch", { events: [event("idem", { n: 1 }), event("idem", { n: 2 })] }, batchKey);
+    expect(batch.status).toBe(202);
+    const longer = await stack.api("POST", "/events/batch", { events: [event("idem", { n: 1 }), event("idem", { n: 2 }), event("idem", { n: 3 })] }, batchKey);
+    expect(longer.status).toBe(422);
+    expect(await countEvents("idem")).toBe(3);
+  });
+
+  it("lets one body win when requests with one key and different bodies race", async () => {
+    const key = { "idempotency-key": "race-1" };
+    const bodies = Array.from({ length: 12 }, (_, i) => event("idem_race", { side: i % 2 }));
+    const answers = await Promise.all(bodies.map((body) => stack.api("POST", "/events", body, key)));
+    const accepted = answers.filter((a) => a.status === 202);
+    const refused = answers.filter((a) => a.status === 422);
+    expect(accepted.length + refused.length).toBe(12);
+    expect(new Set(accepted.map((a) => a.body.id)).size).toBe(1);
+    expect(accepted).toHaveLength(6);
+    expect(await countEvents("idem_race")).toBe(1);
+  });
+});

@@ -9,6 +9,7 @@ export type ErrorCode =
   | "conflict"
   | "payload_too_large"
   | "unsupported_media_type"
+  | "idempotency_key_reused"
   | "service_unavailable"
   | "internal_error";
 
@@ -20,6 +21,7 @@ const STATUS: Record<ErrorCode, number> = {
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  idempotency_key_reused: 422,
   service_unavailable: 503,
   internal_error: 500,
 };

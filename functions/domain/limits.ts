@@ -53,3 +53,9 @@ export const LIMITS = {
 export function formatBytes(bytes: number): string {
   return bytes >= MiB ? `${bytes / MiB} MiB` : `${bytes / KiB} KiB`;
 }
+
+/** Why a JSON value is too large, or undefined. */
+export function jsonSizeProblem(value: unknown, limit: number): string | undefined {
+  const bytes = Buffer.byteLength(JSON.stringify(value) ?? "");
+  return bytes > limit ? `is ${bytes} bytes of JSON; at most ${formatBytes(limit)}` : undefined;
+}

@@ -2,7 +2,7 @@
 // the path of each problem.
 import { z } from "zod";
 import { AppError } from "./errors.ts";
-import { LIMITS } from "./limits.ts";
+import { LIMITS, jsonSizeProblem } from "./limits.ts";
 
 export interface Problem {
   path: string;
@@ -33,6 +33,12 @@ export function reportProblems(ctx: z.RefinementCtx, problems: Problem[], basePa
 }
 
 export const jsonObject = z.record(z.string(), z.unknown());
+
+/** A refinement: the value's JSON is at most `limit` bytes (templates and conditions are configuration, not data). */
+export const withinBytes = (limit: number) => (value: unknown, ctx: z.RefinementCtx) => {
+  const problem = jsonSizeProblem(value, limit);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+};
 
 const EARLIEST = Date.parse(LIMITS.earliestDate);
 const LATEST = Date.parse(LIMITS.latestDate);
@@ -65,4 +71,20 @@ export interface Page<T> {
 export function toPage<R extends { id: string }, T>(rows: R[], limit: number, render: (row: R) => T): Page<T> {
   const page = rows.slice(0, limit);
   return { data: page.map(render), nextCursor: rows.length > limit ? page[page.length - 1]!.id : null };
+}
+
+/**
+ * A page of rows read newest first, one past the limit, with the size of their bulky data: at most
+ * `limit` rows and, past the first row, no more than `budget` bytes of that data, so an answer's size
+ * (and the API's memory) stays bounded however large each row is. nextCursor continues after the page.
+ */
+export function pageWithin(rows: Array<{ id: string; bytes: number }>, limit: number, budget: number): { ids: string[]; nextCursor: string | null } {
+  const ids: string[] = [];
+  let bytes = 0;
+  for (const row of rows.slice(0, limit)) {
+    if (ids.length > 0 && bytes + row.bytes > budget) break;
+    ids.push(row.id);
+    bytes += row.bytes;
+  }
+  return { ids, nextCursor: rows.length > ids.length ? ids[ids.length - 1]! : null };
 }

@@ -29,8 +29,8 @@ const jsonb = (value: unknown) => sql`${JSON.stringify(value)}::jsonb`;
 /** Inserts a record; answers undefined when one with that id already exists (nothing written). */
 export async function insertRecord(tx: Tx, collection: string, id: string, data: Data, now: Date): Promise<RecordWrite | undefined> {
   const rows = await tx.$queryRaw<RecordRow[]>`
-    INSERT INTO records (collection, id, data, "createdAt", "updatedAt")
-    VALUES (${collection}, ${id}, ${jsonb(data)}, ${now}, ${now})
+    INSERT INTO records (collection, id, data, "dataBytes", "createdAt", "updatedAt")
+    VALUES (${collection}, ${id}, ${jsonb(data)}, octet_length(${jsonb(data)}::text), ${now}, ${now})
     ON CONFLICT DO NOTHING
     RETURNING collection, id, data, "createdAt", "updatedAt"`;
   const record = rows[0];
@@ -49,7 +49,7 @@ export async function mergeIntoRecords(tx: Tx, collection: string, where: Prisma
       WHERE collection = ${collection} AND ${where} AND NOT (data @> ${jsonb(patch)})
       ORDER BY id LIMIT ${limit} FOR UPDATE
     )
-    UPDATE records r SET data = r.data || ${jsonb(patch)}, "updatedAt" = ${now}
+    UPDATE records r SET data = r.data || ${jsonb(patch)}, "dataBytes" = octet_length((r.data || ${jsonb(patch)})::text), "updatedAt" = ${now}
     FROM target WHERE r.collection = ${collection} AND r.id = target.id
     RETURNING r.collection, r.id, r.data, r."createdAt", r."updatedAt", target.data AS previous`;
   return rows.map(({ previous, ...record }) => ({
@@ -88,6 +88,6 @@ export async function insertWriteEvents(
 ): Promise<string[]> {
   if (writes.length === 0) return [];
   const keys = options.keyPrefix ? writes.map((w) => `${options.keyPrefix}:${w.record.id}`) : undefined;
-  const { created } = await insertEvents(fromPrisma(tx), eventRows(writes.map((w) => w.event), now, keys, options.causation));
+  const { created } = await insertEvents(fromPrisma(tx), eventRows(writes.map((w) => w.event), now, { keys, causation: options.causation }));
   return created;
 }

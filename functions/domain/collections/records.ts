@@ -6,7 +6,8 @@ import { newId } from "../../platform/ids.ts";
 import { compileFilter } from "../conditions/filter.ts";
 import { AppError, notFound } from "../errors.ts";
 import { enqueueEvents } from "../events/ingest-events.ts";
-import { toPage, type ListQuery } from "../validation.ts";
+import { LIMITS } from "../limits.ts";
+import { pageWithin, type ListQuery } from "../validation.ts";
 import { byId, deleteRecords, insertRecord, insertWriteEvents, mergeIntoRecords, type RecordRow, type RecordWrite } from "./record-writes.ts";
 
 type RecordDeps = Pick<Deps, "db" | "queue" | "log" | "now">;
@@ -57,12 +58,19 @@ export async function deleteRecord(deps: RecordDeps, collection: string, id: str
   });
 }
 
-/** Newest first when ids are tetik's; `filter` is the condition language over the records' data. */
+/**
+ * Newest first when ids are tetik's; `filter` is the condition language over the records' data. Sizes
+ * first, then only the records that fit the page's byte budget.
+ */
 export async function listRecords(db: Deps["db"], collection: string, { limit, cursor, filter }: ListQuery & { filter?: Data }) {
   const where = filter ? compileFilter(filter) : Prisma.sql`TRUE`;
-  const rows = await db.$queryRaw<RecordRow[]>`
-    SELECT collection, id, data, "createdAt", "updatedAt" FROM records
+  const sizes = await db.$queryRaw<Array<{ id: string; bytes: number }>>`
+    SELECT id, "dataBytes" AS bytes FROM records
     WHERE collection = ${collection} AND ${where} ${cursor ? Prisma.sql`AND id < ${cursor}` : Prisma.empty}
     ORDER BY id DESC LIMIT ${limit + 1}`;
-  return toPage(rows, limit, (row) => row);
+  const { ids, nextCursor } = pageWithin(sizes, limit, LIMITS.pageBytes);
+  const data = await db.$queryRaw<RecordRow[]>`
+    SELECT collection, id, data, "createdAt", "updatedAt" FROM records
+    WHERE collection = ${collection} AND id = ANY(${ids}::text[]) ORDER BY id DESC`;
+  return { data, nextCursor };
 }

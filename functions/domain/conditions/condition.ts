@@ -6,7 +6,7 @@
 // What a condition may hold is bounded (LIMITS: size, depth, clauses, list lengths), and so is what
 // evaluating it may cost (LIMITS.conditionSteps): the worst condition against the largest event is
 // decided, or given up, in milliseconds.
-import { LIMITS, formatBytes } from "../limits.ts";
+import { LIMITS, jsonSizeProblem } from "../limits.ts";
 import type { Problem } from "../validation.ts";
 import { ConditionTooCostly, isOperatorObject, meter, query } from "./evaluate.ts";
 
@@ -38,8 +38,8 @@ export function conditionProblems(condition: unknown, { roots, deferred = () => 
   let clauses = 0;
   let listItems = 0;
 
-  const bytes = Buffer.byteLength(JSON.stringify(condition) ?? "");
-  if (bytes > LIMITS.conditionBytes) return [{ path: "", message: `is ${bytes} bytes of JSON; at most ${formatBytes(LIMITS.conditionBytes)}` }];
+  const tooLarge = jsonSizeProblem(condition, LIMITS.conditionBytes);
+  if (tooLarge) return [{ path: "", message: tooLarge }];
 
   const checkField = (key: string, path: string, topLevel: boolean) => {
     const segments = key.split(".");

@@ -3,7 +3,8 @@ import { z } from "zod";
 import type { Deps } from "../../platform/deps.ts";
 import type { Prisma } from "../../platform/db.ts";
 import { notFound } from "../errors.ts";
-import { collectionName, isoDateTime, listQuery, toPage } from "../validation.ts";
+import { LIMITS } from "../limits.ts";
+import { collectionName, isoDateTime, listQuery, pageWithin } from "../validation.ts";
 import { INGEST_TYPES, toDbEventType } from "./event-type.ts";
 
 export const eventLogQuery = listQuery.extend({
@@ -28,13 +29,15 @@ export async function listEvents(db: Deps["db"], query: EventLogQuery) {
       ? { receivedAt: { ...(query.since ? { gte: new Date(query.since) } : {}), ...(query.until ? { lt: new Date(query.until) } : {}) } }
       : {}),
   };
-  const rows = await db.eventLog.findMany({
-    where,
-    orderBy: { id: "desc" },
-    take: query.limit + 1,
-    include: { actions: { orderBy: { id: "asc" } } },
-  });
-  return toPage(rows, query.limit, (row) => row);
+  // Sizes first, then only the rows that fit the page's byte budget.
+  const sizes = await db.eventLog.findMany({ where, orderBy: { id: "desc" }, take: query.limit + 1, select: { id: true, payloadBytes: true } });
+  const { ids, nextCursor } = pageWithin(
+    sizes.map((row) => ({ id: row.id, bytes: row.payloadBytes })),
+    query.limit,
+    LIMITS.pageBytes,
+  );
+  const data = await db.eventLog.findMany({ where: { id: { in: ids } }, orderBy: { id: "desc" }, include: { actions: { orderBy: { id: "asc" } } } });
+  return { data, nextCursor };
 }
 
 export async function getEvent(db: Deps["db"], id: string) {

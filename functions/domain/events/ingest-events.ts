@@ -2,12 +2,15 @@
 // queue is unreachable the events stay pending and the sweep enqueues them later. Requests that arrive
 // together are committed together (one multi-row INSERT, one addBulk), each still answered only after
 // its own events are committed.
+import { createHash } from "node:crypto";
+import { stringify } from "safe-stable-stringify";
 import { createBatcher } from "../../platform/batcher.ts";
 import { isNotAnOutage } from "../../platform/dependency-errors.ts";
 import type { Deps } from "../../platform/deps.ts";
 import { newId } from "../../platform/ids.ts";
 import { EVENTS_PER_JOB } from "../../platform/queue.ts";
 import { fromPg, type Queryable } from "../../platform/sql.ts";
+import { AppError } from "../errors.ts";
 import { changedFields } from "./changed-fields.ts";
 import type { EventInput } from "./event-input.ts";
 
@@ -26,14 +29,24 @@ export interface NewEvent {
   previous: Record<string, unknown> | null;
   changedFields: string[];
   idempotencyKey: string | null;
+  /** Of the request that carried the key: a repeat of the key must carry the same. */
+  idempotencyDigest: string | null;
   occurredAt: Date;
   receivedAt: Date;
   causationId: string | null;
   depth: number;
 }
 
+export interface RowOptions {
+  /** One per row: a row whose key exists is not inserted again. */
+  keys?: string[];
+  /** The digest of the request the keys came from (see requestDigest). */
+  digest?: string;
+  causation?: Causation;
+}
+
 /** Builds the rows for inputs; idempotency keys (one per row) make repeats no-ops. */
-export function eventRows(inputs: EventInput[], now: Date, keys?: string[], causation?: Causation): NewEvent[] {
+export function eventRows(inputs: EventInput[], now: Date, { keys, digest, causation }: RowOptions = {}): NewEvent[] {
   return inputs.map((input, i) => ({
     id: newId("evt"),
     type: input.type,
@@ -43,6 +56,7 @@ export function eventRows(inputs: EventInput[], now: Date, keys?: string[], caus
     previous: input.previous ?? null,
     changedFields: input.type === "collection.updated" ? changedFields(input.data, input.previous) : [],
     idempotencyKey: keys?.[i] ?? null,
+    idempotencyDigest: keys?.[i] ? (digest ?? null) : null,
     occurredAt: input.occurredAt ? new Date(input.occurredAt) : now,
     receivedAt: now,
     causationId: causation?.causationId ?? null,
@@ -50,47 +64,74 @@ export function eventRows(inputs: EventInput[], now: Date, keys?: string[], caus
   }));
 }
 
+/** What makes two requests the same: their events, whatever the order of keys in their JSON. */
+export function requestDigest(inputs: EventInput[]): string {
+  return createHash("sha256").update(stringify(inputs)).digest("base64url");
+}
+
 const INSERT_EVENTS = `
   INSERT INTO event_log (id, type, collection, "recordId", data, previous, "changedFields", "idempotencyKey",
-    "occurredAt", "receivedAt", "causationId", depth)
+    "occurredAt", "receivedAt", "causationId", depth, "idempotencyDigest", "payloadBytes")
   SELECT v.id, v.type::"EventType", v.collection, v.record_id, v.data, v.previous,
-    ARRAY(SELECT jsonb_array_elements_text(v.changed)), v.key, v.occurred, v.received, v.causation, v.depth
+    ARRAY(SELECT jsonb_array_elements_text(v.changed)), v.key, v.occurred, v.received, v.causation, v.depth, v.digest, v.bytes
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::jsonb[], $8::text[],
-    $9::timestamptz[], $10::timestamptz[], $11::text[], $12::int[])
-    AS v(id, type, collection, record_id, data, previous, changed, key, occurred, received, causation, depth)
+    $9::timestamptz[], $10::timestamptz[], $11::text[], $12::int[], $13::text[], $14::int[])
+    AS v(id, type, collection, record_id, data, previous, changed, key, occurred, received, causation, depth, digest, bytes)
   ON CONFLICT ("idempotencyKey") DO NOTHING
   RETURNING id`;
 
+export interface Inserted {
+  /** Per row: its new id, or for a repeated idempotency key the id of the event first stored under it. */
+  ids: string[];
+  created: string[];
+  /** Per row: its key was first used by a request with another body. */
+  reused: boolean[];
+}
+
 /**
- * Inserts rows and answers each one's id: the new id, or for a repeated idempotency key the id of the
- * event first stored under it. The unique index decides, so concurrent repeats cannot both insert.
+ * Inserts rows and answers each one's id. The unique index on idempotency keys decides, so concurrent
+ * repeats cannot both insert.
  */
-export async function insertEvents(q: Queryable, rows: NewEvent[]): Promise<{ ids: string[]; created: string[] }> {
-  if (rows.length === 0) return { ids: [], created: [] };
+export async function insertEvents(q: Queryable, rows: NewEvent[]): Promise<Inserted> {
+  if (rows.length === 0) return { ids: [], created: [], reused: [] };
   const col = <T>(pick: (row: NewEvent) => T) => rows.map(pick);
-  const json = (value: unknown) => (value === null ? null : JSON.stringify(value));
+  const data = col((r) => JSON.stringify(r.data));
+  const previous = col((r) => (r.previous === null ? null : JSON.stringify(r.previous)));
   const inserted = await q.query<{ id: string }>(INSERT_EVENTS, [
     col((r) => r.id),
     col((r) => r.type),
     col((r) => r.collection),
     col((r) => r.recordId),
-    col((r) => json(r.data)),
-    col((r) => json(r.previous)),
+    data,
+    previous,
     col((r) => JSON.stringify(r.changedFields)),
     col((r) => r.idempotencyKey),
     col((r) => r.occurredAt),
     col((r) => r.receivedAt),
     col((r) => r.causationId),
     col((r) => r.depth),
+    col((r) => r.idempotencyDigest),
+    rows.map((_, i) => Buffer.byteLength(data[i]!) + (previous[i] ? Buffer.byteLength(previous[i]!) : 0)),
   ]);
   const created = new Set(inserted.map((row) => row.id));
   const repeated = rows.filter((row) => row.idempotencyKey && !created.has(row.id)).map((row) => row.idempotencyKey!);
   const firsts = repeated.length
-    ? await q.query<{ id: string; idempotencyKey: string }>(`SELECT id, "idempotencyKey" FROM event_log WHERE "idempotencyKey" = ANY($1::text[])`, [repeated])
+    ? await q.query<{ id: string; idempotencyKey: string; idempotencyDigest: string | null }>(
+        `SELECT id, "idempotencyKey", "idempotencyDigest" FROM event_log WHERE "idempotencyKey" = ANY($1::text[])`,
+        [repeated],
+      )
     : [];
-  const byKey = new Map(firsts.map((row) => [row.idempotencyKey, row.id]));
-  const ids = rows.map((row) => (created.has(row.id) ? row.id : (byKey.get(row.idempotencyKey!) ?? row.id)));
-  return { ids, created: [...created] };
+  const byKey = new Map(firsts.map((row) => [row.idempotencyKey, row]));
+  const first = (row: NewEvent) => (created.has(row.id) ? undefined : byKey.get(row.idempotencyKey!));
+  return {
+    ids: rows.map((row) => first(row)?.id ?? row.id),
+    created: [...created],
+    // Keys stored before digests were kept (null) are taken at their word.
+    reused: rows.map((row) => {
+      const stored = first(row)?.idempotencyDigest;
+      return row.idempotencyDigest !== null && stored != null && stored !== row.idempotencyDigest;
+    }),
+  };
 }
 
 /**
@@ -119,18 +160,38 @@ export interface IngestOptions {
 
 export type Ingest = (inputs: EventInput[], options?: IngestOptions) => Promise<string[]>;
 
+const keyReused = () =>
+  new AppError("idempotency_key_reused", "this Idempotency-Key was used before with a different body; use a new key for a new request");
+
 /** The ingestion of one process: concurrent requests share a commit and an enqueue. */
 export function createIngest(deps: Pick<Deps, "pool" | "queue" | "log" | "now">): Ingest {
   const q = fromPg(deps.pool);
-  const batcher = createBatcher<NewEvent[], string[]>(async (requests) => {
-    const { ids, created } = await insertEvents(q, requests.flat());
-    await enqueueEvents(deps, created);
-    let offset = 0;
-    return requests.map((rows) => ids.slice(offset, (offset += rows.length)));
-  }, { maxSize: 100, retryAlone: isNotAnOutage });
+  const batcher = createBatcher<NewEvent[], string[] | AppError>(
+    async (requests) => {
+      const { ids, created, reused } = await insertEvents(q, requests.flat());
+      const taken = new Set<string>();
+      let offset = 0;
+      const answers = requests.map((rows) => {
+        const start = offset;
+        offset += rows.length;
+        if (!reused.slice(start, offset).some(Boolean)) return ids.slice(start, offset);
+        for (const row of rows) taken.add(row.id);
+        return keyReused();
+      });
+      // A refused request changes nothing: rows of it this flush created (only when two requests raced
+      // with one key and different bodies) are taken back before anything is queued.
+      const refused = created.filter((id) => taken.has(id));
+      if (refused.length) await q.query(`DELETE FROM event_log WHERE id = ANY($1::text[])`, [refused]);
+      await enqueueEvents(deps, created.filter((id) => !taken.has(id)));
+      return answers;
+    },
+    { maxSize: 100, retryAlone: isNotAnOutage },
+  );
 
-  return (inputs, { idempotencyKey, batch = false } = {}) => {
+  return async (inputs, { idempotencyKey, batch = false } = {}) => {
     const keys = idempotencyKey ? inputs.map((_, i) => (batch ? `batch:${idempotencyKey}#${i}` : `event:${idempotencyKey}`)) : undefined;
-    return batcher.add(eventRows(inputs, deps.now(), keys));
+    const answer = await batcher.add(eventRows(inputs, deps.now(), { keys, digest: keys && requestDigest(inputs) }));
+    if (answer instanceof AppError) throw answer;
+    return answer;
   };
 }

@@ -3,9 +3,12 @@ import { z } from "zod";
 import { conditionProblems } from "../conditions/condition.ts";
 import { CONTEXT_ROOTS } from "../events/event-context.ts";
 import { isWholePlaceholder, templateProblems } from "../templates/template.ts";
-import { collectionName, jsonObject, reportProblems } from "../validation.ts";
+import { LIMITS } from "../limits.ts";
+import { collectionName, jsonObject, reportProblems, withinBytes } from "../validation.ts";
 
-const templated = jsonObject.superRefine((value, ctx) => reportProblems(ctx, templateProblems(value, CONTEXT_ROOTS)));
+const templated = jsonObject
+  .superRefine(withinBytes(LIMITS.templateBytes))
+  .superRefine((value, ctx) => reportProblems(ctx, templateProblems(value, CONTEXT_ROOTS)));
 
 const filterInput = templated.superRefine((filter, ctx) => {
   if (Object.keys(filter).length === 0) {

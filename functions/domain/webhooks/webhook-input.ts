@@ -2,7 +2,8 @@
 import { z } from "zod";
 import { CONTEXT_ROOTS } from "../events/event-context.ts";
 import { templateProblems } from "../templates/template.ts";
-import { reportProblems } from "../validation.ts";
+import { LIMITS } from "../limits.ts";
+import { reportProblems, withinBytes } from "../validation.ts";
 
 /** Headers tetik sets on every delivery, or that belong to the connection: custom headers cannot set them. */
 export const RESERVED_HEADERS = new Set([
@@ -41,6 +42,7 @@ const fields = {
   headers: headersInput.optional(),
   payload: z
     .unknown()
+    .superRefine(withinBytes(LIMITS.templateBytes))
     .superRefine((payload, ctx) => reportProblems(ctx, templateProblems(payload, CONTEXT_ROOTS)))
     .optional(),
   active: z.boolean().optional(),

@@ -3,6 +3,7 @@ import type { Deps } from "../../platform/deps.ts";
 import { Prisma } from "../../platform/db.ts";
 import { newId } from "../../platform/ids.ts";
 import { invalid, notFound } from "../errors.ts";
+import { LIMITS } from "../limits.ts";
 import { toPage, type ListQuery } from "../validation.ts";
 import { urlRefusal } from "./address-guard.ts";
 import { generateSecret } from "./secret.ts";
@@ -18,9 +19,13 @@ function checkUrl(url: string, allowPrivateNetworks: boolean) {
   if (refusal) throw invalid(`url: ${refusal}`, [{ path: "url", message: refusal }]);
 }
 
+/** The definition a webhook is added to: it must exist and have room for one more. */
 async function requireDefinition(db: Deps["db"], definitionId: string) {
-  const found = await db.eventDefinition.findUnique({ where: { id: definitionId }, select: { id: true } });
+  const found = await db.eventDefinition.findUnique({ where: { id: definitionId }, select: { id: true, _count: { select: { webhooks: true } } } });
   if (!found) throw notFound("definition", definitionId);
+  if (found._count.webhooks >= LIMITS.targetsPerDefinition) {
+    throw invalid(`definition ${definitionId} has ${found._count.webhooks} webhooks; at most ${LIMITS.targetsPerDefinition}`);
+  }
 }
 
 const json = (value: unknown) => (value === null ? Prisma.DbNull : (value as Prisma.InputJsonValue));
@@ -63,9 +68,9 @@ export async function listWebhooks(db: Deps["db"], { limit, cursor, definitionId
 }
 
 export async function updateWebhook({ db, config }: WebhookDeps, id: string, patch: UpdateWebhookInput) {
-  await getWebhook(db, id);
+  const current = await getWebhook(db, id);
   if (patch.url) checkUrl(patch.url, config.WEBHOOK_ALLOW_PRIVATE_NETWORKS);
-  if (patch.definitionId) await requireDefinition(db, patch.definitionId);
+  if (patch.definitionId && patch.definitionId !== current.definitionId) await requireDefinition(db, patch.definitionId);
   return db.webhook.update({
     where: { id },
     data: {

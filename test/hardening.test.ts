@@ -398,3 +398,23 @@ describe("Idempotency-Key", () => {
     expect(await countEvents("idem_race")).toBe(1);
   });
 });
+
+describe("a header its template made unsendable", () => {
+  it("fails the delivery at once with invalid_header, without a request or a retry", async () => {
+    const def = await createDefinition(stack, { name: "header-injection", collection: "header_injection" });
+    const hook = await createWebhook(stack, { definitionId: def.id, url: `${receiver.url}/headers`, headers: { "x-note": "{{data.note}}" }, retry: { maxAttempts: 5, delayMs: 10 } });
+    const id = await postEvent(stack, { collection: "header_injection", data: { note: "a\r\nx-injected: 1" } });
+    const logged = await waitForEvent(stack, id);
+    expect(logged.status).toBe("failed");
+    expect(logged.actions).toEqual([expect.objectContaining({ status: "failed", attempts: 1, errorCode: "invalid_header" })]);
+    expect(logged.actions[0].error).toContain("header x-note rendered to");
+    expect(receiver.at("/headers")).toHaveLength(0);
+
+    const test = await stack.api("POST", `/webhooks/${hook.id}/test`, { data: { note: "line\nbreak" } });
+    expect(test.body).toMatchObject({ ok: false, status: null });
+    expect(test.body.error).toContain("which a header cannot hold");
+    const latin1 = await postEvent(stack, { collection: "header_injection", data: { note: "café" } });
+    expect((await waitForEvent(stack, latin1)).status).toBe("completed");
+    expect(receiver.at("/headers").map((r) => r.headers["x-note"])).toEqual(["café"]);
+  });
+});

@@ -2,11 +2,30 @@
 // (recorded by the worker's log writer) and test sends.
 import type { Deps } from "../../platform/deps.ts";
 import type { Webhook } from "../../platform/db.ts";
-import type { DeliveryRequest } from "./build-delivery.ts";
+import type { EventContext } from "../events/event-context.ts";
+import { buildDelivery, UnsendableDelivery } from "./build-delivery.ts";
 import { sendWebhook, type SendResult } from "./send-webhook.ts";
 
-/** Sends with the webhook's timeout (or WEBHOOK_TIMEOUT_MS) and the address guard as configured. */
-export function attemptWebhook({ config, now }: Pick<Deps, "config" | "now">, webhook: Pick<Webhook, "timeoutMs">, request: DeliveryRequest): Promise<SendResult> {
+type WebhookShape = Parameters<typeof buildDelivery>[0] & Pick<Webhook, "timeoutMs">;
+
+/**
+ * Renders the delivery and sends it with the webhook's timeout (or WEBHOOK_TIMEOUT_MS) and the address
+ * guard as configured. A delivery its templates made unsendable fails without a request.
+ */
+export async function attemptWebhook(
+  { config, now }: Pick<Deps, "config" | "now">,
+  webhook: WebhookShape,
+  context: EventContext,
+  messageId: string,
+  requestedAt: Date,
+): Promise<SendResult> {
+  let request;
+  try {
+    request = buildDelivery(webhook, context, messageId, requestedAt);
+  } catch (error) {
+    if (!(error instanceof UnsendableDelivery)) throw error;
+    return { ok: false, status: null, durationMs: 0, responseBody: null, error: error.message, errorCode: error.errorCode };
+  }
   return sendWebhook(request, {
     timeoutMs: webhook.timeoutMs ?? config.WEBHOOK_TIMEOUT_MS,
     allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,

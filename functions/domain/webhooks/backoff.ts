@@ -29,9 +29,12 @@ export function parseRetryAfter(value: string | null | undefined, now: Date): nu
   return Number.isNaN(date) ? undefined : Math.max(0, date - now.getTime());
 }
 
+/** Failures without an answer that another attempt would meet again: the target is refused, or a header cannot be sent. */
+const PERMANENT_FAILURES = new Set(["blocked_address", "invalid_header"]);
+
 /** Network errors, timeouts, 408, 429 and 5xx may pass; other answers will not change by retrying. */
 export function isRetryable(status: number | null, errorCode: string | null): boolean {
-  if (status === null) return errorCode !== "blocked_address" && errorCode !== "invalid_url";
+  if (status === null) return !PERMANENT_FAILURES.has(errorCode ?? "");
   return status === 408 || status === 429 || status >= 500;
 }
 

@@ -7,6 +7,20 @@ import { signatureHeader } from "./sign.ts";
 
 export const USER_AGENT = `tetik/${pkg.version}`;
 
+/** What HTTP lets a header value hold: tabs, printable ASCII and Latin-1; no line breaks, no NUL. */
+export const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** A delivery that cannot be sent as its templates rendered: another attempt would render the same. */
+export class UnsendableDelivery extends Error {
+  constructor(
+    readonly errorCode: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "UnsendableDelivery";
+  }
+}
+
 export interface DeliveryRequest {
   url: string;
   method: string;
@@ -37,14 +51,21 @@ export function liveSecrets(webhook: Pick<Webhook, "secret" | "previousSecret" |
 
 type WebhookShape = Pick<Webhook, "url" | "method" | "headers" | "payload" | "secret" | "previousSecret" | "previousSecretExpiresAt">;
 
-/** `messageId` is the same on every attempt of one event to one webhook: receivers deduplicate on it. */
+/**
+ * `messageId` is the same on every attempt of one event to one webhook: receivers deduplicate on it.
+ * Throws UnsendableDelivery when a header renders to what HTTP cannot carry.
+ */
 export function buildDelivery(webhook: WebhookShape, context: EventContext, messageId: string, now: Date): DeliveryRequest {
   const payload = webhook.payload === null ? defaultPayload(context) : renderTemplate(webhook.payload, context);
   const body = JSON.stringify(payload ?? null);
   const custom = renderTemplate(webhook.headers ?? {}, context) as Record<string, unknown>;
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(custom)) {
-    headers[name.toLowerCase()] = typeof value === "string" ? value : JSON.stringify(value ?? "");
+    const text = typeof value === "string" ? value : JSON.stringify(value ?? "");
+    if (!HEADER_VALUE.test(text)) {
+      throw new UnsendableDelivery("invalid_header", `header ${name} rendered to ${JSON.stringify(text.slice(0, 100))}, which a header cannot hold (a line break, a NUL, or a character beyond Latin-1)`);
+    }
+    headers[name.toLowerCase()] = text;
   }
   const timestamp = Math.floor(now.getTime() / 1000);
   // Ours last: a custom header can never replace them (they are also refused when saved).

@@ -6,7 +6,6 @@ import type { WorkerDeps } from "../pipeline/pipeline.ts";
 import { eventContext } from "../events/event-context.ts";
 import { attemptWebhook } from "./attempt-webhook.ts";
 import { afterAttempt } from "./backoff.ts";
-import { buildDelivery } from "./build-delivery.ts";
 
 export interface AttemptInput {
   event: MatchableEvent;
@@ -23,8 +22,7 @@ export interface AttemptInput {
 export async function deliverAttempt(deps: Pick<WorkerDeps, "config" | "now" | "pipeline" | "log">, { event, actionId, attempt, webhook, soleAction = false, newAction }: AttemptInput): Promise<Date | null> {
   const requestedAt = deps.now();
   // The action id is the message id: the same on every attempt, so receivers can deduplicate.
-  const request = buildDelivery(webhook, eventContext(event, webhook.definition), actionId, requestedAt);
-  const result = await attemptWebhook(deps, webhook, request);
+  const result = await attemptWebhook(deps, webhook, eventContext(event, webhook.definition), actionId, requestedAt);
   const finishedAt = deps.now();
   const { status, nextAttemptAt } = afterAttempt(
     attempt,

@@ -3,7 +3,6 @@ import type { Deps } from "../../platform/deps.ts";
 import { newId } from "../../platform/ids.ts";
 import { notFound } from "../errors.ts";
 import { eventContext } from "../events/event-context.ts";
-import { buildDelivery } from "./build-delivery.ts";
 import { attemptWebhook } from "./attempt-webhook.ts";
 import type { SendResult } from "./send-webhook.ts";
 
@@ -25,8 +24,7 @@ export async function testWebhook(deps: Pick<Deps, "db" | "config" | "now">, web
     previous: null,
     changedFields: definition.type === "field_updated" ? definition.fields : [],
   };
-  const request = buildDelivery(webhook, eventContext(sample, definition), attemptId, requestedAt);
-  const result = await attemptWebhook(deps, webhook, request);
+  const result = await attemptWebhook(deps, webhook, eventContext(sample, definition), attemptId, requestedAt);
   const { ok, status, durationMs, error, errorCode, responseBody } = result;
   await db.deliveryAttempt.create({
     data: { id: attemptId, webhookId, attempt: 1, requestedAt, test: true, ok, status, durationMs, error, errorCode, responseBody },

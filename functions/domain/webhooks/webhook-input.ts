@@ -1,6 +1,7 @@
 // What a user may send to create or change a webhook.
 import { z } from "zod";
 import { CONTEXT_ROOTS } from "../events/event-context.ts";
+import { HEADER_VALUE } from "./build-delivery.ts";
 import { templateProblems } from "../templates/template.ts";
 import { LIMITS } from "../limits.ts";
 import { reportProblems, withinBytes } from "../validation.ts";
@@ -13,7 +14,7 @@ export const RESERVED_HEADERS = new Set([
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const headersInput = z
-  .record(z.string(), z.string().max(4096).regex(/^[^\r\n\0]*$/, "header values cannot contain line breaks"))
+  .record(z.string(), z.string().max(4096).regex(HEADER_VALUE, "header values cannot contain line breaks, NUL or characters beyond Latin-1"))
   .superRefine((headers, ctx) => {
     const names = Object.keys(headers);
     if (names.length > 50) ctx.addIssue({ code: "custom", message: "at most 50 headers" });

@@ -31,6 +31,9 @@ describe("auth", () => {
     const ok = await stack.api("POST", "/definitions", body, { authorization: "Bearer s3cret-key" });
     expect(ok.status).toBe(201);
     expect((await stack.api("GET", "/health")).status).toBe(200);
+    // HEAD is GET without a body: load balancers probe with it.
+    expect((await stack.api("HEAD", "/health")).status).toBe(200);
+    expect((await stack.api("HEAD", "/definitions")).status).toBe(401);
   });
 });
 

@@ -10,6 +10,9 @@ import { runSweep } from "../functions/domain/sweep/run-sweep.ts";
 import { rejectedInputReason } from "../functions/platform/dependency-errors.ts";
 import { createDefinition, createWebhook, postEvent, waitForEvent } from "./helpers/fixtures.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
+import { connect } from "node:net";
+import { serveApi } from "../functions/api/server.ts";
+import { LIMITS } from "../functions/domain/limits.ts";
 import { startStack, type TestStack } from "./helpers/stack.ts";
 
 let stack: TestStack;
@@ -416,5 +419,34 @@ describe("a header its template made unsendable", () => {
     const latin1 = await postEvent(stack, { collection: "header_injection", data: { note: "café" } });
     expect((await waitForEvent(stack, latin1)).status).toBe("completed");
     expect(receiver.at("/headers").map((r) => r.headers["x-note"])).toEqual(["café"]);
+  });
+});
+
+describe("the Node server", () => {
+  it("serves with a public API's timeouts and a connection cap, and cuts off a client that sends too slowly", async () => {
+    const real = serveApi(stack.deps, { port: 0, hostname: "127.0.0.1" });
+    expect({ headers: real.headersTimeout, request: real.requestTimeout, keepAlive: real.keepAliveTimeout, connections: real.maxConnections }).toEqual({
+      headers: LIMITS.headersTimeoutMs,
+      request: LIMITS.requestTimeoutMs,
+      keepAlive: LIMITS.keepAliveTimeoutMs,
+      connections: LIMITS.maxConnections,
+    });
+    real.close();
+
+    // The same server with a 1 s header timeout, and a client that never finishes its headers.
+    let slow: ReturnType<typeof serveApi> | undefined;
+    const port = await new Promise<number>((resolve) => {
+      slow = serveApi(stack.deps, { port: 0, hostname: "127.0.0.1", limits: { ...LIMITS, headersTimeoutMs: 1000 } }, resolve);
+    });
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, "127.0.0.1", () => socket.write("GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: "));
+      let received = "";
+      socket.on("data", (chunk) => (received += chunk.toString()));
+      socket.on("close", () => resolve(received));
+      socket.on("error", reject);
+      setTimeout(() => socket.destroy(new Error("still open after 8 s")), 8000).unref();
+    });
+    slow!.close();
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
   });
 });

@@ -10,7 +10,14 @@ import { runSweep } from "../functions/domain/sweep/run-sweep.ts";
 import { rejectedInputReason } from "../functions/platform/dependency-errors.ts";
 import { createDefinition, createWebhook, postEvent, waitForEvent } from "./helpers/fixtures.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
+import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
+import { Webhook as StandardWebhook } from "standardwebhooks";
+import { reencryptSecrets } from "../functions/domain/webhooks/reencrypt-secrets.ts";
+import { testWebhook } from "../functions/domain/webhooks/test-webhook.ts";
+import { announceSecurity } from "../functions/platform/announce-security.ts";
+import { loadConfig } from "../functions/platform/config.ts";
+import { closeDeps, createDeps } from "../functions/platform/deps.ts";
 import { serveApi } from "../functions/api/server.ts";
 import { LIMITS } from "../functions/domain/limits.ts";
 import { startStack, type TestStack } from "./helpers/stack.ts";
@@ -448,5 +455,59 @@ describe("the Node server", () => {
     });
     slow!.close();
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
+  });
+});
+
+describe("webhook secrets at rest", () => {
+  it("are sealed with SECRETS_KEY, sign deliveries, and survive a rotation of the key", async () => {
+    const [oldKey, newKey] = [randomBytes(32).toString("base64"), randomBytes(32).toString("base64")];
+    const sealed = await startStack({ env: { SECRETS_KEY: oldKey } });
+    const withKeys = (keys: Record<string, string>) => createDeps(loadConfig({ ...sealed.env, SECRETS_KEY: "", SECRETS_KEY_PREVIOUS: "", ...keys }), "test", 2);
+    const [rotating, rotated, stale] = [withKeys({ SECRETS_KEY: newKey, SECRETS_KEY_PREVIOUS: oldKey }), withKeys({ SECRETS_KEY: newKey }), withKeys({ SECRETS_KEY: oldKey })];
+    try {
+      const def = await createDefinition(sealed, { name: "sealed", collection: "sealed" });
+      const hook = await createWebhook(sealed, { definitionId: def.id, url: `${receiver.url}/sealed` });
+      expect(hook.secret).toMatch(/^whsec_/);
+      const row = await sealed.deps.db.webhook.findUniqueOrThrow({ where: { id: hook.id } });
+      expect(row.secret).toMatch(/^enc:v1:/);
+      expect(row.secret).not.toContain(hook.secret.slice(6, 20));
+      expect((await sealed.api("GET", `/webhooks/${hook.id}`)).body.secret).toBeUndefined();
+
+      await waitForEvent(sealed, await postEvent(sealed, { collection: "sealed", data: { n: 1 } }));
+      const [first] = receiver.at("/sealed");
+      expect(new StandardWebhook(hook.secret).verify(first!.body, first!.headers as Record<string, string>)).toMatchObject({ data: { n: 1 } });
+
+      // A new signing secret: the old one, still sealed for this webhook, signs beside it for a day.
+      const next = (await sealed.api("POST", `/webhooks/${hook.id}/rotate-secret`)).body.secret as string;
+      await waitForEvent(sealed, await postEvent(sealed, { collection: "sealed", data: { n: 2 } }));
+      const second = receiver.at("/sealed")[1]!;
+      for (const secret of [hook.secret, next]) expect(new StandardWebhook(secret).verify(second.body, second.headers as Record<string, string>)).toMatchObject({ data: { n: 2 } });
+
+      // A new SECRETS_KEY: the command reseals both secrets; then the new key alone reads them, the old cannot.
+      expect(await reencryptSecrets(rotating)).toEqual({ webhooks: 1, resealed: 1 });
+      expect(await reencryptSecrets(rotating)).toEqual({ webhooks: 1, resealed: 0 });
+      expect((await testWebhook(rotated, hook.id)).ok).toBe(true);
+      const third = receiver.at("/sealed")[2]!;
+      expect(() => new StandardWebhook(next).verify(third.body, third.headers as Record<string, string>)).not.toThrow();
+      const unreadable = await testWebhook(stale, hook.id);
+      expect(unreadable).toMatchObject({ ok: false, status: null, errorCode: "secret_unreadable" });
+      expect(unreadable.error).toContain("neither SECRETS_KEY nor in SECRETS_KEY_PREVIOUS");
+      expect(receiver.at("/sealed")).toHaveLength(3);
+    } finally {
+      await Promise.all([rotating, rotated, stale].map(closeDeps));
+      await sealed.stop();
+    }
+  });
+
+  it("says at start-up whether secrets are stored encrypted", async () => {
+    const lines: string[] = [];
+    const log = { info: (m: string) => lines.push(`info ${m}`), warn: (m: string) => lines.push(`warn ${m}`) } as never;
+    announceSecurity({ config: loadConfig({}), log });
+    announceSecurity({ config: loadConfig({ SECRETS_KEY: randomBytes(32).toString("base64"), API_KEY: "k" }), log }, { servesApi: false });
+    expect(lines).toEqual([
+      expect.stringMatching(/^warn API_KEY is NOT set/),
+      "warn SECRETS_KEY is not set: webhook secrets are stored unencrypted. Set it (openssl rand -base64 32) anywhere but your own machine.",
+      "info SECRETS_KEY is set: webhook secrets are stored encrypted (AES-256-GCM)",
+    ]);
   });
 });

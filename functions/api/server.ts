@@ -4,9 +4,9 @@ import type { Server } from "node:http";
 import { pathToFileURL } from "node:url";
 import { serve } from "@hono/node-server";
 import { LIMITS } from "../domain/limits.ts";
+import { announceSecurity } from "../platform/announce-security.ts";
 import { config } from "../platform/config.ts";
 import { closeDeps, createDeps, type Deps } from "../platform/deps.ts";
-import { announceAuthMode } from "./lambda.ts";
 import { createApiApp } from "./app.ts";
 
 export interface ServerLimits {
@@ -45,7 +45,7 @@ export function serveApi(deps: Deps, { port, hostname = "0.0.0.0", limits = LIMI
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const cfg = config();
   const deps = createDeps(cfg, "api", 10);
-  announceAuthMode(deps);
+  announceSecurity(deps);
   const server = serveApi(deps, { port: cfg.PORT }, (port) => {
     const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxConnections } = LIMITS;
     deps.log.info({ port, headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxConnections }, "tetik API listening");

@@ -1,5 +1,6 @@
 // The only reader of process.env. Parsed once at boot; a bad value stops the process with a clear message.
 import { z } from "zod";
+import { parseSecretsKey } from "./secret-box.ts";
 
 const bool = z
   .enum(["true", "false", "1", "0", ""])
@@ -11,6 +12,17 @@ const schema = z.object({
   REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
   PORT: int(1, 65535).default(3000),
   API_KEY: z.string().min(1).optional(),
+  /** Encrypts webhook secrets at rest (AES-256-GCM); without it they are stored as they are. */
+  SECRETS_KEY: z
+    .string()
+    .refine((text) => parseSecretsKey(text) !== undefined, "must be the base64 of 32 random bytes (openssl rand -base64 32)")
+    .optional(),
+  /** Keys that sealed secrets before the last rotation of SECRETS_KEY (comma-separated), for reading only. */
+  SECRETS_KEY_PREVIOUS: z
+    .string()
+    .transform((text) => text.split(",").map((key) => key.trim()).filter(Boolean))
+    .refine((keys) => keys.every((key) => parseSecretsKey(key) !== undefined), "each key must be the base64 of 32 random bytes")
+    .optional(),
   /** Jobs in flight per worker process; one job carries up to 25 events, whose deliveries run at once. */
   WORKER_CONCURRENCY: int(1, 1000).default(100),
   /** A job whose worker stops renewing its lock this long is handed to another worker (BullMQ stalled jobs). */

@@ -2,6 +2,7 @@
 import { writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { Worker, type Job } from "bullmq";
+import { announceSecurity } from "../platform/announce-security.ts";
 import { config } from "../platform/config.ts";
 import { closeDeps, createDeps, type Deps } from "../platform/deps.ts";
 import { QUEUE_NAME, workerConnection, type JobName } from "../platform/queue.ts";
@@ -56,6 +57,7 @@ async function main() {
   // The hot path batches its claims and writes (one flush in flight each), so a few connections
   // carry many jobs; the rest serve triggers and retries.
   const deps = createDeps(cfg, "worker", 12);
+  announceSecurity(deps, { servesApi: false });
   const worker = startWorker(deps);
   deps.log.info({ concurrency: cfg.WORKER_CONCURRENCY, queue: `${cfg.QUEUE_PREFIX}:${QUEUE_NAME}` }, "worker started");
   if (cfg.WORKER_HEARTBEAT_FILE) startHeartbeat(cfg.WORKER_HEARTBEAT_FILE, worker);

@@ -3,12 +3,14 @@
 // triggers move on every change, and which the worker reads together with each event: an event is never
 // matched against a cache older than a change committed before the event was read.
 import type { EventDefinition, Webhook } from "../../platform/db.ts";
+import type { SecretBox } from "../../platform/secret-box.ts";
 import type { Queryable } from "../../platform/sql.ts";
 import { compileCondition, type Condition, type ConditionTest } from "../conditions/condition.ts";
 import type { DefinitionWithTargets } from "../events/match-definitions.ts";
+import { withOpenSecrets, type SecretState } from "../webhooks/secret.ts";
 import { definitionFromRow } from "./event-rows.ts";
 
-export type CachedWebhook = Webhook & { definition: { id: string; name: string } };
+export type CachedWebhook = Webhook & SecretState & { definition: { id: string; name: string } };
 
 export interface MatchConfig {
   version: bigint;
@@ -16,7 +18,7 @@ export interface MatchConfig {
   webhook(id: string): CachedWebhook | undefined;
 }
 
-async function load(q: Queryable): Promise<MatchConfig> {
+async function load(q: Queryable, secrets: SecretBox): Promise<MatchConfig> {
   const [versionRow] = await q.query<{ version: string }>(`SELECT version FROM config_version WHERE id = 1`);
   const definitions = (await q.query<EventDefinition>(`SELECT * FROM event_definitions WHERE active`)).map(definitionFromRow);
   const ids = definitions.map((d) => d.id);
@@ -37,7 +39,7 @@ async function load(q: Queryable): Promise<MatchConfig> {
   for (const webhook of webhooks) {
     const definition = byId.get(webhook.definitionId)!;
     definition.webhooks.push({ id: webhook.id });
-    hooks.set(webhook.id, { ...webhook, definition: { id: definition.id, name: definition.name } });
+    hooks.set(webhook.id, { ...withOpenSecrets(webhook, secrets), definition: { id: definition.id, name: definition.name } });
   }
   for (const trigger of triggers) byId.get(trigger.definitionId)!.triggers.push({ id: trigger.id });
 
@@ -53,10 +55,10 @@ export interface ConfigCache {
   get(version: bigint): Promise<MatchConfig>;
 }
 
-export function createConfigCache(q: Queryable): ConfigCache {
+export function createConfigCache(q: Queryable, secrets: SecretBox): ConfigCache {
   let current: MatchConfig | undefined;
   let loading: Promise<MatchConfig> | undefined;
-  const reload = () => (loading ??= load(q).finally(() => (loading = undefined)));
+  const reload = () => (loading ??= load(q, secrets).finally(() => (loading = undefined)));
   return {
     async get(version) {
       // A reload already under way may have read the version before `version` was committed: then one

@@ -15,13 +15,13 @@ export interface Pipeline {
 
 export type WorkerDeps = Deps & { pipeline: Pipeline };
 
-export function createPipeline(deps: Pick<Deps, "pool" | "now" | "log" | "config">): Pipeline {
+export function createPipeline(deps: Pick<Deps, "pool" | "now" | "log" | "config" | "secrets">): Pipeline {
   const q = fromPg(deps.pool);
   const claimer = createEventClaimer(q, deps.now, { defaultTimeoutMs: deps.config.WEBHOOK_TIMEOUT_MS, marginMs: deps.config.EVENT_LEASE_MS });
   return {
     claimEvent: (id) => claimer.add(id),
     releaseClaim: (id, error) => releaseClaim(q, id, error),
-    config: createConfigCache(q),
+    config: createConfigCache(q, deps.secrets),
     writer: createLogWriter(deps.pool, deps.now, deps.log),
   };
 }

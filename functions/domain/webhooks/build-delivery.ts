@@ -3,6 +3,7 @@ import pkg from "../../../package.json" with { type: "json" };
 import type { Webhook } from "../../platform/db.ts";
 import type { EventContext } from "../events/event-context.ts";
 import { renderTemplate } from "../templates/template.ts";
+import type { SecretState } from "./secret.ts";
 import { signatureHeader } from "./sign.ts";
 
 export const USER_AGENT = `tetik/${pkg.version}`;
@@ -10,7 +11,10 @@ export const USER_AGENT = `tetik/${pkg.version}`;
 /** What HTTP lets a header value hold: tabs, printable ASCII and Latin-1; no line breaks, no NUL. */
 export const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
-/** A delivery that cannot be sent as its templates rendered: another attempt would render the same. */
+/**
+ * A delivery that cannot be sent as it is (a header its template rendered, a secret that cannot be
+ * read): it fails without a request, and isRetryable decides by its code whether another attempt may fare better.
+ */
 export class UnsendableDelivery extends Error {
   constructor(
     readonly errorCode: string,
@@ -49,13 +53,15 @@ export function liveSecrets(webhook: Pick<Webhook, "secret" | "previousSecret" |
   return previousLive ? [webhook.secret, webhook.previousSecret!] : [webhook.secret];
 }
 
-type WebhookShape = Pick<Webhook, "url" | "method" | "headers" | "payload" | "secret" | "previousSecret" | "previousSecretExpiresAt">;
+type WebhookShape = Pick<Webhook, "url" | "method" | "headers" | "payload" | "secret" | "previousSecret" | "previousSecretExpiresAt"> & SecretState;
 
 /**
  * `messageId` is the same on every attempt of one event to one webhook: receivers deduplicate on it.
  * Throws UnsendableDelivery when a header renders to what HTTP cannot carry.
  */
 export function buildDelivery(webhook: WebhookShape, context: EventContext, messageId: string, now: Date): DeliveryRequest {
+  // Not unsendable for good: once the operator gives tetik its key back, a retry signs and sends.
+  if (webhook.secretError) throw new UnsendableDelivery("secret_unreadable", webhook.secretError);
   const payload = webhook.payload === null ? defaultPayload(context) : renderTemplate(webhook.payload, context);
   const body = JSON.stringify(payload ?? null);
   const custom = renderTemplate(webhook.headers ?? {}, context) as Record<string, unknown>;

@@ -5,10 +5,12 @@ import type { ActionOutcome } from "../actions/run-action.ts";
 import { failAction } from "../events/event-status.ts";
 import type { WorkerDeps } from "../pipeline/pipeline.ts";
 import { deliverAttempt } from "./deliver-attempt.ts";
+import { withOpenSecrets } from "./secret.ts";
 
 export async function deliverWebhookAction(deps: WorkerDeps, action: EventAction & { event: EventLog }): Promise<ActionOutcome> {
   const { db, now } = deps;
-  const webhook = await db.webhook.findUnique({ where: { id: action.targetId }, include: { definition: { select: { id: true, name: true } } } });
+  const row = await db.webhook.findUnique({ where: { id: action.targetId }, include: { definition: { select: { id: true, name: true } } } });
+  const webhook = row && withOpenSecrets(row, deps.secrets);
   if (!webhook || !webhook.active) {
     const [errorCode, error] = !webhook
       ? ["webhook_deleted", "the webhook was deleted"]

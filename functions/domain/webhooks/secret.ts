@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import type { Webhook } from "../../platform/db.ts";
+import { SecretUnreadable, type SecretBox } from "../../platform/secret-box.ts";
 
 /** A Standard Webhooks secret: `whsec_` and the base64 of 32 random bytes. */
 export function generateSecret(): string {
@@ -8,4 +10,26 @@ export function generateSecret(): string {
 /** The HMAC key a secret stands for. */
 export function secretKey(secret: string): Buffer {
   return Buffer.from(secret.replace(/^whsec_/, ""), "base64");
+}
+
+/** Set on a webhook whose stored secret could not be opened: its deliveries fail with secret_unreadable. */
+export interface SecretState {
+  secretError?: string;
+}
+
+/**
+ * A webhook row with its secrets opened for signing (they are stored sealed, bound to the webhook's id,
+ * when SECRETS_KEY is set). One unreadable secret fails that webhook's deliveries, not the others'.
+ */
+export function withOpenSecrets<W extends Pick<Webhook, "id" | "secret" | "previousSecret">>(webhook: W, box: SecretBox): W & SecretState {
+  try {
+    return {
+      ...webhook,
+      secret: box.open(webhook.secret, webhook.id),
+      previousSecret: webhook.previousSecret === null ? null : box.open(webhook.previousSecret, webhook.id),
+    };
+  } catch (error) {
+    if (!(error instanceof SecretUnreadable)) throw error;
+    return { ...webhook, secret: "", previousSecret: null, secretError: `the webhook's signing secret cannot be read: ${error.message}` };
+  }
 }

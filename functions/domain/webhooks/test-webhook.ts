@@ -4,12 +4,14 @@ import { newId } from "../../platform/ids.ts";
 import { notFound } from "../errors.ts";
 import { eventContext } from "../events/event-context.ts";
 import { attemptWebhook } from "./attempt-webhook.ts";
+import { withOpenSecrets } from "./secret.ts";
 import type { SendResult } from "./send-webhook.ts";
 
-export async function testWebhook(deps: Pick<Deps, "db" | "config" | "now">, webhookId: string, data: Record<string, unknown> = {}): Promise<SendResult> {
+export async function testWebhook(deps: Pick<Deps, "db" | "config" | "now" | "secrets">, webhookId: string, data: Record<string, unknown> = {}): Promise<SendResult> {
   const { db, now } = deps;
-  const webhook = await db.webhook.findUnique({ where: { id: webhookId }, include: { definition: true } });
-  if (!webhook) throw notFound("webhook", webhookId);
+  const row = await db.webhook.findUnique({ where: { id: webhookId }, include: { definition: true } });
+  if (!row) throw notFound("webhook", webhookId);
+  const webhook = withOpenSecrets(row, deps.secrets);
   const requestedAt = now();
   const attemptId = newId("att");
   const { definition } = webhook;

@@ -9,7 +9,7 @@ import { urlRefusal } from "./address-guard.ts";
 import { generateSecret } from "./secret.ts";
 import type { CreateWebhookInput, UpdateWebhookInput } from "./webhook-input.ts";
 
-type WebhookDeps = Pick<Deps, "db" | "config" | "now">;
+type WebhookDeps = Pick<Deps, "db" | "config" | "now" | "secrets">;
 
 /** After a rotation the old secret still signs deliveries this long, so receivers can switch over. */
 export const PREVIOUS_SECRET_TTL_MS = 24 * 60 * 60 * 1000;
@@ -30,12 +30,18 @@ async function requireDefinition(db: Deps["db"], definitionId: string) {
 
 const json = (value: unknown) => (value === null ? Prisma.DbNull : (value as Prisma.InputJsonValue));
 
-export async function createWebhook({ db, config }: WebhookDeps, input: CreateWebhookInput) {
+/**
+ * Creates a webhook with a new signing secret, stored sealed (SECRETS_KEY); the answer carries it in
+ * the clear, the one time it is shown.
+ */
+export async function createWebhook({ db, config, secrets }: WebhookDeps, input: CreateWebhookInput) {
   checkUrl(input.url, config.WEBHOOK_ALLOW_PRIVATE_NETWORKS);
   await requireDefinition(db, input.definitionId);
-  return db.webhook.create({
+  const id = newId("whk");
+  const secret = generateSecret();
+  const webhook = await db.webhook.create({
     data: {
-      id: newId("whk"),
+      id,
       definitionId: input.definitionId,
       url: input.url,
       method: input.method ?? "POST",
@@ -47,9 +53,10 @@ export async function createWebhook({ db, config }: WebhookDeps, input: CreateWe
       retryBackoff: input.retry?.backoff,
       retryDelayMs: input.retry?.delayMs,
       retryMaxDelayMs: input.retry?.maxDelayMs,
-      secret: generateSecret(),
+      secret: secrets.seal(secret, id),
     },
   });
+  return { ...webhook, secret };
 }
 
 export async function getWebhook(db: Deps["db"], id: string) {
@@ -95,17 +102,22 @@ export async function deleteWebhook(db: Deps["db"], id: string) {
   if (count === 0) throw notFound("webhook", id);
 }
 
-/** A new secret; the old one keeps signing (as a second signature) for PREVIOUS_SECRET_TTL_MS. */
-export async function rotateSecret({ db, now }: Pick<Deps, "db" | "now">, id: string) {
+/**
+ * A new secret; the old one keeps signing (as a second signature) for PREVIOUS_SECRET_TTL_MS. It moves
+ * as it is stored: sealed for this webhook, it stays readable as its previous secret.
+ */
+export async function rotateSecret({ db, now, secrets }: Pick<Deps, "db" | "now" | "secrets">, id: string) {
   const current = await getWebhook(db, id);
-  return db.webhook.update({
+  const secret = generateSecret();
+  const webhook = await db.webhook.update({
     where: { id },
     data: {
-      secret: generateSecret(),
+      secret: secrets.seal(secret, id),
       previousSecret: current.secret,
       previousSecretExpiresAt: new Date(now().getTime() + PREVIOUS_SECRET_TTL_MS),
     },
   });
+  return { ...webhook, secret };
 }
 
 export async function listDeliveries(db: Deps["db"], webhookId: string, { limit, cursor }: ListQuery) {

@@ -49,6 +49,8 @@ describe("serverless package", () => {
     const [task] = ofType("AWS::ECS::TaskDefinition");
     expect(task!.Properties.RequiresCompatibilities).toEqual(["FARGATE"]);
     expect(task!.Properties.ContainerDefinitions[0].HealthCheck.Command[0]).toBe("CMD");
+    const workerEnv = Object.fromEntries(task!.Properties.ContainerDefinitions[0].Environment.map((e: { Name: string; Value: unknown }) => [e.Name, JSON.stringify(e.Value)]));
+    expect(workerEnv.SECRETS_KEY).toContain("{{resolve:secretsmanager:");
     expect(ofType("AWS::ECS::Service")).toHaveLength(1);
     expect(ofType("AWS::ApplicationAutoScaling::ScalingPolicy")).toHaveLength(2);
     expect(ofType("AWS::CloudWatch::Alarm").map((a) => a.Properties.MetricName)).toEqual(["QueueDepth", "QueueDepth"]);
@@ -61,6 +63,7 @@ describe("serverless package", () => {
     const env = ofType("AWS::Lambda::Function")[0]!.Properties.Environment.Variables;
     expect(JSON.stringify(env.DATABASE_URL)).toContain("{{resolve:secretsmanager:");
     expect(JSON.stringify(env.API_KEY)).toContain("{{resolve:secretsmanager:");
+    expect(JSON.stringify(env.SECRETS_KEY)).toContain("{{resolve:secretsmanager:");
     expect(env.QUEUE_PREFIX).toBe("{tetik}");
     expect(JSON.stringify(template)).not.toMatch(/whsec_|password"\s*:\s*"[^{]/);
   });

@@ -1,5 +1,6 @@
 // API_KEY bearer auth on every route but GET /health; health reports its dependencies.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runSweep } from "../functions/domain/sweep/run-sweep.ts";
 import { startStack, type TestStack } from "./helpers/stack.ts";
 
 let stack: TestStack;
@@ -38,9 +39,22 @@ describe("auth", () => {
 });
 
 describe("health", () => {
-  it("answers ok when Postgres and Redis are up", async () => {
+  it("answers ok when Postgres and Redis are up and the sweep runs, degraded (still 200) when the sweep stopped", async () => {
+    const never = await stack.api("GET", "/health");
+    expect(never.status).toBe(200);
+    expect(never.body).toEqual({ status: "degraded", database: "up", redis: "up", sweep: { lastRunAt: null, status: "never" } });
+
+    await runSweep(stack.deps);
     const res = await stack.api("GET", "/health");
-    expect(res.body).toEqual({ status: "ok", database: "up", redis: "up" });
+    expect(res.body).toEqual({ status: "ok", database: "up", redis: "up", sweep: { lastRunAt: expect.any(String), status: "ok" } });
+
+    // Three intervals and a little more without a sweep (60 s each by default).
+    await stack.deps.pool.query(`UPDATE sweep_state SET "lastRunAt" = now() - interval '181 seconds'`);
+    const late = await stack.api("GET", "/health");
+    expect(late.status).toBe(200);
+    expect(late.body).toMatchObject({ status: "degraded", sweep: { status: "late" } });
+    await stack.deps.pool.query(`UPDATE sweep_state SET "lastRunAt" = now() - interval '179 seconds'`);
+    expect((await stack.api("GET", "/health")).body.status).toBe("ok");
   });
 
   it("answers 503 naming Redis when it is down, and ingestion still accepts events", async () => {

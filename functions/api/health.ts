@@ -1,4 +1,4 @@
-// Serverless function "health": is the database reachable, is Redis? Also answers unknown routes in the
+// Serverless function "health": is the database reachable, is Redis, is the sweep running? Also answers unknown routes in the
 // SPEC's error shape, so API Gateway's bare 404 never reaches a user.
 import { checkHealth } from "../domain/health/check-health.ts";
 import type { Deps } from "../platform/deps.ts";
@@ -8,7 +8,7 @@ import { lambdaHandler } from "./lambda.ts";
 export function healthRoutes(app: App, deps: Deps): App {
   app.get("/health", async (c) => {
     const health = await checkHealth(deps);
-    if (health.status === "ok") return c.json(health);
+    if (health.database === "up" && health.redis === "up") return c.json(health);
     return c.json(errorBody("service_unavailable", "a dependency is unavailable", health), 503);
   });
   return app;

@@ -1,18 +1,36 @@
+// GET /health: are Postgres and Redis reachable, and is the sweep running? Down dependencies make the
+// answer a 503; a sweep that has not run for three intervals makes it "degraded" (still a 200: the API
+// works, but work the queue lost is not being recovered).
 import type { Deps } from "../../platform/deps.ts";
 import { withTimeout } from "../../platform/timeout.ts";
 
 const CHECK_TIMEOUT_MS = 2_000;
+/** Intervals the sweep may miss before health says so (it runs every SWEEP_INTERVAL_MS, in AWS every minute). */
+const MISSED_SWEEPS = 3;
 
 export interface Health {
   status: "ok" | "degraded";
   database: "up" | "down";
   redis: "up" | "down";
+  sweep: { lastRunAt: string | null; status: "ok" | "late" | "never" | "unknown" };
 }
 
-export async function checkHealth({ db, queue }: Pick<Deps, "db" | "queue">): Promise<Health> {
-  const [database, redis] = await Promise.all([
-    withTimeout(db.$queryRaw`SELECT 1`, CHECK_TIMEOUT_MS, "postgres").then(() => "up" as const, () => "down" as const),
+export async function checkHealth({ db, queue, config, now }: Pick<Deps, "db" | "queue" | "config" | "now">): Promise<Health> {
+  const [state, redis] = await Promise.all([
+    withTimeout(db.sweepState.findUnique({ where: { id: 1 }, select: { lastRunAt: true } }), CHECK_TIMEOUT_MS, "postgres").then(
+      (row) => ({ up: true as const, lastRunAt: row?.lastRunAt ?? null }),
+      () => ({ up: false as const, lastRunAt: null }),
+    ),
     queue.ping().then(() => "up" as const, () => "down" as const),
   ]);
-  return { status: database === "up" && redis === "up" ? "ok" : "degraded", database, redis };
+  const database = state.up ? ("up" as const) : ("down" as const);
+  const sweep = { lastRunAt: state.lastRunAt?.toISOString() ?? null, status: sweepStatus(state, now(), config.SWEEP_INTERVAL_MS) };
+  const healthy = database === "up" && redis === "up" && sweep.status === "ok";
+  return { status: healthy ? "ok" : "degraded", database, redis, sweep };
+}
+
+function sweepStatus({ up, lastRunAt }: { up: boolean; lastRunAt: Date | null }, now: Date, intervalMs: number): Health["sweep"]["status"] {
+  if (!up) return "unknown";
+  if (!lastRunAt) return "never";
+  return now.getTime() - lastRunAt.getTime() > MISSED_SWEEPS * intervalMs ? "late" : "ok";
 }

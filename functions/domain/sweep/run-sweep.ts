@@ -97,6 +97,8 @@ export async function runSweep(deps: SweepDeps): Promise<SweepResult> {
   await deps.queue.add("run-action", actions.map((id) => ({ id, data: { actionId: id } })));
   const prunedEvents = await pruneCompletedEvents(deps, new Date(now.getTime() - deps.config.LOG_RETENTION_DAYS * 86_400_000));
   const result = { requeuedEvents: events.length, requeuedActions: actions.length, failedEvents, prunedEvents };
+  // For GET /health: a sweep that stopped running leaves lost work pending, and nothing else would say so.
+  await deps.db.sweepState.upsert({ where: { id: 1 }, create: { id: 1, lastRunAt: now, lastResult: result }, update: { lastRunAt: now, lastResult: result } });
   deps.log.info(result, "sweep done");
   return result;
 }

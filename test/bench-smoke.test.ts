@@ -4,11 +4,11 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { expect, it } from "vitest";
 
-it("runs the benchmark on 200 events with nothing lost and every event logged", async () => {
+it("runs the benchmark on 200 events with nothing lost and every event logged, with API_KEY set where it runs", async () => {
   const { stdout } = await promisify(execFile)(
     process.execPath,
     ["--import", "tsx", "test/bench/run-bench.ts", "--events", "200", "--concurrency", "10", "--no-baseline"],
-    { timeout: 150_000, env: { ...process.env, LOG_LEVEL: "warn" } },
+    { timeout: 150_000, env: { ...process.env, LOG_LEVEL: "warn", API_KEY: "bench-smoke-key" } },
   );
   const result = JSON.parse(stdout.split("\n")[0]!);
   expect(result).toMatchObject({ events: 200, webhooksPerEvent: 1, lost: 0, logged: 200 });

@@ -55,6 +55,8 @@ const SERVER = process.env.BENCH_DATABASE_SERVER ?? "postgresql://postgres@127.0
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 /** Runs a TypeScript file in one Node process (so its pid is the process measured). */
 /** BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") go to every process started, to profile them. */
+/** The API key the driver sends: --api-key, or API_KEY from the environment the bench runs in. */
+const API_KEY = opts["api-key"] ?? process.env.API_KEY;
 const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const node = (file: string): [string, string[]] => [process.execPath, [...nodeArgs, "--import", "tsx", file]];
 
@@ -266,6 +268,8 @@ async function runTetik(receiver: BenchReceiver): Promise<Measured> {
         QUEUE_PREFIX: prefix,
         WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
         LOG_LEVEL: "warn",
+        // The stack the bench starts takes the key the bench sends (empty: no key).
+        API_KEY: API_KEY ?? "",
       };
       for (let i = 0; i < WORKERS; i++) {
         const worker = startProcess(...node("functions/worker/main.ts"), env);
@@ -288,7 +292,7 @@ async function runTetik(receiver: BenchReceiver): Promise<Measured> {
       }
       log(`tetik up (${API} API, database ${dbName}, queue ${prefix})`);
     }
-    const client = jsonPoster(origin, opts["api-key"] ? { authorization: `Bearer ${opts["api-key"]}` } : {});
+    const client = jsonPoster(origin, API_KEY ? { authorization: `Bearer ${API_KEY}` } : {});
     const definition = await client.post("/definitions", {
       name: `bench-${randomBytes(3).toString("hex")}`,
       type: "collection.created",

@@ -41,6 +41,8 @@ const schema = z.object({
   /** How long a worker's claim on an event outlasts the longest webhook timeout, before the sweep may give it to another. */
   EVENT_LEASE_MS: int(1000).default(30_000),
   LOG_RETENTION_DAYS: int(1).default(30),
+  /** How long `npm start`, `npm run migrate` and a container's migration step wait for Postgres to come up. */
+  DEPENDENCY_WAIT_MS: int(0).default(60_000),
   /** When set, the worker touches this file every 10 s while it runs: the container's health check reads it. */
   WORKER_HEARTBEAT_FILE: z.string().min(1).optional(),
   /** When set (in AWS), the sweep publishes the queue's depth to CloudWatch under this namespace. */

@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import pg from "pg";
 import { config } from "./config.ts";
+import { waitForPostgres } from "./wait-for-services.ts";
 
 /** The folder with prisma.config.ts: the project, or /app in the container (where this file is bundled). */
 function projectRoot(): string {
@@ -53,8 +54,12 @@ export async function migrate(url: string, { quiet = false } = {}): Promise<void
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  migrate(config().DATABASE_URL).catch((error) => {
-    console.error(`migration failed: ${error.message}`);
-    process.exit(1);
-  });
+  const { DATABASE_URL, DEPENDENCY_WAIT_MS } = config();
+  const say = { info: (text: string) => console.log(`tetik: ${text}`), warn: (text: string) => console.error(`tetik: ${text}`) };
+  waitForPostgres(DATABASE_URL, { waitMs: DEPENDENCY_WAIT_MS, log: say })
+    .then(() => migrate(DATABASE_URL))
+    .catch((error) => {
+      console.error(`tetik: migration failed: ${error.message}`);
+      process.exit(1);
+    });
 }

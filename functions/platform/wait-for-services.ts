@@ -1,0 +1,79 @@
+// Before anything else runs (`npm start`, `npm run migrate`, a container's migration step): is Postgres
+// there, and Redis? A missing service is named with its address and how to get it, and Postgres, which
+// migrations need, is waited for (bounded) so a stack whose database comes up late still starts.
+import pg from "pg";
+import { Redis } from "ioredis";
+import type { Logger } from "./logger.ts";
+import { withTimeout } from "./timeout.ts";
+
+const HOW_TO = {
+  Postgres:
+    'start it with "docker compose -f infra/docker-compose.dev.yml up -d" (needs Docker), or install your system\'s PostgreSQL ' +
+    '(Debian/Ubuntu: "sudo apt install postgresql", macOS: "brew install postgresql@15 && brew services start postgresql@15"); ' +
+    "set DATABASE_URL if it runs elsewhere",
+  Redis:
+    'start it with "docker compose -f infra/docker-compose.dev.yml up -d" (needs Docker), or install your system\'s Redis ' +
+    '(Debian/Ubuntu: "sudo apt install redis-server", macOS: "brew install redis && brew services start redis"); ' +
+    "set REDIS_URL if it runs elsewhere",
+};
+
+/** Host and port of a service URL, as people type them (no credentials). */
+function address(url: string): string {
+  const u = new URL(url);
+  return `${u.hostname}:${u.port || (u.protocol.startsWith("redis") ? 6379 : 5432)}`;
+}
+
+function missing(service: "Postgres" | "Redis", url: string, error: unknown): string {
+  const reason = (error as { code?: string; message?: string }).code ?? (error as Error).message;
+  return `${service} is not reachable at ${address(url)} (${reason}): ${HOW_TO[service]}`;
+}
+
+/** Connects to the server of `url` (its `postgres` database: the target may not exist yet). */
+async function reachPostgres(url: string): Promise<void> {
+  const admin = new URL(url);
+  admin.pathname = "/postgres";
+  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 3_000 });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** Waits up to `waitMs` for Postgres, saying every few seconds what is missing; throws the same message at the end. */
+export async function waitForPostgres(url: string, { waitMs, log, intervalMs = 1_000 }: { waitMs: number; log: Pick<Logger, "warn" | "info">; intervalMs?: number }): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  let lastSaid = 0;
+  for (let tries = 1; ; tries++) {
+    try {
+      await reachPostgres(url);
+      if (tries > 1) log.info(`Postgres is reachable at ${address(url)}`);
+      return;
+    } catch (error) {
+      const message = missing("Postgres", url, error);
+      if (Date.now() >= deadline) throw new Error(message);
+      if (Date.now() - lastSaid >= 5_000) {
+        log.warn(`${message}. Waiting for it (${Math.ceil((deadline - Date.now()) / 1000)} s more)...`);
+        lastSaid = Date.now();
+      }
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  }
+}
+
+/** What is wrong with Redis, or undefined when it answers a PING. */
+export async function redisProblem(url: string): Promise<string | undefined> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2_000 });
+  // connect() rejects with "Connection is closed"; the error event has the cause (ECONNREFUSED, ...).
+  let cause: unknown;
+  redis.on("error", (error) => (cause ??= error));
+  try {
+    await withTimeout(redis.connect().then(() => redis.ping()), 3_000, "redis");
+    return undefined;
+  } catch (error) {
+    return missing("Redis", url, cause ?? error);
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -2,8 +2,8 @@
 import type { Deps } from "../../platform/deps.ts";
 import { Prisma } from "../../platform/db.ts";
 import { newId } from "../../platform/ids.ts";
-import { invalid, notFound } from "../errors.ts";
-import { LIMITS } from "../limits.ts";
+import { addToDefinition } from "../definitions/add-to-definition.ts";
+import { notFound } from "../errors.ts";
 import { parseInput } from "../validation.ts";
 import { mergedTrigger, type CreateTriggerInput, type UpdateTriggerInput } from "./trigger-input.ts";
 
@@ -11,22 +11,19 @@ type Db = Deps["db"];
 const json = (value: unknown) => (value == null ? Prisma.DbNull : (value as Prisma.InputJsonValue));
 
 export async function createTrigger(db: Db, definitionId: string, input: CreateTriggerInput) {
-  const definition = await db.eventDefinition.findUnique({ where: { id: definitionId }, select: { id: true, _count: { select: { triggers: true } } } });
-  if (!definition) throw notFound("definition", definitionId);
-  if (definition._count.triggers >= LIMITS.targetsPerDefinition) {
-    throw invalid(`definition ${definitionId} has ${definition._count.triggers} triggers; at most ${LIMITS.targetsPerDefinition}`);
-  }
-  return db.eventTrigger.create({
-    data: {
-      id: newId("trg"),
-      definitionId,
-      action: input.action,
-      targetCollection: input.targetCollection,
-      filter: json(input.filter),
-      data: json(input.data),
-      active: input.active ?? true,
-    },
-  });
+  return addToDefinition(db, definitionId, "triggers", (tx) =>
+    tx.eventTrigger.create({
+      data: {
+        id: newId("trg"),
+        definitionId,
+        action: input.action,
+        targetCollection: input.targetCollection,
+        filter: json(input.filter),
+        data: json(input.data),
+        active: input.active ?? true,
+      },
+    }),
+  );
 }
 
 export async function getTrigger(db: Db, id: string) {

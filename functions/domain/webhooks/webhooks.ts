@@ -3,7 +3,7 @@ import type { Deps } from "../../platform/deps.ts";
 import { Prisma } from "../../platform/db.ts";
 import { newId } from "../../platform/ids.ts";
 import { invalid, notFound } from "../errors.ts";
-import { LIMITS } from "../limits.ts";
+import { addToDefinition } from "../definitions/add-to-definition.ts";
 import { toPage, type ListQuery } from "../validation.ts";
 import { urlRefusal } from "./address-guard.ts";
 import { generateSecret } from "./secret.ts";
@@ -19,15 +19,6 @@ function checkUrl(url: string, allowPrivateNetworks: boolean) {
   if (refusal) throw invalid(`url: ${refusal}`, [{ path: "url", message: refusal }]);
 }
 
-/** The definition a webhook is added to: it must exist and have room for one more. */
-async function requireDefinition(db: Deps["db"], definitionId: string) {
-  const found = await db.eventDefinition.findUnique({ where: { id: definitionId }, select: { id: true, _count: { select: { webhooks: true } } } });
-  if (!found) throw notFound("definition", definitionId);
-  if (found._count.webhooks >= LIMITS.targetsPerDefinition) {
-    throw invalid(`definition ${definitionId} has ${found._count.webhooks} webhooks; at most ${LIMITS.targetsPerDefinition}`);
-  }
-}
-
 const json = (value: unknown) => (value === null ? Prisma.DbNull : (value as Prisma.InputJsonValue));
 
 /**
@@ -36,10 +27,9 @@ const json = (value: unknown) => (value === null ? Prisma.DbNull : (value as Pri
  */
 export async function createWebhook({ db, config, secrets }: WebhookDeps, input: CreateWebhookInput) {
   checkUrl(input.url, config.WEBHOOK_ALLOW_PRIVATE_NETWORKS);
-  await requireDefinition(db, input.definitionId);
   const id = newId("whk");
   const secret = generateSecret();
-  const webhook = await db.webhook.create({
+  const webhook = await addToDefinition(db, input.definitionId, "webhooks", (tx) => tx.webhook.create({
     data: {
       id,
       definitionId: input.definitionId,
@@ -55,7 +45,7 @@ export async function createWebhook({ db, config, secrets }: WebhookDeps, input:
       retryMaxDelayMs: input.retry?.maxDelayMs,
       secret: secrets.seal(secret, id),
     },
-  });
+  }));
   return { ...webhook, secret };
 }
 
@@ -77,8 +67,7 @@ export async function listWebhooks(db: Deps["db"], { limit, cursor, definitionId
 export async function updateWebhook({ db, config }: WebhookDeps, id: string, patch: UpdateWebhookInput) {
   const current = await getWebhook(db, id);
   if (patch.url) checkUrl(patch.url, config.WEBHOOK_ALLOW_PRIVATE_NETWORKS);
-  if (patch.definitionId && patch.definitionId !== current.definitionId) await requireDefinition(db, patch.definitionId);
-  return db.webhook.update({
+  const update = (tx: Prisma.TransactionClient) => tx.webhook.update({
     where: { id },
     data: {
       definitionId: patch.definitionId,
@@ -95,6 +84,9 @@ export async function updateWebhook({ db, config }: WebhookDeps, id: string, pat
       retryMaxDelayMs: patch.retry?.maxDelayMs,
     },
   });
+  // Moving to another definition takes one of its places.
+  const moving = patch.definitionId !== undefined && patch.definitionId !== current.definitionId;
+  return moving ? addToDefinition(db, patch.definitionId!, "webhooks", update) : update(db);
 }
 
 export async function deleteWebhook(db: Deps["db"], id: string) {

@@ -12,6 +12,7 @@ import { freePort, startOffline, startProcess, type RunningProcess } from "../he
 import { clearQueuePrefix, REDIS_URL } from "../helpers/redis.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { startBenchReceiver, type BenchReceiver } from "./bench-receiver.ts";
+import { measureConditions } from "./conditions.ts";
 import { drive, jsonPoster, recordIdOf, type DriveResult } from "./drive.ts";
 import { cpuByProgram, cpuPerEvent, percentile, round, rssMb } from "./stats.ts";
 
@@ -406,6 +407,9 @@ try {
     log(`naive: ${JSON.stringify(baseline.naive)}`);
   }
   const ratio = (b?: Measured) => (b ? round(tetik.deliveredPerSec / b.deliveredPerSec, 2) : null);
+  // In this process, after the pipelines: the worst conditions against the largest events.
+  const conditions = measureConditions();
+  log(`conditions: ${JSON.stringify(conditions)}`);
   const line = {
     events: N,
     warmup: WARMUP,
@@ -418,6 +422,7 @@ try {
     ...tetik,
     baseline,
     ratio: { vsNaive: ratio(baseline.naive), vsRawBullmq: ratio(baseline.rawBullmq) },
+    conditions,
   };
   process.stdout.write(`${JSON.stringify(line)}\n`);
   const row = (name: string, m?: Measured) =>
@@ -431,6 +436,10 @@ try {
     row("raw BullMQ + POST", baseline.rawBullmq),
     "",
     `tetik / naive: ${line.ratio.vsNaive ?? "-"}x, tetik / raw BullMQ: ${line.ratio.vsRawBullmq ?? "-"}x; worker RSS MiB ${JSON.stringify(tetik.workerRssMb ?? {})}`,
+    "",
+    `| worst condition against the largest event (budget ${conditions.budgetSteps} steps) | ms | outcome |`,
+    "|---|---|---|",
+    ...Object.entries(conditions.cases).map(([name, c]) => `| ${name} | ${c.ms} | ${c.outcome} |`),
   ].filter((l) => l !== "");
   process.stdout.write(`${table.join("\n")}\n`);
 } finally {

@@ -7,7 +7,7 @@ import { createIngest } from "../functions/domain/events/ingest-events.ts";
 import { processEvent } from "../functions/domain/events/process-event.ts";
 import { withPipeline } from "../functions/domain/pipeline/pipeline.ts";
 import { runSweep } from "../functions/domain/sweep/run-sweep.ts";
-import { rejectedInputReason } from "../functions/platform/dependency-errors.ts";
+import { isDependencyDown, rejectedInputReason } from "../functions/platform/dependency-errors.ts";
 import { createDefinition, createWebhook, postEvent, waitForEvent } from "./helpers/fixtures.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 import { randomBytes } from "node:crypto";
@@ -221,6 +221,15 @@ describe("no condition or filter can stall the worker", () => {
     const logged = await waitForEvent(stack, id);
     expect(logged.actions).toEqual([expect.objectContaining({ kind: "trigger", status: "failed", errorCode: "invalid_trigger_result", attempts: 0 })]);
     expect(logged.actions[0].error).toContain("filter: is 408906 bytes of JSON; at most 64 KiB");
+  });
+
+  it("reads a statement with too many parameters (08P01) as the request's fault, not the database down", async () => {
+    const values = Array.from({ length: 70_000 }, () => 1);
+    const error = await stack.deps.pool.query(`SELECT 1 WHERE 1 IN (${values.map((_, i) => `$${i + 1}::int`).join(",")})`, values).catch((e: unknown) => e);
+    expect((error as { code?: string }).code).toBe("08P01");
+    expect(isDependencyDown(error)).toBe(false);
+    expect(rejectedInputReason(error)).toContain("bind message has");
+    expect((await stack.deps.pool.query("SELECT 1 AS ok")).rows).toEqual([{ ok: 1 }]);
   });
 
   it("evaluates conditions over an event's own fields only", async () => {

@@ -52,6 +52,8 @@ const filters: Array<Record<string, unknown>> = [
   { "o.deep": { v: "q" } },
   { $nor: [{ tags: "x" }] },
   { o: { k: 2 } },
+  { o: { $not: {} } },
+  { tags: { $elemMatch: { $in: ["y"] } } },
 ];
 
 describe("filters in SQL", () => {

@@ -8,18 +8,16 @@
 // decided, or given up, in milliseconds.
 import { LIMITS, jsonSizeProblem } from "../limits.ts";
 import type { Problem } from "../validation.ts";
-import { ConditionTooCostly, isOperatorObject, meter, query } from "./evaluate.ts";
+import { ConditionTooCostly, meter, query } from "./evaluate.ts";
+import { appliesToElements, isPlainObject, LOGICAL, OPERATORS } from "./language.ts";
 
-export { ConditionTooCostly };
+export { ConditionTooCostly, OPERATORS };
 export type Condition = Record<string, unknown>;
 
-export const OPERATORS = ["$all", "$and", "$elemMatch", "$eq", "$exists", "$gt", "$gte", "$in", "$lt", "$lte", "$ne", "$nin", "$nor", "$not", "$or", "$size"];
-
-const LOGICAL = new Set(["$and", "$or", "$nor"]);
 const LIST = new Set(["$in", "$nin", "$all"]);
 const ORDERED = new Set(["$gt", "$gte", "$lt", "$lte"]);
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+/** Postgres compares $size as an int4. */
+const MAX_SIZE = 2_147_483_647;
 
 export interface ConditionOptions {
   /** Where field paths of the top level must start (a definition's condition: the event context's roots). */
@@ -85,7 +83,7 @@ export function conditionProblems(condition: unknown, { roots, deferred = () => 
       else if (LIST.has(op)) checkList(op, arg, here);
       else if (ORDERED.has(op) && typeof arg !== "number" && typeof arg !== "string") at(here, `${op} compares numbers or strings, not ${JSON.stringify(arg)}`);
       else if (op === "$exists" && typeof arg !== "boolean") at(here, "$exists takes true or false");
-      else if (op === "$size" && !(Number.isInteger(arg) && (arg as number) >= 0)) at(here, "$size takes a whole number");
+      else if (op === "$size" && !(Number.isInteger(arg) && (arg as number) >= 0 && (arg as number) <= MAX_SIZE)) at(here, `$size takes a whole number up to ${MAX_SIZE}`);
       else if (op === "$elemMatch") walkQueryOrOperators(arg, here, depth + 1);
       else if (op === "$not" && isPlainObject(arg)) walkValue(arg, path, depth + 1);
     }
@@ -93,7 +91,7 @@ export function conditionProblems(condition: unknown, { roots, deferred = () => 
 
   // $elemMatch takes a query over the elements' fields, or operators applied to the elements themselves.
   const walkQueryOrOperators = (arg: unknown, path: string, depth: number) => {
-    if (isOperatorObject(arg) && !Object.keys(arg).some((k) => LOGICAL.has(k))) walkValue(arg, path, depth);
+    if (appliesToElements(arg)) walkValue(arg, path, depth);
     else walkQuery(arg, path, depth, false);
   };
 

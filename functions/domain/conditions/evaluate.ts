@@ -9,6 +9,8 @@
 // $in, $nin and $all look scalars up in a Set: a 1,000-value list costs one step per value visited, not
 // a thousand.
 
+import { appliesToElements, isOperatorObject, LOGICAL } from "./language.ts";
+
 /** The budget of one evaluation ran out before the condition was decided. */
 export class ConditionTooCostly extends Error {
   readonly code = "condition_too_costly";
@@ -40,13 +42,6 @@ const isObject = (v: unknown): v is JsonObject => typeof v === "object" && v !==
 const isScalar = (v: unknown): v is string | number | boolean | null => v === null || (typeof v !== "object" && v !== undefined);
 const INDEX = /^(0|[1-9]\d*)$/;
 const KEY_LISTING_STEPS = 4;
-
-/** Operator objects ({ $gt: 1 }) as opposed to object literals ({ a: 1 }, compared for equality). */
-export function isOperatorObject(value: unknown): value is JsonObject {
-  if (!isObject(value)) return false;
-  const keys = Object.keys(value);
-  return keys.length > 0 && keys.every((k) => k.startsWith("$"));
-}
 
 /** Calls `visit` for each value at `keys` below `value`, until it answers true (then answers true). */
 function walk(value: unknown, keys: readonly string[], depth: number, present: boolean, visit: Visitor, m: Meter): boolean {
@@ -184,7 +179,7 @@ function operators(ops: JsonObject): ValueTest {
         return allOf(arg as unknown[]);
       case "$elemMatch": {
         const sub = arg as JsonObject;
-        const onElement: Test = isOperatorObject(sub) && !Object.keys(sub).some((k) => LOGICAL.has(k)) ? valueTest(operators(sub)) : query(sub);
+        const onElement: Test = appliesToElements(sub) ? valueTest(operators(sub)) : query(sub);
         return some((value, _, m) => Array.isArray(value) && value.some((element) => onElement(element, m)));
       }
       case "$not":
@@ -196,7 +191,6 @@ function operators(ops: JsonObject): ValueTest {
   return (keys, root, m) => tests.every((test) => test(keys, root, m));
 }
 
-const LOGICAL = new Set(["$and", "$or", "$nor"]);
 const NO_KEYS: readonly string[] = [];
 
 /** A value test applied to a value itself (an element under $elemMatch). */

@@ -5,6 +5,7 @@
 import { Prisma } from "../../platform/db.ts";
 import { invalid } from "../errors.ts";
 import type { Condition } from "./condition.ts";
+import { appliesToElements, isOperatorObject, isPlainObject, LOGICAL } from "./language.ts";
 
 type Sql = Prisma.Sql;
 const { sql, join } = Prisma;
@@ -13,7 +14,6 @@ const TRUE = sql`TRUE`;
 const FALSE = sql`FALSE`;
 const COMPARE: Record<string, Sql> = { $gt: sql`>`, $gte: sql`>=`, $lt: sql`<`, $lte: sql`<=` };
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const jsonb = (value: unknown) => sql`${JSON.stringify(value)}::jsonb`;
 const all = (parts: Sql[], glue: string, empty: Sql) => (parts.length === 0 ? empty : sql`(${join(parts, glue)})`);
 
@@ -49,14 +49,12 @@ function equals(x: Sql, value: unknown): Sql {
   return sql`(${x} IS NOT NULL AND (${x} = ${jsonb(value)} OR ${element}))`;
 }
 
-function compare(x: Sql, op: string, value: unknown, path: string): Sql {
+/** Numbers compare with numbers and strings with strings (conditionProblems refuses other bounds). */
+function compare(x: Sql, op: string, value: number | string): Sql {
   if (typeof value === "number") {
     return sql`(CASE WHEN jsonb_typeof(${x}) = 'number' THEN (${x})::numeric ${COMPARE[op]!} ${value} ELSE FALSE END)`;
   }
-  if (typeof value === "string") {
-    return sql`(CASE WHEN jsonb_typeof(${x}) = 'string' THEN (${x} #>> '{}') COLLATE "C" ${COMPARE[op]!} ${value} COLLATE "C" ELSE FALSE END)`;
-  }
-  throw invalid(`${path}.${op}: compares numbers or strings, not ${JSON.stringify(value)}`);
+  return sql`(CASE WHEN jsonb_typeof(${x}) = 'string' THEN (${x} #>> '{}') COLLATE "C" ${COMPARE[op]!} ${value} COLLATE "C" ELSE FALSE END)`;
 }
 
 /** `field` names where x came from (base and key), so equality can use the index; absent below $elemMatch. */
@@ -74,7 +72,7 @@ function operators(x: Sql, ops: Record<string, unknown>, path: string, depth: nu
       case "$gte":
       case "$lt":
       case "$lte":
-        return compare(x, op, arg, path);
+        return compare(x, op, arg as number | string);
       case "$in":
         return all((arg as unknown[]).map(eq), " OR ", FALSE);
       case "$nin":
@@ -82,7 +80,7 @@ function operators(x: Sql, ops: Record<string, unknown>, path: string, depth: nu
       case "$exists":
         return arg ? sql`(${x} IS NOT NULL)` : sql`(${x} IS NULL)`;
       case "$not":
-        return sql`NOT ${isPlainObject(arg) && Object.keys(arg).every((k) => k.startsWith("$")) ? operators(x, arg, path, depth + 1) : equals(x, arg)}`;
+        return sql`NOT ${isOperatorObject(arg) ? operators(x, arg, path, depth + 1) : equals(x, arg)}`;
       case "$size":
         return sql`(CASE WHEN jsonb_typeof(${x}) = 'array' THEN jsonb_array_length(${x}) = ${arg as number} ELSE FALSE END)`;
       case "$all":
@@ -90,9 +88,7 @@ function operators(x: Sql, ops: Record<string, unknown>, path: string, depth: nu
       case "$elemMatch": {
         const element = Prisma.raw(`elem${depth}.value`);
         const sub = arg as Record<string, unknown>;
-        const onElement = Object.keys(sub).every((k) => k.startsWith("$") && !["$and", "$or", "$nor"].includes(k))
-          ? operators(element, sub, path, depth + 1)
-          : query(element, sub, path, depth + 1);
+        const onElement = appliesToElements(sub) ? operators(element, sub, path, depth + 1) : query(element, sub, path, depth + 1);
         const from = sql`jsonb_array_elements(CASE WHEN jsonb_typeof(${x}) = 'array' THEN ${x} ELSE '[]'::jsonb END)`;
         return sql`EXISTS (SELECT 1 FROM ${from} AS ${Prisma.raw(`elem${depth}`)} WHERE ${onElement})`;
       }
@@ -106,7 +102,7 @@ function operators(x: Sql, ops: Record<string, unknown>, path: string, depth: nu
 function query(base: Sql, filter: Record<string, unknown>, path: string, depth: number, indexed = false): Sql {
   const parts = Object.entries(filter).map(([key, value]): Sql => {
     const here = path ? `${path}.${key}` : key;
-    if (key === "$and" || key === "$or" || key === "$nor") {
+    if (LOGICAL.has(key)) {
       // Below $nor a NOT is applied: only the plain forms keep their meaning there.
       const subs = (value as Record<string, unknown>[]).map((sub, i) => query(base, sub, `${here}[${i}]`, depth + 1, indexed && key !== "$nor"));
       if (key === "$and") return all(subs, " AND ", TRUE);
@@ -114,17 +110,13 @@ function query(base: Sql, filter: Record<string, unknown>, path: string, depth: 
       return key === "$or" ? any : sql`NOT ${any}`;
     }
     const x = at(base, key);
-    const isOperatorObject = isPlainObject(value) && Object.keys(value).length > 0 && Object.keys(value).every((k) => k.startsWith("$"));
     const field = { base, key, indexed };
-    return isOperatorObject ? operators(x, value as Record<string, unknown>, here, depth, field) : fieldEquals(base, key, value, indexed);
+    return isOperatorObject(value) ? operators(x, value, here, depth, field) : fieldEquals(base, key, value, indexed);
   });
   return all(parts, " AND ", TRUE);
 }
 
-/**
- * A SQL predicate for `filter` over the JSONB column `column`. Call only on filters that passed
- * conditionProblems(); a value the SQL cannot compare (e.g. $gt: true) raises a 400-style error.
- */
+/** A SQL predicate for `filter` over the JSONB column `column`. Call only on filters that passed conditionProblems(). */
 export function filterToSql(filter: Condition, column: Sql = sql`data`): Sql {
   return query(column, filter, "", 0, true);
 }

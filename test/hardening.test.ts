@@ -178,6 +178,7 @@ describe("no condition or filter can stall the worker", () => {
       [{ "data.n": { $gt: true } }, "$gt compares numbers or strings"],
       [{ total: 1 }, "total: must start with one of: event, data, previous, changedFields, definition"],
       [{ "data.__proto__": 1 }, "__proto__ cannot be a field name"],
+      [{ "data.items": { $size: 3_000_000_000 } }, "$size takes a whole number up to 2147483647"],
     ];
     for (const [condition, message] of cases) {
       const res = await definition(`bounds-${message}`, condition);
@@ -289,6 +290,22 @@ describe("every event and action reaches a final state", () => {
     } finally {
       await idle.deps.pool.query(`ALTER TABLE records DROP CONSTRAINT no_poison`);
     }
+  });
+
+  it("writes a match whose actions failed from the start with its final status at once", async () => {
+    // No later writer would settle this event: its status must not wait for one (a crash there would
+    // leave it processing for ever).
+    const deps = withPipeline(idle.deps);
+    const id = await postEvent(idle, { collection: "settled_at_match" });
+    const claimed = await deps.pipeline.claimEvent(id);
+    expect(claimed.event?.id).toBe(id);
+    const failure = { errorCode: "condition_too_costly", error: "the condition was not decided" };
+    await deps.pipeline.writer.match({ eventId: id, actions: [{ id: `act_${id.slice(4)}`, eventId: id, kind: "webhook", targetId: "whk_x", definitionId: "def_x", failure }] });
+    expect((await idle.api("GET", `/events/${id}`)).body).toMatchObject({
+      status: "failed",
+      error: "webhook whk_x: the condition was not decided",
+      actions: [expect.objectContaining({ status: "failed", errorCode: "condition_too_costly" })],
+    });
   });
 
   it("counts a run that crashed the worker as a try", async () => {

@@ -3,7 +3,6 @@
 // as retries for the caller to schedule; later attempts run as the actions' own jobs.
 import type { Deps } from "../../platform/deps.ts";
 import { runAction } from "../actions/run-action.ts";
-import { recomputeEventStatuses } from "./event-status.ts";
 import { planActions, type MatchableEvent } from "./match-definitions.ts";
 import type { WorkerDeps } from "../pipeline/pipeline.ts";
 import { deliverAttempt } from "../webhooks/deliver-attempt.ts";
@@ -72,8 +71,6 @@ async function matchAndDeliver(deps: WorkerDeps, event: MatchableEvent, configVe
         if (at) retries.push({ actionId: action.id, at });
       }),
   );
-  // Actions failed from the start have no writer of their own to settle the event's status.
-  if (planned.some((action) => action.failure)) await recomputeEventStatuses(deps.db, [event.id], deps.now());
   deps.log.debug({ eventId: event.id, actions: planned.length }, "event processed");
   return { retries };
 }

@@ -7,8 +7,8 @@ import { isNotAnOutage } from "../../platform/dependency-errors.ts";
 import type { EventStatus, Pool } from "../../platform/db.ts";
 import { newId } from "../../platform/ids.ts";
 import type { Logger } from "../../platform/logger.ts";
-import { fromPg, transaction } from "../../platform/sql.ts";
-import { refreshEventStatuses } from "../events/event-status.ts";
+import { fromPg, transaction, type Queryable } from "../../platform/sql.ts";
+import { lockEvents, refreshEventStatuses } from "../events/event-status.ts";
 import type { PlannedAction } from "../events/match-definitions.ts";
 import type { SendResult } from "../webhooks/send-webhook.ts";
 
@@ -139,9 +139,9 @@ const HEALTH_FAILURE = `
   FROM unnest($1::text[], $2::int[], $3::text[], $4::bool[]) AS v(id, failures, error, gone)
   WHERE w.id = v.id`;
 
-async function writeMatches(pool: Pool, matches: Match[], now: Date): Promise<Set<string>> {
+async function writeMatches(q: Queryable, matches: Match[], now: Date): Promise<Set<string>> {
   const actions = matches.flatMap((m) => m.actions);
-  const inserted = await fromPg(pool).query<{ id: string }>(WRITE_MATCHES, [
+  const inserted = await q.query<{ id: string }>(WRITE_MATCHES, [
     actions.map((a) => a.id),
     actions.map((a) => a.eventId),
     actions.map((a) => a.kind),
@@ -154,6 +154,19 @@ async function writeMatches(pool: Pool, matches: Match[], now: Date): Promise<Se
     actions.map((a) => a.failure?.error ?? null),
   ]);
   return new Set(inserted.map((r) => r.id));
+}
+
+/**
+ * A match with actions failed from the start (see PlannedAction.failure) has no later writer to settle
+ * its event's status: it is written alone, and the status recomputed in the same transaction.
+ */
+async function writeSettledMatch(pool: Pool, match: Match, now: Date): Promise<Set<string>> {
+  return transaction(pool, async (q) => {
+    await lockEvents(q, [match.eventId]);
+    const inserted = await writeMatches(q, [match], now);
+    await refreshEventStatuses(q, [match.eventId], now);
+    return inserted;
+  });
 }
 
 function outcomeParams(outcomes: AttemptOutcome[]): unknown[] {
@@ -229,7 +242,7 @@ export interface LogWriter {
 
 export function createLogWriter(pool: Pool, now: () => Date, log: Logger): LogWriter {
   const matches = createBatcher<Match, Set<string>>(async (items) => {
-    const inserted = await writeMatches(pool, items, now());
+    const inserted = await writeMatches(fromPg(pool), items, now());
     return items.map(() => inserted);
   }, { retryAlone: isNotAnOutage });
   const lastSuccessWritten = new Map<string, number>();
@@ -243,5 +256,8 @@ export function createLogWriter(pool: Pool, now: () => Date, log: Logger): LogWr
     }, { retryAlone: isNotAnOutage });
   const sole = outcomesBatcher(writeSoleOutcomes);
   const shared = outcomesBatcher(writeSharedOutcomes);
-  return { match: (m) => matches.add(m), record: (o) => (o.soleAction ? sole : shared).add(o) };
+  return {
+    match: (m) => (m.actions.some((a) => a.failure) ? writeSettledMatch(pool, m, now()) : matches.add(m)),
+    record: (o) => (o.soleAction ? sole : shared).add(o),
+  };
 }

@@ -42,7 +42,12 @@ describe("a missing dependency at start", () => {
     const [pgPort, redisPort] = [await freePort(), await freePort()];
     const noPostgres = tsx("functions/ops/preflight.ts", { DATABASE_URL: `postgresql://postgres@127.0.0.1:${pgPort}/tetik`, DEPENDENCY_WAIT_MS: "1000" });
     expect(await noPostgres.exited).toBe(1);
-    expect(noPostgres.output()).toContain("Gave up after 1 s (DEPENDENCY_WAIT_MS)");
+    expect(noPostgres.output()).toContain("Gave up (DEPENDENCY_WAIT_MS is 1 s).");
+
+    // A server that answers and refuses is not waited for: the reason is its own.
+    const wrongUser = tsx("functions/ops/preflight.ts", { DATABASE_URL: `${SERVER_URL.replace("postgres@", "nobody_here@")}/tetik`, DEPENDENCY_WAIT_MS: "60000" });
+    expect(await wrongUser.exited).toBe(1);
+    expect(wrongUser.output()).toMatch(/Postgres at 127\.0\.0\.1:5432 refused the connection: .*nobody_here.* \(check DATABASE_URL\)/);
 
     const noRedis = tsx("functions/ops/preflight.ts", { DATABASE_URL: `${SERVER_URL}/postgres`, REDIS_URL: `redis://127.0.0.1:${redisPort}` });
     expect(await noRedis.exited).toBe(0);

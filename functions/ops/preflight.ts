@@ -2,16 +2,13 @@
 // come later (the API accepts events without it and the worker waits for it), but if it is missing now
 // the person starting tetik is told where it was looked for and how to get it.
 import { config } from "../platform/config.ts";
-import { redisProblem, waitForPostgres } from "../platform/wait-for-services.ts";
-
-/** Read by a person in a terminal, before the services' own (pretty-printed) logs start. */
-const say = { info: (text: string) => console.log(`tetik: ${text}`), warn: (text: string) => console.error(`tetik: ${text}`) };
+import { redisProblem, terminal as say, waitForPostgres } from "../platform/wait-for-services.ts";
 
 const cfg = config();
 try {
   await waitForPostgres(cfg.DATABASE_URL, { waitMs: cfg.DEPENDENCY_WAIT_MS, log: say });
 } catch (error) {
-  say.warn(`${(error as Error).message}. Gave up after ${cfg.DEPENDENCY_WAIT_MS / 1000} s (DEPENDENCY_WAIT_MS).`);
+  say.warn(`${(error as Error).message}. Gave up (DEPENDENCY_WAIT_MS is ${cfg.DEPENDENCY_WAIT_MS / 1000} s).`);
   process.exit(1);
 }
 const redis = await redisProblem(cfg.REDIS_URL);

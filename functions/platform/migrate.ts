@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import pg from "pg";
 import { config } from "./config.ts";
-import { waitForPostgres } from "./wait-for-services.ts";
+import { adminUrl, terminal, waitForPostgres } from "./wait-for-services.ts";
 
 /** The folder with prisma.config.ts: the project, or /app in the container (where this file is bundled). */
 function projectRoot(): string {
@@ -17,11 +17,8 @@ function projectRoot(): string {
 
 /** Creates the database named in `url` unless it exists (connecting to the server's `postgres` database). */
 export async function ensureDatabase(url: string): Promise<void> {
-  const target = new URL(url);
-  const name = decodeURIComponent(target.pathname.slice(1));
-  const admin = new URL(url);
-  admin.pathname = "/postgres";
-  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5_000 });
+  const name = decodeURIComponent(new URL(url).pathname.slice(1));
+  const client = new pg.Client({ connectionString: adminUrl(url), connectionTimeoutMillis: 5_000 });
   await client.connect();
   try {
     const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
@@ -55,8 +52,7 @@ export async function migrate(url: string, { quiet = false } = {}): Promise<void
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { DATABASE_URL, DEPENDENCY_WAIT_MS } = config();
-  const say = { info: (text: string) => console.log(`tetik: ${text}`), warn: (text: string) => console.error(`tetik: ${text}`) };
-  waitForPostgres(DATABASE_URL, { waitMs: DEPENDENCY_WAIT_MS, log: say })
+  waitForPostgres(DATABASE_URL, { waitMs: DEPENDENCY_WAIT_MS, log: terminal })
     .then(() => migrate(DATABASE_URL))
     .catch((error) => {
       console.error(`tetik: migration failed: ${error.message}`);

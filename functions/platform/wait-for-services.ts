@@ -28,11 +28,21 @@ function missing(service: "Postgres" | "Redis", url: string, error: unknown): st
   return `${service} is not reachable at ${address(url)} (${reason}): ${HOW_TO[service]}`;
 }
 
-/** Connects to the server of `url` (its `postgres` database: the target may not exist yet). */
-async function reachPostgres(url: string): Promise<void> {
+/** The server's own `postgres` database at the address of `url`: there before the database tetik uses. */
+export function adminUrl(url: string): string {
   const admin = new URL(url);
   admin.pathname = "/postgres";
-  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 3_000 });
+  return admin.toString();
+}
+
+/** For commands a person runs in a terminal (npm start's first steps): plain lines, not JSON logs. */
+export const terminal = {
+  info: (text: string) => console.log(`tetik: ${text}`),
+  warn: (text: string) => console.error(`tetik: ${text}`),
+};
+
+async function reachPostgres(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl(url), connectionTimeoutMillis: 3_000 });
   client.on("error", () => {});
   try {
     await client.connect();
@@ -51,6 +61,11 @@ export async function waitForPostgres(url: string, { waitMs, log, intervalMs = 1
       if (tries > 1) log.info(`Postgres is reachable at ${address(url)}`);
       return;
     } catch (error) {
+      // The server answered and refused (a wrong password, no such user): waiting will not change that.
+      const code = (error as { code?: string }).code;
+      if (code && /^[0-9A-Z]{5}$/.test(code) && code !== "57P03") {
+        throw new Error(`Postgres at ${address(url)} refused the connection: ${(error as Error).message} (check DATABASE_URL)`);
+      }
       const message = missing("Postgres", url, error);
       if (Date.now() >= deadline) throw new Error(message);
       if (Date.now() - lastSaid >= 5_000) {

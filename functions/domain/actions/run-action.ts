@@ -35,7 +35,8 @@ export async function runAction(deps: WorkerDeps, actionId: string): Promise<Act
         return await runTriggerAction(deps, action);
     }
   } catch (error) {
-    // An outage is nobody's fault: that run does not count. Anything else is kept as the reason.
+    // An outage is nobody's fault: that run does not count, as long as the database can still be told so
+    // (a run cut short by Postgres itself going down stays counted). Anything else is kept as the reason.
     const data = isDependencyDown(error) ? { unfinishedRuns: { decrement: 1 } } : { error: storableText(errorReason(error)) };
     await db.eventAction.update({ where: { id: actionId }, data }).catch(() => {});
     throw error;

@@ -16,11 +16,12 @@ export interface ClaimedEvent {
   configVersion: bigint;
 }
 
-// Claimable: unmatched, claimed fewer than LIMITS.processingTries times (past that the sweep fails it), and pending (also when the sweep has just queued it again) or held by a lease
-// that lapsed. The lease outlasts the first attempts it covers, so another worker never takes an event
-// whose deliveries are still in flight: the longest timeout of an active webhook (read in this same
-// snapshot, so a webhook saved before the event counts) and a margin for the writes. No longer, either:
-// after a worker died, its claimed events wait that long before the sweep hands them on.
+// Claimable: unmatched, claimed fewer than LIMITS.processingTries times (past that the sweep fails it),
+// and pending (also when the sweep has just queued it again) or held by a lease that lapsed. The lease
+// outlasts the first attempts it covers, so another worker never takes an event whose deliveries are
+// still in flight: the longest timeout of an active webhook (read in this same snapshot, so a webhook
+// saved before the event counts) and a margin for the writes. No longer, either: after a worker died,
+// its claimed events wait that long before the sweep hands them on.
 // The version rides along with the claimed rows (or alone, when none was claimed).
 const CLAIM_EVENTS = `
   WITH lease AS (
@@ -60,7 +61,8 @@ export function createEventClaimer(q: Queryable, now: () => Date, lease: LeaseSe
 /**
  * Gives up a claim on an event not matched yet, so the job's retry can claim it at once instead of
  * waiting for the lease. A matched event is left as it is: its actions carry on. The error is kept as
- * the event's reason; a claim cut short by an outage does not count as one of its tries.
+ * the event's reason; a claim cut short by an outage does not count as one of its tries (unless the
+ * outage is Postgres's own and this release cannot be written either).
  */
 export async function releaseClaim(q: Queryable, eventId: string, error: unknown): Promise<void> {
   const outage = isDependencyDown(error);

@@ -36,7 +36,7 @@ export function createApp(deps: Pick<Deps, "config" | "log">): App {
     if (textProblem(c.req.path)) throw new AppError("not_found", "no such resource (the path holds characters no id can)");
     return next();
   });
-  // Bodies are read (and limited to 1 MiB) by readJson, the only reader of request bodies.
+  // Bodies are read (and limited to LIMITS.bodyBytes) by readJson, the only reader of request bodies.
 
   app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError((error, c) => renderError(error, c, deps));

@@ -4,7 +4,7 @@ import type { IncomingMessage } from "node:http";
 import type { Context } from "hono";
 import type { z } from "zod";
 import { AppError } from "../../domain/errors.ts";
-import { LIMITS } from "../../domain/limits.ts";
+import { formatBytes, LIMITS } from "../../domain/limits.ts";
 import { storableJsonProblem, textProblem } from "../../domain/storable-json.ts";
 import { parseInput } from "../../domain/validation.ts";
 
@@ -12,7 +12,7 @@ const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 
 export const MAX_BODY_BYTES = LIMITS.bodyBytes;
 
-const tooLarge = () => new AppError("payload_too_large", "the request body is over 1 MiB");
+const tooLarge = () => new AppError("payload_too_large", `the request body is over ${formatBytes(MAX_BODY_BYTES)}`);
 
 /**
  * The body as text, refused past MAX_BODY_BYTES without reading further. Under @hono/node-server it is

@@ -51,13 +51,14 @@ export async function drive({ events, concurrency, rate, send, onProgress, idPre
   return { sentAt, seconds: (performance.now() - started) / 1000, errors };
 }
 
-/** A keep-alive HTTP client that posts JSON and fails on anything but 2xx. */
+/** A keep-alive HTTP client that sends JSON and fails on anything but 2xx. */
 export function jsonPoster(origin: string, headers: Record<string, string> = {}) {
   const dispatcher = new Agent({ connections: 256, keepAliveTimeout: 30_000 });
-  return {
-    async post(path: string, body: unknown) {
+  const client = {
+    post: (path: string, body: unknown) => client.send("POST", path, body),
+    async send(method: string, path: string, body: unknown) {
       const res = await request(`${origin}${path}`, {
-        method: "POST",
+        method: method as "POST",
         dispatcher,
         headers: { "content-type": "application/json", ...headers },
         body: JSON.stringify(body),
@@ -65,9 +66,10 @@ export function jsonPoster(origin: string, headers: Record<string, string> = {})
         bodyTimeout: 30_000,
       });
       const text = await res.body.text();
-      if (res.statusCode >= 300) throw new Error(`${path} answered ${res.statusCode}: ${text.slice(0, 200)}`);
+      if (res.statusCode >= 300) throw new Error(`${method} ${path} answered ${res.statusCode}: ${text.slice(0, 200)}`);
       return text ? JSON.parse(text) : null;
     },
     close: () => dispatcher.close(),
   };
+  return client;
 }

@@ -13,6 +13,7 @@ import { clearQueuePrefix, REDIS_URL } from "../helpers/redis.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { startBenchReceiver, type BenchReceiver } from "./bench-receiver.ts";
 import { measureConditions } from "./conditions.ts";
+import { eventBody, scenarioName, sender, setUp, type Scenario, type Via } from "./scenarios.ts";
 import { drive, jsonPoster, recordIdOf, type DriveResult } from "./drive.ts";
 import { cpuByProgram, cpuPerEvent, percentile, round, rssMb } from "./stats.ts";
 
@@ -32,6 +33,12 @@ const { values: opts } = parseArgs({
     "api-key": { type: "string" },
     baseline: { type: "boolean", default: true },
     "no-baseline": { type: "boolean", default: false },
+    /** events (POST /events), records (POST /collections/orders/records), patches (PATCH of existing records). */
+    via: { type: "string", default: "events" },
+    /** Trigger hops from a created record to the webhook (implies records). */
+    chain: { type: "string", default: "0" },
+    /** Skip the tetik reference run (events for records and patches, records for chains). */
+    "no-reference": { type: "boolean", default: false },
   },
 });
 const N = Number(opts.events);
@@ -41,6 +48,18 @@ const RATE = Number(opts.rate);
 const BATCH = Math.max(1, Number(opts.batch));
 const API = opts.attach ? "attached" : opts.api === "offline" ? "offline" : "node";
 const withBaseline = opts.baseline && !opts["no-baseline"];
+const CHAIN = Math.max(0, Number(opts.chain));
+const VIA: Via = CHAIN > 0 ? "records" : (opts.via as Via);
+if (!["events", "records", "patches"].includes(VIA)) throw new Error(`--via takes events, records or patches, not ${opts.via}`);
+const SCENARIO: Scenario = { via: VIA, chain: CHAIN, batch: VIA === "events" ? BATCH : 1, webhooks: K };
+/** What the scenario is held against in the same run: chains against records, records and patches against events. */
+const REFERENCE: Scenario | undefined = opts["no-reference"]
+  ? undefined
+  : CHAIN > 0
+    ? { ...SCENARIO, chain: 0 }
+    : VIA !== "events"
+      ? { ...SCENARIO, via: "events", batch: 1 }
+      : undefined;
 /** Completed events written into the log before the run, to see throughput with a large log. */
 const PREFILL = Number(opts.prefill);
 /**
@@ -182,8 +201,11 @@ async function prefill(url: string, count: number) {
   }
 }
 
-/** The measured events (of the event_log alias `table`): not prefilled ("p…"), not warm-up ("w…"). */
-const measured = (table = "event_log") => `${table}."recordId" LIKE 'r%'`;
+/**
+ * The measured events (of the event_log alias `table`): not prefilled ("p…"), not warm-up ("w…"), and of
+ * a chain only the first level (the records triggers write have derived ids, "rec_…").
+ */
+const measured = (table = "event_log") => `${table}."recordId" LIKE 'r%' AND ${table}."recordId" NOT LIKE 'rec\\_%'`;
 
 /**
  * Where an event's time went, from the log's own timestamps (one clock, millisecond precision): accepted
@@ -244,14 +266,9 @@ async function withMemory<T>(pid: number | undefined, delivered: () => number, w
   }
 }
 
-const eventBody = (recordId: string, index: number) => ({
-  type: "collection.created",
-  collection: "orders",
-  recordId,
-  data: { total: 150 + (index % 100), customerId: `c-${index % 1000}`, items: [{ sku: "a-1", qty: 2 }] },
-});
-
-async function runTetik(receiver: BenchReceiver): Promise<Measured> {
+async function runTetik(receiver: BenchReceiver, scenario: Scenario): Promise<Measured> {
+  const batch = scenario.batch;
+  const what = `tetik (${scenarioName(scenario)})`;
   const processes: RunningProcess[] = [];
   const dbName = `tetik_bench_${randomBytes(3).toString("hex")}`;
   const prefix = `bench-${randomBytes(3).toString("hex")}`;
@@ -294,40 +311,27 @@ async function runTetik(receiver: BenchReceiver): Promise<Measured> {
       log(`tetik up (${API} API, database ${dbName}, queue ${prefix})`);
     }
     const client = jsonPoster(origin, API_KEY ? { authorization: `Bearer ${API_KEY}` } : {});
-    const definition = await client.post("/definitions", {
-      name: `bench-${randomBytes(3).toString("hex")}`,
-      type: "collection.created",
-      collection: "orders",
-      condition: { "data.total": { $gt: 100 } },
-    });
-    for (let i = 0; i < K; i++) await client.post("/webhooks", { definitionId: definition.id, url: receiver.url });
+    await setUp(scenario, client, receiver.url, opts.attach ? undefined : `${SERVER}/${dbName}`, { w: WARMUP, r: N });
 
-    log(`tetik: ${WORKERS} worker(s), ${N} events, ${K} webhook(s) each, concurrency ${C}${RATE ? `, paced at ${RATE}/s` : ""}${BATCH > 1 ? `, batches of ${BATCH}` : ""}`);
-    // Single events, or batches of BATCH (for the ids `prefix`0 to `prefix`total-1).
-    const sendTetik = (prefix: string, total: number) => async (index: number, recordId: string) => {
-      if (BATCH === 1) return void (await client.post("/events", eventBody(recordId, index)));
-      const events = [];
-      for (let j = index * BATCH; j < Math.min(total, (index + 1) * BATCH); j++) events.push(eventBody(recordIdOf(j, prefix), j));
-      await client.post("/events/batch", { events });
-    };
-    await warmUp("tetik", receiver, K, Math.ceil(WARMUP / BATCH), RATE / BATCH, sendTetik("w", WARMUP));
+    log(`${what}: ${WORKERS} worker(s), ${N} items, ${K} webhook(s) each, concurrency ${C}${RATE ? `, paced at ${RATE}/s` : ""}`);
+    await warmUp(what, receiver, K, Math.ceil(WARMUP / batch), RATE / batch, sender(scenario, client, "w", WARMUP));
     const pids = () => ({ api: apiPid, ...Object.fromEntries(workerPids.map((pid, i) => [`worker${WORKERS > 1 ? i + 1 : ""}`, pid])) });
     const cpuBefore = await cpuByProgram(pids());
     const { result, rss } = await withMemory(workerPid, () => receiver.deliveries(), async () => {
       const driven = await drive({
-        events: Math.ceil(N / BATCH),
+        events: Math.ceil(N / batch),
         concurrency: C,
-        rate: RATE / BATCH,
-        onProgress: (i) => log(`tetik: sent ${i * BATCH}`),
-        send: sendTetik("r", N),
+        rate: RATE / batch,
+        onProgress: (i) => log(`${what}: sent ${i * batch}`),
+        send: sender(scenario, client, "r", N),
       });
       // With batches the driver timed whole batches: every event of a batch was sent when its batch was.
-      if (BATCH > 1) {
+      if (batch > 1) {
         const batchSent = new Map(driven.sentAt);
         driven.sentAt.clear();
-        for (let j = 0; j < N; j++) driven.sentAt.set(recordIdOf(j), batchSent.get(recordIdOf(Math.floor(j / BATCH)))!);
+        for (let j = 0; j < N; j++) driven.sentAt.set(recordIdOf(j), batchSent.get(recordIdOf(Math.floor(j / batch)))!);
       }
-      log(`tetik: ingested ${N} in ${round(driven.seconds)} s (${driven.errors} errors); waiting for deliveries`);
+      log(`${what}: sent ${N} in ${round(driven.seconds)} s (${driven.errors} errors); waiting for deliveries`);
       await awaitDeliveries(receiver, N * K);
       return driven;
     });
@@ -397,8 +401,10 @@ async function runNaive(receiver: BenchReceiver): Promise<Measured> {
 
 const receiver = await startBenchReceiver(Number(opts["receiver-delay-ms"]));
 try {
-  const tetik = await runTetik(receiver);
+  const tetik = await runTetik(receiver, SCENARIO);
   log(`tetik: ${JSON.stringify(tetik)}`);
+  const reference = REFERENCE && (await runTetik(receiver, REFERENCE));
+  if (reference) log(`reference (${scenarioName(REFERENCE!)}): ${JSON.stringify(reference)}`);
   const baseline: Record<string, Measured> = {};
   if (withBaseline) {
     baseline.rawBullmq = await runRaw(receiver);
@@ -411,6 +417,8 @@ try {
   const conditions = measureConditions();
   log(`conditions: ${JSON.stringify(conditions)}`);
   const line = {
+    via: VIA,
+    chain: CHAIN,
     events: N,
     warmup: WARMUP,
     webhooksPerEvent: K,
@@ -420,8 +428,9 @@ try {
     rate: RATE || null,
     batch: BATCH,
     ...tetik,
+    ...(reference ? { reference: { via: REFERENCE!.via, chain: REFERENCE!.chain, ...reference } } : {}),
     baseline,
-    ratio: { vsNaive: ratio(baseline.naive), vsRawBullmq: ratio(baseline.rawBullmq) },
+    ratio: { vsNaive: ratio(baseline.naive), vsRawBullmq: ratio(baseline.rawBullmq), ...(reference ? { vsReference: ratio(reference) } : {}) },
     conditions,
   };
   process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -431,11 +440,12 @@ try {
     "",
     `| pipeline | ingest/s | delivered events/s | p50 ms | p95 ms | p99 ms | lost | duplicates |`,
     `|---|---|---|---|---|---|---|---|`,
-    row(`tetik (${API} API)`, tetik),
+    row(`tetik, ${scenarioName(SCENARIO)} (${API} API)`, tetik),
+    row(`tetik, ${REFERENCE ? scenarioName(REFERENCE) : ""} (reference)`, reference),
     row("naive reference", baseline.naive),
     row("raw BullMQ + POST", baseline.rawBullmq),
     "",
-    `tetik / naive: ${line.ratio.vsNaive ?? "-"}x, tetik / raw BullMQ: ${line.ratio.vsRawBullmq ?? "-"}x; worker RSS MiB ${JSON.stringify(tetik.workerRssMb ?? {})}`,
+    `tetik / naive: ${line.ratio.vsNaive ?? "-"}x, tetik / raw BullMQ: ${line.ratio.vsRawBullmq ?? "-"}x${reference ? `, ${scenarioName(SCENARIO)} / ${scenarioName(REFERENCE!)}: ${line.ratio.vsReference}x` : ""}; worker RSS MiB ${JSON.stringify(tetik.workerRssMb ?? {})}`,
     "",
     `| worst condition against the largest event (budget ${conditions.budgetSteps} steps) | ms | outcome |`,
     "|---|---|---|",

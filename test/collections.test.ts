@@ -1,5 +1,6 @@
 // The collections API: records and the collection.* events their writes emit, in one transaction.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRecordWriter } from "../functions/domain/collections/record-writer.ts";
 import { createDefinition, createWebhook, waitForEvent } from "./helpers/fixtures.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 import { startStack, type TestStack } from "./helpers/stack.ts";
@@ -92,5 +93,46 @@ describe("collections", () => {
     expect((await stack.api("PATCH", "/collections/ok/records/missing", { data: { a: 1 } })).status).toBe(404);
     expect((await stack.api("DELETE", "/collections/ok/records/missing")).status).toBe(404);
     expect(await stack.deps.db.record.count({ where: { collection: "ok" } })).toBe(0);
+  });
+
+  it("commits writes that arrive together in one flush, in the order they arrived", async () => {
+    const writer = createRecordWriter(stack.deps);
+    const answers = await Promise.allSettled([
+      writer.create("flushed", "a", { n: 1 }),
+      writer.patch("flushed", "a", { n: 2 }),
+      writer.patch("flushed", "a", { n: 2 }),
+      writer.create("flushed", "a", { n: 9 }),
+      writer.remove("flushed", "a"),
+      writer.patch("flushed", "a", { n: 3 }),
+      writer.create("flushed", "a", { n: 4 }),
+    ]);
+    const [created, patched, unchanged, duplicate, removed, missing, recreated] = answers;
+    expect(created).toMatchObject({ status: "fulfilled", value: { record: { data: { n: 1 } }, eventId: expect.stringMatching(/^evt_/) } });
+    expect(patched).toMatchObject({ status: "fulfilled", value: { record: { data: { n: 2 } }, eventId: expect.stringMatching(/^evt_/) } });
+    expect(unchanged).toMatchObject({ status: "fulfilled", value: { record: { data: { n: 2 } }, eventId: null } });
+    expect(duplicate).toMatchObject({ status: "rejected", reason: { code: "conflict" } });
+    expect(removed).toMatchObject({ status: "fulfilled", value: { record: null, eventId: expect.stringMatching(/^evt_/) } });
+    expect(missing).toMatchObject({ status: "rejected", reason: { code: "not_found" } });
+    expect(recreated).toMatchObject({ status: "fulfilled", value: { record: { data: { n: 4 } } } });
+    const events = await stack.deps.db.eventLog.findMany({ where: { collection: "flushed" }, orderBy: { id: "asc" } });
+    expect(events.map((e) => [e.type, e.data, e.previous])).toEqual([
+      ["collection_created", { n: 1 }, null],
+      ["collection_updated", { n: 2 }, { n: 1 }],
+      ["collection_deleted", { n: 2 }, null],
+      ["collection_created", { n: 4 }, null],
+    ]);
+  });
+
+  it("settles a failed flush request by request: one write the database refuses costs only itself", async () => {
+    await stack.deps.pool.query(`ALTER TABLE records ADD CONSTRAINT no_poison_records CHECK (NOT (data ? 'poison'))`);
+    try {
+      const bodies = Array.from({ length: 30 }, (_, i) => ({ id: `p-${i}`, data: i % 10 === 3 ? { poison: true } : { i } }));
+      const answers = await Promise.all(bodies.map((body) => stack.api("POST", "/collections/isolated/records", body)));
+      answers.forEach((answer, i) => expect(answer.status, `${i}`).toBe(i % 10 === 3 ? 500 : 201));
+      expect(await stack.deps.db.record.count({ where: { collection: "isolated" } })).toBe(27);
+      expect(await stack.deps.db.eventLog.count({ where: { collection: "isolated" } })).toBe(27);
+    } finally {
+      await stack.deps.pool.query(`ALTER TABLE records DROP CONSTRAINT no_poison_records`);
+    }
   });
 });

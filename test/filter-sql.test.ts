@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileCondition } from "../functions/domain/conditions/condition.ts";
 import { compileFilter } from "../functions/domain/conditions/filter.ts";
-import { Prisma } from "../functions/platform/db.ts";
+import sql from "sql-template-tag";
+import { fromPg, runSql } from "../functions/platform/sql.ts";
 import { createDefinition } from "./helpers/fixtures.ts";
 import { startStack, type TestStack } from "./helpers/stack.ts";
 import { waitForEvent } from "./helpers/fixtures.ts";
@@ -58,9 +59,11 @@ const filters: Array<Record<string, unknown>> = [
 
 describe("filters in SQL", () => {
   it.each(filters)("select what the in-memory condition selects: %j", async (filter) => {
-    const rows = await stack.deps.db.$queryRaw<Array<{ i: number }>>`
-      SELECT (s.ord - 1)::int AS i FROM jsonb_array_elements(${JSON.stringify(samples)}::jsonb) WITH ORDINALITY AS s(data, ord)
-      WHERE ${compileFilter(filter, Prisma.sql`s.data`)} ORDER BY s.ord`;
+    const rows = await runSql<{ i: number }>(
+      fromPg(stack.deps.pool),
+      sql`SELECT (s.ord - 1)::int AS i FROM jsonb_array_elements(${JSON.stringify(samples)}::jsonb) WITH ORDINALITY AS s(data, ord)
+        WHERE ${compileFilter(filter, sql`s.data`)} ORDER BY s.ord`,
+    );
     const test = compileCondition(filter);
     const expected = samples.map((sample, i) => (test(sample) ? i : -1)).filter((i) => i >= 0);
     expect(rows.map((r) => r.i)).toEqual(expected);
@@ -74,7 +77,7 @@ describe("filters in SQL", () => {
     await stack.deps.db.$executeRaw`ANALYZE records`;
 
     const where = compileFilter({ customerId: "c-7" });
-    const plan = await stack.deps.db.$queryRaw<Array<{ "QUERY PLAN": string }>>`EXPLAIN SELECT id FROM records WHERE collection = 'big' AND ${where}`;
+    const plan = await runSql<{ "QUERY PLAN": string }>(fromPg(stack.deps.pool), sql`EXPLAIN SELECT id FROM records WHERE collection = 'big' AND ${where}`);
     expect(plan.map((p) => p["QUERY PLAN"]).join("\n")).toContain("records_data_idx");
 
     const def = await createDefinition(stack, { name: "big-touch", collection: "touch" });

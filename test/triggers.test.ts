@@ -194,4 +194,20 @@ describe("triggers", () => {
     expect((await stack.api("DELETE", `/triggers/${trigger.id}`)).status).toBe(204);
     expect((await stack.api("GET", `/triggers/${trigger.id}`)).status).toBe(404);
   });
+
+  it("runs the triggers of events processed together in one commit, and one that fails costs only itself", async () => {
+    const def = await createDefinition(stack, { name: "fan-out", collection: "fan_src" });
+    await addTrigger(stack, def.id, { action: "create", targetCollection: "fan_dst", data: { v: "{{data.v}}" } });
+    await stack.deps.pool.query(`ALTER TABLE records ADD CONSTRAINT no_poison_fan CHECK (NOT (collection = 'fan_dst' AND data->>'v' = 'poison'))`);
+    try {
+      const sources = await Promise.all(Array.from({ length: 12 }, (_, i) => putRecord(stack, "fan_src", `s-${i}`, { v: i === 5 ? "poison" : `v${i}` })));
+      const done = await Promise.all(sources.filter((_, i) => i !== 5).map((s) => waitForEvent(stack, s.eventId)));
+      expect(done.every((e) => e.status === "completed" && e.actions[0].result.recordsAffected === 1)).toBe(true);
+      expect((await records(stack, "fan_dst")).map((r) => (r.data as { v: string }).v).sort()).toEqual(["v0", "v1", "v10", "v11", "v2", "v3", "v4", "v6", "v7", "v8", "v9"]);
+      const poisoned = await stack.deps.db.eventAction.findFirst({ where: { eventId: sources[5]!.eventId } });
+      expect(poisoned?.status).not.toBe("completed");
+    } finally {
+      await stack.deps.pool.query(`ALTER TABLE records DROP CONSTRAINT no_poison_fan`);
+    }
+  });
 });

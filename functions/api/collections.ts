@@ -1,7 +1,10 @@
 // Serverless function "collections": records of collections. Every write emits its collection.* event.
 import type { Context } from "hono";
 import { z } from "zod";
-import { createRecord, deleteRecord, getRecord, listRecords, patchRecord } from "../domain/collections/records.ts";
+import { createRecordWriter } from "../domain/collections/record-writer.ts";
+import { getRecord, listRecords } from "../domain/collections/records.ts";
+import { newId } from "../platform/ids.ts";
+import { fromPg } from "../platform/sql.ts";
 import { storableJsonProblem } from "../domain/storable-json.ts";
 import { collectionName, jsonObject, listQuery, parseInput } from "../domain/validation.ts";
 import type { Deps } from "../platform/deps.ts";
@@ -40,28 +43,31 @@ const listInput = listQuery.extend({
 const collectionOf = (c: Context) => parseInput(collectionName, c.req.param("collection"), "collection");
 
 export function collectionRoutes(app: App, deps: Deps): App {
+  const writer = createRecordWriter(deps);
+  const q = fromPg(deps.pool);
+
   app.post("/collections/:collection/records", async (c) => {
     const collection = collectionOf(c);
-    const { record, eventId } = await createRecord(deps, collection, await readBody(c, createInput));
-    return c.json({ ...recordView(record), eventId }, 201);
+    const input = await readBody(c, createInput);
+    const { record, eventId } = await writer.create(collection, input.id ?? newId("rec"), input.data);
+    return c.json({ ...recordView(record!), eventId }, 201);
   });
 
   app.get("/collections/:collection/records", async (c) => {
-    const page = await listRecords(deps.db, collectionOf(c), readQuery(c, listInput));
+    const page = await listRecords(q, collectionOf(c), readQuery(c, listInput));
     return c.json({ data: page.data.map(recordView), nextCursor: page.nextCursor });
   });
 
-  app.get("/collections/:collection/records/:id", async (c) => c.json(recordView(await getRecord(deps.db, c.req.param("collection"), c.req.param("id")))));
+  app.get("/collections/:collection/records/:id", async (c) => c.json(recordView(await getRecord(q, c.req.param("collection"), c.req.param("id")))));
 
   app.patch("/collections/:collection/records/:id", async (c) => {
-    const collection = c.req.param("collection");
     const { data } = await readBody(c, patchInput);
-    const { record, eventId } = await patchRecord(deps, collection, c.req.param("id"), data);
-    return c.json({ ...recordView(record), eventId });
+    const { record, eventId } = await writer.patch(c.req.param("collection"), c.req.param("id"), data);
+    return c.json({ ...recordView(record!), eventId });
   });
 
   app.delete("/collections/:collection/records/:id", async (c) => {
-    await deleteRecord(deps, c.req.param("collection"), c.req.param("id"));
+    await writer.remove(c.req.param("collection"), c.req.param("id"));
     return c.body(null, 204);
   });
 

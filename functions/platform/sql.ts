@@ -1,10 +1,16 @@
 // Plain SQL for the hot paths, runnable on a pg pool, a pg client in a transaction, or a Prisma
 // transaction, so one statement serves every caller.
 import type pg from "pg";
+import type { Sql } from "sql-template-tag";
 import type { Pool, Prisma } from "./db.ts";
 
 export interface Queryable {
   query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
+}
+
+/** Runs a statement composed with sql-template-tag (values become $n parameters) on any Queryable. */
+export function runSql<R = Record<string, unknown>>(q: Queryable, statement: Sql): Promise<R[]> {
+  return q.query<R>(statement.text, statement.values);
 }
 
 export function fromPg(client: pg.Pool | pg.PoolClient): Queryable {

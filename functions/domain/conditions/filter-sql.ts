@@ -2,13 +2,11 @@
 // so Postgres selects the matching records itself and nothing is loaded into memory to be tested.
 // Semantics follow the in-memory evaluation: equality also matches an element of an array, comparisons
 // only compare numbers with numbers and strings with strings, and $ne/$nin match missing fields.
-import { Prisma } from "../../platform/db.ts";
+import sql, { join, raw, type Sql } from "sql-template-tag";
 import { invalid } from "../errors.ts";
 import type { Condition } from "./condition.ts";
 import { appliesToElements, isOperatorObject, isPlainObject, LOGICAL } from "./language.ts";
 
-type Sql = Prisma.Sql;
-const { sql, join } = Prisma;
 
 const TRUE = sql`TRUE`;
 const FALSE = sql`FALSE`;
@@ -86,11 +84,11 @@ function operators(x: Sql, ops: Record<string, unknown>, path: string, depth: nu
       case "$all":
         return sql`(CASE WHEN jsonb_typeof(${x}) = 'array' THEN ${x} @> ${jsonb(arg)} ELSE FALSE END)`;
       case "$elemMatch": {
-        const element = Prisma.raw(`elem${depth}.value`);
+        const element = raw(`elem${depth}.value`);
         const sub = arg as Record<string, unknown>;
         const onElement = appliesToElements(sub) ? operators(element, sub, path, depth + 1) : query(element, sub, path, depth + 1);
         const from = sql`jsonb_array_elements(CASE WHEN jsonb_typeof(${x}) = 'array' THEN ${x} ELSE '[]'::jsonb END)`;
-        return sql`EXISTS (SELECT 1 FROM ${from} AS ${Prisma.raw(`elem${depth}`)} WHERE ${onElement})`;
+        return sql`EXISTS (SELECT 1 FROM ${from} AS ${raw(`elem${depth}`)} WHERE ${onElement})`;
       }
       default:
         throw invalid(`${path}.${op}: unknown operator ${op}`);

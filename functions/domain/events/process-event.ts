@@ -2,9 +2,9 @@
 // once (each webhook concurrently, so a slow one does not hold up the others). Failed attempts come back
 // as retries for the caller to schedule; later attempts run as the actions' own jobs.
 import type { Deps } from "../../platform/deps.ts";
-import { runAction } from "../actions/run-action.ts";
 import { planActions, type MatchableEvent } from "./match-definitions.ts";
 import type { WorkerDeps } from "../pipeline/pipeline.ts";
+import { runTrigger } from "../triggers/run-trigger-action.ts";
 import { deliverAttempt } from "../webhooks/deliver-attempt.ts";
 
 /**
@@ -63,7 +63,7 @@ async function matchAndDeliver(deps: WorkerDeps, event: MatchableEvent, configVe
     planned
       .filter((action) => created.has(action.id) && !action.failure)
       .map(async (action) => {
-        if (action.kind === "trigger") return void (await runAction(deps, action.id));
+        if (action.kind === "trigger") return void (await runTrigger(deps, action, event, config.trigger(action.targetId)!));
         // Planned from this same config, which holds every webhook it planned for.
         const webhook = config.webhook(action.targetId)!;
         // Never the event's sole action: that case took the path above.

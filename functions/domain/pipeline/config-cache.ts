@@ -1,8 +1,8 @@
 // The worker's cache of what matching and delivery need: active definitions with their compiled
-// conditions, active triggers' ids, and active webhooks. It is keyed by config_version, which database
+// conditions, active triggers and active webhooks. It is keyed by config_version, which database
 // triggers move on every change, and which the worker reads together with each event: an event is never
 // matched against a cache older than a change committed before the event was read.
-import type { EventDefinition, Webhook } from "../../platform/db.ts";
+import type { EventDefinition, EventTrigger, Webhook } from "../../platform/db.ts";
 import type { SecretBox } from "../../platform/secret-box.ts";
 import type { Queryable } from "../../platform/sql.ts";
 import { compileCondition, type Condition, type ConditionTest } from "../conditions/condition.ts";
@@ -11,11 +11,13 @@ import { withOpenSecrets, type SecretState } from "../webhooks/secret.ts";
 import { definitionFromRow } from "./event-rows.ts";
 
 export type CachedWebhook = Webhook & SecretState & { definition: { id: string; name: string } };
+export type CachedTrigger = EventTrigger & { definition: { id: string; name: string } };
 
 export interface MatchConfig {
   version: bigint;
   definitionsFor(collection: string): DefinitionWithTargets[];
   webhook(id: string): CachedWebhook | undefined;
+  trigger(id: string): CachedTrigger | undefined;
 }
 
 async function load(q: Queryable, secrets: SecretBox): Promise<MatchConfig> {
@@ -23,10 +25,7 @@ async function load(q: Queryable, secrets: SecretBox): Promise<MatchConfig> {
   const definitions = (await q.query<EventDefinition>(`SELECT * FROM event_definitions WHERE active`)).map(definitionFromRow);
   const ids = definitions.map((d) => d.id);
   const webhooks = await q.query<Webhook>(`SELECT * FROM webhooks WHERE active AND "definitionId" = ANY($1::text[]) ORDER BY id`, [ids]);
-  const triggers = await q.query<{ id: string; definitionId: string }>(
-    `SELECT id, "definitionId" FROM event_triggers WHERE active AND "definitionId" = ANY($1::text[]) ORDER BY id`,
-    [ids],
-  );
+  const triggers = await q.query<EventTrigger>(`SELECT * FROM event_triggers WHERE active AND "definitionId" = ANY($1::text[]) ORDER BY id`, [ids]);
 
   const byCollection = new Map<string, DefinitionWithTargets[]>();
   const byId = new Map<string, DefinitionWithTargets & { conditionTest: ConditionTest }>();
@@ -41,12 +40,18 @@ async function load(q: Queryable, secrets: SecretBox): Promise<MatchConfig> {
     definition.webhooks.push({ id: webhook.id });
     hooks.set(webhook.id, { ...withOpenSecrets(webhook, secrets), definition: { id: definition.id, name: definition.name } });
   }
-  for (const trigger of triggers) byId.get(trigger.definitionId)!.triggers.push({ id: trigger.id });
+  const triggerById = new Map<string, CachedTrigger>();
+  for (const trigger of triggers) {
+    const definition = byId.get(trigger.definitionId)!;
+    definition.triggers.push({ id: trigger.id });
+    triggerById.set(trigger.id, { ...trigger, definition: { id: definition.id, name: definition.name } });
+  }
 
   return {
     version: BigInt(versionRow?.version ?? 0),
     definitionsFor: (collection) => byCollection.get(collection) ?? [],
     webhook: (id) => hooks.get(id),
+    trigger: (id) => triggerById.get(id),
   };
 }
 

@@ -45,12 +45,14 @@ const WRITE_MATCHES = `
       AS v(id, event_id, kind, target_id, definition_id, error_code, error)
   ), inserted AS (
     INSERT INTO event_actions (id, "eventId", kind, "targetId", "definitionId", status, "errorCode", error, "completedAt",
-      "createdAt", "updatedAt")
+      "unfinishedRuns", "createdAt", "updatedAt")
     SELECT id, event_id, kind::"ActionKind", target_id, definition_id,
       -- Webhooks are attempted right away by the job that matched them; triggers start pending; an
       -- action that cannot run is failed from the start.
       CASE WHEN error_code IS NOT NULL THEN 'failed' WHEN kind = 'webhook' THEN 'processing' ELSE 'pending' END::"EventStatus",
-      error_code, error, CASE WHEN error_code IS NOT NULL THEN $7::timestamptz END, $7, $7
+      error_code, error, CASE WHEN error_code IS NOT NULL THEN $7::timestamptz END,
+      -- A trigger runs right after this write: its first run counts as begun (see run-action.ts).
+      CASE WHEN kind = 'trigger' AND error_code IS NULL THEN 1 ELSE 0 END, $7, $7
     FROM planned
     ON CONFLICT ("eventId", kind, "targetId") DO NOTHING
     RETURNING id

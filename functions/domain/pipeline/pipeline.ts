@@ -5,17 +5,19 @@ import { fromPg } from "../../platform/sql.ts";
 import { createConfigCache, type ConfigCache } from "./config-cache.ts";
 import { createEventClaimer, releaseClaim, type ClaimedEvent } from "./event-claimer.ts";
 import { createLogWriter, type LogWriter } from "./log-writer.ts";
+import { createTriggerRunner, type TriggerRunner } from "../triggers/trigger-runner.ts";
 
 export interface Pipeline {
   claimEvent(id: string): Promise<ClaimedEvent>;
   releaseClaim(id: string, error: unknown): Promise<void>;
   config: ConfigCache;
   writer: LogWriter;
+  triggers: TriggerRunner;
 }
 
 export type WorkerDeps = Deps & { pipeline: Pipeline };
 
-export function createPipeline(deps: Pick<Deps, "pool" | "now" | "log" | "config" | "secrets">): Pipeline {
+export function createPipeline(deps: Pick<Deps, "pool" | "now" | "log" | "config" | "secrets" | "queue">): Pipeline {
   const q = fromPg(deps.pool);
   const claimer = createEventClaimer(q, deps.now, { defaultTimeoutMs: deps.config.WEBHOOK_TIMEOUT_MS, marginMs: deps.config.EVENT_LEASE_MS });
   return {
@@ -23,6 +25,7 @@ export function createPipeline(deps: Pick<Deps, "pool" | "now" | "log" | "config
     releaseClaim: (id, error) => releaseClaim(q, id, error),
     config: createConfigCache(q, deps.secrets),
     writer: createLogWriter(deps.pool, deps.now, deps.log),
+    triggers: createTriggerRunner(deps),
   };
 }
 

@@ -7,7 +7,7 @@ import { newId } from "../platform/ids.ts";
 import { fromPg } from "../platform/sql.ts";
 import { storableJsonProblem } from "../domain/storable-json.ts";
 import { collectionName, jsonObject, listQuery, parseInput } from "../domain/validation.ts";
-import type { Deps } from "../platform/deps.ts";
+import { createCoreDeps, type CoreDeps } from "../platform/core-deps.ts";
 import { createApp, type App } from "../platform/http/create-app.ts";
 import { readBody, readQuery } from "../platform/http/request.ts";
 import { lambdaHandler } from "./lambda.ts";
@@ -42,7 +42,7 @@ const listInput = listQuery.extend({
 /** Writes and lists check the name (400); reads of one record just find nothing in a bad one (404). */
 const collectionOf = (c: Context) => parseInput(collectionName, c.req.param("collection"), "collection");
 
-export function collectionRoutes(app: App, deps: Deps): App {
+export function collectionRoutes(app: App, deps: CoreDeps): App {
   const writer = createRecordWriter(deps);
   const q = fromPg(deps.pool);
 
@@ -74,4 +74,4 @@ export function collectionRoutes(app: App, deps: Deps): App {
   return app;
 }
 
-export const handler = lambdaHandler((deps) => collectionRoutes(createApp(deps), deps));
+export const handler = lambdaHandler((deps) => collectionRoutes(createApp(deps), deps), createCoreDeps);

@@ -4,7 +4,7 @@ import { createDefinition, deleteDefinition, getDefinition, listDefinitions, upd
 import { createTriggerInput, updateTriggerInput } from "../domain/triggers/trigger-input.ts";
 import { createTrigger, deleteTrigger, getTrigger, updateTrigger } from "../domain/triggers/triggers.ts";
 import { listQuery } from "../domain/validation.ts";
-import type { Deps } from "../platform/deps.ts";
+import { createDeps, type Deps } from "../platform/deps.ts";
 import { createApp, type App } from "../platform/http/create-app.ts";
 import { readBody, readQuery } from "../platform/http/request.ts";
 import { lambdaHandler } from "./lambda.ts";
@@ -55,4 +55,4 @@ export function definitionRoutes(app: App, deps: Deps): App {
   return app;
 }
 
-export const handler = lambdaHandler((deps) => definitionRoutes(createApp(deps), deps));
+export const handler = lambdaHandler((deps) => definitionRoutes(createApp(deps), deps), createDeps);

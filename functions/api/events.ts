@@ -5,7 +5,8 @@ import { eventLogQuery, getEvent, listEvents } from "../domain/events/event-log.
 import { createIngest } from "../domain/events/ingest-events.ts";
 import { replayActions, replayEvent, replayFilter } from "../domain/events/replay-events.ts";
 import { parseInput } from "../domain/validation.ts";
-import type { Deps } from "../platform/deps.ts";
+import { fromPg } from "../platform/sql.ts";
+import { createCoreDeps, type CoreDeps } from "../platform/core-deps.ts";
 import { createApp, type App } from "../platform/http/create-app.ts";
 import { readBody, readQuery } from "../platform/http/request.ts";
 import { lambdaHandler } from "./lambda.ts";
@@ -13,9 +14,10 @@ import { eventView } from "./views.ts";
 
 const replayQuery = z.object({ all: z.enum(["true", "false"]).optional() });
 
-export function eventRoutes(app: App, deps: Deps): App {
+export function eventRoutes(app: App, deps: CoreDeps): App {
   const key = (header: string | undefined) => parseInput(idempotencyKey, header, "Idempotency-Key");
   const ingest = createIngest(deps);
+  const q = fromPg(deps.pool);
 
   app.post("/events", async (c) => {
     const input = await readBody(c, eventInput);
@@ -30,11 +32,11 @@ export function eventRoutes(app: App, deps: Deps): App {
   });
 
   app.get("/events", async (c) => {
-    const page = await listEvents(deps.db, readQuery(c, eventLogQuery));
+    const page = await listEvents(q, readQuery(c, eventLogQuery));
     return c.json({ data: page.data.map(eventView), nextCursor: page.nextCursor });
   });
 
-  app.get("/events/:id", async (c) => c.json(eventView(await getEvent(deps.db, c.req.param("id")))));
+  app.get("/events/:id", async (c) => c.json(eventView(await getEvent(q, c.req.param("id")))));
 
   // Registered before /events/:id/replay so "replay" is never taken for an event id.
   app.post("/events/replay", async (c) => {
@@ -52,4 +54,4 @@ export function eventRoutes(app: App, deps: Deps): App {
   return app;
 }
 
-export const handler = lambdaHandler((deps) => eventRoutes(createApp(deps), deps));
+export const handler = lambdaHandler((deps) => eventRoutes(createApp(deps), deps), createCoreDeps);

@@ -1,11 +1,11 @@
 // Serverless function "health": is the database reachable, is Redis, is the sweep running? Also answers unknown routes in the
 // SPEC's error shape, so API Gateway's bare 404 never reaches a user.
 import { checkHealth } from "../domain/health/check-health.ts";
-import type { Deps } from "../platform/deps.ts";
+import { createCoreDeps, type CoreDeps } from "../platform/core-deps.ts";
 import { createApp, errorBody, type App } from "../platform/http/create-app.ts";
 import { lambdaHandler } from "./lambda.ts";
 
-export function healthRoutes(app: App, deps: Deps): App {
+export function healthRoutes(app: App, deps: CoreDeps): App {
   app.get("/health", async (c) => {
     const health = await checkHealth(deps);
     if (health.database === "up" && health.redis === "up") return c.json(health);
@@ -14,4 +14,4 @@ export function healthRoutes(app: App, deps: Deps): App {
   return app;
 }
 
-export const handler = lambdaHandler((deps) => healthRoutes(createApp(deps), deps));
+export const handler = lambdaHandler((deps) => healthRoutes(createApp(deps), deps), createCoreDeps);

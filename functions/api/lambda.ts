@@ -1,28 +1,24 @@
-// Serverless entry points: each API function builds its Hono app once per Lambda instance, on first use.
+// Serverless entry points: each API function builds its Hono app once per Lambda instance, on first use,
+// with the dependencies it needs: `createCoreDeps` for the functions that query through plain SQL only
+// (their bundles then hold no ORM), `createDeps` (with Prisma) for the others.
 import type { LambdaContext, LambdaEvent } from "hono/aws-lambda";
 import { handle } from "hono/aws-lambda";
-import { config } from "../platform/config.ts";
 import { announceSecurity } from "../platform/announce-security.ts";
-import { createDeps, type Deps } from "../platform/deps.ts";
+import { config, type Config } from "../platform/config.ts";
+import type { CoreDeps } from "../platform/core-deps.ts";
 import type { App } from "../platform/http/create-app.ts";
-
-let deps: Deps | undefined;
 
 /** One Lambda instance serves one request at a time: a small pool is enough and spares the database. */
 const LAMBDA_POOL_SIZE = 2;
 
-export function apiDeps(): Deps {
-  if (!deps) {
-    deps = createDeps(config(), "api", LAMBDA_POOL_SIZE);
-    announceSecurity(deps);
-  }
-  return deps;
-}
-
-export function lambdaHandler(build: (deps: Deps) => App) {
+export function lambdaHandler<D extends CoreDeps>(build: (deps: D) => App, createDeps: (config: Config, component: string, poolSize: number) => D) {
   let handler: ReturnType<typeof handle> | undefined;
   return (event: LambdaEvent, context: LambdaContext) => {
-    handler ??= handle(build(apiDeps()));
+    if (!handler) {
+      const deps = createDeps(config(), "api", LAMBDA_POOL_SIZE);
+      announceSecurity(deps);
+      handler = handle(build(deps));
+    }
     return handler(event, context);
   };
 }

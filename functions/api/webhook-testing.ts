@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { testWebhook } from "../domain/webhooks/test-webhook.ts";
 import { jsonObject } from "../domain/validation.ts";
-import type { Deps } from "../platform/deps.ts";
+import { createDeps, type Deps } from "../platform/deps.ts";
 import { createApp, type App } from "../platform/http/create-app.ts";
 import { readBody } from "../platform/http/request.ts";
 import { lambdaHandler } from "./lambda.ts";
@@ -19,4 +19,4 @@ export function webhookTestingRoutes(app: App, deps: Deps): App {
   return app;
 }
 
-export const handler = lambdaHandler((deps) => webhookTestingRoutes(createApp(deps), deps));
+export const handler = lambdaHandler((deps) => webhookTestingRoutes(createApp(deps), deps), createDeps);

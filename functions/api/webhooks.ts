@@ -3,7 +3,7 @@ import { z } from "zod";
 import { createWebhookInput, updateWebhookInput } from "../domain/webhooks/webhook-input.ts";
 import { createWebhook, deleteWebhook, getWebhook, listDeliveries, listWebhooks, rotateSecret, updateWebhook } from "../domain/webhooks/webhooks.ts";
 import { listQuery } from "../domain/validation.ts";
-import type { Deps } from "../platform/deps.ts";
+import { createDeps, type Deps } from "../platform/deps.ts";
 import { createApp, type App } from "../platform/http/create-app.ts";
 import { readBody, readQuery } from "../platform/http/request.ts";
 import { lambdaHandler } from "./lambda.ts";
@@ -49,4 +49,4 @@ export function webhookRoutes(app: App, deps: Deps): App {
   return app;
 }
 
-export const handler = lambdaHandler((deps) => webhookRoutes(createApp(deps), deps));
+export const handler = lambdaHandler((deps) => webhookRoutes(createApp(deps), deps), createDeps);

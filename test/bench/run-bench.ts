@@ -12,6 +12,7 @@ import { freePort, startOffline, startProcess, type RunningProcess } from "../he
 import { clearQueuePrefix, REDIS_URL } from "../helpers/redis.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { startBenchReceiver, type BenchReceiver } from "./bench-receiver.ts";
+import { measureColdStarts } from "./cold-start.ts";
 import { measureConditions } from "./conditions.ts";
 import { eventBody, scenarioName, sender, setUp, type Scenario, type Via } from "./scenarios.ts";
 import { drive, jsonPoster, recordIdOf, type DriveResult } from "./drive.ts";
@@ -39,6 +40,9 @@ const { values: opts } = parseArgs({
     chain: { type: "string", default: "0" },
     /** Skip the tetik reference run (events for records and patches, records for chains). */
     "no-reference": { type: "boolean", default: false },
+    /** Measure each Lambda function's cold start instead of the pipelines (see cold-start.ts). */
+    "cold-start": { type: "boolean", default: false },
+    "cold-start-from": { type: "string" },
   },
 });
 const N = Number(opts.events);
@@ -397,6 +401,23 @@ async function runNaive(receiver: BenchReceiver): Promise<Measured> {
     await clearQueuePrefix(prefix);
     await dropDatabase(dbName);
   }
+}
+
+if (opts["cold-start"]) {
+  const dbName = `tetik_bench_cold_${randomBytes(3).toString("hex")}`;
+  const prefix = `bench-cold-${randomBytes(3).toString("hex")}`;
+  try {
+    const env = { DATABASE_URL: await freshDatabase(dbName), REDIS_URL, QUEUE_PREFIX: prefix, LOG_LEVEL: "warn", API_KEY: "" };
+    const root = opts["cold-start-from"] ?? process.cwd();
+    const functions = await measureColdStarts(root, env, log);
+    process.stdout.write(`${JSON.stringify({ coldStart: functions, from: root })}\n`);
+    const rows = Object.entries(functions).map(([name, f]) => `| ${name} | ${f.zipKiB} | ${f.initMs} | ${f.firstAnswerMs} | ${f.status} |`);
+    process.stdout.write(["", "| function | zip KiB | init ms | process start to first answer, ms | status |", "|---|---|---|---|---|", ...rows].join("\n") + "\n");
+  } finally {
+    await clearQueuePrefix(prefix);
+    await dropDatabase(dbName);
+  }
+  process.exit(0);
 }
 
 const receiver = await startBenchReceiver(Number(opts["receiver-delay-ms"]));

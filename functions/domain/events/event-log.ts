@@ -1,11 +1,12 @@
 // Reading the event log.
 import { z } from "zod";
-import type { Deps } from "../../platform/deps.ts";
-import type { Prisma } from "../../platform/db.ts";
+import sql, { empty, join } from "sql-template-tag";
+import type { EventAction, EventLog } from "../../platform/db.ts";
+import { runSql, type Queryable } from "../../platform/sql.ts";
 import { notFound } from "../errors.ts";
 import { LIMITS } from "../limits.ts";
 import { collectionName, isoDateTime, listQuery, pageWithin } from "../validation.ts";
-import { INGEST_TYPES, toDbEventType } from "./event-type.ts";
+import { INGEST_TYPES, toDbEventType, type PublicEventType } from "./event-type.ts";
 
 export const eventLogQuery = listQuery.extend({
   status: z.enum(["pending", "processing", "completed", "retrying", "failed"]).optional(),
@@ -17,31 +18,42 @@ export const eventLogQuery = listQuery.extend({
 });
 export type EventLogQuery = z.output<typeof eventLogQuery>;
 
-/** Newest first; since/until bound receivedAt (since inclusive, until exclusive). */
-export async function listEvents(db: Deps["db"], query: EventLogQuery) {
-  const where: Prisma.EventLogWhereInput = {
-    ...(query.cursor ? { id: { lt: query.cursor } } : {}),
-    ...(query.status ? { status: query.status } : {}),
-    ...(query.type ? { type: toDbEventType(query.type) } : {}),
-    ...(query.collection ? { collection: query.collection } : {}),
-    ...(query.recordId ? { recordId: query.recordId } : {}),
-    ...(query.since || query.until
-      ? { receivedAt: { ...(query.since ? { gte: new Date(query.since) } : {}), ...(query.until ? { lt: new Date(query.until) } : {}) } }
-      : {}),
-  };
-  // Sizes first, then only the rows that fit the page's byte budget.
-  const sizes = await db.eventLog.findMany({ where, orderBy: { id: "desc" }, take: query.limit + 1, select: { id: true, payloadBytes: true } });
-  const { ids, nextCursor } = pageWithin(
-    sizes.map((row) => ({ id: row.id, bytes: row.payloadBytes })),
-    query.limit,
-    LIMITS.pageBytes,
-  );
-  const data = await db.eventLog.findMany({ where: { id: { in: ids } }, orderBy: { id: "desc" }, include: { actions: { orderBy: { id: "asc" } } } });
-  return { data, nextCursor };
+type LoggedEvent = EventLog & { actions: EventAction[] };
+
+/** The events with these ids (newest first), each with its actions. */
+async function withActions(q: Queryable, ids: string[]): Promise<LoggedEvent[]> {
+  if (ids.length === 0) return [];
+  const events = await runSql<EventLog>(q, sql`SELECT * FROM event_log WHERE id = ANY(${ids}::text[]) ORDER BY id DESC`);
+  const actions = await runSql<EventAction>(q, sql`SELECT * FROM event_actions WHERE "eventId" = ANY(${ids}::text[]) ORDER BY id`);
+  const byEvent = new Map<string, EventAction[]>();
+  for (const action of actions) byEvent.set(action.eventId, [...(byEvent.get(action.eventId) ?? []), action]);
+  // Plain SQL reads the enum as stored ("collection.created"); the rest of tetik names it as Prisma does.
+  return events.map((event) => ({ ...event, type: toDbEventType(event.type as unknown as PublicEventType), actions: byEvent.get(event.id) ?? [] }));
 }
 
-export async function getEvent(db: Deps["db"], id: string) {
-  const event = await db.eventLog.findUnique({ where: { id }, include: { actions: { orderBy: { id: "asc" } } } });
+/** Newest first; since/until bound receivedAt (since inclusive, until exclusive). */
+export async function listEvents(q: Queryable, query: EventLogQuery) {
+  const conditions = [
+    query.cursor ? sql`id < ${query.cursor}` : undefined,
+    query.status ? sql`status = ${query.status}::"EventStatus"` : undefined,
+    query.type ? sql`type = ${query.type}::"EventType"` : undefined,
+    query.collection ? sql`collection = ${query.collection}` : undefined,
+    query.recordId ? sql`"recordId" = ${query.recordId}` : undefined,
+    query.since ? sql`"receivedAt" >= ${new Date(query.since)}` : undefined,
+    query.until ? sql`"receivedAt" < ${new Date(query.until)}` : undefined,
+  ].filter((c) => c !== undefined);
+  // Sizes first, then only the rows that fit the page's byte budget.
+  const sizes = await runSql<{ id: string; bytes: number }>(
+    q,
+    sql`SELECT id, "payloadBytes" AS bytes FROM event_log ${conditions.length ? sql`WHERE ${join(conditions, " AND ")}` : empty}
+      ORDER BY id DESC LIMIT ${query.limit + 1}`,
+  );
+  const { ids, nextCursor } = pageWithin(sizes, query.limit, LIMITS.pageBytes);
+  return { data: await withActions(q, ids), nextCursor };
+}
+
+export async function getEvent(q: Queryable, id: string): Promise<LoggedEvent> {
+  const [event] = await withActions(q, [id]);
   if (!event) throw notFound("event", id);
   return event;
 }

@@ -3,7 +3,8 @@
 // processing while others run; failed when all finished and one failed for good.
 import type { Deps } from "../../platform/deps.ts";
 import type { EventStatus, Prisma } from "../../platform/db.ts";
-import { fromPrisma, type Queryable } from "../../platform/sql.ts";
+import type { Pool } from "../../platform/pool.ts";
+import { fromPrisma, transaction, type Queryable } from "../../platform/sql.ts";
 
 export const isFinal = (status: EventStatus) => status === "completed" || status === "failed";
 
@@ -43,10 +44,9 @@ export async function refreshEventStatuses(q: Queryable, eventIds: string[], now
 }
 
 /** Recomputes events' statuses under their row locks, in a transaction of its own. */
-export async function recomputeEventStatuses(db: Deps["db"], eventIds: string[], now: Date): Promise<void> {
+export async function recomputeEventStatuses(pool: Pool, eventIds: string[], now: Date): Promise<void> {
   if (eventIds.length === 0) return;
-  await db.$transaction(async (tx) => {
-    const q = fromPrisma(tx);
+  await transaction(pool, async (q) => {
     await lockEvents(q, eventIds);
     await refreshEventStatuses(q, eventIds, now);
   });

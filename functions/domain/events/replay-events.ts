@@ -1,15 +1,15 @@
 // Replay: run failed actions again (or every action, with `all`), each with a fresh retry budget, for
 // one event (POST /events/{id}/replay) or for every event a filter selects (POST /events/replay).
 import { z } from "zod";
-import type { Deps } from "../../platform/deps.ts";
-import { Prisma } from "../../platform/db.ts";
+import sql, { empty, join } from "sql-template-tag";
+import type { CoreDeps } from "../../platform/core-deps.ts";
+import { fromPg, runSql } from "../../platform/sql.ts";
 import { notFound } from "../errors.ts";
 import { isoDateTime } from "../validation.ts";
 import { enqueueEvents } from "./ingest-events.ts";
 import { recomputeEventStatuses } from "./event-status.ts";
 
-type ReplayDeps = Pick<Deps, "db" | "queue" | "log" | "now">;
-const { sql, empty } = Prisma;
+type ReplayDeps = Pick<CoreDeps, "pool" | "queue" | "log" | "now">;
 
 export const MAX_REPLAY = 1000;
 
@@ -27,7 +27,7 @@ export type ReplayFilter = z.output<typeof replayFilter> & { eventId?: string };
 
 /** Resets the selected actions to pending and queues them; answers how many actions and events. */
 export async function replayActions(deps: ReplayDeps, filter: ReplayFilter): Promise<{ actions: number; events: number }> {
-  const { db } = deps;
+  const q = fromPg(deps.pool);
   const now = deps.now();
   const conditions = [
     filter.all ? empty : sql`AND a.status = 'failed'`,
@@ -38,18 +38,20 @@ export async function replayActions(deps: ReplayDeps, filter: ReplayFilter): Pro
     filter.since ? sql`AND e."receivedAt" >= ${new Date(filter.since)}` : empty,
     filter.until ? sql`AND e."receivedAt" < ${new Date(filter.until)}` : empty,
   ];
-  const rows = await db.$queryRaw<Array<{ id: string; eventId: string }>>`
-    UPDATE event_actions SET status = 'pending', attempts = 0, "unfinishedRuns" = 0, error = NULL, "errorCode" = NULL,
-      "nextAttemptAt" = NULL, "completedAt" = NULL, "updatedAt" = ${now}
-    WHERE id IN (
-      SELECT a.id FROM event_actions a JOIN event_log e ON e.id = a."eventId"
-      WHERE TRUE ${Prisma.join(conditions, " ")}
-      ORDER BY a.id LIMIT ${filter.limit ?? MAX_REPLAY}
-      FOR UPDATE OF a SKIP LOCKED)
-    RETURNING id, "eventId"`;
+  const rows = await runSql<{ id: string; eventId: string }>(
+    q,
+    sql`UPDATE event_actions SET status = 'pending', attempts = 0, "unfinishedRuns" = 0, error = NULL, "errorCode" = NULL,
+        "nextAttemptAt" = NULL, "completedAt" = NULL, "updatedAt" = ${now}
+      WHERE id IN (
+        SELECT a.id FROM event_actions a JOIN event_log e ON e.id = a."eventId"
+        WHERE TRUE ${join(conditions, " ")}
+        ORDER BY a.id LIMIT ${filter.limit ?? MAX_REPLAY}
+        FOR UPDATE OF a SKIP LOCKED)
+      RETURNING id, "eventId"`,
+  );
 
   const eventIds = [...new Set(rows.map((r) => r.eventId))].sort();
-  await recomputeEventStatuses(db, eventIds, now);
+  await recomputeEventStatuses(deps.pool, eventIds, now);
   try {
     await deps.queue.add("run-action", rows.map((r) => ({ id: r.id, data: { actionId: r.id } })));
   } catch (error) {
@@ -63,14 +65,16 @@ export async function replayActions(deps: ReplayDeps, filter: ReplayFilter): Pro
  * its tries counted afresh if it had been given up.
  */
 export async function replayEvent(deps: ReplayDeps, eventId: string, { all = false } = {}) {
-  const event = await deps.db.eventLog.findUnique({ where: { id: eventId }, select: { matchedAt: true, status: true } });
+  const q = fromPg(deps.pool);
+  const [event] = await runSql<{ matchedAt: Date | null; status: string }>(q, sql`SELECT "matchedAt", status FROM event_log WHERE id = ${eventId}`);
   if (!event) throw notFound("event", eventId);
   if (!event.matchedAt) {
     if (event.status === "failed") {
-      await deps.db.eventLog.updateMany({
-        where: { id: eventId, matchedAt: null, status: "failed" },
-        data: { status: "pending", attempts: 0, error: null, completedAt: null, durationMs: null },
-      });
+      await runSql(
+        q,
+        sql`UPDATE event_log SET status = 'pending', attempts = 0, error = NULL, "completedAt" = NULL, "durationMs" = NULL
+          WHERE id = ${eventId} AND "matchedAt" IS NULL AND status = 'failed'`,
+      );
     }
     await enqueueEvents(deps, [eventId]);
     return { actions: 0, events: 1 };

@@ -1,7 +1,7 @@
 // GET /health: are Postgres and Redis reachable, and is the sweep running? Down dependencies make the
 // answer a 503; a sweep that has not run for three intervals makes it "degraded" (still a 200: the API
 // works, but work the queue lost is not being recovered).
-import type { Deps } from "../../platform/deps.ts";
+import type { CoreDeps } from "../../platform/core-deps.ts";
 import { withTimeout } from "../../platform/timeout.ts";
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -15,10 +15,10 @@ export interface Health {
   sweep: { lastRunAt: string | null; status: "ok" | "late" | "never" | "unknown" };
 }
 
-export async function checkHealth({ db, queue, config, now }: Pick<Deps, "db" | "queue" | "config" | "now">): Promise<Health> {
+export async function checkHealth({ pool, queue, config, now }: Pick<CoreDeps, "pool" | "queue" | "config" | "now">): Promise<Health> {
   const [state, redis] = await Promise.all([
-    withTimeout(db.sweepState.findUnique({ where: { id: 1 }, select: { lastRunAt: true } }), CHECK_TIMEOUT_MS, "postgres").then(
-      (row) => ({ up: true as const, lastRunAt: row?.lastRunAt ?? null }),
+    withTimeout(pool.query<{ lastRunAt: Date }>(`SELECT "lastRunAt" FROM sweep_state WHERE id = 1`), CHECK_TIMEOUT_MS, "postgres").then(
+      ({ rows }) => ({ up: true as const, lastRunAt: rows[0]?.lastRunAt ?? null }),
       () => ({ up: false as const, lastRunAt: null }),
     ),
     queue.ping().then(() => "up" as const, () => "down" as const),

@@ -1,0 +1,40 @@
+// What use cases need from the outside world, built once per process and passed explicitly. These are
+// the dependencies every function has; Prisma comes on top only where it is used (deps.ts).
+import type { Config } from "./config.ts";
+import { logger, type Logger } from "./logger.ts";
+import { createPool, type Pool } from "./pool.ts";
+import { createJobQueue, type JobQueue } from "./queue.ts";
+import { createSecretBox, parseSecretsKey, type SecretBox } from "./secret-box.ts";
+
+export interface CoreDeps {
+  config: Config;
+  /** Plain SQL on the hot paths (Prisma's query engine costs several times more CPU), and under Prisma. */
+  pool: Pool;
+  queue: JobQueue;
+  log: Logger;
+  /** Seals and opens secrets stored at rest (webhook signing secrets). */
+  secrets: SecretBox;
+  now: () => Date;
+}
+
+export function secretBoxFor(config: Pick<Config, "SECRETS_KEY" | "SECRETS_KEY_PREVIOUS">): SecretBox {
+  const parse = (key: string) => parseSecretsKey(key)!; // validated with the configuration
+  return createSecretBox(config.SECRETS_KEY ? parse(config.SECRETS_KEY) : undefined, (config.SECRETS_KEY_PREVIOUS ?? []).map(parse));
+}
+
+export function createCoreDeps(config: Config, component: string, poolSize?: number): CoreDeps {
+  return {
+    config,
+    pool: createPool({ url: config.DATABASE_URL, poolSize }),
+    queue: createJobQueue({ url: config.REDIS_URL, prefix: config.QUEUE_PREFIX }),
+    log: logger(component),
+    secrets: secretBoxFor(config),
+    now: () => new Date(),
+  };
+}
+
+/** Closes what `deps` holds, Prisma's client included when it has one. */
+export async function closeDeps(deps: CoreDeps & { db?: { $disconnect(): Promise<void> } }): Promise<void> {
+  await Promise.allSettled([deps.queue.close(), deps.db?.$disconnect()]);
+  await deps.pool.end().catch(() => {});
+}

@@ -5,13 +5,14 @@
 // written again request by request (the batcher's retryAlone), so it fails no other.
 import { createBatcher } from "../../platform/batcher.ts";
 import { isNotAnOutage } from "../../platform/dependency-errors.ts";
-import type { Deps } from "../../platform/deps.ts";
-import { transaction } from "../../platform/sql.ts";
+import type { CoreDeps as Deps } from "../../platform/core-deps.ts";
+import { fromPg, transaction } from "../../platform/sql.ts";
 import { AppError, notFound } from "../errors.ts";
 import { enqueueEvents } from "../events/ingest-events.ts";
 import {
   deleteRecordsByKey,
   insertRecords,
+  insertRecordsWithEvents,
   insertWriteEvents,
   patchRecords,
   recordKey,
@@ -22,6 +23,7 @@ import {
 
 type Data = Record<string, unknown>;
 
+type FlushDeps = Pick<Deps, "pool" | "queue" | "log" | "now">;
 type Write = RecordKey & ({ kind: "create"; data: Data } | { kind: "patch"; patch: Data } | { kind: "delete" });
 
 export interface Written {
@@ -54,7 +56,22 @@ function rounds(writes: Write[]): number[][] {
   return result;
 }
 
-async function flush(deps: Pick<Deps, "pool" | "queue" | "log" | "now">, writes: Write[]): Promise<Array<Written | AppError>> {
+const conflict = (w: RecordKey) => new AppError("conflict", `record ${w.id} already exists in ${w.collection}`);
+
+/** The common flush, only creates of distinct records: one statement writes them and their events. */
+async function flushCreates(deps: FlushDeps, writes: Array<Extract<Write, { kind: "create" }>>): Promise<Array<Written | AppError>> {
+  const made = await insertRecordsWithEvents(fromPg(deps.pool), writes, deps.now());
+  const answers = writes.map((w) => {
+    const done = made.get(recordKey(w));
+    return done ? { record: done.write.record, eventId: done.eventId } : conflict(w);
+  });
+  await enqueueEvents(deps, [...made.values()].map((m) => m.eventId));
+  return answers;
+}
+
+async function flush(deps: FlushDeps, writes: Write[]): Promise<Array<Written | AppError>> {
+  const creates = writes.filter((w): w is Extract<Write, { kind: "create" }> => w.kind === "create");
+  if (creates.length === writes.length && new Set(writes.map(recordKey)).size === writes.length) return flushCreates(deps, creates);
   const now = deps.now();
   const answers: Array<Written | AppError> = [];
   const made: Array<{ index: number; write: RecordWrite }> = [];
@@ -70,7 +87,7 @@ async function flush(deps: Pick<Deps, "pool" | "queue" | "log" | "now">, writes:
         const missing = () => notFound(`record in ${w.collection}`, w.id);
         if (w.kind === "create") {
           const write = created.get(key);
-          answers[i] = write ? { record: write.record, eventId: null } : new AppError("conflict", `record ${w.id} already exists in ${w.collection}`);
+          answers[i] = write ? { record: write.record, eventId: null } : conflict(w);
           if (write) made.push({ index: i, write });
         } else if (w.kind === "patch") {
           const outcome = patched.get(key);
@@ -95,7 +112,7 @@ async function flush(deps: Pick<Deps, "pool" | "queue" | "log" | "now">, writes:
 }
 
 /** The record writes of one process: concurrent requests share a commit and an enqueue. */
-export function createRecordWriter(deps: Pick<Deps, "pool" | "queue" | "log" | "now">): RecordWriter {
+export function createRecordWriter(deps: FlushDeps): RecordWriter {
   const batcher = createBatcher<Write, Written | AppError>((writes) => flush(deps, writes), { maxSize: 100, retryAlone: isNotAnOutage });
   const write = async (w: Write) => {
     const answer = await batcher.add(w);

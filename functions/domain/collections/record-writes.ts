@@ -5,7 +5,7 @@
 import sql, { type Sql } from "sql-template-tag";
 import { runSql, type Queryable } from "../../platform/sql.ts";
 import type { EventInput } from "../events/event-input.ts";
-import { eventRows, insertEvents, type Causation } from "../events/ingest-events.ts";
+import { eventRows, eventsInsert, insertEvents, type Causation } from "../events/ingest-events.ts";
 
 type Data = Record<string, unknown>;
 
@@ -46,23 +46,50 @@ const deleted = (record: RecordRow, now: Date): RecordWrite => ({
 /** Keyed by collection and id, for callers to find their own among rows written together. */
 const byKey = <R extends RecordKey>(rows: R[]) => new Map(rows.map((row) => [keyOf(row), row]));
 
+/** The INSERT of new records (keys distinct), returning the keys of those created; a taken id is skipped. */
+function recordsInsert(items: Array<RecordKey & { data: Data }>, now: Date): Sql {
+  const data = items.map((i) => JSON.stringify(i.data));
+  return sql`
+    INSERT INTO records (collection, id, data, "dataBytes", "createdAt", "updatedAt")
+    SELECT v.collection, v.id, v.data, v.bytes, ${now}, ${now}
+    FROM unnest(${items.map((i) => i.collection)}::text[], ${items.map((i) => i.id)}::text[], ${data}::jsonb[],
+      ${data.map((d) => Buffer.byteLength(d))}::int[]) AS v(collection, id, data, bytes)
+    ORDER BY v.collection, v.id
+    ON CONFLICT DO NOTHING
+    RETURNING collection, id`;
+}
+
+/** The write of a record created now, as the answer to its request and the event to report it. */
+const createdNow = (item: RecordKey & { data: Data }, now: Date) => created({ collection: item.collection, id: item.id, data: item.data, createdAt: now, updatedAt: now }, now);
+
 /**
  * Inserts records (one statement for all); answers the write of each one created, by key. A record whose
  * id is taken is not written and has no entry. Keys must be distinct.
  */
 export async function insertRecords(q: Queryable, items: Array<RecordKey & { data: Data }>, now: Date): Promise<Map<string, RecordWrite>> {
   if (items.length === 0) return new Map();
-  const rows = await runSql<RecordRow>(
+  const made = await runSql<RecordKey>(q, recordsInsert(items, now));
+  const byItem = new Map(items.map((item) => [keyOf(item), item]));
+  return new Map(made.map((row) => [keyOf(row), createdNow(byItem.get(keyOf(row))!, now)]));
+}
+
+/**
+ * Creates records and the events that report them in one statement, atomic without a transaction (the
+ * collections API's common case: a flush of creates). Answers, by key, each created record's write and
+ * event id; a record whose id is taken has neither. Keys must be distinct.
+ */
+export async function insertRecordsWithEvents(q: Queryable, items: Array<RecordKey & { data: Data }>, now: Date): Promise<Map<string, { write: RecordWrite; eventId: string }>> {
+  if (items.length === 0) return new Map();
+  const writes = items.map((item) => createdNow(item, now));
+  const rows = eventRows(writes.map((w) => w.event), now);
+  const made = await runSql<RecordKey>(
     q,
-    sql`INSERT INTO records (collection, id, data, "dataBytes", "createdAt", "updatedAt")
-      SELECT v.collection, v.id, v.data, octet_length(v.data::text), ${now}, ${now}
-      FROM unnest(${items.map((i) => i.collection)}::text[], ${items.map((i) => i.id)}::text[], ${items.map((i) => JSON.stringify(i.data))}::jsonb[])
-        AS v(collection, id, data)
-      ORDER BY v.collection, v.id
-      ON CONFLICT DO NOTHING
-      RETURNING collection, id, data, "createdAt", "updatedAt"`,
+    sql`WITH created AS (${recordsInsert(items, now)}),
+      events AS (${eventsInsert(rows, sql`(v.collection, v.record_id) IN (SELECT collection, id FROM created)`)})
+      SELECT collection, id FROM created`,
   );
-  return new Map([...byKey(rows)].map(([key, row]) => [key, created(row, now)]));
+  const byKey = new Map(writes.map((write, i) => [keyOf(write.record), { write, eventId: rows[i]!.id }]));
+  return new Map(made.map((row) => [keyOf(row), byKey.get(keyOf(row))!]));
 }
 
 export type PatchOutcome = { write: RecordWrite } | { unchanged: RecordRow };

@@ -4,12 +4,13 @@
 // its own events are committed.
 import { createHash } from "node:crypto";
 import { stringify } from "safe-stable-stringify";
+import sql, { empty, type Sql } from "sql-template-tag";
 import { createBatcher } from "../../platform/batcher.ts";
 import { isNotAnOutage } from "../../platform/dependency-errors.ts";
 import type { Deps } from "../../platform/deps.ts";
 import { newId } from "../../platform/ids.ts";
 import { EVENTS_PER_JOB } from "../../platform/queue.ts";
-import { fromPg, type Queryable } from "../../platform/sql.ts";
+import { fromPg, runSql, type Queryable } from "../../platform/sql.ts";
 import { AppError } from "../errors.ts";
 import { changedFields } from "./changed-fields.ts";
 import type { EventInput } from "./event-input.ts";
@@ -69,16 +70,29 @@ export function requestDigest(inputs: EventInput[]): string {
   return createHash("sha256").update(stringify(inputs)).digest("base64url");
 }
 
-const INSERT_EVENTS = `
-  INSERT INTO event_log (id, type, collection, "recordId", data, previous, "changedFields", "idempotencyKey",
-    "occurredAt", "receivedAt", "causationId", depth, "idempotencyDigest", "payloadBytes")
-  SELECT v.id, v.type::"EventType", v.collection, v.record_id, v.data, v.previous,
-    ARRAY(SELECT jsonb_array_elements_text(v.changed)), v.key, v.occurred, v.received, v.causation, v.depth, v.digest, v.bytes
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::jsonb[], $8::text[],
-    $9::timestamptz[], $10::timestamptz[], $11::text[], $12::int[], $13::text[], $14::int[])
-    AS v(id, type, collection, record_id, data, previous, changed, key, occurred, received, causation, depth, digest, bytes)
-  ON CONFLICT ("idempotencyKey") DO NOTHING
-  RETURNING id`;
+/**
+ * The INSERT of event rows (one statement for all, returning the ids it created), to run alone or as a
+ * step of a larger statement. `only` limits it to the rows it selects (a condition over `v`, the row).
+ */
+export function eventsInsert(rows: NewEvent[], only?: Sql): Sql {
+  const col = <T>(pick: (row: NewEvent) => T) => rows.map(pick);
+  const data = col((r) => JSON.stringify(r.data));
+  const previous = col((r) => (r.previous === null ? null : JSON.stringify(r.previous)));
+  const bytes = rows.map((_, i) => Buffer.byteLength(data[i]!) + (previous[i] ? Buffer.byteLength(previous[i]!) : 0));
+  return sql`
+    INSERT INTO event_log (id, type, collection, "recordId", data, previous, "changedFields", "idempotencyKey",
+      "occurredAt", "receivedAt", "causationId", depth, "idempotencyDigest", "payloadBytes")
+    SELECT v.id, v.type::"EventType", v.collection, v.record_id, v.data, v.previous,
+      ARRAY(SELECT jsonb_array_elements_text(v.changed)), v.key, v.occurred, v.received, v.causation, v.depth, v.digest, v.bytes
+    FROM unnest(${col((r) => r.id)}::text[], ${col((r) => r.type)}::text[], ${col((r) => r.collection)}::text[],
+      ${col((r) => r.recordId)}::text[], ${data}::jsonb[], ${previous}::jsonb[], ${col((r) => JSON.stringify(r.changedFields))}::jsonb[],
+      ${col((r) => r.idempotencyKey)}::text[], ${col((r) => r.occurredAt)}::timestamptz[], ${col((r) => r.receivedAt)}::timestamptz[],
+      ${col((r) => r.causationId)}::text[], ${col((r) => r.depth)}::int[], ${col((r) => r.idempotencyDigest)}::text[], ${bytes}::int[])
+      AS v(id, type, collection, record_id, data, previous, changed, key, occurred, received, causation, depth, digest, bytes)
+    ${only ? sql`WHERE ${only}` : empty}
+    ON CONFLICT ("idempotencyKey") DO NOTHING
+    RETURNING id`;
+}
 
 export interface Inserted {
   /** Per row: its new id, or for a repeated idempotency key the id of the event first stored under it. */
@@ -94,25 +108,7 @@ export interface Inserted {
  */
 export async function insertEvents(q: Queryable, rows: NewEvent[]): Promise<Inserted> {
   if (rows.length === 0) return { ids: [], created: [], reused: [] };
-  const col = <T>(pick: (row: NewEvent) => T) => rows.map(pick);
-  const data = col((r) => JSON.stringify(r.data));
-  const previous = col((r) => (r.previous === null ? null : JSON.stringify(r.previous)));
-  const inserted = await q.query<{ id: string }>(INSERT_EVENTS, [
-    col((r) => r.id),
-    col((r) => r.type),
-    col((r) => r.collection),
-    col((r) => r.recordId),
-    data,
-    previous,
-    col((r) => JSON.stringify(r.changedFields)),
-    col((r) => r.idempotencyKey),
-    col((r) => r.occurredAt),
-    col((r) => r.receivedAt),
-    col((r) => r.causationId),
-    col((r) => r.depth),
-    col((r) => r.idempotencyDigest),
-    rows.map((_, i) => Buffer.byteLength(data[i]!) + (previous[i] ? Buffer.byteLength(previous[i]!) : 0)),
-  ]);
+  const inserted = await runSql<{ id: string }>(q, eventsInsert(rows));
   const created = new Set(inserted.map((row) => row.id));
   const repeated = rows.filter((row) => row.idempotencyKey && !created.has(row.id)).map((row) => row.idempotencyKey!);
   const firsts = repeated.length

@@ -2,8 +2,11 @@
 // by the next flush (one multi-row statement, one round trip) instead of one round trip each. With
 // nothing in flight a call is flushed at once, so batching costs no latency when the load is light and
 // grows with the load. Each caller still waits for its own result: a caller told "done" is done.
-// A flush that fails because of one item's input must not fail the others: with `retryAlone`, the items
-// of a failed flush are flushed again one by one, so each gets the answer its own item deserves.
+// A flush that fails because of one item's input must not fail the others: with `retryAlone`, a failed
+// flush is split in halves and each half flushed again, down to single items, so each gets the answer its
+// own item deserves. Halving finds one bad item among n in about 2·log2(n) flushes, where flushing every
+// item alone would take n: under load, when flushes are large, that is what keeps one bad request in a
+// hundred from costing more than itself.
 
 export interface Batcher<I, O> {
   add(item: I): Promise<O>;
@@ -18,8 +21,8 @@ export interface BatcherOptions {
    */
   concurrency?: number;
   /**
-   * Whether a failed flush of several items is tried again item by item (say, unless the database is
-   * down: then every item would fail alike, only slower). Unset: never.
+   * Whether a failed flush of several items is tried again in halves, down to single items (say, unless
+   * the database is down: then every item would fail alike, only slower). Unset: never.
    */
   retryAlone?: (error: unknown) => boolean;
 }
@@ -33,16 +36,16 @@ export function createBatcher<I, O>(
   let running = 0;
   let scheduled = false;
 
-  const settle = async (batch: Waiting[]) => {
+  // Bounded: each failed flush of n > 1 items leads to two of n/2, one at a time, down to single items.
+  const settle = async (batch: Waiting[]): Promise<void> => {
     try {
       const results = await flush(batch.map((w) => w.item));
       batch.forEach((w, i) => w.resolve(results[i]!));
     } catch (error) {
       if (batch.length === 1 || !retryAlone(error)) return batch.forEach((w) => w.reject(error));
-      // Bounded: one flush per item of the batch, one at a time.
-      for (const w of batch) {
-        await flush([w.item]).then(([result]) => w.resolve(result!), w.reject);
-      }
+      const half = Math.ceil(batch.length / 2);
+      await settle(batch.slice(0, half));
+      await settle(batch.slice(half));
     }
   };
 

@@ -14,7 +14,7 @@ import { waitFor } from "../helpers/wait.ts";
 import { startBenchReceiver, type BenchReceiver } from "./bench-receiver.ts";
 import { measureColdStarts } from "./cold-start.ts";
 import { measureConditions } from "./conditions.ts";
-import { eventBody, scenarioName, sender, setUp, type Scenario, type Via } from "./scenarios.ts";
+import { eventBody, isPoisoned, scenarioName, sender, setUp, type Scenario, type Via } from "./scenarios.ts";
 import { drive, jsonPoster, recordIdOf, type DriveResult } from "./drive.ts";
 import { cpuByProgram, cpuPerEvent, percentile, round, rssMb } from "./stats.ts";
 
@@ -40,6 +40,8 @@ const { values: opts } = parseArgs({
     chain: { type: "string", default: "0" },
     /** Skip the tetik reference run (events for records and patches, records for chains). */
     "no-reference": { type: "boolean", default: false },
+    /** Every so many records, one the database refuses (records and chains): it should cost only itself. */
+    "poison-every": { type: "string", default: "0" },
     /** Measure each Lambda function's cold start instead of the pipelines (see cold-start.ts). */
     "cold-start": { type: "boolean", default: false },
     "cold-start-from": { type: "string" },
@@ -55,12 +57,13 @@ const withBaseline = opts.baseline && !opts["no-baseline"];
 const CHAIN = Math.max(0, Number(opts.chain));
 const VIA: Via = CHAIN > 0 ? "records" : (opts.via as Via);
 if (!["events", "records", "patches"].includes(VIA)) throw new Error(`--via takes events, records or patches, not ${opts.via}`);
-const SCENARIO: Scenario = { via: VIA, chain: CHAIN, batch: VIA === "events" ? BATCH : 1, webhooks: K };
+const POISON_EVERY = VIA === "records" ? Math.max(0, Number(opts["poison-every"])) : 0;
+const SCENARIO: Scenario = { via: VIA, chain: CHAIN, batch: VIA === "events" ? BATCH : 1, webhooks: K, poisonEvery: POISON_EVERY };
 /** What the scenario is held against in the same run: chains against records, records and patches against events. */
 const REFERENCE: Scenario | undefined = opts["no-reference"]
   ? undefined
-  : CHAIN > 0
-    ? { ...SCENARIO, chain: 0 }
+  : CHAIN > 0 || POISON_EVERY > 0
+    ? { ...SCENARIO, chain: 0, poisonEvery: 0 }
     : VIA !== "events"
       ? { ...SCENARIO, via: "events", batch: 1 }
       : undefined;
@@ -98,6 +101,9 @@ interface Measured {
   retriedAttempts?: number;
   /** Percentiles of the log's own stage timings (see stages()). */
   stagesMs?: Record<string, number | null>;
+  /** Items the database refused on purpose (--poison-every), and the errors the driver saw. */
+  refused?: number;
+  errors?: number;
   /** CPU milliseconds per event, by program (postgres counts every backend on the machine). */
   cpuMsPerEvent?: Record<string, number>;
 }
@@ -336,13 +342,16 @@ async function runTetik(receiver: BenchReceiver, scenario: Scenario): Promise<Me
         for (let j = 0; j < N; j++) driven.sentAt.set(recordIdOf(j), batchSent.get(recordIdOf(Math.floor(j / batch)))!);
       }
       log(`${what}: sent ${N} in ${round(driven.seconds)} s (${driven.errors} errors); waiting for deliveries`);
-      await awaitDeliveries(receiver, N * K);
+      // The records the database refused were answered with an error and must cost only themselves.
+      for (let i = 0; i < N; i++) if (isPoisoned(scenario, i)) driven.sentAt.delete(recordIdOf(i));
+      await awaitDeliveries(receiver, driven.sentAt.size * K);
       return driven;
     });
     const cpuMsPerEvent = cpuPerEvent(cpuBefore, await cpuByProgram(pids()), N);
     await client.close();
-    const logged = opts.attach ? undefined : await loggedCompleted(dbName, N);
-    return { ...measure(result, receiver, K), workerRssMb: rss, ...logged, cpuMsPerEvent };
+    const logged = opts.attach ? undefined : await loggedCompleted(dbName, result.sentAt.size);
+    const refused = N - result.sentAt.size;
+    return { ...measure(result, receiver, K), ...(refused ? { refused, errors: result.errors } : {}), workerRssMb: rss, ...logged, cpuMsPerEvent };
   } finally {
     // BENCH_SHOW_OUTPUT=1 prints what tetik's processes logged (warnings and errors), for diagnosis.
     if (process.env.BENCH_SHOW_OUTPUT) for (const p of processes) log(`--- process ${p.pid} ---\n${p.output().slice(-6000)}`);

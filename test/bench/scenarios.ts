@@ -15,13 +15,24 @@ export interface Scenario {
   /** Events per POST /events/batch (events only). */
   batch: number;
   webhooks: number;
+  /**
+   * Every so many records (records and chains), one the database refuses (a CHECK constraint the bench
+   * adds): its flush fails and is settled request by request, so it should cost only that record.
+   */
+  poisonEvery: number;
 }
+
+/** Whether item `index` is one the database refuses. */
+export const isPoisoned = (s: Scenario, index: number) => s.poisonEvery > 0 && index % s.poisonEvery === s.poisonEvery - 1;
 
 export interface Client {
   send(method: string, path: string, body: unknown): Promise<any>;
 }
 
-export const scenarioName = (s: Scenario) => (s.chain > 0 ? `chain ${s.chain}` : s.via === "events" && s.batch > 1 ? `events in batches of ${s.batch}` : s.via);
+export function scenarioName(s: Scenario): string {
+  const base = s.chain > 0 ? `chain ${s.chain}` : s.via === "events" && s.batch > 1 ? `events in batches of ${s.batch}` : s.via;
+  return s.poisonEvery > 0 ? `${base}, 1 in ${s.poisonEvery} refused` : base;
+}
 
 /** The data of item `index`: the same shape for every scenario. */
 export const itemData = (index: number) => ({ total: 150 + (index % 100), customerId: `c-${index % 1000}`, items: [{ sku: "a-1", qty: 2 }] });
@@ -37,6 +48,10 @@ export async function setUp(s: Scenario, client: Client, receiverUrl: string, da
   const webhooks = async (definitionId: string, payload?: unknown) => {
     for (let i = 0; i < s.webhooks; i++) await client.send("POST", "/webhooks", { definitionId, url: receiverUrl, ...(payload ? { payload } : {}) });
   };
+  if (s.poisonEvery > 0) {
+    if (!databaseUrl) throw new Error("--poison-every needs the bench's own stack (not --attach)");
+    await withDatabase(databaseUrl, (db) => db.query(`ALTER TABLE records ADD CONSTRAINT bench_poison CHECK (NOT (data ? 'poison'))`));
+  }
   if (s.chain > 0) {
     for (let level = 0; level <= s.chain; level++) {
       const definition = await client.send("POST", "/definitions", { name: name(`chain${level}`), type: "collection.created", collection: chainCollection(level), condition });
@@ -64,10 +79,18 @@ export async function setUp(s: Scenario, client: Client, receiverUrl: string, da
 }
 
 /** The records patches change, written straight into the table (their creation is not measured). */
-async function preCreateRecords(databaseUrl: string, counts: Record<string, number>) {
+async function withDatabase<T>(databaseUrl: string, work: (db: pg.Client) => Promise<T>): Promise<T> {
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
   try {
+    return await work(db);
+  } finally {
+    await db.end();
+  }
+}
+
+async function preCreateRecords(databaseUrl: string, counts: Record<string, number>) {
+  await withDatabase(databaseUrl, async (db) => {
     for (const [prefix, count] of Object.entries(counts)) {
       await db.query(
         `INSERT INTO records (collection, id, data, "dataBytes", "createdAt", "updatedAt")
@@ -77,18 +100,17 @@ async function preCreateRecords(databaseUrl: string, counts: Record<string, numb
       );
     }
     await db.query("ANALYZE records");
-  } finally {
-    await db.end();
-  }
+  });
 }
 
 /** Sends item `index` (record id `recordId`); for batches, the batch of that index (ids `prefix`0 to `prefix`total-1). */
 export function sender(s: Scenario, client: Client, prefix: string, total: number) {
   return async (index: number, recordId: string): Promise<void> => {
+    const poison = isPoisoned(s, index) ? { poison: true } : {};
     if (s.chain > 0) {
-      await client.send("POST", `/collections/${chainCollection(0)}/records`, { id: recordId, data: { ...itemData(index), origin: recordId } });
+      await client.send("POST", `/collections/${chainCollection(0)}/records`, { id: recordId, data: { ...itemData(index), origin: recordId, ...poison } });
     } else if (s.via === "records") {
-      await client.send("POST", "/collections/orders/records", { id: recordId, data: itemData(index) });
+      await client.send("POST", "/collections/orders/records", { id: recordId, data: { ...itemData(index), ...poison } });
     } else if (s.via === "patches") {
       await client.send("PATCH", `/collections/orders/records/${recordId}`, { data: { status: `paid-${index}` } });
     } else if (s.batch === 1) {

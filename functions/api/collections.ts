@@ -3,7 +3,6 @@ import type { Context } from "hono";
 import { z } from "zod";
 import { createRecordWriter } from "../domain/collections/record-writer.ts";
 import { getRecord, listRecords } from "../domain/collections/records.ts";
-import { newId } from "../platform/ids.ts";
 import { fromPg } from "../platform/sql.ts";
 import { storableJsonProblem } from "../domain/storable-json.ts";
 import { collectionName, jsonObject, listQuery, parseInput } from "../domain/validation.ts";
@@ -49,7 +48,7 @@ export function collectionRoutes(app: App, deps: CoreDeps): App {
   app.post("/collections/:collection/records", async (c) => {
     const collection = collectionOf(c);
     const input = await readBody(c, createInput);
-    const { record, eventId } = await writer.create(collection, input.id ?? newId("rec"), input.data);
+    const { record, eventId } = await writer.create(collection, input.id, input.data);
     return c.json({ ...recordView(record!), eventId }, 201);
   });
 

@@ -1,43 +1,28 @@
 // The collections API's writes, group-committed as events are (see ingest-events.ts): the writes of
-// requests that arrive together share one transaction, one statement per kind of write, one INSERT of
-// their events and one enqueue; each record still commits with the event that reports it, and each
-// request is answered only once its own write is committed. A flush that fails for one request's sake is
-// written again request by request (the batcher's retryAlone), so it fails no other.
+// requests that arrive together are written with one statement per kind (creates, patches, deletes), each
+// writing the records and the events that report them at once (so each record commits with its event,
+// atomically, with no transaction round trips), and their events share one enqueue. Each request is
+// answered once its own write is committed. A flush that fails for one request's sake is written again
+// in halves (the batcher's retryAlone), so it fails no other.
 import { createBatcher } from "../../platform/batcher.ts";
+import type { CoreDeps } from "../../platform/core-deps.ts";
 import { isNotAnOutage } from "../../platform/dependency-errors.ts";
-import type { CoreDeps as Deps } from "../../platform/core-deps.ts";
-import { fromPg, transaction } from "../../platform/sql.ts";
+import { newId } from "../../platform/ids.ts";
+import { fromPg } from "../../platform/sql.ts";
 import { AppError, notFound } from "../errors.ts";
 import { enqueueEvents } from "../events/ingest-events.ts";
-import {
-  deleteRecordsByKey,
-  insertRecords,
-  insertRecordsWithEvents,
-  insertWriteEvents,
-  patchRecords,
-  recordKey,
-  type RecordKey,
-  type RecordRow,
-  type RecordWrite,
-} from "./record-writes.ts";
+import { createRecordsWithEvents, deleteRecordsWithEvents, patchRecordsWithEvents, recordKey, type RecordKey, type WriteDone } from "./record-writes.ts";
 
 type Data = Record<string, unknown>;
-
-type FlushDeps = Pick<Deps, "pool" | "queue" | "log" | "now">;
+type FlushDeps = Pick<CoreDeps, "pool" | "queue" | "log" | "now">;
 type Write = RecordKey & ({ kind: "create"; data: Data } | { kind: "patch"; patch: Data } | { kind: "delete" });
 
-export interface Written {
-  /** The record after the write (null once deleted). */
-  record: RecordRow | null;
-  /** The event reporting it; null when nothing changed. */
-  eventId: string | null;
-}
-
 export interface RecordWriter {
-  create(collection: string, id: string, data: Data): Promise<Written>;
+  /** Creates a record (with a new id unless one is given). */
+  create(collection: string, id: string | undefined, data: Data): Promise<WriteDone>;
   /** Merges `patch` into the record's data; a patch that changes nothing writes nothing and emits nothing. */
-  patch(collection: string, id: string, patch: Data): Promise<Written>;
-  remove(collection: string, id: string): Promise<Written>;
+  patch(collection: string, id: string, patch: Data): Promise<WriteDone>;
+  remove(collection: string, id: string): Promise<WriteDone>;
 }
 
 /**
@@ -56,71 +41,39 @@ function rounds(writes: Write[]): number[][] {
   return result;
 }
 
-const conflict = (w: RecordKey) => new AppError("conflict", `record ${w.id} already exists in ${w.collection}`);
+/** Why a write did not happen: the record's id is taken (a create), or there is no such record. */
+const refusal = (w: Write) => (w.kind === "create" ? new AppError("conflict", `record ${w.id} already exists in ${w.collection}`) : notFound(`record in ${w.collection}`, w.id));
 
-/** The common flush, only creates of distinct records: one statement writes them and their events. */
-async function flushCreates(deps: FlushDeps, writes: Array<Extract<Write, { kind: "create" }>>): Promise<Array<Written | AppError>> {
-  const made = await insertRecordsWithEvents(fromPg(deps.pool), writes, deps.now());
-  const answers = writes.map((w) => {
-    const done = made.get(recordKey(w));
-    return done ? { record: done.write.record, eventId: done.eventId } : conflict(w);
-  });
-  await enqueueEvents(deps, [...made.values()].map((m) => m.eventId));
-  return answers;
-}
-
-async function flush(deps: FlushDeps, writes: Write[]): Promise<Array<Written | AppError>> {
-  const creates = writes.filter((w): w is Extract<Write, { kind: "create" }> => w.kind === "create");
-  if (creates.length === writes.length && new Set(writes.map(recordKey)).size === writes.length) return flushCreates(deps, creates);
+async function flush(deps: FlushDeps, writes: Write[]): Promise<Array<WriteDone | AppError>> {
+  const q = fromPg(deps.pool);
   const now = deps.now();
-  const answers: Array<Written | AppError> = [];
-  const made: Array<{ index: number; write: RecordWrite }> = [];
-  const eventIds = await transaction(deps.pool, async (q) => {
-    for (const round of rounds(writes)) {
-      const of = <K extends Write["kind"]>(kind: K) => round.map((i) => writes[i]!).filter((w): w is Extract<Write, { kind: K }> => w.kind === kind);
-      const created = await insertRecords(q, of("create"), now);
-      const patched = await patchRecords(q, of("patch"), now);
-      const deleted = await deleteRecordsByKey(q, of("delete"), now);
-      for (const i of round) {
-        const w = writes[i]!;
-        const key = recordKey(w);
-        const missing = () => notFound(`record in ${w.collection}`, w.id);
-        if (w.kind === "create") {
-          const write = created.get(key);
-          answers[i] = write ? { record: write.record, eventId: null } : conflict(w);
-          if (write) made.push({ index: i, write });
-        } else if (w.kind === "patch") {
-          const outcome = patched.get(key);
-          if (!outcome) answers[i] = missing();
-          else if ("unchanged" in outcome) answers[i] = { record: outcome.unchanged, eventId: null };
-          else {
-            answers[i] = { record: outcome.write.record, eventId: null };
-            made.push({ index: i, write: outcome.write });
-          }
-        } else {
-          const write = deleted.get(key);
-          answers[i] = write ? { record: null, eventId: null } : missing();
-          if (write) made.push({ index: i, write });
-        }
-      }
-    }
-    return insertWriteEvents(q, made.map((m) => m.write), now);
-  });
-  made.forEach(({ index }, n) => ((answers[index] as Written).eventId = eventIds[n]!));
+  const answers: Array<WriteDone | AppError> = [];
+  for (const round of rounds(writes)) {
+    const of = <K extends Write["kind"]>(kind: K) => round.map((i) => writes[i]!).filter((w): w is Extract<Write, { kind: K }> => w.kind === kind);
+    // Different records in each: the three statements are independent, and each is atomic by itself.
+    const [created, patched, deleted] = await Promise.all([
+      createRecordsWithEvents(q, of("create"), now),
+      patchRecordsWithEvents(q, of("patch"), now),
+      deleteRecordsWithEvents(q, of("delete"), now),
+    ]);
+    const done = { create: created, patch: patched, delete: deleted };
+    for (const i of round) answers[i] = done[writes[i]!.kind].get(recordKey(writes[i]!)) ?? refusal(writes[i]!);
+  }
+  const eventIds = answers.flatMap((a) => (a instanceof AppError || a.eventId === null ? [] : [a.eventId]));
   await enqueueEvents(deps, eventIds);
   return answers;
 }
 
-/** The record writes of one process: concurrent requests share a commit and an enqueue. */
+/** The record writes of one process: concurrent requests share statements and an enqueue. */
 export function createRecordWriter(deps: FlushDeps): RecordWriter {
-  const batcher = createBatcher<Write, Written | AppError>((writes) => flush(deps, writes), { maxSize: 100, retryAlone: isNotAnOutage });
+  const batcher = createBatcher<Write, WriteDone | AppError>((writes) => flush(deps, writes), { maxSize: 100, retryAlone: isNotAnOutage });
   const write = async (w: Write) => {
     const answer = await batcher.add(w);
     if (answer instanceof AppError) throw answer;
     return answer;
   };
   return {
-    create: (collection, id, data) => write({ kind: "create", collection, id, data }),
+    create: (collection, id, data) => write({ kind: "create", collection, id: id ?? newId("rec"), data }),
     patch: (collection, id, patch) => write({ kind: "patch", collection, id, patch }),
     remove: (collection, id) => write({ kind: "delete", collection, id }),
   };

@@ -1,11 +1,12 @@
-// Writing records, each write together with the collection.* event that reports it: callers run these
-// inside a transaction that also inserts the events, so a record never changes without its event and no
-// event exists for a write that rolled back. Used by the collections API (many requests' writes in one
-// statement each) and by triggers alike. Plain SQL on any Queryable: no ORM on this path.
+// Writing records, each write together with the collection.* event that reports it, so a record never
+// changes without its event and no event exists for a write that rolled back: the collections API's
+// writes do both in one statement (many requests' writes at once); triggers write records here and their
+// events in the same transaction. Plain SQL on any Queryable: no ORM on this path.
 import sql, { type Sql } from "sql-template-tag";
 import { runSql, type Queryable } from "../../platform/sql.ts";
 import type { EventInput } from "../events/event-input.ts";
-import { eventRows, eventsInsert, insertEvents, type Causation } from "../events/ingest-events.ts";
+import { newId } from "../../platform/ids.ts";
+import { eventRows, eventsInsert, eventsInsertFrom } from "../events/ingest-events.ts";
 
 type Data = Record<string, unknown>;
 
@@ -43,8 +44,6 @@ const deleted = (record: RecordRow, now: Date): RecordWrite => ({
   event: { type: "collection.deleted", collection: record.collection, recordId: record.id, data: record.data, occurredAt: now.toISOString() },
 });
 
-/** Keyed by collection and id, for callers to find their own among rows written together. */
-const byKey = <R extends RecordKey>(rows: R[]) => new Map(rows.map((row) => [keyOf(row), row]));
 
 /** The INSERT of new records (keys distinct), returning the keys of those created; a taken id is skipped. */
 function recordsInsert(items: Array<RecordKey & { data: Data }>, now: Date): Sql {
@@ -73,12 +72,36 @@ export async function insertRecords(q: Queryable, items: Array<RecordKey & { dat
   return new Map(made.map((row) => [keyOf(row), createdNow(byItem.get(keyOf(row))!, now)]));
 }
 
+/** Answered for a request's write: the record after it (null once deleted) and its event (null when nothing changed). */
+export interface WriteDone {
+  record: RecordRow | null;
+  eventId: string | null;
+}
+
+const eventIdsFor = (items: unknown[]) => items.map(() => newId("evt"));
+const keyColumns = (items: RecordKey[]) => sql`${items.map((i) => i.collection)}::text[], ${items.map((i) => i.id)}::text[]`;
+
+/** The top-level fields that differ between w.data and w.previous, sorted (as changedFields() does in JS). */
+const CHANGED_FIELDS = sql`(
+  SELECT coalesce(jsonb_agg(k ORDER BY k COLLATE "C"), '[]'::jsonb)
+  FROM (SELECT jsonb_object_keys(w.data) UNION SELECT jsonb_object_keys(w.previous)) AS keys(k)
+  WHERE w.data -> k IS DISTINCT FROM w.previous -> k)`;
+
+/** The events of a statement's written rows `from` (event_id, collection, id, data, previous): see eventsInsertFrom. */
+function recordEvents(type: "collection.updated" | "collection.deleted", from: Sql, now: Date): Sql {
+  return eventsInsertFrom(sql`
+    SELECT w.event_id, ${type}, w.collection, w.id, w.data, w.previous,
+      ${type === "collection.updated" ? CHANGED_FIELDS : sql`'[]'::jsonb`},
+      NULL::text, ${now}::timestamptz, ${now}::timestamptz, NULL::text, 0, NULL::text,
+      octet_length(w.data::text) + coalesce(octet_length(w.previous::text), 0)
+    FROM ${from} w`);
+}
+
 /**
- * Creates records and the events that report them in one statement, atomic without a transaction (the
- * collections API's common case: a flush of creates). Answers, by key, each created record's write and
- * event id; a record whose id is taken has neither. Keys must be distinct.
+ * Creates records and the events that report them, in one statement: atomic without a transaction. A
+ * record whose id is taken is not written and has no entry in the answer (by key). Keys must be distinct.
  */
-export async function insertRecordsWithEvents(q: Queryable, items: Array<RecordKey & { data: Data }>, now: Date): Promise<Map<string, { write: RecordWrite; eventId: string }>> {
+export async function createRecordsWithEvents(q: Queryable, items: Array<RecordKey & { data: Data }>, now: Date): Promise<Map<string, WriteDone>> {
   if (items.length === 0) return new Map();
   const writes = items.map((item) => createdNow(item, now));
   const rows = eventRows(writes.map((w) => w.event), now);
@@ -88,58 +111,57 @@ export async function insertRecordsWithEvents(q: Queryable, items: Array<RecordK
       events AS (${eventsInsert(rows, sql`(v.collection, v.record_id) IN (SELECT collection, id FROM created)`)})
       SELECT collection, id FROM created`,
   );
-  const byKey = new Map(writes.map((write, i) => [keyOf(write.record), { write, eventId: rows[i]!.id }]));
+  const byKey = new Map(writes.map((write, i) => [keyOf(write.record), { record: write.record, eventId: rows[i]!.id }]));
   return new Map(made.map((row) => [keyOf(row), byKey.get(keyOf(row))!]));
 }
 
-export type PatchOutcome = { write: RecordWrite } | { unchanged: RecordRow };
-
 /**
- * Merges each patch into its record's data (one statement for all). Answers, by key, the write of each
- * record it changed, or the record as it is when the patch would change nothing (nothing is written);
- * a missing record has no entry. The records are locked in key order and read at their latest, so the
- * event's `previous` is what the patch changed, also when another transaction patched it just before.
+ * Merges each patch into its record's data and writes the events of those it changed, in one statement.
+ * Answers, by key, the record after the patch and its event (null when the patch changed nothing, and
+ * nothing was written); a missing record has no entry. The records are locked in key order and read at
+ * their latest, so an event's `previous` is what its patch changed, also when another transaction
+ * patched the record just before. Keys must be distinct.
  */
-export async function patchRecords(q: Queryable, items: Array<RecordKey & { patch: Data }>, now: Date): Promise<Map<string, PatchOutcome>> {
+export async function patchRecordsWithEvents(q: Queryable, items: Array<RecordKey & { patch: Data }>, now: Date): Promise<Map<string, WriteDone>> {
   if (items.length === 0) return new Map();
-  const rows = await runSql<RecordRow & { previous: Data; changed: boolean }>(
+  const rows = await runSql<RecordRow & { eventId: string | null }>(
     q,
     sql`WITH v AS (
-        SELECT * FROM unnest(${items.map((i) => i.collection)}::text[], ${items.map((i) => i.id)}::text[], ${items.map((i) => JSON.stringify(i.patch))}::jsonb[])
-          AS v(collection, id, patch)
+        SELECT * FROM unnest(${keyColumns(items)}, ${items.map((i) => JSON.stringify(i.patch))}::jsonb[], ${eventIdsFor(items)}::text[])
+          AS v(collection, id, patch, event_id)
       ), current AS (
-        SELECT r.collection, r.id, r.data, r."createdAt", r."updatedAt", v.patch
+        SELECT r.collection, r.id, r.data, r."createdAt", r."updatedAt", v.patch, v.event_id
         FROM records r JOIN v ON r.collection = v.collection AND r.id = v.id
         ORDER BY r.collection, r.id FOR UPDATE OF r
-      ), changed AS (
+      ), patched AS (
         UPDATE records r SET data = c.data || c.patch, "dataBytes" = octet_length((c.data || c.patch)::text), "updatedAt" = ${now}
         FROM current c WHERE r.collection = c.collection AND r.id = c.id AND NOT (c.data @> c.patch)
-        RETURNING r.collection, r.id, r.data, r."updatedAt"
-      )
-      SELECT c.collection, c.id, coalesce(ch.data, c.data) AS data, c.data AS previous, c."createdAt",
-        coalesce(ch."updatedAt", c."updatedAt") AS "updatedAt", ch.id IS NOT NULL AS changed
-      FROM current c LEFT JOIN changed ch ON ch.collection = c.collection AND ch.id = c.id`,
+        RETURNING r.collection, r.id, r.data, c.data AS previous, c.event_id
+      ), events AS (${recordEvents("collection.updated", sql`patched`, now)})
+      SELECT c.collection, c.id, coalesce(p.data, c.data) AS data, c."createdAt",
+        CASE WHEN p.id IS NULL THEN c."updatedAt" ELSE ${now}::timestamptz END AS "updatedAt", p.event_id AS "eventId"
+      FROM current c LEFT JOIN patched p ON p.collection = c.collection AND p.id = c.id`,
   );
-  return new Map(
-    rows.map(({ previous, changed, ...record }) => [keyOf(record), changed ? { write: updated(record, previous, now) } : { unchanged: record }]),
-  );
+  return new Map(rows.map(({ eventId, ...record }) => [keyOf(record), { record, eventId }]));
 }
 
-/** Deletes records by key (one statement for all); answers the write of each one deleted, by key. */
-export async function deleteRecordsByKey(q: Queryable, items: RecordKey[], now: Date): Promise<Map<string, RecordWrite>> {
+/** Deletes records by key and writes the events that report them (with the data they had), in one statement. */
+export async function deleteRecordsWithEvents(q: Queryable, items: RecordKey[], now: Date): Promise<Map<string, WriteDone>> {
   if (items.length === 0) return new Map();
-  const rows = await runSql<RecordRow>(
+  const rows = await runSql<RecordKey & { eventId: string }>(
     q,
     sql`WITH v AS (
-        SELECT * FROM unnest(${items.map((i) => i.collection)}::text[], ${items.map((i) => i.id)}::text[]) AS v(collection, id)
+        SELECT * FROM unnest(${keyColumns(items)}, ${eventIdsFor(items)}::text[]) AS v(collection, id, event_id)
       ), target AS (
-        SELECT r.collection, r.id FROM records r JOIN v ON r.collection = v.collection AND r.id = v.id
+        SELECT r.collection, r.id, v.event_id FROM records r JOIN v ON r.collection = v.collection AND r.id = v.id
         ORDER BY r.collection, r.id FOR UPDATE OF r
-      )
-      DELETE FROM records r USING target t WHERE r.collection = t.collection AND r.id = t.id
-      RETURNING r.collection, r.id, r.data, r."createdAt", r."updatedAt"`,
+      ), removed AS (
+        DELETE FROM records r USING target t WHERE r.collection = t.collection AND r.id = t.id
+        RETURNING r.collection, r.id, r.data, NULL::jsonb AS previous, t.event_id
+      ), events AS (${recordEvents("collection.deleted", sql`removed`, now)})
+      SELECT collection, id, event_id AS "eventId" FROM removed`,
   );
-  return new Map([...byKey(rows)].map(([key, row]) => [key, deleted(row, now)]));
+  return new Map(rows.map((row) => [keyOf(row), { record: null, eventId: row.eventId }]));
 }
 
 /** Writes to the records a filter selects: all of them, or (past `limit` of them) none. */
@@ -197,15 +219,3 @@ export async function deleteRecords(q: Queryable, collection: string, where: Sql
 }
 
 export { keyOf as recordKey };
-
-/**
- * Inserts the events reporting `writes` in the caller's transaction and answers their ids, in the order
- * of `writes` (all of them new: to enqueue after commit). `keyPrefix` makes the inserts idempotent when a
- * job runs again: then only the ids of events created now are answered.
- */
-export async function insertWriteEvents(q: Queryable, writes: RecordWrite[], now: Date, options: { causation?: Causation; keyPrefix?: string } = {}): Promise<string[]> {
-  if (writes.length === 0) return [];
-  const keys = options.keyPrefix ? writes.map((w) => `${options.keyPrefix}:${w.record.id}`) : undefined;
-  const { ids, created } = await insertEvents(q, eventRows(writes.map((w) => w.event), now, { keys, causation: options.causation }));
-  return keys ? created : ids;
-}

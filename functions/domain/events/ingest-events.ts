@@ -4,7 +4,7 @@
 // its own events are committed.
 import { createHash } from "node:crypto";
 import { stringify } from "safe-stable-stringify";
-import sql, { empty, type Sql } from "sql-template-tag";
+import sql, { empty, raw, type Sql } from "sql-template-tag";
 import { createBatcher } from "../../platform/batcher.ts";
 import { isNotAnOutage } from "../../platform/dependency-errors.ts";
 import type { Deps } from "../../platform/deps.ts";
@@ -70,28 +70,38 @@ export function requestDigest(inputs: EventInput[]): string {
   return createHash("sha256").update(stringify(inputs)).digest("base64url");
 }
 
+/** The columns, in order, of the rows an event INSERT takes (see eventsInsertFrom). */
+export const EVENT_SOURCE_COLUMNS = ["id", "type", "collection", "record_id", "data", "previous", "changed", "key", "occurred", "received", "causation", "depth", "digest", "bytes"];
+
 /**
- * The INSERT of event rows (one statement for all, returning the ids it created), to run alone or as a
- * step of a larger statement. `only` limits it to the rows it selects (a condition over `v`, the row).
+ * The INSERT of events from `source`, a query whose rows have the columns of EVENT_SOURCE_COLUMNS in
+ * that order (`changed` as a JSON array), returning the ids it created: run alone or as a step of a larger
+ * statement. Every writer of the log goes through it.
  */
-export function eventsInsert(rows: NewEvent[], only?: Sql): Sql {
-  const col = <T>(pick: (row: NewEvent) => T) => rows.map(pick);
-  const data = col((r) => JSON.stringify(r.data));
-  const previous = col((r) => (r.previous === null ? null : JSON.stringify(r.previous)));
-  const bytes = rows.map((_, i) => Buffer.byteLength(data[i]!) + (previous[i] ? Buffer.byteLength(previous[i]!) : 0));
+export function eventsInsertFrom(source: Sql): Sql {
   return sql`
     INSERT INTO event_log (id, type, collection, "recordId", data, previous, "changedFields", "idempotencyKey",
       "occurredAt", "receivedAt", "causationId", depth, "idempotencyDigest", "payloadBytes")
     SELECT v.id, v.type::"EventType", v.collection, v.record_id, v.data, v.previous,
       ARRAY(SELECT jsonb_array_elements_text(v.changed)), v.key, v.occurred, v.received, v.causation, v.depth, v.digest, v.bytes
-    FROM unnest(${col((r) => r.id)}::text[], ${col((r) => r.type)}::text[], ${col((r) => r.collection)}::text[],
+    FROM (${source}) AS v(${raw(EVENT_SOURCE_COLUMNS.join(", "))})
+    ON CONFLICT ("idempotencyKey") DO NOTHING
+    RETURNING id`;
+}
+
+/** The INSERT of event rows built here (see eventsInsertFrom); `only` keeps the rows it selects (a condition over `v`). */
+export function eventsInsert(rows: NewEvent[], only?: Sql): Sql {
+  const col = <T>(pick: (row: NewEvent) => T) => rows.map(pick);
+  const data = col((r) => JSON.stringify(r.data));
+  const previous = col((r) => (r.previous === null ? null : JSON.stringify(r.previous)));
+  const bytes = rows.map((_, i) => Buffer.byteLength(data[i]!) + (previous[i] ? Buffer.byteLength(previous[i]!) : 0));
+  return eventsInsertFrom(sql`
+    SELECT * FROM unnest(${col((r) => r.id)}::text[], ${col((r) => r.type)}::text[], ${col((r) => r.collection)}::text[],
       ${col((r) => r.recordId)}::text[], ${data}::jsonb[], ${previous}::jsonb[], ${col((r) => JSON.stringify(r.changedFields))}::jsonb[],
       ${col((r) => r.idempotencyKey)}::text[], ${col((r) => r.occurredAt)}::timestamptz[], ${col((r) => r.receivedAt)}::timestamptz[],
       ${col((r) => r.causationId)}::text[], ${col((r) => r.depth)}::int[], ${col((r) => r.idempotencyDigest)}::text[], ${bytes}::int[])
-      AS v(id, type, collection, record_id, data, previous, changed, key, occurred, received, causation, depth, digest, bytes)
-    ${only ? sql`WHERE ${only}` : empty}
-    ON CONFLICT ("idempotencyKey") DO NOTHING
-    RETURNING id`;
+      AS v(${raw(EVENT_SOURCE_COLUMNS.join(", "))})
+    ${only ? sql`WHERE ${only}` : empty}`);
 }
 
 export interface Inserted {

@@ -1,6 +1,7 @@
 // The collections API: records and the collection.* events their writes emit, in one transaction.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRecordWriter } from "../functions/domain/collections/record-writer.ts";
+import { changedFields } from "../functions/domain/events/changed-fields.ts";
 import { createDefinition, createWebhook, waitForEvent } from "./helpers/fixtures.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 import { startStack, type TestStack } from "./helpers/stack.ts";
@@ -133,6 +134,30 @@ describe("collections", () => {
       expect(await stack.deps.db.eventLog.count({ where: { collection: "isolated" } })).toBe(27);
     } finally {
       await stack.deps.pool.query(`ALTER TABLE records DROP CONSTRAINT no_poison_records`);
+    }
+  });
+
+  it("patches replace top-level fields whole, and report the fields they changed as the JS rule does", async () => {
+    const cases: Array<[Record<string, unknown>, Record<string, unknown>]> = [
+      [{ tags: ["a", "b"], n: 1 }, { tags: ["a"] }],
+      [{ o: { x: 1, y: 2 } }, { o: { x: 1 } }],
+      [{ o: { x: 1, y: 2 } }, { o: { y: 2, x: 1 } }],
+      [{ a: 1 }, { b: null }],
+      [{ a: null, é: "x", "😀": 1 }, { a: 0, é: "x", "😀": 2, z: [] }],
+      [{ n: 1.5, s: "x" }, { n: 1.5 }],
+    ];
+    for (const [i, [before, patch]] of cases.entries()) {
+      await stack.api("POST", "/collections/merges/records", { id: `m-${i}`, data: before });
+      const res = await stack.api("PATCH", `/collections/merges/records/m-${i}`, { data: patch });
+      const after = { ...before, ...patch };
+      expect(res.body.data, JSON.stringify(patch)).toEqual(after);
+      const expected = changedFields(after, before);
+      if (expected.length === 0) {
+        expect(res.body.eventId, JSON.stringify(patch)).toBeNull();
+        continue;
+      }
+      const event = await stack.api("GET", `/events/${res.body.eventId}`);
+      expect(event.body, JSON.stringify(patch)).toMatchObject({ previous: before, data: after, changedFields: expected });
     }
   });
 });

@@ -1,10 +1,10 @@
 // The dependencies of the functions that use Prisma (definitions, webhooks, the worker, the sweep):
 // the core ones and the ORM on the same pool.
 import type { Config } from "./config.ts";
-import { closeDeps, createCoreDeps, secretBoxFor, type CoreDeps } from "./core-deps.ts";
+import { closeDeps, createCoreDeps, type CoreDeps } from "./core-deps.ts";
 import { createDb, type Db } from "./db.ts";
 
-export { closeDeps, secretBoxFor, type CoreDeps };
+export { closeDeps, type CoreDeps };
 
 export interface Deps extends CoreDeps {
   db: Db;

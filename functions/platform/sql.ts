@@ -1,8 +1,7 @@
-// Plain SQL for the hot paths, runnable on a pg pool, a pg client in a transaction, or a Prisma
-// transaction, so one statement serves every caller.
+// Plain SQL, runnable on a pg pool or on a pg client in a transaction, so one statement serves every caller.
 import type pg from "pg";
 import type { Sql } from "sql-template-tag";
-import type { Pool, Prisma } from "./db.ts";
+import type { Pool } from "./pool.ts";
 
 export interface Queryable {
   query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
@@ -18,12 +17,6 @@ export function fromPg(client: pg.Pool | pg.PoolClient): Queryable {
     async query<R>(text: string, params: unknown[] = []) {
       return (await client.query(text, params)).rows as R[];
     },
-  };
-}
-
-export function fromPrisma(tx: Prisma.TransactionClient): Queryable {
-  return {
-    query: <R>(text: string, params: unknown[] = []) => tx.$queryRawUnsafe<R[]>(text, ...params),
   };
 }
 

@@ -1,14 +1,14 @@
 // The collections API's writes, group-committed as events are (see ingest-events.ts): the writes of
 // requests that arrive together are written with one statement per kind (creates, patches, deletes), each
-// writing the records and the events that report them at once (so each record commits with its event,
-// atomically, with no transaction round trips), and their events share one enqueue. Each request is
-// answered once its own write is committed. A flush that fails for one request's sake is written again
-// in halves (the batcher's retryAlone), so it fails no other.
+// writing the records and the events that report them at once, so each record commits with its event;
+// their events share one enqueue. Each request is answered once its own write is committed. A flush is
+// all or nothing (one statement, or a transaction when it needs more), so one that fails for one
+// request's sake can be written again in halves (the batcher's retryAlone), failing no other.
 import { createBatcher } from "../../platform/batcher.ts";
 import type { CoreDeps } from "../../platform/core-deps.ts";
 import { isNotAnOutage } from "../../platform/dependency-errors.ts";
 import { newId } from "../../platform/ids.ts";
-import { fromPg } from "../../platform/sql.ts";
+import { fromPg, transaction, type Queryable } from "../../platform/sql.ts";
 import { AppError, notFound } from "../errors.ts";
 import { enqueueEvents } from "../events/ingest-events.ts";
 import { createRecordsWithEvents, deleteRecordsWithEvents, patchRecordsWithEvents, recordKey, type RecordKey, type WriteDone } from "./record-writes.ts";
@@ -44,23 +44,32 @@ function rounds(writes: Write[]): number[][] {
 /** Why a write did not happen: the record's id is taken (a create), or there is no such record. */
 const refusal = (w: Write) => (w.kind === "create" ? new AppError("conflict", `record ${w.id} already exists in ${w.collection}`) : notFound(`record in ${w.collection}`, w.id));
 
-async function flush(deps: FlushDeps, writes: Write[]): Promise<Array<WriteDone | AppError>> {
-  const q = fromPg(deps.pool);
-  const now = deps.now();
+/** Writes the rounds one after another on `q`; answers each write's outcome. */
+async function writeRounds(q: Queryable, writes: Write[], plan: number[][], now: Date): Promise<Array<WriteDone | AppError>> {
   const answers: Array<WriteDone | AppError> = [];
-  for (const round of rounds(writes)) {
+  for (const round of plan) {
     const of = <K extends Write["kind"]>(kind: K) => round.map((i) => writes[i]!).filter((w): w is Extract<Write, { kind: K }> => w.kind === kind);
-    // Different records in each: the three statements are independent, and each is atomic by itself.
-    const [created, patched, deleted] = await Promise.all([
-      createRecordsWithEvents(q, of("create"), now),
-      patchRecordsWithEvents(q, of("patch"), now),
-      deleteRecordsWithEvents(q, of("delete"), now),
-    ]);
-    const done = { create: created, patch: patched, delete: deleted };
+    const done = {
+      create: await createRecordsWithEvents(q, of("create"), now),
+      patch: await patchRecordsWithEvents(q, of("patch"), now),
+      delete: await deleteRecordsWithEvents(q, of("delete"), now),
+    };
     for (const i of round) answers[i] = done[writes[i]!.kind].get(recordKey(writes[i]!)) ?? refusal(writes[i]!);
   }
-  const eventIds = answers.flatMap((a) => (a instanceof AppError || a.eventId === null ? [] : [a.eventId]));
-  await enqueueEvents(deps, eventIds);
+  return answers;
+}
+
+async function flush(deps: FlushDeps, writes: Write[]): Promise<Array<WriteDone | AppError>> {
+  const plan = rounds(writes);
+  const now = deps.now();
+  // One statement (the common flush: writes of one kind to distinct records) is atomic by itself; more
+  // share a transaction, so that a flush that fails leaves nothing behind to be written twice when the
+  // batcher writes it again in halves.
+  const oneStatement = plan.length === 1 && new Set(writes.map((w) => w.kind)).size === 1;
+  const answers = oneStatement
+    ? await writeRounds(fromPg(deps.pool), writes, plan, now)
+    : await transaction(deps.pool, (q) => writeRounds(q, writes, plan, now));
+  await enqueueEvents(deps, answers.flatMap((a) => (a instanceof AppError || a.eventId === null ? [] : [a.eventId])));
   return answers;
 }
 

@@ -29,6 +29,16 @@ export interface RecordKey {
 }
 
 const keyOf = (k: RecordKey) => `${k.collection}\u0000${k.id}`;
+
+/**
+ * A patch merged into a record (`data || patch`: top-level fields replaced) and whether that changes it:
+ * compared as a whole, since containment (@>) would call {"tags": ["a"]} already in {"tags": ["a", "b"]}.
+ * Shared by the API's patches and triggers' updates.
+ */
+const merged = (data: Sql, patch: Sql) => sql`(${data} || ${patch})`;
+const changes = (data: Sql, patch: Sql) => sql`${merged(data, patch)} IS DISTINCT FROM ${data}`;
+const mergeInto = (data: Sql, patch: Sql, now: Date) =>
+  sql`data = ${merged(data, patch)}, "dataBytes" = octet_length(${merged(data, patch)}::text), "updatedAt" = ${now}`;
 const jsonb = (value: unknown) => sql`${JSON.stringify(value)}::jsonb`;
 
 const created = (record: RecordRow, now: Date): RecordWrite => ({
@@ -134,8 +144,8 @@ export async function patchRecordsWithEvents(q: Queryable, items: Array<RecordKe
         FROM records r JOIN v ON r.collection = v.collection AND r.id = v.id
         ORDER BY r.collection, r.id FOR UPDATE OF r
       ), patched AS (
-        UPDATE records r SET data = c.data || c.patch, "dataBytes" = octet_length((c.data || c.patch)::text), "updatedAt" = ${now}
-        FROM current c WHERE r.collection = c.collection AND r.id = c.id AND NOT (c.data @> c.patch)
+        UPDATE records r SET ${mergeInto(sql`c.data`, sql`c.patch`, now)}
+        FROM current c WHERE r.collection = c.collection AND r.id = c.id AND ${changes(sql`c.data`, sql`c.patch`)}
         RETURNING r.collection, r.id, r.data, c.data AS previous, c.event_id
       ), events AS (${recordEvents("collection.updated", sql`patched`, now)})
       SELECT c.collection, c.id, coalesce(p.data, c.data) AS data, c."createdAt",
@@ -187,11 +197,11 @@ export async function mergeIntoRecords(q: Queryable, collection: string, where: 
     q,
     sql`WITH target AS (
         SELECT id, data FROM records
-        WHERE collection = ${collection} AND ${where} AND NOT (data @> ${jsonb(patch)})
+        WHERE collection = ${collection} AND ${where} AND ${changes(sql`data`, jsonb(patch))}
         ORDER BY id LIMIT ${limit + 1} FOR UPDATE
       ), counted AS (SELECT count(*)::int AS matched FROM target),
       changed AS (
-        UPDATE records r SET data = r.data || ${jsonb(patch)}, "dataBytes" = octet_length((r.data || ${jsonb(patch)})::text), "updatedAt" = ${now}
+        UPDATE records r SET ${mergeInto(sql`r.data`, jsonb(patch), now)}
         FROM target WHERE r.collection = ${collection} AND r.id = target.id AND (SELECT matched FROM counted) <= ${limit}
         RETURNING r.collection, r.id, r.data, r."createdAt", r."updatedAt", target.data AS previous
       )

@@ -6,7 +6,7 @@ import { runSql, type Queryable } from "../../platform/sql.ts";
 import { notFound } from "../errors.ts";
 import { LIMITS } from "../limits.ts";
 import { collectionName, isoDateTime, listQuery, pageWithin } from "../validation.ts";
-import { INGEST_TYPES, toDbEventType, type PublicEventType } from "./event-type.ts";
+import { eventFromRow, INGEST_TYPES } from "./event-type.ts";
 
 export const eventLogQuery = listQuery.extend({
   status: z.enum(["pending", "processing", "completed", "retrying", "failed"]).optional(),
@@ -27,8 +27,7 @@ async function withActions(q: Queryable, ids: string[]): Promise<LoggedEvent[]> 
   const actions = await runSql<EventAction>(q, sql`SELECT * FROM event_actions WHERE "eventId" = ANY(${ids}::text[]) ORDER BY id`);
   const byEvent = new Map<string, EventAction[]>();
   for (const action of actions) byEvent.set(action.eventId, [...(byEvent.get(action.eventId) ?? []), action]);
-  // Plain SQL reads the enum as stored ("collection.created"); the rest of tetik names it as Prisma does.
-  return events.map((event) => ({ ...event, type: toDbEventType(event.type as unknown as PublicEventType), actions: byEvent.get(event.id) ?? [] }));
+  return events.map((event) => ({ ...eventFromRow(event), actions: byEvent.get(event.id) ?? [] }));
 }
 
 /** Newest first; since/until bound receivedAt (since inclusive, until exclusive). */

@@ -1,12 +1,8 @@
 // An event's status is the aggregate of its actions' statuses. This SQL is the one place that decides it:
 // completed when every action succeeded or there were none; retrying while one waits for another attempt;
 // processing while others run; failed when all finished and one failed for good.
-import type { Deps } from "../../platform/deps.ts";
-import type { EventStatus, Prisma } from "../../platform/db.ts";
 import type { Pool } from "../../platform/pool.ts";
-import { fromPrisma, transaction, type Queryable } from "../../platform/sql.ts";
-
-export const isFinal = (status: EventStatus) => status === "completed" || status === "failed";
+import { transaction, type Queryable } from "../../platform/sql.ts";
 
 const LOCK_EVENTS = `SELECT id FROM event_log WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`;
 
@@ -53,28 +49,16 @@ export async function recomputeEventStatuses(pool: Pool, eventIds: string[], now
 }
 
 /**
- * Settles an action: `work` runs in a transaction that holds the event's row lock, so two actions of
- * one event finishing at once cannot leave a stale aggregate behind. It answers the action's new state
- * (and may write more in the same transaction), or null to change nothing. Answers whether it settled.
+ * Fails an action for good, with a code and a reason. Under its event's row lock, so two actions of one
+ * event finishing at once cannot leave a stale aggregate behind.
  */
-export async function settleAction(
-  db: Deps["db"],
-  action: { id: string; eventId: string },
-  now: Date,
-  work: (tx: Prisma.TransactionClient) => Promise<Prisma.EventActionUpdateInput | null>,
-): Promise<boolean> {
-  return db.$transaction(async (tx) => {
-    const q = fromPrisma(tx);
+export async function failAction(pool: Pool, action: { id: string; eventId: string }, now: Date, errorCode: string, error: string): Promise<void> {
+  await transaction(pool, async (q) => {
     await lockEvents(q, [action.eventId]);
-    const data = await work(tx);
-    if (!data) return false;
-    await tx.eventAction.update({ where: { id: action.id }, data });
+    await q.query(
+      `UPDATE event_actions SET status = 'failed', error = $2, "errorCode" = $3, "nextAttemptAt" = NULL, "completedAt" = $4, "updatedAt" = $4 WHERE id = $1`,
+      [action.id, error, errorCode, now],
+    );
     await refreshEventStatuses(q, [action.eventId], now);
-    return true;
   });
-}
-
-/** Fails an action for good, with a code and a reason. */
-export function failAction(db: Deps["db"], action: { id: string; eventId: string }, now: Date, errorCode: string, error: string) {
-  return settleAction(db, action, now, async () => ({ status: "failed", error, errorCode, nextAttemptAt: null, completedAt: now }));
 }

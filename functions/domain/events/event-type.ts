@@ -1,5 +1,5 @@
 // Event types as users write them ("collection.created") and as the database enum names them.
-import type { EventType } from "../../platform/db.ts";
+import type { EventDefinition, EventLog, EventType } from "../../platform/db.ts";
 
 export const EVENT_TYPES = ["collection.created", "collection.updated", "collection.deleted", "field.updated"] as const;
 export type PublicEventType = (typeof EVENT_TYPES)[number];
@@ -9,3 +9,9 @@ export const INGEST_TYPES = ["collection.created", "collection.updated", "collec
 
 export const toDbEventType = (type: PublicEventType) => type.replace(".", "_") as EventType;
 export const toPublicEventType = (type: EventType) => type.replace("_", ".") as PublicEventType;
+
+// Rows read with plain SQL come with the database's enum values ("collection.created"); the domain speaks
+// Prisma's names ("collection_created"). These make them the shapes Prisma gives.
+export const fromDbEnum = (type: string) => type.replace(".", "_") as EventType;
+export const eventFromRow = <E extends EventLog>(row: E): E => ({ ...row, type: fromDbEnum(row.type) });
+export const definitionFromRow = (row: EventDefinition): EventDefinition => ({ ...row, type: fromDbEnum(row.type) });

@@ -4,6 +4,7 @@
 import type { Deps } from "../../platform/deps.ts";
 import { planActions, type MatchableEvent } from "./match-definitions.ts";
 import type { WorkerDeps } from "../pipeline/pipeline.ts";
+import { noteFailedRun } from "../actions/run-action.ts";
 import { runTrigger } from "../triggers/run-trigger-action.ts";
 import { deliverAttempt } from "../webhooks/deliver-attempt.ts";
 
@@ -63,7 +64,13 @@ async function matchAndDeliver(deps: WorkerDeps, event: MatchableEvent, configVe
     planned
       .filter((action) => created.has(action.id) && !action.failure)
       .map(async (action) => {
-        if (action.kind === "trigger") return void (await runTrigger(deps, action, event, config.trigger(action.targetId)!));
+        if (action.kind === "trigger") {
+          // Its first run, counted as begun when the match was written (see run-action.ts).
+          return void (await runTrigger(deps, action, event, config.trigger(action.targetId)!).catch(async (error) => {
+            await noteFailedRun(deps.pool, action.id, error);
+            throw error;
+          }));
+        }
         // Planned from this same config, which holds every webhook it planned for.
         const webhook = config.webhook(action.targetId)!;
         // Never the event's sole action: that case took the path above.

@@ -8,7 +8,7 @@ import type { Queryable } from "../../platform/sql.ts";
 import { compileCondition, type Condition, type ConditionTest } from "../conditions/condition.ts";
 import type { DefinitionWithTargets } from "../events/match-definitions.ts";
 import { withOpenSecrets, type SecretState } from "../webhooks/secret.ts";
-import { definitionFromRow } from "./event-rows.ts";
+import { definitionFromRow } from "../events/event-type.ts";
 
 export type CachedWebhook = Webhook & SecretState & { definition: { id: string; name: string } };
 export type CachedTrigger = EventTrigger & { definition: { id: string; name: string } };

@@ -8,7 +8,7 @@ import { storableText } from "../storable-json.ts";
 import type { EventLog } from "../../platform/db.ts";
 import type { MatchableEvent } from "../events/match-definitions.ts";
 import type { Queryable } from "../../platform/sql.ts";
-import { eventFromRow } from "./event-rows.ts";
+import { eventFromRow } from "../events/event-type.ts";
 
 export interface ClaimedEvent {
   /** Undefined when the event is not there, already matched, or claimed by a run whose lease holds. */

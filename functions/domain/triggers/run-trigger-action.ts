@@ -12,14 +12,14 @@ import type { WorkerDeps } from "../pipeline/pipeline.ts";
 import type { CachedTrigger } from "../pipeline/config-cache.ts";
 import { planTrigger } from "./plan-trigger.ts";
 
-type TriggerDeps = Pick<WorkerDeps, "db" | "config" | "now" | "pipeline">;
+type TriggerDeps = Pick<WorkerDeps, "db" | "pool" | "config" | "now" | "pipeline">;
 
 /** Runs `trigger` for `event` as action `actionId`, or fails the action with the reason it cannot run. */
 export async function runTrigger(deps: TriggerDeps, action: { id: string; eventId: string }, event: MatchableEvent, trigger: CachedTrigger): Promise<ActionOutcome> {
   const { db, config, now } = deps;
   if (event.depth >= config.TRIGGER_MAX_DEPTH) {
     const error = `event ${event.id} is at depth ${event.depth} of a chain caused by triggers; writing would pass TRIGGER_MAX_DEPTH (${config.TRIGGER_MAX_DEPTH})`;
-    await failAction(db, action, now(), "chain_depth_exceeded", error);
+    await failAction(deps.pool, action, now(), "chain_depth_exceeded", error);
     return {};
   }
   let plan;
@@ -27,7 +27,7 @@ export async function runTrigger(deps: TriggerDeps, action: { id: string; eventI
     plan = planTrigger(trigger, eventContext(event, trigger.definition));
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
-    await failAction(db, action, now(), "invalid_trigger_result", error.message);
+    await failAction(deps.pool, action, now(), "invalid_trigger_result", error.message);
     return {};
   }
   await deps.pipeline.triggers({ actionId: action.id, event, plan });
@@ -38,7 +38,7 @@ export async function runTrigger(deps: TriggerDeps, action: { id: string; eventI
 export async function runTriggerAction(deps: TriggerDeps, action: { id: string; eventId: string; targetId: string; event: EventLog }): Promise<ActionOutcome> {
   const { db, now } = deps;
   const trigger = await db.eventTrigger.findUnique({ where: { id: action.targetId }, include: { definition: { select: { id: true, name: true } } } });
-  if (!trigger) return failAction(db, action, now(), "trigger_deleted", "the trigger was deleted").then(() => ({}));
-  if (!trigger.active) return failAction(db, action, now(), "trigger_inactive", "the trigger is inactive").then(() => ({}));
+  if (!trigger) return failAction(deps.pool, action, now(), "trigger_deleted", "the trigger was deleted").then(() => ({}));
+  if (!trigger.active) return failAction(deps.pool, action, now(), "trigger_inactive", "the trigger is inactive").then(() => ({}));
   return runTrigger(deps, action, action.event, trigger);
 }

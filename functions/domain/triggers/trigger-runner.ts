@@ -2,8 +2,8 @@
 // and the action's completion commit together, so a job that runs again finds the action completed and
 // writes nothing more. Trigger actions ready at the same time share a transaction (group commit): one
 // INSERT for all the records they create, one for all their events, one UPDATE for the actions and one
-// for their events' statuses. A flush that fails for one action's sake is written again action by action
-// (the batcher's retryAlone), so it fails no other.
+// for their events' statuses. A flush that fails for one action's sake (or that Postgres aborted in a
+// deadlock with another) is written again in halves (the batcher's retryAlone), so it fails no other.
 import { createBatcher } from "../../platform/batcher.ts";
 import { isNotAnOutage } from "../../platform/dependency-errors.ts";
 import type { Deps } from "../../platform/deps.ts";
@@ -66,11 +66,11 @@ async function flush(deps: RunnerDeps, runs: TriggerRun[]): Promise<void[]> {
     if (todo.length === 0) return [];
 
     const outcomes = await applyPlans(q, todo, now, limit);
-    const rows = todo.flatMap((run) => {
-      const { writes } = outcomes.get(run.actionId)!;
-      const keys = writes.map((w) => `trigger:${run.actionId}:${w.record.id}`);
-      return eventRows(writes.map((w) => w.event), now, { keys, causation: { causationId: run.event.id, depth: run.event.depth + 1 } });
-    });
+    // No idempotency keys: the writes, their events and the action's completion commit together, and a
+    // run finds the action finished if one did; a replay that writes again reports what it wrote again.
+    const rows = todo.flatMap((run) =>
+      eventRows(outcomes.get(run.actionId)!.writes.map((w) => w.event), now, { causation: { causationId: run.event.id, depth: run.event.depth + 1 } }),
+    );
     const { created } = await insertEvents(q, rows);
     const results = todo.map((run) => outcomes.get(run.actionId)!);
     await q.query(SETTLE_ACTIONS, [

@@ -15,7 +15,7 @@ export async function deliverWebhookAction(deps: WorkerDeps, action: EventAction
     const [errorCode, error] = !webhook
       ? ["webhook_deleted", "the webhook was deleted"]
       : ["webhook_inactive", `the webhook is inactive${webhook.disabledReason ? `: ${webhook.disabledReason}` : ""}`];
-    await failAction(db, action, now(), errorCode, error);
+    await failAction(deps.pool, action, now(), errorCode, error);
     return {};
   }
   const attempt = action.attempts + 1;

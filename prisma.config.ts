@@ -2,6 +2,7 @@
 // driver adapter, so nothing is downloaded at install or migrate time (see README, "Migrations").
 import { createRequire } from "node:module";
 import { PrismaPg } from "@prisma/adapter-pg";
+import { parse } from "pg-connection-string";
 import { defineConfig } from "prisma/config";
 
 const DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/tetik";
@@ -19,15 +20,17 @@ Result.prototype.addFields = function (fields: Array<{ dataTypeID: number }>) {
 };
 
 // Fields rather than a connection string: with a connection string the adapter ignores the database
-// name the engine asks for (e.g. a shadow database) and connects to the main one.
+// name the engine asks for (e.g. a shadow database) and connects to the main one. pg's own parser makes
+// them, so the URL's TLS settings (sslmode, sslrootcert, ...) are kept as pg's runtime pool reads them.
 function connectionFields(url: string) {
-  const u = new URL(url);
+  const { host, port, user, password, database, ssl } = parse(url);
   return {
-    host: decodeURIComponent(u.hostname),
-    port: Number(u.port || 5432),
-    user: decodeURIComponent(u.username || "postgres"),
-    password: decodeURIComponent(u.password) || undefined,
-    database: decodeURIComponent(u.pathname.slice(1)) || "postgres",
+    host: host ?? "127.0.0.1",
+    port: Number(port || 5432),
+    user: user || "postgres",
+    password: password || undefined,
+    database: database || "postgres",
+    ...(ssl === undefined ? {} : { ssl: ssl as boolean | object }),
   };
 }
 

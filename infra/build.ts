@@ -1,5 +1,6 @@
 // `npm run build`: the programs a container runs, bundled by esbuild into dist/ (what infra/worker.Dockerfile
-// copies): the worker, the API as one Node server, the local sweep timer, and migrations.
+// copies): the worker, the API as one Node server, the local sweep timer, migrations, and
+// the re-encryption of webhook secrets.
 import { build } from "esbuild";
 
 const entries = {
@@ -7,6 +8,8 @@ const entries = {
   server: "functions/api/server.ts",
   sweep: "functions/sweep/local.ts",
   migrate: "functions/platform/migrate.ts",
+  // For a one-off task after a rotation of SECRETS_KEY (README, Rotating secrets).
+  "reencrypt-secrets": "functions/ops/reencrypt-secrets.ts",
 };
 
 await build({

@@ -12,7 +12,8 @@ COPY functions ./functions
 COPY infra/build.ts ./infra/build.ts
 RUN npm run build
 
-# 2. Production dependencies only: the bundles need none, migrations need the Prisma CLI and pg adapter.
+# 2. Production dependencies only: the bundles need none; Prisma's CLI (migrate status, resolve) does,
+#    for whoever looks at a database from a container.
 FROM node:22-bookworm-slim AS production-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -31,5 +32,6 @@ USER node
 # Healthy while the worker touches its heartbeat file (every 10 s while it runs).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD node -e "process.exit(Date.now() - require('fs').statSync(process.env.WORKER_HEARTBEAT_FILE).mtimeMs < 60000 ? 0 : 1)"
-# Migrations are idempotent and take an advisory lock: every task may run them before it starts.
+# On one machine (docker compose) the worker migrates first: idempotent, one runner at a time (an advisory
+# lock). In AWS the task runs the worker alone: the Migrations custom resource ran them before.
 CMD ["sh", "-c", "node dist/migrate.mjs && exec node --enable-source-maps dist/worker.mjs"]

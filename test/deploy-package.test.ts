@@ -1,5 +1,7 @@
-// `serverless package` works with no AWS account and no network, and the CloudFormation it writes has
-// every function, route, the sweep's schedule, the worker service and the data stores, with no secret in it.
+// `serverless package` works with no AWS account and no network, and the CloudFormation it writes is one a
+// fresh account accepts: no stack parameters (the core stack serverless creates first takes none), the
+// account's VPC, subnets and image written in, migrations run before any code that needs them, and no
+// secret anywhere in it.
 import { execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,29 +9,70 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+interface Resource {
+  Type: string;
+  Properties: any;
+  DependsOn?: string[];
+}
+interface Template {
+  Parameters?: Record<string, unknown>;
+  Resources: Record<string, Resource>;
+}
+
+const VPC = "vpc-0123456789abcdef0";
+const SUBNETS = "subnet-0aaaaaaaaaaaaaaa1,subnet-0bbbbbbbbbbbbbbb2";
+const IMAGE = "123456789012.dkr.ecr.eu-central-1.amazonaws.com/tetik:abc1234";
+
 const out = mkdtempSync(join(tmpdir(), "tetik-package-"));
-let template: { Resources: Record<string, { Type: string; Properties: any }> };
+let template: Template;
+let core: Template;
 const ofType = (type: string) => Object.values(template.Resources).filter((r) => r.Type === type);
+const one = (type: string) => {
+  const found = ofType(type);
+  expect(found, type).toHaveLength(1);
+  return found[0]!;
+};
+const functions = () => Object.entries(template.Resources).filter(([, r]) => r.Type === "AWS::Lambda::Function");
 
 beforeAll(async () => {
-  await promisify(execFile)("node_modules/.bin/serverless", ["package", "--stage", "test", "--package", out], {
-    timeout: 120_000,
-    env: { ...process.env, SLS_TELEMETRY_DISABLED: "1", SLS_NOTIFICATIONS_MODE: "off", ESBUILD_WORK_FOLDER: join(out, "esbuild") },
-  });
+  await promisify(execFile)(
+    "node_modules/.bin/serverless",
+    ["package", "--stage", "test", "--package", out, `--param=vpcId=${VPC}`, `--param=privateSubnetIds=${SUBNETS}`, `--param=workerImage=${IMAGE}`],
+    {
+      timeout: 120_000,
+      env: { ...process.env, SLS_TELEMETRY_DISABLED: "1", SLS_NOTIFICATIONS_MODE: "off", ESBUILD_WORK_FOLDER: join(out, "esbuild") },
+    },
+  );
   template = JSON.parse(readFileSync(join(out, "cloudformation-template-update-stack.json"), "utf8"));
+  core = JSON.parse(readFileSync(join(out, "cloudformation-template-create-stack.json"), "utf8"));
 }, 150_000);
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe("serverless package", () => {
-  it("has one Node 22 function per API area, in the VPC, plus the sweep on a one-minute schedule", () => {
-    const functions = ofType("AWS::Lambda::Function");
-    expect(functions).toHaveLength(7);
-    for (const fn of functions) {
-      expect(fn.Properties.Runtime).toBe("nodejs22.x");
-      expect(fn.Properties.VpcConfig.SubnetIds).toEqual({ Ref: "PrivateSubnetIds" });
+  it("asks CloudFormation for no parameter the first stack would refuse: the account's ids are written in", () => {
+    // serverless sends the same stack parameters to the core stack (its deployment bucket) it creates first
+    // on a fresh account; that stack declares none, so any required one failed the first deploy.
+    expect(core.Parameters ?? {}).toEqual({});
+    for (const [name, parameter] of Object.entries(template.Parameters ?? {})) {
+      expect(parameter, name).toHaveProperty("Default");
     }
-    const [rule] = ofType("AWS::Events::Rule");
-    expect(rule!.Properties.ScheduleExpression).toBe("rate(1 minute)");
+    expect(Object.keys(template.Parameters ?? {})).not.toEqual(expect.arrayContaining(["VpcId"]));
+    for (const group of ofType("AWS::EC2::SecurityGroup")) expect(group.Properties.VpcId).toBe(VPC);
+    expect(one("AWS::ECS::TaskDefinition").Properties.ContainerDefinitions[0].Image).toBe(IMAGE);
+    const subnets = { "Fn::Split": [",", SUBNETS] };
+    expect(one("AWS::RDS::DBSubnetGroup").Properties.SubnetIds).toEqual(subnets);
+    expect(one("AWS::ECS::Service").Properties.NetworkConfiguration.AwsvpcConfiguration.Subnets).toEqual(subnets);
+  });
+
+  it("has one Node 22 function per API area, the migrations and the sweep, all in the VPC; the sweep every minute", () => {
+    expect(functions().map(([name]) => name).sort()).toEqual(
+      ["Collections", "Definitions", "Events", "Health", "Migrate", "Sweep", "WebhookTesting", "Webhooks"].map((n) => `${n}LambdaFunction`),
+    );
+    for (const [name, fn] of functions()) {
+      expect(fn.Properties.Runtime, name).toBe("nodejs22.x");
+      expect(fn.Properties.VpcConfig.SubnetIds, name).toEqual({ "Fn::Split": [",", SUBNETS] });
+    }
+    expect(one("AWS::Events::Rule").Properties.ScheduleExpression).toBe("rate(1 minute)");
   });
 
   it("routes every endpoint of the SPEC, and the rest to a 404 in tetik's shape", () => {
@@ -43,40 +86,92 @@ describe("serverless package", () => {
     ]) {
       expect(routes).toContain(route);
     }
+    // One JSON line per request in CloudWatch.
+    expect(one("AWS::ApiGatewayV2::Stage").Properties.AccessLogSettings.DestinationArn).toBeDefined();
   });
 
-  it("creates the worker service with autoscaling on queue depth, Postgres behind RDS Proxy, and Redis", () => {
-    const [task] = ofType("AWS::ECS::TaskDefinition");
-    expect(task!.Properties.RequiresCompatibilities).toEqual(["FARGATE"]);
-    expect(task!.Properties.ContainerDefinitions[0].HealthCheck.Command[0]).toBe("CMD");
-    const workerEnv = Object.fromEntries(task!.Properties.ContainerDefinitions[0].Environment.map((e: { Name: string; Value: unknown }) => [e.Name, JSON.stringify(e.Value)]));
-    expect(workerEnv.SECRETS_KEY).toContain("{{resolve:secretsmanager:");
-    expect(ofType("AWS::ECS::Service")).toHaveLength(1);
+  it("runs the migrations as a custom resource after the database is ready and before any code that needs them", () => {
+    const migrations = template.Resources.Migrations!;
+    expect(migrations.Type).toBe("Custom::Migrations");
+    expect(migrations.DependsOn).toContain("DatabaseProxyTargets");
+    expect(migrations.Properties.ServiceToken).toEqual({ "Fn::GetAtt": ["MigrateLambdaFunction", "Arn"] });
+    expect(migrations.Properties.Checksum).toMatch(/^[0-9a-f]{64}$/);
+    for (const [name, fn] of functions()) {
+      if (name !== "MigrateLambdaFunction") expect(fn.DependsOn, name).toContain("Migrations");
+    }
+    expect(template.Resources.WorkerService!.DependsOn).toContain("Migrations");
+    // The worker only works: it no longer migrates when its task starts.
+    expect(one("AWS::ECS::TaskDefinition").Properties.ContainerDefinitions[0].Command).toEqual(["node", "--enable-source-maps", "dist/worker.mjs"]);
+    const listing = execFileSync("unzip", ["-l", join(out, "migrate.zip")]).toString();
+    for (const name of readdirSync("prisma/migrations").filter((n) => !n.endsWith(".toml"))) {
+      expect(listing).toContain(`prisma/migrations/${name}/migration.sql`);
+    }
+  });
+
+  it("writes no secret into the template or a function's configuration: they are read when the code runs", () => {
+    const text = JSON.stringify(template);
+    expect(text).not.toMatch(/whsec_|password"\s*:\s*"[^{]/);
+    for (const [name, fn] of functions()) {
+      const env = fn.Properties.Environment.Variables;
+      // A dynamic reference would put the value in the function's configuration, visible to whoever may read it.
+      expect(JSON.stringify(env), name).not.toContain("{{resolve:");
+      expect(Object.keys(env), name).not.toEqual(expect.arrayContaining(["API_KEY"]));
+      expect(Object.keys(env), name).not.toEqual(expect.arrayContaining(["SECRETS_KEY"]));
+      const secrets = JSON.stringify(env.AWS_SECRETS);
+      for (const key of ["DATABASE_PASSWORD=${DatabaseSecret}#password", "REDIS_PASSWORD=${CacheAuthSecret}#token", "API_KEY=${ApiKeySecret}#apiKey", "SECRETS_KEY=${SecretsKeySecret}#secretsKey", "SECRETS_KEY_PREVIOUS=${SecretsKeySecret}#previous"]) {
+        expect(secrets, name).toContain(key);
+      }
+      // No password in the URL, and the proxy's certificate checked.
+      expect(JSON.stringify(env.DATABASE_URL), name).toContain("postgresql://tetik@${DatabaseProxy.Endpoint}:5432/tetik?sslmode=verify-full");
+      expect(env.QUEUE_PREFIX).toBe("{tetik}");
+    }
+    const policies = JSON.stringify(ofType("AWS::IAM::Role").map((role) => role.Properties.Policies));
+    expect(policies).toContain("secretsmanager:GetSecretValue");
+    // Metrics only into tetik's namespace.
+    expect(policies).toContain('"cloudwatch:namespace":"tetik/test"');
+
+    const container = one("AWS::ECS::TaskDefinition").Properties.ContainerDefinitions[0];
+    const workerEnv = JSON.stringify(container.Environment);
+    expect(workerEnv).not.toContain("{{resolve:");
+    expect(workerEnv).not.toContain("SECRETS_KEY");
+    expect(container.Secrets.map((s: { Name: string }) => s.Name).sort()).toEqual(["DATABASE_PASSWORD", "REDIS_PASSWORD", "SECRETS_KEY", "SECRETS_KEY_PREVIOUS"]);
+  });
+
+  it("keeps the data safe and the stores fit for BullMQ: deletion protection, growing storage, a pinned engine, noeviction, Redis AUTH", () => {
+    const database = one("AWS::RDS::DBInstance").Properties;
+    expect(database.Engine).toBe("postgres");
+    expect(database.DeletionProtection).toBe(true);
+    expect(database.MaxAllocatedStorage).toEqual({ Ref: "DatabaseMaxStorageGb" });
+    expect(database.EngineVersion).toEqual({ Ref: "DatabaseEngineVersion" });
+    expect(template.Parameters!.DatabaseEngineVersion).toMatchObject({ Default: expect.stringMatching(/^\d+\.\d+$/) });
+    expect(database.AutoMinorVersionUpgrade).toBe(false);
+    expect(one("AWS::RDS::DBProxy").Properties.RequireTLS).toBe(true);
+    const cache = one("AWS::ElastiCache::ReplicationGroup").Properties;
+    expect(cache.TransitEncryptionEnabled).toBe(true);
+    expect(JSON.stringify(cache.AuthToken)).toContain("{{resolve:secretsmanager:${CacheAuthSecret}");
+    expect(one("AWS::ElastiCache::ParameterGroup").Properties.Properties["maxmemory-policy"]).toBe("noeviction");
+    // serverless's own deployment bucket is private.
+    expect(core.Resources.ServerlessDeploymentBucket!.Properties.PublicAccessBlockConfiguration).toMatchObject({ BlockPublicAcls: true, RestrictPublicBuckets: true });
+  });
+
+  it("creates the worker service with a circuit breaker and autoscaling on queue depth", () => {
+    const task = one("AWS::ECS::TaskDefinition").Properties;
+    expect(task.RequiresCompatibilities).toEqual(["FARGATE"]);
+    expect(task.ContainerDefinitions[0].HealthCheck.Command[0]).toBe("CMD");
+    expect(one("AWS::ECS::Service").Properties.DeploymentConfiguration.DeploymentCircuitBreaker).toEqual({ Enable: true, Rollback: true });
     expect(ofType("AWS::ApplicationAutoScaling::ScalingPolicy")).toHaveLength(2);
     expect(ofType("AWS::CloudWatch::Alarm").map((a) => a.Properties.MetricName)).toEqual(["QueueDepth", "QueueDepth"]);
-    expect(ofType("AWS::RDS::DBProxy")).toHaveLength(1);
-    expect(ofType("AWS::RDS::DBInstance")[0]!.Properties.Engine).toBe("postgres");
-    expect(ofType("AWS::ElastiCache::ReplicationGroup")[0]!.Properties.TransitEncryptionEnabled).toBe(true);
-  });
-
-  it("writes no secret into the template: credentials are dynamic references to Secrets Manager", () => {
-    const env = ofType("AWS::Lambda::Function")[0]!.Properties.Environment.Variables;
-    expect(JSON.stringify(env.DATABASE_URL)).toContain("{{resolve:secretsmanager:");
-    expect(JSON.stringify(env.API_KEY)).toContain("{{resolve:secretsmanager:");
-    expect(JSON.stringify(env.SECRETS_KEY)).toContain("{{resolve:secretsmanager:");
-    expect(env.QUEUE_PREFIX).toBe("{tetik}");
-    expect(JSON.stringify(template)).not.toMatch(/whsec_|password"\s*:\s*"[^{]/);
   });
 
   it("keeps each function's zip small", () => {
     const zips = readdirSync(out).filter((f) => f.endsWith(".zip"));
-    expect(zips).toHaveLength(7);
+    expect(zips).toHaveLength(8);
     const sizes = Object.fromEntries(zips.map((z) => [z, Math.round(statSync(join(out, z)).size / 1024)]));
     console.info(`zipped function sizes (KiB): ${JSON.stringify(sizes)}`);
     // Lambda's limit is 50 MiB zipped; with Prisma's query compiler a function is near 2 MiB.
     for (const kib of Object.values(sizes)) expect(kib).toBeLessThan(3 * 1024);
     // The functions that query through plain SQL carry no ORM: they stay under 1 MiB (and start fast).
-    for (const fn of ["events.zip", "collections.zip", "health.zip"]) expect(sizes[fn], fn).toBeLessThan(1024);
+    for (const fn of ["events.zip", "collections.zip", "health.zip", "migrate.zip"]) expect(sizes[fn], fn).toBeLessThan(1024);
   });
 
   it("bundles no ORM into the events, collections and health functions", () => {
@@ -86,5 +181,13 @@ describe("serverless package", () => {
       const code = execFileSync("unzip", ["-p", join(out, `${fn}.zip`), `functions/api/${fn}.mjs`], { maxBuffer: 64 * 1024 * 1024 }).toString();
       expect(code, fn).not.toContain("PrismaClient");
     }
+  });
+});
+
+describe("docker compose", () => {
+  it("runs the sweep without the worker's heartbeat check, which it has no heartbeat for", () => {
+    const compose = readFileSync("infra/docker-compose.yml", "utf8");
+    const sweep = compose.slice(compose.indexOf("\n  sweep:"));
+    expect(sweep).toMatch(/healthcheck:\s*\{?\s*disable:\s*true/);
   });
 });

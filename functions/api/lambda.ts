@@ -1,24 +1,32 @@
-// Serverless entry points: each API function builds its Hono app once per Lambda instance, on first use,
-// with the dependencies it needs: `createCoreDeps` for the functions that query through plain SQL only
-// (their bundles then hold no ORM), `createDeps` (with Prisma) for the others.
+// Serverless entry points: each API function builds its Hono app on an instance's first request, and
+// again when its dependencies are built anew (a rotated secret), with the dependencies it needs:
+// `createCoreDeps` for the functions that query through plain SQL only (their bundles then hold no ORM),
+// `createDeps` (with Prisma) for the others.
 import type { LambdaContext, LambdaEvent } from "hono/aws-lambda";
 import { handle } from "hono/aws-lambda";
-import { announceSecurity } from "../platform/announce-security.ts";
-import { config, type Config } from "../platform/config.ts";
 import type { CoreDeps } from "../platform/core-deps.ts";
-import type { App } from "../platform/http/create-app.ts";
+import { isDependencyDown } from "../platform/dependency-errors.ts";
+import { errorBody, type App } from "../platform/http/create-app.ts";
+import { lambdaDeps, type DepsFactory } from "../platform/lambda-deps.ts";
 
-/** One Lambda instance serves one request at a time: a small pool is enough and spares the database. */
-const LAMBDA_POOL_SIZE = 2;
-
-export function lambdaHandler<D extends CoreDeps>(build: (deps: D) => App, createDeps: (config: Config, component: string, poolSize: number) => D) {
+export function lambdaHandler<D extends CoreDeps>(build: (deps: D) => App, createDeps: DepsFactory<D>) {
+  const deps = lambdaDeps(createDeps, "api");
+  let builtFor: D | undefined;
   let handler: ReturnType<typeof handle> | undefined;
-  return (event: LambdaEvent, context: LambdaContext) => {
-    if (!handler) {
-      const deps = createDeps(config(), "api", LAMBDA_POOL_SIZE);
-      announceSecurity(deps);
-      handler = handle(build(deps));
+  return async (event: LambdaEvent, context: LambdaContext) => {
+    let current: D;
+    try {
+      current = await deps();
+    } catch (error) {
+      // No app to answer with yet (its secrets could not be read): the same 503 the app gives.
+      if (!isDependencyDown(error)) throw error;
+      console.warn(JSON.stringify({ level: "warn", msg: "dependency unavailable", err: (error as Error).message }));
+      return { statusCode: 503, headers: { "content-type": "application/json" }, body: JSON.stringify(errorBody("service_unavailable", "a dependency (secrets) is unavailable; try again shortly")) };
     }
-    return handler(event, context);
+    if (current !== builtFor) {
+      handler = handle(build(current));
+      builtFor = current;
+    }
+    return handler!(event, context);
   };
 }

@@ -1,4 +1,5 @@
-// The only reader of process.env. Parsed once at boot; a bad value stops the process with a clear message.
+// The only reader of process.env (but for aws-secrets.ts, which fills it with secrets in AWS first). Parsed
+// once at boot; a bad value stops the process with a clear message.
 import { z } from "zod";
 import { parseSecretsKey } from "./secret-box.ts";
 
@@ -10,6 +11,9 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().in
 const schema = z.object({
   DATABASE_URL: z.string().url().default("postgresql://postgres@127.0.0.1:5432/tetik"),
   REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
+  /** Passwords given apart from their URLs (in AWS they come from Secrets Manager): put into the URLs. */
+  DATABASE_PASSWORD: z.string().min(1).optional(),
+  REDIS_PASSWORD: z.string().min(1).optional(),
   PORT: int(1, 65535).default(3000),
   API_KEY: z.string().min(1).optional(),
   /** Encrypts webhook secrets at rest (AES-256-GCM); without it they are stored as they are. */
@@ -52,7 +56,7 @@ const schema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
-export type Config = z.infer<typeof schema>;
+export type Config = Omit<z.infer<typeof schema>, "DATABASE_PASSWORD" | "REDIS_PASSWORD">;
 
 /** Parses configuration from an environment; empty strings count as unset. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -62,7 +66,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     throw new Error(`invalid configuration: ${problems}`);
   }
-  return parsed.data;
+  const { DATABASE_PASSWORD, REDIS_PASSWORD, ...settings } = parsed.data;
+  return {
+    ...settings,
+    DATABASE_URL: withPassword(settings.DATABASE_URL, DATABASE_PASSWORD),
+    REDIS_URL: withPassword(settings.REDIS_URL, REDIS_PASSWORD),
+  };
+}
+
+/** `url` with `password` in it (the URL setter escapes what a URL cannot hold as it is). */
+function withPassword(url: string, password: string | undefined): string {
+  if (!password) return url;
+  const u = new URL(url);
+  u.password = password;
+  return u.toString();
 }
 
 let cached: Config | undefined;

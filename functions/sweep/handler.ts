@@ -2,10 +2,10 @@
 // timer (functions/sweep/local.ts). In AWS it also publishes the queue's depth, which the worker service
 // scales on (infra/aws/worker.yml).
 import { runSweep } from "../domain/sweep/run-sweep.ts";
-import { config } from "../platform/config.ts";
-import { createDeps, type Deps } from "../platform/deps.ts";
+import { createDeps } from "../platform/deps.ts";
+import { lambdaDeps } from "../platform/lambda-deps.ts";
 
-let deps: Deps | undefined;
+const sweepDeps = lambdaDeps(createDeps, "sweep", { servesApi: false });
 
 // The AWS SDK comes with the Lambda runtime; it is not a dependency of tetik.
 const CLOUDWATCH = "@aws-sdk/client-cloudwatch";
@@ -16,7 +16,7 @@ async function publishQueueDepth(namespace: string, depth: number) {
 }
 
 export async function handler() {
-  deps ??= createDeps(config(), "sweep", 2);
+  const deps = await sweepDeps();
   const result = await runSweep(deps);
   const namespace = deps.config.METRICS_NAMESPACE;
   if (namespace) await publishQueueDepth(namespace, await deps.queue.depth());

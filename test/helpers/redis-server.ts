@@ -9,6 +9,7 @@ import { freePort } from "./processes.ts";
 import { waitFor } from "./wait.ts";
 
 export interface PrivateRedis {
+  /** With the password in it, when the server has one. */
   url: string;
   /** Stops the server (its data is gone: nothing is saved). */
   stop(): Promise<void>;
@@ -17,10 +18,12 @@ export interface PrivateRedis {
   flushAll(): Promise<void>;
 }
 
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+/** `password`: the server requires it (AUTH), as ElastiCache with an auth token does. */
+export async function startPrivateRedis({ password }: { password?: string } = {}): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "tetik-redis-"));
-  const url = `redis://127.0.0.1:${port}`;
+  const url = password ? `redis://:${encodeURIComponent(password)}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`;
+  const auth = password ? ["--requirepass", password] : [];
   let child: ChildProcess | undefined;
 
   const ping = async () => {
@@ -37,7 +40,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   const server: PrivateRedis = {
     url,
     async start() {
-      child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], { stdio: "ignore" });
+      child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, ...auth], { stdio: "ignore" });
       await waitFor(ping, { timeoutMs: 10_000, what: `redis-server on ${port}` });
     },
     async stop() {

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds the worker image for the task definition's ARM64 CPUs and pushes it to ECR (creating the
+# repository the first time), then prints the image reference to give `serverless deploy` as workerImage.
+#   infra/push-image.sh <region> [repository] [tag]
+# Needs Docker with buildx (Docker Desktop, or the buildx plugin and QEMU for ARM64 on an x86 machine) and
+# AWS credentials allowed to use ECR.
+set -euo pipefail
+region=${1:?usage: infra/push-image.sh <region> [repository] [tag]}
+repository=${2:-tetik}
+tag=${3:-$(git rev-parse --short HEAD)}
+cd "$(dirname "$0")/.."
+
+account=$(aws sts get-caller-identity --query Account --output text)
+registry="$account.dkr.ecr.$region.amazonaws.com"
+image="$registry/$repository:$tag"
+
+aws ecr describe-repositories --region "$region" --repository-names "$repository" >/dev/null 2>&1 ||
+  aws ecr create-repository --region "$region" --repository-name "$repository" \
+    --image-scanning-configuration scanOnPush=true --image-tag-mutability IMMUTABLE >/dev/null
+# Tags are immutable: an image already pushed for this commit is used as it is.
+if aws ecr describe-images --region "$region" --repository-name "$repository" --image-ids "imageTag=$tag" >/dev/null 2>&1; then
+  echo "$image"
+  exit 0
+fi
+aws ecr get-login-password --region "$region" | docker login --username AWS --password-stdin "$registry" >/dev/null
+# Only the image reference goes to stdout (infra/deploy.sh reads it).
+docker buildx build --platform linux/arm64 -f infra/worker.Dockerfile -t "$image" --push . >&2
+echo "$image"

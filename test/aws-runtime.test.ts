@@ -1,0 +1,224 @@
+// The code that runs only in AWS, on real parts: a Postgres that wants TLS and a password (as RDS Proxy
+// does), a Redis that wants its auth token (as ElastiCache does), and Secrets Manager and CloudFormation's
+// response URLs served on 127.0.0.1 (test/helpers/fake-aws.ts). The Lambda handlers are called as Lambda
+// calls them; their environment holds no secret, only where to read them (AWS_SECRETS).
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { applyMigrations, readMigrations } from "../functions/platform/migrate.ts";
+import { startFakeAws, type FakeAws } from "./helpers/fake-aws.ts";
+import { startPrivateRedis, type PrivateRedis } from "./helpers/redis-server.ts";
+import { startTlsPostgres, type TlsPostgres } from "./helpers/tls-postgres.ts";
+import { waitFor } from "./helpers/wait.ts";
+
+const ARN = (name: string) => `arn:aws:secretsmanager:eu-central-1:123456789012:secret:tetik-${name}-AbCdEf`;
+const DATABASE_SECRET = ARN("database");
+const CACHE_SECRET = ARN("cache");
+const API_KEY_SECRET = ARN("api-key");
+const SECRETS_KEY_SECRET = ARN("secrets-key");
+const REFRESH_MS = 1_500;
+const REDIS_TOKEN = "redis-auth-token-0123456789";
+const PREFIX = `tetik-aws-${randomUUID().slice(0, 6)}`;
+
+let aws: FakeAws;
+let postgres: TlsPostgres;
+let redis: PrivateRedis;
+let tls: string;
+
+/** As `postgres` (trusted on this server): sets things up and looks at the rows. */
+async function asAdmin<T>(database: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: postgres.url(database, tls) });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** What the role `tetik` may log in with, in Postgres and in its secret: a rotation as Secrets Manager does it. */
+async function setDatabasePassword(password: string) {
+  await asAdmin("postgres", (c) => c.query(`ALTER ROLE tetik PASSWORD '${password}'`));
+  aws.secrets.set(DATABASE_SECRET, { username: "tetik", password });
+}
+
+beforeAll(async () => {
+  [aws, postgres, redis] = await Promise.all([startFakeAws(), startTlsPostgres({ passwords: true }), startPrivateRedis({ password: REDIS_TOKEN })]);
+  tls = `sslmode=verify-full&sslrootcert=${encodeURIComponent(postgres.certFile)}`;
+  // What RDS makes from the template: the master user and its database (DBName).
+  await asAdmin("postgres", async (c) => {
+    await c.query("CREATE ROLE tetik LOGIN");
+    await c.query("CREATE DATABASE tetik OWNER tetik");
+  });
+  await setDatabasePassword("first-password");
+  aws.secrets.set(CACHE_SECRET, { token: REDIS_TOKEN });
+  aws.secrets.set(API_KEY_SECRET, { apiKey: "first-api-key" });
+  // As CloudFormation generates it: no previous key until a rotation.
+  aws.secrets.set(SECRETS_KEY_SECRET, { secretsKey: "qGcTKeJjJ1M3r9QxXvQFx6sQzCjS1m0oQpLb2xVj3aE", previous: "" });
+
+  // As serverless.yml sets it in AWS: no password in a URL, no key; where the secrets are.
+  Object.assign(process.env, {
+    DATABASE_URL: postgres.url("tetik", tls, "tetik"),
+    REDIS_URL: redis.url.replace(/:[^:@/]*@/, ""),
+    AWS_SECRETS: `DATABASE_PASSWORD=${DATABASE_SECRET}#password,REDIS_PASSWORD=${CACHE_SECRET}#token,API_KEY=${API_KEY_SECRET}#apiKey,SECRETS_KEY=${SECRETS_KEY_SECRET}#secretsKey,SECRETS_KEY_PREVIOUS=${SECRETS_KEY_SECRET}#previous`,
+    SECRETS_REFRESH_MS: String(REFRESH_MS),
+    QUEUE_PREFIX: PREFIX,
+    AWS_REGION: "eu-central-1",
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
+    AWS_ACCESS_KEY_ID: "AKIAFAKEFORTESTS0000",
+    AWS_SECRET_ACCESS_KEY: "fake-secret-for-tests",
+  });
+  for (const name of ["API_KEY", "SECRETS_KEY", "DATABASE_PASSWORD", "REDIS_PASSWORD", "AWS_PROFILE"]) delete process.env[name];
+}, 90_000);
+
+afterAll(async () => {
+  await Promise.allSettled([aws?.close(), redis?.stop()]);
+  postgres?.stop();
+});
+
+describe("the migrate function (CloudFormation's Migrations custom resource)", () => {
+  const request = (type: "Create" | "Update" | "Delete", answerTo: string) => ({
+    RequestType: type,
+    ResponseURL: aws.responseUrl(answerTo),
+    StackId: "arn:aws:cloudformation:eu-central-1:123456789012:stack/tetik-test/1",
+    RequestId: randomUUID(),
+    LogicalResourceId: "Migrations",
+    ...(type === "Create" ? {} : { PhysicalResourceId: "tetik-migrations" }),
+    ResourceType: "Custom::Migrations",
+  });
+
+  it("applies the migrations with the password from Secrets Manager, answers SUCCESS, and applies nothing the second time", async () => {
+    const { handler } = await import("../functions/ops/migrate-handler.ts");
+    await handler(request("Create", "create"));
+    const [created] = aws.answers("create");
+    const migrations = readMigrations();
+    expect(created).toMatchObject({ Status: "SUCCESS", PhysicalResourceId: "tetik-migrations", LogicalResourceId: "Migrations", Data: { Applied: migrations.length } });
+    const applied = await asAdmin("tetik", (c) => c.query(`SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL ORDER BY 1`));
+    expect(applied.rows.map((r) => r.migration_name)).toEqual(migrations.map((m) => m.name));
+
+    await handler(request("Update", "update"));
+    expect(aws.answers("update")).toEqual([expect.objectContaining({ Status: "SUCCESS", Reason: "applied: nothing (up to date)", Data: { Applied: 0 } })]);
+  });
+
+  it("answers FAILED with Postgres's reason when it cannot migrate (CloudFormation rolls back instead of waiting an hour)", async () => {
+    const { handler } = await import("../functions/ops/migrate-handler.ts");
+    aws.secrets.set(DATABASE_SECRET, { username: "tetik", password: "not-the-password" });
+    try {
+      await handler(request("Update", "failed"));
+    } finally {
+      await setDatabasePassword("first-password");
+    }
+    expect(aws.answers("failed")).toEqual([expect.objectContaining({ Status: "FAILED", Reason: expect.stringContaining('password authentication failed for user "tetik"') })]);
+  });
+
+  it("answers SUCCESS to Delete and leaves the schema as it is", async () => {
+    const { handler } = await import("../functions/ops/migrate-handler.ts");
+    const reads = aws.reads.length;
+    await handler(request("Delete", "delete"));
+    expect(aws.answers("delete")).toEqual([expect.objectContaining({ Status: "SUCCESS" })]);
+    expect(aws.reads.length).toBe(reads);
+  });
+});
+
+describe("an API function in AWS", () => {
+  beforeAll(async () => {
+    // Independent of the tests above: the schema as the custom resource leaves it.
+    await applyMigrations(postgres.url("tetik", tls, "tetik:first-password"), undefined, { create: false });
+  });
+
+  /** An HTTP API (payload 2.0) request, as API Gateway hands it to the function. */
+  const call = async (handler: (event: any, context: any) => Promise<any>, method: string, path: string, { key, body }: { key?: string; body?: unknown } = {}) => {
+    const result = await handler(
+      {
+        version: "2.0",
+        routeKey: `${method} ${path}`,
+        rawPath: path,
+        rawQueryString: "",
+        headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
+        requestContext: {
+          accountId: "123456789012", apiId: "test", domainName: "test.execute-api.eu-central-1.amazonaws.com", domainPrefix: "test",
+          http: { method, path, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "vitest" },
+          requestId: randomUUID(), routeKey: `${method} ${path}`, stage: "$default", time: new Date().toISOString(), timeEpoch: Date.now(),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        isBase64Encoded: false,
+      },
+      { functionName: "tetik-test-events", awsRequestId: randomUUID() },
+    );
+    return { status: result.statusCode as number, body: result.body ? JSON.parse(result.body) : undefined };
+  };
+  const anEvent = (recordId: string) => ({ type: "collection.created", collection: "orders", recordId, data: { total: 1 } });
+  const queuedJobs = async () => {
+    const client = new Redis(redis.url);
+    try {
+      return (await client.keys(`${PREFIX}:*`)).length;
+    } finally {
+      client.disconnect();
+    }
+  };
+
+  it("takes its API key and passwords from Secrets Manager, each secret read once per refresh", async () => {
+    vi.resetModules();
+    const { handler } = await import("../functions/api/events.ts");
+    const reads = aws.reads.length;
+    expect((await call(handler, "POST", "/events", { body: anEvent("o-1") })).status).toBe(401);
+    expect((await call(handler, "POST", "/events", { key: "wrong", body: anEvent("o-1") })).status).toBe(401);
+    const accepted = await call(handler, "POST", "/events", { key: "first-api-key", body: anEvent("o-1") });
+    expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
+    expect(aws.reads.slice(reads).sort()).toEqual([API_KEY_SECRET, CACHE_SECRET, DATABASE_SECRET, SECRETS_KEY_SECRET].sort());
+
+    // Stored over TLS with the secret's password, queued in the Redis that wants its token.
+    const row = await asAdmin("tetik", (c) => c.query(`SELECT status FROM event_log WHERE id = $1`, [accepted.body.id]));
+    expect(row.rows).toEqual([{ status: "pending" }]);
+    await waitFor(async () => (await queuedJobs()) > 0, { timeoutMs: 10_000, what: "the event's job in Redis" });
+    expect(process.env.DATABASE_URL).not.toContain("first-password");
+  });
+
+  it("uses a rotated API key and database password within SECRETS_REFRESH_MS, with no redeploy", async () => {
+    vi.resetModules();
+    const { handler } = await import("../functions/api/events.ts");
+    expect((await call(handler, "POST", "/events", { key: "first-api-key", body: anEvent("o-2") })).status).toBe(202);
+
+    await setDatabasePassword("second-password");
+    aws.secrets.set(API_KEY_SECRET, { apiKey: "second-api-key" });
+    const accepted = await waitFor(
+      async () => {
+        const res = await call(handler, "POST", "/events", { key: "second-api-key", body: anEvent("o-3") });
+        return res.status === 202 ? res : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 200, what: "the new key to be accepted" },
+    );
+    expect((await call(handler, "POST", "/events", { key: "first-api-key", body: anEvent("o-4") })).status).toBe(401);
+    // New connections, made with the new password (the old one no longer logs in).
+    const read = await call(handler, "GET", `/events/${accepted.body.id}`, { key: "second-api-key" });
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ id: accepted.body.id, recordId: "o-3" });
+  });
+
+  it("answers 503 in tetik's shape while Secrets Manager is down at its first request, and keeps serving when it goes down later", async () => {
+    vi.resetModules();
+    const { handler } = await import("../functions/api/events.ts");
+    const key = aws.secrets.get(API_KEY_SECRET)!.apiKey;
+    aws.down = true;
+    try {
+      const refused = await call(handler, "POST", "/events", { key, body: anEvent("o-5") });
+      expect(refused).toEqual({ status: 503, body: { error: { code: "service_unavailable", message: expect.stringContaining("unavailable") } } });
+    } finally {
+      aws.down = false;
+    }
+    expect((await call(handler, "POST", "/events", { key, body: anEvent("o-5") })).status).toBe(202);
+
+    aws.down = true;
+    try {
+      await new Promise((resolve) => setTimeout(resolve, REFRESH_MS + 100));
+      const reads = aws.reads.length;
+      expect((await call(handler, "POST", "/events", { key, body: anEvent("o-6") })).status).toBe(202);
+      expect((await call(handler, "POST", "/events", { key, body: anEvent("o-7") })).status).toBe(202);
+      // Tried once, then not again before the retry interval: a down Secrets Manager does not slow every request.
+      expect(aws.reads.length).toBe(reads);
+    } finally {
+      aws.down = false;
+    }
+  });
+});

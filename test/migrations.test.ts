@@ -1,0 +1,65 @@
+// tetik's migration runner (functions/platform/migrate.ts), which `npm run migrate`, the AWS custom
+// resource and the test setup all use: against empty databases of the shared Postgres. (That Prisma's CLI
+// reads its records as its own is checked in tls-postgres.test.ts.)
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import { applyMigrations, readMigrations, type Migration } from "../functions/platform/migrate.ts";
+import { SERVER_URL } from "./helpers/database.ts";
+
+const created: string[] = [];
+const newDatabaseUrl = () => {
+  const name = `tetik_migrations_${randomBytes(4).toString("hex")}`;
+  created.push(name);
+  return `${SERVER_URL}/${name}`;
+};
+afterAll(async () => {
+  const client = new pg.Client({ connectionString: `${SERVER_URL}/postgres` });
+  await client.connect();
+  for (const name of created) await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await client.end();
+});
+
+async function query(url: string, sql: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe("the migration runner", () => {
+  it("creates the database, applies every migration once, recorded as Prisma records them", async () => {
+    const url = newDatabaseUrl();
+    const migrations = readMigrations();
+    expect(await applyMigrations(url)).toEqual(migrations.map((m) => m.name));
+    expect(await applyMigrations(url)).toEqual([]);
+    const rows = await query(url, `SELECT migration_name, checksum, applied_steps_count FROM "_prisma_migrations" ORDER BY migration_name`);
+    expect(rows).toEqual(migrations.map((m) => ({ migration_name: m.name, checksum: m.checksum, applied_steps_count: 1 })));
+  });
+
+  it("lets one of several runners at once apply each migration; the others find nothing left to do", async () => {
+    const url = newDatabaseUrl();
+    await applyMigrations(url, []); // the database and Prisma's table exist, nothing applied
+    const runs = await Promise.all([applyMigrations(url), applyMigrations(url), applyMigrations(url)]);
+    expect(runs.flat().sort()).toEqual(readMigrations().map((m) => m.name));
+    const [{ count }] = await query(url, `SELECT count(*)::int AS count FROM "_prisma_migrations"`);
+    expect(count).toBe(readMigrations().length);
+  });
+
+  it("applies nothing of a migration that fails, and stops at a migration that failed before until a person resolves it", async () => {
+    const url = newDatabaseUrl();
+    const broken: Migration = { name: "29990101000000_broken", sql: "CREATE TABLE half_done (id int); SELECT 1/0;", checksum: "0".repeat(64) };
+    await expect(applyMigrations(url, [...readMigrations(), broken])).rejects.toThrow(/migration 29990101000000_broken failed, nothing of it was applied: division by zero/);
+    expect(await query(url, `SELECT to_regclass('half_done') AS t`)).toEqual([{ t: null }]);
+    expect(await query(url, `SELECT count(*)::int AS n FROM "_prisma_migrations" WHERE migration_name = '29990101000000_broken'`)).toEqual([{ n: 0 }]);
+
+    // As Prisma leaves a migration that failed half-way: started, never finished.
+    await query(url, `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, applied_steps_count) VALUES ('x', '${"0".repeat(64)}', '29990101000000_broken', 0)`);
+    const next: Migration = { name: "29990102000000_next", sql: "CREATE TABLE next_one (id int)", checksum: "1".repeat(64) };
+    await expect(applyMigrations(url, [...readMigrations(), next])).rejects.toThrow(/29990101000000_broken failed before and was not resolved/);
+    expect(await query(url, `SELECT to_regclass('next_one') AS t`)).toEqual([{ t: null }]);
+  });
+});

@@ -28,7 +28,8 @@ function connectionFields(url: string) {
     host: host ?? "127.0.0.1",
     port: Number(port || 5432),
     user: user || "postgres",
-    password: password || undefined,
+    // In the container the password comes apart from the URL (DATABASE_PASSWORD, an ECS secret), as tetik reads it.
+    password: password || process.env.DATABASE_PASSWORD || undefined,
     database: database || "postgres",
     ...(ssl === undefined ? {} : { ssl: ssl as boolean | object }),
   };

@@ -13,7 +13,8 @@ trap 'rm -rf "$out"' EXIT
 # Ids in the shape a real account has, so the linter checks what a deploy would send.
 SLS_TELEMETRY_DISABLED=1 SLS_NOTIFICATIONS_MODE=off ESBUILD_WORK_FOLDER="$out/esbuild" npx serverless package --stage lint --package "$out" \
   --param="vpcId=vpc-0123456789abcdef0" --param="privateSubnetIds=subnet-0123456789abcdef0,subnet-0123456789abcdef1" \
-  --param="workerImage=123456789012.dkr.ecr.eu-central-1.amazonaws.com/tetik:lint" >/dev/null
+  --param="workerImage=123456789012.dkr.ecr.eu-central-1.amazonaws.com/tetik:lint" \
+  --param="workerMaxTasks=4" --param="databaseStorageGb=100" >/dev/null
 
 # W3005 (a DependsOn that a Ref already implies): serverless writes one on each HTTP API route and on the
 # access-log stage; redundant and harmless, and not in tetik's hands.

@@ -7,8 +7,14 @@
 set -euo pipefail
 region=${1:?usage: infra/push-image.sh <region> [repository] [tag]}
 repository=${2:-tetik}
-tag=${3:-$(git rev-parse --short HEAD)}
 cd "$(dirname "$0")/.."
+# The default tag names the commit; uncommitted changes would be pushed under a name that does not
+# describe them (and, tags being immutable, never replaced): refuse, unless a tag is given.
+if [[ -z ${3:-} && -n $(git status --porcelain --untracked-files=no) ]]; then
+  echo "push-image: the work tree has uncommitted changes; commit them or give a tag" >&2
+  exit 1
+fi
+tag=${3:-$(git rev-parse --short HEAD)}
 
 account=$(aws sts get-caller-identity --query Account --output text)
 registry="$account.dkr.ecr.$region.amazonaws.com"

@@ -17,7 +17,9 @@ const DATABASE_SECRET = ARN("database");
 const CACHE_SECRET = ARN("cache");
 const API_KEY_SECRET = ARN("api-key");
 const SECRETS_KEY_SECRET = ARN("secrets-key");
-const REFRESH_MS = 1_500;
+const SECRETS_KEY_PREVIOUS_SECRET = ARN("secrets-key-previous");
+// Long enough that two requests in a row fall inside one retry interval even on a loaded machine.
+const REFRESH_MS = 4_000;
 const REDIS_TOKEN = "redis-auth-token-0123456789";
 const PREFIX = `tetik-aws-${randomUUID().slice(0, 6)}`;
 
@@ -55,13 +57,14 @@ beforeAll(async () => {
   aws.secrets.set(CACHE_SECRET, { token: REDIS_TOKEN });
   aws.secrets.set(API_KEY_SECRET, { apiKey: "first-api-key" });
   // As CloudFormation generates it: no previous key until a rotation.
-  aws.secrets.set(SECRETS_KEY_SECRET, { secretsKey: "qGcTKeJjJ1M3r9QxXvQFx6sQzCjS1m0oQpLb2xVj3aE", previous: "" });
+  aws.secrets.set(SECRETS_KEY_SECRET, { secretsKey: "qGcTKeJjJ1M3r9QxXvQFx6sQzCjS1m0oQpLb2xVj3aE" });
+  aws.secrets.set(SECRETS_KEY_PREVIOUS_SECRET, { previous: "" });
 
   // As serverless.yml sets it in AWS: no password in a URL, no key; where the secrets are.
   Object.assign(process.env, {
     DATABASE_URL: postgres.url("tetik", tls, "tetik"),
     REDIS_URL: redis.url.replace(/:[^:@/]*@/, ""),
-    AWS_SECRETS: `DATABASE_PASSWORD=${DATABASE_SECRET}#password,REDIS_PASSWORD=${CACHE_SECRET}#token,API_KEY=${API_KEY_SECRET}#apiKey,SECRETS_KEY=${SECRETS_KEY_SECRET}#secretsKey,SECRETS_KEY_PREVIOUS=${SECRETS_KEY_SECRET}#previous`,
+    AWS_SECRETS: `DATABASE_PASSWORD=${DATABASE_SECRET}#password,REDIS_PASSWORD=${CACHE_SECRET}#token,API_KEY=${API_KEY_SECRET}#apiKey,SECRETS_KEY=${SECRETS_KEY_SECRET}#secretsKey,SECRETS_KEY_PREVIOUS=${SECRETS_KEY_PREVIOUS_SECRET}#previous`,
     SECRETS_REFRESH_MS: String(REFRESH_MS),
     QUEUE_PREFIX: PREFIX,
     AWS_REGION: "eu-central-1",
@@ -94,6 +97,8 @@ describe("the migrate function (CloudFormation's Migrations custom resource)", (
     const [created] = aws.answers("create");
     const migrations = readMigrations();
     expect(created).toMatchObject({ Status: "SUCCESS", PhysicalResourceId: "tetik-migrations", LogicalResourceId: "Migrations", Data: { Applied: migrations.length } });
+    // The pre-signed URL is signed for no content type: any other would be refused by S3.
+    expect(["", undefined]).toContain(created.contentType);
     const applied = await asAdmin("tetik", (c) => c.query(`SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL ORDER BY 1`));
     expect(applied.rows.map((r) => r.migration_name)).toEqual(migrations.map((m) => m.name));
 
@@ -110,6 +115,22 @@ describe("the migrate function (CloudFormation's Migrations custom resource)", (
       await setDatabasePassword("first-password");
     }
     expect(aws.answers("failed")).toEqual([expect.objectContaining({ Status: "FAILED", Reason: expect.stringContaining('password authentication failed for user "tetik"') })]);
+  });
+
+  it("answers FAILED before the function's time is up when another run holds the lock", async () => {
+    const { handler } = await import("../functions/ops/migrate-handler.ts");
+    const holder = new pg.Client({ connectionString: postgres.url("tetik", tls) });
+    await holder.connect();
+    const started = Date.now();
+    try {
+      await holder.query("SELECT pg_advisory_lock(72707369)");
+      // 20 s left: 15 s are kept for answering, so the work must stop after about 5 s.
+      await handler(request("Update", "late"), { getRemainingTimeInMillis: () => 20_000 });
+    } finally {
+      await holder.end();
+    }
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(aws.answers("late")).toEqual([expect.objectContaining({ Status: "FAILED", Reason: expect.stringContaining("held the lock until the deadline") })]);
   });
 
   it("answers SUCCESS to Delete and leaves the schema as it is", async () => {
@@ -166,7 +187,7 @@ describe("an API function in AWS", () => {
     expect((await call(handler, "POST", "/events", { key: "wrong", body: anEvent("o-1") })).status).toBe(401);
     const accepted = await call(handler, "POST", "/events", { key: "first-api-key", body: anEvent("o-1") });
     expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
-    expect(aws.reads.slice(reads).sort()).toEqual([API_KEY_SECRET, CACHE_SECRET, DATABASE_SECRET, SECRETS_KEY_SECRET].sort());
+    expect(aws.reads.slice(reads).sort()).toEqual([API_KEY_SECRET, CACHE_SECRET, DATABASE_SECRET, SECRETS_KEY_PREVIOUS_SECRET, SECRETS_KEY_SECRET].sort());
 
     // Stored over TLS with the secret's password, queued in the Redis that wants its token.
     const row = await asAdmin("tetik", (c) => c.query(`SELECT status FROM event_log WHERE id = $1`, [accepted.body.id]));
@@ -212,11 +233,15 @@ describe("an API function in AWS", () => {
     aws.down = true;
     try {
       await new Promise((resolve) => setTimeout(resolve, REFRESH_MS + 100));
-      const reads = aws.reads.length;
+      const before = aws.attempts.length;
       expect((await call(handler, "POST", "/events", { key, body: anEvent("o-6") })).status).toBe(202);
+      const tried = aws.attempts.length;
+      // The stale secrets were due: Secrets Manager was asked (each of the 5 secrets, with the SDK's one retry).
+      expect(tried - before).toBeGreaterThanOrEqual(5);
+      expect(tried - before).toBeLessThanOrEqual(10);
       expect((await call(handler, "POST", "/events", { key, body: anEvent("o-7") })).status).toBe(202);
       // Tried once, then not again before the retry interval: a down Secrets Manager does not slow every request.
-      expect(aws.reads.length).toBe(reads);
+      expect(aws.attempts.length, JSON.stringify({ before, tried, now: aws.attempts.length })).toBe(tried);
     } finally {
       aws.down = false;
     }

@@ -62,4 +62,25 @@ describe("the migration runner", () => {
     await expect(applyMigrations(url, [...readMigrations(), next])).rejects.toThrow(/29990101000000_broken failed before and was not resolved/);
     expect(await query(url, `SELECT to_regclass('next_one') AS t`)).toEqual([{ t: null }]);
   });
+
+  it("stops at its deadline: waiting for another runner's lock, and inside a statement that would run on", async () => {
+    const url = newDatabaseUrl();
+    await applyMigrations(url, []);
+    // Another runner, stuck while it holds the lock.
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      await holder.query("SELECT pg_advisory_lock(72707369)");
+      const started = Date.now();
+      await expect(applyMigrations(url, readMigrations(), { deadline: Date.now() + 1_500 })).rejects.toThrow(/another migration run held the lock until the deadline/);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await holder.end();
+    }
+    expect(await query(url, `SELECT count(*)::int AS n FROM "_prisma_migrations"`)).toEqual([{ n: 0 }]);
+
+    const slow: Migration = { name: "29990101000000_slow", sql: "CREATE TABLE slow_one (id int); SELECT pg_sleep(30);", checksum: "2".repeat(64) };
+    await expect(applyMigrations(url, [slow], { deadline: Date.now() + 1_500 })).rejects.toThrow(/29990101000000_slow failed, nothing of it was applied: canceling statement due to statement timeout/);
+    expect(await query(url, `SELECT to_regclass('slow_one') AS t`)).toEqual([{ t: null }]);
+  });
 });

@@ -5,10 +5,12 @@
 // working for it (add, then use, then drop: see README, Migrations).
 //
 // It answers CloudFormation by PUTting the outcome to the pre-signed URL of the request; an answer that
-// never comes would leave the stack waiting an hour, so every failure is answered too.
+// never comes would leave the stack waiting (ServiceTimeout in migrations.yml), so every failure is
+// answered too, and so is a run that would outlast the function: everything it waits on stops in time.
 import { awsSecretsLoader } from "../platform/aws-secrets.ts";
 import { loadConfig } from "../platform/config.ts";
 import { applyMigrations } from "../platform/migrate.ts";
+import { terminal, waitForPostgres } from "../platform/wait-for-services.ts";
 
 interface CustomResourceEvent {
   RequestType: "Create" | "Update" | "Delete";
@@ -20,6 +22,14 @@ interface CustomResourceEvent {
 }
 
 const PHYSICAL_ID = "tetik-migrations";
+/** Kept for answering CloudFormation after the work stopped. */
+const ANSWER_MS = 15_000;
+/** When no Lambda context says how long is left (a direct call): the function's own timeout. */
+const DEFAULT_REMAINING_MS = 300_000;
+
+interface LambdaContextLike {
+  getRemainingTimeInMillis(): number;
+}
 
 async function answer(event: CustomResourceEvent, outcome: { ok: true; applied: string[] } | { ok: false; reason: string }) {
   const body = JSON.stringify({
@@ -36,18 +46,32 @@ async function answer(event: CustomResourceEvent, outcome: { ok: true; applied: 
   if (!res.ok) throw new Error(`CloudFormation's response URL answered ${res.status}`);
 }
 
-export async function handler(event: CustomResourceEvent): Promise<void> {
+export async function handler(event: CustomResourceEvent, context?: LambdaContextLike): Promise<void> {
   // Deleting the stack deletes the database too (or keeps its snapshot): the schema is left as it is.
   if (event.RequestType === "Delete") return answer(event, { ok: true, applied: [] });
+  const deadline = Date.now() + (context?.getRemainingTimeInMillis() ?? DEFAULT_REMAINING_MS) - ANSWER_MS;
   let outcome: Parameters<typeof answer>[1];
+  let timer: NodeJS.Timeout | undefined;
+  const outOfTime = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("the migrations did not finish in the function's time")), Math.max(0, deadline - Date.now()));
+  });
   try {
-    await awsSecretsLoader().refresh();
-    // RDS creates the database (DBName): only its tables are tetik's to make.
-    outcome = { ok: true, applied: await applyMigrations(loadConfig().DATABASE_URL, undefined, { create: false }) };
+    outcome = { ok: true, applied: await Promise.race([migrate(deadline), outOfTime]) };
     console.log(JSON.stringify({ msg: "migrations applied", applied: outcome.applied }));
   } catch (error) {
     outcome = { ok: false, reason: (error as Error).message };
     console.error(JSON.stringify({ msg: "migrations failed", err: outcome.reason }));
+  } finally {
+    clearTimeout(timer);
   }
   await answer(event, outcome);
+}
+
+async function migrate(deadline: number): Promise<string[]> {
+  await awsSecretsLoader().refresh();
+  const url = loadConfig().DATABASE_URL;
+  // RDS Proxy may refuse connections for a while after its target registers: wait for it, in time.
+  await waitForPostgres(url, { waitMs: Math.max(0, deadline - Date.now() - 5_000), log: terminal });
+  // RDS creates the database (DBName): only its tables are tetik's to make.
+  return applyMigrations(url, undefined, { create: false, deadline });
 }

@@ -13,6 +13,9 @@ import { adminUrl, terminal, waitForPostgres } from "./wait-for-services.ts";
 
 /** Any number, the same for every runner: whoever holds it applies migrations, the others wait. */
 const MIGRATION_LOCK = 72_707_369;
+/** How long a run may take, waiting for another runner's lock included, unless its caller says. */
+const DEFAULT_BUDGET_MS = 15 * 60_000;
+const LOCK_POLL_MS = 500;
 
 const PRISMA_TABLE = `
   CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
@@ -68,16 +71,32 @@ export async function ensureDatabase(url: string): Promise<void> {
   }
 }
 
+export interface ApplyOptions {
+  /** Create the database when it is missing (RDS creates its own: there it is false). */
+  create?: boolean;
+  /** When the run must be over (epoch ms): waiting for the lock and every statement stop there. */
+  deadline?: number;
+}
+
 /**
  * Applies every migration `url`'s database lacks, in order; answers the names applied. A migration that
  * failed earlier (a row without finished_at) stops the run, as it stops Prisma: it needs a person.
  */
-export async function applyMigrations(url: string, migrations: Migration[] = readMigrations(), { create = true } = {}): Promise<string[]> {
+export async function applyMigrations(
+  url: string,
+  migrations: Migration[] = readMigrations(),
+  { create = true, deadline = Date.now() + DEFAULT_BUDGET_MS }: ApplyOptions = {},
+): Promise<string[]> {
   if (create) await ensureDatabase(url);
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  // A connection lost between queries is reported by the query that follows; unheard, it would end the process.
+  client.on("error", () => {});
   await client.connect();
+  const left = () => Math.max(1, deadline - Date.now());
   try {
-    await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
+    await acquireLock(client, deadline);
+    // No statement outlives the run: a migration stuck behind another session's lock fails at the deadline.
+    await client.query("SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $1, false)", [String(left())]);
     await client.query(PRISMA_TABLE);
     const { rows } = await client.query<{ migration_name: string; finished_at: Date | null; rolled_back_at: Date | null }>(
       `SELECT migration_name, finished_at, rolled_back_at FROM "_prisma_migrations"`,
@@ -105,6 +124,16 @@ export async function applyMigrations(url: string, migrations: Migration[] = rea
   } finally {
     await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK]).catch(() => {});
     await client.end();
+  }
+}
+
+/** Another runner holds the lock while it migrates: try again until it is free or the deadline passes. */
+async function acquireLock(client: pg.Client, deadline: number): Promise<void> {
+  for (;;) {
+    const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1) AS locked", [MIGRATION_LOCK]);
+    if (rows[0]!.locked) return;
+    if (Date.now() + LOCK_POLL_MS >= deadline) throw new Error("another migration run held the lock until the deadline");
+    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
   }
 }
 

@@ -8,8 +8,10 @@ export interface FakeAws {
   url: string;
   /** Secret id → its JSON; change it to rotate a secret. */
   secrets: Map<string, Record<string, string>>;
-  /** The SecretId of every GetSecretValue call, in order. */
+  /** The SecretId of every GetSecretValue call answered, in order. */
   reads: string[];
+  /** The SecretId of every GetSecretValue call, answered or not (while down), in order. */
+  attempts: string[];
   /** While true, Secrets Manager answers 503. */
   down: boolean;
   /** A pre-signed response URL for a custom resource request. */
@@ -30,6 +32,7 @@ export async function startFakeAws(): Promise<FakeAws> {
   const fake: Omit<FakeAws, "url" | "close"> = {
     secrets: new Map(),
     reads: [],
+    attempts: [],
     down: false,
     responseUrl: (name) => `${url}/cloudformation/${name}?X-Amz-Signature=fake`,
     answers: (name) => puts.get(name) ?? [],
@@ -43,8 +46,9 @@ export async function startFakeAws(): Promise<FakeAws> {
     }
     const json = (status: number, value: unknown) => res.writeHead(status, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify(value));
     if (req.headers["x-amz-target"] !== "secretsmanager.GetSecretValue") return json(400, { __type: "UnknownOperationException" });
-    if (fake.down) return json(503, { __type: "ServiceUnavailableException", message: "down for the test" });
     const { SecretId } = JSON.parse(body) as { SecretId: string };
+    fake.attempts.push(SecretId);
+    if (fake.down) return json(503, { __type: "ServiceUnavailableException", message: "down for the test" });
     fake.reads.push(SecretId);
     const secret = fake.secrets.get(SecretId);
     if (!secret) return json(400, { __type: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret." });

@@ -235,13 +235,16 @@ describe("an API function in AWS", () => {
       await new Promise((resolve) => setTimeout(resolve, REFRESH_MS + 100));
       const before = aws.attempts.length;
       expect((await call(handler, "POST", "/events", { key, body: anEvent("o-6") })).status).toBe(202);
-      const tried = aws.attempts.length;
-      // The stale secrets were due: Secrets Manager was asked (each of the 5 secrets, with the SDK's one retry).
-      expect(tried - before).toBeGreaterThanOrEqual(5);
-      expect(tried - before).toBeLessThanOrEqual(10);
       expect((await call(handler, "POST", "/events", { key, body: anEvent("o-7") })).status).toBe(202);
-      // Tried once, then not again before the retry interval: a down Secrets Manager does not slow every request.
-      expect(aws.attempts.length, JSON.stringify({ before, tried, now: aws.attempts.length })).toBe(tried);
+      await new Promise((resolve) => setTimeout(resolve, 500)); // the SDK's retries still in flight land
+      // The stale secrets were due: Secrets Manager was asked once for each of the 5 secrets (and the SDK
+      // retried each at most once), then not again before the retry interval: a down Secrets Manager does
+      // not slow every request. A second refresh would have asked for every secret again.
+      const counts = new Map<string, number>();
+      for (const id of aws.attempts.slice(before)) counts.set(id, (counts.get(id) ?? 0) + 1);
+      const tries = [...counts.values()];
+      expect(tries).toHaveLength(5);
+      for (const count of tries) expect(count).toBeLessThanOrEqual(2);
     } finally {
       aws.down = false;
     }

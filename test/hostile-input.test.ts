@@ -159,9 +159,15 @@ describe("hostile input at every write route", () => {
     );
 
     // Every event accepted along the way (hostile ones included) is processed to a final state.
-    await waitFor(async () => (await db().eventLog.count({ where: { status: { notIn: ["completed", "failed"] } } })) === 0, {
-      timeoutMs: 30_000,
-      what: "every accepted event to be processed",
+    let unfinished: unknown[] = [];
+    await waitFor(
+      async () => {
+        unfinished = await db().eventLog.findMany({ where: { status: { notIn: ["completed", "failed"] } }, select: { id: true, status: true, attempts: true, error: true }, take: 5 });
+        return unfinished.length === 0;
+      },
+      { timeoutMs: 60_000, what: "every accepted event to be processed" },
+    ).catch((error) => {
+      throw new Error(`${(error as Error).message}; still unfinished: ${JSON.stringify(unfinished)}`);
     });
-  }, 120_000);
+  }, 150_000);
 });

@@ -4,6 +4,7 @@ import type { Deps } from "../platform/deps.ts";
 import { createApp, type App } from "../platform/http/create-app.ts";
 import { collectionRoutes } from "./collections.ts";
 import { definitionRoutes } from "./definitions.ts";
+import { docsRoutes } from "./docs.ts";
 import { eventRoutes } from "./events.ts";
 import { healthRoutes } from "./health.ts";
 import { webhookRoutes } from "./webhooks.ts";
@@ -12,5 +13,5 @@ import { webhookTestingRoutes } from "./webhook-testing.ts";
 export function createApiApp(deps: Deps): App {
   const app = createApp(deps);
   for (const register of [healthRoutes, definitionRoutes, webhookRoutes, webhookTestingRoutes, eventRoutes, collectionRoutes]) register(app, deps);
-  return app;
+  return docsRoutes(app);
 }

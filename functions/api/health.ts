@@ -1,14 +1,17 @@
-// Serverless function "health": is the database reachable, is Redis, is the sweep running? Also answers unknown routes in the
-// SPEC's error shape, so API Gateway's bare 404 never reaches a user.
+// Serverless function "health": is the database reachable, is Redis, is the sweep running? Also answers
+// unknown routes in the SPEC's error shape, so API Gateway's bare 404 never reaches a user.
 import { checkHealth } from "../domain/health/check-health.ts";
 import { createCoreDeps, type CoreDeps } from "../platform/core-deps.ts";
-import { createApp, errorBody, type App } from "../platform/http/create-app.ts";
+import { addRoute } from "../platform/http/add-route.ts";
+import { createApp, errorBody, RETRY_AFTER_SECONDS, type App } from "../platform/http/create-app.ts";
+import { healthRoutes as routes } from "./contract/routes.ts";
 import { lambdaHandler } from "./lambda.ts";
 
 export function healthRoutes(app: App, deps: CoreDeps): App {
-  app.get("/health", async (c) => {
+  addRoute(app, routes.health, async (c) => {
     const health = await checkHealth(deps);
-    if (health.database === "up" && health.redis === "up") return c.json(health);
+    if (health.database === "up" && health.redis === "up") return c.json(health, 200);
+    c.header("retry-after", RETRY_AFTER_SECONDS);
     return c.json(errorBody("service_unavailable", "a dependency is unavailable", health), 503);
   });
   return app;

@@ -6,7 +6,7 @@ import type { LambdaContext, LambdaEvent } from "hono/aws-lambda";
 import { handle } from "hono/aws-lambda";
 import type { CoreDeps } from "../platform/core-deps.ts";
 import { isDependencyDown } from "../platform/dependency-errors.ts";
-import { errorBody, type App } from "../platform/http/create-app.ts";
+import { errorBody, RETRY_AFTER_SECONDS, type App } from "../platform/http/create-app.ts";
 import { lambdaDeps, type DepsFactory } from "../platform/lambda-deps.ts";
 
 export function lambdaHandler<D extends CoreDeps>(build: (deps: D) => App, createDeps: DepsFactory<D>) {
@@ -21,7 +21,7 @@ export function lambdaHandler<D extends CoreDeps>(build: (deps: D) => App, creat
       // No app to answer with yet (its secrets could not be read): the same 503 the app gives.
       if (!isDependencyDown(error)) throw error;
       console.warn(JSON.stringify({ level: "warn", msg: "dependency unavailable", err: (error as Error).message }));
-      return { statusCode: 503, headers: { "content-type": "application/json" }, body: JSON.stringify(errorBody("service_unavailable", "a dependency (secrets) is unavailable; try again shortly")) };
+      return { statusCode: 503, headers: { "content-type": "application/json", "retry-after": RETRY_AFTER_SECONDS }, body: JSON.stringify(errorBody("service_unavailable", "a dependency (secrets) is unavailable; try again shortly")) };
     }
     if (current !== builtFor) {
       handler = handle(build(current));

@@ -1,12 +1,20 @@
-// The public JSON shapes of the SPEC, rendered from database rows.
+// The public JSON shapes of the SPEC (contract/shapes.ts), rendered from database rows. Each view is typed
+// with its shape, so a view and the documented shape cannot drift apart.
+import type { z } from "zod";
 import type { DeliveryAttempt, EventAction, EventDefinition, EventLog, EventTrigger, Webhook } from "../platform/db.ts";
 import type { Config } from "../platform/config.ts";
 import type { SendResult } from "../domain/webhooks/send-webhook.ts";
-import { toPublicEventType } from "../domain/events/event-type.ts";
+import { toPublicEventType, type IngestType } from "../domain/events/event-type.ts";
+import type * as shape from "./contract/shapes.ts";
+
+type Shape<S extends z.ZodType> = z.output<S>;
+type JsonObject = Record<string, unknown>;
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
+/** Columns that are never null, as the shapes say. */
+const isoAlways = (date: Date) => date.toISOString();
 
-export function definitionView(d: EventDefinition) {
+export function definitionView(d: EventDefinition): Shape<typeof shape.Definition> {
   return {
     id: d.id,
     name: d.name,
@@ -14,37 +22,37 @@ export function definitionView(d: EventDefinition) {
     type: toPublicEventType(d.type),
     collection: d.collection,
     fields: d.type === "field_updated" ? d.fields : null,
-    condition: d.condition ?? null,
+    condition: (d.condition as JsonObject | null) ?? null,
     active: d.active,
-    createdAt: iso(d.createdAt),
-    updatedAt: iso(d.updatedAt),
+    createdAt: isoAlways(d.createdAt),
+    updatedAt: isoAlways(d.updatedAt),
   };
 }
 
-export function triggerView(t: EventTrigger) {
+export function triggerView(t: EventTrigger): Shape<typeof shape.Trigger> {
   return {
     id: t.id,
     definitionId: t.definitionId,
     action: t.action,
     targetCollection: t.targetCollection,
-    filter: t.filter ?? null,
-    data: t.data ?? null,
+    filter: (t.filter as JsonObject | null) ?? null,
+    data: (t.data as JsonObject | null) ?? null,
     active: t.active,
-    createdAt: iso(t.createdAt),
-    updatedAt: iso(t.updatedAt),
+    createdAt: isoAlways(t.createdAt),
+    updatedAt: isoAlways(t.updatedAt),
   };
 }
 
 /** The secret appears only in the answers to create and rotate-secret. */
 type WebhookDefaults = Pick<Config, "WEBHOOK_TIMEOUT_MS" | "WEBHOOK_MAX_RETRY_DELAY_MS">;
 
-export function webhookView(w: Webhook, config: WebhookDefaults, { withSecret = false } = {}) {
+export function webhookView(w: Webhook, config: WebhookDefaults): Shape<typeof shape.Webhook> {
   return {
     id: w.id,
     definitionId: w.definitionId,
     url: w.url,
-    method: w.method,
-    headers: w.headers,
+    method: w.method as "POST" | "PUT" | "PATCH",
+    headers: w.headers as Record<string, string>,
     payload: w.payload ?? null,
     active: w.active,
     timeoutMs: w.timeoutMs ?? config.WEBHOOK_TIMEOUT_MS,
@@ -54,7 +62,6 @@ export function webhookView(w: Webhook, config: WebhookDefaults, { withSecret = 
       delayMs: w.retryDelayMs,
       maxDelayMs: w.retryMaxDelayMs ?? config.WEBHOOK_MAX_RETRY_DELAY_MS,
     },
-    ...(withSecret ? { secret: w.secret } : {}),
     health: {
       consecutiveFailures: w.consecutiveFailures,
       lastSuccessAt: iso(w.lastSuccessAt),
@@ -62,19 +69,24 @@ export function webhookView(w: Webhook, config: WebhookDefaults, { withSecret = 
       lastError: w.lastError,
       disabledReason: w.disabledReason,
     },
-    createdAt: iso(w.createdAt),
-    updatedAt: iso(w.updatedAt),
+    createdAt: isoAlways(w.createdAt),
+    updatedAt: isoAlways(w.updatedAt),
   };
+}
+
+/** Only the answers to create and rotate-secret show the secret. */
+export function webhookWithSecretView(w: Webhook, config: WebhookDefaults): Shape<typeof shape.WebhookWithSecret> {
+  return { ...webhookView(w, config), secret: w.secret };
 }
 
 export function definitionDetailView(
   d: EventDefinition & { triggers: EventTrigger[]; webhooks: Webhook[] },
   config: WebhookDefaults,
-) {
+): Shape<typeof shape.DefinitionDetail> {
   return { ...definitionView(d), triggers: d.triggers.map(triggerView), webhooks: d.webhooks.map((w) => webhookView(w, config)) };
 }
 
-export function actionView(a: EventAction) {
+export function actionView(a: EventAction): Shape<typeof shape.Action> {
   return {
     kind: a.kind,
     id: a.targetId,
@@ -89,14 +101,15 @@ export function actionView(a: EventAction) {
   };
 }
 
-export function eventView(e: EventLog & { actions: EventAction[] }) {
+export function eventView(e: EventLog & { actions: EventAction[] }): Shape<typeof shape.Event> {
   return {
     id: e.id,
-    type: toPublicEventType(e.type),
+    // Events are reported as collection.*; field.updated is a kind of definition only.
+    type: toPublicEventType(e.type) as IngestType,
     collection: e.collection,
     recordId: e.recordId,
-    data: e.data,
-    previous: e.previous ?? null,
+    data: e.data as JsonObject,
+    previous: (e.previous as JsonObject | null) ?? null,
     changedFields: e.changedFields,
     status: e.status,
     attempts: e.attempts,
@@ -104,7 +117,7 @@ export function eventView(e: EventLog & { actions: EventAction[] }) {
     causationId: e.causationId,
     depth: e.depth,
     occurredAt: iso(e.occurredAt),
-    receivedAt: iso(e.receivedAt),
+    receivedAt: isoAlways(e.receivedAt),
     startedAt: iso(e.startedAt),
     completedAt: iso(e.completedAt),
     durationMs: e.durationMs,
@@ -112,7 +125,7 @@ export function eventView(e: EventLog & { actions: EventAction[] }) {
   };
 }
 
-export function deliveryView(d: DeliveryAttempt) {
+export function deliveryView(d: DeliveryAttempt): Shape<typeof shape.Delivery> {
   return {
     id: d.id,
     eventId: d.eventId,
@@ -124,14 +137,14 @@ export function deliveryView(d: DeliveryAttempt) {
     errorCode: d.errorCode,
     responseBody: d.responseBody,
     test: d.test,
-    requestedAt: iso(d.requestedAt),
+    requestedAt: isoAlways(d.requestedAt),
   };
 }
 
-export function recordView(r: { collection: string; id: string; data: unknown; createdAt: Date; updatedAt: Date }) {
-  return { id: r.id, collection: r.collection, data: r.data, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt) };
+export function recordView(r: { collection: string; id: string; data: unknown; createdAt: Date; updatedAt: Date }): Shape<typeof shape.CollectionRecord> {
+  return { id: r.id, collection: r.collection, data: r.data as JsonObject, createdAt: isoAlways(r.createdAt), updatedAt: isoAlways(r.updatedAt) };
 }
 
-export function testResultView(r: SendResult) {
+export function testResultView(r: SendResult): Shape<typeof shape.TestResult> {
   return { ok: r.ok, status: r.status, durationMs: r.durationMs, responseBody: r.responseBody ?? "", error: r.error };
 }

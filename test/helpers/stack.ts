@@ -8,6 +8,7 @@ import { loadConfig, type Config } from "../../functions/platform/config.ts";
 import { closeDeps, createDeps, type Deps } from "../../functions/platform/deps.ts";
 import { withTimeout } from "../../functions/platform/timeout.ts";
 import { startWorker } from "../../functions/worker/main.ts";
+import { checkAgainstDocument } from "./contract.ts";
 import { createTestDatabase } from "./database.ts";
 import { clearQueuePrefix, REDIS_URL } from "./redis.ts";
 
@@ -60,7 +61,11 @@ export async function startStack({ worker = true, env = {} as Record<string, str
       }
       const res = await app.request(path, init);
       const text = await res.text();
-      return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
+      const json = res.headers.get("content-type")?.startsWith("application/json");
+      const answer = { status: res.status, headers: res.headers, body: text ? (json ? JSON.parse(text) : text) : null };
+      // Every answer a test receives is held to the OpenAPI document (test/helpers/contract.ts).
+      checkAgainstDocument(method, path, answer.status, res.headers.get("content-type"), answer.body);
+      return answer;
     },
     async stop() {
       // Each step bounded: a hung step is named in the output instead of timing the whole hook out.

@@ -6,6 +6,7 @@ export type PublicEventType = (typeof EVENT_TYPES)[number];
 
 /** What a source may report: field.updated is derived from an update, never sent. */
 export const INGEST_TYPES = ["collection.created", "collection.updated", "collection.deleted"] as const;
+export type IngestType = (typeof INGEST_TYPES)[number];
 
 export const toDbEventType = (type: PublicEventType) => type.replace(".", "_") as EventType;
 export const toPublicEventType = (type: EventType) => type.replace("_", ".") as PublicEventType;

@@ -9,6 +9,9 @@ import { isDependencyDown, rejectedInputReason } from "../dependency-errors.ts";
 import type { Deps } from "../deps.ts";
 import { bearerAuth } from "./auth.ts";
 
+/** What a 503 asks a client to wait before trying again. */
+export const RETRY_AFTER_SECONDS = "1";
+
 export type AppEnv = { Variables: { requestId: string } };
 export type App = Hono<AppEnv>;
 
@@ -59,6 +62,8 @@ function renderError(error: unknown, c: Context<AppEnv>, deps: Pick<Deps, "log">
   }
   if (isDependencyDown(error)) {
     deps.log.warn({ err: error, requestId }, "dependency unavailable");
+    // Nothing was changed: a client may try again, and is told when (the typed client waits this long).
+    c.header("retry-after", RETRY_AFTER_SECONDS);
     return c.json(errorBody("service_unavailable", "a dependency (database or queue) is unavailable; try again shortly"), 503);
   }
   deps.log.error({ err: error, requestId, method: c.req.method, path: c.req.path }, "unhandled error");

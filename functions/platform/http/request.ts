@@ -56,8 +56,11 @@ export async function readJson(c: Context, { optional = false } = {}): Promise<u
   return value;
 }
 
+/** The body checked against `schema`; with `optional`, no body at all is undefined (and not checked). */
 export async function readBody<S extends z.ZodType>(c: Context, schema: S, opts?: { optional?: boolean }): Promise<z.output<S>> {
-  return parseInput(schema, await readJson(c, opts));
+  const value = await readJson(c, opts);
+  if (value === undefined && opts?.optional) return undefined as z.output<S>;
+  return parseInput(schema, value);
 }
 
 export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.output<S> {

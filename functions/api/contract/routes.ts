@@ -1,0 +1,279 @@
+// Every route of the API, declared once: method, path, what it takes (the zod schemas that validate it)
+// and what it answers, each status code with its shape. The handlers register these (addRoute), the
+// OpenAPI document is generated from them (openapi-document.ts), serverless.yml's routes are checked
+// against them (test/contract.test.ts), and the typed client takes its types from them.
+//
+// Grouped by the serverless function that serves them: one function per API area.
+import type { RouteConfig } from "@hono/zod-openapi";
+import { z } from "zod";
+import { createDefinitionInput, updateDefinitionInput } from "../../domain/definitions/definition-input.ts";
+import { eventLogQuery } from "../../domain/events/event-log.ts";
+import { batchInput, eventInput, idempotencyKey } from "../../domain/events/event-input.ts";
+import { replayFilter } from "../../domain/events/replay-events.ts";
+import { storableJsonProblem } from "../../domain/storable-json.ts";
+import { createTriggerInput, updateTriggerInput } from "../../domain/triggers/trigger-input.ts";
+import { collectionName, jsonObject, listQuery } from "../../domain/validation.ts";
+import { createWebhookInput, updateWebhookInput } from "../../domain/webhooks/webhook-input.ts";
+import * as shape from "./shapes.ts";
+
+/** Keeps a route's literal type (what the handler and the client are typed from). */
+const route = <const R extends RouteConfig>(config: R) => config;
+
+const ERRORS = {
+  400: "The request is invalid: `details` lists each problem with its path. Nothing was changed.",
+  401: "No API key, or a wrong one (when API_KEY is set): send `Authorization: Bearer <API_KEY>`.",
+  404: "No such resource (or no such id, whatever its form).",
+  409: "Conflicts with what exists (a duplicate name or record id).",
+  413: "The body is over 1 MiB.",
+  415: "The body is not JSON: send `content-type: application/json`.",
+  422: "This Idempotency-Key was used before with a different body.",
+  503: "A dependency (Postgres, Redis) is unavailable: try again shortly. Nothing was changed.",
+  500: "Something tetik did not expect: the message names the request id to look for in the logs.",
+} as const;
+type ErrorStatus = keyof typeof ERRORS;
+
+const json = <S extends z.ZodType>(schema: S) => ({ "application/json": { schema } });
+const answer = <S extends z.ZodType>(description: string, schema: S) => ({ description, content: json(schema) });
+/** The error answers of a route; every route may also answer 500. */
+const errors = <const S extends ErrorStatus[]>(...statuses: S) =>
+  Object.fromEntries([...statuses, 500 as const].map((status) => [status, answer(ERRORS[status], shape.ErrorShape)])) as {
+    [K in S[number] | 500]: { description: string; content: { "application/json": { schema: typeof shape.ErrorShape } } };
+  };
+const body = <S extends z.ZodType>(schema: S, required = true) => ({ body: { content: json(schema), required } });
+const noContent = { 204: { description: "Done; no body." } } as const;
+
+/** Ids name rows: any text is taken, and one that names nothing is a 404 (the SPEC). */
+const anId = (what: string) => z.object({ id: z.string().meta({ description: `the ${what}'s id` }) });
+const writeCollection = z.object({ collection: collectionName.meta({ description: "a collection name", example: "orders" }) });
+const readRecord = z.object({ collection: z.string().meta({ example: "orders" }), id: z.string().meta({ example: "o-1" }) });
+
+// Request shapes that belong to HTTP only (the domain's inputs are imported above).
+const recordId = z.string().min(1).max(255);
+export const createRecordInput = z.strictObject({ id: recordId.optional().meta({ description: "generated when left out" }), data: jsonObject });
+export const patchRecordInput = z.strictObject({ data: jsonObject.meta({ description: "merged into the record's data" }) });
+export const recordListQuery = listQuery.extend({
+  filter: z
+    .string()
+    .optional()
+    .meta({ description: 'a JSON object in the conditions language over the records\' fields, e.g. {"status":"paid"}' })
+    .transform((text, ctx) => {
+      if (text === undefined) return undefined;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {}
+      if (typeof value !== "object" || !value || Array.isArray(value)) {
+        ctx.addIssue({ code: "custom", message: "must be a JSON object, e.g. {\"status\":\"paid\"}" });
+        return z.NEVER;
+      }
+      const problem = storableJsonProblem(value);
+      if (problem) {
+        ctx.addIssue({ code: "custom", message: `${problem.path}: ${problem.message}` });
+        return z.NEVER;
+      }
+      return value as Record<string, unknown>;
+    }),
+});
+export const webhookListQuery = listQuery.extend({ definitionId: z.string().min(1).max(200).optional() });
+export const testSendInput = z.strictObject({ data: jsonObject.optional().meta({ description: "the sample event's data" }) }).optional();
+export const eventReplayQuery = z.object({ all: z.enum(["true", "false"]).optional().meta({ description: "true: every action, not only the failed ones" }) });
+export const idempotencyHeader = z.object({
+  "Idempotency-Key": idempotencyKey.meta({
+    description: "A repeat with the same key and body answers with the first event's id and creates nothing; the same key with another body is a 422.",
+    example: "order-o-1-paid",
+  }),
+});
+
+export const definitionsRoutes = {
+  createDefinition: route({
+    method: "post", path: "/definitions", tags: ["Definitions"], summary: "Create an event definition",
+    request: body(createDefinitionInput),
+    responses: { 201: answer("The definition.", shape.Definition), ...errors(400, 401, 409, 413, 415, 503) },
+  }),
+  listDefinitions: route({
+    method: "get", path: "/definitions", tags: ["Definitions"], summary: "List event definitions, newest first",
+    request: { query: listQuery },
+    responses: { 200: answer("A page of definitions.", shape.pageOf(shape.Definition, "DefinitionPage")), ...errors(400, 401, 503) },
+  }),
+  getDefinition: route({
+    method: "get", path: "/definitions/{id}", tags: ["Definitions"], summary: "Get a definition with its triggers and webhooks",
+    request: { params: anId("definition") },
+    responses: { 200: answer("The definition.", shape.DefinitionDetail), ...errors(401, 404, 503) },
+  }),
+  updateDefinition: route({
+    method: "patch", path: "/definitions/{id}", tags: ["Definitions"], summary: "Change a definition",
+    request: { params: anId("definition"), ...body(updateDefinitionInput) },
+    responses: { 200: answer("The definition.", shape.Definition), ...errors(400, 401, 404, 409, 413, 415, 503) },
+  }),
+  deleteDefinition: route({
+    method: "delete", path: "/definitions/{id}", tags: ["Definitions"], summary: "Delete a definition, its triggers and webhooks",
+    request: { params: anId("definition") },
+    responses: { ...noContent, ...errors(401, 404, 503) },
+  }),
+  createTrigger: route({
+    method: "post", path: "/definitions/{id}/triggers", tags: ["Triggers"], summary: "Add a trigger to a definition",
+    request: { params: anId("definition"), ...body(createTriggerInput) },
+    responses: { 201: answer("The trigger.", shape.Trigger), ...errors(400, 401, 404, 413, 415, 503) },
+  }),
+  getTrigger: route({
+    method: "get", path: "/triggers/{id}", tags: ["Triggers"], summary: "Get a trigger",
+    request: { params: anId("trigger") },
+    responses: { 200: answer("The trigger.", shape.Trigger), ...errors(401, 404, 503) },
+  }),
+  updateTrigger: route({
+    method: "patch", path: "/triggers/{id}", tags: ["Triggers"], summary: "Change a trigger",
+    request: { params: anId("trigger"), ...body(updateTriggerInput) },
+    responses: { 200: answer("The trigger.", shape.Trigger), ...errors(400, 401, 404, 413, 415, 503) },
+  }),
+  deleteTrigger: route({
+    method: "delete", path: "/triggers/{id}", tags: ["Triggers"], summary: "Delete a trigger",
+    request: { params: anId("trigger") },
+    responses: { ...noContent, ...errors(401, 404, 503) },
+  }),
+} as const;
+
+export const webhooksRoutes = {
+  createWebhook: route({
+    method: "post", path: "/webhooks", tags: ["Webhooks"], summary: "Create a webhook (its secret is shown in this answer)",
+    request: body(createWebhookInput),
+    responses: { 201: answer("The webhook, with its signing secret.", shape.WebhookWithSecret), ...errors(400, 401, 404, 413, 415, 503) },
+  }),
+  listWebhooks: route({
+    method: "get", path: "/webhooks", tags: ["Webhooks"], summary: "List webhooks, newest first",
+    request: { query: webhookListQuery },
+    responses: { 200: answer("A page of webhooks.", shape.pageOf(shape.Webhook, "WebhookPage")), ...errors(400, 401, 503) },
+  }),
+  getWebhook: route({
+    method: "get", path: "/webhooks/{id}", tags: ["Webhooks"], summary: "Get a webhook",
+    request: { params: anId("webhook") },
+    responses: { 200: answer("The webhook.", shape.Webhook), ...errors(401, 404, 503) },
+  }),
+  updateWebhook: route({
+    method: "patch", path: "/webhooks/{id}", tags: ["Webhooks"], summary: "Change a webhook",
+    request: { params: anId("webhook"), ...body(updateWebhookInput) },
+    responses: { 200: answer("The webhook.", shape.Webhook), ...errors(400, 401, 404, 413, 415, 503) },
+  }),
+  deleteWebhook: route({
+    method: "delete", path: "/webhooks/{id}", tags: ["Webhooks"], summary: "Delete a webhook",
+    request: { params: anId("webhook") },
+    responses: { ...noContent, ...errors(401, 404, 503) },
+  }),
+  rotateSecret: route({
+    method: "post", path: "/webhooks/{id}/rotate-secret", tags: ["Webhooks"], summary: "Replace a webhook's signing secret",
+    request: { params: anId("webhook") },
+    responses: { 200: answer("The webhook, with its new secret.", shape.WebhookWithSecret), ...errors(401, 404, 503) },
+  }),
+  listDeliveries: route({
+    method: "get", path: "/webhooks/{id}/deliveries", tags: ["Webhooks"], summary: "List a webhook's delivery attempts, newest first",
+    request: { params: anId("webhook"), query: listQuery },
+    responses: { 200: answer("A page of attempts.", shape.pageOf(shape.Delivery, "DeliveryPage")), ...errors(400, 401, 404, 503) },
+  }),
+} as const;
+
+export const webhookTestingRoutes = {
+  testWebhook: route({
+    method: "post", path: "/webhooks/{id}/test", tags: ["Webhooks"], summary: "Send one signed sample delivery now",
+    description: "Waits for the receiver's answer, up to the webhook's timeout. The attempt is listed in its deliveries (test: true).",
+    request: { params: anId("webhook"), ...body(testSendInput, false) },
+    responses: { 200: answer("What the receiver answered.", shape.TestResult), ...errors(400, 401, 404, 413, 415, 503) },
+  }),
+} as const;
+
+export const eventsRoutes = {
+  ingestEvent: route({
+    method: "post", path: "/events", tags: ["Events"], summary: "Report a change (ingest an event)",
+    description: "Answers once the event is committed to Postgres; it is processed afterwards. Keeps accepting while only Redis is down.",
+    request: { headers: idempotencyHeader, ...body(eventInput) },
+    responses: { 202: answer("Stored; waiting to be processed.", shape.Accepted), ...errors(400, 401, 413, 415, 422, 503) },
+  }),
+  ingestBatch: route({
+    method: "post", path: "/events/batch", tags: ["Events"], summary: "Report up to 1,000 changes at once, all or nothing",
+    request: { headers: idempotencyHeader, ...body(batchInput) },
+    responses: { 202: answer("Stored, in order.", shape.BatchAccepted), ...errors(400, 401, 413, 415, 422, 503) },
+  }),
+  listEvents: route({
+    method: "get", path: "/events", tags: ["Events"], summary: "The event log, newest first",
+    request: { query: eventLogQuery },
+    responses: { 200: answer("A page of events.", shape.pageOf(shape.Event, "EventPage")), ...errors(400, 401, 503) },
+  }),
+  getEvent: route({
+    method: "get", path: "/events/{id}", tags: ["Events"], summary: "One event, with its actions",
+    request: { params: anId("event") },
+    responses: { 200: answer("The event.", shape.Event), ...errors(401, 404, 503) },
+  }),
+  replayEvents: route({
+    method: "post", path: "/events/replay", tags: ["Events"], summary: "Run the failed actions of the selected events again",
+    request: body(replayFilter, false),
+    responses: { 202: answer("Queued.", shape.ReplayQueued), ...errors(400, 401, 413, 415, 503) },
+  }),
+  replayEvent: route({
+    method: "post", path: "/events/{id}/replay", tags: ["Events"], summary: "Run an event's failed actions (or all) again",
+    request: { params: anId("event"), query: eventReplayQuery },
+    responses: { 202: answer("Queued.", shape.EventReplayQueued), ...errors(400, 401, 404, 503) },
+  }),
+} as const;
+
+export const collectionsRoutes = {
+  createRecord: route({
+    method: "post", path: "/collections/{collection}/records", tags: ["Collections"], summary: "Create a record (emits collection.created)",
+    request: { params: writeCollection, ...body(createRecordInput) },
+    responses: { 201: answer("The record, and the event its write emitted.", shape.RecordWritten), ...errors(400, 401, 409, 413, 415, 503) },
+  }),
+  listRecords: route({
+    method: "get", path: "/collections/{collection}/records", tags: ["Collections"], summary: "List a collection's records, newest first",
+    request: { params: writeCollection, query: recordListQuery },
+    responses: { 200: answer("A page of records.", shape.pageOf(shape.CollectionRecord, "RecordPage")), ...errors(400, 401, 503) },
+  }),
+  getRecord: route({
+    method: "get", path: "/collections/{collection}/records/{id}", tags: ["Collections"], summary: "Get a record",
+    request: { params: readRecord },
+    responses: { 200: answer("The record.", shape.CollectionRecord), ...errors(401, 404, 503) },
+  }),
+  patchRecord: route({
+    method: "patch", path: "/collections/{collection}/records/{id}", tags: ["Collections"], summary: "Merge fields into a record (emits collection.updated)",
+    request: { params: readRecord, ...body(patchRecordInput) },
+    responses: { 200: answer("The record, and the event its write emitted.", shape.RecordWritten), ...errors(400, 401, 404, 413, 415, 503) },
+  }),
+  deleteRecord: route({
+    method: "delete", path: "/collections/{collection}/records/{id}", tags: ["Collections"], summary: "Delete a record (emits collection.deleted)",
+    request: { params: readRecord },
+    responses: { ...noContent, ...errors(401, 404, 503) },
+  }),
+} as const;
+
+export const healthRoutes = {
+  health: route({
+    method: "get", path: "/health", tags: ["Operations"], summary: "Are Postgres and Redis reachable, is the sweep running?",
+    security: [],
+    responses: {
+      200: answer("Up (status degraded: the sweep is late).", shape.Health),
+      503: answer("A dependency is down: `details` holds the same report.", shape.ErrorShape),
+      ...errors(),
+    },
+  }),
+} as const;
+
+export const docsRoutes = {
+  openapi: route({
+    method: "get", path: "/openapi.json", tags: ["Operations"], summary: "This document (OpenAPI 3.1)", security: [],
+    responses: { 200: { description: "The OpenAPI document.", content: { "application/json": { schema: z.record(z.string(), z.unknown()) } } } },
+  }),
+  docs: route({
+    method: "get", path: "/docs", tags: ["Operations"], summary: "The interactive API reference (a page for a browser)", security: [],
+    responses: { 200: { description: "An HTML page.", content: { "text/html": { schema: z.string() } } } },
+  }),
+} as const;
+
+/** The routes of each serverless function (serverless.yml's functions, by name). */
+export const routesByFunction = {
+  definitions: definitionsRoutes,
+  webhooks: webhooksRoutes,
+  webhookTesting: webhookTestingRoutes,
+  events: eventsRoutes,
+  collections: collectionsRoutes,
+  health: healthRoutes,
+  docs: docsRoutes,
+} as const;
+
+export const allRoutes = Object.assign({}, ...Object.values(routesByFunction)) as typeof definitionsRoutes &
+  typeof webhooksRoutes & typeof webhookTestingRoutes & typeof eventsRoutes & typeof collectionsRoutes & typeof healthRoutes & typeof docsRoutes;

@@ -1,0 +1,205 @@
+// The JSON shapes tetik answers with (the SPEC's), as zod schemas: the OpenAPI document describes them,
+// the route handlers are typed against them (a view that drifts from its shape does not compile), the
+// contract tests check every answer the API tests receive against them, and the typed client's result
+// types are inferred from them.
+import { z } from "zod";
+import { EVENT_TYPES, INGEST_TYPES } from "../../domain/events/event-type.ts";
+
+const timestamp = z.iso.datetime().meta({ description: "ISO-8601, UTC", example: "2026-11-27T10:00:00.000Z" });
+const json = z.unknown().meta({ description: "any JSON value" });
+const jsonObject = z.record(z.string(), z.unknown());
+const eventStatus = z.enum(["pending", "processing", "completed", "retrying", "failed"]);
+
+export const ErrorShape = z
+  .object({
+    error: z.object({
+      code: z.string().regex(/^[a-z_]+$/).meta({ description: "snake_case, stable", example: "invalid_request" }),
+      message: z.string().meta({ description: "for a person", example: "collection: must match ^[a-z][a-z0-9_]{0,62}$" }),
+      details: json.optional().meta({ description: "what was wrong, where it helps: each problem's path and message for 400s" }),
+    }),
+  })
+  .meta({ id: "Error" });
+
+export const Definition = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string().nullable(),
+    type: z.enum(EVENT_TYPES),
+    collection: z.string(),
+    fields: z.array(z.string()).nullable().meta({ description: "watched fields, for field.updated only" }),
+    condition: jsonObject.nullable(),
+    active: z.boolean(),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  })
+  .meta({
+    id: "Definition",
+    example: {
+      id: "def_01JDZ8", name: "big-orders", description: null, type: "collection.created", collection: "orders", fields: null,
+      condition: { "data.total": { $gt: 100 } }, active: true, createdAt: "2026-11-27T10:00:00.000Z", updatedAt: "2026-11-27T10:00:00.000Z",
+    },
+  });
+
+export const Trigger = z
+  .object({
+    id: z.string(),
+    definitionId: z.string(),
+    action: z.enum(["create", "update", "delete"]),
+    targetCollection: z.string(),
+    filter: jsonObject.nullable(),
+    data: jsonObject.nullable(),
+    active: z.boolean(),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  })
+  .meta({
+    id: "Trigger",
+    example: {
+      id: "trg_01JDZ9", definitionId: "def_01JDZ8", action: "create", targetCollection: "audit", filter: null,
+      data: { orderId: "{{event.recordId}}", total: "{{data.total}}" }, active: true,
+      createdAt: "2026-11-27T10:00:00.000Z", updatedAt: "2026-11-27T10:00:00.000Z",
+    },
+  });
+
+const webhookFields = {
+  id: z.string(),
+  definitionId: z.string(),
+  url: z.string(),
+  method: z.enum(["POST", "PUT", "PATCH"]),
+  headers: z.record(z.string(), z.string()),
+  payload: json.nullable().meta({ description: "a template of the body; null sends the event" }),
+  active: z.boolean(),
+  timeoutMs: z.number().int(),
+  retry: z.object({
+    maxAttempts: z.number().int(),
+    backoff: z.enum(["exponential", "fixed"]),
+    delayMs: z.number().int(),
+    maxDelayMs: z.number().int(),
+  }),
+  health: z.object({
+    consecutiveFailures: z.number().int(),
+    lastSuccessAt: timestamp.nullable(),
+    lastFailureAt: timestamp.nullable(),
+    lastError: z.string().nullable(),
+    disabledReason: z.string().nullable().meta({ description: "why tetik turned the webhook off, if it did" }),
+  }),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+};
+const webhookExample = {
+  id: "wh_01JDZA", definitionId: "def_01JDZ8", url: "https://example.com/hook", method: "POST", headers: { "x-team": "billing" },
+  payload: null, active: true, timeoutMs: 10000, retry: { maxAttempts: 5, backoff: "exponential", delayMs: 1000, maxDelayMs: 3600000 },
+  health: { consecutiveFailures: 0, lastSuccessAt: null, lastFailureAt: null, lastError: null, disabledReason: null },
+  createdAt: "2026-11-27T10:00:00.000Z", updatedAt: "2026-11-27T10:00:00.000Z",
+};
+export const Webhook = z.object(webhookFields).meta({ id: "Webhook", example: webhookExample });
+export const WebhookWithSecret = z
+  .object({ ...webhookFields, secret: z.string().meta({ description: "whsec_...: shown only here, in the answers to create and rotate-secret" }) })
+  .meta({ id: "WebhookWithSecret", example: { ...webhookExample, secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" } });
+
+export const DefinitionDetail = z
+  .object({ ...Definition.shape, triggers: z.array(Trigger), webhooks: z.array(Webhook) })
+  .meta({ id: "DefinitionDetail" });
+
+export const Action = z
+  .object({
+    kind: z.enum(["webhook", "trigger"]),
+    id: z.string().meta({ description: "the webhook's or trigger's id" }),
+    definitionId: z.string(),
+    status: eventStatus,
+    attempts: z.number().int(),
+    error: z.string().nullable(),
+    errorCode: z.string().nullable(),
+    durationMs: z.number().int(),
+    nextAttemptAt: timestamp.nullable(),
+    result: json.nullable().meta({ description: "what a trigger wrote (ids, counts)" }),
+  })
+  .meta({ id: "Action" });
+
+export const Event = z
+  .object({
+    id: z.string(),
+    type: z.enum(INGEST_TYPES),
+    collection: z.string(),
+    recordId: z.string(),
+    data: jsonObject,
+    previous: jsonObject.nullable(),
+    changedFields: z.array(z.string()),
+    status: eventStatus,
+    attempts: z.number().int(),
+    error: z.string().nullable(),
+    causationId: z.string().nullable().meta({ description: "the event whose trigger wrote the record this event is about" }),
+    depth: z.number().int(),
+    occurredAt: timestamp.nullable(),
+    receivedAt: timestamp,
+    startedAt: timestamp.nullable(),
+    completedAt: timestamp.nullable(),
+    durationMs: z.number().int().nullable(),
+    actions: z.array(Action),
+  })
+  .meta({
+    id: "Event",
+    example: {
+      id: "evt_01JDZB", type: "collection.updated", collection: "orders", recordId: "o-1", data: { status: "paid", total: 120 },
+      previous: { status: "new", total: 120 }, changedFields: ["status"], status: "completed", attempts: 1, error: null, causationId: null,
+      depth: 0, occurredAt: "2026-11-27T10:00:00.000Z", receivedAt: "2026-11-27T10:00:00.012Z", startedAt: "2026-11-27T10:00:00.020Z",
+      completedAt: "2026-11-27T10:00:00.032Z", durationMs: 12,
+      actions: [{ kind: "webhook", id: "wh_01JDZA", definitionId: "def_01JDZ8", status: "completed", attempts: 1, error: null, errorCode: null, durationMs: 9, nextAttemptAt: null, result: null }],
+    },
+  });
+
+export const Delivery = z
+  .object({
+    id: z.string(),
+    eventId: z.string().nullable().meta({ description: "null for a test send" }),
+    attempt: z.number().int(),
+    ok: z.boolean(),
+    status: z.number().int().nullable().meta({ description: "the receiver's HTTP status; null when none came" }),
+    durationMs: z.number().int(),
+    error: z.string().nullable(),
+    errorCode: z.string().nullable(),
+    responseBody: z.string().nullable().meta({ description: "the first 4 KiB of the receiver's answer" }),
+    test: z.boolean(),
+    requestedAt: timestamp,
+  })
+  .meta({ id: "Delivery" });
+
+export const CollectionRecord = z
+  .object({ id: z.string(), collection: z.string(), data: jsonObject, createdAt: timestamp, updatedAt: timestamp })
+  .meta({ id: "Record", example: { id: "o-1", collection: "orders", data: { total: 120 }, createdAt: "2026-11-27T10:00:00.000Z", updatedAt: "2026-11-27T10:00:00.000Z" } });
+export const RecordWritten = z
+  .object({ ...CollectionRecord.shape, eventId: z.string().nullable().meta({ description: "the collection.* event the write emitted; null when a patch changed nothing" }) })
+  .meta({ id: "RecordWritten" });
+
+export const TestResult = z
+  .object({
+    ok: z.boolean(),
+    status: z.number().int().nullable(),
+    durationMs: z.number().int(),
+    responseBody: z.string().meta({ description: "the first 4 KiB of the receiver's answer" }),
+    error: z.string().nullable(),
+  })
+  .meta({ id: "TestResult", example: { ok: true, status: 200, durationMs: 31, responseBody: "ok", error: null } });
+
+export const Health = z
+  .object({
+    status: z.enum(["ok", "degraded"]).meta({ description: "degraded: the sweep has not run for three intervals" }),
+    database: z.enum(["up", "down"]),
+    redis: z.enum(["up", "down"]),
+    sweep: z.object({ lastRunAt: timestamp.nullable(), status: z.enum(["ok", "late", "never", "unknown"]) }),
+  })
+  .meta({ id: "Health" });
+
+export const Accepted = z
+  .object({ id: z.string(), status: z.literal("pending") })
+  .meta({ id: "Accepted", example: { id: "evt_01JDZB", status: "pending" } });
+export const BatchAccepted = z.object({ ids: z.array(z.string()) }).meta({ id: "BatchAccepted" });
+export const ReplayQueued = z
+  .object({ queued: z.number().int().meta({ description: "actions queued again" }), events: z.number().int() })
+  .meta({ id: "ReplayQueued" });
+export const EventReplayQueued = z.object({ id: z.string(), queued: z.number().int() }).meta({ id: "EventReplayQueued" });
+
+/** A page of a list: `nextCursor` continues it (`?cursor=`), null on the last page. */
+export const pageOf = <T extends z.ZodType>(item: T, id: string) =>
+  z.object({ data: z.array(item), nextCursor: z.string().nullable() }).meta({ id });

@@ -1,7 +1,9 @@
 // End to end, as a user runs tetik: serverless offline (the Lambda handlers) and the worker as separate
 // processes, Postgres and Redis for real, a receiver on 127.0.0.1. Everything goes through HTTP.
 import { randomBytes } from "node:crypto";
+import SwaggerParser from "@apidevtools/swagger-parser";
 import { Webhook as StandardWebhook } from "standardwebhooks";
+import { createTetikClient, TetikError } from "tetik/client";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { startOffline, startWorkerProcess, type RunningProcess } from "./helpers/processes.ts";
@@ -110,5 +112,41 @@ describe("through serverless offline and the worker process", () => {
     const failed = await waitForStatus(event.body.id, ["failed"]);
     expect(failed.actions[0]).toMatchObject({ status: "failed", attempts: 2, errorCode: "http_500" });
     expect(receiver.at("/down")).toHaveLength(2);
+  });
+
+  it("describes itself at /openapi.json and /docs without the key, and is used by the typed client", async () => {
+    const document = await fetch(`${api.url}/openapi.json`);
+    expect(document.status).toBe(200);
+    await SwaggerParser.validate((await document.json()) as never);
+    const page = await fetch(`${api.url}/docs`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("docs/swagger-ui-bundle.js");
+    // The page's files come from swagger-ui-dist, found from the function's bundle.
+    const bundle = await fetch(`${api.url}/docs/swagger-ui-bundle.js`);
+    expect(bundle.status).toBe(200);
+    expect((await bundle.arrayBuffer()).byteLength).toBeGreaterThan(500_000);
+
+    const tetik = createTetikClient({ baseUrl: api.url, apiKey: API_KEY });
+    const definition = await tetik.definitions.create({ name: "client-shipped", type: "field.updated", collection: "parcels", fields: ["state"] });
+    const webhook = await tetik.webhooks.create({ definitionId: definition.id, url: `${receiver.url}/parcels` });
+    const parcels = tetik.collection("parcels");
+    await parcels.create({ state: "packed" }, { id: "p-1" });
+    const shipped = await parcels.patch("p-1", { state: "shipped" });
+    expect(shipped.eventId).toEqual(expect.any(String));
+    const done = await waitFor(
+      async () => {
+        const event = await tetik.events.get(shipped.eventId!);
+        return event.status === "completed" ? event : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 200, what: "the parcel's event to complete" },
+    );
+    expect(done).toMatchObject({ changedFields: ["state"], previous: { state: "packed" }, data: { state: "shipped" } });
+    expect(done.actions).toEqual([expect.objectContaining({ kind: "webhook", id: webhook.id, status: "completed" })]);
+    const updates: string[] = [];
+    for await (const event of tetik.events.iterate({ collection: "parcels", limit: 1 })) updates.push(event.type);
+    expect(updates).toEqual(["collection.updated", "collection.created"]);
+    const refused = await tetik.definitions.create({ name: "client-shipped", type: "collection.created", collection: "parcels" }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(TetikError);
+    expect(refused).toMatchObject({ status: 409, code: "conflict" });
   });
 });

@@ -104,11 +104,12 @@ export function createTetikClient(options: TetikClientOptions) {
     { params = {}, query, body, headers, retryWrites = false }: { params?: Record<string, string>; query?: object; body?: unknown; headers?: Record<string, string>; retryWrites?: boolean } = {},
   ): Promise<Answer<K>> {
     try {
+      // Options left out rather than undefined: ky would take an undefined `headers` for "none".
       const response = await http(fill(path, params), {
         method,
-        searchParams: searchParams(query),
-        json: body,
-        headers,
+        ...(query ? { searchParams: searchParams(query) } : {}),
+        ...(body !== undefined ? { json: body } : {}),
+        ...(headers ? { headers } : {}),
         ...(retryWrites ? { retry: { limit: retries, methods: ["post"], statusCodes: [429, 503], afterStatusCodes: [429, 503], backoffLimit: 10_000 } } : {}),
       });
       return (response.status === 204 ? undefined : await response.json()) as Answer<K>;

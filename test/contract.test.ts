@@ -17,7 +17,7 @@ beforeAll(async () => {
 afterAll(() => stack?.stop());
 
 type Operation = { security?: unknown[]; parameters?: Array<{ in: string; name: string }>; requestBody?: unknown; responses: Record<string, unknown> };
-const doc = () => openApiDocument("0.1.0") as unknown as { openapi: string; paths: Record<string, Record<string, Operation>> };
+const doc = () => openApiDocument() as unknown as { openapi: string; paths: Record<string, Record<string, Operation>> };
 
 describe("the OpenAPI document", () => {
   it("is a valid OpenAPI 3.1 document (checked by swagger-parser, which also resolves every $ref)", async () => {

@@ -14,8 +14,6 @@ import { handle } from "hono/aws-lambda";
 import { loadConfig } from "../platform/config.ts";
 import { logger } from "../platform/logger.ts";
 
-const VERSION = "0.1.0";
-
 /** The files of swagger-ui-dist the page loads, by the name it loads them under /docs/. */
 const ASSETS: Record<string, { file: string; type: string }> = {
   "swagger-ui.css": { file: "swagger-ui.css", type: "text/css; charset=utf-8" },
@@ -71,7 +69,7 @@ function asset(name: string): Buffer {
 }
 
 export function docsRoutes(app: App): App {
-  addRoute(app, routes.openapi, (c) => c.json(openApiDocument(VERSION), 200));
+  addRoute(app, routes.openapi, (c) => c.json(openApiDocument(), 200));
 
   addRoute(app, routes.docs, (c) => {
     c.header("content-security-policy", PAGE_POLICY);

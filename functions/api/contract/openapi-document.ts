@@ -1,6 +1,7 @@
 // The OpenAPI 3.1 document, generated from the route declarations (routes.ts) and their zod schemas:
 // the same schemas that validate the requests, so the document describes what the API does.
 import { OpenAPIHono } from "@hono/zod-openapi";
+import pkg from "../../../package.json" with { type: "json" };
 import { allRoutes } from "./routes.ts";
 
 const DESCRIPTION = `Event triggers and signed, retried, logged webhooks for data collections.
@@ -20,7 +21,7 @@ and changes nothing; a dependency that is down gives a 503 (ingestion keeps acce
 let cached: Record<string, unknown> | undefined;
 
 /** The document (built once per process: it only changes with the code). */
-export function openApiDocument(version: string): Record<string, unknown> {
+export function openApiDocument(): Record<string, unknown> {
   if (cached) return cached;
   const app = new OpenAPIHono();
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
@@ -31,7 +32,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
   for (const route of Object.values(allRoutes)) app.openAPIRegistry.registerPath(route);
   cached = app.getOpenAPI31Document({
     openapi: "3.1.0",
-    info: { title: "tetik", version, description: DESCRIPTION },
+    info: { title: "tetik", version: pkg.version, description: DESCRIPTION },
     // Relative: the document is right wherever it is served (a stage's path, localhost, a domain).
     servers: [{ url: "/" }],
     security: [{ apiKey: [] }],

@@ -84,10 +84,15 @@ export const idempotencyHeader = z.object({
   }),
 });
 
+const INGEST_EXAMPLE = {
+  type: "collection.updated", collection: "orders", recordId: "o-1",
+  data: { status: "paid", total: 120 }, previous: { status: "new", total: 120 }, occurredAt: "2026-11-27T10:00:00Z",
+};
+
 export const definitionsRoutes = {
   createDefinition: route({
     method: "post", path: "/definitions", tags: ["Definitions"], summary: "Create an event definition",
-    request: body(createDefinitionInput),
+    request: body(createDefinitionInput.meta({ example: { name: "big-orders", type: "collection.created", collection: "orders", condition: { "data.total": { $gt: 100 } } } })),
     responses: { 201: answer("The definition.", shape.Definition), ...errors(400, 401, 409, 413, 415, 503) },
   }),
   listDefinitions: route({
@@ -112,7 +117,7 @@ export const definitionsRoutes = {
   }),
   createTrigger: route({
     method: "post", path: "/definitions/{id}/triggers", tags: ["Triggers"], summary: "Add a trigger to a definition",
-    request: { params: anId("definition"), ...body(createTriggerInput) },
+    request: { params: anId("definition"), ...body(createTriggerInput.meta({ example: { action: "create", targetCollection: "audit", data: { orderId: "{{event.recordId}}", total: "{{data.total}}" } } })) },
     responses: { 201: answer("The trigger.", shape.Trigger), ...errors(400, 401, 404, 413, 415, 503) },
   }),
   getTrigger: route({
@@ -135,7 +140,7 @@ export const definitionsRoutes = {
 export const webhooksRoutes = {
   createWebhook: route({
     method: "post", path: "/webhooks", tags: ["Webhooks"], summary: "Create a webhook (its secret is shown in this answer)",
-    request: body(createWebhookInput),
+    request: body(createWebhookInput.meta({ example: { definitionId: "def_01JDZ8", url: "https://example.com/hook", headers: { "x-team": "billing" }, retry: { maxAttempts: 5 } } })),
     responses: { 201: answer("The webhook, with its signing secret.", shape.WebhookWithSecret), ...errors(400, 401, 404, 413, 415, 503) },
   }),
   listWebhooks: route({
@@ -183,12 +188,12 @@ export const eventsRoutes = {
   ingestEvent: route({
     method: "post", path: "/events", tags: ["Events"], summary: "Report a change (ingest an event)",
     description: "Answers once the event is committed to Postgres; it is processed afterwards. Keeps accepting while only Redis is down.",
-    request: { headers: idempotencyHeader, ...body(eventInput) },
+    request: { headers: idempotencyHeader, ...body(eventInput.meta({ example: INGEST_EXAMPLE })) },
     responses: { 202: answer("Stored; waiting to be processed.", shape.Accepted), ...errors(400, 401, 413, 415, 422, 503) },
   }),
   ingestBatch: route({
     method: "post", path: "/events/batch", tags: ["Events"], summary: "Report up to 1,000 changes at once, all or nothing",
-    request: { headers: idempotencyHeader, ...body(batchInput) },
+    request: { headers: idempotencyHeader, ...body(batchInput.meta({ example: { events: [INGEST_EXAMPLE, { ...INGEST_EXAMPLE, recordId: "o-2" }] } })) },
     responses: { 202: answer("Stored, in order.", shape.BatchAccepted), ...errors(400, 401, 413, 415, 422, 503) },
   }),
   listEvents: route({
@@ -216,7 +221,7 @@ export const eventsRoutes = {
 export const collectionsRoutes = {
   createRecord: route({
     method: "post", path: "/collections/{collection}/records", tags: ["Collections"], summary: "Create a record (emits collection.created)",
-    request: { params: writeCollection, ...body(createRecordInput) },
+    request: { params: writeCollection, ...body(createRecordInput.meta({ example: { id: "o-1", data: { status: "new", total: 120 } } })) },
     responses: { 201: answer("The record, and the event its write emitted.", shape.RecordWritten), ...errors(400, 401, 409, 413, 415, 503) },
   }),
   listRecords: route({

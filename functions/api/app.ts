@@ -3,6 +3,7 @@
 import type { Deps } from "../platform/deps.ts";
 import { createApp, type App } from "../platform/http/create-app.ts";
 import { collectionRoutes } from "./collections.ts";
+import { dashboardRoutes } from "../dashboard/routes.tsx";
 import { definitionRoutes } from "./definitions.ts";
 import { docsRoutes } from "./docs.ts";
 import { eventRoutes } from "./events.ts";
@@ -13,5 +14,6 @@ import { webhookTestingRoutes } from "./webhook-testing.ts";
 export function createApiApp(deps: Deps): App {
   const app = createApp(deps);
   for (const register of [healthRoutes, definitionRoutes, webhookRoutes, webhookTestingRoutes, eventRoutes, collectionRoutes]) register(app, deps);
+  dashboardRoutes(app, deps);
   return docsRoutes(app);
 }

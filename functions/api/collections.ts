@@ -18,6 +18,7 @@ export function collectionRoutes(app: App, deps: CoreDeps): App {
   addRoute(app, routes.createRecord, async (c) => {
     const input = c.req.valid("json");
     const { record, eventId } = await writer.create(c.req.valid("param").collection, input.id, input.data);
+    deps.metrics.eventsAccepted.inc({ via: "records" });
     return c.json({ ...recordView(record!), eventId }, 201);
   });
 
@@ -34,12 +35,14 @@ export function collectionRoutes(app: App, deps: CoreDeps): App {
   addRoute(app, routes.patchRecord, async (c) => {
     const { collection, id } = c.req.valid("param");
     const { record, eventId } = await writer.patch(collection, id, c.req.valid("json").data);
+    if (eventId) deps.metrics.eventsAccepted.inc({ via: "records" });
     return c.json({ ...recordView(record!), eventId }, 200);
   });
 
   addRoute(app, routes.deleteRecord, async (c) => {
     const { collection, id } = c.req.valid("param");
     await writer.remove(collection, id);
+    deps.metrics.eventsAccepted.inc({ via: "records" });
     return c.body(null, 204);
   });
 

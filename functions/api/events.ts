@@ -16,11 +16,13 @@ export function eventRoutes(app: App, deps: CoreDeps): App {
 
   addRoute(app, routes.ingestEvent, async (c) => {
     const [id] = await ingest([c.req.valid("json")], { idempotencyKey: c.req.valid("header")["Idempotency-Key"] });
+    deps.metrics.eventsAccepted.inc({ via: "events" });
     return c.json({ id: id!, status: "pending" as const }, 202);
   });
 
   addRoute(app, routes.ingestBatch, async (c) => {
     const ids = await ingest(c.req.valid("json").events, { idempotencyKey: c.req.valid("header")["Idempotency-Key"], batch: true });
+    deps.metrics.eventsAccepted.inc({ via: "batch" }, ids.length);
     return c.json({ ids }, 202);
   });
 

@@ -16,6 +16,10 @@ const schema = z.object({
   REDIS_PASSWORD: z.string().min(1).optional(),
   PORT: int(1, 65535).default(3000),
   API_KEY: z.string().min(1).optional(),
+  /** A second bearer token that opens GET /metrics only (for a Prometheus that should not hold the API key). */
+  METRICS_TOKEN: z.string().min(1).optional(),
+  /** The worker serves its own /metrics on this port; off when unset. */
+  WORKER_METRICS_PORT: int(1, 65535).optional(),
   /** Encrypts webhook secrets at rest (AES-256-GCM); without it they are stored as they are. */
   SECRETS_KEY: z
     .string()

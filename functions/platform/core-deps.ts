@@ -2,6 +2,7 @@
 // the dependencies every function has; Prisma comes on top only where it is used (deps.ts).
 import type { Config } from "./config.ts";
 import { logger, type Logger } from "./logger.ts";
+import { createMetrics, type Metrics } from "./metrics.ts";
 import { createPool, type Pool } from "./pool.ts";
 import { createJobQueue, type JobQueue } from "./queue.ts";
 import { createSecretBox, parseSecretsKey, type SecretBox } from "./secret-box.ts";
@@ -14,6 +15,8 @@ export interface CoreDeps {
   log: Logger;
   /** Seals and opens secrets stored at rest (webhook signing secrets). */
   secrets: SecretBox;
+  /** This process's Prometheus registry and counters. */
+  metrics: Metrics;
   now: () => Date;
 }
 
@@ -29,6 +32,7 @@ export function createCoreDeps(config: Config, component: string, poolSize?: num
     queue: createJobQueue({ url: config.REDIS_URL, prefix: config.QUEUE_PREFIX }),
     log: logger(component),
     secrets: secretBoxFor(config),
+    metrics: createMetrics(),
     now: () => new Date(),
   };
 }

@@ -45,3 +45,9 @@ export function derivedId(prefix: IdPrefix, timeOf: string, key: string): string
   const time = timeOf.slice(timeOf.indexOf("_") + 1, timeOf.indexOf("_") + 13);
   return `${prefix}_${time}${createHash("sha256").update(key).digest("hex").slice(0, 32 - time.length)}`;
 }
+
+/** When an id from newId was made (its UUIDv7's first 48 bits, in ms): an event's arrival, for its id. */
+export function idTime(id: string): Date {
+  const start = id.indexOf("_") + 1;
+  return new Date(Number.parseInt(id.slice(start, start + 12), 16));
+}

@@ -44,6 +44,8 @@ export interface JobQueue {
   add<N extends JobName>(name: N, jobs: Array<{ id: string; data: JobCatalog[N]; delayMs?: number }>): Promise<void>;
   /** Jobs waiting, delayed or running: the backlog workers scale on. */
   depth(): Promise<number>;
+  /** Jobs by state: waiting (prioritized included), active, delayed, failed. */
+  counts(): Promise<Record<"waiting" | "active" | "delayed" | "failed", number>>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -109,6 +111,11 @@ export function createJobQueue({ url, prefix }: QueueConnectionOptions): JobQueu
       await whenReady();
       const counts = await withTimeout(queue.getJobCounts("waiting", "prioritized", "delayed", "active"), ENQUEUE_TIMEOUT_MS, "redis");
       return Object.values(counts).reduce((sum, n) => sum + n, 0);
+    },
+    async counts() {
+      await whenReady();
+      const c = await withTimeout(queue.getJobCounts("waiting", "prioritized", "delayed", "active", "failed"), ENQUEUE_TIMEOUT_MS, "redis");
+      return { waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };
     },
     async ping() {
       await withTimeout(

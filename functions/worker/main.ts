@@ -5,6 +5,7 @@ import { Worker, type Job } from "bullmq";
 import { announceSecurity } from "../platform/announce-security.ts";
 import { config } from "../platform/config.ts";
 import { closeDeps, createDeps, type Deps } from "../platform/deps.ts";
+import { serveWorkerMetrics } from "./metrics-server.ts";
 import { QUEUE_NAME, workerConnection, type JobName } from "../platform/queue.ts";
 import { withTimeout } from "../platform/timeout.ts";
 import { withPipeline, type WorkerDeps } from "../domain/pipeline/pipeline.ts";
@@ -61,6 +62,7 @@ async function main() {
   const worker = startWorker(deps);
   deps.log.info({ concurrency: cfg.WORKER_CONCURRENCY, queue: `${cfg.QUEUE_PREFIX}:${QUEUE_NAME}` }, "worker started");
   if (cfg.WORKER_HEARTBEAT_FILE) startHeartbeat(cfg.WORKER_HEARTBEAT_FILE, worker);
+  const metrics = cfg.WORKER_METRICS_PORT ? serveWorkerMetrics(deps, cfg.WORKER_METRICS_PORT, (port) => deps.log.info({ port }, "worker metrics at /metrics")) : undefined;
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -73,6 +75,7 @@ async function main() {
       // Jobs still running are released: BullMQ hands them to another worker once their lock lapses.
       await worker.close(true);
     }
+    metrics?.close();
     await closeDeps(deps);
     process.exit(0);
   };

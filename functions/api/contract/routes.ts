@@ -256,6 +256,14 @@ export const healthRoutes = {
       ...errors(),
     },
   }),
+  metrics: route({
+    method: "get", path: "/metrics", tags: ["Operations"], summary: "Prometheus metrics (text format, tetik_ prefix)",
+    description: "Takes the API key or METRICS_TOKEN. Counts of the log, the queue and the sweep are read at scrape time; accepted events are this instance's own. The worker serves its delivery metrics on WORKER_METRICS_PORT.",
+    responses: {
+      200: { description: "Prometheus text exposition format 0.0.4.", content: { "text/plain": { schema: z.string() } } },
+      ...errors(401, 503),
+    },
+  }),
 } as const;
 
 export const docsRoutes = {

@@ -98,7 +98,17 @@ export async function runSweep(deps: SweepDeps): Promise<SweepResult> {
   const prunedEvents = await pruneCompletedEvents(deps, new Date(now.getTime() - deps.config.LOG_RETENTION_DAYS * 86_400_000));
   const result = { requeuedEvents: events.length, requeuedActions: actions.length, failedEvents, prunedEvents };
   // For GET /health: a sweep that stopped running leaves lost work pending, and nothing else would say so.
-  await deps.db.sweepState.upsert({ where: { id: 1 }, create: { id: 1, lastRunAt: now, lastResult: result }, update: { lastRunAt: now, lastResult: result } });
+  // Totals added in the database, so /metrics counts every run whichever process made it.
+  const totals = { runs: 1n, requeuedEvents: BigInt(events.length), requeuedActions: BigInt(actions.length), failedEvents: BigInt(failedEvents), prunedEvents: BigInt(prunedEvents) };
+  await deps.db.sweepState.upsert({
+    where: { id: 1 },
+    create: { id: 1, lastRunAt: now, lastResult: result, ...totals },
+    update: {
+      lastRunAt: now,
+      lastResult: result,
+      ...Object.fromEntries(Object.entries(totals).map(([name, n]) => [name, { increment: n }])),
+    },
+  });
   deps.log.info(result, "sweep done");
   return result;
 }

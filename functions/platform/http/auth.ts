@@ -8,14 +8,24 @@ const isOpen = (path: string) => path === "/health" || path === "/openapi.json" 
 
 const digest = (value: string) => createHash("sha256").update(value).digest();
 
-export function bearerAuth(apiKey: string | undefined): MiddlewareHandler {
+/** The dashboard signs people in with the key and then uses its own session cookie (functions/dashboard/session.ts). */
+const hasOwnSession = (path: string) => path === "/dashboard" || path.startsWith("/dashboard/");
+
+export function bearerAuth(apiKey: string | undefined, metricsToken?: string): MiddlewareHandler {
   const expected = apiKey === undefined ? undefined : digest(apiKey);
+  const metrics = metricsToken === undefined ? undefined : digest(metricsToken);
   return async (c, next) => {
-    if (!expected || ((c.req.method === "GET" || c.req.method === "HEAD") && isOpen(c.req.path))) return next();
+    const path = c.req.path;
+    const reading = c.req.method === "GET" || c.req.method === "HEAD";
+    if ((reading && isOpen(path)) || hasOwnSession(path)) return next();
+    // GET /metrics takes the API key or METRICS_TOKEN; without either it is as open as the API.
+    const accepted = reading && path === "/metrics" ? [expected, metrics].filter((d) => d !== undefined) : expected ? [expected] : [];
+    if (accepted.length === 0) return next();
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer\s+(.+)$/i.exec(header);
     // Compare digests so the comparison takes the same time whatever the key's length.
-    if (!match?.[1] || !timingSafeEqual(digest(match[1]), expected)) {
+    const given = match?.[1] ? digest(match[1]) : undefined;
+    if (!given || !accepted.some((d) => timingSafeEqual(given, d))) {
       throw new AppError("unauthorized", header ? "the API key is wrong" : "an Authorization: Bearer <API_KEY> header is required");
     }
     return next();

@@ -32,7 +32,7 @@ export function createApp(deps: Pick<Deps, "config" | "log">): App {
       "request",
     );
   });
-  app.use(bearerAuth(deps.config.API_KEY));
+  app.use(bearerAuth(deps.config.API_KEY, deps.config.METRICS_TOKEN));
   // Routes are literals and ids: a path that holds what no id can (a NUL, a lone surrogate) names
   // nothing that exists. The SPEC: an id that does not exist, whatever its form, is a 404.
   app.use(async (c, next) => {

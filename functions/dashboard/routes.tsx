@@ -1,0 +1,168 @@
+// The dashboard at /dashboard: server-rendered pages (hono/jsx) over the same use cases the API calls,
+// a stylesheet and one small script served from here. Pages fetch what they show and nothing more.
+import { Hono, type Context } from "hono";
+import type { Child } from "hono/jsx";
+import { definitionDetailView, definitionView, deliveryView, eventView, testResultView, webhookView, webhookWithSecretView } from "../api/views.ts";
+import { getDefinition, listDefinitions, updateDefinition } from "../domain/definitions/definitions.ts";
+import { AppError } from "../domain/errors.ts";
+import { eventLogQuery, getEvent, listEvents } from "../domain/events/event-log.ts";
+import { replayEvent } from "../domain/events/replay-events.ts";
+import { listQuery } from "../domain/validation.ts";
+import { testWebhook } from "../domain/webhooks/test-webhook.ts";
+import { getWebhook, listDeliveries, listWebhooks, rotateSecret, updateWebhook } from "../domain/webhooks/webhooks.ts";
+import { isDependencyDown } from "../platform/dependency-errors.ts";
+import type { Deps } from "../platform/deps.ts";
+import type { App, AppEnv } from "../platform/http/create-app.ts";
+import { fromPg } from "../platform/sql.ts";
+import { CSS, SCRIPT } from "./assets.ts";
+import { DefinitionPage, DefinitionsPage, WebhookPage, WebhooksPage } from "./pages/config.tsx";
+import { EventPage, EventsPage, type EventFilters } from "./pages/events.tsx";
+import { Layout, type Frame } from "./pages/layout.tsx";
+import { OverviewPage } from "./pages/overview.tsx";
+import { SignInPage } from "./pages/sign-in.tsx";
+import { attemptsOf, causedBy, readOverview } from "./queries.ts";
+import { sessions } from "./session.ts";
+
+const PAGE_HEADERS = {
+  "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "same-origin",
+  // Pages show secrets once (a rotated one) and live data: never kept by the browser or a proxy.
+  "cache-control": "no-store",
+};
+const MAX_FORM_BYTES = 16 * 1024;
+
+export function dashboardRoutes(app: App, deps: Deps): App {
+  const session = sessions({ apiKey: deps.config.API_KEY });
+  const q = fromPg(deps.pool);
+  const dash = new Hono<AppEnv>();
+
+  const render = (c: Context, section: Frame["section"], title: string, body: Child, status = 200) => {
+    const frame: Frame = { title, section, open: session.open, csrf: session.csrfToken(c), signedIn: section !== "none" };
+    for (const [name, value] of Object.entries(PAGE_HEADERS)) c.header(name, value);
+    return c.html(<Layout frame={frame}>{body}</Layout>, status as 200);
+  };
+  /** A form's fields, once its CSRF token is checked. */
+  const form = async (c: Context): Promise<Record<string, string>> => {
+    if (Number(c.req.header("content-length") ?? 0) > MAX_FORM_BYTES) throw new AppError("payload_too_large", "the form is too large");
+    const fields = (await c.req.parseBody()) as Record<string, string>;
+    if (!session.checkCsrf(c, fields.csrf)) throw new AppError("unauthorized", "this form has expired: reload the page and try again");
+    return fields;
+  };
+  const back = (c: Context, path: string, notice: string) => c.redirect(`${path}?notice=${encodeURIComponent(notice)}`, 303);
+  const notice = (c: Context) => c.req.query("notice")?.slice(0, 200);
+
+  dash.get("/assets/app.css", (c) => c.body(CSS, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=3600" }));
+  dash.get("/assets/app.js", (c) => c.body(SCRIPT, 200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=3600" }));
+
+  dash.get("/sign-in", (c) => (session.open ? c.redirect("/dashboard", 303) : render(c, "none", "Sign in", <SignInPage />)));
+  dash.post("/sign-in", async (c) => {
+    if (session.open) return c.redirect("/dashboard", 303);
+    if (Number(c.req.header("content-length") ?? 0) > MAX_FORM_BYTES) return render(c, "none", "Sign in", <SignInPage error="That is not an API key." />, 400);
+    const { key } = (await c.req.parseBody()) as Record<string, string>;
+    if (typeof key !== "string" || !session.checkKey(key)) return render(c, "none", "Sign in", <SignInPage error="That is not this server's API key." />, 401);
+    session.start(c);
+    return c.redirect("/dashboard", 303);
+  });
+
+  dash.use("*", session.required());
+
+  dash.post("/sign-out", async (c) => {
+    await form(c);
+    session.end(c);
+    return c.redirect("/dashboard/sign-in", 303);
+  });
+
+  dash.get("/", async (c) => render(c, "overview", "Overview", <OverviewPage overview={await readOverview(deps)} />));
+
+  dash.get("/events", async (c) => {
+    const raw = c.req.query();
+    const filters: EventFilters = {};
+    for (const name of ["status", "type", "collection", "recordId", "since", "until"] as const) if (raw[name]) filters[name] = raw[name];
+    const parsed = eventLogQuery.safeParse({ ...filters, limit: "50", ...(raw.cursor ? { cursor: raw.cursor } : {}) });
+    if (!parsed.success) {
+      const error = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+      return render(c, "events", "Events", <EventsPage events={[]} nextCursor={null} filters={filters} error={error} />, 400);
+    }
+    const page = await listEvents(q, parsed.data);
+    return render(c, "events", "Events", <EventsPage events={page.data.map(eventView)} nextCursor={page.nextCursor} filters={filters} />);
+  });
+
+  dash.get("/events/:id", async (c) => {
+    const id = c.req.param("id");
+    const event = eventView(await getEvent(q, id));
+    const [attempts, caused, cause] = await Promise.all([
+      attemptsOf(deps, id),
+      causedBy(deps, id),
+      event.causationId ? getEvent(q, event.causationId).then(eventView, () => null) : Promise.resolve(null),
+    ]);
+    return render(c, "events", `Event ${id}`, <EventPage event={event} attempts={attempts} cause={cause} caused={caused} csrf={session.csrfToken(c)} notice={notice(c)} />);
+  });
+
+  dash.post("/events/:id/replay", async (c) => {
+    const { all } = await form(c);
+    const { actions } = await replayEvent(deps, c.req.param("id"), { all: all === "true" });
+    return back(c, `/dashboard/events/${c.req.param("id")}`, `${actions} action${actions === 1 ? "" : "s"} queued again`);
+  });
+
+  const pageQuery = (c: Context) => listQuery.parse({ limit: "50", ...(c.req.query("cursor") ? { cursor: c.req.query("cursor") } : {}) });
+
+  dash.get("/definitions", async (c) => {
+    const page = await listDefinitions(deps.db, pageQuery(c));
+    return render(c, "definitions", "Definitions", <DefinitionsPage definitions={page.data.map(definitionView)} nextCursor={page.nextCursor} />);
+  });
+  dash.get("/definitions/:id", async (c) => {
+    const definition = definitionDetailView(await getDefinition(deps.db, c.req.param("id")), deps.config);
+    return render(c, "definitions", definition.name, <DefinitionPage definition={definition} csrf={session.csrfToken(c)} notice={notice(c)} />);
+  });
+  dash.post("/definitions/:id/active", async (c) => {
+    const active = (await form(c)).active === "true";
+    await updateDefinition(deps.db, c.req.param("id"), { active });
+    return back(c, `/dashboard/definitions/${c.req.param("id")}`, active ? "Turned on" : "Turned off");
+  });
+
+  dash.get("/webhooks", async (c) => {
+    const page = await listWebhooks(deps.db, pageQuery(c));
+    return render(c, "webhooks", "Webhooks", <WebhooksPage webhooks={page.data.map((w) => webhookView(w, deps.config))} nextCursor={page.nextCursor} />);
+  });
+  const webhookPage = async (c: Context, extra: { test?: ReturnType<typeof testResultView>; secret?: string } = {}) => {
+    const id = c.req.param("id")!;
+    const [webhook, deliveries] = await Promise.all([getWebhook(deps.db, id), listDeliveries(deps.db, id, { limit: 20 })]);
+    return render(
+      c,
+      "webhooks",
+      "Webhook",
+      <WebhookPage webhook={webhookView(webhook, deps.config)} deliveries={deliveries.data.map(deliveryView)} csrf={session.csrfToken(c)} notice={notice(c)} {...extra} />,
+    );
+  };
+  dash.get("/webhooks/:id", (c) => webhookPage(c));
+  dash.post("/webhooks/:id/active", async (c) => {
+    const active = (await form(c)).active === "true";
+    await updateWebhook(deps, c.req.param("id"), { active });
+    return back(c, `/dashboard/webhooks/${c.req.param("id")}`, active ? "Turned on" : "Turned off");
+  });
+  // These two answer with the page itself: the test's answer and the new secret are shown once, not stored.
+  dash.post("/webhooks/:id/test", async (c) => {
+    await form(c);
+    const test = testResultView(await testWebhook(deps, c.req.param("id")));
+    return webhookPage(c, { test });
+  });
+  dash.post("/webhooks/:id/rotate-secret", async (c) => {
+    await form(c);
+    const { secret } = webhookWithSecretView(await rotateSecret(deps, c.req.param("id")), deps.config);
+    return webhookPage(c, { secret });
+  });
+
+  dash.notFound((c) => render(c, "none", "Not found", <section class="card"><h1>Not found</h1><p><a href="/dashboard">Back to the overview</a></p></section>, 404));
+  dash.onError((error, c) => {
+    if (error instanceof AppError) {
+      return render(c, "none", "Not possible", <section class="card"><h1>{error.status === 404 ? "Not found" : "Not possible"}</h1><p>{error.message}</p><p><a href="/dashboard">Back to the overview</a></p></section>, error.status);
+    }
+    const down = isDependencyDown(error);
+    if (!down) deps.log.error({ err: error, path: c.req.path }, "dashboard error");
+    return render(c, "none", "Unavailable", <section class="card"><h1>{down ? "A dependency is down" : "Something went wrong"}</h1><p>{down ? "Postgres or Redis is unreachable; try again shortly." : "The error is in the logs."}</p></section>, down ? 503 : 500);
+  });
+
+  app.route("/dashboard", dash);
+  return app;
+}

@@ -149,4 +149,25 @@ describe("through serverless offline and the worker process", () => {
     expect(refused).toBeInstanceOf(TetikError);
     expect(refused).toMatchObject({ status: 409, code: "conflict" });
   });
+
+  it("serves the dashboard behind a session cookie, and /metrics behind the key", async () => {
+    const unsigned = await fetch(`${api.url}/dashboard`, { redirect: "manual" });
+    expect(unsigned.status).toBe(303);
+    expect(unsigned.headers.get("location")).toBe("/dashboard/sign-in");
+    const signIn = await fetch(`${api.url}/dashboard/sign-in`, { method: "POST", body: new URLSearchParams({ key: API_KEY }), redirect: "manual" });
+    expect(signIn.status).toBe(303);
+    const cookie = signIn.headers.get("set-cookie")!;
+    // Offline cannot pass a cookie's attributes on (see functions/dashboard/session.ts): the bare value.
+    expect(cookie).toMatch(/^tetik_session=\d+\.[\w-]+\.[\w-]+$/);
+    const overview = await fetch(`${api.url}/dashboard`, { headers: { cookie: cookie.split(";")[0]! } });
+    expect(overview.status).toBe(200);
+    expect(await overview.text()).toContain("<h1>Overview</h1>");
+    const css = await fetch(`${api.url}/dashboard/assets/app.css`);
+    expect(css.headers.get("content-type")).toContain("text/css");
+
+    expect((await fetch(`${api.url}/metrics`)).status).toBe(401);
+    const metrics = await fetch(`${api.url}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` } });
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toMatch(/^tetik_log_events\{status="completed"\} \d+$/m);
+  });
 });

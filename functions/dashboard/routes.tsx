@@ -33,7 +33,7 @@ const PAGE_HEADERS = {
 const MAX_FORM_BYTES = 16 * 1024;
 
 export function dashboardRoutes(app: App, deps: Deps): App {
-  const session = sessions({ apiKey: deps.config.API_KEY });
+  const session = sessions({ apiKey: deps.config.API_KEY, offline: deps.config.IS_OFFLINE === "true" });
   const q = fromPg(deps.pool);
   const dash = new Hono<AppEnv>();
 

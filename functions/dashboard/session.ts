@@ -4,7 +4,7 @@
 // API_KEY: changing the key signs everyone out. Without API_KEY the dashboard is open (and says so).
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { getCookie, setCookie } from "hono/cookie";
 
 export const SESSION_COOKIE = "tetik_session";
 const SESSION_MS = 12 * 3600_000;
@@ -12,6 +12,8 @@ const SESSION_MS = 12 * 3600_000;
 export interface SessionKeys {
   /** Undefined when the server has no API key: nothing to sign in with, the dashboard is open. */
   apiKey?: string;
+  /** Running under serverless offline (see `setSession`). */
+  offline?: boolean;
 }
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest();
@@ -21,9 +23,21 @@ const sameText = (a: string, b: string) => {
   return timingSafeEqual(x, y);
 };
 
-export function sessions({ apiKey }: SessionKeys, now: () => number = Date.now) {
+export function sessions({ apiKey, offline = false }: SessionKeys, now: () => number = Date.now) {
   const key = apiKey === undefined ? undefined : sha256(`tetik dashboard session\0${apiKey}`);
-  const secure = (c: Context) => new URL(c.req.url).protocol === "https:" || c.req.header("x-forwarded-proto") === "https";
+  // API Gateway says how the browser came in; behind it the function's own URL is always https.
+  const secure = (c: Context) => (c.req.header("x-forwarded-proto") ?? new URL(c.req.url).protocol.slice(0, -1)) === "https";
+
+  /**
+   * serverless offline hands a function's cookies to hapi with their attributes as part of the value,
+   * which hapi refuses (a 500 for every sign-in), and it sets no attribute of its own. There, on a
+   * developer's machine only, the bare value is sent: a session cookie without HttpOnly or SameSite. In
+   * AWS and on Node (npm run serve, the container) the cookie carries its attributes as written.
+   */
+  function setSession(c: Context, value: string, maxAge: number) {
+    if (offline) return c.header("set-cookie", `${SESSION_COOKIE}=${value}`, { append: true });
+    setCookie(c, SESSION_COOKIE, value, { httpOnly: true, sameSite: "Strict", secure: secure(c), path: "/dashboard", maxAge });
+  }
 
   function valid(cookie: string | undefined): boolean {
     if (!key || !cookie) return false;
@@ -38,12 +52,10 @@ export function sessions({ apiKey }: SessionKeys, now: () => number = Date.now) 
     checkKey: (given: string) => apiKey !== undefined && sameText(given, apiKey),
     start(c: Context) {
       const value = `${now() + SESSION_MS}.${randomBytes(16).toString("base64url")}`;
-      setCookie(c, SESSION_COOKIE, `${value}.${hmac(key!, value)}`, {
-        httpOnly: true, sameSite: "Strict", secure: secure(c), path: "/dashboard", maxAge: SESSION_MS / 1000,
-      });
+      setSession(c, `${value}.${hmac(key!, value)}`, SESSION_MS / 1000);
     },
     end(c: Context) {
-      deleteCookie(c, SESSION_COOKIE, { path: "/dashboard", secure: secure(c) });
+      setSession(c, "", 0);
     },
     /** The CSRF token of the session: forms carry it, and an action without it (or another's) is refused. */
     csrfToken(c: Context): string {

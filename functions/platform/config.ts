@@ -18,6 +18,8 @@ const schema = z.object({
   API_KEY: z.string().min(1).optional(),
   /** A second bearer token that opens GET /metrics only (for a Prometheus that should not hold the API key). */
   METRICS_TOKEN: z.string().min(1).optional(),
+  /** Set by serverless offline in the functions it runs (see functions/dashboard/session.ts). */
+  IS_OFFLINE: z.enum(["true", "false"]).optional(),
   /** The worker serves its own /metrics on this port; off when unset. */
   WORKER_METRICS_PORT: int(1, 65535).optional(),
   /** Encrypts webhook secrets at rest (AES-256-GCM); without it they are stored as they are. */

@@ -1,0 +1,162 @@
+/// <reference lib="dom" />
+// The dashboard in a real browser (Debian's Chromium, headless, no way out of 127.0.0.1), as an operator
+// uses it: sign in with the key, find an event by its record id, open it, replay its failed delivery and
+// watch it complete, send a test delivery, and leave no key or secret in the page's storage or URLs.
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { serveApi } from "../functions/api/server.ts";
+import { screenshotPath, startBrowser, type TestBrowser } from "./helpers/browser.ts";
+import { startReceiver, type Receiver } from "./helpers/receiver.ts";
+import { startStack, type TestStack } from "./helpers/stack.ts";
+import { waitFor } from "./helpers/wait.ts";
+
+const KEY = "dashboard-key-0f3a9c";
+let stack: TestStack;
+let receiver: Receiver;
+let browser: TestBrowser;
+let server: Server;
+let url: string;
+let secret: string;
+let receiverUp = false;
+const seen: string[] = [];
+
+const auth = { authorization: `Bearer ${KEY}` };
+
+beforeAll(async () => {
+  [stack, receiver, browser] = await Promise.all([
+    startStack({ env: { API_KEY: KEY } }),
+    startReceiver(() => (receiverUp ? { status: 200, body: "thanks" } : { status: 503, body: "down for maintenance" })),
+    startBrowser(),
+  ]);
+  server = await new Promise<Server>((resolve) => {
+    const s = serveApi(stack.deps, { port: 0, hostname: "127.0.0.1" }, () => resolve(s));
+  });
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const definition = await stack.api("POST", "/definitions", { name: "paid-orders", type: "collection.updated", collection: "orders", condition: { "data.status": "paid" } }, auth);
+  const webhook = await stack.api("POST", "/webhooks", { definitionId: definition.body.id, url: `${receiver.url}/paid`, retry: { maxAttempts: 1 } }, auth);
+  secret = webhook.body.secret;
+  for (let i = 0; i < 5; i++) await stack.api("POST", "/events", { type: "collection.updated", collection: "orders", recordId: `o-${i}`, data: { status: "new" } }, auth);
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((resolve) => server?.close(resolve));
+  await Promise.all([stack?.stop(), receiver?.close()]);
+});
+
+/** Everything a page keeps or shows that a script or a person could read. */
+async function exposed(page: Page): Promise<string> {
+  seen.push(page.url());
+  return JSON.stringify(await page.evaluate(() => ({ local: { ...localStorage }, session: { ...sessionStorage }, cookie: document.cookie, url: location.href })));
+}
+
+describe("the dashboard", () => {
+  it("signs in with the key, finds an event by its record id, replays its failed delivery and watches it complete", async () => {
+    const failing = await stack.api("POST", "/events", { type: "collection.updated", collection: "orders", recordId: "o-42", data: { status: "paid" }, previous: { status: "new" } }, auth);
+    await waitFor(async () => (await stack.api("GET", `/events/${failing.body.id}`, undefined, auth)).body.status === "failed", { timeoutMs: 15_000, what: "the event to fail" });
+
+    const page = await browser.context.newPage();
+    page.on("framenavigated", (frame) => seen.push(frame.url()));
+    await page.goto(`${url}/dashboard`);
+    expect(new URL(page.url()).pathname).toBe("/dashboard/sign-in");
+    await page.getByLabel("API key").fill("not-the-key");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect.poll(() => page.getByRole("alert").innerText()).toContain("not this server's API key");
+    await page.getByLabel("API key").fill(KEY);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Overview" }).waitFor();
+    const cookies = await browser.context.cookies();
+    expect(cookies).toEqual([expect.objectContaining({ name: "tetik_session", httpOnly: true, sameSite: "Strict", path: "/dashboard" })]);
+    expect(await page.locator("section[aria-label='Last hour'] .big").innerText()).toContain("6");
+    await page.screenshot({ path: screenshotPath("dashboard-overview.png"), fullPage: true });
+
+    // Keyboard first: the first Tab lands on the skip link.
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
+
+    await page.getByRole("link", { name: "Events", exact: true }).click();
+    await page.getByLabel("Record id").fill("o-42");
+    await page.getByRole("button", { name: "Filter" }).click();
+    const rows = page.locator("table.events tbody tr");
+    await expect.poll(() => rows.count()).toBe(1);
+    await rows.first().getByRole("link").click();
+    await page.getByRole("heading", { name: `Event ${failing.body.id}` }).waitFor();
+    const summary = page.locator("section[aria-label='Summary']");
+    expect(await summary.locator(".status").first().innerText()).toBe("failed");
+    const timeline = page.locator(".timeline li");
+    expect(await timeline.count()).toBe(1);
+    expect(await timeline.first().innerText()).toContain("503");
+    await timeline.first().getByText("Response body").click();
+    expect(await timeline.first().locator("pre").innerText()).toBe("down for maintenance");
+    await page.screenshot({ path: screenshotPath("dashboard-event.png"), fullPage: true });
+
+    receiverUp = true;
+    await page.getByRole("button", { name: "Replay failed actions" }).click();
+    await expect.poll(() => page.getByRole("status").innerText()).toContain("1 action queued again");
+    // The page refreshes itself while open: completed shows up without a reload.
+    await expect.poll(() => summary.locator(".status").first().innerText(), { timeout: 20_000 }).toBe("completed");
+    await expect.poll(() => timeline.count()).toBe(2);
+    expect(await timeline.nth(1).innerText()).toContain("200");
+    expect(receiver.at("/paid").length).toBe(2);
+
+    expect(await exposed(page)).not.toContain(KEY);
+    await page.close();
+  });
+
+  it("sends a test delivery from a webhook's page and shows the answer; turns a definition off and on", async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${url}/dashboard/webhooks`);
+    await page.getByRole("link", { name: `${receiver.url}/paid` }).click();
+    const before = receiver.at("/paid").length;
+    await page.getByRole("button", { name: "Send a test delivery" }).click();
+    await expect.poll(() => page.locator("#test-status").innerText()).toBe("200");
+    expect(receiver.at("/paid")).toHaveLength(before + 1);
+    expect(await page.locator("section[aria-label='Recent deliveries'] tbody tr").count()).toBeGreaterThanOrEqual(3);
+
+    await page.getByRole("link", { name: /def_/ }).first().click();
+    await page.getByRole("button", { name: "Turn off" }).click();
+    await expect.poll(() => page.getByRole("status").innerText()).toBe("Turned off");
+    expect((await stack.api("GET", `/definitions/${new URL(page.url()).pathname.split("/").pop()}`, undefined, auth)).body.active).toBe(false);
+    await page.getByRole("button", { name: "Turn on" }).click();
+    await expect.poll(() => page.getByRole("status").innerText()).toBe("Turned on");
+
+    const shown = await exposed(page);
+    expect(shown).not.toContain(KEY);
+    expect(shown).not.toContain(secret);
+    expect(await page.content()).not.toContain(secret);
+    await page.close();
+  });
+
+  it("refuses actions without the session's CSRF token, and pages without a session", async () => {
+    const events = await stack.api("GET", "/events?limit=1", undefined, auth);
+    const id = events.body.data[0].id;
+    const forged = await fetch(`${url}/dashboard/events/${id}/replay`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "all=true" });
+    expect(forged.status).toBe(401);
+    const page = await browser.context.newPage();
+    await page.goto(`${url}/dashboard`);
+    // Signed in (the cookie): a form posted without its token is refused with a page that says why.
+    const answer = await page.evaluate(async (path) => (await fetch(path, { method: "POST", body: new URLSearchParams({ all: "true", csrf: "forged" }) })).status, `/dashboard/events/${id}/replay`);
+    expect(answer).toBe(401);
+    await page.close();
+  });
+
+  it("fits a 390 px phone screen, and signs out", async () => {
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const path of ["/dashboard", "/dashboard/events", "/dashboard/webhooks"]) {
+      await page.goto(`${url}${path}`);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), path).toBeLessThanOrEqual(390);
+    }
+    await page.goto(`${url}/dashboard/events`);
+    await page.screenshot({ path: screenshotPath("dashboard-phone.png") });
+    await page.getByRole("button", { name: "Sign out" }).click();
+    expect(new URL(page.url()).pathname).toBe("/dashboard/sign-in");
+    await page.goto(`${url}/dashboard/events`);
+    expect(new URL(page.url()).pathname).toBe("/dashboard/sign-in");
+    await page.close();
+
+    expect(browser.outside).toEqual([]);
+    for (const address of seen) expect(address).not.toContain(KEY);
+  });
+});

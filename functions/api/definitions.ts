@@ -1,7 +1,9 @@
 // Serverless function "definitions": event definitions and their triggers.
 import { createDefinition, deleteDefinition, getDefinition, listDefinitions, updateDefinition } from "../domain/definitions/definitions.ts";
 import { createTrigger, deleteTrigger, getTrigger, updateTrigger } from "../domain/triggers/triggers.ts";
+import { dryRun } from "../domain/explain/dry-run.ts";
 import { createDeps, type Deps } from "../platform/deps.ts";
+import { fromPg } from "../platform/sql.ts";
 import { addRoute } from "../platform/http/add-route.ts";
 import { createApp, type App } from "../platform/http/create-app.ts";
 import { definitionsRoutes as routes } from "./contract/routes.ts";
@@ -35,6 +37,10 @@ export function definitionRoutes(app: App, deps: Deps): App {
   addRoute(app, routes.getTrigger, async (c) => c.json(triggerView(await getTrigger(db, c.req.valid("param").id)), 200));
 
   addRoute(app, routes.updateTrigger, async (c) => c.json(triggerView(await updateTrigger(db, c.req.valid("param").id, c.req.valid("json"))), 200));
+
+  const q = fromPg(deps.pool);
+  addRoute(app, routes.dryRunDefinition, async (c) => c.json(await dryRun({ q, config, now: deps.now }, c.req.valid("json"), { definitionId: c.req.valid("param").id }), 200));
+  addRoute(app, routes.dryRunCollection, async (c) => c.json(await dryRun({ q, config, now: deps.now }, c.req.valid("json")), 200));
 
   addRoute(app, routes.deleteTrigger, async (c) => {
     await deleteTrigger(db, c.req.valid("param").id);

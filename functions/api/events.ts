@@ -2,6 +2,7 @@
 import { getEvent, listEvents } from "../domain/events/event-log.ts";
 import { createIngest } from "../domain/events/ingest-events.ts";
 import { replayActions, replayEvent } from "../domain/events/replay-events.ts";
+import { explainEvent } from "../domain/explain/explain-event.ts";
 import { fromPg } from "../platform/sql.ts";
 import { createCoreDeps, type CoreDeps } from "../platform/core-deps.ts";
 import { addRoute } from "../platform/http/add-route.ts";
@@ -32,6 +33,8 @@ export function eventRoutes(app: App, deps: CoreDeps): App {
   });
 
   addRoute(app, routes.getEvent, async (c) => c.json(eventView(await getEvent(q, c.req.valid("param").id)), 200));
+
+  addRoute(app, routes.explainEvent, async (c) => c.json(await explainEvent(q, deps.config, c.req.valid("param").id), 200));
 
   // Registered before /events/:id/replay so "replay" is never taken for an event id.
   addRoute(app, routes.replayEvents, async (c) => {

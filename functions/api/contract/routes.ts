@@ -14,6 +14,7 @@ import { storableJsonProblem } from "../../domain/storable-json.ts";
 import { createTriggerInput, updateTriggerInput } from "../../domain/triggers/trigger-input.ts";
 import { collectionName, jsonObject, listQuery } from "../../domain/validation.ts";
 import { createWebhookInput, updateWebhookInput } from "../../domain/webhooks/webhook-input.ts";
+import { collectionDryRunInput, dryRunInput } from "../../domain/explain/dry-run.ts";
 import * as shape from "./shapes.ts";
 
 /** Keeps a route's literal type (what the handler and the client are typed from). */
@@ -130,6 +131,18 @@ export const definitionsRoutes = {
     request: { params: anId("trigger"), ...body(updateTriggerInput) },
     responses: { 200: answer("The trigger.", shape.Trigger), ...errors(400, 401, 404, 413, 415, 503) },
   }),
+  dryRunDefinition: route({
+    method: "post", path: "/definitions/{id}/dry-run", tags: ["Explain"], summary: "What this definition would do with a change: nothing is written or sent",
+    description: "The definition's verdict on a would-be event or record write, clause by clause, with the exact request each webhook would send (signature left out) and the records each trigger would create, update or delete (at most 100 listed, with the count).",
+    request: { params: anId("definition"), ...body(dryRunInput.meta({ example: { record: { collection: "posts", id: "p-1", data: { status: "published" }, previous: { status: "draft" } } } })) },
+    responses: { 200: answer("What would happen.", shape.DryRun), ...errors(400, 401, 404, 413, 415, 503) },
+  }),
+  dryRunCollection: route({
+    method: "post", path: "/dry-run", tags: ["Explain"], summary: "What a collection's definitions (or one being written) would do with a change",
+    description: "Without `definition`: every definition of the change's collection. With `definition` (and its `webhooks` and `triggers`, as they would be created): that one, unsaved.",
+    request: body(collectionDryRunInput),
+    responses: { 200: answer("What would happen.", shape.DryRun), ...errors(400, 401, 413, 415, 503) },
+  }),
   deleteTrigger: route({
     method: "delete", path: "/triggers/{id}", tags: ["Triggers"], summary: "Delete a trigger",
     request: { params: anId("trigger") },
@@ -205,6 +218,12 @@ export const eventsRoutes = {
     method: "get", path: "/events/{id}", tags: ["Events"], summary: "One event, with its actions",
     request: { params: anId("event") },
     responses: { 200: answer("The event.", shape.Event), ...errors(401, 404, 503) },
+  }),
+  explainEvent: route({
+    method: "get", path: "/events/{id}/explain", tags: ["Explain"], summary: "Why did (or didn't) this event fire each definition?",
+    description: "For every definition of the event's collection (active or not, and deleted ones that produced actions), whether it matched and why, clause by clause, then what it produced.",
+    request: { params: anId("event") },
+    responses: { 200: answer("The explanation.", shape.EventExplanation), ...errors(401, 404, 503) },
   }),
   replayEvents: route({
     method: "post", path: "/events/replay", tags: ["Events"], summary: "Run the failed actions of the selected events again",

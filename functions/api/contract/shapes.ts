@@ -203,3 +203,81 @@ export const EventReplayQueued = z.object({ id: z.string(), queued: z.number().i
 /** A page of a list: `nextCursor` continues it (`?cursor=`), null on the last page. */
 export const pageOf = <T extends z.ZodType>(item: T, id: string) =>
   z.object({ data: z.array(item), nextCursor: z.string().nullable() }).meta({ id });
+
+// Explanations (GET /events/{id}/explain) and dry runs (POST /definitions/{id}/dry-run, POST /dry-run).
+const verdict = z.union([z.boolean(), z.literal("undecided")]).meta({ description: "undecided: the condition ran out of its evaluation budget" });
+const Clause = z
+  .object({
+    text: z.string().meta({ example: "data.total $gt 100: 120 -> true" }),
+    path: z.string().optional(),
+    operator: z.string().meta({ description: "$eq for a plain value; $and/$or/$nor with their parts; $part for one part" }),
+    expected: json,
+    seen: json.optional().meta({ description: "the value at the path; absent when the path is missing" }),
+    verdict,
+    clauses: z.array(z.record(z.string(), z.unknown())).optional().meta({ description: "the parts of $and/$or/$nor/$not, each a clause like this one" }),
+  })
+  .meta({ id: "Clause" });
+const Check = z.object({ passed: z.boolean(), text: z.string() });
+const MatchExplanation = z
+  .object({ matched: verdict, active: Check, type: Check, condition: z.object({ verdict, clauses: z.array(Clause) }) })
+  .meta({ id: "MatchExplanation" });
+const Depth = z.object({ depth: z.number().int(), max: z.number().int(), triggersStop: z.boolean(), note: z.string() });
+
+export const EventExplanation = z
+  .object({
+    event: z.object({
+      id: z.string(), type: z.enum(EVENT_TYPES), collection: z.string(), recordId: z.string(), status: eventStatus,
+      depth: z.number().int(), changedFields: z.array(z.string()), matchedAt: timestamp.nullable(),
+    }),
+    configuration: z.object({ explainedAgainst: z.literal("current"), note: z.string() }),
+    depth: Depth,
+    definitions: z.array(
+      z.object({
+        definition: z.object({ id: z.string(), name: z.string().nullable(), type: z.enum(EVENT_TYPES).nullable(), active: z.boolean().nullable(), updatedAt: timestamp.nullable() }),
+        deleted: z.boolean().meta({ description: "the definition was deleted after it produced actions for this event" }),
+        matched: verdict.nullable(),
+        // A union, not .nullable(): the generator writes a nullable $ref as an allOf that null cannot pass.
+        why: z.union([MatchExplanation, z.null()]),
+        changedSinceMatched: z.boolean(),
+        produced: z.array(
+          z.object({ kind: z.enum(["webhook", "trigger"]), id: z.string(), status: eventStatus, attempts: z.number().int(), errorCode: z.string().nullable(), error: z.string().nullable() }),
+        ),
+      }),
+    ),
+  })
+  .meta({ id: "EventExplanation" });
+
+export const DryRun = z
+  .object({
+    event: z.object({
+      type: z.enum(EVENT_TYPES), collection: z.string(), recordId: z.string(), data: jsonObject, previous: jsonObject.nullable(), changedFields: z.array(z.string()),
+    }),
+    depth: Depth,
+    definitions: z.array(
+      z.object({
+        definition: z.object({ id: z.string(), name: z.string(), type: z.enum(EVENT_TYPES), active: z.boolean(), saved: z.boolean() }),
+        matched: verdict,
+        why: MatchExplanation,
+        webhooks: z.array(
+          z.object({
+            webhookId: z.string(),
+            request: z.object({ url: z.string(), method: z.string(), headers: z.record(z.string(), z.string()), body: z.string() }).optional(),
+            error: z.object({ code: z.string(), message: z.string() }).optional(),
+          }),
+        ),
+        triggers: z.array(
+          z.object({
+            triggerId: z.string(),
+            action: z.enum(["create", "update", "delete"]),
+            targetCollection: z.string(),
+            records: z.array(z.object({ id: z.string(), data: jsonObject.nullable() })),
+            count: z.number().int(),
+            error: z.object({ code: z.string(), message: z.string() }).optional(),
+            stopped: z.string().optional(),
+          }),
+        ),
+      }),
+    ),
+    note: z.string(),
+  })
+  .meta({ id: "DryRun" });

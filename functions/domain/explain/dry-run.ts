@@ -1,0 +1,205 @@
+// Dry runs: what would happen if this change came in. The same explanation as for a logged event, plus
+// for each webhook of a matching definition the exact request it would send (the signature left out) and
+// for each trigger the records it would create, update or delete. Reads only: nothing is written, queued
+// or sent.
+import sql from "sql-template-tag";
+import { z } from "zod";
+import type { Config } from "../../platform/config.ts";
+import type { EventTrigger, Webhook } from "../../platform/db.ts";
+import { derivedId, newId } from "../../platform/ids.ts";
+import { runSql, type Queryable } from "../../platform/sql.ts";
+import { createDefinitionInput } from "../definitions/definition-input.ts";
+import { notFound } from "../errors.ts";
+import { changedFields } from "../events/changed-fields.ts";
+import { eventContext } from "../events/event-context.ts";
+import { eventInput } from "../events/event-input.ts";
+import { toDbEventType, toPublicEventType, type PublicEventType } from "../events/event-type.ts";
+import type { MatchableEvent } from "../events/match-definitions.ts";
+import { createTriggerInput } from "../triggers/trigger-input.ts";
+import { derivedRecordId, planTrigger } from "../triggers/plan-trigger.ts";
+import { collectionName, jsonObject } from "../validation.ts";
+import { buildDelivery, UnsendableDelivery } from "../webhooks/build-delivery.ts";
+import { createWebhookInput } from "../webhooks/webhook-input.ts";
+import { depthNote } from "./explain-event.ts";
+import { explainMatch, type MatchExplanation } from "./explain-match.ts";
+import { loadDefinitions, type FullDefinition } from "./load-definitions.ts";
+
+/** Records listed per trigger (the count says how many in all). */
+export const DRY_RUN_RECORDS = 100;
+
+/** A record write: `previous` absent or null is a create, `data` null a delete, both an update. */
+export const recordWriteInput = z.strictObject({
+  collection: collectionName,
+  id: z.string().min(1).max(255),
+  data: jsonObject.nullable(),
+  previous: jsonObject.nullable().optional(),
+});
+
+const subject = {
+  event: eventInput.optional().meta({ description: "a would-be event, as POST /events takes it" }),
+  record: recordWriteInput.optional().meta({ description: "or a record write: previous absent is a create, data null a delete" }),
+};
+const oneSubject = (input: { event?: unknown; record?: unknown }, ctx: z.RefinementCtx) => {
+  if ((input.event === undefined) === (input.record === undefined)) ctx.addIssue({ code: "custom", message: "give either event or record" });
+};
+
+export const dryRunInput = z.strictObject(subject).superRefine(oneSubject);
+
+/** POST /dry-run: a collection's definitions, or one being written (not saved) with its webhooks and triggers. */
+export const collectionDryRunInput = z
+  .strictObject({
+    ...subject,
+    definition: createDefinitionInput.optional().meta({ description: "a definition being written: dry-run it instead of the saved ones" }),
+    webhooks: z.array(createWebhookInput.omit({ definitionId: true })).max(100).optional(),
+    triggers: z.array(createTriggerInput).max(100).optional(),
+  })
+  .superRefine(oneSubject);
+
+export type DryRunInput = z.output<typeof collectionDryRunInput>;
+
+export interface WouldSend {
+  webhookId: string;
+  request?: { url: string; method: string; headers: Record<string, string>; body: string };
+  error?: { code: string; message: string };
+}
+
+export interface WouldWrite {
+  triggerId: string;
+  action: EventTrigger["action"];
+  targetCollection: string;
+  /** For create and update: the records after the write; for delete: the records it would delete. At most DRY_RUN_RECORDS. */
+  records: Array<{ id: string; data: Record<string, unknown> | null }>;
+  count: number;
+  error?: { code: string; message: string };
+  stopped?: string;
+}
+
+export interface DryRunDefinition {
+  definition: { id: string; name: string; type: PublicEventType; active: boolean; saved: boolean };
+  matched: MatchExplanation["matched"];
+  why: MatchExplanation;
+  webhooks: WouldSend[];
+  triggers: WouldWrite[];
+}
+
+export interface DryRunResult {
+  event: { type: PublicEventType; collection: string; recordId: string; data: Record<string, unknown>; previous: Record<string, unknown> | null; changedFields: string[] };
+  depth: ReturnType<typeof depthNote>;
+  definitions: DryRunDefinition[];
+  note: string;
+}
+
+type Json = MatchableEvent["data"];
+
+type Deps = { q: Queryable; config: Pick<Config, "TRIGGER_MAX_DEPTH">; now: () => Date };
+
+/** The event the input describes, as ingestion or the collections writer would log it (its id is made up, never stored). */
+function wouldBeEvent(input: DryRunInput, now: Date): MatchableEvent {
+  if (input.event) {
+    const e = input.event;
+    const previous = e.previous ?? null;
+    return {
+      id: newId("evt"), type: toDbEventType(e.type), collection: e.collection, recordId: String(e.recordId), depth: 0,
+      occurredAt: e.occurredAt ? new Date(e.occurredAt) : now, data: e.data as Json, previous: previous as Json,
+      changedFields: e.type === "collection.updated" ? changedFields(e.data, previous) : [],
+    };
+  }
+  const r = input.record!;
+  const type: PublicEventType = r.data === null ? "collection.deleted" : r.previous ? "collection.updated" : "collection.created";
+  const data = r.data ?? r.previous ?? {};
+  const previous = r.previous ?? null;
+  return {
+    id: newId("evt"), type: toDbEventType(type), collection: r.collection, recordId: r.id, depth: 0, occurredAt: now, data: data as Json, previous: previous as Json,
+    changedFields: type === "collection.updated" ? changedFields(data, previous) : [],
+  };
+}
+
+/** A definition being written, with defaults as saving it would give them. */
+function inlineDefinition(input: DryRunInput, now: Date): FullDefinition {
+  const d = input.definition!;
+  const id = "def_unsaved";
+  return {
+    id, name: d.name, description: d.description ?? null, type: toDbEventType(d.type), collection: d.collection, fields: d.fields ?? [],
+    condition: (d.condition ?? null) as never, active: d.active ?? true, createdAt: now, updatedAt: now,
+    webhooks: (input.webhooks ?? []).map((w, i) => ({
+      id: `whk_unsaved_${i}`, definitionId: id, url: w.url, method: w.method ?? "POST", headers: w.headers ?? {}, payload: (w.payload ?? null) as never,
+      active: w.active ?? true,
+    })) as unknown as Webhook[],
+    triggers: (input.triggers ?? []).map((t, i) => ({
+      id: `trg_unsaved_${i}`, definitionId: id, action: t.action, targetCollection: t.targetCollection, filter: (t.filter ?? null) as never,
+      data: (t.data ?? null) as never, active: t.active ?? true,
+    })) as unknown as EventTrigger[],
+  } as FullDefinition;
+}
+
+async function wouldWrite(deps: Deps, trigger: EventTrigger, event: MatchableEvent, definition: FullDefinition, actionId: string): Promise<WouldWrite> {
+  const base = { triggerId: trigger.id, action: trigger.action, targetCollection: trigger.targetCollection, records: [], count: 0 };
+  const depth = depthNote(event.depth, deps.config.TRIGGER_MAX_DEPTH);
+  if (depth.triggersStop) return { ...base, stopped: depth.note };
+  let plan;
+  try {
+    plan = planTrigger(trigger, eventContext(event, definition));
+  } catch (error) {
+    return { ...base, error: { code: "invalid_trigger_result", message: (error as Error).message } };
+  }
+  if (plan.action === "create") {
+    // As the trigger runner names the record it creates: the data's own id, else one derived from the action.
+    const id = typeof plan.data.id === "string" && plan.data.id ? plan.data.id : derivedRecordId(actionId);
+    return { ...base, records: [{ id, data: plan.data }], count: 1 };
+  }
+  const where = sql`collection = ${plan.collection} AND ${plan.where ?? sql`TRUE`}`;
+  const [rows, [{ n }]] = await Promise.all([
+    runSql<{ id: string; data: Record<string, unknown> }>(deps.q, sql`SELECT id, data FROM records WHERE ${where} ORDER BY id LIMIT ${DRY_RUN_RECORDS}`),
+    runSql<{ n: string }>(deps.q, sql`SELECT count(*) AS n FROM records WHERE ${where}`) as Promise<[{ n: string }]>,
+  ]);
+  // An update merges the rendered data into each record's top-level fields, as the runner's `data || patch` does.
+  const records = rows.map((r) => ({ id: r.id, data: plan.action === "update" ? { ...r.data, ...plan.data } : r.data }));
+  return { ...base, records, count: Number(n) };
+}
+
+export async function dryRun(deps: Deps, input: DryRunInput, { definitionId }: { definitionId?: string } = {}): Promise<DryRunResult> {
+  const now = deps.now();
+  const event = wouldBeEvent(input, now);
+  let definitions: FullDefinition[];
+  if (definitionId) {
+    definitions = await loadDefinitions(deps.q, { id: definitionId });
+    if (definitions.length === 0) throw notFound("definition", definitionId);
+  } else {
+    definitions = input.definition ? [inlineDefinition(input, now)] : await loadDefinitions(deps.q, { collection: event.collection });
+  }
+  const results: DryRunDefinition[] = [];
+  for (const definition of definitions) {
+    const why = explainMatch(event, definition);
+    const actionId = (kind: string, targetId: string) => derivedId("act", event.id, `${event.id}/${kind}/${targetId}`);
+    const matched = why.matched === true;
+    const webhooks: WouldSend[] = [];
+    const triggers: WouldWrite[] = [];
+    if (matched) {
+      for (const webhook of definition.webhooks.filter((w) => w.active)) {
+        try {
+          // Signed with a stand-in secret, and the signature left out: the rest is byte for byte what goes out.
+          const { headers, ...request } = buildDelivery({ ...webhook, secret: "whsec_ZHJ5LXJ1bg==", previousSecret: null, previousSecretExpiresAt: null }, eventContext(event, definition), actionId("webhook", webhook.id), now);
+          delete headers["webhook-signature"];
+          webhooks.push({ webhookId: webhook.id, request: { ...request, headers } });
+        } catch (error) {
+          if (!(error instanceof UnsendableDelivery)) throw error;
+          webhooks.push({ webhookId: webhook.id, error: { code: error.errorCode, message: error.message } });
+        }
+      }
+      for (const trigger of definition.triggers.filter((t) => t.active)) triggers.push(await wouldWrite(deps, trigger, event, definition, actionId("trigger", trigger.id)));
+    }
+    results.push({
+      definition: { id: definition.id, name: definition.name, type: toPublicEventType(definition.type), active: definition.active, saved: !input.definition || Boolean(definitionId) },
+      matched: why.matched,
+      why,
+      webhooks,
+      triggers,
+    });
+  }
+  return {
+    event: { type: toPublicEventType(event.type), collection: event.collection, recordId: event.recordId, data: event.data as Record<string, unknown>, previous: event.previous as Record<string, unknown> | null, changedFields: event.changedFields },
+    depth: depthNote(event.depth, deps.config.TRIGGER_MAX_DEPTH),
+    definitions: results,
+    note: "a dry run: nothing was written, queued or sent. The event's id and the webhook-id and webhook-timestamp headers are made for this run; a real delivery has its own.",
+  };
+}

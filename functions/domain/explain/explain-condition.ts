@@ -1,0 +1,88 @@
+// A condition taken apart clause by clause, each with the value it saw and its verdict: the answer to
+// "why did (or didn't) it fire?". Every verdict is the evaluator's own (compileCondition on that clause
+// alone), so an explanation cannot disagree with what matching did.
+import { compileCondition, ConditionTooCostly, type Condition } from "../conditions/condition.ts";
+import { LOGICAL } from "../conditions/language.ts";
+
+/** A clause's verdict; "undecided" when it ran out of its evaluation budget (the definition's actions then fail). */
+export type Verdict = boolean | "undecided";
+
+// A type, not an interface: answers hold clauses inside clauses, and only a type alias is a JSON record.
+export type ClauseExplanation = {
+  /** `data.total $gt 100: 120 -> true`, as a person reads it. */
+  text: string;
+  path?: string;
+  operator: string;
+  expected: unknown;
+  /** The value at the path (undefined: missing). For logical operators, absent. */
+  seen?: unknown;
+  verdict: Verdict;
+  /** The parts of $and/$or/$nor and $not. */
+  clauses?: ClauseExplanation[];
+};
+
+export interface ConditionExplanation {
+  verdict: Verdict;
+  clauses: ClauseExplanation[];
+}
+
+const isOperatorObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length > 0 && Object.keys(v).every((k) => k.startsWith("$"));
+
+function verdictOf(condition: Condition, context: unknown): Verdict {
+  try {
+    return compileCondition(condition)(context);
+  } catch (error) {
+    if (error instanceof ConditionTooCostly) return "undecided";
+    throw error;
+  }
+}
+
+/** The value at a dotted path, as a person would point at it: own properties, array elements by index, or each element's field. */
+export function valueAt(root: unknown, path: string): unknown {
+  let values: unknown[] = [root];
+  for (const key of path.split(".")) {
+    values = values.flatMap((value) => {
+      if (Array.isArray(value)) return /^\d+$/.test(key) ? [value[Number(key)]] : value.map((item) => (item !== null && typeof item === "object" && Object.hasOwn(item, key) ? (item as Record<string, unknown>)[key] : undefined));
+      if (value !== null && typeof value === "object" && Object.hasOwn(value, key)) return [(value as Record<string, unknown>)[key]];
+      return [undefined];
+    });
+  }
+  const present = values.filter((v) => v !== undefined);
+  return values.length === 1 ? values[0] : present.length ? present : undefined;
+}
+
+const show = (value: unknown) => (value === undefined ? "(missing)" : JSON.stringify(value));
+const say = (verdict: Verdict) => String(verdict);
+
+function explainField(path: string, spec: unknown, context: unknown): ClauseExplanation[] {
+  const seen = valueAt(context, path);
+  if (!isOperatorObject(spec)) {
+    const verdict = verdictOf({ [path]: spec }, context);
+    return [{ text: `${path} = ${show(spec)}: ${show(seen)} -> ${say(verdict)}`, path, operator: "$eq", expected: spec, seen, verdict }];
+  }
+  return Object.entries(spec).map(([operator, expected]): ClauseExplanation => {
+    const verdict = verdictOf({ [path]: { [operator]: expected } }, context);
+    const clause: ClauseExplanation = { text: `${path} ${operator} ${show(expected)}: ${show(seen)} -> ${say(verdict)}`, path, operator, expected, seen, verdict };
+    if (operator === "$not") clause.clauses = explainField(path, expected, context);
+    return clause;
+  });
+}
+
+function explainLogical(operator: string, parts: Condition[], context: unknown): ClauseExplanation {
+  const verdict = verdictOf({ [operator]: parts }, context);
+  const clauses = parts.map((part): ClauseExplanation => {
+    const inner = explainCondition(part, context);
+    return { text: `${JSON.stringify(part)} -> ${say(inner.verdict)}`, operator: "$part", expected: part, verdict: inner.verdict, clauses: inner.clauses };
+  });
+  return { text: `${operator} of ${parts.length}: -> ${say(verdict)}`, operator, expected: parts, verdict, clauses };
+}
+
+/** Every clause of `condition` against `context` (a null or empty condition always matches). */
+export function explainCondition(condition: Condition | null | undefined, context: unknown): ConditionExplanation {
+  if (!condition || Object.keys(condition).length === 0) return { verdict: true, clauses: [] };
+  const clauses = Object.entries(condition).flatMap(([key, value]) =>
+    LOGICAL.has(key) ? [explainLogical(key, value as Condition[], context)] : explainField(key, value, context),
+  );
+  return { verdict: verdictOf(condition, context), clauses };
+}

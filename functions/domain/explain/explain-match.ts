@@ -1,0 +1,48 @@
+// Why one definition matched one event or not: active, the type (and for field.updated the watched
+// fields against the changed ones), then the condition clause by clause. The verdict is
+// matchesDefinition's own, so it is what matching decided (or will decide).
+import type { EventDefinition } from "../../platform/db.ts";
+import { ConditionTooCostly, type Condition } from "../conditions/condition.ts";
+import { eventContext } from "../events/event-context.ts";
+import { toPublicEventType } from "../events/event-type.ts";
+import { matchesDefinition, type MatchableEvent } from "../events/match-definitions.ts";
+import { explainCondition, type ConditionExplanation, type Verdict } from "./explain-condition.ts";
+
+export interface Check {
+  passed: boolean;
+  text: string;
+}
+
+export interface MatchExplanation {
+  matched: Verdict;
+  active: Check;
+  type: Check;
+  /** Evaluated even when an earlier check failed, so the whole answer is there to read. */
+  condition: ConditionExplanation;
+}
+
+export function explainMatch(event: MatchableEvent, definition: EventDefinition): MatchExplanation {
+  const type = toPublicEventType(definition.type);
+  const eventType = toPublicEventType(event.type);
+  const active: Check = definition.active ? { passed: true, text: "active" } : { passed: false, text: "inactive: an inactive definition never fires" };
+  let typeCheck: Check;
+  if (type === "field.updated") {
+    const changed = definition.fields.filter((field) => event.changedFields.includes(field));
+    const why = event.previous ? `changed ${JSON.stringify(event.changedFields)}` : `carries no previous values, so every field it has counts as changed: ${JSON.stringify(event.changedFields)}`;
+    typeCheck =
+      eventType !== "collection.updated"
+        ? { passed: false, text: `field.updated watches updates; this is a ${eventType}` }
+        : { passed: changed.length > 0, text: `field.updated watches ${JSON.stringify(definition.fields)}; the update ${why} -> ${changed.length > 0 ? `true (${changed.join(", ")})` : "false"}` };
+  } else {
+    typeCheck = { passed: type === eventType, text: `${type} ${type === eventType ? "=" : "is not"} ${eventType}` };
+  }
+  const condition = explainCondition(definition.condition as Condition | null, eventContext(event, definition));
+  let matched: Verdict;
+  try {
+    matched = matchesDefinition(event, definition);
+  } catch (error) {
+    if (!(error instanceof ConditionTooCostly)) throw error;
+    matched = "undecided";
+  }
+  return { matched, active, type: typeCheck, condition };
+}

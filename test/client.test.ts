@@ -67,6 +67,11 @@ describe("the typed client", () => {
     const [attempt] = (await tetik.webhooks.deliveries(webhook.id)).data;
     expect(attempt).toMatchObject({ eventId: accepted.id, ok: true, status: 200 });
     expect(await tetik.webhooks.test(webhook.id, { data: { status: "paid" } })).toMatchObject({ ok: true, status: 200 });
+    const why = await tetik.events.explain(accepted.id);
+    expect(why.definitions.find((d) => d.definition.id === definition.id)).toMatchObject({ matched: true, produced: [{ kind: "webhook", status: "completed" }] });
+    const dry = await tetik.definitions.dryRun(definition.id, { record: { collection: "orders", id: "o-2", data: { status: "paid" }, previous: { status: "new" } } });
+    expect(dry.definitions[0]!.webhooks[0]!.request!.url).toBe(`${receiver.url}/paid`);
+    expect(receiver.at("/paid")).toHaveLength(2); // the one delivery and the test send: the dry run sent nothing
     expect(await tetik.webhooks.delete(webhook.id)).toBeUndefined();
   });
 

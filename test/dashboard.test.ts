@@ -128,6 +128,31 @@ describe("the dashboard", () => {
     await page.close();
   });
 
+  it("shows why an event fired on its page, and dry-runs a change from a definition's page", async () => {
+    const missed = await stack.api("POST", "/events", { type: "collection.updated", collection: "orders", recordId: "o-77", data: { status: "new" } }, auth);
+    await waitFor(async () => (await stack.api("GET", `/events/${missed.body.id}`, undefined, auth)).body.status === "completed", { timeoutMs: 15_000, what: "the event" });
+    const page = await browser.context.newPage();
+    await page.goto(`${url}/dashboard/events/${missed.body.id}`);
+    const why = page.locator("section[aria-label='Why it fired']");
+    expect(await why.innerText()).toContain("paid-orders");
+    expect(await why.innerText()).toContain('data.status = "paid": "new" -> false');
+    expect(await why.locator(".status").first().innerText()).toBe("no match");
+
+    await why.getByRole("link", { name: "paid-orders" }).click();
+    await page.getByLabel(/A would-be event/).fill(JSON.stringify({ record: { collection: "orders", id: "o-99", data: { status: "paid" }, previous: { status: "new" } } }));
+    const before = receiver.requests.length;
+    await page.getByRole("button", { name: "Dry run" }).click();
+    const result = page.locator("#dry-run-result");
+    await result.waitFor();
+    expect(await result.innerText()).toContain("matched");
+    expect(await result.innerText()).toContain(`${receiver.url}/paid`);
+    expect(receiver.requests.length).toBe(before);
+    await page.getByLabel(/A would-be event/).fill("{not json");
+    await page.getByRole("button", { name: "Dry run" }).click();
+    await expect.poll(() => page.getByRole("alert").innerText()).toBe("That is not JSON.");
+    await page.close();
+  });
+
   it("refuses actions without the session's CSRF token, and pages without a session", async () => {
     const events = await stack.api("GET", "/events?limit=1", undefined, auth);
     const id = events.body.data[0].id;

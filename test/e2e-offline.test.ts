@@ -62,7 +62,9 @@ const waitForStatus = (id: string, statuses: string[]) =>
     throw new Error(`${error.message}\n--- worker output ---\n${worker.output().slice(-4000)}`);
   });
 
-describe("through serverless offline and the worker process", () => {
+// Each function's first request through offline loads its bundle (a cold start): on two shared cores
+// under the whole suite, a test that touches four functions can pass 30 s.
+describe("through serverless offline and the worker process", { timeout: 90_000 }, () => {
   it("refuses calls without the API key but answers /health", async () => {
     expect((await fetch(`${api.url}/definitions`)).status).toBe(401);
     expect((await fetch(`${api.url}/health`)).status).toBe(200);

@@ -139,6 +139,8 @@ export function createTetikClient(options: TetikClientOptions) {
     get: (id: string) => call("getDefinition", "get", "/definitions/{id}", { params: { id } }),
     update: (id: string, body: BodyOf<"updateDefinition">) => call("updateDefinition", "patch", "/definitions/{id}", { params: { id }, body }),
     delete: (id: string) => call("deleteDefinition", "delete", "/definitions/{id}", { params: { id } }),
+    /** What the definition would do with a change: nothing is written, queued or sent. */
+    dryRun: (id: string, change: BodyOf<"dryRunDefinition">) => call("dryRunDefinition", "post", "/definitions/{id}/dry-run", { params: { id }, body: change }),
   };
 
   const triggers = {
@@ -172,6 +174,8 @@ export function createTetikClient(options: TetikClientOptions) {
     list: (query?: QueryOf<"listEvents">) => call("listEvents", "get", "/events", { query }),
     iterate: (query: Omit<QueryOf<"listEvents">, "cursor"> = {}) => iterate((page) => events.list({ ...query, ...page })),
     get: (id: string) => call("getEvent", "get", "/events/{id}", { params: { id } }),
+    /** Why the event fired each definition of its collection, or didn't, clause by clause. */
+    explain: (id: string) => call("explainEvent", "get", "/events/{id}/explain", { params: { id } }),
     /** Runs the event's failed actions again (`all`: every action). */
     replay: (id: string, { all = false }: { all?: boolean } = {}) => call("replayEvent", "post", "/events/{id}/replay", { params: { id }, query: { all: String(all) } }),
     /** Runs the failed actions of every event the filter selects again. */
@@ -198,6 +202,8 @@ export function createTetikClient(options: TetikClientOptions) {
     webhooks,
     events,
     collection,
+    /** What a collection's definitions (or `definition`, unsaved) would do with a change. */
+    dryRun: (change: BodyOf<"dryRunCollection">) => call("dryRunCollection", "post", "/dry-run", { body: change }),
     health: () => call("health", "get", "/health"),
   };
 }

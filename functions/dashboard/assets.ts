@@ -50,6 +50,8 @@ form.inline { display: inline; } .actions-bar { display: flex; flex-wrap: wrap; 
 .timeline { margin: 6px 0 0; padding-left: 20px; } .timeline li { margin-bottom: 4px; } .timeline li.ok::marker { color: var(--ok); } .timeline li.bad::marker { color: var(--bad); }
 .chart { width: 100%; height: auto; } .bar { fill: #54aeff; } .bar-failed { fill: #cf222e; } .axis { font-size: 11px; fill: var(--muted); }
 .legend .key { display: inline-block; width: 12px; height: 12px; vertical-align: middle; margin-left: 8px; } .key-received { background: #54aeff; } .key-failed { background: #cf222e; }
+.clauses { margin: 4px 0; padding-left: 20px; } .clauses li.ok::marker { color: var(--ok); } .clauses li.bad::marker { color: var(--bad); }
+textarea { width: 100%; font: inherit; padding: 6px 8px; border: 1px solid #8c959f; border-radius: 6px; margin-bottom: 8px; }
 .secret { border-color: #d4a72c; background: var(--warn-bg); }
 @media (max-width: 640px) {
   main { padding: 12px; } .top { padding: 8px 12px; }

@@ -21,6 +21,9 @@ import { Layout, type Frame } from "./pages/layout.tsx";
 import { OverviewPage } from "./pages/overview.tsx";
 import { SignInPage } from "./pages/sign-in.tsx";
 import { attemptsOf, causedBy, readOverview } from "./queries.ts";
+import { DryRunForm, Explanation } from "./pages/explain.tsx";
+import { dryRun, dryRunInput, type DryRunResult } from "../domain/explain/dry-run.ts";
+import { explainEvent } from "../domain/explain/explain-event.ts";
 import { sessions } from "./session.ts";
 
 const PAGE_HEADERS = {
@@ -91,12 +94,18 @@ export function dashboardRoutes(app: App, deps: Deps): App {
   dash.get("/events/:id", async (c) => {
     const id = c.req.param("id");
     const event = eventView(await getEvent(q, id));
-    const [attempts, caused, cause] = await Promise.all([
+    const [attempts, caused, cause, explanation] = await Promise.all([
       attemptsOf(deps, id),
       causedBy(deps, id),
       event.causationId ? getEvent(q, event.causationId).then(eventView, () => null) : Promise.resolve(null),
+      explainEvent(q, deps.config, id),
     ]);
-    return render(c, "events", `Event ${id}`, <EventPage event={event} attempts={attempts} cause={cause} caused={caused} csrf={session.csrfToken(c)} notice={notice(c)} />);
+    return render(
+      c,
+      "events",
+      `Event ${id}`,
+      <EventPage event={event} attempts={attempts} cause={cause} caused={caused} csrf={session.csrfToken(c)} notice={notice(c)} explanation={<Explanation explanation={explanation} />} />,
+    );
   });
 
   dash.post("/events/:id/replay", async (c) => {
@@ -111,9 +120,26 @@ export function dashboardRoutes(app: App, deps: Deps): App {
     const page = await listDefinitions(deps.db, pageQuery(c));
     return render(c, "definitions", "Definitions", <DefinitionsPage definitions={page.data.map(definitionView)} nextCursor={page.nextCursor} />);
   });
-  dash.get("/definitions/:id", async (c) => {
-    const definition = definitionDetailView(await getDefinition(deps.db, c.req.param("id")), deps.config);
-    return render(c, "definitions", definition.name, <DefinitionPage definition={definition} csrf={session.csrfToken(c)} notice={notice(c)} />);
+  const definitionPage = async (c: Context, dry: { change?: string; result?: DryRunResult; error?: string } = {}) => {
+    const definition = definitionDetailView(await getDefinition(deps.db, c.req.param("id")!), deps.config);
+    const example = dry.change ?? JSON.stringify({ record: { collection: definition.collection, id: "r-1", data: {}, previous: {} } }, null, 2);
+    const form = <DryRunForm action={`/dashboard/definitions/${definition.id}/dry-run`} csrf={session.csrfToken(c)} example={example} result={dry.result} error={dry.error} />;
+    return render(c, "definitions", definition.name, <DefinitionPage definition={definition} csrf={session.csrfToken(c)} notice={notice(c)} dryRun={form} />, dry.error ? 400 : 200);
+  };
+  dash.get("/definitions/:id", (c) => definitionPage(c));
+  // Answers with the page itself: a dry run's result is shown, not stored.
+  dash.post("/definitions/:id/dry-run", async (c) => {
+    const { change } = await form(c);
+    let input: unknown;
+    try {
+      input = JSON.parse(change ?? "");
+    } catch {
+      return definitionPage(c, { change, error: "That is not JSON." });
+    }
+    const parsed = dryRunInput.safeParse(input);
+    if (!parsed.success) return definitionPage(c, { change, error: parsed.error.issues.map((i) => `${i.path.join(".") || "change"}: ${i.message}`).join("; ") });
+    const result = await dryRun({ q, config: deps.config, now: deps.now }, parsed.data, { definitionId: c.req.param("id") });
+    return definitionPage(c, { change, result });
   });
   dash.post("/definitions/:id/active", async (c) => {
     const active = (await form(c)).active === "true";

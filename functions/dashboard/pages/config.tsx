@@ -1,5 +1,6 @@
 // Definitions and webhooks: lists and detail pages, turning one on or off, a test delivery and its
 // answer, and a new secret shown once.
+import type { Child } from "hono/jsx";
 import type { z } from "zod";
 import type * as shape from "../../api/contract/shapes.ts";
 import { Action, Json, Ms, Status, Time } from "./layout.tsx";
@@ -44,7 +45,7 @@ export function DefinitionsPage({ definitions, nextCursor }: { definitions: Defi
   );
 }
 
-export function DefinitionPage({ definition, csrf, notice }: { definition: DefinitionDetail; csrf: string; notice?: string }) {
+export function DefinitionPage({ definition, csrf, notice, dryRun }: { definition: DefinitionDetail; csrf: string; notice?: string; dryRun?: Child }) {
   const d = definition;
   return (
     <div>
@@ -77,6 +78,7 @@ export function DefinitionPage({ definition, csrf, notice }: { definition: Defin
           </tbody>
         </table>
       </section>
+      {dryRun}
       <section class="card wide" aria-label="Triggers">
         <h2>Triggers ({d.triggers.length})</h2>
         {d.triggers.map((t) => (

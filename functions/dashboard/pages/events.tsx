@@ -1,5 +1,6 @@
 // The event log with the API's filters, and one event's page: its data, what it matched, every attempt of
 // every action on a timeline, the chain it belongs to, and Replay.
+import type { Child } from "hono/jsx";
 import type { z } from "zod";
 import type * as shape from "../../api/contract/shapes.ts";
 import type { DeliveryAttempt } from "../../platform/db.ts";
@@ -68,7 +69,7 @@ interface Related {
   status: string;
 }
 
-export function EventPage({ event, attempts, cause, caused, csrf, notice }: { event: Event; attempts: DeliveryAttempt[]; cause: Related | null; caused: Related[]; csrf: string; notice?: string }) {
+export function EventPage({ event, attempts, cause, caused, csrf, notice, explanation }: { event: Event; attempts: DeliveryAttempt[]; cause: Related | null; caused: Related[]; csrf: string; notice?: string; explanation?: Child }) {
   const failed = event.actions.some((a) => a.status === "failed");
   return (
     <div>
@@ -130,6 +131,7 @@ export function EventPage({ event, attempts, cause, caused, csrf, notice }: { ev
           })}
         </section>
       </div>
+      {explanation}
       <section class="card wide" aria-label="Chain">
         <h2>Chain</h2>
         <p>Caused by: {cause ? <a href={`/dashboard/events/${cause.id}`}>{cause.type} of {cause.collection}/{cause.recordId} ({cause.id})</a> : <span class="muted">a change reported to tetik</span>}</p>

@@ -158,6 +158,15 @@ describe("the dashboard", () => {
     const id = events.body.data[0].id;
     const forged = await fetch(`${url}/dashboard/events/${id}/replay`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "all=true" });
     expect(forged.status).toBe(401);
+    // A body with no length (chunked) is cut off at 16 KiB, before sign-in: nothing is read past it.
+    const huge = new ReadableStream({ start(controller) { for (let i = 0; i < 64; i++) controller.enqueue(new TextEncoder().encode("x".repeat(1024))); controller.close(); } });
+    const flood = await fetch(`${url}/dashboard/sign-in`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: huge, duplex: "half" } as RequestInit);
+    expect(flood.status).toBe(413);
+    // A notice is one of a fixed few: a link cannot put its own words on the page.
+    const crafted = await browser.context.newPage();
+    await crafted.goto(`${url}/dashboard?done=Call+0800+now&notice=Call+0800+now`);
+    expect(await crafted.content()).not.toContain("0800");
+    await crafted.close();
     const page = await browser.context.newPage();
     await page.goto(`${url}/dashboard`);
     // Signed in (the cookie): a form posted without its token is refused with a page that says why.

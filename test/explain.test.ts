@@ -9,7 +9,7 @@ import { startStack, type TestStack } from "./helpers/stack.ts";
 let stack: TestStack;
 let receiver: Receiver;
 beforeAll(async () => {
-  [stack, receiver] = await Promise.all([startStack({ env: { TRIGGER_MAX_DEPTH: "1" } }), startReceiver()]);
+  [stack, receiver] = await Promise.all([startStack({ env: { TRIGGER_MAX_DEPTH: "1", TRIGGER_MAX_RECORDS: "2" } }), startReceiver()]);
 });
 afterAll(async () => {
   await Promise.all([stack?.stop(), receiver?.close()]);
@@ -176,13 +176,29 @@ describe("dry runs", () => {
     expect(inline.body.definitions[0]).toMatchObject({
       matched: true, definition: { saved: false },
       webhooks: [{ request: { url: "https://crm.example.com/hot", body: '{"lead":"l-1","score":90}' } }],
-      triggers: [{ action: "create", count: 1, records: [{ id: "call-l-1", data: { id: "call-l-1", kind: "call" } }] }],
+      // Named as the trigger runner names what it creates: derived from the action.
+      triggers: [{ action: "create", count: 1, records: [{ id: expect.stringMatching(/^rec_/), data: { id: "call-l-1", kind: "call" } }] }],
     });
     expect(await stack.deps.db.eventDefinition.count({ where: { name: "hot-leads" } })).toBe(0);
 
     await createDefinition(stack, { name: "cold-leads", type: "collection.created", collection: "leads", condition: { "data.score": { $lt: 20 } } });
     const saved = await stack.api("POST", "/dry-run", { event: { type: "collection.created", collection: "leads", recordId: "l-2", data: { score: 90 } } });
     expect(saved.body.definitions.map((d: { definition: { name: string }; matched: boolean }) => [d.definition.name, d.matched])).toEqual([["cold-leads", false]]);
+
+    // More records than TRIGGER_MAX_RECORDS (2 here): the runner would write nothing, and the dry run says so.
+    for (const id of ["d-1", "d-2", "d-3"]) await stack.api("POST", "/collections/drafts/records", { id, data: { stale: true } });
+    const tooMany = await stack.api("POST", "/dry-run", {
+      record: { collection: "leads", id: "l-9", data: { score: 1 } },
+      definition: { name: "purge", type: "collection.created", collection: "leads" },
+      triggers: [{ action: "delete", targetCollection: "drafts", filter: { stale: true } }],
+    });
+    expect(tooMany.status, JSON.stringify(tooMany.body)).toBe(200);
+    expect(tooMany.body.definitions[0].triggers[0]).toMatchObject({ count: 3, records: [], error: { code: "too_many_records" } });
+    // A delete is logged with the data the record had and no previous values; an update that changes nothing is not logged.
+    const removal = await stack.api("POST", "/dry-run", { record: { collection: "leads", id: "l-1", data: null, previous: { score: 90 } } });
+    expect(removal.body.event).toEqual({ type: "collection.deleted", collection: "leads", recordId: "l-1", data: { score: 90 }, previous: null, changedFields: [] });
+    const noChange = await stack.api("POST", "/dry-run", { record: { collection: "leads", id: "l-1", data: { score: 90 }, previous: { score: 90 } } });
+    expect(noChange.body).toMatchObject({ definitions: [], note: expect.stringContaining("changes nothing") });
 
     expect((await stack.api("POST", "/dry-run", {})).status).toBe(400);
     expect((await stack.api("POST", "/definitions/def_nothing/dry-run", { event: { type: "collection.created", collection: "leads", recordId: "l-3" } })).status).toBe(404);

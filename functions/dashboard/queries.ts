@@ -42,7 +42,8 @@ export async function readOverview(deps: Pick<CoreDeps, "pool" | "queue" | "conf
     byStatus(dayAgo),
     deps.pool
       .query<{ start: Date; received: string; failed: string }>(
-        `SELECT date_trunc('hour', "receivedAt") AS start, count(*) AS received, count(*) FILTER (WHERE status = 'failed') AS failed
+        // Hours of UTC, whatever the database session's time zone.
+        `SELECT date_trunc('hour', "receivedAt" AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS start, count(*) AS received, count(*) FILTER (WHERE status = 'failed') AS failed
          FROM event_log WHERE id >= $1 GROUP BY 1 ORDER BY 1`,
         [dayAgo],
       )

@@ -1,6 +1,7 @@
 // The dashboard at /dashboard: server-rendered pages (hono/jsx) over the same use cases the API calls,
 // a stylesheet and one small script served from here. Pages fetch what they show and nothing more.
 import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { Child } from "hono/jsx";
 import { definitionDetailView, definitionView, deliveryView, eventView, testResultView, webhookView, webhookWithSecretView } from "../api/views.ts";
 import { getDefinition, listDefinitions, updateDefinition } from "../domain/definitions/definitions.ts";
@@ -45,15 +46,23 @@ export function dashboardRoutes(app: App, deps: Deps): App {
     for (const [name, value] of Object.entries(PAGE_HEADERS)) c.header(name, value);
     return c.html(<Layout frame={frame}>{body}</Layout>, status as 200);
   };
-  /** A form's fields, once its CSRF token is checked. */
+  /** A form's fields, once its CSRF token is checked (its size is capped before anything reads it, below). */
   const form = async (c: Context): Promise<Record<string, string>> => {
-    if (Number(c.req.header("content-length") ?? 0) > MAX_FORM_BYTES) throw new AppError("payload_too_large", "the form is too large");
     const fields = (await c.req.parseBody()) as Record<string, string>;
     if (!session.checkCsrf(c, fields.csrf)) throw new AppError("unauthorized", "this form has expired: reload the page and try again");
     return fields;
   };
-  const back = (c: Context, path: string, notice: string) => c.redirect(`${path}?notice=${encodeURIComponent(notice)}`, 303);
-  const notice = (c: Context) => c.req.query("notice")?.slice(0, 200);
+  // What an action did, said on the page it returns to: a fixed set, so a link cannot put words on a page.
+  const NOTICES: Record<string, (n: string) => string> = {
+    replayed: (n) => `${Number(n) || 0} action${n === "1" ? "" : "s"} queued again`,
+    on: () => "Turned on",
+    off: () => "Turned off",
+  };
+  const back = (c: Context, path: string, done: keyof typeof NOTICES, n = "") => c.redirect(`${path}?done=${done}${n ? `&n=${n}` : ""}`, 303);
+  const notice = (c: Context) => NOTICES[c.req.query("done") ?? ""]?.(c.req.query("n") ?? "");
+
+  // Every body, chunked ones included, is cut off at the cap before it is read: sign-in needs no session.
+  dash.use("*", bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => c.text("the form is too large", 413) }));
 
   dash.get("/assets/app.css", (c) => c.body(CSS, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=3600" }));
   dash.get("/assets/app.js", (c) => c.body(SCRIPT, 200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=3600" }));
@@ -61,7 +70,6 @@ export function dashboardRoutes(app: App, deps: Deps): App {
   dash.get("/sign-in", (c) => (session.open ? c.redirect("/dashboard", 303) : render(c, "none", "Sign in", <SignInPage />)));
   dash.post("/sign-in", async (c) => {
     if (session.open) return c.redirect("/dashboard", 303);
-    if (Number(c.req.header("content-length") ?? 0) > MAX_FORM_BYTES) return render(c, "none", "Sign in", <SignInPage error="That is not an API key." />, 400);
     const { key } = (await c.req.parseBody()) as Record<string, string>;
     if (typeof key !== "string" || !session.checkKey(key)) return render(c, "none", "Sign in", <SignInPage error="That is not this server's API key." />, 401);
     session.start(c);
@@ -98,23 +106,28 @@ export function dashboardRoutes(app: App, deps: Deps): App {
       attemptsOf(deps, id),
       causedBy(deps, id),
       event.causationId ? getEvent(q, event.causationId).then(eventView, () => null) : Promise.resolve(null),
-      explainEvent(q, deps.config, id),
+      // The page refreshes its live part only: the explanation is not asked for again each time.
+      c.req.header("x-tetik-refresh") ? Promise.resolve(undefined) : explainEvent(q, deps.config, id),
     ]);
     return render(
       c,
       "events",
       `Event ${id}`,
-      <EventPage event={event} attempts={attempts} cause={cause} caused={caused} csrf={session.csrfToken(c)} notice={notice(c)} explanation={<Explanation explanation={explanation} />} />,
+      <EventPage event={event} attempts={attempts} cause={cause} caused={caused} csrf={session.csrfToken(c)} notice={notice(c)} explanation={explanation ? <Explanation explanation={explanation} /> : undefined} />,
     );
   });
 
   dash.post("/events/:id/replay", async (c) => {
     const { all } = await form(c);
     const { actions } = await replayEvent(deps, c.req.param("id"), { all: all === "true" });
-    return back(c, `/dashboard/events/${c.req.param("id")}`, `${actions} action${actions === 1 ? "" : "s"} queued again`);
+    return back(c, `/dashboard/events/${c.req.param("id")}`, "replayed", String(actions));
   });
 
-  const pageQuery = (c: Context) => listQuery.parse({ limit: "50", ...(c.req.query("cursor") ? { cursor: c.req.query("cursor") } : {}) });
+  const pageQuery = (c: Context) => {
+    const parsed = listQuery.safeParse({ limit: "50", ...(c.req.query("cursor") ? { cursor: c.req.query("cursor") } : {}) });
+    if (!parsed.success) throw new AppError("invalid_request", "that is not a page of this list");
+    return parsed.data;
+  };
 
   dash.get("/definitions", async (c) => {
     const page = await listDefinitions(deps.db, pageQuery(c));
@@ -144,7 +157,7 @@ export function dashboardRoutes(app: App, deps: Deps): App {
   dash.post("/definitions/:id/active", async (c) => {
     const active = (await form(c)).active === "true";
     await updateDefinition(deps.db, c.req.param("id"), { active });
-    return back(c, `/dashboard/definitions/${c.req.param("id")}`, active ? "Turned on" : "Turned off");
+    return back(c, `/dashboard/definitions/${c.req.param("id")}`, active ? "on" : "off");
   });
 
   dash.get("/webhooks", async (c) => {
@@ -165,7 +178,7 @@ export function dashboardRoutes(app: App, deps: Deps): App {
   dash.post("/webhooks/:id/active", async (c) => {
     const active = (await form(c)).active === "true";
     await updateWebhook(deps, c.req.param("id"), { active });
-    return back(c, `/dashboard/webhooks/${c.req.param("id")}`, active ? "Turned on" : "Turned off");
+    return back(c, `/dashboard/webhooks/${c.req.param("id")}`, active ? "on" : "off");
   });
   // These two answer with the page itself: the test's answer and the new secret are shown once, not stored.
   dash.post("/webhooks/:id/test", async (c) => {

@@ -64,7 +64,8 @@ export function registerSystemGauges(registry: Registry, state: SystemState): vo
     labelNames: ["status"],
     registers: [registry],
     async collect() {
-      const counts = await state.eventsByStatus();
+      const counts = await state.eventsByStatus().catch(() => undefined);
+      if (!counts) return; // Postgres down: the series is left out; the process's own counters still answer
       for (const status of ["pending", "processing", "completed", "retrying", "failed"]) this.set({ status }, counts[status] ?? 0);
     },
   });
@@ -74,21 +75,24 @@ export function registerSystemGauges(registry: Registry, state: SystemState): vo
     labelNames: ["state"],
     registers: [registry],
     async collect() {
-      const counts = await state.queueJobs();
+      const counts = await state.queueJobs().catch(() => undefined);
+      if (!counts) return;
       for (const jobState of ["waiting", "active", "delayed", "failed"]) this.set({ state: jobState }, counts[jobState] ?? 0);
     },
   });
   // The sweep's totals live in Postgres (sweep_state): right whichever Lambda instance ran each sweep.
-  const sweep = () => state.sweep();
-  let last: ReturnType<typeof sweep> | undefined;
-  const once = () => (last ??= sweep().finally(() => setTimeout(() => (last = undefined), 0)));
+  // One read per scrape for the three sweep series; undefined while Postgres is down (the series are left out).
+  let last: Promise<Awaited<ReturnType<SystemState["sweep"]>> | undefined> | undefined;
+  const once = () => (last ??= state.sweep().catch(() => undefined).finally(() => setTimeout(() => (last = undefined), 0)));
   new Counter({
     name: "tetik_sweep_runs_total",
     help: "Sweep runs, read from Postgres at scrape time.",
     registers: [registry],
     async collect() {
+      // Read first, then set: overlapping scrapes would otherwise add twice after both reset.
+      const s = await once();
       this.reset();
-      this.inc((await once()).runs);
+      if (s) this.inc(s.runs);
     },
   });
   new Counter({
@@ -99,6 +103,7 @@ export function registerSystemGauges(registry: Registry, state: SystemState): vo
     async collect() {
       const s = await once();
       this.reset();
+      if (!s) return;
       this.inc({ kind: "events" }, s.requeuedEvents);
       this.inc({ kind: "actions" }, s.requeuedActions);
       this.inc({ kind: "failed_events" }, s.failedEvents);
@@ -109,8 +114,8 @@ export function registerSystemGauges(registry: Registry, state: SystemState): vo
     help: "When the sweep last ran (Unix seconds; 0 if never).",
     registers: [registry],
     async collect() {
-      const { lastRunAt } = await once();
-      this.set(lastRunAt ? lastRunAt.getTime() / 1000 : 0);
+      const s = await once();
+      if (s) this.set(s.lastRunAt ? s.lastRunAt.getTime() / 1000 : 0);
     },
   });
 }

@@ -2,20 +2,31 @@
 // answer from every process.
 import type { CoreDeps } from "./core-deps.ts";
 import type { SystemState } from "./metrics.ts";
+import { transaction } from "./sql.ts";
 import { withTimeout } from "./timeout.ts";
 
 const READ_TIMEOUT_MS = 5_000;
+/** Scrapes within this of each other share one count of the log (it reads the whole status index). */
+const COUNT_CACHE_MS = 5_000;
 
 export function systemState({ pool, queue }: Pick<CoreDeps, "pool" | "queue">): SystemState {
-  return {
-    async eventsByStatus() {
-      // One index-only pass over (status, id) per status.
-      const { rows } = await withTimeout(
-        pool.query<{ status: string; n: string }>(`SELECT status, count(*) AS n FROM event_log GROUP BY status`),
-        READ_TIMEOUT_MS,
-        "postgres",
-      );
+  let counted: { at: number; counts: Promise<Record<string, number>> } | undefined;
+  const countByStatus = () =>
+    transaction(pool, async (q) => {
+      // Stopped by Postgres itself at the timeout, so a slow count never keeps holding a connection.
+      await q.query(`SET LOCAL statement_timeout = ${READ_TIMEOUT_MS}`);
+      const rows = await q.query<{ status: string; n: string }>(`SELECT status, count(*) AS n FROM event_log GROUP BY status`);
       return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+    });
+  return {
+    eventsByStatus() {
+      if (!counted || Date.now() - counted.at > COUNT_CACHE_MS) {
+        const counts = countByStatus();
+        counted = { at: Date.now(), counts };
+        // A failed count is not kept: the next scrape tries again.
+        counts.catch(() => (counted = undefined));
+      }
+      return counted.counts;
     },
     queueJobs: () => queue.counts(),
     async sweep() {

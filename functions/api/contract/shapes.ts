@@ -219,7 +219,7 @@ const Clause = z
   .meta({ id: "Clause" });
 const Check = z.object({ passed: z.boolean(), text: z.string() });
 const MatchExplanation = z
-  .object({ matched: verdict, active: Check, type: Check, condition: z.object({ verdict, clauses: z.array(Clause) }) })
+  .object({ matched: verdict, active: Check, collection: Check, type: Check, condition: z.object({ verdict, clauses: z.array(Clause) }) })
   .meta({ id: "MatchExplanation" });
 const Depth = z.object({ depth: z.number().int(), max: z.number().int(), triggersStop: z.boolean(), note: z.string() });
 
@@ -261,7 +261,9 @@ export const DryRun = z
         webhooks: z.array(
           z.object({
             webhookId: z.string(),
-            request: z.object({ url: z.string(), method: z.string(), headers: z.record(z.string(), z.string()), body: z.string() }).optional(),
+            request: z
+              .object({ url: z.string(), method: z.string(), headers: z.record(z.string(), z.string()), body: z.string(), truncated: z.boolean().optional().meta({ description: "the body is cut at 64 KiB here" }) })
+              .optional(),
             error: z.object({ code: z.string(), message: z.string() }).optional(),
           }),
         ),

@@ -26,6 +26,7 @@ export function Why({ why }: { why: MatchExplanation }) {
   return (
     <ul class="clauses">
       <li class={why.active.passed ? "ok" : "bad"}>{why.active.text}</li>
+      <li class={why.collection.passed ? "ok" : "bad"}>{why.collection.text}</li>
       <li class={why.type.passed ? "ok" : "bad"}>{why.type.text}</li>
       <li class={why.condition.verdict === true ? "ok" : "bad"}>
         condition {why.condition.clauses.length === 0 ? "(none: always true)" : ""}

@@ -192,12 +192,18 @@ function filtered<R extends RecordRow>(rows: Array<Partial<R> & { matched: numbe
  * Merges `patch` into the data of the records `where` selects, skipping those it would not change; if
  * more than `limit` would change, none is (one statement either way).
  */
+/**
+ * The records a trigger's update (with its patch: only those the patch would change) or delete (no patch)
+ * selects: what the runner writes, and what a dry run lists.
+ */
+export const triggerTargets = (collection: string, where: Sql, patch?: Data) =>
+  patch ? sql`collection = ${collection} AND ${where} AND ${changes(sql`data`, jsonb(patch))}` : sql`collection = ${collection} AND ${where}`;
+
 export async function mergeIntoRecords(q: Queryable, collection: string, where: Sql, patch: Data, now: Date, limit: number): Promise<FilteredWrites> {
   const rows = await runSql<Partial<RecordRow & { previous: Data }> & { matched: number }>(
     q,
     sql`WITH target AS (
-        SELECT id, data FROM records
-        WHERE collection = ${collection} AND ${where} AND ${changes(sql`data`, jsonb(patch))}
+        SELECT id, data FROM records WHERE ${triggerTargets(collection, where, patch)}
         ORDER BY id LIMIT ${limit + 1} FOR UPDATE
       ), counted AS (SELECT count(*)::int AS matched FROM target),
       changed AS (
@@ -215,7 +221,7 @@ export async function deleteRecords(q: Queryable, collection: string, where: Sql
   const rows = await runSql<Partial<RecordRow> & { matched: number }>(
     q,
     sql`WITH target AS (
-        SELECT id FROM records WHERE collection = ${collection} AND ${where}
+        SELECT id FROM records WHERE ${triggerTargets(collection, where)}
         ORDER BY id LIMIT ${limit + 1} FOR UPDATE
       ), counted AS (SELECT count(*)::int AS matched FROM target),
       removed AS (

@@ -17,12 +17,16 @@ import { toDbEventType, toPublicEventType, type PublicEventType } from "../event
 import type { MatchableEvent } from "../events/match-definitions.ts";
 import { createTriggerInput } from "../triggers/trigger-input.ts";
 import { derivedRecordId, planTrigger } from "../triggers/plan-trigger.ts";
+import { triggerTargets } from "../collections/record-writes.ts";
 import { collectionName, jsonObject } from "../validation.ts";
 import { buildDelivery, UnsendableDelivery } from "../webhooks/build-delivery.ts";
 import { createWebhookInput } from "../webhooks/webhook-input.ts";
 import { depthNote } from "./explain-event.ts";
 import { explainMatch, type MatchExplanation } from "./explain-match.ts";
+import { explanationBudget } from "./explain-condition.ts";
 import { loadDefinitions, type FullDefinition } from "./load-definitions.ts";
+
+const SHOWN_BODY_CHARS = 64 * 1024;
 
 /** Records listed per trigger (the count says how many in all). */
 export const DRY_RUN_RECORDS = 100;
@@ -59,7 +63,7 @@ export type DryRunInput = z.output<typeof collectionDryRunInput>;
 
 export interface WouldSend {
   webhookId: string;
-  request?: { url: string; method: string; headers: Record<string, string>; body: string };
+  request?: { url: string; method: string; headers: Record<string, string>; body: string; truncated?: boolean };
   error?: { code: string; message: string };
 }
 
@@ -91,7 +95,7 @@ export interface DryRunResult {
 
 type Json = MatchableEvent["data"];
 
-type Deps = { q: Queryable; config: Pick<Config, "TRIGGER_MAX_DEPTH">; now: () => Date };
+type Deps = { q: Queryable; config: Pick<Config, "TRIGGER_MAX_DEPTH" | "TRIGGER_MAX_RECORDS">; now: () => Date };
 
 /** The event the input describes, as ingestion or the collections writer would log it (its id is made up, never stored). */
 function wouldBeEvent(input: DryRunInput, now: Date): MatchableEvent {
@@ -104,10 +108,11 @@ function wouldBeEvent(input: DryRunInput, now: Date): MatchableEvent {
       changedFields: e.type === "collection.updated" ? changedFields(e.data, previous) : [],
     };
   }
+  // As the collections writer logs them: a delete carries the data the record had and no previous values.
   const r = input.record!;
   const type: PublicEventType = r.data === null ? "collection.deleted" : r.previous ? "collection.updated" : "collection.created";
   const data = r.data ?? r.previous ?? {};
-  const previous = r.previous ?? null;
+  const previous = type === "collection.updated" ? r.previous! : null;
   return {
     id: newId("evt"), type: toDbEventType(type), collection: r.collection, recordId: r.id, depth: 0, occurredAt: now, data: data as Json, previous: previous as Json,
     changedFields: type === "collection.updated" ? changedFields(data, previous) : [],
@@ -142,24 +147,38 @@ async function wouldWrite(deps: Deps, trigger: EventTrigger, event: MatchableEve
   } catch (error) {
     return { ...base, error: { code: "invalid_trigger_result", message: (error as Error).message } };
   }
-  if (plan.action === "create") {
-    // As the trigger runner names the record it creates: the data's own id, else one derived from the action.
-    const id = typeof plan.data.id === "string" && plan.data.id ? plan.data.id : derivedRecordId(actionId);
-    return { ...base, records: [{ id, data: plan.data }], count: 1 };
-  }
-  const where = sql`collection = ${plan.collection} AND ${plan.where ?? sql`TRUE`}`;
-  const [rows, [{ n }]] = await Promise.all([
-    runSql<{ id: string; data: Record<string, unknown> }>(deps.q, sql`SELECT id, data FROM records WHERE ${where} ORDER BY id LIMIT ${DRY_RUN_RECORDS}`),
-    runSql<{ n: string }>(deps.q, sql`SELECT count(*) AS n FROM records WHERE ${where}`) as Promise<[{ n: string }]>,
+  // As the trigger runner names the record it creates: derived from the action, the same on every run.
+  if (plan.action === "create") return { ...base, records: [{ id: derivedRecordId(actionId), data: plan.data }], count: 1 };
+  // The runner's own selection (an update only takes the records its patch changes), one past its limit.
+  const limit = deps.config.TRIGGER_MAX_RECORDS;
+  const targets = triggerTargets(plan.collection, plan.where ?? sql`TRUE`, plan.action === "update" ? plan.data : undefined);
+  const [rows, [counted]] = await Promise.all([
+    runSql<{ id: string; data: Record<string, unknown> }>(deps.q, sql`SELECT id, data FROM records WHERE ${targets} ORDER BY id LIMIT ${DRY_RUN_RECORDS}`),
+    // Counted no further than the runner looks.
+    runSql<{ n: number }>(deps.q, sql`SELECT count(*)::int AS n FROM (SELECT 1 FROM records WHERE ${targets} LIMIT ${limit + 1}) s`),
   ]);
+  const count = counted!.n;
+  if (count > limit) {
+    return { ...base, count, error: { code: "too_many_records", message: `the filter selects more than TRIGGER_MAX_RECORDS (${limit}) records; nothing would be written` } };
+  }
   // An update merges the rendered data into each record's top-level fields, as the runner's `data || patch` does.
   const records = rows.map((r) => ({ id: r.id, data: plan.action === "update" ? { ...r.data, ...plan.data } : r.data }));
-  return { ...base, records, count: Number(n) };
+  return { ...base, records, count };
 }
 
 export async function dryRun(deps: Deps, input: DryRunInput, { definitionId }: { definitionId?: string } = {}): Promise<DryRunResult> {
   const now = deps.now();
   const event = wouldBeEvent(input, now);
+  const result = (definitions: DryRunDefinition[], note: string): DryRunResult => ({
+    event: { type: toPublicEventType(event.type), collection: event.collection, recordId: event.recordId, data: event.data as Record<string, unknown>, previous: event.previous as Record<string, unknown> | null, changedFields: event.changedFields },
+    depth: depthNote(event.depth, deps.config.TRIGGER_MAX_DEPTH),
+    definitions,
+    note,
+  });
+  // The collections writer logs no event for an update that changes nothing.
+  if (input.record && event.type === "collection_updated" && event.changedFields.length === 0) {
+    return result([], "a dry run: this write changes nothing, so no event would be logged and nothing would fire");
+  }
   let definitions: FullDefinition[];
   if (definitionId) {
     definitions = await loadDefinitions(deps.q, { id: definitionId });
@@ -168,8 +187,9 @@ export async function dryRun(deps: Deps, input: DryRunInput, { definitionId }: {
     definitions = input.definition ? [inlineDefinition(input, now)] : await loadDefinitions(deps.q, { collection: event.collection });
   }
   const results: DryRunDefinition[] = [];
+  const budget = explanationBudget();
   for (const definition of definitions) {
-    const why = explainMatch(event, definition);
+    const why = explainMatch(event, definition, budget);
     const actionId = (kind: string, targetId: string) => derivedId("act", event.id, `${event.id}/${kind}/${targetId}`);
     const matched = why.matched === true;
     const webhooks: WouldSend[] = [];
@@ -180,7 +200,9 @@ export async function dryRun(deps: Deps, input: DryRunInput, { definitionId }: {
           // Signed with a stand-in secret, and the signature left out: the rest is byte for byte what goes out.
           const { headers, ...request } = buildDelivery({ ...webhook, secret: "whsec_ZHJ5LXJ1bg==", previousSecret: null, previousSecretExpiresAt: null }, eventContext(event, definition), actionId("webhook", webhook.id), now);
           delete headers["webhook-signature"];
-          webhooks.push({ webhookId: webhook.id, request: { ...request, headers } });
+          // A body past 64 KiB (an event's data can be 1 MiB) is cut: the answer stays readable and bounded.
+          const truncated = request.body.length > SHOWN_BODY_CHARS;
+          webhooks.push({ webhookId: webhook.id, request: { ...request, headers, body: truncated ? request.body.slice(0, SHOWN_BODY_CHARS) : request.body, ...(truncated ? { truncated } : {}) } });
         } catch (error) {
           if (!(error instanceof UnsendableDelivery)) throw error;
           webhooks.push({ webhookId: webhook.id, error: { code: error.errorCode, message: error.message } });
@@ -196,10 +218,8 @@ export async function dryRun(deps: Deps, input: DryRunInput, { definitionId }: {
       triggers,
     });
   }
-  return {
-    event: { type: toPublicEventType(event.type), collection: event.collection, recordId: event.recordId, data: event.data as Record<string, unknown>, previous: event.previous as Record<string, unknown> | null, changedFields: event.changedFields },
-    depth: depthNote(event.depth, deps.config.TRIGGER_MAX_DEPTH),
-    definitions: results,
-    note: "a dry run: nothing was written, queued or sent. The event's id and the webhook-id and webhook-timestamp headers are made for this run; a real delivery has its own.",
-  };
+  return result(
+    results,
+    "a dry run: nothing was written, queued or sent. The event's id and the webhook-id and webhook-timestamp headers are made for this run; a real delivery has its own.",
+  );
 }

@@ -1,8 +1,10 @@
 // A condition taken apart clause by clause, each with the value it saw and its verdict: the answer to
 // "why did (or didn't) it fire?". Every verdict is the evaluator's own (compileCondition on that clause
 // alone), so an explanation cannot disagree with what matching did.
-import { compileCondition, ConditionTooCostly, type Condition } from "../conditions/condition.ts";
+import { ConditionTooCostly, type Condition } from "../conditions/condition.ts";
+import { meter, query, type Meter } from "../conditions/evaluate.ts";
 import { LOGICAL } from "../conditions/language.ts";
+import { LIMITS } from "../limits.ts";
 
 /** A clause's verdict; "undecided" when it ran out of its evaluation budget (the definition's actions then fail). */
 export type Verdict = boolean | "undecided";
@@ -29,9 +31,15 @@ export interface ConditionExplanation {
 const isOperatorObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length > 0 && Object.keys(v).every((k) => k.startsWith("$"));
 
-function verdictOf(condition: Condition, context: unknown): Verdict {
+/**
+ * One budget of evaluation steps for a whole answer (every clause of every definition explained): ten
+ * conditions' worth. Past it, what is left says "undecided" instead of running on.
+ */
+export const explanationBudget = (): Meter => meter(10 * LIMITS.conditionSteps);
+
+function verdictOf(condition: Condition, context: unknown, budget: Meter): Verdict {
   try {
-    return compileCondition(condition)(context);
+    return query(condition)(context, budget);
   } catch (error) {
     if (error instanceof ConditionTooCostly) return "undecided";
     throw error;
@@ -52,37 +60,49 @@ export function valueAt(root: unknown, path: string): unknown {
   return values.length === 1 ? values[0] : present.length ? present : undefined;
 }
 
-const show = (value: unknown) => (value === undefined ? "(missing)" : JSON.stringify(value));
+/** Values as they appear in `text`, cut at 200 characters (a clause on `data` would otherwise copy the event). */
+const show = (value: unknown) => {
+  if (value === undefined) return "(missing)";
+  const text = JSON.stringify(value);
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+};
+/** `seen` as answered: a value past 4 KiB of JSON is described, not copied. */
+const SEEN_CHARS = 4096;
+const seenOf = (value: unknown) => {
+  if (value === undefined) return undefined;
+  const size = JSON.stringify(value).length;
+  return size > SEEN_CHARS ? { truncated: true, jsonChars: size } : value;
+};
 const say = (verdict: Verdict) => String(verdict);
 
-function explainField(path: string, spec: unknown, context: unknown): ClauseExplanation[] {
+function explainField(path: string, spec: unknown, context: unknown, budget: Meter): ClauseExplanation[] {
   const seen = valueAt(context, path);
   if (!isOperatorObject(spec)) {
-    const verdict = verdictOf({ [path]: spec }, context);
-    return [{ text: `${path} = ${show(spec)}: ${show(seen)} -> ${say(verdict)}`, path, operator: "$eq", expected: spec, seen, verdict }];
+    const verdict = verdictOf({ [path]: spec }, context, budget);
+    return [{ text: `${path} = ${show(spec)}: ${show(seen)} -> ${say(verdict)}`, path, operator: "$eq", expected: spec, seen: seenOf(seen), verdict }];
   }
   return Object.entries(spec).map(([operator, expected]): ClauseExplanation => {
-    const verdict = verdictOf({ [path]: { [operator]: expected } }, context);
-    const clause: ClauseExplanation = { text: `${path} ${operator} ${show(expected)}: ${show(seen)} -> ${say(verdict)}`, path, operator, expected, seen, verdict };
-    if (operator === "$not") clause.clauses = explainField(path, expected, context);
+    const verdict = verdictOf({ [path]: { [operator]: expected } }, context, budget);
+    const clause: ClauseExplanation = { text: `${path} ${operator} ${show(expected)}: ${show(seen)} -> ${say(verdict)}`, path, operator, expected, seen: seenOf(seen), verdict };
+    if (operator === "$not") clause.clauses = explainField(path, expected, context, budget);
     return clause;
   });
 }
 
-function explainLogical(operator: string, parts: Condition[], context: unknown): ClauseExplanation {
-  const verdict = verdictOf({ [operator]: parts }, context);
+function explainLogical(operator: string, parts: Condition[], context: unknown, budget: Meter): ClauseExplanation {
+  const verdict = verdictOf({ [operator]: parts }, context, budget);
   const clauses = parts.map((part): ClauseExplanation => {
-    const inner = explainCondition(part, context);
+    const inner = explainCondition(part, context, budget);
     return { text: `${JSON.stringify(part)} -> ${say(inner.verdict)}`, operator: "$part", expected: part, verdict: inner.verdict, clauses: inner.clauses };
   });
   return { text: `${operator} of ${parts.length}: -> ${say(verdict)}`, operator, expected: parts, verdict, clauses };
 }
 
-/** Every clause of `condition` against `context` (a null or empty condition always matches). */
-export function explainCondition(condition: Condition | null | undefined, context: unknown): ConditionExplanation {
+/** Every clause of `condition` against `context` (a null or empty condition always matches), within `budget`. */
+export function explainCondition(condition: Condition | null | undefined, context: unknown, budget: Meter = explanationBudget()): ConditionExplanation {
   if (!condition || Object.keys(condition).length === 0) return { verdict: true, clauses: [] };
   const clauses = Object.entries(condition).flatMap(([key, value]) =>
-    LOGICAL.has(key) ? [explainLogical(key, value as Condition[], context)] : explainField(key, value, context),
+    LOGICAL.has(key) ? [explainLogical(key, value as Condition[], context, budget)] : explainField(key, value, context, budget),
   );
-  return { verdict: verdictOf(condition, context), clauses };
+  return { verdict: verdictOf(condition, context, budget), clauses };
 }

@@ -9,6 +9,7 @@ import { toDbEventType, toPublicEventType, type PublicEventType } from "../event
 import type { MatchableEvent } from "../events/match-definitions.ts";
 import type { Verdict } from "./explain-condition.ts";
 import { explainMatch, type MatchExplanation } from "./explain-match.ts";
+import { explanationBudget } from "./explain-condition.ts";
 import { loadDefinitions } from "./load-definitions.ts";
 
 export interface ProducedAction {
@@ -65,8 +66,12 @@ export async function explainEvent(q: Queryable, config: Pick<Config, "TRIGGER_M
   const definitions = await loadDefinitions(q, { collection: event.collection });
   const matchedAt = (event as EventLog & { matchedAt?: Date | null }).matchedAt ?? null;
   const subject = matchable(event);
-  const verdicts: DefinitionVerdict[] = definitions.map((definition) => {
-    const why = explainMatch(subject, definition);
+  const budget = explanationBudget();
+  // Definitions that produced actions but are not among the collection's now: moved elsewhere, or deleted.
+  const listed = new Set(definitions.map((d) => d.id));
+  const elsewhere = (await Promise.all([...new Set(event.actions.map((a) => a.definitionId))].filter((id) => !listed.has(id)).map((id) => loadDefinitions(q, { id })))).flat();
+  const verdicts: DefinitionVerdict[] = [...definitions, ...elsewhere].map((definition) => {
+    const why = explainMatch(subject, definition, budget);
     return {
       definition: { id: definition.id, name: definition.name, type: toPublicEventType(definition.type), active: definition.active, updatedAt: definition.updatedAt.toISOString() },
       deleted: false,
@@ -76,7 +81,7 @@ export async function explainEvent(q: Queryable, config: Pick<Config, "TRIGGER_M
       produced: produced(event.actions, definition.id),
     };
   });
-  const known = new Set(definitions.map((d) => d.id));
+  const known = new Set([...definitions, ...elsewhere].map((d) => d.id));
   for (const definitionId of new Set(event.actions.map((a) => a.definitionId))) {
     if (known.has(definitionId)) continue;
     verdicts.push({

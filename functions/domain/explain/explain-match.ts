@@ -6,7 +6,8 @@ import { ConditionTooCostly, type Condition } from "../conditions/condition.ts";
 import { eventContext } from "../events/event-context.ts";
 import { toPublicEventType } from "../events/event-type.ts";
 import { matchesDefinition, type MatchableEvent } from "../events/match-definitions.ts";
-import { explainCondition, type ConditionExplanation, type Verdict } from "./explain-condition.ts";
+import type { Meter } from "../conditions/evaluate.ts";
+import { explainCondition, explanationBudget, type ConditionExplanation, type Verdict } from "./explain-condition.ts";
 
 export interface Check {
   passed: boolean;
@@ -16,15 +17,20 @@ export interface Check {
 export interface MatchExplanation {
   matched: Verdict;
   active: Check;
+  collection: Check;
   type: Check;
   /** Evaluated even when an earlier check failed, so the whole answer is there to read. */
   condition: ConditionExplanation;
 }
 
-export function explainMatch(event: MatchableEvent, definition: EventDefinition): MatchExplanation {
+export function explainMatch(event: MatchableEvent, definition: EventDefinition, budget: Meter = explanationBudget()): MatchExplanation {
   const type = toPublicEventType(definition.type);
   const eventType = toPublicEventType(event.type);
   const active: Check = definition.active ? { passed: true, text: "active" } : { passed: false, text: "inactive: an inactive definition never fires" };
+  const collection: Check =
+    definition.collection === event.collection
+      ? { passed: true, text: `watches ${definition.collection}` }
+      : { passed: false, text: `watches ${definition.collection}, not ${event.collection}` };
   let typeCheck: Check;
   if (type === "field.updated") {
     const changed = definition.fields.filter((field) => event.changedFields.includes(field));
@@ -36,7 +42,7 @@ export function explainMatch(event: MatchableEvent, definition: EventDefinition)
   } else {
     typeCheck = { passed: type === eventType, text: `${type} ${type === eventType ? "=" : "is not"} ${eventType}` };
   }
-  const condition = explainCondition(definition.condition as Condition | null, eventContext(event, definition));
+  const condition = explainCondition(definition.condition as Condition | null, eventContext(event, definition), budget);
   let matched: Verdict;
   try {
     matched = matchesDefinition(event, definition);
@@ -44,5 +50,5 @@ export function explainMatch(event: MatchableEvent, definition: EventDefinition)
     if (!(error instanceof ConditionTooCostly)) throw error;
     matched = "undecided";
   }
-  return { matched, active, type: typeCheck, condition };
+  return { matched, active, collection, type: typeCheck, condition };
 }

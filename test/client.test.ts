@@ -96,6 +96,14 @@ describe("the typed client", () => {
     expect(await tetik.events.get("evt_nothing").catch((e: unknown) => e)).toMatchObject({ status: 404, code: "not_found" });
     const wrongKey = createTetikClient({ baseUrl, apiKey: "wrong", ky: refereed });
     expect(await wrongKey.definitions.list().catch((e: unknown) => e)).toMatchObject({ name: "TetikError", status: 401, code: "unauthorized" });
+    // Your own ky options are merged over the client's: a header of yours keeps the key's.
+    const traced = createTetikClient({ baseUrl, apiKey: KEY, ky: { headers: { "x-trace": "t-1" } } });
+    expect((await traced.definitions.list({ limit: 1 })).data).toBeInstanceOf(Array);
+    // "." and ".." cannot be record ids: a URL path resolves them away, so such a record could never be read again.
+    for (const id of [".", ".."]) {
+      expect(await tetik.collection("shelf").create({ n: 1 }, { id }).catch((e: unknown) => e)).toMatchObject({ status: 400, code: "invalid_request" });
+      expect(await tetik.events.ingest({ type: "collection.created", collection: "shelf", recordId: id }).catch((e: unknown) => e)).toMatchObject({ status: 400 });
+    }
     // Open routes need no key.
     expect((await createTetikClient({ baseUrl }).health()).database).toBe("up");
   });

@@ -86,16 +86,21 @@ async function toTetikError(error: unknown): Promise<never> {
 
 export function createTetikClient(options: TetikClientOptions) {
   const retries = options.retries ?? 3;
-  const http: KyInstance = ky.create({
-    prefixUrl: options.baseUrl,
-    timeout: options.timeoutMs ?? 30_000,
-    headers: options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {},
-    // tetik answers 503 when a dependency is down, having changed nothing; API Gateway answers 429 when
-    // throttling. Reads are retried on those and on network errors; writes are not, unless they carry
-    // an Idempotency-Key (ingestion), which makes any number of tries one write.
-    retry: { limit: retries, methods: ["get", "head", "put", "delete"], statusCodes: [429, 503], afterStatusCodes: [429, 503], backoffLimit: 10_000 },
-    ...options.ky,
-  });
+  const RETRY = { limit: retries, statusCodes: [429, 503], afterStatusCodes: [429, 503], maxRetryAfter: 60_000, backoffLimit: 10_000 };
+  const http: KyInstance = ky
+    .create({
+      prefixUrl: options.baseUrl,
+      timeout: options.timeoutMs ?? 30_000,
+      headers: options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {},
+      // tetik answers 503 when a dependency is down, having changed nothing; API Gateway answers 429 when
+      // throttling. Reads are retried on those and on network errors; writes are not (a DELETE that
+      // succeeded before its answer was lost would come back as a 404), unless they carry an
+      // Idempotency-Key (ingestion), which makes any number of tries one write. A Retry-After is
+      // honoured up to a minute.
+      retry: { ...RETRY, methods: ["get", "head"] },
+    })
+    // Yours over the client's, merged (headers, hooks and retry keep what you do not set).
+    .extend(options.ky ?? {});
 
   async function call<K extends RouteName>(
     _route: K,
@@ -110,7 +115,7 @@ export function createTetikClient(options: TetikClientOptions) {
         ...(query ? { searchParams: searchParams(query) } : {}),
         ...(body !== undefined ? { json: body } : {}),
         ...(headers ? { headers } : {}),
-        ...(retryWrites ? { retry: { limit: retries, methods: ["post"], statusCodes: [429, 503], afterStatusCodes: [429, 503], backoffLimit: 10_000 } } : {}),
+        ...(retryWrites ? { retry: { ...RETRY, methods: ["post"] } } : {}),
       });
       return (response.status === 204 ? undefined : await response.json()) as Answer<K>;
     } catch (error) {

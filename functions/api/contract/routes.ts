@@ -8,7 +8,7 @@ import type { RouteConfig } from "@hono/zod-openapi";
 import { z } from "zod";
 import { createDefinitionInput, updateDefinitionInput } from "../../domain/definitions/definition-input.ts";
 import { eventLogQuery } from "../../domain/events/event-log.ts";
-import { batchInput, eventInput, idempotencyKey } from "../../domain/events/event-input.ts";
+import { batchInput, eventInput, idempotencyKey, recordIdText } from "../../domain/events/event-input.ts";
 import { replayFilter } from "../../domain/events/replay-events.ts";
 import { storableJsonProblem } from "../../domain/storable-json.ts";
 import { createTriggerInput, updateTriggerInput } from "../../domain/triggers/trigger-input.ts";
@@ -49,8 +49,7 @@ const writeCollection = z.object({ collection: collectionName.meta({ description
 const readRecord = z.object({ collection: z.string().meta({ example: "orders" }), id: z.string().meta({ example: "o-1" }) });
 
 // Request shapes that belong to HTTP only (the domain's inputs are imported above).
-const recordId = z.string().min(1).max(255);
-export const createRecordInput = z.strictObject({ id: recordId.optional().meta({ description: "generated when left out" }), data: jsonObject });
+export const createRecordInput = z.strictObject({ id: recordIdText.optional().meta({ description: "generated when left out" }), data: jsonObject });
 export const patchRecordInput = z.strictObject({ data: jsonObject.meta({ description: "merged into the record's data" }) });
 export const recordListQuery = listQuery.extend({
   filter: z
@@ -241,12 +240,12 @@ export const collectionsRoutes = {
   createRecord: route({
     method: "post", path: "/collections/{collection}/records", tags: ["Collections"], summary: "Create a record (emits collection.created)",
     request: { params: writeCollection, ...body(createRecordInput.meta({ example: { id: "o-1", data: { status: "new", total: 120 } } })) },
-    responses: { 201: answer("The record, and the event its write emitted.", shape.RecordWritten), ...errors(400, 401, 409, 413, 415, 503) },
+    responses: { 201: answer("The record, and the event its write emitted.", shape.RecordWritten), ...errors(400, 401, 404, 409, 413, 415, 503) },
   }),
   listRecords: route({
     method: "get", path: "/collections/{collection}/records", tags: ["Collections"], summary: "List a collection's records, newest first",
     request: { params: writeCollection, query: recordListQuery },
-    responses: { 200: answer("A page of records.", shape.pageOf(shape.CollectionRecord, "RecordPage")), ...errors(400, 401, 503) },
+    responses: { 200: answer("A page of records.", shape.pageOf(shape.CollectionRecord, "RecordPage")), ...errors(400, 401, 404, 503) },
   }),
   getRecord: route({
     method: "get", path: "/collections/{collection}/records/{id}", tags: ["Collections"], summary: "Get a record",
@@ -288,11 +287,11 @@ export const healthRoutes = {
 export const docsRoutes = {
   openapi: route({
     method: "get", path: "/openapi.json", tags: ["Operations"], summary: "This document (OpenAPI 3.1)", security: [],
-    responses: { 200: { description: "The OpenAPI document.", content: { "application/json": { schema: z.record(z.string(), z.unknown()) } } } },
+    responses: { 200: { description: "The OpenAPI document.", content: { "application/json": { schema: z.record(z.string(), z.unknown()) } } }, ...errors() },
   }),
   docs: route({
     method: "get", path: "/docs", tags: ["Operations"], summary: "The interactive API reference (a page for a browser)", security: [],
-    responses: { 200: { description: "An HTML page.", content: { "text/html": { schema: z.string() } } } },
+    responses: { 200: { description: "An HTML page.", content: { "text/html": { schema: z.string() } } }, ...errors() },
   }),
 } as const;
 

@@ -6,10 +6,20 @@ import { INGEST_TYPES } from "./event-type.ts";
 
 export const MAX_BATCH = 1000;
 
+/**
+ * A record id: any text a path can carry back. "." and ".." cannot: URLs resolve them away, so a record
+ * with such an id could be created and never read, changed or deleted again.
+ */
+export const recordIdText = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine((id) => id !== "." && id !== "..", 'cannot be "." or ".." (a URL path resolves them away)');
+
 export const eventInput = z.strictObject({
   type: z.enum(INGEST_TYPES),
   collection: collectionName,
-  recordId: z.union([z.string().min(1).max(255), z.number().int().transform(String)]),
+  recordId: z.union([recordIdText, z.number().int().transform(String)]),
   data: jsonObject.default({}),
   previous: jsonObject.nullable().optional(),
   occurredAt: isoDateTime.optional(),

@@ -2,9 +2,10 @@
 // (HttpOnly, SameSite=Strict, Secure over https, 12 hours), so no key or secret ever sits in a URL or in
 // the page's storage. The cookie and the CSRF token of every form are HMACs under a key derived from
 // API_KEY: changing the key signs everyone out. Without API_KEY the dashboard is open (and says so).
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
+import { digest, sameSecret } from "../platform/http/auth.ts";
 
 export const SESSION_COOKIE = "tetik_session";
 const SESSION_MS = 12 * 3600_000;
@@ -16,15 +17,10 @@ export interface SessionKeys {
   offline?: boolean;
 }
 
-const sha256 = (text: string) => createHash("sha256").update(text).digest();
 const hmac = (key: Buffer, text: string) => createHmac("sha256", key).update(text).digest("base64url");
-const sameText = (a: string, b: string) => {
-  const [x, y] = [sha256(a), sha256(b)];
-  return timingSafeEqual(x, y);
-};
 
 export function sessions({ apiKey, offline = false }: SessionKeys, now: () => number = Date.now) {
-  const key = apiKey === undefined ? undefined : sha256(`tetik dashboard session\0${apiKey}`);
+  const key = apiKey === undefined ? undefined : digest(`tetik dashboard session\0${apiKey}`);
   // API Gateway says how the browser came in; behind it the function's own URL is always https.
   const secure = (c: Context) => (c.req.header("x-forwarded-proto") ?? new URL(c.req.url).protocol.slice(0, -1)) === "https";
 
@@ -42,14 +38,14 @@ export function sessions({ apiKey, offline = false }: SessionKeys, now: () => nu
   function valid(cookie: string | undefined): boolean {
     if (!key || !cookie) return false;
     const [expires, nonce, mac] = cookie.split(".");
-    if (!expires || !nonce || !mac || !sameText(mac, hmac(key, `${expires}.${nonce}`))) return false;
+    if (!expires || !nonce || !mac || !sameSecret(mac, hmac(key, `${expires}.${nonce}`))) return false;
     return Number(expires) > now();
   }
 
   return {
     open: key === undefined,
     /** Whether `given` is the API key. */
-    checkKey: (given: string) => apiKey !== undefined && sameText(given, apiKey),
+    checkKey: (given: string) => apiKey !== undefined && sameSecret(given, apiKey),
     start(c: Context) {
       const value = `${now() + SESSION_MS}.${randomBytes(16).toString("base64url")}`;
       setSession(c, `${value}.${hmac(key!, value)}`, SESSION_MS / 1000);
@@ -74,7 +70,7 @@ export function sessions({ apiKey, offline = false }: SessionKeys, now: () => nu
     checkCsrf(c: Context, token: unknown): boolean {
       const origin = c.req.header("origin");
       if (origin && origin !== new URL(c.req.url).origin && origin !== `${c.req.header("x-forwarded-proto") ?? "http"}://${c.req.header("host")}`) return false;
-      return typeof token === "string" && sameText(token, this.csrfToken(c));
+      return typeof token === "string" && sameSecret(token, this.csrfToken(c));
     },
   };
 }

@@ -6,7 +6,10 @@ import { AppError } from "../../domain/errors.ts";
 
 const isOpen = (path: string) => path === "/health" || path === "/openapi.json" || path === "/docs" || path.startsWith("/docs/");
 
-const digest = (value: string) => createHash("sha256").update(value).digest();
+export const digest = (value: string) => createHash("sha256").update(value).digest();
+
+/** Whether two secrets are equal, in the same time whatever their lengths (digests are compared). */
+export const sameSecret = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
 
 /** The dashboard signs people in with the key and then uses its own session cookie (functions/dashboard/session.ts). */
 const hasOwnSession = (path: string) => path === "/dashboard" || path.startsWith("/dashboard/");

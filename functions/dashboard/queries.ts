@@ -4,12 +4,7 @@
 import { checkHealth } from "../domain/health/check-health.ts";
 import type { CoreDeps } from "../platform/core-deps.ts";
 import type { DeliveryAttempt } from "../platform/db.ts";
-
-/** The smallest id of a kind made at or after `time`. */
-export function idFrom(prefix: string, time: Date): string {
-  const hex = time.getTime().toString(16).padStart(12, "0");
-  return `${prefix}_${hex}`;
-}
+import { firstIdAt } from "../platform/ids.ts";
 
 export interface Bucket {
   start: Date;
@@ -31,8 +26,8 @@ const LATENCY_SAMPLE = 10_000;
 
 export async function readOverview(deps: Pick<CoreDeps, "pool" | "queue" | "config" | "now">): Promise<Overview> {
   const now = deps.now();
-  const hourAgo = idFrom("evt", new Date(now.getTime() - 3600_000));
-  const dayAgo = idFrom("evt", new Date(now.getTime() - 24 * 3600_000));
+  const hourAgo = firstIdAt("evt", new Date(now.getTime() - 3600_000));
+  const dayAgo = firstIdAt("evt", new Date(now.getTime() - 24 * 3600_000));
   const byStatus = async (from: string) => {
     const { rows } = await deps.pool.query<{ status: string; n: string }>(`SELECT status, count(*) AS n FROM event_log WHERE id >= $1 GROUP BY status`, [from]);
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));

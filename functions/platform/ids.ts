@@ -46,6 +46,11 @@ export function derivedId(prefix: IdPrefix, timeOf: string, key: string): string
   return `${prefix}_${time}${createHash("sha256").update(key).digest("hex").slice(0, 32 - time.length)}`;
 }
 
+/** The smallest id of a kind made at or after `time`: time ranges become ranges of ids (of the primary key). */
+export function firstIdAt(prefix: IdPrefix, time: Date): string {
+  return `${prefix}_${time.getTime().toString(16).padStart(12, "0")}`;
+}
+
 /** When an id from newId was made (its UUIDv7's first 48 bits, in ms): an event's arrival, for its id. */
 export function idTime(id: string): Date {
   const start = id.indexOf("_") + 1;

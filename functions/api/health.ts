@@ -6,8 +6,7 @@ import { addRoute } from "../platform/http/add-route.ts";
 import { createApp, errorBody, RETRY_AFTER_SECONDS, type App } from "../platform/http/create-app.ts";
 import { healthRoutes as routes } from "./contract/routes.ts";
 import { lambdaHandler } from "./lambda.ts";
-import { registerSystemGauges } from "../platform/metrics.ts";
-import { systemState } from "../platform/system-state.ts";
+import { metricsScrape } from "../platform/system-state.ts";
 
 export function healthRoutes(app: App, deps: CoreDeps): App {
   addRoute(app, routes.health, async (c) => {
@@ -17,11 +16,10 @@ export function healthRoutes(app: App, deps: CoreDeps): App {
     return c.json(errorBody("service_unavailable", "a dependency is unavailable", health), 503);
   });
 
-  // What the log, queue and sweep know is read now, from Postgres and Redis; counters are this process's.
-  registerSystemGauges(deps.metrics.registry, systemState(deps));
+  const scrape = metricsScrape(deps);
   addRoute(app, routes.metrics, async (c) => {
-    const text = await deps.metrics.registry.metrics();
-    return c.text(text, 200, { "content-type": deps.metrics.registry.contentType });
+    const { text, contentType } = await scrape();
+    return c.text(text, 200, { "content-type": contentType });
   });
   return app;
 }

@@ -1,7 +1,7 @@
 // What the log, the queue and the sweep know, read when asked (by /metrics and the dashboard): the same
 // answer from every process.
 import type { CoreDeps } from "./core-deps.ts";
-import type { SystemState } from "./metrics.ts";
+import { registerSystemGauges, type SystemState } from "./metrics.ts";
 import { transaction } from "./sql.ts";
 import { withTimeout } from "./timeout.ts";
 
@@ -48,4 +48,13 @@ export function systemState({ pool, queue }: Pick<CoreDeps, "pool" | "queue">): 
       };
     },
   };
+}
+
+/**
+ * A scrape of `deps`' registry: this process's counters and what Postgres and Redis know now. The API's
+ * GET /metrics and the worker's own serve it alike.
+ */
+export function metricsScrape(deps: Pick<CoreDeps, "pool" | "queue" | "metrics">): () => Promise<{ text: string; contentType: string }> {
+  registerSystemGauges(deps.metrics.registry, systemState(deps));
+  return async () => ({ text: await deps.metrics.registry.metrics(), contentType: deps.metrics.registry.contentType });
 }

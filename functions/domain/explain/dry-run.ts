@@ -181,7 +181,7 @@ export async function dryRun(deps: Deps, input: DryRunInput, { definitionId }: {
   }
   let definitions: FullDefinition[];
   if (definitionId) {
-    definitions = await loadDefinitions(deps.q, { id: definitionId });
+    definitions = await loadDefinitions(deps.q, { ids: [definitionId] });
     if (definitions.length === 0) throw notFound("definition", definitionId);
   } else {
     definitions = input.definition ? [inlineDefinition(input, now)] : await loadDefinitions(deps.q, { collection: event.collection });

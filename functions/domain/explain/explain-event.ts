@@ -69,7 +69,7 @@ export async function explainEvent(q: Queryable, config: Pick<Config, "TRIGGER_M
   const budget = explanationBudget();
   // Definitions that produced actions but are not among the collection's now: moved elsewhere, or deleted.
   const listed = new Set(definitions.map((d) => d.id));
-  const elsewhere = (await Promise.all([...new Set(event.actions.map((a) => a.definitionId))].filter((id) => !listed.has(id)).map((id) => loadDefinitions(q, { id })))).flat();
+  const elsewhere = await loadDefinitions(q, { ids: [...new Set(event.actions.map((a) => a.definitionId))].filter((id) => !listed.has(id)) });
   const verdicts: DefinitionVerdict[] = [...definitions, ...elsewhere].map((definition) => {
     const why = explainMatch(subject, definition, budget);
     return {

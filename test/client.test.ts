@@ -1,11 +1,8 @@
 // The typed client (tetik/client, on ky) against tetik served over HTTP by @hono/node-server with a real
 // worker, Postgres and Redis, and a receiver on 127.0.0.1. Every answer the client receives is also held
 // to the OpenAPI document. Its retry rules are checked against a server on 127.0.0.1 that answers 503.
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTetikClient, TetikError, type TetikClient } from "tetik/client";
-import { serveApi } from "../functions/api/server.ts";
 import { checkAgainstDocument } from "./helpers/contract.ts";
 import { startReceiver, type Receiver, type Reply } from "./helpers/receiver.ts";
 import { startStack, type TestStack } from "./helpers/stack.ts";
@@ -13,7 +10,6 @@ import { waitFor } from "./helpers/wait.ts";
 
 const KEY = "client-key";
 let stack: TestStack;
-let server: Server;
 let receiver: Receiver;
 let tetik: TetikClient;
 let baseUrl: string;
@@ -33,14 +29,10 @@ const refereed = {
 
 beforeAll(async () => {
   [stack, receiver] = await Promise.all([startStack({ env: { API_KEY: KEY } }), startReceiver()]);
-  server = await new Promise<Server>((resolve) => {
-    const s = serveApi(stack.deps, { port: 0, hostname: "127.0.0.1" }, () => resolve(s));
-  });
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  baseUrl = await stack.serve();
   tetik = createTetikClient({ baseUrl, apiKey: KEY, ky: refereed });
 });
 afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve));
   await Promise.all([stack?.stop(), receiver?.close()]);
 });
 

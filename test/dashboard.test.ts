@@ -2,11 +2,8 @@
 // The dashboard in a real browser (Debian's Chromium, headless, no way out of 127.0.0.1), as an operator
 // uses it: sign in with the key, find an event by its record id, open it, replay its failed delivery and
 // watch it complete, send a test delivery, and leave no key or secret in the page's storage or URLs.
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serveApi } from "../functions/api/server.ts";
 import { screenshotPath, startBrowser, type TestBrowser } from "./helpers/browser.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 import { startStack, type TestStack } from "./helpers/stack.ts";
@@ -16,7 +13,6 @@ const KEY = "dashboard-key-0f3a9c";
 let stack: TestStack;
 let receiver: Receiver;
 let browser: TestBrowser;
-let server: Server;
 let url: string;
 let secret: string;
 let receiverUp = false;
@@ -30,10 +26,7 @@ beforeAll(async () => {
     startReceiver(() => (receiverUp ? { status: 200, body: "thanks" } : { status: 503, body: "down for maintenance" })),
     startBrowser(),
   ]);
-  server = await new Promise<Server>((resolve) => {
-    const s = serveApi(stack.deps, { port: 0, hostname: "127.0.0.1" }, () => resolve(s));
-  });
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = await stack.serve();
   const definition = await stack.api("POST", "/definitions", { name: "paid-orders", type: "collection.updated", collection: "orders", condition: { "data.status": "paid" } }, auth);
   const webhook = await stack.api("POST", "/webhooks", { definitionId: definition.body.id, url: `${receiver.url}/paid`, retry: { maxAttempts: 1 } }, auth);
   secret = webhook.body.secret;
@@ -41,7 +34,6 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
   await Promise.all([stack?.stop(), receiver?.close()]);
 });
 

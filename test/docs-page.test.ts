@@ -1,29 +1,21 @@
 // The reference page at /docs, in a real browser (Debian's Chromium, headless) with no way out to the
 // internet: it renders every route from /openapi.json with the page's own files, and asks nothing of any
 // other host.
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serveApi } from "../functions/api/server.ts";
 import { allRoutes } from "../functions/api/contract/routes.ts";
 import { startBrowser, screenshotPath, type TestBrowser } from "./helpers/browser.ts";
 import { startStack, type TestStack } from "./helpers/stack.ts";
 
 let stack: TestStack;
-let server: Server;
 let browser: TestBrowser;
 let url: string;
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startStack({ worker: false, env: { API_KEY: "docs-key" } }), startBrowser()]);
-  server = await new Promise<Server>((resolve) => {
-    const s = serveApi(stack.deps, { port: 0, hostname: "127.0.0.1" }, () => resolve(s));
-  });
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = await stack.serve();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
   await stack?.stop();
 });
 

@@ -3,7 +3,10 @@
 import { randomBytes } from "node:crypto";
 import type { Worker } from "bullmq";
 import { inject } from "vitest";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { createApiApp } from "../../functions/api/app.ts";
+import { serveApi } from "../../functions/api/server.ts";
 import { loadConfig, type Config } from "../../functions/platform/config.ts";
 import { closeDeps, createDeps, type Deps } from "../../functions/platform/deps.ts";
 import { withTimeout } from "../../functions/platform/timeout.ts";
@@ -27,6 +30,8 @@ export interface TestStack {
   config: Config;
   worker?: Worker;
   api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+  /** Serves the app over HTTP on 127.0.0.1 (as `npm run serve` does), for browsers and clients; answers its URL. Closed by stop(). */
+  serve(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -46,6 +51,7 @@ export async function startStack({ worker = true, env = {} as Record<string, str
   const deps = createDeps(config, "test", 8);
   const app = createApiApp(deps);
   const running = worker ? startWorker(deps) : undefined;
+  const servers: Server[] = [];
   if (running) await running.waitUntilReady();
 
   return {
@@ -67,10 +73,18 @@ export async function startStack({ worker = true, env = {} as Record<string, str
       checkAgainstDocument(method, path, answer.status, res.headers.get("content-type"), answer.body);
       return answer;
     },
+    async serve() {
+      const server = await new Promise<Server>((resolve) => {
+        const s = serveApi(deps, { port: 0, hostname: "127.0.0.1" }, () => resolve(s));
+      });
+      servers.push(server);
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    },
     async stop() {
       // Each step bounded: a hung step is named in the output instead of timing the whole hook out.
       const step = (what: string, work: () => Promise<unknown>) =>
         withTimeout(work(), 20_000, what).catch((error: Error) => console.error(`test stack stop: ${error.message}`));
+      await step("closing the HTTP servers", () => Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve)))));
       await step("closing the worker", async () => running?.close(true));
       await step("closing connections", () => closeDeps(deps));
       await step("clearing the queue", () => clearQueuePrefix(config.QUEUE_PREFIX, config.REDIS_URL));

@@ -5,7 +5,7 @@ import { build } from "esbuild";
 
 const entries = {
   worker: "functions/worker/main.ts",
-  server: "functions/api/server.ts",
+  server: "functions/server/main.ts",
   sweep: "functions/sweep/local.ts",
   migrate: "functions/platform/migrate.ts",
   // For a one-off task after a rotation of SECRETS_KEY (README, Rotating secrets).

@@ -3,7 +3,7 @@
 // the referee that holds every test's answers to it (helpers/contract.ts) rejects what it should.
 import SwaggerParser from "@apidevtools/swagger-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApiApp } from "../functions/api/app.ts";
+import { createApiApp } from "../functions/server/app.ts";
 import { openApiDocument } from "../functions/api/contract/openapi-document.ts";
 import { allRoutes } from "../functions/api/contract/routes.ts";
 import { checkAgainstDocument } from "./helpers/contract.ts";

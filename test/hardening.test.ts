@@ -2,10 +2,10 @@
 // here so it stays fixed. Every refused request gets a 4xx in the error shape and changes nothing; no
 // request's fate depends on another's.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runAction } from "../functions/domain/actions/run-action.ts";
+import { runAction } from "../functions/domain/delivery/run-action.ts";
 import { createIngest } from "../functions/domain/events/ingest-events.ts";
-import { processEvent } from "../functions/domain/events/process-event.ts";
-import { withPipeline } from "../functions/domain/pipeline/pipeline.ts";
+import { processEvent } from "../functions/domain/delivery/process-event.ts";
+import { withPipeline } from "../functions/worker/pipeline/create-pipeline.ts";
 import { runSweep } from "../functions/domain/sweep/run-sweep.ts";
 import { isDependencyDown, rejectedInputReason } from "../functions/platform/dependency-errors.ts";
 import { createDefinition, createWebhook, postEvent, waitForEvent } from "./helpers/fixtures.ts";
@@ -18,7 +18,7 @@ import { testWebhook } from "../functions/domain/webhooks/test-webhook.ts";
 import { announceSecurity } from "../functions/platform/announce-security.ts";
 import { loadConfig } from "../functions/platform/config.ts";
 import { closeDeps, createDeps } from "../functions/platform/deps.ts";
-import { serveApi } from "../functions/api/server.ts";
+import { serveApi } from "../functions/server/main.ts";
 import { LIMITS } from "../functions/domain/limits.ts";
 import { startStack, type TestStack } from "./helpers/stack.ts";
 
@@ -300,7 +300,7 @@ describe("every event and action reaches a final state", () => {
     const claimed = await deps.pipeline.claimEvent(id);
     expect(claimed.event?.id).toBe(id);
     const failure = { errorCode: "condition_too_costly", error: "the condition was not decided" };
-    await deps.pipeline.writer.match({ eventId: id, actions: [{ id: `act_${id.slice(4)}`, eventId: id, kind: "webhook", targetId: "whk_x", definitionId: "def_x", failure }] });
+    await deps.pipeline.log.match({ eventId: id, actions: [{ id: `act_${id.slice(4)}`, eventId: id, kind: "webhook", targetId: "whk_x", definitionId: "def_x", failure }] });
     expect((await idle.api("GET", `/events/${id}`)).body).toMatchObject({
       status: "failed",
       error: "webhook whk_x: the condition was not decided",

@@ -62,7 +62,7 @@ describe("a missing dependency at start", () => {
     const pgPort = await freePort();
     const apiPort = await freePort();
     const env = { ...stack.env, DATABASE_URL: stack.env.DATABASE_URL!.replace(/:\d+\//, `:${pgPort}/`), REDIS_URL: redis.url };
-    const api = tsx("functions/api/server.ts", { ...env, PORT: String(apiPort) });
+    const api = tsx("functions/server/main.ts", { ...env, PORT: String(apiPort) });
     const worker = tsx("functions/worker/main.ts", env);
     let proxy: Awaited<ReturnType<typeof startTcpProxy>> | undefined;
     try {

@@ -3,8 +3,8 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventRows, insertEvents } from "../functions/domain/events/ingest-events.ts";
-import { createEventClaimer } from "../functions/domain/pipeline/event-claimer.ts";
-import { createLogWriter } from "../functions/domain/pipeline/log-writer.ts";
+import { createEventClaimer } from "../functions/worker/pipeline/event-claimer.ts";
+import { createLogWriter } from "../functions/worker/pipeline/log-writer.ts";
 import { runSweep } from "../functions/domain/sweep/run-sweep.ts";
 import { QUEUE_NAME } from "../functions/platform/queue.ts";
 import { fromPg } from "../functions/platform/sql.ts";
@@ -119,7 +119,7 @@ describe("two runs recording one event's first attempt", () => {
     const attempt = (actionId: string, webhookId: string, ok: boolean) => {
       const at = new Date();
       return writer.record({
-        eventId: id!, actionId, webhookId, attempt: 1, requestedAt: at, finishedAt: at, soleAction: true, newAction: { definitionId: "def_raced" },
+        eventId: id!, actionId, webhookId, attempt: 1, requestedAt: at, finishedAt: at, soleAction: { definitionId: "def_raced" },
         result: { ok, status: ok ? 200 : 500, durationMs: 1, responseBody: null, error: ok ? null : "the receiver answered 500", errorCode: ok ? null : "http_500" },
         status: ok ? "completed" : "failed", nextAttemptAt: null,
       });

@@ -44,7 +44,7 @@ describe("a TLS-only Postgres", () => {
     const prefix = `tetik-tls-${randomBytes(3).toString("hex")}`;
     const port = await freePort();
     const env = { DATABASE_URL: url, REDIS_URL, QUEUE_PREFIX: prefix, WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true" };
-    const processes: RunningProcess[] = [tsx("functions/api/server.ts", { ...env, PORT: String(port) }), tsx("functions/worker/main.ts", env)];
+    const processes: RunningProcess[] = [tsx("functions/server/main.ts", { ...env, PORT: String(port) }), tsx("functions/worker/main.ts", env)];
     try {
       const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => {
         const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });

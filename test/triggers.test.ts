@@ -1,9 +1,9 @@
 // Triggers: records written in reaction to events, their own events, chains and their limit, and
 // at-least-once processing without double effects.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runAction } from "../functions/domain/actions/run-action.ts";
-import { processEvent } from "../functions/domain/events/process-event.ts";
-import { withPipeline } from "../functions/domain/pipeline/pipeline.ts";
+import { runAction } from "../functions/domain/delivery/run-action.ts";
+import { processEvent } from "../functions/domain/delivery/process-event.ts";
+import { withPipeline } from "../functions/worker/pipeline/create-pipeline.ts";
 import { createDefinition, createWebhook, waitForEvent } from "./helpers/fixtures.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 import { startStack, type TestStack } from "./helpers/stack.ts";

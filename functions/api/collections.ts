@@ -3,10 +3,10 @@ import { createRecordWriter } from "../domain/collections/record-writer.ts";
 import { getRecord, listRecords } from "../domain/collections/records.ts";
 import { fromPg } from "../platform/sql.ts";
 import { createCoreDeps, type CoreDeps } from "../platform/core-deps.ts";
-import { addRoute } from "../platform/http/add-route.ts";
-import { createApp, type App } from "../platform/http/create-app.ts";
+import { addRoute } from "../http/add-route.ts";
+import { createApp, type App } from "../http/create-app.ts";
 import { collectionsRoutes as routes } from "./contract/routes.ts";
-import { lambdaHandler } from "./lambda.ts";
+import { lambdaHandler } from "../http/lambda-handler.ts";
 import { recordView } from "./views.ts";
 
 // Writes and lists check the collection's name (400); reads of one record just find nothing in a bad one

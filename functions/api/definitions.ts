@@ -4,10 +4,10 @@ import { createTrigger, deleteTrigger, getTrigger, updateTrigger } from "../doma
 import { dryRun } from "../domain/explain/dry-run.ts";
 import { createDeps, type Deps } from "../platform/deps.ts";
 import { fromPg } from "../platform/sql.ts";
-import { addRoute } from "../platform/http/add-route.ts";
-import { createApp, type App } from "../platform/http/create-app.ts";
+import { addRoute } from "../http/add-route.ts";
+import { createApp, type App } from "../http/create-app.ts";
 import { definitionsRoutes as routes } from "./contract/routes.ts";
-import { lambdaHandler } from "./lambda.ts";
+import { lambdaHandler } from "../http/lambda-handler.ts";
 import { definitionDetailView, definitionView, triggerView } from "./views.ts";
 
 export function definitionRoutes(app: App, deps: Deps): App {

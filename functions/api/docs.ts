@@ -6,8 +6,8 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { addRoute } from "../platform/http/add-route.ts";
-import { createApp, type App } from "../platform/http/create-app.ts";
+import { addRoute } from "../http/add-route.ts";
+import { createApp, type App } from "../http/create-app.ts";
 import { docsRoutes as routes } from "./contract/routes.ts";
 import { openApiDocument } from "./contract/openapi-document.ts";
 import { handle } from "hono/aws-lambda";

@@ -1,14 +1,14 @@
 // Serverless function "events": ingestion and the event log.
 import { getEvent, listEvents } from "../domain/events/event-log.ts";
 import { createIngest } from "../domain/events/ingest-events.ts";
-import { replayActions, replayEvent } from "../domain/events/replay-events.ts";
+import { replayActions, replayEvent } from "../domain/delivery/replay.ts";
 import { explainEvent } from "../domain/explain/explain-event.ts";
 import { fromPg } from "../platform/sql.ts";
 import { createCoreDeps, type CoreDeps } from "../platform/core-deps.ts";
-import { addRoute } from "../platform/http/add-route.ts";
-import { createApp, type App } from "../platform/http/create-app.ts";
+import { addRoute } from "../http/add-route.ts";
+import { createApp, type App } from "../http/create-app.ts";
 import { eventsRoutes as routes } from "./contract/routes.ts";
-import { lambdaHandler } from "./lambda.ts";
+import { lambdaHandler } from "../http/lambda-handler.ts";
 import { eventView } from "./views.ts";
 
 export function eventRoutes(app: App, deps: CoreDeps): App {

@@ -2,10 +2,10 @@
 // unknown routes in the SPEC's error shape, so API Gateway's bare 404 never reaches a user.
 import { checkHealth } from "../domain/health/check-health.ts";
 import { createCoreDeps, type CoreDeps } from "../platform/core-deps.ts";
-import { addRoute } from "../platform/http/add-route.ts";
-import { createApp, errorBody, RETRY_AFTER_SECONDS, type App } from "../platform/http/create-app.ts";
+import { addRoute } from "../http/add-route.ts";
+import { createApp, errorBody, RETRY_AFTER_SECONDS, type App } from "../http/create-app.ts";
 import { healthRoutes as routes } from "./contract/routes.ts";
-import { lambdaHandler } from "./lambda.ts";
+import { lambdaHandler } from "../http/lambda-handler.ts";
 import { metricsScrape } from "../platform/system-state.ts";
 
 export function healthRoutes(app: App, deps: CoreDeps): App {

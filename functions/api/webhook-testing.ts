@@ -2,10 +2,10 @@
 // Its own function because it waits on someone else's server, for up to the webhook's timeout.
 import { testWebhook } from "../domain/webhooks/test-webhook.ts";
 import { createDeps, type Deps } from "../platform/deps.ts";
-import { addRoute } from "../platform/http/add-route.ts";
-import { createApp, type App } from "../platform/http/create-app.ts";
+import { addRoute } from "../http/add-route.ts";
+import { createApp, type App } from "../http/create-app.ts";
 import { webhookTestingRoutes as routes } from "./contract/routes.ts";
-import { lambdaHandler } from "./lambda.ts";
+import { lambdaHandler } from "../http/lambda-handler.ts";
 import { testResultView } from "./views.ts";
 
 export function webhookTestingRoutes(app: App, deps: Deps): App {

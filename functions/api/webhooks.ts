@@ -1,10 +1,10 @@
 // Serverless function "webhooks": webhook CRUD, secret rotation and the deliveries log.
 import { createWebhook, deleteWebhook, getWebhook, listDeliveries, listWebhooks, rotateSecret, updateWebhook } from "../domain/webhooks/webhooks.ts";
 import { createDeps, type Deps } from "../platform/deps.ts";
-import { addRoute } from "../platform/http/add-route.ts";
-import { createApp, type App } from "../platform/http/create-app.ts";
+import { addRoute } from "../http/add-route.ts";
+import { createApp, type App } from "../http/create-app.ts";
 import { webhooksRoutes as routes } from "./contract/routes.ts";
-import { lambdaHandler } from "./lambda.ts";
+import { lambdaHandler } from "../http/lambda-handler.ts";
 import { deliveryView, webhookView, webhookWithSecretView } from "./views.ts";
 
 export function webhookRoutes(app: App, deps: Deps): App {

@@ -7,13 +7,13 @@ import { definitionDetailView, definitionView, deliveryView, eventView, testResu
 import { getDefinition, listDefinitions, updateDefinition } from "../domain/definitions/definitions.ts";
 import { AppError } from "../domain/errors.ts";
 import { eventLogQuery, getEvent, listEvents } from "../domain/events/event-log.ts";
-import { replayEvent } from "../domain/events/replay-events.ts";
+import { replayEvent } from "../domain/delivery/replay.ts";
 import { listQuery } from "../domain/validation.ts";
 import { testWebhook } from "../domain/webhooks/test-webhook.ts";
 import { getWebhook, listDeliveries, listWebhooks, rotateSecret, updateWebhook } from "../domain/webhooks/webhooks.ts";
 import { isDependencyDown } from "../platform/dependency-errors.ts";
 import type { Deps } from "../platform/deps.ts";
-import type { App, AppEnv } from "../platform/http/create-app.ts";
+import type { App, AppEnv } from "../http/create-app.ts";
 import { fromPg } from "../platform/sql.ts";
 import { CSS, SCRIPT } from "./assets.ts";
 import { DefinitionPage, DefinitionsPage, WebhookPage, WebhooksPage } from "./pages/config.tsx";

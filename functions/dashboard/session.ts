@@ -5,7 +5,7 @@
 import { createHmac, randomBytes } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
-import { digest, sameSecret } from "../platform/http/auth.ts";
+import { digest, sameSecret } from "../http/auth.ts";
 
 export const SESSION_COOKIE = "tetik_session";
 const SESSION_MS = 12 * 3600_000;

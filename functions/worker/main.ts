@@ -8,7 +8,8 @@ import { closeDeps, createDeps, type Deps } from "../platform/deps.ts";
 import { serveWorkerMetrics } from "./metrics-server.ts";
 import { QUEUE_NAME, workerConnection, type JobName } from "../platform/queue.ts";
 import { withTimeout } from "../platform/timeout.ts";
-import { withPipeline, type WorkerDeps } from "../domain/pipeline/pipeline.ts";
+import type { Pipeline, WorkerDeps } from "../domain/delivery/pipeline.ts";
+import { withPipeline } from "./pipeline/create-pipeline.ts";
 import { processEventsJob } from "./processors/process-events.ts";
 import { runActionJob } from "./processors/run-action.ts";
 
@@ -20,8 +21,9 @@ const processors: Record<JobName, (deps: WorkerDeps, job: Job, token: string | u
   "run-action": runActionJob,
 };
 
-export function startWorker(baseDeps: Deps): Worker {
-  const deps = withPipeline(baseDeps);
+/** `pipeline` is made for this worker unless given (a test may hold it, to see what the worker sees). */
+export function startWorker(baseDeps: Deps, pipeline?: Pipeline): Worker {
+  const deps = withPipeline(baseDeps, pipeline);
   const { config: cfg, log } = deps;
   const worker = new Worker(
     QUEUE_NAME,

@@ -4,7 +4,7 @@
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import type { Deps } from "../platform/deps.ts";
-import { createApp } from "../platform/http/create-app.ts";
+import { createApp } from "../http/create-app.ts";
 import { metricsScrape } from "../platform/system-state.ts";
 
 export function serveWorkerMetrics(deps: Pick<Deps, "config" | "metrics" | "pool" | "queue" | "log">, port: number, onListening?: (port: number) => void): Server {

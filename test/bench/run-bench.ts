@@ -312,7 +312,7 @@ async function runTetik(receiver: BenchReceiver, scenario: Scenario): Promise<Me
         origin = offline.url;
       } else {
         const port = await freePort();
-        const api = startProcess(...node("functions/api/server.ts"), { ...env, PORT: String(port) });
+        const api = startProcess(...node("functions/server/main.ts"), { ...env, PORT: String(port) });
         processes.push(api);
         apiPid = api.pid;
         origin = `http://127.0.0.1:${port}`;

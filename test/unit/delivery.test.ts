@@ -3,7 +3,8 @@ import { Webhook as StandardWebhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { changedFields } from "../../functions/domain/events/changed-fields.ts";
 import { isBlockedAddress, urlRefusal } from "../../functions/domain/webhooks/address-guard.ts";
-import { isRetryable, parseRetryAfter, retryDelay } from "../../functions/domain/webhooks/backoff.ts";
+import { isRetryable, nextAttempt, retryDelay, wakeAt } from "../../functions/domain/delivery/next-attempt.ts";
+import { parseRetryAfter } from "../../functions/domain/webhooks/send-request.ts";
 import { generateSecret } from "../../functions/domain/webhooks/secret.ts";
 import { signatureHeader } from "../../functions/domain/webhooks/sign.ts";
 
@@ -20,17 +21,37 @@ describe("signatures", () => {
 });
 
 describe("backoff", () => {
-  const exp = { backoff: "exponential" as const, delayMs: 1000 };
+  const exp = { backoff: "exponential" as const, delayMs: 1000, maxDelayMs: 60_000 };
+  const fixed = { backoff: "fixed" as const, delayMs: 250, maxDelayMs: 60_000 };
   it("doubles with jitter between half and the whole step, capped", () => {
-    expect(retryDelay(1, exp, 60_000, undefined, () => 0)).toBe(500);
-    expect(retryDelay(1, exp, 60_000, undefined, () => 1)).toBe(1000);
-    expect(retryDelay(4, exp, 60_000, undefined, () => 1)).toBe(8000);
-    expect(retryDelay(30, exp, 60_000, undefined, () => 1)).toBe(60_000);
+    expect(retryDelay(1, exp, undefined, () => 0)).toBe(500);
+    expect(retryDelay(1, exp, undefined, () => 1)).toBe(1000);
+    expect(retryDelay(4, exp, undefined, () => 1)).toBe(8000);
+    expect(retryDelay(30, exp, undefined, () => 1)).toBe(60_000);
   });
   it("waits a fixed delay when asked, and honours a longer Retry-After up to the cap", () => {
-    expect(retryDelay(5, { backoff: "fixed", delayMs: 250 }, 60_000)).toBe(250);
-    expect(retryDelay(1, { backoff: "fixed", delayMs: 250 }, 60_000, 5000)).toBe(5000);
-    expect(retryDelay(1, { backoff: "fixed", delayMs: 250 }, 60_000, 3_600_000)).toBe(60_000);
+    expect(retryDelay(5, fixed)).toBe(250);
+    expect(retryDelay(1, fixed, 5000)).toBe(5000);
+    expect(retryDelay(1, fixed, 3_600_000)).toBe(60_000);
+  });
+  it("decides what follows an attempt: done, a retry at a time, or failed for good", () => {
+    const at = new Date("2026-12-01T00:00:00Z");
+    const policy = { ...fixed, maxAttempts: 3 };
+    const failure = (status: number | null, errorCode: string | null = null) => ({ ok: false, status, errorCode });
+    expect(nextAttempt(1, { ok: true, status: 200, errorCode: null }, policy, at)).toEqual({ status: "completed", nextAttemptAt: null });
+    expect(nextAttempt(1, failure(503), policy, at)).toEqual({ status: "retrying", nextAttemptAt: new Date(at.getTime() + 250) });
+    expect(nextAttempt(2, { ...failure(429), retryAfterMs: 9000 }, policy, at).nextAttemptAt).toEqual(new Date(at.getTime() + 9000));
+    expect(nextAttempt(3, failure(503), policy, at)).toEqual({ status: "failed", nextAttemptAt: null });
+    expect(nextAttempt(1, failure(410), policy, at)).toEqual({ status: "failed", nextAttemptAt: null });
+    expect(nextAttempt(1, failure(400), policy, at)).toEqual({ status: "failed", nextAttemptAt: null });
+    expect(nextAttempt(1, failure(null, "blocked_address"), policy, at)).toEqual({ status: "failed", nextAttemptAt: null });
+  });
+  it("holds an action woken before its next attempt until that time", () => {
+    const now = new Date("2026-12-01T00:00:00Z");
+    const later = new Date(now.getTime() + 1000);
+    expect(wakeAt({ status: "retrying", nextAttemptAt: later }, now)).toEqual(later);
+    expect(wakeAt({ status: "retrying", nextAttemptAt: now }, now)).toBeNull();
+    expect(wakeAt({ status: "pending", nextAttemptAt: later }, now)).toBeNull();
   });
   it("reads Retry-After as seconds or as a date", () => {
     const now = new Date("2026-11-27T10:00:00Z");

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { createDefinitionInput, updateDefinitionInput } from "../../domain/definitions/definition-input.ts";
 import { eventLogQuery } from "../../domain/events/event-log.ts";
 import { batchInput, eventInput, idempotencyKey, recordIdText } from "../../domain/events/event-input.ts";
-import { replayFilter } from "../../domain/events/replay-events.ts";
+import { replayFilter } from "../../domain/delivery/replay.ts";
 import { storableJsonProblem } from "../../domain/storable-json.ts";
 import { createTriggerInput, updateTriggerInput } from "../../domain/triggers/trigger-input.ts";
 import { collectionName, jsonObject, listQuery } from "../../domain/validation.ts";

@@ -14,7 +14,7 @@ import { changedFields } from "../events/changed-fields.ts";
 import { eventContext } from "../events/event-context.ts";
 import { eventInput } from "../events/event-input.ts";
 import { toDbEventType, toPublicEventType, type PublicEventType } from "../events/event-type.ts";
-import type { MatchableEvent } from "../events/match-definitions.ts";
+import type { MatchableEvent } from "../matching/match-definitions.ts";
 import { createTriggerInput } from "../triggers/trigger-input.ts";
 import { derivedRecordId, planTrigger } from "../triggers/plan-trigger.ts";
 import { triggerTargets } from "../collections/record-writes.ts";

@@ -6,7 +6,7 @@ import type { EventAction, EventLog, EventStatus } from "../../platform/db.ts";
 import type { Queryable } from "../../platform/sql.ts";
 import { getEvent } from "../events/event-log.ts";
 import { toDbEventType, toPublicEventType, type PublicEventType } from "../events/event-type.ts";
-import type { MatchableEvent } from "../events/match-definitions.ts";
+import type { MatchableEvent } from "../matching/match-definitions.ts";
 import type { Verdict } from "./explain-condition.ts";
 import { explainMatch, type MatchExplanation } from "./explain-match.ts";
 import { explanationBudget } from "./explain-condition.ts";

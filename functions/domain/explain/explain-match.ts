@@ -5,7 +5,7 @@ import type { EventDefinition } from "../../platform/db.ts";
 import { ConditionTooCostly, type Condition } from "../conditions/condition.ts";
 import { eventContext } from "../events/event-context.ts";
 import { toPublicEventType } from "../events/event-type.ts";
-import { matchesDefinition, type MatchableEvent } from "../events/match-definitions.ts";
+import { matchesDefinition, type MatchableEvent } from "../matching/match-definitions.ts";
 import type { Meter } from "../conditions/evaluate.ts";
 import { explainCondition, explanationBudget, type ConditionExplanation, type Verdict } from "./explain-condition.ts";
 

@@ -5,6 +5,7 @@
 // not taken again before the grace period has passed once more. A job id already queued is left alone,
 // and processors are idempotent, so taking a row whose job was only slow costs nothing.
 import type { Deps } from "../../platform/deps.ts";
+import { settledColumnsSql } from "../delivery/event-status.ts";
 import { LIMITS } from "../limits.ts";
 
 export interface SweepResult {
@@ -19,7 +20,7 @@ export interface SweepResult {
 const MAX_PRUNE_BATCHES = 10;
 const PRUNE_BATCH = 1000;
 
-type SweepDeps = Pick<Deps, "db" | "queue" | "config" | "log" | "now">;
+type SweepDeps = Pick<Deps, "db" | "pool" | "queue" | "config" | "log" | "now">;
 
 /**
  * Unmatched events with no sign of life: pending past the grace period, or claimed by a worker whose
@@ -41,22 +42,24 @@ async function claimStuckEvents({ db, config }: SweepDeps, now: Date): Promise<s
   return rows.map((r) => r.id);
 }
 
+const FAIL_EXHAUSTED_EVENTS = `
+  UPDATE event_log e SET status = 'failed', ${settledColumnsSql("'failed'", "$1")},
+    error = 'processing_failed: gave up after ' || attempts || ' tries that did not finish; the last: '
+      || coalesce(error, 'the worker stopped (crashed or was stopped) while processing it')
+  WHERE id IN (
+    SELECT id FROM event_log
+    WHERE "matchedAt" IS NULL AND status IN ('pending', 'processing') AND attempts >= $2
+      AND ("leaseExpiresAt" IS NULL OR "leaseExpiresAt" < $1)
+    ORDER BY id LIMIT $3
+    FOR UPDATE SKIP LOCKED)`;
+
 /**
  * Unmatched events whose tries ran out (each ended in an error or a crash) and whose last lease lapsed:
  * failed for good, with the last reason, instead of being queued again forever. A replay tries again.
  */
-async function failExhaustedEvents({ db, config }: SweepDeps, now: Date): Promise<number> {
-  return db.$executeRaw`
-    UPDATE event_log SET status = 'failed', "leaseExpiresAt" = NULL, "completedAt" = ${now},
-      "durationMs" = GREATEST(0, round(extract(epoch FROM (${now}::timestamptz - "receivedAt")) * 1000))::int,
-      error = 'processing_failed: gave up after ' || attempts || ' tries that did not finish; the last: '
-        || coalesce(error, 'the worker stopped (crashed or was stopped) while processing it')
-    WHERE id IN (
-      SELECT id FROM event_log
-      WHERE "matchedAt" IS NULL AND status IN ('pending', 'processing') AND attempts >= ${LIMITS.processingTries}
-        AND ("leaseExpiresAt" IS NULL OR "leaseExpiresAt" < ${now})
-      ORDER BY id LIMIT ${config.SWEEP_BATCH_SIZE}
-      FOR UPDATE SKIP LOCKED)`;
+async function failExhaustedEvents({ pool, config }: SweepDeps, now: Date): Promise<number> {
+  const { rowCount } = await pool.query(FAIL_EXHAUSTED_EVENTS, [now, LIMITS.processingTries, config.SWEEP_BATCH_SIZE]);
+  return rowCount ?? 0;
 }
 
 /** Actions untouched for the grace period while pending, processing, or overdue for their retry. */

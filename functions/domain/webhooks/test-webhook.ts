@@ -3,9 +3,9 @@ import type { Deps } from "../../platform/deps.ts";
 import { newId } from "../../platform/ids.ts";
 import { notFound } from "../errors.ts";
 import { eventContext } from "../events/event-context.ts";
-import { attemptWebhook } from "./attempt-webhook.ts";
+import { sendWebhook } from "./send-webhook.ts";
 import { withOpenSecrets } from "./secret.ts";
-import type { SendResult } from "./send-webhook.ts";
+import type { SendResult } from "./send-request.ts";
 
 export async function testWebhook(deps: Pick<Deps, "db" | "config" | "now" | "secrets">, webhookId: string, data: Record<string, unknown> = {}): Promise<SendResult> {
   const { db, now } = deps;
@@ -26,7 +26,7 @@ export async function testWebhook(deps: Pick<Deps, "db" | "config" | "now" | "se
     previous: null,
     changedFields: definition.type === "field_updated" ? definition.fields : [],
   };
-  const result = await attemptWebhook(deps, webhook, eventContext(sample, definition), attemptId, requestedAt);
+  const result = await sendWebhook(deps, webhook, eventContext(sample, definition), attemptId, requestedAt);
   const { ok, status, durationMs, error, errorCode, responseBody } = result;
   await db.deliveryAttempt.create({
     data: { id: attemptId, webhookId, attempt: 1, requestedAt, test: true, ok, status, durationMs, error, errorCode, responseBody },

@@ -1,16 +1,11 @@
-import { DelayedError, type Job } from "bullmq";
-import { runAction } from "../../domain/actions/run-action.ts";
-import type { WorkerDeps } from "../../domain/pipeline/pipeline.ts";
+import type { Job } from "bullmq";
+import type { WorkerDeps } from "../../domain/delivery/pipeline.ts";
+import { runAction } from "../../domain/delivery/run-action.ts";
 import type { JobCatalog } from "../../platform/queue.ts";
+import { deferJob } from "../schedule-retries.ts";
 
-/**
- * Delivery retries follow the webhook's own policy: the domain says when, and the job waits in BullMQ's
- * delayed set under the same id. Postgres has the same time (nextAttemptAt), so the sweep can recreate
- * the job if Redis loses it.
- */
+/** Runs the action; when it is to be tried again, the job waits for that time under the same id. */
 export async function runActionJob(deps: WorkerDeps, job: Job<JobCatalog["run-action"]>, token: string | undefined): Promise<void> {
   const { retryAt } = await runAction(deps, job.data.actionId);
-  if (!retryAt) return;
-  await job.moveToDelayed(retryAt.getTime(), token);
-  throw new DelayedError();
+  if (retryAt) await deferJob(job, token, retryAt);
 }

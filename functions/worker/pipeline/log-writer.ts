@@ -4,37 +4,20 @@
 // before it is durable.
 import { createBatcher } from "../../platform/batcher.ts";
 import { isNotAnOutage } from "../../platform/dependency-errors.ts";
-import type { EventStatus, Pool } from "../../platform/db.ts";
+import type { Pool } from "../../platform/db.ts";
 import { newId } from "../../platform/ids.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { fromPg, transaction, type Queryable } from "../../platform/sql.ts";
-import { lockEvents, refreshEventStatuses } from "../events/event-status.ts";
-import type { PlannedAction } from "../events/match-definitions.ts";
-import type { SendResult } from "../webhooks/send-webhook.ts";
-
-export interface Match {
-  eventId: string;
-  actions: PlannedAction[];
-}
-
-export interface AttemptOutcome {
-  eventId: string;
-  actionId: string;
-  webhookId: string;
-  attempt: number;
-  requestedAt: Date;
-  result: SendResult;
-  status: EventStatus;
-  nextAttemptAt: Date | null;
-  finishedAt: Date;
-  /** The event has no other action: its status is this action's (a faster write). */
-  soleAction: boolean;
-  /**
-   * Set when the action is not written yet: an event whose only action is this webhook is matched and
-   * first attempted by the job that claimed it, and its action, attempt and status are written at once.
-   */
-  newAction?: { definitionId: string };
-}
+import {
+  actionErrorSql,
+  eventStatusSql,
+  isFinalSql,
+  lockEvents,
+  refreshEventStatuses,
+  settledColumnsSql,
+  showsErrorSql,
+} from "../../domain/delivery/event-status.ts";
+import type { AttemptOutcome, LogWriter, Match } from "../../domain/delivery/pipeline.ts";
 
 // One statement, so atomic without a transaction: the actions, and the claimed events marked matched
 // with the status that follows (completed when nothing matched, processing otherwise). Only unmatched
@@ -56,13 +39,13 @@ const WRITE_MATCHES = `
     FROM planned
     ON CONFLICT ("eventId", kind, "targetId") DO NOTHING
     RETURNING id
-  ), marked AS (
-    UPDATE event_log e SET
-      "matchedAt" = $7, "leaseExpiresAt" = NULL, error = NULL,
-      status = CASE WHEN m.actions = 0 THEN 'completed' ELSE 'processing' END::"EventStatus",
-      "completedAt" = CASE WHEN m.actions = 0 THEN $7::timestamptz END,
-      "durationMs" = CASE WHEN m.actions = 0 THEN GREATEST(0, round(extract(epoch FROM ($7::timestamptz - e."receivedAt")) * 1000))::int END
+  ), matched AS (
+    -- The event's status by the rule, from the actions just written: pending or processing, when it has any.
+    SELECT m.id, ${eventStatusSql((statuses) => (statuses.includes("'processing'") ? "m.actions > 0" : "false"))} AS status
     FROM unnest($6::text[], $8::int[]) AS m(id, actions)
+  ), marked AS (
+    UPDATE event_log e SET "matchedAt" = $7, error = NULL, status = m.status, ${settledColumnsSql("m.status", "$7")}
+    FROM matched m
     WHERE e.id = m.id AND e."matchedAt" IS NULL
   )
   SELECT id FROM inserted`;
@@ -82,7 +65,7 @@ const OUTCOMES = `
     INSERT INTO event_actions (id, "eventId", kind, "targetId", "definitionId", status, attempts, error, "errorCode",
       "durationMs", "nextAttemptAt", "completedAt", result, "createdAt", "updatedAt")
     SELECT v.action_id, v.event_id, 'webhook', v.webhook_id, v.new_definition_id, v.status::"EventStatus", v.attempt,
-      v.error, v.code, v.duration, v.next, CASE WHEN v.status IN ('completed', 'failed') THEN v.finished END,
+      v.error, v.code, v.duration, v.next, CASE WHEN ${isFinalSql("v.status")} THEN v.finished END,
       jsonb_build_object('status', v.http), v.requested, v.finished
     FROM v
     WHERE v.new_definition_id IS NOT NULL
@@ -100,27 +83,27 @@ const OUTCOMES = `
     UPDATE event_actions a SET
       status = v.status::"EventStatus", attempts = v.attempt, error = v.error, "errorCode" = v.code, "unfinishedRuns" = 0,
       "durationMs" = a."durationMs" + v.duration, "nextAttemptAt" = v.next,
-      "completedAt" = CASE WHEN v.status IN ('completed', 'failed') THEN v.finished END,
+      "completedAt" = CASE WHEN ${isFinalSql("v.status")} THEN v.finished END,
       result = jsonb_build_object('status', v.http), "updatedAt" = v.finished
     FROM v WHERE a.id = v.action_id AND v.new_definition_id IS NULL
   )`;
 
 /**
- * For events whose only action is the one attempted, the event's status is that action's: one statement
- * writes all three, atomic by itself. (The error text is the one refreshEventStatuses would write.)
+ * For events whose only action is the one attempted, the rule is applied to that one action: one statement
+ * writes all three, atomic by itself, without reading the event's actions back.
  */
 const WRITE_SOLE_OUTCOMES = `
-  WITH ${OUTCOMES}
+  WITH ${OUTCOMES}, settled AS (
+    SELECT w.*, ${eventStatusSql((statuses) => `w.status IN (${statuses})`)} AS event_status FROM w
+  )
   UPDATE event_log e SET
-    status = w.status::"EventStatus",
-    error = CASE WHEN w.status IN ('failed', 'retrying') THEN 'webhook ' || w.webhook_id || ': ' || coalesce(w.error, w.status) END,
+    status = w.event_status,
+    error = CASE WHEN ${showsErrorSql("w.status")}
+      THEN ${actionErrorSql({ kind: "'webhook'", targetId: "w.webhook_id", error: "w.error", status: "w.status" })} END,
     "matchedAt" = coalesce(e."matchedAt", w.requested),
-    "leaseExpiresAt" = NULL,
-    "completedAt" = CASE WHEN w.status IN ('completed', 'failed') THEN w.finished END,
-    "durationMs" = CASE WHEN w.status IN ('completed', 'failed')
-      THEN GREATEST(0, round(extract(epoch FROM (w.finished - e."receivedAt")) * 1000))::int END
+    ${settledColumnsSql("w.event_status", "w.finished")}
   -- A run that raced this one to match the event (see OUTCOMES) and wrote first keeps it.
-  FROM w WHERE e.id = w.event_id AND (w.new_definition_id IS NULL OR e."matchedAt" IS NULL)`;
+  FROM settled w WHERE e.id = w.event_id AND (w.new_definition_id IS NULL OR e."matchedAt" IS NULL)`;
 
 /** For events with other actions: lock the events, write, then refreshEventStatuses in the same transaction. */
 const WRITE_SHARED_OUTCOMES = `
@@ -189,7 +172,7 @@ function outcomeParams(outcomes: AttemptOutcome[]): unknown[] {
     col((o) => o.status),
     col((o) => o.nextAttemptAt),
     col((o) => o.finishedAt),
-    col((o) => o.newAction?.definitionId ?? null),
+    col((o) => o.soleAction?.definitionId ?? null),
   ];
 }
 
@@ -233,13 +216,6 @@ async function writeHealth(pool: Pool, outcomes: AttemptOutcome[], now: Date, la
     const entries = [...failed.entries()];
     await q.query(HEALTH_FAILURE, [entries.map(([id]) => id), entries.map(([, e]) => e.failures), entries.map(([, e]) => e.error), entries.map(([, e]) => e.gone), now]);
   }
-}
-
-export interface LogWriter {
-  /** Writes an event's actions and marks it matched; answers the ids of the actions this call created. */
-  match(match: Match): Promise<Set<string>>;
-  /** Writes one delivery attempt, its action's new state and its event's aggregate. */
-  record(outcome: AttemptOutcome): Promise<void>;
 }
 
 export function createLogWriter(pool: Pool, now: () => Date, log: Logger): LogWriter {

@@ -5,20 +5,11 @@
 import type { EventDefinition, EventTrigger, Webhook } from "../../platform/db.ts";
 import type { SecretBox } from "../../platform/secret-box.ts";
 import type { Queryable } from "../../platform/sql.ts";
-import { compileCondition, type Condition, type ConditionTest } from "../conditions/condition.ts";
-import type { DefinitionWithTargets } from "../events/match-definitions.ts";
-import { withOpenSecrets, type SecretState } from "../webhooks/secret.ts";
-import { definitionFromRow } from "../events/event-type.ts";
-
-export type CachedWebhook = Webhook & SecretState & { definition: { id: string; name: string } };
-export type CachedTrigger = EventTrigger & { definition: { id: string; name: string } };
-
-export interface MatchConfig {
-  version: bigint;
-  definitionsFor(collection: string): DefinitionWithTargets[];
-  webhook(id: string): CachedWebhook | undefined;
-  trigger(id: string): CachedTrigger | undefined;
-}
+import { compileCondition, type Condition, type ConditionTest } from "../../domain/conditions/condition.ts";
+import type { DefinitionWithTargets } from "../../domain/matching/match-definitions.ts";
+import type { CachedTrigger, CachedWebhook, ConfigCache, MatchConfig } from "../../domain/delivery/pipeline.ts";
+import { withOpenSecrets } from "../../domain/webhooks/secret.ts";
+import { definitionFromRow } from "../../domain/events/event-type.ts";
 
 async function load(q: Queryable, secrets: SecretBox): Promise<MatchConfig> {
   const [versionRow] = await q.query<{ version: string }>(`SELECT version FROM config_version WHERE id = 1`);
@@ -53,11 +44,6 @@ async function load(q: Queryable, secrets: SecretBox): Promise<MatchConfig> {
     webhook: (id) => hooks.get(id),
     trigger: (id) => triggerById.get(id),
   };
-}
-
-export interface ConfigCache {
-  /** The configuration at least as new as `version`. */
-  get(version: bigint): Promise<MatchConfig>;
 }
 
 export function createConfigCache(q: Queryable, secrets: SecretBox): ConfigCache {

@@ -10,7 +10,7 @@
 import type { RouteConfig, RouteHandler } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import type { z } from "zod";
-import { parseInput } from "../../domain/validation.ts";
+import { parseInput } from "../domain/validation.ts";
 import type { App, AppEnv } from "./create-app.ts";
 import { readBody, readQuery } from "./request.ts";
 

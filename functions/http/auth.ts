@@ -2,7 +2,7 @@
 // GET /health, and the API's description (GET /openapi.json, GET /docs and the page's files); HEAD too.
 import { timingSafeEqual, createHash } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
-import { AppError } from "../../domain/errors.ts";
+import { AppError } from "../domain/errors.ts";
 
 const isOpen = (path: string) => path === "/health" || path === "/openapi.json" || path === "/docs" || path.startsWith("/docs/");
 

@@ -2,11 +2,11 @@
 // once (each webhook concurrently, so a slow one does not hold up the others). Failed attempts come back
 // as retries for the caller to schedule; later attempts run as the actions' own jobs.
 import type { Deps } from "../../platform/deps.ts";
-import { planActions, type MatchableEvent } from "./match-definitions.ts";
-import type { WorkerDeps } from "../pipeline/pipeline.ts";
-import { noteFailedRun } from "../actions/run-action.ts";
-import { runTrigger } from "../triggers/run-trigger-action.ts";
-import { deliverAttempt } from "../webhooks/deliver-attempt.ts";
+import { planActions, type MatchableEvent } from "../matching/match-definitions.ts";
+import { attemptWebhook } from "./attempt-webhook.ts";
+import type { WorkerDeps } from "./pipeline.ts";
+import { noteFailedRun } from "./run-action.ts";
+import { runTrigger } from "./run-trigger.ts";
 
 /**
  * Queues an event's actions that no one has started. Those in flight or waiting for a retry are left to
@@ -18,6 +18,7 @@ export async function enqueueActions({ db, queue }: Pick<Deps, "db" | "queue">, 
   await queue.add("run-action", actions.map((a) => ({ id: a.id, data: { actionId: a.id } })));
 }
 
+/** An action's next attempt, at the time nextAttempt decided (also its nextAttemptAt in Postgres). */
 export interface Retry {
   actionId: string;
   at: Date;
@@ -53,12 +54,12 @@ async function matchAndDeliver(deps: WorkerDeps, event: MatchableEvent, configVe
   const [only] = planned;
   if (planned.length === 1 && only!.kind === "webhook" && !only!.failure) {
     const webhook = config.webhook(only!.targetId)!;
-    const at = await deliverAttempt(deps, { event, actionId: only!.id, attempt: 1, webhook, soleAction: true, newAction: { definitionId: only!.definitionId } });
+    const at = await attemptWebhook(deps, { event, actionId: only!.id, attempt: 1, webhook, soleAction: { definitionId: only!.definitionId } });
     deps.log.debug({ eventId: event.id, actions: 1 }, "event processed");
     return { retries: at ? [{ actionId: only!.id, at }] : [] };
   }
 
-  const created = await deps.pipeline.writer.match({ eventId: event.id, actions: planned });
+  const created = await deps.pipeline.log.match({ eventId: event.id, actions: planned });
   const retries: Retry[] = [];
   await Promise.all(
     planned
@@ -66,15 +67,15 @@ async function matchAndDeliver(deps: WorkerDeps, event: MatchableEvent, configVe
       .map(async (action) => {
         if (action.kind === "trigger") {
           // Its first run, counted as begun when the match was written (see run-action.ts).
-          return void (await runTrigger(deps, action, event, config.trigger(action.targetId)!).catch(async (error) => {
+          return runTrigger(deps, action, event, config.trigger(action.targetId)!).catch(async (error) => {
             await noteFailedRun(deps.pool, action.id, error);
             throw error;
-          }));
+          });
         }
         // Planned from this same config, which holds every webhook it planned for.
         const webhook = config.webhook(action.targetId)!;
         // Never the event's sole action: that case took the path above.
-        const at = await deliverAttempt(deps, { event, actionId: action.id, attempt: 1, webhook });
+        const at = await attemptWebhook(deps, { event, actionId: action.id, attempt: 1, webhook });
         if (at) retries.push({ actionId: action.id, at });
       }),
   );

@@ -3,10 +3,10 @@
 import { Hono, type Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
-import { AppError, type ErrorCode } from "../../domain/errors.ts";
-import { textProblem } from "../../domain/storable-json.ts";
-import { isDependencyDown, rejectedInputReason } from "../dependency-errors.ts";
-import type { Deps } from "../deps.ts";
+import { AppError, type ErrorCode } from "../domain/errors.ts";
+import { textProblem } from "../domain/storable-json.ts";
+import { isDependencyDown, rejectedInputReason } from "../platform/dependency-errors.ts";
+import type { Deps } from "../platform/deps.ts";
 import { bearerAuth } from "./auth.ts";
 
 /** What a 503 asks a client to wait before trying again. */

@@ -6,7 +6,7 @@ import type { LambdaContext, LambdaEvent } from "hono/aws-lambda";
 import { handle } from "hono/aws-lambda";
 import type { CoreDeps } from "../platform/core-deps.ts";
 import { isDependencyDown } from "../platform/dependency-errors.ts";
-import { errorBody, RETRY_AFTER_SECONDS, type App } from "../platform/http/create-app.ts";
+import { errorBody, RETRY_AFTER_SECONDS, type App } from "./create-app.ts";
 import { lambdaDeps, type DepsFactory } from "../platform/lambda-deps.ts";
 
 export function lambdaHandler<D extends CoreDeps>(build: (deps: D) => App, createDeps: DepsFactory<D>) {

@@ -1,28 +1,20 @@
-// Runs triggers. What one trigger writes for one event (records), the events that report those writes
-// and the action's completion commit together, so a job that runs again finds the action completed and
-// writes nothing more. Trigger actions ready at the same time share a transaction (group commit): one
+// Writes what trigger runs planned. What one trigger writes for one event (records), the events that
+// report those writes and the action's completion commit together, so a job that runs again finds the
+// action completed and writes nothing more. Trigger actions ready at the same time share a transaction (group commit): one
 // INSERT for all the records they create, one for all their events, one UPDATE for the actions and one
 // for their events' statuses. A flush that fails for one action's sake (or that Postgres aborted in a
 // deadlock with another) is written again in halves (the batcher's retryAlone), so it fails no other.
+import type { Pipeline, TriggerRun } from "../../domain/delivery/pipeline.ts";
 import { createBatcher } from "../../platform/batcher.ts";
 import { isNotAnOutage } from "../../platform/dependency-errors.ts";
 import type { Deps } from "../../platform/deps.ts";
 import { transaction, type Queryable } from "../../platform/sql.ts";
-import { deleteRecords, insertRecords, mergeIntoRecords, recordKey, type FilteredWrites } from "../collections/record-writes.ts";
-import { lockEvents, refreshEventStatuses } from "../events/event-status.ts";
-import { enqueueEvents, eventRows, insertEvents } from "../events/ingest-events.ts";
-import { derivedRecordId, type TriggerPlan } from "./plan-trigger.ts";
+import { deleteRecords, insertRecords, mergeIntoRecords, recordKey, type FilteredWrites } from "../../domain/collections/record-writes.ts";
+import { lockEvents, refreshEventStatuses } from "../../domain/delivery/event-status.ts";
+import { enqueueEvents, eventRows, insertEvents } from "../../domain/events/ingest-events.ts";
+import { derivedRecordId } from "../../domain/triggers/plan-trigger.ts";
 
-export interface TriggerRun {
-  actionId: string;
-  event: { id: string; depth: number };
-  plan: TriggerPlan;
-}
-
-/** Runs one trigger action; resolves once its writes (or its failure) are committed. */
-export type TriggerRunner = (run: TriggerRun) => Promise<void>;
-
-type RunnerDeps = Pick<Deps, "pool" | "queue" | "log" | "now" | "config">;
+type WriterDeps = Pick<Deps, "pool" | "queue" | "log" | "now" | "config">;
 
 const SETTLE_ACTIONS = `
   UPDATE event_actions a SET
@@ -52,7 +44,7 @@ async function applyPlans(q: Queryable, runs: TriggerRun[], now: Date, limit: nu
   return outcomes;
 }
 
-async function flush(deps: RunnerDeps, runs: TriggerRun[]): Promise<void[]> {
+async function flush(deps: WriterDeps, runs: TriggerRun[]): Promise<void[]> {
   const now = deps.now();
   const started = performance.now();
   const limit = deps.config.TRIGGER_MAX_RECORDS;
@@ -89,7 +81,7 @@ async function flush(deps: RunnerDeps, runs: TriggerRun[]): Promise<void[]> {
 }
 
 /** The trigger runs of one worker process: those ready together share a commit and an enqueue. */
-export function createTriggerRunner(deps: RunnerDeps): TriggerRunner {
+export function createTriggerWriter(deps: WriterDeps): Pipeline["writeTrigger"] {
   const batcher = createBatcher<TriggerRun, void>((runs) => flush(deps, runs), { retryAlone: isNotAnOutage });
   return (run) => batcher.add(run);
 }

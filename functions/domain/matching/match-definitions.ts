@@ -2,7 +2,7 @@
 import type { EventDefinition, EventLog, EventTrigger, Webhook } from "../../platform/db.ts";
 import { derivedId } from "../../platform/ids.ts";
 import { compileCondition, ConditionTooCostly, type Condition, type ConditionTest } from "../conditions/condition.ts";
-import { eventContext } from "./event-context.ts";
+import { eventContext } from "../events/event-context.ts";
 
 /** An action an event's match calls for: one per active trigger and webhook of each matching definition. */
 export interface PlannedAction {

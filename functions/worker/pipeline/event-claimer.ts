@@ -3,18 +3,12 @@
 // matches and first delivers an event: a second job for it (the sweep's, a duplicate) finds it taken.
 import { createBatcher } from "../../platform/batcher.ts";
 import { errorReason, isDependencyDown, isNotAnOutage } from "../../platform/dependency-errors.ts";
-import { LIMITS } from "../limits.ts";
-import { storableText } from "../storable-json.ts";
+import { LIMITS } from "../../domain/limits.ts";
+import { storableText } from "../../domain/storable-json.ts";
 import type { EventLog } from "../../platform/db.ts";
-import type { MatchableEvent } from "../events/match-definitions.ts";
+import type { ClaimedEvent } from "../../domain/delivery/pipeline.ts";
 import type { Queryable } from "../../platform/sql.ts";
-import { eventFromRow } from "../events/event-type.ts";
-
-export interface ClaimedEvent {
-  /** Undefined when the event is not there, already matched, or claimed by a run whose lease holds. */
-  event: MatchableEvent | undefined;
-  configVersion: bigint;
-}
+import { eventFromRow } from "../../domain/events/event-type.ts";
 
 // Claimable: unmatched, claimed fewer than LIMITS.processingTries times (past that the sweep fails it),
 // and pending (also when the sweep has just queued it again) or held by a lease that lapsed. The lease

@@ -3,10 +3,10 @@
 import type { IncomingMessage } from "node:http";
 import type { Context } from "hono";
 import type { z } from "zod";
-import { AppError } from "../../domain/errors.ts";
-import { formatBytes, LIMITS } from "../../domain/limits.ts";
-import { storableJsonProblem, textProblem } from "../../domain/storable-json.ts";
-import { parseInput } from "../../domain/validation.ts";
+import { AppError } from "../domain/errors.ts";
+import { formatBytes, LIMITS } from "../domain/limits.ts";
+import { storableJsonProblem, textProblem } from "../domain/storable-json.ts";
+import { parseInput } from "../domain/validation.ts";
 
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 

@@ -6,7 +6,7 @@ import type { CoreDeps } from "../../platform/core-deps.ts";
 import { fromPg, runSql } from "../../platform/sql.ts";
 import { notFound } from "../errors.ts";
 import { isoDateTime } from "../validation.ts";
-import { enqueueEvents } from "./ingest-events.ts";
+import { enqueueEvents } from "../events/ingest-events.ts";
 import { recomputeEventStatuses } from "./event-status.ts";
 
 type ReplayDeps = Pick<CoreDeps, "pool" | "queue" | "log" | "now">;

@@ -10,7 +10,9 @@ import { serveApi } from "../../functions/server/main.ts";
 import { loadConfig, type Config } from "../../functions/platform/config.ts";
 import { closeDeps, createDeps, type Deps } from "../../functions/platform/deps.ts";
 import { withTimeout } from "../../functions/platform/timeout.ts";
+import type { Pipeline } from "../../functions/domain/delivery/pipeline.ts";
 import { startWorker } from "../../functions/worker/main.ts";
+import { createPipeline } from "../../functions/worker/pipeline/create-pipeline.ts";
 import { checkAgainstDocument } from "./contract.ts";
 import { createTestDatabase } from "./database.ts";
 import { clearQueuePrefix, REDIS_URL } from "./redis.ts";
@@ -29,6 +31,8 @@ export interface TestStack {
   env: Record<string, string>;
   config: Config;
   worker?: Worker;
+  /** The running worker's pipeline (its config cache, claims and writers): what the worker sees. */
+  pipeline?: Pipeline;
   api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
   /** Serves the app over HTTP on 127.0.0.1 (as `npm run serve` does), for browsers and clients; answers its URL. Closed by stop(). */
   serve(): Promise<string>;
@@ -50,7 +54,8 @@ export async function startStack({ worker = true, env = {} as Record<string, str
   const config = loadConfig(stackEnv);
   const deps = createDeps(config, "test", 8);
   const app = createApiApp(deps);
-  const running = worker ? startWorker(deps) : undefined;
+  const pipeline = worker ? createPipeline(deps) : undefined;
+  const running = pipeline ? startWorker(deps, pipeline) : undefined;
   const servers: Server[] = [];
   if (running) await running.waitUntilReady();
 
@@ -59,6 +64,7 @@ export async function startStack({ worker = true, env = {} as Record<string, str
     env: stackEnv,
     config,
     worker: running,
+    pipeline,
     async api(method, path, body, headers = {}) {
       const init: RequestInit = { method, headers: { ...headers } };
       if (body !== undefined) {

@@ -20,7 +20,8 @@ module.exports = {
     },
     {
       name: "platform-stays-below-domain",
-      comment: "platform/ is plumbing (database, queue, HTTP, config): it knows nothing of tetik's domain or its handlers.",
+      comment:
+        "platform/ is plumbing (database, queue, HTTP, config): it knows nothing of tetik's domain or its handlers.",
       severity: "error",
       from: { path: "^functions/platform/" },
       to: { path: "^functions/(domain|api|dashboard|worker|sweep|ops|client)/" },

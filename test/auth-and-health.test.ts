@@ -26,7 +26,9 @@ describe("auth", () => {
     expect(missing.body.error.code).toBe("unauthorized");
     const wrong = await stack.api("GET", "/events", undefined, { authorization: "Bearer nope" });
     expect(wrong.status).toBe(401);
-    expect((await stack.api("GET", "/webhooks/whk_x", undefined, { authorization: "Basic czNjcmV0LWtleQ==" })).status).toBe(401);
+    expect(
+      (await stack.api("GET", "/webhooks/whk_x", undefined, { authorization: "Basic czNjcmV0LWtleQ==" })).status,
+    ).toBe(401);
     expect(await stack.deps.db.eventDefinition.count()).toBe(0);
 
     const ok = await stack.api("POST", "/definitions", body, { authorization: "Bearer s3cret-key" });
@@ -42,11 +44,21 @@ describe("health", () => {
   it("answers ok when Postgres and Redis are up and the sweep runs, degraded (still 200) when the sweep stopped", async () => {
     const never = await stack.api("GET", "/health");
     expect(never.status).toBe(200);
-    expect(never.body).toEqual({ status: "degraded", database: "up", redis: "up", sweep: { lastRunAt: null, status: "never" } });
+    expect(never.body).toEqual({
+      status: "degraded",
+      database: "up",
+      redis: "up",
+      sweep: { lastRunAt: null, status: "never" },
+    });
 
     await runSweep(stack.deps);
     const res = await stack.api("GET", "/health");
-    expect(res.body).toEqual({ status: "ok", database: "up", redis: "up", sweep: { lastRunAt: expect.any(String), status: "ok" } });
+    expect(res.body).toEqual({
+      status: "ok",
+      database: "up",
+      redis: "up",
+      sweep: { lastRunAt: expect.any(String), status: "ok" },
+    });
 
     // Three intervals and a little more without a sweep (60 s each by default).
     await stack.deps.pool.query(`UPDATE sweep_state SET "lastRunAt" = now() - interval '181 seconds'`);
@@ -62,7 +74,12 @@ describe("health", () => {
     expect(res.status).toBe(503);
     expect(res.body.error).toMatchObject({ code: "service_unavailable", details: { database: "up", redis: "down" } });
 
-    const accepted = await noRedis.api("POST", "/events", { type: "collection.created", collection: "orders", recordId: "o-1", data: {} });
+    const accepted = await noRedis.api("POST", "/events", {
+      type: "collection.created",
+      collection: "orders",
+      recordId: "o-1",
+      data: {},
+    });
     expect(accepted.status).toBe(202);
     const row = await noRedis.deps.db.eventLog.findUnique({ where: { id: accepted.body.id } });
     expect(row?.status).toBe("pending");

@@ -46,7 +46,11 @@ async function setDatabasePassword(password: string) {
 }
 
 beforeAll(async () => {
-  [aws, postgres, redis] = await Promise.all([startFakeAws(), startTlsPostgres({ passwords: true }), startPrivateRedis({ password: REDIS_TOKEN })]);
+  [aws, postgres, redis] = await Promise.all([
+    startFakeAws(),
+    startTlsPostgres({ passwords: true }),
+    startPrivateRedis({ password: REDIS_TOKEN }),
+  ]);
   tls = `sslmode=verify-full&sslrootcert=${encodeURIComponent(postgres.certFile)}`;
   // What RDS makes from the template: the master user and its database (DBName).
   await asAdmin("postgres", async (c) => {
@@ -72,7 +76,8 @@ beforeAll(async () => {
     AWS_ACCESS_KEY_ID: "AKIAFAKEFORTESTS0000",
     AWS_SECRET_ACCESS_KEY: "fake-secret-for-tests",
   });
-  for (const name of ["API_KEY", "SECRETS_KEY", "DATABASE_PASSWORD", "REDIS_PASSWORD", "AWS_PROFILE"]) delete process.env[name];
+  for (const name of ["API_KEY", "SECRETS_KEY", "DATABASE_PASSWORD", "REDIS_PASSWORD", "AWS_PROFILE"])
+    delete process.env[name];
 }, 90_000);
 
 afterAll(async () => {
@@ -96,14 +101,23 @@ describe("the migrate function (CloudFormation's Migrations custom resource)", (
     await handler(request("Create", "create"));
     const [created] = aws.answers("create");
     const migrations = readMigrations();
-    expect(created).toMatchObject({ Status: "SUCCESS", PhysicalResourceId: "tetik-migrations", LogicalResourceId: "Migrations", Data: { Applied: migrations.length } });
+    expect(created).toMatchObject({
+      Status: "SUCCESS",
+      PhysicalResourceId: "tetik-migrations",
+      LogicalResourceId: "Migrations",
+      Data: { Applied: migrations.length },
+    });
     // The pre-signed URL is signed for no content type: any other would be refused by S3.
     expect(["", undefined]).toContain(created.contentType);
-    const applied = await asAdmin("tetik", (c) => c.query(`SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL ORDER BY 1`));
+    const applied = await asAdmin("tetik", (c) =>
+      c.query(`SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL ORDER BY 1`),
+    );
     expect(applied.rows.map((r) => r.migration_name)).toEqual(migrations.map((m) => m.name));
 
     await handler(request("Update", "update"));
-    expect(aws.answers("update")).toEqual([expect.objectContaining({ Status: "SUCCESS", Reason: "applied: nothing (up to date)", Data: { Applied: 0 } })]);
+    expect(aws.answers("update")).toEqual([
+      expect.objectContaining({ Status: "SUCCESS", Reason: "applied: nothing (up to date)", Data: { Applied: 0 } }),
+    ]);
   });
 
   it("answers FAILED with Postgres's reason when it cannot migrate (CloudFormation rolls back instead of waiting an hour)", async () => {
@@ -114,7 +128,12 @@ describe("the migrate function (CloudFormation's Migrations custom resource)", (
     } finally {
       await setDatabasePassword("first-password");
     }
-    expect(aws.answers("failed")).toEqual([expect.objectContaining({ Status: "FAILED", Reason: expect.stringContaining('password authentication failed for user "tetik"') })]);
+    expect(aws.answers("failed")).toEqual([
+      expect.objectContaining({
+        Status: "FAILED",
+        Reason: expect.stringContaining('password authentication failed for user "tetik"'),
+      }),
+    ]);
   });
 
   it("answers FAILED before the function's time is up when another run holds the lock", async () => {
@@ -130,7 +149,12 @@ describe("the migrate function (CloudFormation's Migrations custom resource)", (
       await holder.end();
     }
     expect(Date.now() - started).toBeLessThan(15_000);
-    expect(aws.answers("late")).toEqual([expect.objectContaining({ Status: "FAILED", Reason: expect.stringContaining("held the lock until the deadline") })]);
+    expect(aws.answers("late")).toEqual([
+      expect.objectContaining({
+        Status: "FAILED",
+        Reason: expect.stringContaining("held the lock until the deadline"),
+      }),
+    ]);
   });
 
   it("answers SUCCESS to Delete and leaves the schema as it is", async () => {
@@ -149,7 +173,12 @@ describe("an API function in AWS", () => {
   });
 
   /** An HTTP API (payload 2.0) request, as API Gateway hands it to the function. */
-  const call = async (handler: (event: any, context: any) => Promise<any>, method: string, path: string, { key, body }: { key?: string; body?: unknown } = {}) => {
+  const call = async (
+    handler: (event: any, context: any) => Promise<any>,
+    method: string,
+    path: string,
+    { key, body }: { key?: string; body?: unknown } = {},
+  ) => {
     const result = await handler(
       {
         version: "2.0",
@@ -158,9 +187,16 @@ describe("an API function in AWS", () => {
         rawQueryString: "",
         headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
         requestContext: {
-          accountId: "123456789012", apiId: "test", domainName: "test.execute-api.eu-central-1.amazonaws.com", domainPrefix: "test",
+          accountId: "123456789012",
+          apiId: "test",
+          domainName: "test.execute-api.eu-central-1.amazonaws.com",
+          domainPrefix: "test",
           http: { method, path, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "vitest" },
-          requestId: randomUUID(), routeKey: `${method} ${path}`, stage: "$default", time: new Date().toISOString(), timeEpoch: Date.now(),
+          requestId: randomUUID(),
+          routeKey: `${method} ${path}`,
+          stage: "$default",
+          time: new Date().toISOString(),
+          timeEpoch: Date.now(),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
         isBase64Encoded: false,
@@ -169,7 +205,12 @@ describe("an API function in AWS", () => {
     );
     return { status: result.statusCode as number, body: result.body ? JSON.parse(result.body) : undefined };
   };
-  const anEvent = (recordId: string) => ({ type: "collection.created", collection: "orders", recordId, data: { total: 1 } });
+  const anEvent = (recordId: string) => ({
+    type: "collection.created",
+    collection: "orders",
+    recordId,
+    data: { total: 1 },
+  });
   const queuedJobs = async () => {
     const client = new Redis(redis.url);
     try {
@@ -187,10 +228,14 @@ describe("an API function in AWS", () => {
     expect((await call(handler, "POST", "/events", { key: "wrong", body: anEvent("o-1") })).status).toBe(401);
     const accepted = await call(handler, "POST", "/events", { key: "first-api-key", body: anEvent("o-1") });
     expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
-    expect(aws.reads.slice(reads).sort()).toEqual([API_KEY_SECRET, CACHE_SECRET, DATABASE_SECRET, SECRETS_KEY_PREVIOUS_SECRET, SECRETS_KEY_SECRET].sort());
+    expect(aws.reads.slice(reads).sort()).toEqual(
+      [API_KEY_SECRET, CACHE_SECRET, DATABASE_SECRET, SECRETS_KEY_PREVIOUS_SECRET, SECRETS_KEY_SECRET].sort(),
+    );
 
     // Stored over TLS with the secret's password, queued in the Redis that wants its token.
-    const row = await asAdmin("tetik", (c) => c.query(`SELECT status FROM event_log WHERE id = $1`, [accepted.body.id]));
+    const row = await asAdmin("tetik", (c) =>
+      c.query(`SELECT status FROM event_log WHERE id = $1`, [accepted.body.id]),
+    );
     expect(row.rows).toEqual([{ status: "pending" }]);
     await waitFor(async () => (await queuedJobs()) > 0, { timeoutMs: 10_000, what: "the event's job in Redis" });
     expect(process.env.DATABASE_URL).not.toContain("first-password");
@@ -224,7 +269,10 @@ describe("an API function in AWS", () => {
     aws.down = true;
     try {
       const refused = await call(handler, "POST", "/events", { key, body: anEvent("o-5") });
-      expect(refused).toEqual({ status: 503, body: { error: { code: "service_unavailable", message: expect.stringContaining("unavailable") } } });
+      expect(refused).toEqual({
+        status: 503,
+        body: { error: { code: "service_unavailable", message: expect.stringContaining("unavailable") } },
+      });
     } finally {
       aws.down = false;
     }

@@ -18,11 +18,20 @@ afterAll(async () => {
 
 describe("collections", () => {
   it("creates, reads, patches (merging) and deletes records, each write with its event", async () => {
-    const created = await stack.api("POST", "/collections/orders/records", { id: "o-1", data: { status: "new", total: 10 } });
+    const created = await stack.api("POST", "/collections/orders/records", {
+      id: "o-1",
+      data: { status: "new", total: 10 },
+    });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ id: "o-1", collection: "orders", data: { status: "new", total: 10 } });
     const createdEvent = await waitForEvent(stack, created.body.eventId);
-    expect(createdEvent).toMatchObject({ type: "collection.created", collection: "orders", recordId: "o-1", data: { status: "new", total: 10 }, status: "completed" });
+    expect(createdEvent).toMatchObject({
+      type: "collection.created",
+      collection: "orders",
+      recordId: "o-1",
+      data: { status: "new", total: 10 },
+      status: "completed",
+    });
 
     const patched = await stack.api("PATCH", "/collections/orders/records/o-1", { data: { status: "paid" } });
     expect(patched.status).toBe(200);
@@ -40,11 +49,16 @@ describe("collections", () => {
     expect(same.status).toBe(200);
     expect(same.body.eventId).toBeNull();
 
-    expect((await stack.api("GET", "/collections/orders/records/o-1")).body.data).toEqual({ status: "paid", total: 10 });
+    expect((await stack.api("GET", "/collections/orders/records/o-1")).body.data).toEqual({
+      status: "paid",
+      total: 10,
+    });
     expect((await stack.api("DELETE", "/collections/orders/records/o-1")).status).toBe(204);
     expect((await stack.api("GET", "/collections/orders/records/o-1")).status).toBe(404);
     const deletedEvents = await stack.api("GET", "/events?collection=orders&recordId=o-1&type=collection.deleted");
-    expect(deletedEvents.body.data).toEqual([expect.objectContaining({ type: "collection.deleted", data: { status: "paid", total: 10 } })]);
+    expect(deletedEvents.body.data).toEqual([
+      expect.objectContaining({ type: "collection.deleted", data: { status: "paid", total: 10 } }),
+    ]);
   });
 
   it("refuses a duplicate id with 409 and writes no event for it", async () => {
@@ -57,7 +71,12 @@ describe("collections", () => {
   });
 
   it("fires field.updated definitions only on patches that change a watched field", async () => {
-    const def = await createDefinition(stack, { name: "shipped", type: "field.updated", collection: "shipments", fields: ["state"] });
+    const def = await createDefinition(stack, {
+      name: "shipped",
+      type: "field.updated",
+      collection: "shipments",
+      fields: ["state"],
+    });
     await createWebhook(stack, { definitionId: def.id, url: `${receiver.url}/shipments` });
     await stack.api("POST", "/collections/shipments/records", { id: "s-1", data: { state: "packed", note: "" } });
     const noteOnly = await stack.api("PATCH", "/collections/shipments/records/s-1", { data: { note: "fragile" } });
@@ -69,14 +88,20 @@ describe("collections", () => {
 
   it("lists records with a filter in the condition language, paged", async () => {
     for (let i = 0; i < 6; i++) {
-      await stack.api("POST", "/collections/items/records", { id: `i-${i}`, data: { n: i, kind: i % 2 ? "odd" : "even", tags: i > 3 ? ["big"] : [] } });
+      await stack.api("POST", "/collections/items/records", {
+        id: `i-${i}`,
+        data: { n: i, kind: i % 2 ? "odd" : "even", tags: i > 3 ? ["big"] : [] },
+      });
     }
     const list = async (filter: unknown, extra = "") =>
       stack.api("GET", `/collections/items/records?filter=${encodeURIComponent(JSON.stringify(filter))}${extra}`);
     expect((await list({ kind: "odd" })).body.data.map((r: any) => r.id)).toEqual(["i-5", "i-3", "i-1"]);
     expect((await list({ n: { $gte: 2, $lt: 4 } })).body.data.map((r: any) => r.id)).toEqual(["i-3", "i-2"]);
     expect((await list({ tags: "big" })).body.data.map((r: any) => r.id)).toEqual(["i-5", "i-4"]);
-    expect((await list({ $or: [{ n: 0 }, { n: { $in: [5] } }] })).body.data.map((r: any) => r.id)).toEqual(["i-5", "i-0"]);
+    expect((await list({ $or: [{ n: 0 }, { n: { $in: [5] } }] })).body.data.map((r: any) => r.id)).toEqual([
+      "i-5",
+      "i-0",
+    ]);
     const page = await list({}, "&limit=4");
     expect(page.body.data).toHaveLength(4);
     expect(page.body.nextCursor).toBe("i-2");
@@ -108,11 +133,20 @@ describe("collections", () => {
       writer.create("flushed", "a", { n: 4 }),
     ]);
     const [created, patched, unchanged, duplicate, removed, missing, recreated] = answers;
-    expect(created).toMatchObject({ status: "fulfilled", value: { record: { data: { n: 1 } }, eventId: expect.stringMatching(/^evt_/) } });
-    expect(patched).toMatchObject({ status: "fulfilled", value: { record: { data: { n: 2 } }, eventId: expect.stringMatching(/^evt_/) } });
+    expect(created).toMatchObject({
+      status: "fulfilled",
+      value: { record: { data: { n: 1 } }, eventId: expect.stringMatching(/^evt_/) },
+    });
+    expect(patched).toMatchObject({
+      status: "fulfilled",
+      value: { record: { data: { n: 2 } }, eventId: expect.stringMatching(/^evt_/) },
+    });
     expect(unchanged).toMatchObject({ status: "fulfilled", value: { record: { data: { n: 2 } }, eventId: null } });
     expect(duplicate).toMatchObject({ status: "rejected", reason: { code: "conflict" } });
-    expect(removed).toMatchObject({ status: "fulfilled", value: { record: null, eventId: expect.stringMatching(/^evt_/) } });
+    expect(removed).toMatchObject({
+      status: "fulfilled",
+      value: { record: null, eventId: expect.stringMatching(/^evt_/) },
+    });
     expect(missing).toMatchObject({ status: "rejected", reason: { code: "not_found" } });
     expect(recreated).toMatchObject({ status: "fulfilled", value: { record: { data: { n: 4 } } } });
     const events = await stack.deps.db.eventLog.findMany({ where: { collection: "flushed" }, orderBy: { id: "asc" } });
@@ -127,7 +161,10 @@ describe("collections", () => {
   it("settles a failed flush request by request: one write the database refuses costs only itself", async () => {
     await stack.deps.pool.query(`ALTER TABLE records ADD CONSTRAINT no_poison_records CHECK (NOT (data ? 'poison'))`);
     try {
-      const bodies = Array.from({ length: 30 }, (_, i) => ({ id: `p-${i}`, data: i % 10 === 3 ? { poison: true } : { i } }));
+      const bodies = Array.from({ length: 30 }, (_, i) => ({
+        id: `p-${i}`,
+        data: i % 10 === 3 ? { poison: true } : { i },
+      }));
       const answers = await Promise.all(bodies.map((body) => stack.api("POST", "/collections/isolated/records", body)));
       answers.forEach((answer, i) => expect(answer.status, `${i}`).toBe(i % 10 === 3 ? 500 : 201));
       expect(await stack.deps.db.record.count({ where: { collection: "isolated" } })).toBe(27);
@@ -143,7 +180,10 @@ describe("collections", () => {
       [{ o: { x: 1, y: 2 } }, { o: { x: 1 } }],
       [{ o: { x: 1, y: 2 } }, { o: { y: 2, x: 1 } }],
       [{ a: 1 }, { b: null }],
-      [{ a: null, é: "x", "😀": 1 }, { a: 0, é: "x", "😀": 2, z: [] }],
+      [
+        { a: null, é: "x", "😀": 1 },
+        { a: 0, é: "x", "😀": 2, z: [] },
+      ],
       [{ n: 1.5, s: "x" }, { n: 1.5 }],
     ];
     for (const [i, [before, patch]] of cases.entries()) {
@@ -157,7 +197,11 @@ describe("collections", () => {
         continue;
       }
       const event = await stack.api("GET", `/events/${res.body.eventId}`);
-      expect(event.body, JSON.stringify(patch)).toMatchObject({ previous: before, data: after, changedFields: expected });
+      expect(event.body, JSON.stringify(patch)).toMatchObject({
+        previous: before,
+        data: after,
+        changedFields: expected,
+      });
     }
   });
 });

@@ -68,7 +68,11 @@ describe("config versioning", () => {
     const definition = await createDefinition(stack, { name: "versioned", collection: "versioned" });
     const other = await createDefinition(stack, { name: "versioned-other", collection: "versioned" });
     const webhook = await createWebhook(stack, { definitionId: definition.id, url: "http://127.0.0.1:9/a" });
-    const trigger = await stack.api("POST", `/definitions/${definition.id}/triggers`, { action: "create", targetCollection: "copies", data: { n: 1 } });
+    const trigger = await stack.api("POST", `/definitions/${definition.id}/triggers`, {
+      action: "create",
+      targetCollection: "copies",
+      data: { n: 1 },
+    });
     expect(trigger.status).toBe(201);
 
     const steps: Array<{ table: Table; id: string; change: () => Promise<{ status: number; body: unknown }> }> = [];
@@ -116,7 +120,11 @@ describe("config versioning", () => {
     }
     steps.push({ table: "webhooks", id: webhook.id, change: () => stack.api("POST", `${webhookPath}/rotate-secret`) });
 
-    const changed: Record<Table, Set<string>> = { event_definitions: new Set(), event_triggers: new Set(), webhooks: new Set() };
+    const changed: Record<Table, Set<string>> = {
+      event_definitions: new Set(),
+      event_triggers: new Set(),
+      webhooks: new Set(),
+    };
     // Read once before the first change: every column the worker reads must already agree.
     await workerConfig();
     for (const [index, step] of steps.entries()) {
@@ -126,7 +134,10 @@ describe("config versioning", () => {
       const after = await stored<Record<string, unknown>>(step.table, step.id);
       const moved = Object.keys(after).filter((c) => JSON.stringify(after[c]) !== JSON.stringify(before[c]));
       // Each step changes what it says it changes (besides updatedAt): a step that changed nothing proves nothing.
-      expect(moved.filter((c) => c !== "updatedAt").length, `step ${index} changed ${moved.join(", ")}`).toBeGreaterThan(0);
+      expect(
+        moved.filter((c) => c !== "updatedAt").length,
+        `step ${index} changed ${moved.join(", ")}`,
+      ).toBeGreaterThan(0);
       for (const c of moved) changed[step.table].add(c);
 
       const config = await workerConfig();
@@ -138,7 +149,9 @@ describe("config versioning", () => {
       expect(cached, `step ${index}: the worker does not hold the ${step.table} row`).toBeDefined();
       const columns = Object.keys(after).filter((c) => !(c in (NOT_CACHED[step.table] ?? {})));
       const expected = asCached[step.table](after as never) as object;
-      expect(pick(cached!, columns), `step ${index}: the worker's cache after changing ${moved.join(", ")}`).toEqual(pick(expected, columns));
+      expect(pick(cached!, columns), `step ${index}: the worker's cache after changing ${moved.join(", ")}`).toEqual(
+        pick(expected, columns),
+      );
     }
 
     const schemaColumns: Record<Table, string[]> = {
@@ -147,7 +160,9 @@ describe("config versioning", () => {
       webhooks: Object.values(Prisma.WebhookScalarFieldEnum),
     };
     for (const table of Object.keys(schemaColumns) as Table[]) {
-      const untested = schemaColumns[table].filter((c) => !changed[table].has(c) && !FIXED.includes(c) && !(c in (NOT_CACHED[table] ?? {})));
+      const untested = schemaColumns[table].filter(
+        (c) => !changed[table].has(c) && !FIXED.includes(c) && !(c in (NOT_CACHED[table] ?? {})),
+      );
       // definitionId of a trigger: no route moves a trigger to another definition.
       const expectedUntested = table === "event_triggers" ? ["definitionId"] : [];
       expect(untested, `columns of ${table} no step changed`).toEqual(expectedUntested);

@@ -16,7 +16,12 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.stop());
 
-type Operation = { security?: unknown[]; parameters?: Array<{ in: string; name: string }>; requestBody?: unknown; responses: Record<string, unknown> };
+type Operation = {
+  security?: unknown[];
+  parameters?: Array<{ in: string; name: string }>;
+  requestBody?: unknown;
+  responses: Record<string, unknown>;
+};
 const doc = () => openApiDocument() as unknown as { openapi: string; paths: Record<string, Record<string, Operation>> };
 
 describe("the OpenAPI document", () => {
@@ -28,11 +33,21 @@ describe("the OpenAPI document", () => {
 
   it("describes every route the app serves, and no other", () => {
     // A route's checks and its handler are two entries of Hono's list: one route.
-    const served = [...new Set(createApiApp(stack.deps).routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path}`))];
-    const documented = Object.entries(doc().paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replaceAll(/\{([^}]+)\}/g, ":$1")}`));
+    const served = [
+      ...new Set(
+        createApiApp(stack.deps)
+          .routes.filter((r) => r.method !== "ALL")
+          .map((r) => `${r.method} ${r.path}`),
+      ),
+    ];
+    const documented = Object.entries(doc().paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replaceAll(/\{([^}]+)\}/g, ":$1")}`),
+    );
     // The reference page's own files are the page's, not the API's.
     // The dashboard's pages are for people, not part of the API.
-    expect(served.filter((r) => r !== "GET /docs/:asset" && !r.includes(" /dashboard")).sort()).toEqual(documented.sort());
+    expect(served.filter((r) => r !== "GET /docs/:asset" && !r.includes(" /dashboard")).sort()).toEqual(
+      documented.sort(),
+    );
   });
 
   it("says which routes need the key, and documents the error answers each can give", () => {
@@ -42,13 +57,17 @@ describe("the OpenAPI document", () => {
         const open = ["/health", "/openapi.json", "/docs"].includes(path);
         expect(op.security, name).toEqual(open ? [] : undefined); // undefined: the document's global bearer scheme
         if (!open) expect(Object.keys(op.responses), name).toEqual(expect.arrayContaining(["401", "500", "503"]));
-        if (op.requestBody || op.parameters?.some((p) => p.in === "query")) expect(Object.keys(op.responses), name).toContain("400");
+        if (op.requestBody || op.parameters?.some((p) => p.in === "query"))
+          expect(Object.keys(op.responses), name).toContain("400");
         if (op.requestBody) expect(Object.keys(op.responses), name).toEqual(expect.arrayContaining(["413", "415"]));
-        if (op.parameters?.some((p) => p.in === "path" && p.name === "id")) expect(Object.keys(op.responses), name).toContain("404");
+        if (op.parameters?.some((p) => p.in === "path" && p.name === "id"))
+          expect(Object.keys(op.responses), name).toContain("404");
       }
     }
     const ingest = doc().paths["/events"]!.post!;
-    expect(ingest.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ in: "header", name: "Idempotency-Key" })]));
+    expect(ingest.parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ in: "header", name: "Idempotency-Key" })]),
+    );
     expect(Object.keys(ingest.responses)).toContain("422");
   });
 
@@ -73,13 +92,23 @@ describe("the OpenAPI document", () => {
 
 describe("the referee of answers (helpers/contract.ts)", () => {
   it("rejects a status a route does not document, a wrong shape, and a body where none is documented", () => {
-    expect(() => checkAgainstDocument("GET", "/events/e1", 409, "application/json", { error: { code: "conflict", message: "x" } })).toThrow(/status 409 is not documented/);
-    expect(() => checkAgainstDocument("POST", "/events", 202, "application/json", { id: "e1" })).toThrow(/does not match the documented schema: .*status/);
-    expect(() => checkAgainstDocument("POST", "/events", 202, "application/json", { id: "e1", status: "done" })).toThrow(/does not match/);
+    expect(() =>
+      checkAgainstDocument("GET", "/events/e1", 409, "application/json", { error: { code: "conflict", message: "x" } }),
+    ).toThrow(/status 409 is not documented/);
+    expect(() => checkAgainstDocument("POST", "/events", 202, "application/json", { id: "e1" })).toThrow(
+      /does not match the documented schema: .*status/,
+    );
+    expect(() =>
+      checkAgainstDocument("POST", "/events", 202, "application/json", { id: "e1", status: "done" }),
+    ).toThrow(/does not match/);
     expect(() => checkAgainstDocument("DELETE", "/webhooks/w1", 204, null, { id: "w1" })).toThrow(/without a body/);
-    expect(() => checkAgainstDocument("GET", "/events/replay-not-an-id", 200, "text/plain", "x")).toThrow(/documented as application\/json/);
+    expect(() => checkAgainstDocument("GET", "/events/replay-not-an-id", 200, "text/plain", "x")).toThrow(
+      /documented as application\/json/,
+    );
     // And takes what is right: /events/replay is its own route, not an event id.
     checkAgainstDocument("POST", "/events/replay", 202, "application/json", { queued: 0, events: 0 });
-    checkAgainstDocument("GET", "/health", 503, "application/json", { error: { code: "service_unavailable", message: "down", details: {} } });
+    checkAgainstDocument("GET", "/health", 503, "application/json", {
+      error: { code: "service_unavailable", message: "down", details: {} },
+    });
   });
 });

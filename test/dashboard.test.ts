@@ -27,10 +27,26 @@ beforeAll(async () => {
     startBrowser(),
   ]);
   url = await stack.serve();
-  const definition = await stack.api("POST", "/definitions", { name: "paid-orders", type: "collection.updated", collection: "orders", condition: { "data.status": "paid" } }, auth);
-  const webhook = await stack.api("POST", "/webhooks", { definitionId: definition.body.id, url: `${receiver.url}/paid`, retry: { maxAttempts: 1 } }, auth);
+  const definition = await stack.api(
+    "POST",
+    "/definitions",
+    { name: "paid-orders", type: "collection.updated", collection: "orders", condition: { "data.status": "paid" } },
+    auth,
+  );
+  const webhook = await stack.api(
+    "POST",
+    "/webhooks",
+    { definitionId: definition.body.id, url: `${receiver.url}/paid`, retry: { maxAttempts: 1 } },
+    auth,
+  );
   secret = webhook.body.secret;
-  for (let i = 0; i < 5; i++) await stack.api("POST", "/events", { type: "collection.updated", collection: "orders", recordId: `o-${i}`, data: { status: "new" } }, auth);
+  for (let i = 0; i < 5; i++)
+    await stack.api(
+      "POST",
+      "/events",
+      { type: "collection.updated", collection: "orders", recordId: `o-${i}`, data: { status: "new" } },
+      auth,
+    );
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
@@ -40,13 +56,34 @@ afterAll(async () => {
 /** Everything a page keeps or shows that a script or a person could read. */
 async function exposed(page: Page): Promise<string> {
   seen.push(page.url());
-  return JSON.stringify(await page.evaluate(() => ({ local: { ...localStorage }, session: { ...sessionStorage }, cookie: document.cookie, url: location.href })));
+  return JSON.stringify(
+    await page.evaluate(() => ({
+      local: { ...localStorage },
+      session: { ...sessionStorage },
+      cookie: document.cookie,
+      url: location.href,
+    })),
+  );
 }
 
 describe("the dashboard", () => {
   it("signs in with the key, finds an event by its record id, replays its failed delivery and watches it complete", async () => {
-    const failing = await stack.api("POST", "/events", { type: "collection.updated", collection: "orders", recordId: "o-42", data: { status: "paid" }, previous: { status: "new" } }, auth);
-    await waitFor(async () => (await stack.api("GET", `/events/${failing.body.id}`, undefined, auth)).body.status === "failed", { timeoutMs: 15_000, what: "the event to fail" });
+    const failing = await stack.api(
+      "POST",
+      "/events",
+      {
+        type: "collection.updated",
+        collection: "orders",
+        recordId: "o-42",
+        data: { status: "paid" },
+        previous: { status: "new" },
+      },
+      auth,
+    );
+    await waitFor(
+      async () => (await stack.api("GET", `/events/${failing.body.id}`, undefined, auth)).body.status === "failed",
+      { timeoutMs: 15_000, what: "the event to fail" },
+    );
 
     const page = await browser.context.newPage();
     page.on("framenavigated", (frame) => seen.push(frame.url()));
@@ -59,7 +96,9 @@ describe("the dashboard", () => {
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { name: "Overview" }).waitFor();
     const cookies = await browser.context.cookies();
-    expect(cookies).toEqual([expect.objectContaining({ name: "tetik_session", httpOnly: true, sameSite: "Strict", path: "/dashboard" })]);
+    expect(cookies).toEqual([
+      expect.objectContaining({ name: "tetik_session", httpOnly: true, sameSite: "Strict", path: "/dashboard" }),
+    ]);
     expect(await page.locator("section[aria-label='Last hour'] .big").innerText()).toContain("6");
     await page.screenshot({ path: screenshotPath("dashboard-overview.png"), fullPage: true });
 
@@ -109,7 +148,10 @@ describe("the dashboard", () => {
     await page.getByRole("link", { name: /def_/ }).first().click();
     await page.getByRole("button", { name: "Turn off" }).click();
     await expect.poll(() => page.getByRole("status").innerText()).toBe("Turned off");
-    expect((await stack.api("GET", `/definitions/${new URL(page.url()).pathname.split("/").pop()}`, undefined, auth)).body.active).toBe(false);
+    expect(
+      (await stack.api("GET", `/definitions/${new URL(page.url()).pathname.split("/").pop()}`, undefined, auth)).body
+        .active,
+    ).toBe(false);
     await page.getByRole("button", { name: "Turn on" }).click();
     await expect.poll(() => page.getByRole("status").innerText()).toBe("Turned on");
 
@@ -121,8 +163,16 @@ describe("the dashboard", () => {
   });
 
   it("shows why an event fired on its page, and dry-runs a change from a definition's page", async () => {
-    const missed = await stack.api("POST", "/events", { type: "collection.updated", collection: "orders", recordId: "o-77", data: { status: "new" } }, auth);
-    await waitFor(async () => (await stack.api("GET", `/events/${missed.body.id}`, undefined, auth)).body.status === "completed", { timeoutMs: 15_000, what: "the event" });
+    const missed = await stack.api(
+      "POST",
+      "/events",
+      { type: "collection.updated", collection: "orders", recordId: "o-77", data: { status: "new" } },
+      auth,
+    );
+    await waitFor(
+      async () => (await stack.api("GET", `/events/${missed.body.id}`, undefined, auth)).body.status === "completed",
+      { timeoutMs: 15_000, what: "the event" },
+    );
     const page = await browser.context.newPage();
     await page.goto(`${url}/dashboard/events/${missed.body.id}`);
     const why = page.locator("section[aria-label='Why it fired']");
@@ -131,7 +181,13 @@ describe("the dashboard", () => {
     expect(await why.locator(".status").first().innerText()).toBe("no match");
 
     await why.getByRole("link", { name: "paid-orders" }).click();
-    await page.getByLabel(/A would-be event/).fill(JSON.stringify({ record: { collection: "orders", id: "o-99", data: { status: "paid" }, previous: { status: "new" } } }));
+    await page
+      .getByLabel(/A would-be event/)
+      .fill(
+        JSON.stringify({
+          record: { collection: "orders", id: "o-99", data: { status: "paid" }, previous: { status: "new" } },
+        }),
+      );
     const before = receiver.requests.length;
     await page.getByRole("button", { name: "Dry run" }).click();
     const result = page.locator("#dry-run-result");
@@ -148,11 +204,25 @@ describe("the dashboard", () => {
   it("refuses actions without the session's CSRF token, and pages without a session", async () => {
     const events = await stack.api("GET", "/events?limit=1", undefined, auth);
     const id = events.body.data[0].id;
-    const forged = await fetch(`${url}/dashboard/events/${id}/replay`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "all=true" });
+    const forged = await fetch(`${url}/dashboard/events/${id}/replay`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "all=true",
+    });
     expect(forged.status).toBe(401);
     // A body with no length (chunked) is cut off at 16 KiB, before sign-in: nothing is read past it.
-    const huge = new ReadableStream({ start(controller) { for (let i = 0; i < 64; i++) controller.enqueue(new TextEncoder().encode("x".repeat(1024))); controller.close(); } });
-    const flood = await fetch(`${url}/dashboard/sign-in`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: huge, duplex: "half" } as RequestInit);
+    const huge = new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < 64; i++) controller.enqueue(new TextEncoder().encode("x".repeat(1024)));
+        controller.close();
+      },
+    });
+    const flood = await fetch(`${url}/dashboard/sign-in`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: huge,
+      duplex: "half",
+    } as RequestInit);
     expect(flood.status).toBe(413);
     // A notice is one of a fixed few: a link cannot put its own words on the page.
     const crafted = await browser.context.newPage();
@@ -162,7 +232,11 @@ describe("the dashboard", () => {
     const page = await browser.context.newPage();
     await page.goto(`${url}/dashboard`);
     // Signed in (the cookie): a form posted without its token is refused with a page that says why.
-    const answer = await page.evaluate(async (path) => (await fetch(path, { method: "POST", body: new URLSearchParams({ all: "true", csrf: "forged" }) })).status, `/dashboard/events/${id}/replay`);
+    const answer = await page.evaluate(
+      async (path) =>
+        (await fetch(path, { method: "POST", body: new URLSearchParams({ all: "true", csrf: "forged" }) })).status,
+      `/dashboard/events/${id}/replay`,
+    );
     expect(answer).toBe(401);
     await page.close();
   });

@@ -42,7 +42,10 @@ describe("definitions", () => {
     expect(read.status).toBe(200);
     expect(read.body).toMatchObject({ id: created.body.id, triggers: [], webhooks: [] });
 
-    const patched = await stack.api("PATCH", `/definitions/${created.body.id}`, { active: false, description: "only big ones" });
+    const patched = await stack.api("PATCH", `/definitions/${created.body.id}`, {
+      active: false,
+      description: "only big ones",
+    });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ active: false, description: "only big ones", name: "big-orders" });
 
@@ -94,16 +97,31 @@ describe("definitions", () => {
       expectError(res, 400, "invalid_request");
       if (path) expect(res.body.error.message).toContain(path);
     }
-    const unknownOp = await stack.api("POST", "/definitions", { ...valid("b7"), condition: { "data.total": { $near: 3 } } });
+    const unknownOp = await stack.api("POST", "/definitions", {
+      ...valid("b7"),
+      condition: { "data.total": { $near: 3 } },
+    });
     expect(unknownOp.body.error.message).toContain("unknown operator $near");
     expect(await stack.deps.db.eventDefinition.count()).toBe(before);
   });
 
   it("answers 415 for a body that is not JSON, 400 for malformed JSON, 413 over 1 MiB", async () => {
-    expectError(await stack.api("POST", "/definitions", "name=x", { "content-type": "application/x-www-form-urlencoded" }), 415, "unsupported_media_type");
-    expectError(await stack.api("POST", "/definitions", "{not json", { "content-type": "application/json" }), 400, "invalid_json");
+    expectError(
+      await stack.api("POST", "/definitions", "name=x", { "content-type": "application/x-www-form-urlencoded" }),
+      415,
+      "unsupported_media_type",
+    );
+    expectError(
+      await stack.api("POST", "/definitions", "{not json", { "content-type": "application/json" }),
+      400,
+      "invalid_json",
+    );
     const big = JSON.stringify(valid("big", { description: "x".repeat(1024 * 1024 + 10) }));
-    expectError(await stack.api("POST", "/definitions", big, { "content-type": "application/json" }), 413, "payload_too_large");
+    expectError(
+      await stack.api("POST", "/definitions", big, { "content-type": "application/json" }),
+      413,
+      "payload_too_large",
+    );
   });
 
   it("answers 404 for an unknown id of any form, and for unknown routes", async () => {
@@ -116,11 +134,15 @@ describe("definitions", () => {
 
   it("pages through definitions with limit and cursor, newest first", async () => {
     const names = Array.from({ length: 5 }, (_, i) => `page-${i}`);
-    for (const name of names) expect((await stack.api("POST", "/definitions", valid(name, { collection: "paging" }))).status).toBe(201);
+    for (const name of names)
+      expect((await stack.api("POST", "/definitions", valid(name, { collection: "paging" }))).status).toBe(201);
     const seen: string[] = [];
     let cursor: string | null = null;
     for (let page = 0; page < 50; page++) {
-      const res: { status: number; body: any } = await stack.api("GET", `/definitions?limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+      const res: { status: number; body: any } = await stack.api(
+        "GET",
+        `/definitions?limit=2${cursor ? `&cursor=${cursor}` : ""}`,
+      );
       expect(res.status).toBe(200);
       expect(res.body.data.length).toBeLessThanOrEqual(2);
       seen.push(...res.body.data.map((d: any) => d.name));

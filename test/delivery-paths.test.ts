@@ -21,8 +21,22 @@ afterAll(async () => {
 
 type Result = AttemptOutcome["result"];
 const delivered: Result = { ok: true, status: 200, durationMs: 12, responseBody: "ok", error: null, errorCode: null };
-const unavailable: Result = { ok: false, status: 503, durationMs: 30, responseBody: "busy", error: "the receiver answered 503", errorCode: "http_503" };
-const refused: Result = { ok: false, status: 400, durationMs: 7, responseBody: "no", error: "the receiver answered 400", errorCode: "http_400" };
+const unavailable: Result = {
+  ok: false,
+  status: 503,
+  durationMs: 30,
+  responseBody: "busy",
+  error: "the receiver answered 503",
+  errorCode: "http_503",
+};
+const refused: Result = {
+  ok: false,
+  status: 400,
+  durationMs: 7,
+  responseBody: "no",
+  error: "the receiver answered 400",
+  errorCode: "http_400",
+};
 
 /** One attempt's outcome as attemptWebhook would record it (status and next time as nextAttempt decides). */
 type Step = { result: Result; status: AttemptOutcome["status"]; retryInMs?: number };
@@ -37,19 +51,33 @@ const DEFINITION = "def_paths";
 async function run(path: "sole" | "shared", collection: string, steps: Step[], start: Date) {
   const clock = testClock(start);
   const q = fromPg(stack.deps.pool);
-  const { ids } = await insertEvents(q, eventRows([{ type: "collection.created", collection, recordId: "r1", data: { n: 1 } }], clock.now()));
+  const { ids } = await insertEvents(
+    q,
+    eventRows([{ type: "collection.created", collection, recordId: "r1", data: { n: 1 } }], clock.now()),
+  );
   const eventId = ids[0]!;
   const actionId = derivedId("act", eventId, `${eventId}/webhook/${WEBHOOK}`);
   const claimer = createEventClaimer(q, clock.now, { defaultTimeoutMs: 1000, marginMs: 1000 });
   const writer = createLogWriter(stack.deps.pool, clock.now, stack.deps.log);
   clock.advance(5);
   expect((await claimer.add(eventId)).event?.id).toBe(eventId);
-  if (path === "shared") await writer.match({ eventId, actions: [{ id: actionId, eventId, kind: "webhook", targetId: WEBHOOK, definitionId: DEFINITION }] });
+  if (path === "shared")
+    await writer.match({
+      eventId,
+      actions: [{ id: actionId, eventId, kind: "webhook", targetId: WEBHOOK, definitionId: DEFINITION }],
+    });
   for (const [index, step] of steps.entries()) {
     const requestedAt = clock.now();
     const finishedAt = clock.advance(step.result.durationMs);
     await writer.record({
-      eventId, actionId, webhookId: WEBHOOK, attempt: index + 1, requestedAt, finishedAt, result: step.result, status: step.status,
+      eventId,
+      actionId,
+      webhookId: WEBHOOK,
+      attempt: index + 1,
+      requestedAt,
+      finishedAt,
+      result: step.result,
+      status: step.status,
       nextAttemptAt: step.retryInMs === undefined ? null : new Date(finishedAt.getTime() + step.retryInMs),
       soleAction: path === "sole" && index === 0 ? { definitionId: DEFINITION } : undefined,
     });
@@ -61,8 +89,15 @@ async function run(path: "sole" | "shared", collection: string, steps: Step[], s
 /** Everything written for the event, without its ids (which differ by construction). */
 async function rowsOf(eventId: string) {
   const { db } = stack.deps;
-  const { id: _id, idempotencyKey: _key, collection: _collection, ...event } = await db.eventLog.findUniqueOrThrow({ where: { id: eventId } });
-  const actions = (await db.eventAction.findMany({ where: { eventId } })).map(({ id: _a, eventId: _e, ...action }) => action);
+  const {
+    id: _id,
+    idempotencyKey: _key,
+    collection: _collection,
+    ...event
+  } = await db.eventLog.findUniqueOrThrow({ where: { id: eventId } });
+  const actions = (await db.eventAction.findMany({ where: { eventId } })).map(
+    ({ id: _a, eventId: _e, ...action }) => action,
+  );
   const attempts = (await db.deliveryAttempt.findMany({ where: { eventId }, orderBy: { attempt: "asc" } })).map(
     ({ id: _a, eventId: _e, actionId: _c, ...attempt }) => attempt,
   );

@@ -30,7 +30,11 @@ async function hookFor(path: string, webhook: Record<string, unknown> = {}) {
 describe("delivery", () => {
   it("waits as long as Retry-After asks before the next attempt", async () => {
     const { collection } = await hookFor("/throttled", { retry: { maxAttempts: 3, backoff: "fixed", delayMs: 10 } });
-    receiver.respond((req) => (req.path === "/throttled" && receiver.at("/throttled").length === 1 ? { status: 429, headers: { "retry-after": "1" } } : { status: 200 }));
+    receiver.respond((req) =>
+      req.path === "/throttled" && receiver.at("/throttled").length === 1
+        ? { status: 429, headers: { "retry-after": "1" } }
+        : { status: 200 },
+    );
     const id = await postEvent(stack, { collection });
     const event = await waitForEvent(stack, id);
     expect(event.actions[0]).toMatchObject({ status: "completed", attempts: 2 });
@@ -39,8 +43,14 @@ describe("delivery", () => {
   });
 
   it("caps a Retry-After at the webhook's maxDelayMs", async () => {
-    const { collection } = await hookFor("/capped", { retry: { maxAttempts: 2, backoff: "fixed", delayMs: 10, maxDelayMs: 200 } });
-    receiver.respond((req) => (req.path === "/capped" && receiver.at("/capped").length === 1 ? { status: 503, headers: { "retry-after": "3600" } } : { status: 200 }));
+    const { collection } = await hookFor("/capped", {
+      retry: { maxAttempts: 2, backoff: "fixed", delayMs: 10, maxDelayMs: 200 },
+    });
+    receiver.respond((req) =>
+      req.path === "/capped" && receiver.at("/capped").length === 1
+        ? { status: 503, headers: { "retry-after": "3600" } }
+        : { status: 200 },
+    );
     const id = await postEvent(stack, { collection });
     const retrying = await waitForEvent(stack, id, ["retrying", "completed"]);
     if (retrying.status === "retrying") {
@@ -74,7 +84,10 @@ describe("delivery", () => {
       const res = await stack.api("GET", `/webhooks/${hook.id}`);
       return res.body.active === false ? res : undefined;
     });
-    expect(after.body).toMatchObject({ active: false, health: { disabledReason: expect.stringContaining("410"), consecutiveFailures: 1 } });
+    expect(after.body).toMatchObject({
+      active: false,
+      health: { disabledReason: expect.stringContaining("410"), consecutiveFailures: 1 },
+    });
     // Turned back on, it delivers again.
     receiver.respond(() => ({ status: 200 }));
     expect((await stack.api("PATCH", `/webhooks/${hook.id}`, { active: true })).body.health.disabledReason).toBeNull();
@@ -83,7 +96,9 @@ describe("delivery", () => {
 
   it("does not follow redirects: a 3xx fails at once and the target is never asked", async () => {
     const { collection } = await hookFor("/moved", { retry: { maxAttempts: 5, delayMs: 10 } });
-    receiver.respond((req) => (req.path === "/moved" ? { status: 302, headers: { location: `${receiver.url}/elsewhere` } } : { status: 200 }));
+    receiver.respond((req) =>
+      req.path === "/moved" ? { status: 302, headers: { location: `${receiver.url}/elsewhere` } } : { status: 200 },
+    );
     const event = await waitForEvent(stack, await postEvent(stack, { collection }), ["failed"]);
     expect(event.actions[0]).toMatchObject({ attempts: 1, errorCode: "http_302" });
     expect(receiver.at("/elsewhere")).toHaveLength(0);
@@ -112,7 +127,11 @@ describe("delivery", () => {
       const collection = `d${++n}`;
       const definition = await createDefinition(stack, { name: `endless-${n}`, collection });
       const { port } = endless.address() as AddressInfo;
-      const hook = await createWebhook(stack, { definitionId: definition.id, url: `http://127.0.0.1:${port}/`, retry: { maxAttempts: 1 } });
+      const hook = await createWebhook(stack, {
+        definitionId: definition.id,
+        url: `http://127.0.0.1:${port}/`,
+        retry: { maxAttempts: 1 },
+      });
       const event = await waitForEvent(stack, await postEvent(stack, { collection }), ["failed"]);
       // Recorded after reading 4 KiB: tetik let go of the connection while the receiver was still sending.
       await waitFor(() => !streaming, { what: "the receiver to see its connection closed" });

@@ -40,13 +40,26 @@ beforeAll(async () => {
   await promisify(execFile)(
     "node_modules/.bin/serverless",
     [
-      "package", "--stage", "test", "--package", out, `--param=vpcId=${VPC}`, `--param=privateSubnetIds=${SUBNETS}`, `--param=workerImage=${IMAGE}`,
+      "package",
+      "--stage",
+      "test",
+      "--package",
+      out,
+      `--param=vpcId=${VPC}`,
+      `--param=privateSubnetIds=${SUBNETS}`,
+      `--param=workerImage=${IMAGE}`,
       // Sizes are params too, with defaults: two of them given here, the rest left to their defaults.
-      "--param=databaseInstanceClass=db.r7g.large", "--param=workerMaxTasks=4",
+      "--param=databaseInstanceClass=db.r7g.large",
+      "--param=workerMaxTasks=4",
     ],
     {
       timeout: 120_000,
-      env: { ...process.env, SLS_TELEMETRY_DISABLED: "1", SLS_NOTIFICATIONS_MODE: "off", ESBUILD_WORK_FOLDER: join(out, "esbuild") },
+      env: {
+        ...process.env,
+        SLS_TELEMETRY_DISABLED: "1",
+        SLS_NOTIFICATIONS_MODE: "off",
+        ESBUILD_WORK_FOLDER: join(out, "esbuild"),
+      },
     },
   );
   template = JSON.parse(readFileSync(join(out, "cloudformation-template-update-stack.json"), "utf8"));
@@ -69,8 +82,23 @@ describe("serverless package", () => {
   });
 
   it("has one Node 22 function per API area, the migrations and the sweep, all in the VPC; the sweep every minute", () => {
-    expect(functions().map(([name]) => name).sort()).toEqual(
-      ["Collections", "Dashboard", "Definitions", "Docs", "Events", "Health", "Migrate", "Sweep", "WebhookTesting", "Webhooks"].map((n) => `${n}LambdaFunction`),
+    expect(
+      functions()
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(
+      [
+        "Collections",
+        "Dashboard",
+        "Definitions",
+        "Docs",
+        "Events",
+        "Health",
+        "Migrate",
+        "Sweep",
+        "WebhookTesting",
+        "Webhooks",
+      ].map((n) => `${n}LambdaFunction`),
     );
     for (const [name, fn] of functions()) {
       expect(fn.Properties.Runtime, name).toBe("nodejs22.x");
@@ -87,10 +115,20 @@ describe("serverless package", () => {
       return `${integration.replace(/^HttpApiIntegration/, "")} ${r.Properties.RouteKey}`;
     });
     const declared = Object.entries(routesByFunction).flatMap(([fn, routes]) =>
-      Object.values(routes).map((route) => `${fn[0]!.toUpperCase()}${fn.slice(1)} ${route.method.toUpperCase()} ${route.path}`),
+      Object.values(routes).map(
+        (route) => `${fn[0]!.toUpperCase()}${fn.slice(1)} ${route.method.toUpperCase()} ${route.path}`,
+      ),
     );
     // Besides the declared routes: the reference page's files, and every other path to health's 404.
-    expect(deployed.sort()).toEqual([...declared, "Docs GET /docs/{asset}", "Dashboard GET /dashboard", "Dashboard ANY /dashboard/{proxy+}", "Health $default"].sort());
+    expect(deployed.sort()).toEqual(
+      [
+        ...declared,
+        "Docs GET /docs/{asset}",
+        "Dashboard GET /dashboard",
+        "Dashboard ANY /dashboard/{proxy+}",
+        "Health $default",
+      ].sort(),
+    );
     // One JSON line per request in CloudWatch.
     expect(one("AWS::ApiGatewayV2::Stage").Properties.AccessLogSettings.DestinationArn).toBeDefined();
   });
@@ -103,11 +141,16 @@ describe("serverless package", () => {
     expect(migrations.Properties.Checksum).toMatch(/^[0-9a-f]{64}$/);
     // The docs function reads no table: it needs no migration first.
     for (const [name, fn] of functions()) {
-      if (name !== "MigrateLambdaFunction" && name !== "DocsLambdaFunction") expect(fn.DependsOn, name).toContain("Migrations");
+      if (name !== "MigrateLambdaFunction" && name !== "DocsLambdaFunction")
+        expect(fn.DependsOn, name).toContain("Migrations");
     }
     expect(template.Resources.WorkerService!.DependsOn).toContain("Migrations");
     // The worker only works: it no longer migrates when its task starts.
-    expect(one("AWS::ECS::TaskDefinition").Properties.ContainerDefinitions[0].Command).toEqual(["node", "--enable-source-maps", "dist/worker.mjs"]);
+    expect(one("AWS::ECS::TaskDefinition").Properties.ContainerDefinitions[0].Command).toEqual([
+      "node",
+      "--enable-source-maps",
+      "dist/worker.mjs",
+    ]);
     const listing = execFileSync("unzip", ["-l", join(out, "migrate.zip")]).toString();
     for (const name of readdirSync("prisma/migrations").filter((n) => !n.endsWith(".toml"))) {
       expect(listing).toContain(`prisma/migrations/${name}/migration.sql`);
@@ -124,11 +167,19 @@ describe("serverless package", () => {
       expect(Object.keys(env), name).not.toEqual(expect.arrayContaining(["API_KEY"]));
       expect(Object.keys(env), name).not.toEqual(expect.arrayContaining(["SECRETS_KEY"]));
       const secrets = JSON.stringify(env.AWS_SECRETS);
-      for (const key of ["DATABASE_PASSWORD=${DatabaseSecret}#password", "REDIS_PASSWORD=${CacheAuthSecret}#token", "API_KEY=${ApiKeySecret}#apiKey", "SECRETS_KEY=${SecretsKeySecret}#secretsKey", "SECRETS_KEY_PREVIOUS=${SecretsKeyPreviousSecret}#previous"]) {
+      for (const key of [
+        "DATABASE_PASSWORD=${DatabaseSecret}#password",
+        "REDIS_PASSWORD=${CacheAuthSecret}#token",
+        "API_KEY=${ApiKeySecret}#apiKey",
+        "SECRETS_KEY=${SecretsKeySecret}#secretsKey",
+        "SECRETS_KEY_PREVIOUS=${SecretsKeyPreviousSecret}#previous",
+      ]) {
         expect(secrets, name).toContain(key);
       }
       // No password in the URL, and the proxy's certificate checked.
-      expect(JSON.stringify(env.DATABASE_URL), name).toContain("postgresql://tetik@${DatabaseProxy.Endpoint}:5432/tetik?sslmode=verify-full");
+      expect(JSON.stringify(env.DATABASE_URL), name).toContain(
+        "postgresql://tetik@${DatabaseProxy.Endpoint}:5432/tetik?sslmode=verify-full",
+      );
       expect(env.QUEUE_PREFIX).toBe("{tetik}");
     }
     const policies = JSON.stringify(ofType("AWS::IAM::Role").map((role) => role.Properties.Policies));
@@ -140,7 +191,12 @@ describe("serverless package", () => {
     const workerEnv = JSON.stringify(container.Environment);
     expect(workerEnv).not.toContain("{{resolve:");
     expect(workerEnv).not.toContain("SECRETS_KEY");
-    expect(container.Secrets.map((s: { Name: string }) => s.Name).sort()).toEqual(["DATABASE_PASSWORD", "REDIS_PASSWORD", "SECRETS_KEY", "SECRETS_KEY_PREVIOUS"]);
+    expect(container.Secrets.map((s: { Name: string }) => s.Name).sort()).toEqual([
+      "DATABASE_PASSWORD",
+      "REDIS_PASSWORD",
+      "SECRETS_KEY",
+      "SECRETS_KEY_PREVIOUS",
+    ]);
   });
 
   it("keeps the data safe and the stores fit for BullMQ: deletion protection, growing storage, a pinned engine, noeviction, Redis AUTH", () => {
@@ -158,17 +214,26 @@ describe("serverless package", () => {
     expect(JSON.stringify(cache.AuthToken)).toContain("{{resolve:secretsmanager:${CacheAuthSecret}");
     expect(one("AWS::ElastiCache::ParameterGroup").Properties.Properties["maxmemory-policy"]).toBe("noeviction");
     // serverless's own deployment bucket is private.
-    expect(core.Resources.ServerlessDeploymentBucket!.Properties.PublicAccessBlockConfiguration).toMatchObject({ BlockPublicAcls: true, RestrictPublicBuckets: true });
+    expect(core.Resources.ServerlessDeploymentBucket!.Properties.PublicAccessBlockConfiguration).toMatchObject({
+      BlockPublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
   });
 
   it("creates the worker service with a circuit breaker and autoscaling on queue depth", () => {
     const task = one("AWS::ECS::TaskDefinition").Properties;
     expect(task.RequiresCompatibilities).toEqual(["FARGATE"]);
     expect(task.ContainerDefinitions[0].HealthCheck.Command[0]).toBe("CMD");
-    expect(one("AWS::ECS::Service").Properties.DeploymentConfiguration.DeploymentCircuitBreaker).toEqual({ Enable: true, Rollback: true });
+    expect(one("AWS::ECS::Service").Properties.DeploymentConfiguration.DeploymentCircuitBreaker).toEqual({
+      Enable: true,
+      Rollback: true,
+    });
     expect(one("AWS::ECS::Service").Properties.DesiredCount).toBe(1);
     // A param given on the command line arrives as text, which CloudFormation reads as the number.
-    expect(one("AWS::ApplicationAutoScaling::ScalableTarget").Properties).toMatchObject({ MinCapacity: 1, MaxCapacity: "4" });
+    expect(one("AWS::ApplicationAutoScaling::ScalableTarget").Properties).toMatchObject({
+      MinCapacity: 1,
+      MaxCapacity: "4",
+    });
     expect(ofType("AWS::ApplicationAutoScaling::ScalingPolicy")).toHaveLength(2);
     expect(ofType("AWS::CloudWatch::Alarm").map((a) => a.Properties.MetricName)).toEqual(["QueueDepth", "QueueDepth"]);
   });
@@ -181,14 +246,17 @@ describe("serverless package", () => {
     // Lambda's limit is 50 MiB zipped; with Prisma's query compiler a function is near 2 MiB.
     for (const kib of Object.values(sizes)) expect(kib).toBeLessThan(3 * 1024);
     // The functions that query through plain SQL carry no ORM: they stay under 1 MiB (and start fast).
-    for (const fn of ["events.zip", "collections.zip", "health.zip", "migrate.zip"]) expect(sizes[fn], fn).toBeLessThan(1024);
+    for (const fn of ["events.zip", "collections.zip", "health.zip", "migrate.zip"])
+      expect(sizes[fn], fn).toBeLessThan(1024);
   });
 
   it("bundles no ORM into the events, collections and health functions", () => {
     for (const fn of ["events", "collections", "health"]) {
       const listing = execFileSync("unzip", ["-l", join(out, `${fn}.zip`)]).toString();
       expect(listing, fn).not.toMatch(/\.map\b|query_compiler|\.wasm/);
-      const code = execFileSync("unzip", ["-p", join(out, `${fn}.zip`), `functions/api/${fn}.mjs`], { maxBuffer: 64 * 1024 * 1024 }).toString();
+      const code = execFileSync("unzip", ["-p", join(out, `${fn}.zip`), `functions/api/${fn}.mjs`], {
+        maxBuffer: 64 * 1024 * 1024,
+      }).toString();
       expect(code, fn).not.toContain("PrismaClient");
     }
   });

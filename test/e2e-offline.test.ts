@@ -81,16 +81,32 @@ describe("through serverless offline and the worker process", { timeout: 90_000 
       condition: { "data.total": { $gt: 100 } },
     });
     expect(definition.status).toBe(201);
-    const hook = await call("POST", "/webhooks", { definitionId: definition.body.id, url: `${receiver.url}/orders`, headers: { "x-team": "billing" } });
+    const hook = await call("POST", "/webhooks", {
+      definitionId: definition.body.id,
+      url: `${receiver.url}/orders`,
+      headers: { "x-team": "billing" },
+    });
     expect(hook.status).toBe(201);
 
-    const big = await call("POST", "/events", { type: "collection.created", collection: "orders", recordId: "o-1", data: { total: 120 } });
-    const small = await call("POST", "/events", { type: "collection.created", collection: "orders", recordId: "o-2", data: { total: 5 } });
+    const big = await call("POST", "/events", {
+      type: "collection.created",
+      collection: "orders",
+      recordId: "o-1",
+      data: { total: 120 },
+    });
+    const small = await call("POST", "/events", {
+      type: "collection.created",
+      collection: "orders",
+      recordId: "o-2",
+      data: { total: 5 },
+    });
     expect(big).toMatchObject({ status: 202, body: { status: "pending" } });
     expect(small.status).toBe(202);
 
     const done = await waitForStatus(big.body.id, ["completed"]);
-    expect(done.actions).toEqual([expect.objectContaining({ kind: "webhook", id: hook.body.id, status: "completed", attempts: 1 })]);
+    expect(done.actions).toEqual([
+      expect.objectContaining({ kind: "webhook", id: hook.body.id, status: "completed", attempts: 1 }),
+    ]);
     expect(done.durationMs).toBeGreaterThanOrEqual(0);
     expect(Date.parse(done.startedAt)).toBeGreaterThanOrEqual(Date.parse(done.receivedAt));
     const ignored = await waitForStatus(small.body.id, ["completed"]);
@@ -98,14 +114,30 @@ describe("through serverless offline and the worker process", { timeout: 90_000 
 
     const requests = receiver.at("/orders");
     expect(requests).toHaveLength(1);
-    const payload = new StandardWebhook(hook.body.secret).verify(requests[0]!.body, requests[0]!.headers as Record<string, string>);
-    expect(payload).toMatchObject({ id: big.body.id, type: "collection.created", recordId: "o-1", data: { total: 120 } });
+    const payload = new StandardWebhook(hook.body.secret).verify(
+      requests[0]!.body,
+      requests[0]!.headers as Record<string, string>,
+    );
+    expect(payload).toMatchObject({
+      id: big.body.id,
+      type: "collection.created",
+      recordId: "o-1",
+      data: { total: 120 },
+    });
     expect(requests[0]!.headers["x-team"]).toBe("billing");
   });
 
   it("moves an event to retrying, then failed, while the receiver answers 500", async () => {
-    const definition = await call("POST", "/definitions", { name: "audits", type: "collection.deleted", collection: "orders" });
-    await call("POST", "/webhooks", { definitionId: definition.body.id, url: `${receiver.url}/down`, retry: { maxAttempts: 2, delayMs: 1500, backoff: "fixed" } });
+    const definition = await call("POST", "/definitions", {
+      name: "audits",
+      type: "collection.deleted",
+      collection: "orders",
+    });
+    await call("POST", "/webhooks", {
+      definitionId: definition.body.id,
+      url: `${receiver.url}/down`,
+      retry: { maxAttempts: 2, delayMs: 1500, backoff: "fixed" },
+    });
     receiver.respond((req) => (req.path === "/down" ? { status: 500, body: "down" } : { status: 200 }));
 
     const event = await call("POST", "/events", { type: "collection.deleted", collection: "orders", recordId: "o-9" });
@@ -129,7 +161,12 @@ describe("through serverless offline and the worker process", { timeout: 90_000 
     expect((await bundle.arrayBuffer()).byteLength).toBeGreaterThan(500_000);
 
     const tetik = createTetikClient({ baseUrl: api.url, apiKey: API_KEY });
-    const definition = await tetik.definitions.create({ name: "client-shipped", type: "field.updated", collection: "parcels", fields: ["state"] });
+    const definition = await tetik.definitions.create({
+      name: "client-shipped",
+      type: "field.updated",
+      collection: "parcels",
+      fields: ["state"],
+    });
     const webhook = await tetik.webhooks.create({ definitionId: definition.id, url: `${receiver.url}/parcels` });
     const parcels = tetik.collection("parcels");
     await parcels.create({ state: "packed" }, { id: "p-1" });
@@ -147,7 +184,9 @@ describe("through serverless offline and the worker process", { timeout: 90_000 
     const updates: string[] = [];
     for await (const event of tetik.events.iterate({ collection: "parcels", limit: 1 })) updates.push(event.type);
     expect(updates).toEqual(["collection.updated", "collection.created"]);
-    const refused = await tetik.definitions.create({ name: "client-shipped", type: "collection.created", collection: "parcels" }).catch((e: unknown) => e);
+    const refused = await tetik.definitions
+      .create({ name: "client-shipped", type: "collection.created", collection: "parcels" })
+      .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(TetikError);
     expect(refused).toMatchObject({ status: 409, code: "conflict" });
   });
@@ -156,7 +195,11 @@ describe("through serverless offline and the worker process", { timeout: 90_000 
     const unsigned = await fetch(`${api.url}/dashboard`, { redirect: "manual" });
     expect(unsigned.status).toBe(303);
     expect(unsigned.headers.get("location")).toBe("/dashboard/sign-in");
-    const signIn = await fetch(`${api.url}/dashboard/sign-in`, { method: "POST", body: new URLSearchParams({ key: API_KEY }), redirect: "manual" });
+    const signIn = await fetch(`${api.url}/dashboard/sign-in`, {
+      method: "POST",
+      body: new URLSearchParams({ key: API_KEY }),
+      redirect: "manual",
+    });
     expect(signIn.status).toBe(303);
     const cookie = signIn.headers.get("set-cookie")!;
     // Offline cannot pass a cookie's attributes on (see functions/dashboard/session.ts): the bare value.

@@ -11,7 +11,12 @@ import { waitFor } from "./helpers/wait.ts";
 
 /** Short leases, locks and grace, so recovery happens in seconds rather than minutes. */
 // A claim lasts the longest webhook timeout and EVENT_LEASE_MS: 3 s here.
-const FAST_RECOVERY = { SWEEP_GRACE_MS: "300", WORKER_LOCK_MS: "2000", WEBHOOK_TIMEOUT_MS: "2000", EVENT_LEASE_MS: "1000" };
+const FAST_RECOVERY = {
+  SWEEP_GRACE_MS: "300",
+  WORKER_LOCK_MS: "2000",
+  WEBHOOK_TIMEOUT_MS: "2000",
+  EVENT_LEASE_MS: "1000",
+};
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -40,19 +45,30 @@ function workerProcess(stack: TestStack): RunningProcess {
   return worker;
 }
 
-async function hook(stack: TestStack, receiver: Receiver, path: string, retry: Record<string, unknown> = { maxAttempts: 20, backoff: "fixed", delayMs: 200 }) {
+async function hook(
+  stack: TestStack,
+  receiver: Receiver,
+  path: string,
+  retry: Record<string, unknown> = { maxAttempts: 20, backoff: "fixed", delayMs: 200 },
+) {
   const definition = await createDefinition(stack, { name: `faults-${path}`, collection: "orders" });
   await createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}${path}`, retry });
 }
 
 async function ingest(stack: TestStack, count: number, from = 0): Promise<string[]> {
-  const events = Array.from({ length: count }, (_, i) => ({ type: "collection.created", collection: "orders", recordId: `o-${from + i}`, data: { i: from + i } }));
+  const events = Array.from({ length: count }, (_, i) => ({
+    type: "collection.created",
+    collection: "orders",
+    recordId: `o-${from + i}`,
+    data: { i: from + i },
+  }));
   const res = await stack.api("POST", "/events/batch", { events });
   expect(res.status).toBe(202);
   return res.body.ids;
 }
 
-const delivered = (receiver: Receiver, path: string) => new Set(receiver.at(path).map((r) => (r.json as { id: string }).id)).size;
+const delivered = (receiver: Receiver, path: string) =>
+  new Set(receiver.at(path).map((r) => (r.json as { id: string }).id)).size;
 
 describe("faults", () => {
   it("keeps accepting events while Redis is down and delivers them all once it is back", async () => {
@@ -66,7 +82,9 @@ describe("faults", () => {
 
     await server.stop();
     const during = [...(await ingest(stack, 20, 10)), ...(await ingest(stack, 5, 30))];
-    expect(await stack.deps.db.eventLog.count({ where: { id: { in: during }, status: "pending" } })).toBe(during.length);
+    expect(await stack.deps.db.eventLog.count({ where: { id: { in: during }, status: "pending" } })).toBe(
+      during.length,
+    );
 
     await server.start(); // empty: whatever Redis held is gone
     await sweepUntilCompleted(stack, during);
@@ -81,7 +99,10 @@ describe("faults", () => {
     await hook(stack, receiver, "/flushed");
 
     const ids = await ingest(stack, 150);
-    await waitFor(() => delivered(receiver, "/flushed") >= 30, { intervalMs: 10, what: "30 deliveries before the flush" });
+    await waitFor(() => delivered(receiver, "/flushed") >= 30, {
+      intervalMs: 10,
+      what: "30 deliveries before the flush",
+    });
     await server.flushAll();
     expect(delivered(receiver, "/flushed")).toBeLessThan(ids.length);
     await sweepUntilCompleted(stack, ids);
@@ -96,7 +117,11 @@ describe("faults", () => {
     const first = workerProcess(stack);
 
     const ids = await ingest(stack, 120);
-    await waitFor(() => delivered(receiver, "/killed") >= 20, { timeoutMs: 30_000, intervalMs: 10, what: "20 deliveries before the kill" });
+    await waitFor(() => delivered(receiver, "/killed") >= 20, {
+      timeoutMs: 30_000,
+      intervalMs: 10,
+      what: "20 deliveries before the kill",
+    });
     first.kill("SIGKILL");
     await first.exited;
     const deliveredAtKill = delivered(receiver, "/killed");
@@ -120,7 +145,9 @@ describe("faults", () => {
       async () => (await stack.deps.db.deliveryAttempt.count({ where: { errorCode: "connection_refused" } })) >= 15,
       { what: "failed attempts while the receiver is down" },
     );
-    expect(await stack.deps.db.eventLog.count({ where: { id: { in: ids }, status: { in: ["retrying", "processing"] } } })).toBe(ids.length);
+    expect(
+      await stack.deps.db.eventLog.count({ where: { id: { in: ids }, status: { in: ["retrying", "processing"] } } }),
+    ).toBe(ids.length);
 
     const back = await receiverFor(undefined, port);
     await sweepUntilCompleted(stack, ids);

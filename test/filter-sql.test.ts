@@ -16,7 +16,17 @@ beforeAll(async () => {
 afterAll(() => stack?.stop());
 
 const samples: Array<Record<string, unknown>> = [
-  { n: 1, s: "a", b: true, tags: ["x", "y"], o: { k: 1, deep: { v: "q" } }, items: [{ sku: "p", qty: 2 }, { sku: "r", qty: 5 }] },
+  {
+    n: 1,
+    s: "a",
+    b: true,
+    tags: ["x", "y"],
+    o: { k: 1, deep: { v: "q" } },
+    items: [
+      { sku: "p", qty: 2 },
+      { sku: "r", qty: 5 },
+    ],
+  },
   { n: 2.5, s: "b", b: false, tags: [], o: { k: 2 }, items: [{ sku: "p", qty: 9 }] },
   { n: -3, s: "B", tags: ["y"], o: null, nothing: null },
   { n: "10", s: "ab", b: true, o: { k: "1" } },
@@ -77,7 +87,10 @@ describe("filters in SQL", () => {
     await stack.deps.db.$executeRaw`ANALYZE records`;
 
     const where = compileFilter({ customerId: "c-7" });
-    const plan = await runSql<{ "QUERY PLAN": string }>(fromPg(stack.deps.pool), sql`EXPLAIN SELECT id FROM records WHERE collection = 'big' AND ${where}`);
+    const plan = await runSql<{ "QUERY PLAN": string }>(
+      fromPg(stack.deps.pool),
+      sql`EXPLAIN SELECT id FROM records WHERE collection = 'big' AND ${where}`,
+    );
     expect(plan.map((p) => p["QUERY PLAN"]).join("\n")).toContain("records_data_idx");
 
     const def = await createDefinition(stack, { name: "big-touch", collection: "touch" });
@@ -90,8 +103,13 @@ describe("filters in SQL", () => {
     expect(trigger.status).toBe(201);
     const res = await stack.api("POST", "/collections/touch/records", { id: "t", data: { customerId: "c-7" } });
     const event = await waitForEvent(stack, res.body.eventId);
-    expect(event.actions[0]).toMatchObject({ status: "completed", result: { recordsAffected: 3, recordIds: ["r40007", "r7", "r80007"] } });
-    const touched = await stack.deps.db.$queryRaw<Array<{ count: number }>>`SELECT count(*)::int AS count FROM records WHERE collection = 'big' AND data ? 'touched'`;
+    expect(event.actions[0]).toMatchObject({
+      status: "completed",
+      result: { recordsAffected: 3, recordIds: ["r40007", "r7", "r80007"] },
+    });
+    const touched = await stack.deps.db.$queryRaw<
+      Array<{ count: number }>
+    >`SELECT count(*)::int AS count FROM records WHERE collection = 'big' AND data ? 'touched'`;
     expect(touched[0]!.count).toBe(3);
     expect(await stack.deps.db.eventLog.count({ where: { collection: "big" } })).toBe(3);
   });

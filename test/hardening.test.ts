@@ -43,7 +43,11 @@ const event = (collection: string, data: unknown = {}, extra: Record<string, unk
 const deepBody = (collection: string, depth: number) =>
   `{"type":"collection.created","collection":"${collection}","recordId":"r-1","data":{"deep":${"[".repeat(depth)}${"]".repeat(depth)}}}`;
 
-const shuffled = <T>(items: T[]) => items.map((item) => ({ item, key: Math.random() })).sort((a, b) => a.key - b.key).map((x) => x.item);
+const shuffled = <T>(items: T[]) =>
+  items
+    .map((item) => ({ item, key: Math.random() }))
+    .sort((a, b) => a.key - b.key)
+    .map((x) => x.item);
 
 const countEvents = (collection: string) => stack.deps.db.eventLog.count({ where: { collection } });
 
@@ -55,8 +59,14 @@ describe("one bad request never fails its neighbours", () => {
         ...Array.from({ length: 30 }, (_, i) => ({ ok: true, body: event("iso_single", { i, round }) as unknown })),
         ...Array.from({ length: 3 }, () => ({ ok: false, body: event("iso_single", { s: "\u0000" }) as unknown })),
         { ok: false, body: deepBody("iso_single", 6000) },
-        { ok: false, body: `{"type":"collection.created","collection":"iso_single","recordId":"r","data":{"s":"\\ud800"}}` },
-        { ok: false, body: `{"type":"collection.created","collection":"iso_single","recordId":"r","data":{"n":1e400}}` },
+        {
+          ok: false,
+          body: `{"type":"collection.created","collection":"iso_single","recordId":"r","data":{"s":"\\ud800"}}`,
+        },
+        {
+          ok: false,
+          body: `{"type":"collection.created","collection":"iso_single","recordId":"r","data":{"n":1e400}}`,
+        },
       ]);
       const answers = await Promise.all(requests.map((r) => stack.api("POST", "/events", r.body)));
       answers.forEach((answer, i) => {
@@ -75,7 +85,9 @@ describe("one bad request never fails its neighbours", () => {
   });
 
   it("does the same for batches: a bad batch is refused whole, the others are accepted whole", async () => {
-    const batch = (bad: boolean) => ({ events: [event("iso_batch", { a: 1 }), event("iso_batch", bad ? { s: "x\u0000y" } : { a: 2 })] });
+    const batch = (bad: boolean) => ({
+      events: [event("iso_batch", { a: 1 }), event("iso_batch", bad ? { s: "x\u0000y" } : { a: 2 })],
+    });
     const requests = shuffled([...Array.from({ length: 20 }, () => false), true, true, true]);
     const answers = await Promise.all(requests.map((bad) => stack.api("POST", "/events/batch", batch(bad))));
     answers.forEach((answer, i) => expect(answer.status).toBe(requests[i] ? 400 : 202));
@@ -87,10 +99,22 @@ describe("one bad request never fails its neighbours", () => {
     // The ingestion itself, below the HTTP checks: one NUL fails the shared statement, and the flush is
     // then written one request at a time.
     const ingest = createIngest(stack.deps);
-    const good = (i: number) => [{ type: "collection.created" as const, collection: "iso_domain", recordId: `g-${i}`, data: { i } }];
-    const bad = [{ type: "collection.created" as const, collection: "iso_domain", recordId: "bad", data: { s: "\u0000" } }];
-    const results = await Promise.allSettled([...Array.from({ length: 10 }, (_, i) => ingest(good(i))), ingest(bad), ingest(good(10))]);
-    expect(results.map((r) => r.status)).toEqual([...Array.from({ length: 10 }, () => "fulfilled"), "rejected", "fulfilled"]);
+    const good = (i: number) => [
+      { type: "collection.created" as const, collection: "iso_domain", recordId: `g-${i}`, data: { i } },
+    ];
+    const bad = [
+      { type: "collection.created" as const, collection: "iso_domain", recordId: "bad", data: { s: "\u0000" } },
+    ];
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 10 }, (_, i) => ingest(good(i))),
+      ingest(bad),
+      ingest(good(10)),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([
+      ...Array.from({ length: 10 }, () => "fulfilled"),
+      "rejected",
+      "fulfilled",
+    ]);
     expect(rejectedInputReason((results[10] as PromiseRejectedResult).reason)).toContain("Unicode");
     expect(await countEvents("iso_domain")).toBe(11);
   });
@@ -98,39 +122,73 @@ describe("one bad request never fails its neighbours", () => {
 
 describe("every accepted value reads back and processes", () => {
   it("refuses dates outside years 1 to 9999 (in UTC), and round-trips the edges through write, read and a trigger", async () => {
-    for (const occurredAt of ["0000-01-01T00:00:00Z", "0000-12-31T23:59:59Z", "0001-01-01T00:30:00+01:00", "9999-12-31T23:59:59.999-01:00"]) {
+    for (const occurredAt of [
+      "0000-01-01T00:00:00Z",
+      "0000-12-31T23:59:59Z",
+      "0001-01-01T00:30:00+01:00",
+      "9999-12-31T23:59:59.999-01:00",
+    ]) {
       const res = await stack.api("POST", "/events", event("dates", {}, { occurredAt }));
       expect(res.status, occurredAt).toBe(400);
-      expect(res.body.error.message).toContain("occurredAt: must be between 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z");
+      expect(res.body.error.message).toContain(
+        "occurredAt: must be between 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z",
+      );
     }
     expect((await stack.api("GET", "/events?since=0000-01-01T00:00:00Z")).status).toBe(400);
     expect((await stack.api("POST", "/events/replay", { until: "+010000-01-01T00:00:00Z" })).status).toBe(400);
     expect(await countEvents("dates")).toBe(0);
 
     const def = await createDefinition(stack, { name: "dates", collection: "dates" });
-    expect((await stack.api("POST", `/definitions/${def.id}/triggers`, { action: "create", targetCollection: "dates_seen", data: { at: "{{event.occurredAt}}" } })).status).toBe(201);
+    expect(
+      (
+        await stack.api("POST", `/definitions/${def.id}/triggers`, {
+          action: "create",
+          targetCollection: "dates_seen",
+          data: { at: "{{event.occurredAt}}" },
+        })
+      ).status,
+    ).toBe(201);
     for (const occurredAt of ["0001-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z"]) {
       const res = await stack.api("POST", "/events", event("dates", {}, { occurredAt }));
       expect(res.status).toBe(202);
       const logged = await waitForEvent(stack, res.body.id);
-      expect(logged).toMatchObject({ status: "completed", occurredAt, actions: [expect.objectContaining({ kind: "trigger", status: "completed" })] });
+      expect(logged).toMatchObject({
+        status: "completed",
+        occurredAt,
+        actions: [expect.objectContaining({ kind: "trigger", status: "completed" })],
+      });
       const page = await stack.api("GET", "/events?collection=dates");
       expect(page.status).toBe(200);
     }
     const seen = await stack.api("GET", "/collections/dates_seen/records");
-    expect(seen.body.data.map((r: any) => r.data.at).sort()).toEqual(["0001-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z"]);
+    expect(seen.body.data.map((r: any) => r.data.at).sort()).toEqual([
+      "0001-01-01T00:00:00.000Z",
+      "9999-12-31T23:59:59.999Z",
+    ]);
   });
 });
 
 describe("hostile text anywhere is a 4xx", () => {
   it("answers ids holding NUL or nonsense with 404, and other such input with 400", async () => {
-    for (const path of ["/events/evt_%00", "/definitions/%00", "/webhooks/a%00b/deliveries", "/triggers/%00", "/collections/orders/records/%00", "/events/%00/replay"]) {
+    for (const path of [
+      "/events/evt_%00",
+      "/definitions/%00",
+      "/webhooks/a%00b/deliveries",
+      "/triggers/%00",
+      "/collections/orders/records/%00",
+      "/events/%00/replay",
+    ]) {
       const method = path.endsWith("replay") ? "POST" : "GET";
       const res = await stack.api(method, path);
       expect(res.status, path).toBe(404);
       expect(res.body.error.code).toBe("not_found");
     }
-    for (const path of ["/events?cursor=%00", "/events?recordId=a%00", "/definitions?cursor=x%00", `/collections/orders/records?filter=${encodeURIComponent('{"a":"\\u0000"}')}`]) {
+    for (const path of [
+      "/events?cursor=%00",
+      "/events?recordId=a%00",
+      "/definitions?cursor=x%00",
+      `/collections/orders/records?filter=${encodeURIComponent('{"a":"\\u0000"}')}`,
+    ]) {
       const res = await stack.api("GET", path);
       expect(res.status, path).toBe(400);
       expect(res.body.error.code).toBe("invalid_request");
@@ -150,7 +208,15 @@ describe("hostile text anywhere is a 4xx", () => {
     const def = await createDefinition(stack, { name: "hostile-text", collection: "hostile" });
     const deepPayload = `{"definitionId":"${def.id}","url":"${receiver.url}/x","payload":${"[".repeat(3000)}${"]".repeat(3000)}}`;
     expect((await stack.api("POST", "/webhooks", deepPayload)).status).toBe(400);
-    expect((await stack.api("POST", "/webhooks", { definitionId: def.id, url: `${receiver.url}/x`, headers: { "x-a": "\u0000" } })).status).toBe(400);
+    expect(
+      (
+        await stack.api("POST", "/webhooks", {
+          definitionId: def.id,
+          url: `${receiver.url}/x`,
+          headers: { "x-a": "\u0000" },
+        })
+      ).status,
+    ).toBe(400);
     expect(await stack.deps.db.webhook.count({ where: { definitionId: def.id } })).toBe(0);
 
     const idempotent = await stack.api("POST", "/events", event("hostile"), { "idempotency-key": "clé" });
@@ -163,7 +229,8 @@ describe("hostile text anywhere is a 4xx", () => {
 });
 
 describe("no condition or filter can stall the worker", () => {
-  const definition = (name: string, condition: unknown) => stack.api("POST", "/definitions", { name, type: "collection.created", collection: "bounds", condition });
+  const definition = (name: string, condition: unknown) =>
+    stack.api("POST", "/definitions", { name, type: "collection.created", collection: "bounds", condition });
 
   it("refuses at save what a condition or filter may not hold, naming the limit", async () => {
     const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -174,7 +241,10 @@ describe("no condition or filter can stall the worker", () => {
       [{ "data.s": { $in: range(900).map((i) => `${i}`.padStart(80, "x")) } }, "at most 64 KiB"],
       [nested, "nested deeper than 16 levels"],
       [Object.fromEntries(range(201).map((i) => [`data.f${i}`, i])), "has 201 fields and operators; at most 200"],
-      [Object.fromEntries(range(6).map((i) => [`data.f${i}`, { $in: range(1000) }])), "lists 6000 values in all; at most 5000"],
+      [
+        Object.fromEntries(range(6).map((i) => [`data.f${i}`, { $in: range(1000) }])),
+        "lists 6000 values in all; at most 5000",
+      ],
       [{ "data.n": { $gt: true } }, "$gt compares numbers or strings"],
       [{ total: 1 }, "total: must start with one of: event, data, previous, changedFields, definition"],
       [{ "data.__proto__": 1 }, "__proto__ cannot be a field name"],
@@ -185,30 +255,56 @@ describe("no condition or filter can stall the worker", () => {
       expect(res.status, message).toBe(400);
       expect(res.body.error.message).toContain(message);
     }
-    const proto = await stack.api("POST", "/definitions", `{"name":"p","type":"collection.created","collection":"bounds","condition":{"__proto__":{"x":1}}}`);
+    const proto = await stack.api(
+      "POST",
+      "/definitions",
+      `{"name":"p","type":"collection.created","collection":"bounds","condition":{"__proto__":{"x":1}}}`,
+    );
     expect(proto.status).toBe(400);
     expect(proto.body.error.message).toContain("condition.__proto__: keys named __proto__ are not accepted");
     expect(await stack.deps.db.eventDefinition.count({ where: { collection: "bounds" } })).toBe(0);
 
     const def = await createDefinition(stack, { name: "bounds-trigger", collection: "bounds_t" });
-    const filter = await stack.api("POST", `/definitions/${def.id}/triggers`, { action: "delete", targetCollection: "x", filter: { id: { $in: range(70_000) } } });
+    const filter = await stack.api("POST", `/definitions/${def.id}/triggers`, {
+      action: "delete",
+      targetCollection: "x",
+      filter: { id: { $in: range(70_000) } },
+    });
     expect(filter.status).toBe(400);
     expect(filter.body.error.message).toContain("filter: is 408906 bytes of JSON; at most 64 KiB");
     expect(await stack.deps.db.eventTrigger.count({ where: { definitionId: def.id } })).toBe(0);
   });
 
   it("gives up a condition past its budget, fails that definition's actions and goes on with other events", async () => {
-    const costly = await createDefinition(stack, { name: "costly", collection: "costly", condition: { "data.list": { $gt: 5 } } });
+    const costly = await createDefinition(stack, {
+      name: "costly",
+      collection: "costly",
+      condition: { "data.list": { $gt: 5 } },
+    });
     await createWebhook(stack, { definitionId: costly.id, url: `${receiver.url}/costly` });
-    const sets = await createDefinition(stack, { name: "sets", collection: "sets", condition: { "data.list": { $in: Array.from({ length: 1000 }, (_, i) => i + 10_000) } } });
+    const sets = await createDefinition(stack, {
+      name: "sets",
+      collection: "sets",
+      condition: { "data.list": { $in: Array.from({ length: 1000 }, (_, i) => i + 10_000) } },
+    });
     await createWebhook(stack, { definitionId: sets.id, url: `${receiver.url}/sets` });
 
-    const heavy = await postEvent(stack, { collection: "costly", data: { list: Array.from({ length: 150_000 }, () => 0) } });
-    const matching = await postEvent(stack, { collection: "sets", data: { list: Array.from({ length: 10_000 }, (_, i) => i + 1) } });
+    const heavy = await postEvent(stack, {
+      collection: "costly",
+      data: { list: Array.from({ length: 150_000 }, () => 0) },
+    });
+    const matching = await postEvent(stack, {
+      collection: "sets",
+      data: { list: Array.from({ length: 10_000 }, (_, i) => i + 1) },
+    });
     const failed = await waitForEvent(stack, heavy);
     expect(failed.status).toBe("failed");
-    expect(failed.actions).toEqual([expect.objectContaining({ kind: "webhook", status: "failed", errorCode: "condition_too_costly" })]);
-    expect(failed.error).toContain('the condition of definition "costly" was not decided: evaluating the condition took more than 100000 steps');
+    expect(failed.actions).toEqual([
+      expect.objectContaining({ kind: "webhook", status: "failed", errorCode: "condition_too_costly" }),
+    ]);
+    expect(failed.error).toContain(
+      'the condition of definition "costly" was not decided: evaluating the condition took more than 100000 steps',
+    );
     expect(receiver.at("/costly")).toHaveLength(0);
     expect((await waitForEvent(stack, matching)).status).toBe("completed");
     expect(receiver.at("/sets")).toHaveLength(1);
@@ -216,17 +312,28 @@ describe("no condition or filter can stall the worker", () => {
 
   it("fails a trigger whose filter renders past the limits at once, instead of retrying a statement Postgres refuses", async () => {
     const def = await createDefinition(stack, { name: "wide-filter", collection: "wide_filter" });
-    const trigger = await stack.api("POST", `/definitions/${def.id}/triggers`, { action: "delete", targetCollection: "customers", filter: { id: { $in: "{{data.ids}}" } } });
+    const trigger = await stack.api("POST", `/definitions/${def.id}/triggers`, {
+      action: "delete",
+      targetCollection: "customers",
+      filter: { id: { $in: "{{data.ids}}" } },
+    });
     expect(trigger.status).toBe(201);
-    const id = await postEvent(stack, { collection: "wide_filter", data: { ids: Array.from({ length: 70_000 }, (_, i) => i) } });
+    const id = await postEvent(stack, {
+      collection: "wide_filter",
+      data: { ids: Array.from({ length: 70_000 }, (_, i) => i) },
+    });
     const logged = await waitForEvent(stack, id);
-    expect(logged.actions).toEqual([expect.objectContaining({ kind: "trigger", status: "failed", errorCode: "invalid_trigger_result", attempts: 0 })]);
+    expect(logged.actions).toEqual([
+      expect.objectContaining({ kind: "trigger", status: "failed", errorCode: "invalid_trigger_result", attempts: 0 }),
+    ]);
     expect(logged.actions[0].error).toContain("filter: is 408906 bytes of JSON; at most 64 KiB");
   });
 
   it("reads a statement with too many parameters (08P01) as the request's fault, not the database down", async () => {
     const values = Array.from({ length: 70_000 }, () => 1);
-    const error = await stack.deps.pool.query(`SELECT 1 WHERE 1 IN (${values.map((_, i) => `$${i + 1}::int`).join(",")})`, values).catch((e: unknown) => e);
+    const error = await stack.deps.pool
+      .query(`SELECT 1 WHERE 1 IN (${values.map((_, i) => `$${i + 1}::int`).join(",")})`, values)
+      .catch((e: unknown) => e);
     expect((error as { code?: string }).code).toBe("08P01");
     expect(isDependencyDown(error)).toBe(false);
     expect(rejectedInputReason(error)).toContain("bind message has");
@@ -234,7 +341,11 @@ describe("no condition or filter can stall the worker", () => {
   });
 
   it("evaluates conditions over an event's own fields only", async () => {
-    const def = await createDefinition(stack, { name: "inherited", collection: "inherited", condition: { "data.constructor.name": "Object" } });
+    const def = await createDefinition(stack, {
+      name: "inherited",
+      collection: "inherited",
+      condition: { "data.constructor.name": "Object" },
+    });
     await createWebhook(stack, { definitionId: def.id, url: `${receiver.url}/inherited` });
     const plain = await postEvent(stack, { collection: "inherited", data: { total: 1 } });
     const own = await postEvent(stack, { collection: "inherited", data: { constructor: { name: "Object" } } });
@@ -248,12 +359,28 @@ describe("the SSRF guard", () => {
     const strict = await startStack({ worker: false, env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: "false" } });
     try {
       const def = await createDefinition(strict, { name: "ssrf", collection: "ssrf" });
-      for (const host of ["[::127.0.0.1]", "[::ffff:0:127.0.0.1]", "[2002:7f00:1::]", "[64:ff9b:1::7f00:1]", "[::a9fe:a9fe]", "[::ffff:169.254.169.254]", "0x7f.1", "[fd00:ec2::254]"]) {
+      for (const host of [
+        "[::127.0.0.1]",
+        "[::ffff:0:127.0.0.1]",
+        "[2002:7f00:1::]",
+        "[64:ff9b:1::7f00:1]",
+        "[::a9fe:a9fe]",
+        "[::ffff:169.254.169.254]",
+        "0x7f.1",
+        "[fd00:ec2::254]",
+      ]) {
         const res = await strict.api("POST", "/webhooks", { definitionId: def.id, url: `http://${host}/hook` });
         expect(res.status, host).toBe(400);
-        expect(res.body.error.details).toEqual([expect.objectContaining({ path: "url", message: expect.stringContaining("loopback, private, link-local or metadata") })]);
+        expect(res.body.error.details).toEqual([
+          expect.objectContaining({
+            path: "url",
+            message: expect.stringContaining("loopback, private, link-local or metadata"),
+          }),
+        ]);
       }
-      expect((await strict.api("POST", "/webhooks", { definitionId: def.id, url: "http://[2606:4700::1111]/hook" })).status).toBe(201);
+      expect(
+        (await strict.api("POST", "/webhooks", { definitionId: def.id, url: "http://[2606:4700::1111]/hook" })).status,
+      ).toBe(201);
       expect(await strict.deps.db.webhook.count()).toBe(1);
     } finally {
       await strict.stop();
@@ -271,7 +398,15 @@ describe("every event and action reaches a final state", () => {
   it("fails an action whose runs keep failing after a bounded number of tries, sweeps included", async () => {
     const deps = withPipeline(idle.deps);
     const def = await createDefinition(idle, { name: "poisoned", collection: "poisoned" });
-    expect((await idle.api("POST", `/definitions/${def.id}/triggers`, { action: "create", targetCollection: "poison_target", data: { poison: true } })).status).toBe(201);
+    expect(
+      (
+        await idle.api("POST", `/definitions/${def.id}/triggers`, {
+          action: "create",
+          targetCollection: "poison_target",
+          data: { poison: true },
+        })
+      ).status,
+    ).toBe(201);
     // A fault the database itself raises on every run (not an outage): the record the trigger writes is refused.
     await idle.deps.pool.query(`ALTER TABLE records ADD CONSTRAINT no_poison CHECK (NOT (data ? 'poison'))`);
     try {
@@ -279,7 +414,10 @@ describe("every event and action reaches a final state", () => {
       await expect(processEvent(deps, id)).rejects.toThrow(/no_poison/);
       const [action] = await idle.deps.db.eventAction.findMany({ where: { eventId: id } });
       for (let run = 2; run <= 10; run++) await expect(runAction(deps, action!.id)).rejects.toThrow(/no_poison/);
-      expect(await idle.deps.db.eventAction.findUnique({ where: { id: action!.id } })).toMatchObject({ status: "pending", unfinishedRuns: 10 });
+      expect(await idle.deps.db.eventAction.findUnique({ where: { id: action!.id } })).toMatchObject({
+        status: "pending",
+        unfinishedRuns: 10,
+      });
 
       await runAction(deps, action!.id); // the 11th run gives up
       const logged = (await idle.api("GET", `/events/${id}`)).body;
@@ -300,7 +438,12 @@ describe("every event and action reaches a final state", () => {
     const claimed = await deps.pipeline.claimEvent(id);
     expect(claimed.event?.id).toBe(id);
     const failure = { errorCode: "condition_too_costly", error: "the condition was not decided" };
-    await deps.pipeline.log.match({ eventId: id, actions: [{ id: `act_${id.slice(4)}`, eventId: id, kind: "webhook", targetId: "whk_x", definitionId: "def_x", failure }] });
+    await deps.pipeline.log.match({
+      eventId: id,
+      actions: [
+        { id: `act_${id.slice(4)}`, eventId: id, kind: "webhook", targetId: "whk_x", definitionId: "def_x", failure },
+      ],
+    });
     expect((await idle.api("GET", `/events/${id}`)).body).toMatchObject({
       status: "failed",
       error: "webhook whk_x: the condition was not decided",
@@ -311,26 +454,37 @@ describe("every event and action reaches a final state", () => {
   it("counts a run that crashed the worker as a try", async () => {
     const deps = withPipeline(idle.deps);
     const def = await createDefinition(idle, { name: "crashing", collection: "crashing" });
-    await idle.api("POST", `/definitions/${def.id}/triggers`, { action: "create", targetCollection: "crash_target", data: {} });
+    await idle.api("POST", `/definitions/${def.id}/triggers`, {
+      action: "create",
+      targetCollection: "crash_target",
+      data: {},
+    });
     await idle.deps.pool.query(`ALTER TABLE records ADD CONSTRAINT no_crash CHECK (collection <> 'crash_target')`);
     const id = await postEvent(idle, { collection: "crashing" });
     await expect(processEvent(deps, id)).rejects.toThrow();
     await idle.deps.pool.query(`ALTER TABLE records DROP CONSTRAINT no_crash`);
     // Nine more runs that started and never finished (the worker was killed each time).
-    await idle.deps.pool.query(`UPDATE event_actions SET "unfinishedRuns" = 10, error = NULL WHERE "eventId" = $1`, [id]);
+    await idle.deps.pool.query(`UPDATE event_actions SET "unfinishedRuns" = 10, error = NULL WHERE "eventId" = $1`, [
+      id,
+    ]);
     const [action] = await idle.deps.db.eventAction.findMany({ where: { eventId: id } });
     await runAction(deps, action!.id);
     expect(await idle.deps.db.eventAction.findUnique({ where: { id: action!.id } })).toMatchObject({
       status: "failed",
       errorCode: "processing_failed",
-      error: "gave up after 10 runs that did not finish; the last: the worker stopped (crashed or was stopped) while running it",
+      error:
+        "gave up after 10 runs that did not finish; the last: the worker stopped (crashed or was stopped) while running it",
     });
   });
 
   it("fails an event whose matching keeps failing once its tries are spent, and a replay tries again", async () => {
     const deps = withPipeline(idle.deps);
     const def = await createDefinition(idle, { name: "unmatchable", collection: "unmatchable" });
-    await idle.api("POST", `/definitions/${def.id}/triggers`, { action: "create", targetCollection: "unmatched_target", data: {} });
+    await idle.api("POST", `/definitions/${def.id}/triggers`, {
+      action: "create",
+      targetCollection: "unmatched_target",
+      data: {},
+    });
     const id = await postEvent(idle, { collection: "unmatchable" });
     await idle.deps.pool.query(`ALTER TABLE event_actions ADD CONSTRAINT no_match CHECK ("eventId" <> '${id}')`);
     try {
@@ -341,14 +495,21 @@ describe("every event and action reaches a final state", () => {
       expect(swept).toMatchObject({ failedEvents: 1, requeuedEvents: 0 });
       const logged = (await idle.api("GET", `/events/${id}`)).body;
       expect(logged).toMatchObject({ status: "failed", attempts: 10, actions: [] });
-      expect(logged.error).toMatch(/^processing_failed: gave up after 10 tries that did not finish; the last: .*no_match/);
+      expect(logged.error).toMatch(
+        /^processing_failed: gave up after 10 tries that did not finish; the last: .*no_match/,
+      );
       expect((await runSweep(idle.deps)).failedEvents).toBe(0);
     } finally {
       await idle.deps.pool.query(`ALTER TABLE event_actions DROP CONSTRAINT no_match`);
     }
     expect((await idle.api("POST", `/events/${id}/replay`)).status).toBe(202);
     await processEvent(deps, id);
-    expect((await idle.api("GET", `/events/${id}`)).body).toMatchObject({ status: "completed", attempts: 1, error: null, actions: [expect.objectContaining({ status: "completed" })] });
+    expect((await idle.api("GET", `/events/${id}`)).body).toMatchObject({
+      status: "completed",
+      attempts: 1,
+      error: null,
+      actions: [expect.objectContaining({ status: "completed" })],
+    });
   });
 });
 
@@ -357,7 +518,8 @@ describe("answers stay bounded in bytes", () => {
 
   it("cuts a page of events at the byte budget and continues it with nextCursor", async () => {
     const ids = [];
-    for (let i = 0; i < 10; i++) ids.push(await postEvent(stack, { collection: "bulky", recordId: `b-${i}`, data: bulky(i) }));
+    for (let i = 0; i < 10; i++)
+      ids.push(await postEvent(stack, { collection: "bulky", recordId: `b-${i}`, data: bulky(i) }));
     const seen: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
@@ -375,29 +537,53 @@ describe("answers stay bounded in bytes", () => {
   });
 
   it("does the same for records", async () => {
-    for (let i = 0; i < 6; i++) expect((await stack.api("POST", "/collections/bulky_records/records", { id: `r-${i}`, data: bulky(i) })).status).toBe(201);
+    for (let i = 0; i < 6; i++)
+      expect(
+        (await stack.api("POST", "/collections/bulky_records/records", { id: `r-${i}`, data: bulky(i) })).status,
+      ).toBe(201);
     const first = await stack.api("GET", "/collections/bulky_records/records?limit=200");
     expect(first.body.data.map((r: any) => r.id)).toEqual(["r-5", "r-4", "r-3", "r-2"]);
     expect(first.body.nextCursor).toBe("r-2");
-    const second = await stack.api("GET", `/collections/bulky_records/records?limit=200&cursor=${first.body.nextCursor}`);
-    expect(second.body).toMatchObject({ data: [expect.objectContaining({ id: "r-1" }), expect.objectContaining({ id: "r-0" })], nextCursor: null });
+    const second = await stack.api(
+      "GET",
+      `/collections/bulky_records/records?limit=200&cursor=${first.body.nextCursor}`,
+    );
+    expect(second.body).toMatchObject({
+      data: [expect.objectContaining({ id: "r-1" }), expect.objectContaining({ id: "r-0" })],
+      nextCursor: null,
+    });
   });
 });
 
 describe("configuration is bounded too", () => {
   it("refuses templates over 64 KiB and a definition's 101st webhook or trigger", async () => {
     const def = await createDefinition(stack, { name: "crowded", collection: "crowded" });
-    const big = await stack.api("POST", "/webhooks", { definitionId: def.id, url: `${receiver.url}/c`, payload: { text: "x".repeat(70_000) } });
+    const big = await stack.api("POST", "/webhooks", {
+      definitionId: def.id,
+      url: `${receiver.url}/c`,
+      payload: { text: "x".repeat(70_000) },
+    });
     expect(big.status).toBe(400);
     expect(big.body.error.message).toContain("payload: is 70011 bytes of JSON; at most 64 KiB");
-    const bigTrigger = await stack.api("POST", `/definitions/${def.id}/triggers`, { action: "create", targetCollection: "c", data: { text: "x".repeat(70_000) } });
+    const bigTrigger = await stack.api("POST", `/definitions/${def.id}/triggers`, {
+      action: "create",
+      targetCollection: "c",
+      data: { text: "x".repeat(70_000) },
+    });
     expect(bigTrigger.status).toBe(400);
 
-    for (let i = 0; i < 95; i++) await createWebhook(stack, { definitionId: def.id, url: `${receiver.url}/c${i}`, active: false });
+    for (let i = 0; i < 95; i++)
+      await createWebhook(stack, { definitionId: def.id, url: `${receiver.url}/c${i}`, active: false });
     // Ten at once for the last five places: the count and the write are one step.
-    const racing = await Promise.all(Array.from({ length: 10 }, (_, i) => stack.api("POST", "/webhooks", { definitionId: def.id, url: `${receiver.url}/r${i}`, active: false })));
+    const racing = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        stack.api("POST", "/webhooks", { definitionId: def.id, url: `${receiver.url}/r${i}`, active: false }),
+      ),
+    );
     expect(racing.map((r) => r.status).sort()).toEqual([201, 201, 201, 201, 201, 400, 400, 400, 400, 400]);
-    expect(racing.find((r) => r.status === 400)!.body.error.message).toBe(`definition ${def.id} has 100 webhooks; at most 100`);
+    expect(racing.find((r) => r.status === 400)!.body.error.message).toBe(
+      `definition ${def.id} has 100 webhooks; at most 100`,
+    );
     const detail = await stack.api("GET", `/definitions/${def.id}`);
     expect(detail.body.webhooks).toHaveLength(100);
   });
@@ -409,16 +595,31 @@ describe("Idempotency-Key", () => {
     const first = await stack.api("POST", "/events", event("idem", { total: 1, status: "new" }), key);
     expect(first.status).toBe(202);
     // The same event with its keys in another order is the same request.
-    const repeat = await stack.api("POST", "/events", '{"data":{"status":"new","total":1},"recordId":"r-1","collection":"idem","type":"collection.created"}', key);
+    const repeat = await stack.api(
+      "POST",
+      "/events",
+      '{"data":{"status":"new","total":1},"recordId":"r-1","collection":"idem","type":"collection.created"}',
+      key,
+    );
     expect(repeat).toMatchObject({ status: 202, body: { id: first.body.id } });
     const reused = await stack.api("POST", "/events", event("idem", { total: 2, status: "new" }), key);
     expect(reused.status).toBe(422);
     expect(reused.body.error.code).toBe("idempotency_key_reused");
 
     const batchKey = { "idempotency-key": "import-7" };
-    const batch = await stack.api("POST", "/events/batch", { events: [event("idem", { n: 1 }), event("idem", { n: 2 })] }, batchKey);
+    const batch = await stack.api(
+      "POST",
+      "/events/batch",
+      { events: [event("idem", { n: 1 }), event("idem", { n: 2 })] },
+      batchKey,
+    );
     expect(batch.status).toBe(202);
-    const longer = await stack.api("POST", "/events/batch", { events: [event("idem", { n: 1 }), event("idem", { n: 2 }), event("idem", { n: 3 })] }, batchKey);
+    const longer = await stack.api(
+      "POST",
+      "/events/batch",
+      { events: [event("idem", { n: 1 }), event("idem", { n: 2 }), event("idem", { n: 3 })] },
+      batchKey,
+    );
     expect(longer.status).toBe(422);
     expect(await countEvents("idem")).toBe(3);
   });
@@ -439,11 +640,18 @@ describe("Idempotency-Key", () => {
 describe("a header its template made unsendable", () => {
   it("fails the delivery at once with invalid_header, without a request or a retry", async () => {
     const def = await createDefinition(stack, { name: "header-injection", collection: "header_injection" });
-    const hook = await createWebhook(stack, { definitionId: def.id, url: `${receiver.url}/headers`, headers: { "x-note": "{{data.note}}" }, retry: { maxAttempts: 5, delayMs: 10 } });
+    const hook = await createWebhook(stack, {
+      definitionId: def.id,
+      url: `${receiver.url}/headers`,
+      headers: { "x-note": "{{data.note}}" },
+      retry: { maxAttempts: 5, delayMs: 10 },
+    });
     const id = await postEvent(stack, { collection: "header_injection", data: { note: "a\r\nx-injected: 1" } });
     const logged = await waitForEvent(stack, id);
     expect(logged.status).toBe("failed");
-    expect(logged.actions).toEqual([expect.objectContaining({ status: "failed", attempts: 1, errorCode: "invalid_header" })]);
+    expect(logged.actions).toEqual([
+      expect.objectContaining({ status: "failed", attempts: 1, errorCode: "invalid_header" }),
+    ]);
     expect(logged.actions[0].error).toContain("header x-note rendered to");
     expect(receiver.at("/headers")).toHaveLength(0);
 
@@ -459,7 +667,12 @@ describe("a header its template made unsendable", () => {
 describe("the Node server", () => {
   it("serves with a public API's timeouts and a connection cap, and cuts off a client that sends too slowly", async () => {
     const real = serveApi(stack.deps, { port: 0, hostname: "127.0.0.1" });
-    expect({ headers: real.headersTimeout, request: real.requestTimeout, keepAlive: real.keepAliveTimeout, connections: real.maxConnections }).toEqual({
+    expect({
+      headers: real.headersTimeout,
+      request: real.requestTimeout,
+      keepAlive: real.keepAliveTimeout,
+      connections: real.maxConnections,
+    }).toEqual({
       headers: LIMITS.headersTimeoutMs,
       request: LIMITS.requestTimeoutMs,
       keepAlive: LIMITS.keepAliveTimeoutMs,
@@ -470,7 +683,11 @@ describe("the Node server", () => {
     // The same server with a 1 s header timeout, and a client that never finishes its headers.
     let slow: ReturnType<typeof serveApi> | undefined;
     const port = await new Promise<number>((resolve) => {
-      slow = serveApi(stack.deps, { port: 0, hostname: "127.0.0.1", limits: { ...LIMITS, headersTimeoutMs: 1000 } }, resolve);
+      slow = serveApi(
+        stack.deps,
+        { port: 0, hostname: "127.0.0.1", limits: { ...LIMITS, headersTimeoutMs: 1000 } },
+        resolve,
+      );
     });
     const answer = await new Promise<string>((resolve, reject) => {
       const socket = connect(port, "127.0.0.1", () => socket.write("GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: "));
@@ -489,8 +706,13 @@ describe("webhook secrets at rest", () => {
   it("are sealed with SECRETS_KEY, sign deliveries, and survive a rotation of the key", async () => {
     const [oldKey, newKey] = [randomBytes(32).toString("base64"), randomBytes(32).toString("base64")];
     const sealed = await startStack({ env: { SECRETS_KEY: oldKey } });
-    const withKeys = (keys: Record<string, string>) => createDeps(loadConfig({ ...sealed.env, SECRETS_KEY: "", SECRETS_KEY_PREVIOUS: "", ...keys }), "test", 2);
-    const [rotating, rotated, stale] = [withKeys({ SECRETS_KEY: newKey, SECRETS_KEY_PREVIOUS: oldKey }), withKeys({ SECRETS_KEY: newKey }), withKeys({ SECRETS_KEY: oldKey })];
+    const withKeys = (keys: Record<string, string>) =>
+      createDeps(loadConfig({ ...sealed.env, SECRETS_KEY: "", SECRETS_KEY_PREVIOUS: "", ...keys }), "test", 2);
+    const [rotating, rotated, stale] = [
+      withKeys({ SECRETS_KEY: newKey, SECRETS_KEY_PREVIOUS: oldKey }),
+      withKeys({ SECRETS_KEY: newKey }),
+      withKeys({ SECRETS_KEY: oldKey }),
+    ];
     try {
       const def = await createDefinition(sealed, { name: "sealed", collection: "sealed" });
       const hook = await createWebhook(sealed, { definitionId: def.id, url: `${receiver.url}/sealed` });
@@ -502,13 +724,18 @@ describe("webhook secrets at rest", () => {
 
       await waitForEvent(sealed, await postEvent(sealed, { collection: "sealed", data: { n: 1 } }));
       const [first] = receiver.at("/sealed");
-      expect(new StandardWebhook(hook.secret).verify(first!.body, first!.headers as Record<string, string>)).toMatchObject({ data: { n: 1 } });
+      expect(
+        new StandardWebhook(hook.secret).verify(first!.body, first!.headers as Record<string, string>),
+      ).toMatchObject({ data: { n: 1 } });
 
       // A new signing secret: the old one, still sealed for this webhook, signs beside it for a day.
       const next = (await sealed.api("POST", `/webhooks/${hook.id}/rotate-secret`)).body.secret as string;
       await waitForEvent(sealed, await postEvent(sealed, { collection: "sealed", data: { n: 2 } }));
       const second = receiver.at("/sealed")[1]!;
-      for (const secret of [hook.secret, next]) expect(new StandardWebhook(secret).verify(second.body, second.headers as Record<string, string>)).toMatchObject({ data: { n: 2 } });
+      for (const secret of [hook.secret, next])
+        expect(new StandardWebhook(secret).verify(second.body, second.headers as Record<string, string>)).toMatchObject(
+          { data: { n: 2 } },
+        );
 
       // A new SECRETS_KEY: the command reseals both secrets; then the new key alone reads them, the old cannot.
       expect(await reencryptSecrets(rotating)).toEqual({ webhooks: 1, resealed: 1 });
@@ -530,7 +757,10 @@ describe("webhook secrets at rest", () => {
     const lines: string[] = [];
     const log = { info: (m: string) => lines.push(`info ${m}`), warn: (m: string) => lines.push(`warn ${m}`) } as never;
     announceSecurity({ config: loadConfig({}), log });
-    announceSecurity({ config: loadConfig({ SECRETS_KEY: randomBytes(32).toString("base64"), API_KEY: "k" }), log }, { servesApi: false });
+    announceSecurity(
+      { config: loadConfig({ SECRETS_KEY: randomBytes(32).toString("base64"), API_KEY: "k" }), log },
+      { servesApi: false },
+    );
     expect(lines).toEqual([
       expect.stringMatching(/^warn API_KEY is NOT set/),
       "warn SECRETS_KEY is not set: webhook secrets are stored unencrypted. Set it (openssl rand -base64 32) anywhere but your own machine.",

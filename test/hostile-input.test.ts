@@ -15,8 +15,12 @@ let definitionId: string;
 let webhookId: string;
 beforeAll(async () => {
   [stack, receiver] = await Promise.all([startStack({ env: { WEBHOOK_TIMEOUT_MS: "2000" } }), startReceiver()]);
-  definitionId = (await createDefinition(stack, { name: "fuzz", collection: "fuzz", condition: { "data.v": { $exists: true } } })).id;
-  webhookId = (await createWebhook(stack, { definitionId, url: `${receiver.url}/fuzz`, headers: { "x-v": "{{data.v}}" } })).id;
+  definitionId = (
+    await createDefinition(stack, { name: "fuzz", collection: "fuzz", condition: { "data.v": { $exists: true } } })
+  ).id;
+  webhookId = (
+    await createWebhook(stack, { definitionId, url: `${receiver.url}/fuzz`, headers: { "x-v": "{{data.v}}" } })
+  ).id;
   await stack.api("POST", "/collections/fuzz/records", { id: "base", data: { n: 1 } });
 });
 afterAll(async () => {
@@ -27,10 +31,26 @@ afterAll(async () => {
 // faithful JavaScript value to build it from.
 const hostileString = fc.oneof(
   fc.string({ unit: "binary", maxLength: 12 }),
-  fc.constantFrom("\u0000", "a\u0000b", "\ud800", "\udc00x", "x\ud83d", "__proto__", "{{", "{{ data.v }}", "\r\nx: 1", "é😀", "$gt", "x".repeat(300)),
+  fc.constantFrom(
+    "\u0000",
+    "a\u0000b",
+    "\ud800",
+    "\udc00x",
+    "x\ud83d",
+    "__proto__",
+    "{{",
+    "{{ data.v }}",
+    "\r\nx: 1",
+    "é😀",
+    "$gt",
+    "x".repeat(300),
+  ),
 );
 const stringText = hostileString.map((s) => JSON.stringify(s));
-const numberText = fc.oneof(fc.double().filter(Number.isFinite).map(String), fc.constantFrom("1e400", "-1e400", "1e-400", "123456789012345678901234567890", "-0"));
+const numberText = fc.oneof(
+  fc.double().filter(Number.isFinite).map(String),
+  fc.constantFrom("1e400", "-1e400", "1e-400", "123456789012345678901234567890", "-0"),
+);
 const deepText = fc.integer({ min: 60, max: 3000 }).map((depth) => `${"[".repeat(depth)}${"]".repeat(depth)}`);
 const { json } = fc.letrec<{ json: string }>((tie) => ({
   json: fc.oneof(
@@ -59,11 +79,33 @@ interface Route {
 }
 
 const db = () => stack.deps.db;
-const event = (tag: string, fields: string) => `{"type":"collection.created","collection":"fuzz","recordId":"${tag}",${fields}}`;
+const event = (tag: string, fields: string) =>
+  `{"type":"collection.created","collection":"fuzz","recordId":"${tag}",${fields}}`;
 const routes: Route[] = [
-  { name: "event data", method: "POST", path: () => "/events", body: (t, s) => event(t, `"data":${s}`), valid: '{"v":1}', written: (t) => db().eventLog.count({ where: { recordId: t } }) },
-  { name: "event field", method: "POST", path: () => "/events", body: (t, s) => event(t, `"data":{"v":${s}}`), valid: '"ok"', written: (t) => db().eventLog.count({ where: { recordId: t } }) },
-  { name: "occurredAt", method: "POST", path: () => "/events", body: (t, s) => event(t, `"data":{},"occurredAt":${s}`), valid: '"2026-11-30T10:00:00Z"', written: (t) => db().eventLog.count({ where: { recordId: t } }) },
+  {
+    name: "event data",
+    method: "POST",
+    path: () => "/events",
+    body: (t, s) => event(t, `"data":${s}`),
+    valid: '{"v":1}',
+    written: (t) => db().eventLog.count({ where: { recordId: t } }),
+  },
+  {
+    name: "event field",
+    method: "POST",
+    path: () => "/events",
+    body: (t, s) => event(t, `"data":{"v":${s}}`),
+    valid: '"ok"',
+    written: (t) => db().eventLog.count({ where: { recordId: t } }),
+  },
+  {
+    name: "occurredAt",
+    method: "POST",
+    path: () => "/events",
+    body: (t, s) => event(t, `"data":{},"occurredAt":${s}`),
+    valid: '"2026-11-30T10:00:00Z"',
+    written: (t) => db().eventLog.count({ where: { recordId: t } }),
+  },
   {
     name: "batch",
     method: "POST",
@@ -107,7 +149,8 @@ const routes: Route[] = [
     name: "webhook headers",
     method: "POST",
     path: () => "/webhooks",
-    body: (t, s) => `{"definitionId":"${definitionId}","url":"${receiver.url}/${t}","headers":{"x-a":${s}},"active":false}`,
+    body: (t, s) =>
+      `{"definitionId":"${definitionId}","url":"${receiver.url}/${t}","headers":{"x-a":${s}},"active":false}`,
     valid: '"b"',
     written: (t) => db().webhook.count({ where: { url: `${receiver.url}/${t}` } }),
   },
@@ -125,10 +168,29 @@ const routes: Route[] = [
     path: () => "/collections/fuzz/records/base",
     body: (t, s) => `{"data":{"${t}":${s}}}`,
     valid: "4",
-    written: async (t) => Number(Object.hasOwn((await db().record.findUniqueOrThrow({ where: { collection_id: { collection: "fuzz", id: "base" } } })).data as object, t)),
+    written: async (t) =>
+      Number(
+        Object.hasOwn(
+          (await db().record.findUniqueOrThrow({ where: { collection_id: { collection: "fuzz", id: "base" } } }))
+            .data as object,
+          t,
+        ),
+      ),
   },
-  { name: "test send", method: "POST", path: () => `/webhooks/${webhookId}/test`, body: (_, s) => `{"data":{"v":${s}}}`, valid: '"t"' },
-  { name: "replay filter", method: "POST", path: () => "/events/replay", body: (_, s) => `{"since":${s},"limit":1}`, valid: '"2026-11-30T00:00:00Z"' },
+  {
+    name: "test send",
+    method: "POST",
+    path: () => `/webhooks/${webhookId}/test`,
+    body: (_, s) => `{"data":{"v":${s}}}`,
+    valid: '"t"',
+  },
+  {
+    name: "replay filter",
+    method: "POST",
+    path: () => "/events/replay",
+    body: (_, s) => `{"since":${s},"limit":1}`,
+    valid: '"2026-11-30T00:00:00Z"',
+  },
 ];
 
 let tags = 0;
@@ -137,24 +199,31 @@ const newTag = () => `f${++tags}_${randomBytes(3).toString("hex")}`;
 describe("hostile input at every write route", () => {
   it("never answers 5xx, accepts every valid request, and writes nothing for a refused one", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...routes), json, fc.array(fc.constantFrom(...routes), { minLength: 3, maxLength: 6 }), async (route, slot, neighbours) => {
-        const hostile = { route, tag: newTag(), slot };
-        const valid = neighbours.map((r) => ({ route: r, tag: newTag(), slot: r.valid }));
-        const sent = [hostile, ...valid];
-        const answers = await Promise.all(sent.map((s) => stack.api(s.route.method, s.route.path(), s.route.body(s.tag, s.slot))));
-        for (const [i, answer] of answers.entries()) {
-          const what = `${sent[i]!.route.name} ${sent[i]!.route.body(sent[i]!.tag, sent[i]!.slot).slice(0, 200)} -> ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`;
-          expect(answer.status, what).toBeLessThan(500);
-          if (i > 0) expect(answer.status, what).toBeLessThan(300);
-          if (answer.status >= 400) {
-            expect(answer.body.error.code, what).toMatch(/^[a-z_]+$/);
-            if (sent[i]!.route.written) expect(await sent[i]!.route.written!(sent[i]!.tag), what).toBe(0);
+      fc.asyncProperty(
+        fc.constantFrom(...routes),
+        json,
+        fc.array(fc.constantFrom(...routes), { minLength: 3, maxLength: 6 }),
+        async (route, slot, neighbours) => {
+          const hostile = { route, tag: newTag(), slot };
+          const valid = neighbours.map((r) => ({ route: r, tag: newTag(), slot: r.valid }));
+          const sent = [hostile, ...valid];
+          const answers = await Promise.all(
+            sent.map((s) => stack.api(s.route.method, s.route.path(), s.route.body(s.tag, s.slot))),
+          );
+          for (const [i, answer] of answers.entries()) {
+            const what = `${sent[i]!.route.name} ${sent[i]!.route.body(sent[i]!.tag, sent[i]!.slot).slice(0, 200)} -> ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`;
+            expect(answer.status, what).toBeLessThan(500);
+            if (i > 0) expect(answer.status, what).toBeLessThan(300);
+            if (answer.status >= 400) {
+              expect(answer.body.error.code, what).toMatch(/^[a-z_]+$/);
+              if (sent[i]!.route.written) expect(await sent[i]!.route.written!(sent[i]!.tag), what).toBe(0);
+            }
           }
-        }
-        // A definition holds at most 100 webhooks and triggers: each run leaves it as it found it.
-        await db().webhook.deleteMany({ where: { definitionId, id: { not: webhookId } } });
-        await db().eventTrigger.deleteMany({ where: { definitionId } });
-      }),
+          // A definition holds at most 100 webhooks and triggers: each run leaves it as it found it.
+          await db().webhook.deleteMany({ where: { definitionId, id: { not: webhookId } } });
+          await db().eventTrigger.deleteMany({ where: { definitionId } });
+        },
+      ),
       { numRuns: 150 },
     );
 
@@ -162,7 +231,11 @@ describe("hostile input at every write route", () => {
     let unfinished: unknown[] = [];
     await waitFor(
       async () => {
-        unfinished = await db().eventLog.findMany({ where: { status: { notIn: ["completed", "failed"] } }, select: { id: true, status: true, attempts: true, error: true }, take: 5 });
+        unfinished = await db().eventLog.findMany({
+          where: { status: { notIn: ["completed", "failed"] } },
+          select: { id: true, status: true, attempts: true, error: true },
+          take: 5,
+        });
         return unfinished.length === 0;
       },
       { timeoutMs: 60_000, what: "every accepted event to be processed" },

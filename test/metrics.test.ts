@@ -14,7 +14,13 @@ import { waitFor } from "./helpers/wait.ts";
 interface Family {
   name: string;
   type: string;
-  metrics: Array<{ value?: string; labels?: Record<string, string>; buckets?: Record<string, string>; count?: string; sum?: string }>;
+  metrics: Array<{
+    value?: string;
+    labels?: Record<string, string>;
+    buckets?: Record<string, string>;
+    count?: string;
+    sum?: string;
+  }>;
 }
 
 const KEY = "metrics-api-key";
@@ -27,8 +33,22 @@ let workerUrl: string;
 
 beforeAll(async () => {
   [stack, receiver] = await Promise.all([startStack({ env: { API_KEY: KEY, METRICS_TOKEN: TOKEN } }), startReceiver()]);
-  const definition = await stack.api("POST", "/definitions", { name: "metered", type: "collection.created", collection: "meters" }, auth(KEY));
-  expect((await stack.api("POST", "/webhooks", { definitionId: definition.body.id, url: `${receiver.url}/meters` }, auth(KEY))).status).toBe(201);
+  const definition = await stack.api(
+    "POST",
+    "/definitions",
+    { name: "metered", type: "collection.created", collection: "meters" },
+    auth(KEY),
+  );
+  expect(
+    (
+      await stack.api(
+        "POST",
+        "/webhooks",
+        { definitionId: definition.body.id, url: `${receiver.url}/meters` },
+        auth(KEY),
+      )
+    ).status,
+  ).toBe(201);
   workerMetrics = await new Promise<Server>((resolve) => {
     const s = serveWorkerMetrics(stack.deps, 0, () => resolve(s));
   });
@@ -50,24 +70,52 @@ async function scrape(token = TOKEN): Promise<Map<string, Family>> {
 const value = (families: Map<string, Family>, name: string, labels: Record<string, string> = {}) => {
   const family = families.get(name);
   // parse-prometheus-text-format keeps a histogram's buckets but not its labels: one series per histogram here.
-  const metric = family?.metrics.find((m) => m.buckets || Object.entries(labels).every(([k, v]) => m.labels?.[k] === v));
+  const metric = family?.metrics.find(
+    (m) => m.buckets || Object.entries(labels).every(([k, v]) => m.labels?.[k] === v),
+  );
   return Number(metric?.value ?? metric?.buckets?.["+Inf"] ?? 0);
 };
 
 describe("GET /metrics", () => {
   it("counts exactly the events accepted and the deliveries made, and reads the log and queue at scrape time", async () => {
     const before = await scrape();
-    for (let i = 0; i < 7; i++) expect((await stack.api("POST", "/events", { type: "collection.created", collection: "meters", recordId: `m-${i}` }, auth(KEY))).status).toBe(202);
-    const batch = await stack.api("POST", "/events/batch", { events: [1, 2, 3].map((i) => ({ type: "collection.created", collection: "meters", recordId: `b-${i}` })) }, auth(KEY));
+    for (let i = 0; i < 7; i++)
+      expect(
+        (
+          await stack.api(
+            "POST",
+            "/events",
+            { type: "collection.created", collection: "meters", recordId: `m-${i}` },
+            auth(KEY),
+          )
+        ).status,
+      ).toBe(202);
+    const batch = await stack.api(
+      "POST",
+      "/events/batch",
+      { events: [1, 2, 3].map((i) => ({ type: "collection.created", collection: "meters", recordId: `b-${i}` })) },
+      auth(KEY),
+    );
     expect(batch.status).toBe(202);
-    for (const id of ["r-1", "r-2"]) expect((await stack.api("POST", "/collections/meters/records", { id, data: { n: 1 } }, auth(KEY))).status).toBe(201);
+    for (const id of ["r-1", "r-2"])
+      expect((await stack.api("POST", "/collections/meters/records", { id, data: { n: 1 } }, auth(KEY))).status).toBe(
+        201,
+      );
     await waitFor(() => receiver.at("/meters").length === 12, { timeoutMs: 15_000, what: "12 deliveries" });
 
-    const after = await waitFor(async () => {
-      const families = await scrape();
-      return value(families, "tetik_log_events", { status: "completed" }) - value(before, "tetik_log_events", { status: "completed" }) === 12 ? families : undefined;
-    }, { timeoutMs: 10_000, what: "12 completed events in the log" });
-    const moved = (name: string, labels: Record<string, string>) => value(after, name, labels) - value(before, name, labels);
+    const after = await waitFor(
+      async () => {
+        const families = await scrape();
+        return value(families, "tetik_log_events", { status: "completed" }) -
+          value(before, "tetik_log_events", { status: "completed" }) ===
+          12
+          ? families
+          : undefined;
+      },
+      { timeoutMs: 10_000, what: "12 completed events in the log" },
+    );
+    const moved = (name: string, labels: Record<string, string>) =>
+      value(after, name, labels) - value(before, name, labels);
     expect(moved("tetik_events_accepted_total", { via: "events" })).toBe(7);
     expect(moved("tetik_events_accepted_total", { via: "batch" })).toBe(3);
     expect(moved("tetik_events_accepted_total", { via: "records" })).toBe(2);
@@ -76,21 +124,29 @@ describe("GET /metrics", () => {
     expect(moved("tetik_delivery_attempt_duration_seconds", { outcome: "delivered" })).toBe(12);
     expect(moved("tetik_first_attempt_latency_seconds", {})).toBe(12);
     expect(value(after, "tetik_log_events", { status: "pending" })).toBe(0);
-    for (const state of ["waiting", "active", "delayed", "failed"]) expect(after.get("tetik_queue_jobs")!.metrics.map((m) => m.labels?.state)).toContain(state);
+    for (const state of ["waiting", "active", "delayed", "failed"])
+      expect(after.get("tetik_queue_jobs")!.metrics.map((m) => m.labels?.state)).toContain(state);
     expect(after.get("tetik_events_accepted_total")!.type).toBe("COUNTER");
     expect(after.get("tetik_first_attempt_latency_seconds")!.type).toBe("HISTOGRAM");
   });
 
   it("counts the sweep's runs and what it requeued from Postgres, whichever process swept", async () => {
     const before = await scrape();
-    await stack.deps.pool.query(`INSERT INTO sweep_state (id, "lastRunAt", "lastResult") VALUES (1, now(), '{}') ON CONFLICT (id) DO NOTHING`);
+    await stack.deps.pool.query(
+      `INSERT INTO sweep_state (id, "lastRunAt", "lastResult") VALUES (1, now(), '{}') ON CONFLICT (id) DO NOTHING`,
+    );
     const { runSweep } = await import("../functions/domain/sweep/run-sweep.ts");
     await runSweep(stack.deps);
     await runSweep(stack.deps);
     const after = await scrape();
     expect(value(after, "tetik_sweep_runs_total") - value(before, "tetik_sweep_runs_total")).toBe(2);
     expect(value(after, "tetik_sweep_last_run_timestamp_seconds")).toBeGreaterThan(Date.now() / 1000 - 60);
-    expect(after.get("tetik_sweep_requeued_total")!.metrics.map((m) => m.labels?.kind).sort()).toEqual(["actions", "events", "failed_events"]);
+    expect(
+      after
+        .get("tetik_sweep_requeued_total")!
+        .metrics.map((m) => m.labels?.kind)
+        .sort(),
+    ).toEqual(["actions", "events", "failed_events"]);
   });
 
   it("keeps label values bounded and every name in tetik's namespace and Prometheus's conventions", async () => {
@@ -122,7 +178,9 @@ describe("the worker's /metrics (WORKER_METRICS_PORT)", () => {
     const res = await fetch(workerUrl, { headers: auth(TOKEN) });
     expect(res.status).toBe(200);
     const families = new Map((parsePrometheus(await res.text()) as Family[]).map((f) => [f.name, f]));
-    expect(value(families, "tetik_deliveries_total", { outcome: "delivered", status_class: "2xx" })).toBeGreaterThanOrEqual(12);
+    expect(
+      value(families, "tetik_deliveries_total", { outcome: "delivered", status_class: "2xx" }),
+    ).toBeGreaterThanOrEqual(12);
     expect(families.has("tetik_queue_jobs")).toBe(true);
   });
 });

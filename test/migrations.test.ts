@@ -36,8 +36,13 @@ describe("the migration runner", () => {
     const migrations = readMigrations();
     expect(await applyMigrations(url)).toEqual(migrations.map((m) => m.name));
     expect(await applyMigrations(url)).toEqual([]);
-    const rows = await query(url, `SELECT migration_name, checksum, applied_steps_count FROM "_prisma_migrations" ORDER BY migration_name`);
-    expect(rows).toEqual(migrations.map((m) => ({ migration_name: m.name, checksum: m.checksum, applied_steps_count: 1 })));
+    const rows = await query(
+      url,
+      `SELECT migration_name, checksum, applied_steps_count FROM "_prisma_migrations" ORDER BY migration_name`,
+    );
+    expect(rows).toEqual(
+      migrations.map((m) => ({ migration_name: m.name, checksum: m.checksum, applied_steps_count: 1 })),
+    );
   });
 
   it("lets one of several runners at once apply each migration; the others find nothing left to do", async () => {
@@ -51,15 +56,35 @@ describe("the migration runner", () => {
 
   it("applies nothing of a migration that fails, and stops at a migration that failed before until a person resolves it", async () => {
     const url = newDatabaseUrl();
-    const broken: Migration = { name: "29990101000000_broken", sql: "CREATE TABLE half_done (id int); SELECT 1/0;", checksum: "0".repeat(64) };
-    await expect(applyMigrations(url, [...readMigrations(), broken])).rejects.toThrow(/migration 29990101000000_broken failed, nothing of it was applied: division by zero/);
+    const broken: Migration = {
+      name: "29990101000000_broken",
+      sql: "CREATE TABLE half_done (id int); SELECT 1/0;",
+      checksum: "0".repeat(64),
+    };
+    await expect(applyMigrations(url, [...readMigrations(), broken])).rejects.toThrow(
+      /migration 29990101000000_broken failed, nothing of it was applied: division by zero/,
+    );
     expect(await query(url, `SELECT to_regclass('half_done') AS t`)).toEqual([{ t: null }]);
-    expect(await query(url, `SELECT count(*)::int AS n FROM "_prisma_migrations" WHERE migration_name = '29990101000000_broken'`)).toEqual([{ n: 0 }]);
+    expect(
+      await query(
+        url,
+        `SELECT count(*)::int AS n FROM "_prisma_migrations" WHERE migration_name = '29990101000000_broken'`,
+      ),
+    ).toEqual([{ n: 0 }]);
 
     // As Prisma leaves a migration that failed half-way: started, never finished.
-    await query(url, `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, applied_steps_count) VALUES ('x', '${"0".repeat(64)}', '29990101000000_broken', 0)`);
-    const next: Migration = { name: "29990102000000_next", sql: "CREATE TABLE next_one (id int)", checksum: "1".repeat(64) };
-    await expect(applyMigrations(url, [...readMigrations(), next])).rejects.toThrow(/29990101000000_broken failed before and was not resolved/);
+    await query(
+      url,
+      `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, applied_steps_count) VALUES ('x', '${"0".repeat(64)}', '29990101000000_broken', 0)`,
+    );
+    const next: Migration = {
+      name: "29990102000000_next",
+      sql: "CREATE TABLE next_one (id int)",
+      checksum: "1".repeat(64),
+    };
+    await expect(applyMigrations(url, [...readMigrations(), next])).rejects.toThrow(
+      /29990101000000_broken failed before and was not resolved/,
+    );
     expect(await query(url, `SELECT to_regclass('next_one') AS t`)).toEqual([{ t: null }]);
   });
 
@@ -72,15 +97,23 @@ describe("the migration runner", () => {
     try {
       await holder.query("SELECT pg_advisory_lock(72707369)");
       const started = Date.now();
-      await expect(applyMigrations(url, readMigrations(), { deadline: Date.now() + 1_500 })).rejects.toThrow(/another migration run held the lock until the deadline/);
+      await expect(applyMigrations(url, readMigrations(), { deadline: Date.now() + 1_500 })).rejects.toThrow(
+        /another migration run held the lock until the deadline/,
+      );
       expect(Date.now() - started).toBeLessThan(10_000);
     } finally {
       await holder.end();
     }
     expect(await query(url, `SELECT count(*)::int AS n FROM "_prisma_migrations"`)).toEqual([{ n: 0 }]);
 
-    const slow: Migration = { name: "29990101000000_slow", sql: "CREATE TABLE slow_one (id int); SELECT pg_sleep(30);", checksum: "2".repeat(64) };
-    await expect(applyMigrations(url, [slow], { deadline: Date.now() + 1_500 })).rejects.toThrow(/29990101000000_slow failed, nothing of it was applied: canceling statement due to statement timeout/);
+    const slow: Migration = {
+      name: "29990101000000_slow",
+      sql: "CREATE TABLE slow_one (id int); SELECT pg_sleep(30);",
+      checksum: "2".repeat(64),
+    };
+    await expect(applyMigrations(url, [slow], { deadline: Date.now() + 1_500 })).rejects.toThrow(
+      /29990101000000_slow failed, nothing of it was applied: canceling statement due to statement timeout/,
+    );
     expect(await query(url, `SELECT to_regclass('slow_one') AS t`)).toEqual([{ t: null }]);
   });
 });

@@ -29,15 +29,43 @@ function verify(secret: string, request: { body: string; headers: Record<string,
 describe("the pipeline", () => {
   it("delivers a matching event, signed, with the default body, and logs it completed with timings", async () => {
     const collection = fresh();
-    const definition = await createDefinition(stack, { name: `big-${collection}`, collection, condition: { "data.total": { $gt: 100 } } });
-    const hook = await createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}/${collection}`, headers: { "x-team": "billing" } });
+    const definition = await createDefinition(stack, {
+      name: `big-${collection}`,
+      collection,
+      condition: { "data.total": { $gt: 100 } },
+    });
+    const hook = await createWebhook(stack, {
+      definitionId: definition.id,
+      url: `${receiver.url}/${collection}`,
+      headers: { "x-team": "billing" },
+    });
 
-    const id = await postEvent(stack, { collection, recordId: "o-1", data: { total: 120, customer: "ada" }, occurredAt: "2026-11-27T10:00:00Z" });
+    const id = await postEvent(stack, {
+      collection,
+      recordId: "o-1",
+      data: { total: 120, customer: "ada" },
+      occurredAt: "2026-11-27T10:00:00Z",
+    });
     const event = await waitForEvent(stack, id);
 
-    expect(event).toMatchObject({ status: "completed", attempts: 1, error: null, depth: 0, causationId: null, changedFields: [] });
+    expect(event).toMatchObject({
+      status: "completed",
+      attempts: 1,
+      error: null,
+      depth: 0,
+      causationId: null,
+      changedFields: [],
+    });
     expect(event.actions).toEqual([
-      expect.objectContaining({ kind: "webhook", id: hook.id, definitionId: definition.id, status: "completed", attempts: 1, error: null, durationMs: expect.any(Number) }),
+      expect.objectContaining({
+        kind: "webhook",
+        id: hook.id,
+        definitionId: definition.id,
+        status: "completed",
+        attempts: 1,
+        error: null,
+        durationMs: expect.any(Number),
+      }),
     ]);
     for (const field of ["receivedAt", "startedAt", "completedAt"]) expect(Date.parse(event[field])).not.toBeNaN();
     expect(Date.parse(event.completedAt)).toBeGreaterThanOrEqual(Date.parse(event.startedAt));
@@ -74,7 +102,11 @@ describe("the pipeline", () => {
 
   it("completes events that match nothing, without delivering", async () => {
     const collection = fresh();
-    const definition = await createDefinition(stack, { name: `nomatch-${collection}`, collection, condition: { "data.total": { $gt: 100 } } });
+    const definition = await createDefinition(stack, {
+      name: `nomatch-${collection}`,
+      collection,
+      condition: { "data.total": { $gt: 100 } },
+    });
     await createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}/${collection}` });
 
     const ids = [
@@ -92,11 +124,26 @@ describe("the pipeline", () => {
 
   it("fires field.updated definitions only when a watched field changed", async () => {
     const collection = fresh();
-    const definition = await createDefinition(stack, { name: `status-${collection}`, collection, type: "field.updated", fields: ["status"] });
+    const definition = await createDefinition(stack, {
+      name: `status-${collection}`,
+      collection,
+      type: "field.updated",
+      fields: ["status"],
+    });
     await createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}/${collection}` });
 
-    const changed = await postEvent(stack, { collection, type: "collection.updated", data: { status: "paid", total: 1 }, previous: { status: "new", total: 1 } });
-    const unchanged = await postEvent(stack, { collection, type: "collection.updated", data: { status: "new", total: 2 }, previous: { status: "new", total: 1 } });
+    const changed = await postEvent(stack, {
+      collection,
+      type: "collection.updated",
+      data: { status: "paid", total: 1 },
+      previous: { status: "new", total: 1 },
+    });
+    const unchanged = await postEvent(stack, {
+      collection,
+      type: "collection.updated",
+      data: { status: "new", total: 2 },
+      previous: { status: "new", total: 1 },
+    });
 
     const fired = await waitForEvent(stack, changed);
     expect(fired.changedFields).toEqual(["status"]);
@@ -106,7 +153,11 @@ describe("the pipeline", () => {
     expect(quiet.actions).toHaveLength(0);
     const requests = receiver.at(`/${collection}`);
     expect(requests).toHaveLength(1);
-    expect(requests[0]!.json).toMatchObject({ type: "collection.updated", changedFields: ["status"], previous: { status: "new" } });
+    expect(requests[0]!.json).toMatchObject({
+      type: "collection.updated",
+      changedFields: ["status"],
+      previous: { status: "new" },
+    });
   });
 
   it("retries a receiver answering 500, then fails the event with the error; one webhook-id throughout", async () => {
@@ -137,20 +188,38 @@ describe("the pipeline", () => {
     const deliveries = await stack.api("GET", `/webhooks/${hook.id}/deliveries`);
     expect(deliveries.status).toBe(200);
     expect(deliveries.body.data.map((d: any) => d.attempt)).toEqual([3, 2, 1]);
-    expect(deliveries.body.data[0]).toMatchObject({ eventId: id, ok: false, status: 500, responseBody: "boom", error: expect.stringContaining("500") });
+    expect(deliveries.body.data[0]).toMatchObject({
+      eventId: id,
+      ok: false,
+      status: 500,
+      responseBody: "boom",
+      error: expect.stringContaining("500"),
+    });
 
     const health = await waitFor(async () => {
       const h = (await stack.api("GET", `/webhooks/${hook.id}`)).body.health;
       return h.consecutiveFailures === 3 ? h : undefined;
     });
-    expect(health).toMatchObject({ consecutiveFailures: 3, lastSuccessAt: null, lastError: expect.stringContaining("500") });
+    expect(health).toMatchObject({
+      consecutiveFailures: 3,
+      lastSuccessAt: null,
+      lastError: expect.stringContaining("500"),
+    });
   });
 
   it("recovers after failures (500, 500, 200) and fails a 400 at once", async () => {
     const collection = fresh();
     const definition = await createDefinition(stack, { name: `flaky-${collection}`, collection });
-    const flaky = await createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}/${collection}/flaky`, retry: { maxAttempts: 5, delayMs: 50 } });
-    const bad = await createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}/${collection}/bad`, retry: { maxAttempts: 5, delayMs: 50 } });
+    const flaky = await createWebhook(stack, {
+      definitionId: definition.id,
+      url: `${receiver.url}/${collection}/flaky`,
+      retry: { maxAttempts: 5, delayMs: 50 },
+    });
+    const bad = await createWebhook(stack, {
+      definitionId: definition.id,
+      url: `${receiver.url}/${collection}/bad`,
+      retry: { maxAttempts: 5, delayMs: 50 },
+    });
     receiver.respond((req) => {
       if (req.path.endsWith("/bad")) return { status: 400, body: "no" };
       return receiver.at(req.path).length <= 2 ? { status: 500 } : { status: 200 };
@@ -174,9 +243,18 @@ describe("the pipeline", () => {
       url: `${receiver.url}/${collection}`,
       method: "put",
       headers: { "x-record": "{{ event.recordId }}" },
-      payload: { text: "order {{event.recordId}} of {{ data.customer }}", total: "{{ data.total }}", tags: "{{data.tags}}", missing: "{{ data.nope }}" },
+      payload: {
+        text: "order {{event.recordId}} of {{ data.customer }}",
+        total: "{{ data.total }}",
+        tags: "{{data.tags}}",
+        missing: "{{ data.nope }}",
+      },
     });
-    const id = await postEvent(stack, { collection, recordId: "o-7", data: { customer: "ada", total: 12.5, tags: ["a", "b"] } });
+    const id = await postEvent(stack, {
+      collection,
+      recordId: "o-7",
+      data: { customer: "ada", total: 12.5, tags: ["a", "b"] },
+    });
     await waitForEvent(stack, id);
     const [request] = receiver.at(`/${collection}`);
     expect(request!.method).toBe("PUT");
@@ -228,7 +306,9 @@ describe("the pipeline", () => {
     expect(await stack.deps.db.eventLog.count()).toBe(eventsBefore);
 
     const deliveries = await stack.api("GET", `/webhooks/${hook.id}/deliveries`);
-    expect(deliveries.body.data).toEqual([expect.objectContaining({ eventId: null, test: true, ok: true, status: 202, attempt: 1 })]);
+    expect(deliveries.body.data).toEqual([
+      expect.objectContaining({ eventId: null, test: true, ok: true, status: 202, attempt: 1 }),
+    ]);
   });
 
   it("shows the secret only on create and rotate, and signs with both secrets after a rotation", async () => {
@@ -256,7 +336,11 @@ describe("the pipeline", () => {
   it("replays a failed event's actions", async () => {
     const collection = fresh();
     const definition = await createDefinition(stack, { name: `replay-${collection}`, collection });
-    await createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}/${collection}`, retry: { maxAttempts: 1 } });
+    await createWebhook(stack, {
+      definitionId: definition.id,
+      url: `${receiver.url}/${collection}`,
+      retry: { maxAttempts: 1 },
+    });
     receiver.respond(() => ({ status: 503 }));
     const id = await postEvent(stack, { collection });
     await waitForEvent(stack, id, ["failed"]);

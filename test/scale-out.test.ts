@@ -19,7 +19,10 @@ const workers: RunningProcess[] = [];
 beforeAll(async () => {
   // A hash tag keeps all of the queue's keys in one slot, as Redis Cluster requires.
   [stack, receiver] = await Promise.all([
-    startStack({ worker: false, env: { QUEUE_PREFIX: `{tetik-scale-${randomBytes(3).toString("hex")}}`, WORKER_CONCURRENCY: "2" } }),
+    startStack({
+      worker: false,
+      env: { QUEUE_PREFIX: `{tetik-scale-${randomBytes(3).toString("hex")}}`, WORKER_CONCURRENCY: "2" },
+    }),
     // Two jobs at a time per worker and a receiver that takes 20 ms: no single worker can take all the work.
     startReceiver(() => ({ status: 200, delayMs: 20 })),
   ]);
@@ -29,13 +32,18 @@ beforeAll(async () => {
   workers.push(startProcess(process.execPath, ["dist/worker.mjs"], env));
   workers.push(startWorkerProcess(env), startWorkerProcess(env));
   // All three listening before any event arrives, so the work is shared.
-  await waitFor(() => workers.every((w) => w.output().includes("worker started")), { timeoutMs: 60_000, what: "three workers" });
+  await waitFor(() => workers.every((w) => w.output().includes("worker started")), {
+    timeoutMs: 60_000,
+    what: "three workers",
+  });
 }, 180_000);
 
 afterAll(async () => {
   const codes = await Promise.all(workers.map((w) => w.stop()));
   await Promise.all([stack?.stop(), receiver?.close()]);
-  codes.forEach((code, i) => code !== 0 && console.error(`worker ${i} exited with ${code}:\n${workers[i]!.output().slice(-3000)}`));
+  codes.forEach(
+    (code, i) => code !== 0 && console.error(`worker ${i} exited with ${code}:\n${workers[i]!.output().slice(-3000)}`),
+  );
   expect(codes).toEqual([0, 0, 0]);
 }, 60_000);
 
@@ -45,7 +53,12 @@ describe("scale-out", () => {
     await createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}/scale` });
     const ids: string[] = [];
     for (let batch = 0; batch < 6; batch++) {
-      const events = Array.from({ length: 50 }, (_, i) => ({ type: "collection.created", collection: "orders", recordId: `s${batch}-${i}`, data: {} }));
+      const events = Array.from({ length: 50 }, (_, i) => ({
+        type: "collection.created",
+        collection: "orders",
+        recordId: `s${batch}-${i}`,
+        data: {},
+      }));
       const res = await stack.api("POST", "/events/batch", { events });
       ids.push(...res.body.ids);
     }

@@ -11,7 +11,8 @@ import { startStack, type TestStack } from "./helpers/stack.ts";
 import { startTcpProxy } from "./helpers/tcp-proxy.ts";
 import { waitFor } from "./helpers/wait.ts";
 
-const tsx = (file: string, env: Record<string, string>) => startProcess(process.execPath, ["--import", "tsx", file], { LOG_LEVEL: "info", ...env });
+const tsx = (file: string, env: Record<string, string>) =>
+  startProcess(process.execPath, ["--import", "tsx", file], { LOG_LEVEL: "info", ...env });
 const postgres = { host: "127.0.0.1", port: Number(new URL(SERVER_URL).port || 5432) };
 
 let receiver: Receiver;
@@ -24,9 +25,17 @@ describe("a missing dependency at start", () => {
   it("npm run migrate names Postgres, its address and how to get it, waits, and migrates once it comes up", async () => {
     const port = await freePort();
     const name = `tetik_late_${randomBytes(4).toString("hex")}`;
-    const migrate = tsx("functions/platform/migrate.ts", { DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/${name}`, DEPENDENCY_WAIT_MS: "60000" });
-    await waitFor(() => migrate.output().includes("Postgres is not reachable"), { timeoutMs: 20_000, what: "the migration to say Postgres is missing" });
-    expect(migrate.output()).toContain(`Postgres is not reachable at 127.0.0.1:${port} (ECONNREFUSED): start it with "docker compose -f infra/docker-compose.dev.yml up -d"`);
+    const migrate = tsx("functions/platform/migrate.ts", {
+      DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/${name}`,
+      DEPENDENCY_WAIT_MS: "60000",
+    });
+    await waitFor(() => migrate.output().includes("Postgres is not reachable"), {
+      timeoutMs: 20_000,
+      what: "the migration to say Postgres is missing",
+    });
+    expect(migrate.output()).toContain(
+      `Postgres is not reachable at 127.0.0.1:${port} (ECONNREFUSED): start it with "docker compose -f infra/docker-compose.dev.yml up -d"`,
+    );
     const proxy = await startTcpProxy(port, postgres);
     try {
       expect(await migrate.exited).toBe(0);
@@ -40,19 +49,34 @@ describe("a missing dependency at start", () => {
 
   it("gives up after DEPENDENCY_WAIT_MS, and only warns about a missing Redis", async () => {
     const [pgPort, redisPort] = [await freePort(), await freePort()];
-    const noPostgres = tsx("functions/ops/preflight.ts", { DATABASE_URL: `postgresql://postgres@127.0.0.1:${pgPort}/tetik`, DEPENDENCY_WAIT_MS: "1000" });
+    const noPostgres = tsx("functions/ops/preflight.ts", {
+      DATABASE_URL: `postgresql://postgres@127.0.0.1:${pgPort}/tetik`,
+      DEPENDENCY_WAIT_MS: "1000",
+    });
     expect(await noPostgres.exited).toBe(1);
     expect(noPostgres.output()).toContain("Gave up (DEPENDENCY_WAIT_MS is 1 s).");
 
     // A server that answers and refuses is not waited for: the reason is its own.
-    const wrongUser = tsx("functions/ops/preflight.ts", { DATABASE_URL: `${SERVER_URL.replace("postgres@", "nobody_here@")}/tetik`, DEPENDENCY_WAIT_MS: "60000" });
+    const wrongUser = tsx("functions/ops/preflight.ts", {
+      DATABASE_URL: `${SERVER_URL.replace("postgres@", "nobody_here@")}/tetik`,
+      DEPENDENCY_WAIT_MS: "60000",
+    });
     expect(await wrongUser.exited).toBe(1);
-    expect(wrongUser.output()).toMatch(/Postgres at 127\.0\.0\.1:5432 refused the connection: .*nobody_here.* \(check DATABASE_URL\)/);
+    expect(wrongUser.output()).toMatch(
+      /Postgres at 127\.0\.0\.1:5432 refused the connection: .*nobody_here.* \(check DATABASE_URL\)/,
+    );
 
-    const noRedis = tsx("functions/ops/preflight.ts", { DATABASE_URL: `${SERVER_URL}/postgres`, REDIS_URL: `redis://127.0.0.1:${redisPort}` });
+    const noRedis = tsx("functions/ops/preflight.ts", {
+      DATABASE_URL: `${SERVER_URL}/postgres`,
+      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    });
     expect(await noRedis.exited).toBe(0);
-    expect(noRedis.output()).toContain(`Redis is not reachable at 127.0.0.1:${redisPort} (ECONNREFUSED): start it with`);
-    expect(noRedis.output()).toContain("Starting anyway: the API accepts events (they wait in Postgres) and the worker waits for Redis.");
+    expect(noRedis.output()).toContain(
+      `Redis is not reachable at 127.0.0.1:${redisPort} (ECONNREFUSED): start it with`,
+    );
+    expect(noRedis.output()).toContain(
+      "Starting anyway: the API accepts events (they wait in Postgres) and the worker waits for Redis.",
+    );
   }, 60_000);
 
   it("the API and the worker wait for Postgres and Redis that come up late, then deliver", async () => {
@@ -61,19 +85,29 @@ describe("a missing dependency at start", () => {
     await redis.stop();
     const pgPort = await freePort();
     const apiPort = await freePort();
-    const env = { ...stack.env, DATABASE_URL: stack.env.DATABASE_URL!.replace(/:\d+\//, `:${pgPort}/`), REDIS_URL: redis.url };
+    const env = {
+      ...stack.env,
+      DATABASE_URL: stack.env.DATABASE_URL!.replace(/:\d+\//, `:${pgPort}/`),
+      REDIS_URL: redis.url,
+    };
     const api = tsx("functions/server/main.ts", { ...env, PORT: String(apiPort) });
     const worker = tsx("functions/worker/main.ts", env);
     let proxy: Awaited<ReturnType<typeof startTcpProxy>> | undefined;
     try {
       const health = async () => (await fetch(`http://127.0.0.1:${apiPort}/health`).catch(() => undefined))?.status;
-      await waitFor(async () => (await health()) === 503, { timeoutMs: 30_000, what: "the API to answer 503 while both are down" });
+      await waitFor(async () => (await health()) === 503, {
+        timeoutMs: 30_000,
+        what: "the API to answer 503 while both are down",
+      });
       await new Promise((r) => setTimeout(r, 1500));
       expect(api.output() + worker.output()).not.toMatch(/exited|Unhandled/);
 
       proxy = await startTcpProxy(pgPort, postgres);
       await redis.start();
-      await waitFor(async () => (await health()) === 200, { timeoutMs: 30_000, what: "the API to see Postgres and Redis" });
+      await waitFor(async () => (await health()) === 200, {
+        timeoutMs: 30_000,
+        what: "the API to see Postgres and Redis",
+      });
       const def = await createDefinition(stack, { name: "late", collection: "late" });
       await createWebhook(stack, { definitionId: def.id, url: `${receiver.url}/late` });
       const res = await fetch(`http://127.0.0.1:${apiPort}/events`, {

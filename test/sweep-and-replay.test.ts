@@ -29,7 +29,12 @@ afterAll(async () => {
 
 /** Events committed without any job, as if the enqueue after commit had failed. */
 async function orphanEvents(s: TestStack, count: number, collection: string) {
-  const inputs = Array.from({ length: count }, (_, i) => ({ type: "collection.created" as const, collection, recordId: `r${i}`, data: {} }));
+  const inputs = Array.from({ length: count }, (_, i) => ({
+    type: "collection.created" as const,
+    collection,
+    recordId: `r${i}`,
+    data: {},
+  }));
   const { ids } = await insertEvents(fromPg(s.deps.pool), eventRows(inputs, new Date(Date.now() - 60_000)));
   return ids;
 }
@@ -65,9 +70,18 @@ describe("the sweep", () => {
   it("prunes completed events older than LOG_RETENTION_DAYS and keeps failed ones", async () => {
     const [oldDone, oldFailed, recentDone] = await orphanEvents(idle, 3, "retention");
     const longAgo = new Date(Date.now() - 40 * 86_400_000);
-    await idle.deps.db.eventLog.update({ where: { id: oldDone! }, data: { status: "completed", matchedAt: longAgo, completedAt: longAgo } });
-    await idle.deps.db.eventLog.update({ where: { id: oldFailed! }, data: { status: "failed", matchedAt: longAgo, completedAt: longAgo } });
-    await idle.deps.db.eventLog.update({ where: { id: recentDone! }, data: { status: "completed", matchedAt: new Date(), completedAt: new Date() } });
+    await idle.deps.db.eventLog.update({
+      where: { id: oldDone! },
+      data: { status: "completed", matchedAt: longAgo, completedAt: longAgo },
+    });
+    await idle.deps.db.eventLog.update({
+      where: { id: oldFailed! },
+      data: { status: "failed", matchedAt: longAgo, completedAt: longAgo },
+    });
+    await idle.deps.db.eventLog.update({
+      where: { id: recentDone! },
+      data: { status: "completed", matchedAt: new Date(), completedAt: new Date() },
+    });
     const result = await runSweep(idle.deps);
     expect(result.prunedEvents).toBe(1);
     const left = await idle.deps.db.eventLog.findMany({ where: { collection: "retention" }, select: { id: true } });
@@ -81,9 +95,15 @@ describe("claims", () => {
     await createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}/claimed` });
     const [id] = await orphanEvents(stack, 1, "claimed");
     // Another worker claimed it and is still delivering: its lease holds.
-    await stack.deps.db.eventLog.update({ where: { id: id! }, data: { status: "processing", leaseExpiresAt: new Date(Date.now() + 3_600_000) } });
+    await stack.deps.db.eventLog.update({
+      where: { id: id! },
+      data: { status: "processing", leaseExpiresAt: new Date(Date.now() + 3_600_000) },
+    });
     await stack.deps.queue.add("process-events", [{ id: `dup-${id}`, data: { eventIds: [id!] } }]);
-    await waitFor(async () => (await queuedJobs(stack)) === 0, { timeoutMs: 10_000, what: "the duplicate job to finish" });
+    await waitFor(async () => (await queuedJobs(stack)) === 0, {
+      timeoutMs: 10_000,
+      what: "the duplicate job to finish",
+    });
     expect(receiver.at("/claimed")).toHaveLength(0);
     expect((await runSweep(stack.deps)).requeuedEvents).toBe(0);
     expect((await stack.api("GET", `/events/${id}`)).body.status).toBe("processing");
@@ -102,7 +122,10 @@ describe("claims", () => {
 describe("claims in one flush", () => {
   it("give an event asked for twice at once to one of the two", async () => {
     const [id] = await orphanEvents(idle, 1, "twice");
-    const claimer = createEventClaimer(fromPg(idle.deps.pool), () => new Date(), { defaultTimeoutMs: 1000, marginMs: 1000 });
+    const claimer = createEventClaimer(fromPg(idle.deps.pool), () => new Date(), {
+      defaultTimeoutMs: 1000,
+      marginMs: 1000,
+    });
     const [first, second] = await Promise.all([claimer.add(id!), claimer.add(id!)]);
     expect(first.event?.id).toBe(id);
     expect(second.event).toBeUndefined();
@@ -113,15 +136,32 @@ describe("two runs recording one event's first attempt", () => {
   // As when a run outlives its lease and another took the event over: the first write stands.
   it("keep the first record of the action and the event, and log the second's attempt beside it", async () => {
     const [id] = await orphanEvents(idle, 1, "raced");
-    const claimer = createEventClaimer(fromPg(idle.deps.pool), () => new Date(), { defaultTimeoutMs: 1000, marginMs: 1000 });
+    const claimer = createEventClaimer(fromPg(idle.deps.pool), () => new Date(), {
+      defaultTimeoutMs: 1000,
+      marginMs: 1000,
+    });
     expect((await claimer.add(id!)).event?.id).toBe(id);
     const writer = createLogWriter(idle.deps.pool, () => new Date(), idle.deps.log);
     const attempt = (actionId: string, webhookId: string, ok: boolean) => {
       const at = new Date();
       return writer.record({
-        eventId: id!, actionId, webhookId, attempt: 1, requestedAt: at, finishedAt: at, soleAction: { definitionId: "def_raced" },
-        result: { ok, status: ok ? 200 : 500, durationMs: 1, responseBody: null, error: ok ? null : "the receiver answered 500", errorCode: ok ? null : "http_500" },
-        status: ok ? "completed" : "failed", nextAttemptAt: null,
+        eventId: id!,
+        actionId,
+        webhookId,
+        attempt: 1,
+        requestedAt: at,
+        finishedAt: at,
+        soleAction: { definitionId: "def_raced" },
+        result: {
+          ok,
+          status: ok ? 200 : 500,
+          durationMs: 1,
+          responseBody: null,
+          error: ok ? null : "the receiver answered 500",
+          errorCode: ok ? null : "http_500",
+        },
+        status: ok ? "completed" : "failed",
+        nextAttemptAt: null,
       });
     };
     await attempt("act_raced1", "whk_raced1", true);
@@ -130,7 +170,10 @@ describe("two runs recording one event's first attempt", () => {
     expect([event.status, event.error]).toEqual(["completed", null]);
     expect(event.actions.map((a) => [a.id, a.status, a.attempts])).toEqual([["act_raced1", "completed", 1]]);
     const attempts = await idle.deps.db.deliveryAttempt.findMany({ where: { eventId: id! } });
-    expect(attempts.map((a) => [a.actionId, a.ok]).sort()).toEqual([["act_raced1", false], ["act_raced1", true]]);
+    expect(attempts.map((a) => [a.actionId, a.ok]).sort()).toEqual([
+      ["act_raced1", false],
+      ["act_raced1", true],
+    ]);
   });
 });
 
@@ -147,10 +190,14 @@ describe("claim leases", () => {
       const held = await stack.deps.db.eventLog.findUniqueOrThrow({ where: { id } });
       expect(held.status).toBe("processing");
       // Other tests' webhooks share this database: the longest timeout of the active ones counts.
-      const longest = (await stack.deps.db.webhook.aggregate({ where: { active: true }, _max: { timeoutMs: true } }))._max.timeoutMs ?? 0;
+      const longest =
+        (await stack.deps.db.webhook.aggregate({ where: { active: true }, _max: { timeoutMs: true } }))._max
+          .timeoutMs ?? 0;
       const { WEBHOOK_TIMEOUT_MS, EVENT_LEASE_MS } = stack.config;
       expect(longest).toBeGreaterThanOrEqual(45_000);
-      expect(held.leaseExpiresAt!.getTime() - held.startedAt!.getTime()).toBe(Math.max(WEBHOOK_TIMEOUT_MS, longest) + EVENT_LEASE_MS);
+      expect(held.leaseExpiresAt!.getTime() - held.startedAt!.getTime()).toBe(
+        Math.max(WEBHOOK_TIMEOUT_MS, longest) + EVENT_LEASE_MS,
+      );
     } finally {
       release();
       receiver.respond(() => ({ status: 200 }));
@@ -171,7 +218,10 @@ describe("a failed write after the claim", () => {
     try {
       id = await postEvent(stack, { collection: "unwritten" });
       // Without the claim released, the retry (1 s later) would find it held for the lease (40 s).
-      await waitFor(() => receiver.at("/unwritten").length >= 2, { timeoutMs: 10_000, what: "a second delivery by the job's retry" });
+      await waitFor(() => receiver.at("/unwritten").length >= 2, {
+        timeoutMs: 10_000,
+        what: "a second delivery by the job's retry",
+      });
     } finally {
       await stack.deps.pool.query(`ALTER TABLE delivery_attempts DROP CONSTRAINT refuse_unwritten`);
     }
@@ -187,13 +237,17 @@ describe("a failed write after the claim", () => {
 describe("idempotency", () => {
   it("creates one event for concurrent requests with the same Idempotency-Key", async () => {
     const body = { type: "collection.created", collection: "idem", recordId: "i-1", data: {} };
-    const answers = await Promise.all(Array.from({ length: 20 }, () => idle.api("POST", "/events", body, { "idempotency-key": "same-key" })));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => idle.api("POST", "/events", body, { "idempotency-key": "same-key" })),
+    );
     expect(answers.every((a) => a.status === 202)).toBe(true);
     expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
     expect(await idle.deps.db.eventLog.count({ where: { collection: "idem" } })).toBe(1);
 
     const batch = { events: [body, { ...body, recordId: "i-2" }] };
-    const batches = await Promise.all(Array.from({ length: 5 }, () => idle.api("POST", "/events/batch", batch, { "idempotency-key": "same-key" })));
+    const batches = await Promise.all(
+      Array.from({ length: 5 }, () => idle.api("POST", "/events/batch", batch, { "idempotency-key": "same-key" })),
+    );
     expect(new Set(batches.map((a) => JSON.stringify(a.body.ids))).size).toBe(1);
     expect(await idle.deps.db.eventLog.count({ where: { collection: "idem" } })).toBe(3);
   });
@@ -202,7 +256,11 @@ describe("idempotency", () => {
 describe("bulk replay", () => {
   it("replays the failed deliveries of one webhook and answers how many were queued", async () => {
     const definition = await createDefinition(stack, { name: "bulk", collection: "bulk" });
-    const broken = await createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}/broken`, retry: { maxAttempts: 1 } });
+    const broken = await createWebhook(stack, {
+      definitionId: definition.id,
+      url: `${receiver.url}/broken`,
+      retry: { maxAttempts: 1 },
+    });
     await createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}/fine` });
     receiver.respond((req) => (req.path === "/broken" ? { status: 500 } : { status: 200 }));
     const ids = [];
@@ -217,7 +275,10 @@ describe("bulk replay", () => {
     expect(receiver.at("/broken")).toHaveLength(8);
     expect(receiver.at("/fine")).toHaveLength(4);
 
-    expect((await stack.api("POST", "/events/replay", { webhookId: broken.id })).body).toEqual({ queued: 0, events: 0 });
+    expect((await stack.api("POST", "/events/replay", { webhookId: broken.id })).body).toEqual({
+      queued: 0,
+      events: 0,
+    });
     expect((await stack.api("POST", "/events/replay", { status: "sideways" })).status).toBe(400);
     expect((await stack.api("POST", "/events/replay", { limit: 5000 })).status).toBe(400);
   });

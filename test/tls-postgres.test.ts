@@ -22,7 +22,8 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-const tsx = (file: string, env: Record<string, string>) => startProcess(process.execPath, ["--import", "tsx", file], { LOG_LEVEL: "warn", ...env });
+const tsx = (file: string, env: Record<string, string>) =>
+  startProcess(process.execPath, ["--import", "tsx", file], { LOG_LEVEL: "warn", ...env });
 
 describe("a TLS-only Postgres", () => {
   it("refuses a plaintext connection, so the next checks mean something", async () => {
@@ -38,26 +39,47 @@ describe("a TLS-only Postgres", () => {
     expect(migrate.output()).toContain("applied");
 
     // Prisma's CLI (migrate status, migrate diff) connects through prisma.config.ts, with the same TLS settings.
-    const { stdout } = await promisify(execFile)("node_modules/.bin/prisma", ["migrate", "status"], { env: { ...process.env, DATABASE_URL: url } });
+    const { stdout } = await promisify(execFile)("node_modules/.bin/prisma", ["migrate", "status"], {
+      env: { ...process.env, DATABASE_URL: url },
+    });
     expect(stdout).toContain("Database schema is up to date!");
 
     const prefix = `tetik-tls-${randomBytes(3).toString("hex")}`;
     const port = await freePort();
     const env = { DATABASE_URL: url, REDIS_URL, QUEUE_PREFIX: prefix, WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true" };
-    const processes: RunningProcess[] = [tsx("functions/server/main.ts", { ...env, PORT: String(port) }), tsx("functions/worker/main.ts", env)];
+    const processes: RunningProcess[] = [
+      tsx("functions/server/main.ts", { ...env, PORT: String(port) }),
+      tsx("functions/worker/main.ts", env),
+    ];
     try {
       const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => {
-        const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+        const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+          method,
+          headers: { "content-type": "application/json" },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
         return { status: res.status, body: await res.json() };
       };
-      await waitFor(async () => (await api("GET", "/health").catch(() => undefined))?.body.database === "up", { timeoutMs: 30_000, what: "the API to reach Postgres over TLS" });
-      const definition = await api("POST", "/definitions", { name: "tls", type: "collection.created", collection: "tls" });
+      await waitFor(async () => (await api("GET", "/health").catch(() => undefined))?.body.database === "up", {
+        timeoutMs: 30_000,
+        what: "the API to reach Postgres over TLS",
+      });
+      const definition = await api("POST", "/definitions", {
+        name: "tls",
+        type: "collection.created",
+        collection: "tls",
+      });
       expect(definition.status).toBe(201);
-      expect((await api("POST", "/webhooks", { definitionId: definition.body.id, url: `${receiver.url}/tls` })).status).toBe(201);
+      expect(
+        (await api("POST", "/webhooks", { definitionId: definition.body.id, url: `${receiver.url}/tls` })).status,
+      ).toBe(201);
       const accepted = await api("POST", "/collections/tls/records", { id: "t-1", data: { over: "tls" } });
       expect(accepted.status).toBe(201);
       await waitFor(() => receiver.at("/tls").length === 1, { timeoutMs: 30_000, what: "the worker to deliver" });
-      await waitFor(async () => (await api("GET", `/events/${accepted.body.eventId}`)).body.status === "completed", { timeoutMs: 10_000, what: "the event to be completed" });
+      await waitFor(async () => (await api("GET", `/events/${accepted.body.eventId}`)).body.status === "completed", {
+        timeoutMs: 10_000,
+        what: "the event to be completed",
+      });
     } finally {
       await Promise.all(processes.map((p) => p.stop()));
       await clearQueuePrefix(prefix);

@@ -38,14 +38,35 @@ async function putRecord(s: TestStack, collection: string, id: string, data: Rec
 }
 
 const records = async (s: TestStack, collection: string) =>
-  (await s.deps.db.record.findMany({ where: { collection }, orderBy: { id: "asc" } })).map((r) => ({ id: r.id, data: r.data }));
+  (await s.deps.db.record.findMany({ where: { collection }, orderBy: { id: "asc" } })).map((r) => ({
+    id: r.id,
+    data: r.data,
+  }));
 
 describe("triggers", () => {
   it("runs a chain orders -> audit -> stats through the HTTP API, with causation and depth", async () => {
-    const orders = await createDefinition(stack, { name: "big-orders", type: "collection.created", collection: "orders", condition: { "data.total": { $gt: 100 } } });
-    await addTrigger(stack, orders.id, { action: "create", targetCollection: "audit", data: { orderId: "{{event.recordId}}", total: "{{data.total}}", note: "order {{event.recordId}}" } });
-    const audit = await createDefinition(stack, { name: "audit-created", type: "collection.created", collection: "audit" });
-    await addTrigger(stack, audit.id, { action: "update", targetCollection: "stats", filter: { name: "totals" }, data: { lastOrder: "{{data.orderId}}", lastTotal: "{{data.total}}" } });
+    const orders = await createDefinition(stack, {
+      name: "big-orders",
+      type: "collection.created",
+      collection: "orders",
+      condition: { "data.total": { $gt: 100 } },
+    });
+    await addTrigger(stack, orders.id, {
+      action: "create",
+      targetCollection: "audit",
+      data: { orderId: "{{event.recordId}}", total: "{{data.total}}", note: "order {{event.recordId}}" },
+    });
+    const audit = await createDefinition(stack, {
+      name: "audit-created",
+      type: "collection.created",
+      collection: "audit",
+    });
+    await addTrigger(stack, audit.id, {
+      action: "update",
+      targetCollection: "stats",
+      filter: { name: "totals" },
+      data: { lastOrder: "{{data.orderId}}", lastTotal: "{{data.total}}" },
+    });
     await putRecord(stack, "stats", "totals", { name: "totals", lastOrder: null });
 
     const big = await putRecord(stack, "orders", "o-1", { total: 150 });
@@ -53,11 +74,20 @@ describe("triggers", () => {
 
     const first = await waitForEvent(stack, big.eventId);
     expect(first).toMatchObject({ status: "completed", depth: 0, causationId: null });
-    expect(first.actions).toEqual([expect.objectContaining({ kind: "trigger", status: "completed", attempts: 1, result: expect.objectContaining({ recordsAffected: 1 }) })]);
+    expect(first.actions).toEqual([
+      expect.objectContaining({
+        kind: "trigger",
+        status: "completed",
+        attempts: 1,
+        result: expect.objectContaining({ recordsAffected: 1 }),
+      }),
+    ]);
     expect((await waitForEvent(stack, small.eventId)).actions).toEqual([]);
 
     const auditRecords = await records(stack, "audit");
-    expect(auditRecords).toEqual([{ id: expect.stringMatching(/^rec_/), data: { orderId: "o-1", total: 150, note: "order o-1" } }]);
+    expect(auditRecords).toEqual([
+      { id: expect.stringMatching(/^rec_/), data: { orderId: "o-1", total: 150, note: "order o-1" } },
+    ]);
 
     const stats = await waitFor(async () => {
       const [r] = await records(stack, "stats");
@@ -66,22 +96,61 @@ describe("triggers", () => {
     expect(stats.data).toEqual({ name: "totals", lastOrder: "o-1", lastTotal: 150 });
 
     const auditEvent = (await stack.api("GET", `/events?collection=audit`)).body.data[0];
-    expect(auditEvent).toMatchObject({ type: "collection.created", causationId: big.eventId, depth: 1, recordId: auditRecords[0]!.id });
-    const statsEvent = await waitFor(async () => (await stack.api("GET", `/events?collection=stats&type=collection.updated`)).body.data[0]);
-    expect(statsEvent).toMatchObject({ causationId: auditEvent.id, depth: 2, changedFields: ["lastOrder", "lastTotal"], previous: { name: "totals", lastOrder: null } });
+    expect(auditEvent).toMatchObject({
+      type: "collection.created",
+      causationId: big.eventId,
+      depth: 1,
+      recordId: auditRecords[0]!.id,
+    });
+    const statsEvent = await waitFor(
+      async () => (await stack.api("GET", `/events?collection=stats&type=collection.updated`)).body.data[0],
+    );
+    expect(statsEvent).toMatchObject({
+      causationId: auditEvent.id,
+      depth: 2,
+      changedFields: ["lastOrder", "lastTotal"],
+      previous: { name: "totals", lastOrder: null },
+    });
   });
 
   it("updates and deletes records chosen by templated filters, touching only those", async () => {
-    for (const [id, customerId] of [["a", "c-1"], ["b", "c-1"], ["c", "c-2"]]) await putRecord(stack, "purchases", id!, { customerId, customerName: "?" });
-    const renamed = await createDefinition(stack, { name: "customer-renamed", type: "field.updated", collection: "customers", fields: ["name"] });
-    await addTrigger(stack, renamed.id, { action: "update", targetCollection: "purchases", filter: { customerId: "{{event.recordId}}" }, data: { customerName: "{{data.name}}" } });
-    const removed = await createDefinition(stack, { name: "customer-removed", type: "collection.deleted", collection: "customers" });
-    await addTrigger(stack, removed.id, { action: "delete", targetCollection: "purchases", filter: { customerId: "{{ event.recordId }}" } });
+    for (const [id, customerId] of [
+      ["a", "c-1"],
+      ["b", "c-1"],
+      ["c", "c-2"],
+    ])
+      await putRecord(stack, "purchases", id!, { customerId, customerName: "?" });
+    const renamed = await createDefinition(stack, {
+      name: "customer-renamed",
+      type: "field.updated",
+      collection: "customers",
+      fields: ["name"],
+    });
+    await addTrigger(stack, renamed.id, {
+      action: "update",
+      targetCollection: "purchases",
+      filter: { customerId: "{{event.recordId}}" },
+      data: { customerName: "{{data.name}}" },
+    });
+    const removed = await createDefinition(stack, {
+      name: "customer-removed",
+      type: "collection.deleted",
+      collection: "customers",
+    });
+    await addTrigger(stack, removed.id, {
+      action: "delete",
+      targetCollection: "purchases",
+      filter: { customerId: "{{ event.recordId }}" },
+    });
 
     await putRecord(stack, "customers", "c-1", { name: "Ada" });
     const patch = await stack.api("PATCH", "/collections/customers/records/c-1", { data: { name: "Ada L." } });
     const updated = await waitForEvent(stack, patch.body.eventId);
-    expect(updated.actions[0]).toMatchObject({ kind: "trigger", status: "completed", result: { recordsAffected: 2, recordIds: ["a", "b"] } });
+    expect(updated.actions[0]).toMatchObject({
+      kind: "trigger",
+      status: "completed",
+      result: { recordsAffected: 2, recordIds: ["a", "b"] },
+    });
     expect(await records(stack, "purchases")).toEqual([
       { id: "a", data: { customerId: "c-1", customerName: "Ada L." } },
       { id: "b", data: { customerId: "c-1", customerName: "Ada L." } },
@@ -100,9 +169,17 @@ describe("triggers", () => {
 
   it("ends a loop A -> B -> A at TRIGGER_MAX_DEPTH with chain_depth_exceeded in the log", async () => {
     const ping = await createDefinition(limited, { name: "ping", type: "collection.created", collection: "ping" });
-    await addTrigger(limited, ping.id, { action: "create", targetCollection: "pong", data: { from: "{{event.recordId}}" } });
+    await addTrigger(limited, ping.id, {
+      action: "create",
+      targetCollection: "pong",
+      data: { from: "{{event.recordId}}" },
+    });
     const pong = await createDefinition(limited, { name: "pong", type: "collection.created", collection: "pong" });
-    await addTrigger(limited, pong.id, { action: "create", targetCollection: "ping", data: { from: "{{event.recordId}}" } });
+    await addTrigger(limited, pong.id, {
+      action: "create",
+      targetCollection: "ping",
+      data: { from: "{{event.recordId}}" },
+    });
 
     await putRecord(limited, "ping", "start", {});
     const stuck = await waitFor(
@@ -115,7 +192,9 @@ describe("triggers", () => {
     expect(stuck.actions[0]).toMatchObject({ kind: "trigger", status: "failed", errorCode: "chain_depth_exceeded" });
     expect(stuck.error).toContain("TRIGGER_MAX_DEPTH (3)");
     // depth 0 (the API write) .. 3: four events, four records, nothing more.
-    const all = (await limited.api("GET", "/events?limit=50")).body.data.filter((e: any) => ["ping", "pong"].includes(e.collection));
+    const all = (await limited.api("GET", "/events?limit=50")).body.data.filter((e: any) =>
+      ["ping", "pong"].includes(e.collection),
+    );
     expect(all.map((e: any) => e.depth).sort()).toEqual([0, 1, 2, 3]);
     expect((await records(limited, "ping")).length + (await records(limited, "pong")).length).toBe(4);
   });
@@ -123,7 +202,12 @@ describe("triggers", () => {
   it("fails an update trigger that would touch more than TRIGGER_MAX_RECORDS, writing nothing", async () => {
     for (let i = 0; i < 6; i++) await putRecord(limited, "crowd", `p${i}`, { group: "g" });
     const def = await createDefinition(limited, { name: "crowd-update", collection: "crowd_signal" });
-    await addTrigger(limited, def.id, { action: "update", targetCollection: "crowd", filter: { group: "g" }, data: { seen: true } });
+    await addTrigger(limited, def.id, {
+      action: "update",
+      targetCollection: "crowd",
+      filter: { group: "g" },
+      data: { seen: true },
+    });
     const signal = await putRecord(limited, "crowd_signal", "s", {});
     const event = await waitForEvent(limited, signal.eventId);
     expect(event.actions[0]).toMatchObject({ status: "failed", errorCode: "too_many_records" });
@@ -133,7 +217,12 @@ describe("triggers", () => {
   it("runs a trigger once however often its job runs, in turn or at once", async () => {
     const def = await createDefinition(idle, { name: "dup", collection: "dup_source" });
     await addTrigger(idle, def.id, { action: "create", targetCollection: "dup_target", data: { n: "{{data.n}}" } });
-    const res = await idle.api("POST", "/events", { type: "collection.created", collection: "dup_source", recordId: "x", data: { n: 1 } });
+    const res = await idle.api("POST", "/events", {
+      type: "collection.created",
+      collection: "dup_source",
+      recordId: "x",
+      data: { n: 1 },
+    });
     const deps = withPipeline(idle.deps);
     // The same job twice at once (a stalled job taken over while still running), then once more later.
     await Promise.all([processEvent(deps, res.body.id), processEvent(withPipeline(idle.deps), res.body.id)]);
@@ -152,8 +241,16 @@ describe("triggers", () => {
 
   it("keeps a trigger's success when a webhook of the same definition fails", async () => {
     const def = await createDefinition(stack, { name: "mixed", collection: "mixed" });
-    await addTrigger(stack, def.id, { action: "create", targetCollection: "mixed_log", data: { seen: "{{event.recordId}}" } });
-    await createWebhook(stack, { definitionId: def.id, url: `${receiver.url}/mixed`, retry: { maxAttempts: 3, delayMs: 20, backoff: "fixed" } });
+    await addTrigger(stack, def.id, {
+      action: "create",
+      targetCollection: "mixed_log",
+      data: { seen: "{{event.recordId}}" },
+    });
+    await createWebhook(stack, {
+      definitionId: def.id,
+      url: `${receiver.url}/mixed`,
+      retry: { maxAttempts: 3, delayMs: 20, backoff: "fixed" },
+    });
     receiver.respond(() => ({ status: 500 }));
     const source = await putRecord(stack, "mixed", "m-1", {});
     const event = await waitForEvent(stack, source.eventId, ["failed"]);
@@ -183,14 +280,28 @@ describe("triggers", () => {
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.body.error.message).toContain(message);
     }
-    expect((await stack.api("POST", "/definitions/def_missing/triggers", { action: "create", targetCollection: "x", data: {} })).status).toBe(404);
+    expect(
+      (
+        await stack.api("POST", "/definitions/def_missing/triggers", {
+          action: "create",
+          targetCollection: "x",
+          data: {},
+        })
+      ).status,
+    ).toBe(404);
     expect(await stack.deps.db.eventTrigger.count({ where: { definitionId: def.id } })).toBe(0);
 
     const trigger = await addTrigger(stack, def.id, { action: "create", targetCollection: "x", data: { a: 1 } });
     expect((await stack.api("PATCH", `/triggers/${trigger.id}`, { action: "update" })).status).toBe(400);
-    const patched = await stack.api("PATCH", `/triggers/${trigger.id}`, { action: "update", filter: { a: 1 }, active: false });
+    const patched = await stack.api("PATCH", `/triggers/${trigger.id}`, {
+      action: "update",
+      filter: { a: 1 },
+      active: false,
+    });
     expect(patched.body).toMatchObject({ action: "update", filter: { a: 1 }, data: { a: 1 }, active: false });
-    expect((await stack.api("GET", `/definitions/${def.id}`)).body.triggers.map((t: any) => t.id)).toEqual([trigger.id]);
+    expect((await stack.api("GET", `/definitions/${def.id}`)).body.triggers.map((t: any) => t.id)).toEqual([
+      trigger.id,
+    ]);
     expect((await stack.api("DELETE", `/triggers/${trigger.id}`)).status).toBe(204);
     expect((await stack.api("GET", `/triggers/${trigger.id}`)).status).toBe(404);
   });
@@ -198,12 +309,30 @@ describe("triggers", () => {
   it("runs the triggers of events processed together in one commit, and one that fails costs only itself", async () => {
     const def = await createDefinition(stack, { name: "fan-out", collection: "fan_src" });
     await addTrigger(stack, def.id, { action: "create", targetCollection: "fan_dst", data: { v: "{{data.v}}" } });
-    await stack.deps.pool.query(`ALTER TABLE records ADD CONSTRAINT no_poison_fan CHECK (NOT (collection = 'fan_dst' AND data->>'v' = 'poison'))`);
+    await stack.deps.pool.query(
+      `ALTER TABLE records ADD CONSTRAINT no_poison_fan CHECK (NOT (collection = 'fan_dst' AND data->>'v' = 'poison'))`,
+    );
     try {
-      const sources = await Promise.all(Array.from({ length: 12 }, (_, i) => putRecord(stack, "fan_src", `s-${i}`, { v: i === 5 ? "poison" : `v${i}` })));
+      const sources = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          putRecord(stack, "fan_src", `s-${i}`, { v: i === 5 ? "poison" : `v${i}` }),
+        ),
+      );
       const done = await Promise.all(sources.filter((_, i) => i !== 5).map((s) => waitForEvent(stack, s.eventId)));
       expect(done.every((e) => e.status === "completed" && e.actions[0].result.recordsAffected === 1)).toBe(true);
-      expect((await records(stack, "fan_dst")).map((r) => (r.data as { v: string }).v).sort()).toEqual(["v0", "v1", "v10", "v11", "v2", "v3", "v4", "v6", "v7", "v8", "v9"]);
+      expect((await records(stack, "fan_dst")).map((r) => (r.data as { v: string }).v).sort()).toEqual([
+        "v0",
+        "v1",
+        "v10",
+        "v11",
+        "v2",
+        "v3",
+        "v4",
+        "v6",
+        "v7",
+        "v8",
+        "v9",
+      ]);
       const poisoned = await stack.deps.db.eventAction.findFirst({ where: { eventId: sources[5]!.eventId } });
       expect(poisoned?.status).not.toBe("completed");
     } finally {

@@ -22,7 +22,11 @@ afterAll(async () => {
 
 describe("webhooks", () => {
   it("fills in defaults, including a partial retry policy", async () => {
-    const hook = await createWebhook(open, { definitionId, url: "https://example.com/hook", retry: { maxAttempts: 2 } });
+    const hook = await createWebhook(open, {
+      definitionId,
+      url: "https://example.com/hook",
+      retry: { maxAttempts: 2 },
+    });
     expect(hook).toMatchObject({
       definitionId,
       url: "https://example.com/hook",
@@ -33,9 +37,17 @@ describe("webhooks", () => {
       timeoutMs: 10_000,
       retry: { maxAttempts: 2, backoff: "exponential", delayMs: 1000, maxDelayMs: 3_600_000 },
     });
-    const patched = await open.api("PATCH", `/webhooks/${hook.id}`, { retry: { backoff: "fixed", maxDelayMs: 60_000 }, timeoutMs: 2000, active: false });
+    const patched = await open.api("PATCH", `/webhooks/${hook.id}`, {
+      retry: { backoff: "fixed", maxDelayMs: 60_000 },
+      timeoutMs: 2000,
+      active: false,
+    });
     expect(patched.status).toBe(200);
-    expect(patched.body).toMatchObject({ retry: { maxAttempts: 2, backoff: "fixed", delayMs: 1000, maxDelayMs: 60_000 }, timeoutMs: 2000, active: false });
+    expect(patched.body).toMatchObject({
+      retry: { maxAttempts: 2, backoff: "fixed", delayMs: 1000, maxDelayMs: 60_000 },
+      timeoutMs: 2000,
+      active: false,
+    });
     expect(patched.body.secret).toBeUndefined();
 
     const listed = await open.api("GET", `/webhooks?definitionId=${definitionId}`);
@@ -75,12 +87,32 @@ describe("webhooks", () => {
 
   it("refuses literal private, loopback, link-local and metadata addresses at save unless allowed", async () => {
     const guardedDefinition = (await createDefinition(guarded, { name: "guarded" })).id;
-    for (const host of ["127.0.0.1", "10.1.2.3", "192.168.0.10", "172.16.5.5", "169.254.169.254", "100.64.0.1", "[::1]", "[fd00::1]", "[::ffff:127.0.0.1]", "localhost", "localhost.", "0x7f.1", "2130706433"]) {
-      const res = await guarded.api("POST", "/webhooks", { definitionId: guardedDefinition, url: `http://${host}:8080/hook` });
+    for (const host of [
+      "127.0.0.1",
+      "10.1.2.3",
+      "192.168.0.10",
+      "172.16.5.5",
+      "169.254.169.254",
+      "100.64.0.1",
+      "[::1]",
+      "[fd00::1]",
+      "[::ffff:127.0.0.1]",
+      "localhost",
+      "localhost.",
+      "0x7f.1",
+      "2130706433",
+    ]) {
+      const res = await guarded.api("POST", "/webhooks", {
+        definitionId: guardedDefinition,
+        url: `http://${host}:8080/hook`,
+      });
       expect(res.status, host).toBe(400);
       expect(res.body.error.message).toContain("url");
     }
-    expect((await guarded.api("POST", "/webhooks", { definitionId: guardedDefinition, url: "https://93.184.215.14/hook" })).status).toBe(201);
+    expect(
+      (await guarded.api("POST", "/webhooks", { definitionId: guardedDefinition, url: "https://93.184.215.14/hook" }))
+        .status,
+    ).toBe(201);
     // With WEBHOOK_ALLOW_PRIVATE_NETWORKS=true the same address is fine.
     expect((await open.api("POST", "/webhooks", { definitionId, url: "http://127.0.0.1:8080/hook" })).status).toBe(201);
   });
@@ -95,7 +127,12 @@ describe("webhooks", () => {
     await guarded.deps.db.webhook.update({ where: { id: hook.id }, data: { url: `http://localhost:${port}/hook` } });
     const id = await postEvent(guarded, { collection });
     const event = await waitForEvent(guarded, id, ["failed"]);
-    expect(event.actions[0]).toMatchObject({ status: "failed", errorCode: "blocked_address", attempts: 1, error: expect.stringContaining("localhost resolves to") });
+    expect(event.actions[0]).toMatchObject({
+      status: "failed",
+      errorCode: "blocked_address",
+      attempts: 1,
+      error: expect.stringContaining("localhost resolves to"),
+    });
     expect(receiver.requests).toHaveLength(0);
   });
 

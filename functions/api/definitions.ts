@@ -1,5 +1,11 @@
 // Serverless function "definitions": event definitions and their triggers.
-import { createDefinition, deleteDefinition, getDefinition, listDefinitions, updateDefinition } from "../domain/definitions/definitions.ts";
+import {
+  createDefinition,
+  deleteDefinition,
+  getDefinition,
+  listDefinitions,
+  updateDefinition,
+} from "../domain/definitions/definitions.ts";
 import { createTrigger, deleteTrigger, getTrigger, updateTrigger } from "../domain/triggers/triggers.ts";
 import { dryRun } from "../domain/explain/dry-run.ts";
 import { createDeps, type Deps } from "../platform/deps.ts";
@@ -13,14 +19,18 @@ import { definitionDetailView, definitionView, triggerView } from "./views.ts";
 export function definitionRoutes(app: App, deps: Deps): App {
   const { db, config } = deps;
 
-  addRoute(app, routes.createDefinition, async (c) => c.json(definitionView(await createDefinition(db, c.req.valid("json"))), 201));
+  addRoute(app, routes.createDefinition, async (c) =>
+    c.json(definitionView(await createDefinition(db, c.req.valid("json"))), 201),
+  );
 
   addRoute(app, routes.listDefinitions, async (c) => {
     const page = await listDefinitions(db, c.req.valid("query"));
     return c.json({ data: page.data.map(definitionView), nextCursor: page.nextCursor }, 200);
   });
 
-  addRoute(app, routes.getDefinition, async (c) => c.json(definitionDetailView(await getDefinition(db, c.req.valid("param").id), config), 200));
+  addRoute(app, routes.getDefinition, async (c) =>
+    c.json(definitionDetailView(await getDefinition(db, c.req.valid("param").id), config), 200),
+  );
 
   addRoute(app, routes.updateDefinition, async (c) => {
     const definition = await updateDefinition(db, c.req.valid("param").id, c.req.valid("json"));
@@ -32,15 +42,28 @@ export function definitionRoutes(app: App, deps: Deps): App {
     return c.body(null, 204);
   });
 
-  addRoute(app, routes.createTrigger, async (c) => c.json(triggerView(await createTrigger(db, c.req.valid("param").id, c.req.valid("json"))), 201));
+  addRoute(app, routes.createTrigger, async (c) =>
+    c.json(triggerView(await createTrigger(db, c.req.valid("param").id, c.req.valid("json"))), 201),
+  );
 
-  addRoute(app, routes.getTrigger, async (c) => c.json(triggerView(await getTrigger(db, c.req.valid("param").id)), 200));
+  addRoute(app, routes.getTrigger, async (c) =>
+    c.json(triggerView(await getTrigger(db, c.req.valid("param").id)), 200),
+  );
 
-  addRoute(app, routes.updateTrigger, async (c) => c.json(triggerView(await updateTrigger(db, c.req.valid("param").id, c.req.valid("json"))), 200));
+  addRoute(app, routes.updateTrigger, async (c) =>
+    c.json(triggerView(await updateTrigger(db, c.req.valid("param").id, c.req.valid("json"))), 200),
+  );
 
   const q = fromPg(deps.pool);
-  addRoute(app, routes.dryRunDefinition, async (c) => c.json(await dryRun({ q, config, now: deps.now }, c.req.valid("json"), { definitionId: c.req.valid("param").id }), 200));
-  addRoute(app, routes.dryRunCollection, async (c) => c.json(await dryRun({ q, config, now: deps.now }, c.req.valid("json")), 200));
+  addRoute(app, routes.dryRunDefinition, async (c) =>
+    c.json(
+      await dryRun({ q, config, now: deps.now }, c.req.valid("json"), { definitionId: c.req.valid("param").id }),
+      200,
+    ),
+  );
+  addRoute(app, routes.dryRunCollection, async (c) =>
+    c.json(await dryRun({ q, config, now: deps.now }, c.req.valid("json")), 200),
+  );
 
   addRoute(app, routes.deleteTrigger, async (c) => {
     await deleteTrigger(db, c.req.valid("param").id);

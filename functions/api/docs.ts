@@ -22,7 +22,8 @@ const ASSETS: Record<string, { file: string; type: string }> = {
 };
 
 // Everything the page runs is served from here, so the browser may be told to load nothing from elsewhere.
-const PAGE_POLICY = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
+const PAGE_POLICY =
+  "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
 
 // Relative addresses: the page works under any path prefix (an API Gateway stage, a proxy).
 const PAGE = `<!doctype html>
@@ -78,9 +79,13 @@ export function docsRoutes(app: App): App {
 
   app.get("/docs/:asset", (c) => {
     const name = c.req.param("asset");
-    if (name === "init.js") return c.body(INIT, 200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-cache" });
+    if (name === "init.js")
+      return c.body(INIT, 200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-cache" });
     if (!Object.hasOwn(ASSETS, name)) return c.notFound();
-    return c.body(new Uint8Array(asset(name)), 200, { "content-type": ASSETS[name]!.type, "cache-control": "public, max-age=86400" });
+    return c.body(new Uint8Array(asset(name)), 200, {
+      "content-type": ASSETS[name]!.type,
+      "cache-control": "public, max-age=86400",
+    });
   });
 
   return app;

@@ -22,7 +22,10 @@ export function eventRoutes(app: App, deps: CoreDeps): App {
   });
 
   addRoute(app, routes.ingestBatch, async (c) => {
-    const ids = await ingest(c.req.valid("json").events, { idempotencyKey: c.req.valid("header")["Idempotency-Key"], batch: true });
+    const ids = await ingest(c.req.valid("json").events, {
+      idempotencyKey: c.req.valid("header")["Idempotency-Key"],
+      batch: true,
+    });
     deps.metrics.eventsAccepted.inc({ via: "batch" }, ids.length);
     return c.json({ ids }, 202);
   });
@@ -34,7 +37,9 @@ export function eventRoutes(app: App, deps: CoreDeps): App {
 
   addRoute(app, routes.getEvent, async (c) => c.json(eventView(await getEvent(q, c.req.valid("param").id)), 200));
 
-  addRoute(app, routes.explainEvent, async (c) => c.json(await explainEvent(q, deps.config, c.req.valid("param").id), 200));
+  addRoute(app, routes.explainEvent, async (c) =>
+    c.json(await explainEvent(q, deps.config, c.req.valid("param").id), 200),
+  );
 
   // Registered before /events/:id/replay so "replay" is never taken for an event id.
   addRoute(app, routes.replayEvents, async (c) => {

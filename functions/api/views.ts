@@ -83,7 +83,11 @@ export function definitionDetailView(
   d: EventDefinition & { triggers: EventTrigger[]; webhooks: Webhook[] },
   config: WebhookDefaults,
 ): Shape<typeof shape.DefinitionDetail> {
-  return { ...definitionView(d), triggers: d.triggers.map(triggerView), webhooks: d.webhooks.map((w) => webhookView(w, config)) };
+  return {
+    ...definitionView(d),
+    triggers: d.triggers.map(triggerView),
+    webhooks: d.webhooks.map((w) => webhookView(w, config)),
+  };
 }
 
 export function actionView(a: EventAction): Shape<typeof shape.Action> {
@@ -141,8 +145,20 @@ export function deliveryView(d: DeliveryAttempt): Shape<typeof shape.Delivery> {
   };
 }
 
-export function recordView(r: { collection: string; id: string; data: unknown; createdAt: Date; updatedAt: Date }): Shape<typeof shape.CollectionRecord> {
-  return { id: r.id, collection: r.collection, data: r.data as JsonObject, createdAt: isoAlways(r.createdAt), updatedAt: isoAlways(r.updatedAt) };
+export function recordView(r: {
+  collection: string;
+  id: string;
+  data: unknown;
+  createdAt: Date;
+  updatedAt: Date;
+}): Shape<typeof shape.CollectionRecord> {
+  return {
+    id: r.id,
+    collection: r.collection,
+    data: r.data as JsonObject,
+    createdAt: isoAlways(r.createdAt),
+    updatedAt: isoAlways(r.updatedAt),
+  };
 }
 
 export function testResultView(r: SendResult): Shape<typeof shape.TestResult> {

@@ -1,5 +1,13 @@
 // Serverless function "webhooks": webhook CRUD, secret rotation and the deliveries log.
-import { createWebhook, deleteWebhook, getWebhook, listDeliveries, listWebhooks, rotateSecret, updateWebhook } from "../domain/webhooks/webhooks.ts";
+import {
+  createWebhook,
+  deleteWebhook,
+  getWebhook,
+  listDeliveries,
+  listWebhooks,
+  rotateSecret,
+  updateWebhook,
+} from "../domain/webhooks/webhooks.ts";
 import { createDeps, type Deps } from "../platform/deps.ts";
 import { addRoute } from "../http/add-route.ts";
 import { createApp, type App } from "../http/create-app.ts";
@@ -10,14 +18,18 @@ import { deliveryView, webhookView, webhookWithSecretView } from "./views.ts";
 export function webhookRoutes(app: App, deps: Deps): App {
   const { db, config } = deps;
 
-  addRoute(app, routes.createWebhook, async (c) => c.json(webhookWithSecretView(await createWebhook(deps, c.req.valid("json")), config), 201));
+  addRoute(app, routes.createWebhook, async (c) =>
+    c.json(webhookWithSecretView(await createWebhook(deps, c.req.valid("json")), config), 201),
+  );
 
   addRoute(app, routes.listWebhooks, async (c) => {
     const page = await listWebhooks(db, c.req.valid("query"));
     return c.json({ data: page.data.map((w) => webhookView(w, config)), nextCursor: page.nextCursor }, 200);
   });
 
-  addRoute(app, routes.getWebhook, async (c) => c.json(webhookView(await getWebhook(db, c.req.valid("param").id), config), 200));
+  addRoute(app, routes.getWebhook, async (c) =>
+    c.json(webhookView(await getWebhook(db, c.req.valid("param").id), config), 200),
+  );
 
   addRoute(app, routes.updateWebhook, async (c) => {
     const webhook = await updateWebhook(deps, c.req.valid("param").id, c.req.valid("json"));
@@ -29,7 +41,9 @@ export function webhookRoutes(app: App, deps: Deps): App {
     return c.body(null, 204);
   });
 
-  addRoute(app, routes.rotateSecret, async (c) => c.json(webhookWithSecretView(await rotateSecret(deps, c.req.valid("param").id), config), 200));
+  addRoute(app, routes.rotateSecret, async (c) =>
+    c.json(webhookWithSecretView(await rotateSecret(deps, c.req.valid("param").id), config), 200),
+  );
 
   addRoute(app, routes.listDeliveries, async (c) => {
     const page = await listDeliveries(db, c.req.valid("param").id, c.req.valid("query"));

@@ -18,7 +18,9 @@ type JsonSchemaOf<T> = T extends { content: { "application/json": { schema: infe
 type Request<K extends RouteName> = Routes[K] extends { request: infer Q } ? Q : {};
 
 type Success<K extends RouteName> = {
-  [S in keyof Routes[K]["responses"]]: S extends 200 | 201 | 202 ? z.output<JsonSchemaOf<Routes[K]["responses"][S]>> : never;
+  [S in keyof Routes[K]["responses"]]: S extends 200 | 201 | 202
+    ? z.output<JsonSchemaOf<Routes[K]["responses"][S]>>
+    : never;
 }[keyof Routes[K]["responses"]];
 /** What a route answers on success (its 2xx JSON shape; nothing for a 204). */
 export type Answer<K extends RouteName> = [Success<K>] extends [never] ? void : Success<K>;
@@ -74,19 +76,34 @@ function fill(path: string, params: Record<string, string>): string {
 function searchParams(query: object | undefined): Record<string, string> | undefined {
   if (!query) return undefined;
   const entries = Object.entries(query).filter(([, v]) => v !== undefined);
-  return Object.fromEntries(entries.map(([k, v]) => [k, typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v)]));
+  return Object.fromEntries(
+    entries.map(([k, v]) => [k, typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v)]),
+  );
 }
 
 async function toTetikError(error: unknown): Promise<never> {
   if (!(error instanceof HTTPError)) throw error;
   const { status } = error.response;
-  const body = (await error.response.json().catch(() => undefined)) as { error?: { code?: string; message?: string; details?: unknown } } | undefined;
-  throw new TetikError(status, body?.error?.code ?? `http_${status}`, body?.error?.message ?? error.message, body?.error?.details);
+  const body = (await error.response.json().catch(() => undefined)) as
+    | { error?: { code?: string; message?: string; details?: unknown } }
+    | undefined;
+  throw new TetikError(
+    status,
+    body?.error?.code ?? `http_${status}`,
+    body?.error?.message ?? error.message,
+    body?.error?.details,
+  );
 }
 
 export function createTetikClient(options: TetikClientOptions) {
   const retries = options.retries ?? 3;
-  const RETRY = { limit: retries, statusCodes: [429, 503], afterStatusCodes: [429, 503], maxRetryAfter: 60_000, backoffLimit: 10_000 };
+  const RETRY = {
+    limit: retries,
+    statusCodes: [429, 503],
+    afterStatusCodes: [429, 503],
+    maxRetryAfter: 60_000,
+    backoffLimit: 10_000,
+  };
   const http: KyInstance = ky
     .create({
       prefixUrl: options.baseUrl,
@@ -106,7 +123,19 @@ export function createTetikClient(options: TetikClientOptions) {
     _route: K,
     method: Routes[K]["method"],
     path: PathOf<K>,
-    { params = {}, query, body, headers, retryWrites = false }: { params?: Record<string, string>; query?: object; body?: unknown; headers?: Record<string, string>; retryWrites?: boolean } = {},
+    {
+      params = {},
+      query,
+      body,
+      headers,
+      retryWrites = false,
+    }: {
+      params?: Record<string, string>;
+      query?: object;
+      body?: unknown;
+      headers?: Record<string, string>;
+      retryWrites?: boolean;
+    } = {},
   ): Promise<Answer<K>> {
     try {
       // Options left out rather than undefined: ky would take an undefined `headers` for "none".
@@ -124,7 +153,9 @@ export function createTetikClient(options: TetikClientOptions) {
   }
 
   /** Every item of a list, page after page (each page one request, made when the last is used up). */
-  async function* iterate<T>(list: (query: { cursor?: string }) => Promise<Page<T>>): AsyncGenerator<T, void, undefined> {
+  async function* iterate<T>(
+    list: (query: { cursor?: string }) => Promise<Page<T>>,
+  ): AsyncGenerator<T, void, undefined> {
     const seen = new Set<string>();
     let cursor: string | undefined;
     do {
@@ -140,65 +171,101 @@ export function createTetikClient(options: TetikClientOptions) {
   const definitions = {
     create: (body: BodyOf<"createDefinition">) => call("createDefinition", "post", "/definitions", { body }),
     list: (query?: QueryOf<"listDefinitions">) => call("listDefinitions", "get", "/definitions", { query }),
-    iterate: (query: Omit<QueryOf<"listDefinitions">, "cursor"> = {}) => iterate((page) => definitions.list({ ...query, ...page })),
+    iterate: (query: Omit<QueryOf<"listDefinitions">, "cursor"> = {}) =>
+      iterate((page) => definitions.list({ ...query, ...page })),
     get: (id: string) => call("getDefinition", "get", "/definitions/{id}", { params: { id } }),
-    update: (id: string, body: BodyOf<"updateDefinition">) => call("updateDefinition", "patch", "/definitions/{id}", { params: { id }, body }),
+    update: (id: string, body: BodyOf<"updateDefinition">) =>
+      call("updateDefinition", "patch", "/definitions/{id}", { params: { id }, body }),
     delete: (id: string) => call("deleteDefinition", "delete", "/definitions/{id}", { params: { id } }),
     /** What the definition would do with a change: nothing is written, queued or sent. */
-    dryRun: (id: string, change: BodyOf<"dryRunDefinition">) => call("dryRunDefinition", "post", "/definitions/{id}/dry-run", { params: { id }, body: change }),
+    dryRun: (id: string, change: BodyOf<"dryRunDefinition">) =>
+      call("dryRunDefinition", "post", "/definitions/{id}/dry-run", { params: { id }, body: change }),
   };
 
   const triggers = {
-    create: (definitionId: string, body: BodyOf<"createTrigger">) => call("createTrigger", "post", "/definitions/{id}/triggers", { params: { id: definitionId }, body }),
+    create: (definitionId: string, body: BodyOf<"createTrigger">) =>
+      call("createTrigger", "post", "/definitions/{id}/triggers", { params: { id: definitionId }, body }),
     get: (id: string) => call("getTrigger", "get", "/triggers/{id}", { params: { id } }),
-    update: (id: string, body: BodyOf<"updateTrigger">) => call("updateTrigger", "patch", "/triggers/{id}", { params: { id }, body }),
+    update: (id: string, body: BodyOf<"updateTrigger">) =>
+      call("updateTrigger", "patch", "/triggers/{id}", { params: { id }, body }),
     delete: (id: string) => call("deleteTrigger", "delete", "/triggers/{id}", { params: { id } }),
   };
 
   const webhooks = {
     create: (body: BodyOf<"createWebhook">) => call("createWebhook", "post", "/webhooks", { body }),
     list: (query?: QueryOf<"listWebhooks">) => call("listWebhooks", "get", "/webhooks", { query }),
-    iterate: (query: Omit<QueryOf<"listWebhooks">, "cursor"> = {}) => iterate((page) => webhooks.list({ ...query, ...page })),
+    iterate: (query: Omit<QueryOf<"listWebhooks">, "cursor"> = {}) =>
+      iterate((page) => webhooks.list({ ...query, ...page })),
     get: (id: string) => call("getWebhook", "get", "/webhooks/{id}", { params: { id } }),
-    update: (id: string, body: BodyOf<"updateWebhook">) => call("updateWebhook", "patch", "/webhooks/{id}", { params: { id }, body }),
+    update: (id: string, body: BodyOf<"updateWebhook">) =>
+      call("updateWebhook", "patch", "/webhooks/{id}", { params: { id }, body }),
     delete: (id: string) => call("deleteWebhook", "delete", "/webhooks/{id}", { params: { id } }),
     rotateSecret: (id: string) => call("rotateSecret", "post", "/webhooks/{id}/rotate-secret", { params: { id } }),
     /** Sends one signed sample delivery now and answers what the receiver said. */
-    test: (id: string, body: BodyOf<"testWebhook"> = {}) => call("testWebhook", "post", "/webhooks/{id}/test", { params: { id }, body }),
-    deliveries: (id: string, query?: QueryOf<"listDeliveries">) => call("listDeliveries", "get", "/webhooks/{id}/deliveries", { params: { id }, query }),
-    iterateDeliveries: (id: string, query: Omit<QueryOf<"listDeliveries">, "cursor"> = {}) => iterate((page) => webhooks.deliveries(id, { ...query, ...page })),
+    test: (id: string, body: BodyOf<"testWebhook"> = {}) =>
+      call("testWebhook", "post", "/webhooks/{id}/test", { params: { id }, body }),
+    deliveries: (id: string, query?: QueryOf<"listDeliveries">) =>
+      call("listDeliveries", "get", "/webhooks/{id}/deliveries", { params: { id }, query }),
+    iterateDeliveries: (id: string, query: Omit<QueryOf<"listDeliveries">, "cursor"> = {}) =>
+      iterate((page) => webhooks.deliveries(id, { ...query, ...page })),
   };
 
   const events = {
     /** Reports a change. An Idempotency-Key is made for it unless given, so retries never store it twice. */
-    ingest: (event: BodyOf<"ingestEvent">, { idempotencyKey = crypto.randomUUID() }: { idempotencyKey?: string } = {}) =>
-      call("ingestEvent", "post", "/events", { body: event, headers: { "idempotency-key": idempotencyKey }, retryWrites: true }),
+    ingest: (
+      event: BodyOf<"ingestEvent">,
+      { idempotencyKey = crypto.randomUUID() }: { idempotencyKey?: string } = {},
+    ) =>
+      call("ingestEvent", "post", "/events", {
+        body: event,
+        headers: { "idempotency-key": idempotencyKey },
+        retryWrites: true,
+      }),
     /** Up to 1,000 changes, all or nothing; one Idempotency-Key covers the batch. */
-    ingestBatch: (batch: BodyOf<"ingestBatch">["events"], { idempotencyKey = crypto.randomUUID() }: { idempotencyKey?: string } = {}) =>
-      call("ingestBatch", "post", "/events/batch", { body: { events: batch }, headers: { "idempotency-key": idempotencyKey }, retryWrites: true }),
+    ingestBatch: (
+      batch: BodyOf<"ingestBatch">["events"],
+      { idempotencyKey = crypto.randomUUID() }: { idempotencyKey?: string } = {},
+    ) =>
+      call("ingestBatch", "post", "/events/batch", {
+        body: { events: batch },
+        headers: { "idempotency-key": idempotencyKey },
+        retryWrites: true,
+      }),
     list: (query?: QueryOf<"listEvents">) => call("listEvents", "get", "/events", { query }),
-    iterate: (query: Omit<QueryOf<"listEvents">, "cursor"> = {}) => iterate((page) => events.list({ ...query, ...page })),
+    iterate: (query: Omit<QueryOf<"listEvents">, "cursor"> = {}) =>
+      iterate((page) => events.list({ ...query, ...page })),
     get: (id: string) => call("getEvent", "get", "/events/{id}", { params: { id } }),
     /** Why the event fired each definition of its collection, or didn't, clause by clause. */
     explain: (id: string) => call("explainEvent", "get", "/events/{id}/explain", { params: { id } }),
     /** Runs the event's failed actions again (`all`: every action). */
-    replay: (id: string, { all = false }: { all?: boolean } = {}) => call("replayEvent", "post", "/events/{id}/replay", { params: { id }, query: { all: String(all) } }),
+    replay: (id: string, { all = false }: { all?: boolean } = {}) =>
+      call("replayEvent", "post", "/events/{id}/replay", { params: { id }, query: { all: String(all) } }),
     /** Runs the failed actions of every event the filter selects again. */
-    replayMany: (filter: BodyOf<"replayEvents"> = {}) => call("replayEvents", "post", "/events/replay", { body: filter }),
+    replayMany: (filter: BodyOf<"replayEvents"> = {}) =>
+      call("replayEvents", "post", "/events/replay", { body: filter }),
   };
 
   /** The records of one collection. */
   const collection = (name: string) => ({
     create: (data: Record<string, unknown>, { id }: { id?: string } = {}) =>
-      call("createRecord", "post", "/collections/{collection}/records", { params: { collection: name }, body: { id, data } }),
+      call("createRecord", "post", "/collections/{collection}/records", {
+        params: { collection: name },
+        body: { id, data },
+      }),
     /** `filter`: a condition over the records' fields, as an object or its JSON. */
     list: (query?: Omit<QueryOf<"listRecords">, "filter"> & { filter?: object | string }) =>
       call("listRecords", "get", "/collections/{collection}/records", { params: { collection: name }, query }),
     iterate: (query: Omit<QueryOf<"listRecords">, "cursor" | "filter"> & { filter?: object | string } = {}) =>
       iterate((page) => collection(name).list({ ...query, ...page })),
-    get: (id: string) => call("getRecord", "get", "/collections/{collection}/records/{id}", { params: { collection: name, id } }),
-    patch: (id: string, data: Record<string, unknown>) => call("patchRecord", "patch", "/collections/{collection}/records/{id}", { params: { collection: name, id }, body: { data } }),
-    delete: (id: string) => call("deleteRecord", "delete", "/collections/{collection}/records/{id}", { params: { collection: name, id } }),
+    get: (id: string) =>
+      call("getRecord", "get", "/collections/{collection}/records/{id}", { params: { collection: name, id } }),
+    patch: (id: string, data: Record<string, unknown>) =>
+      call("patchRecord", "patch", "/collections/{collection}/records/{id}", {
+        params: { collection: name, id },
+        body: { data },
+      }),
+    delete: (id: string) =>
+      call("deleteRecord", "delete", "/collections/{collection}/records/{id}", { params: { collection: name, id } }),
   });
 
   return {

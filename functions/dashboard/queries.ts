@@ -18,7 +18,14 @@ export interface Overview {
   hours: Bucket[];
   latency: { p50Ms: number | null; p99Ms: number | null; sample: number };
   queue: Record<string, number> | null;
-  webhooks: Array<{ id: string; url: string; active: boolean; consecutiveFailures: number; lastError: string | null; disabledReason: string | null }>;
+  webhooks: Array<{
+    id: string;
+    url: string;
+    active: boolean;
+    consecutiveFailures: number;
+    lastError: string | null;
+    disabledReason: string | null;
+  }>;
   sweep: { lastRunAt: string | null; status: string };
 }
 
@@ -29,7 +36,10 @@ export async function readOverview(deps: Pick<CoreDeps, "pool" | "queue" | "conf
   const hourAgo = firstIdAt("evt", new Date(now.getTime() - 3600_000));
   const dayAgo = firstIdAt("evt", new Date(now.getTime() - 24 * 3600_000));
   const byStatus = async (from: string) => {
-    const { rows } = await deps.pool.query<{ status: string; n: string }>(`SELECT status, count(*) AS n FROM event_log WHERE id >= $1 GROUP BY status`, [from]);
+    const { rows } = await deps.pool.query<{ status: string; n: string }>(
+      `SELECT status, count(*) AS n FROM event_log WHERE id >= $1 GROUP BY status`,
+      [from],
+    );
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   };
   const [lastHour, lastDay, hours, latency, queue, webhooks, health] = await Promise.all([
@@ -42,7 +52,9 @@ export async function readOverview(deps: Pick<CoreDeps, "pool" | "queue" | "conf
          FROM event_log WHERE id >= $1 GROUP BY 1 ORDER BY 1`,
         [dayAgo],
       )
-      .then(({ rows }) => rows.map((r) => ({ start: r.start, received: Number(r.received), failed: Number(r.failed) }))),
+      .then(({ rows }) =>
+        rows.map((r) => ({ start: r.start, received: Number(r.received), failed: Number(r.failed) })),
+      ),
     // From arrival to the first attempt's start, over the newest events of the last hour.
     deps.pool
       .query<{ p50: number | null; p99: number | null; n: string }>(
@@ -53,7 +65,11 @@ export async function readOverview(deps: Pick<CoreDeps, "pool" | "queue" | "conf
                JOIN delivery_attempts d ON d."actionId" = a.id AND d.attempt = 1) s`,
         [hourAgo],
       )
-      .then(({ rows }) => ({ p50Ms: rows[0]?.p50 ?? null, p99Ms: rows[0]?.p99 ?? null, sample: Number(rows[0]?.n ?? 0) })),
+      .then(({ rows }) => ({
+        p50Ms: rows[0]?.p50 ?? null,
+        p99Ms: rows[0]?.p99 ?? null,
+        sample: Number(rows[0]?.n ?? 0),
+      })),
     deps.queue.counts().catch(() => null),
     deps.pool
       .query<Overview["webhooks"][number]>(
@@ -83,7 +99,13 @@ export async function attemptsOf(deps: Pick<CoreDeps, "pool">, eventId: string):
 
 /** The events this event's triggers caused (at most 50). */
 export async function causedBy(deps: Pick<CoreDeps, "pool">, eventId: string) {
-  const { rows } = await deps.pool.query<{ id: string; type: string; collection: string; recordId: string; status: string }>(
+  const { rows } = await deps.pool.query<{
+    id: string;
+    type: string;
+    collection: string;
+    recordId: string;
+    status: string;
+  }>(
     `SELECT id, replace(type::text, '_', '.') AS type, collection, "recordId", status FROM event_log WHERE "causationId" = $1 ORDER BY id LIMIT 50`,
     [eventId],
   );

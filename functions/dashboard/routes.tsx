@@ -3,7 +3,15 @@
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Child } from "hono/jsx";
-import { definitionDetailView, definitionView, deliveryView, eventView, testResultView, webhookView, webhookWithSecretView } from "../api/views.ts";
+import {
+  definitionDetailView,
+  definitionView,
+  deliveryView,
+  eventView,
+  testResultView,
+  webhookView,
+  webhookWithSecretView,
+} from "../api/views.ts";
 import { getDefinition, listDefinitions, updateDefinition } from "../domain/definitions/definitions.ts";
 import { AppError } from "../domain/errors.ts";
 import { eventLogQuery, getEvent, listEvents } from "../domain/events/event-log.ts";
@@ -28,7 +36,8 @@ import { explainEvent } from "../domain/explain/explain-event.ts";
 import { sessions } from "./session.ts";
 
 const PAGE_HEADERS = {
-  "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  "content-security-policy":
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   "x-content-type-options": "nosniff",
   "referrer-policy": "same-origin",
   // Pages show secrets once (a rotated one) and live data: never kept by the browser or a proxy.
@@ -42,14 +51,21 @@ export function dashboardRoutes(app: App, deps: Deps): App {
   const dash = new Hono<AppEnv>();
 
   const render = (c: Context, section: Frame["section"], title: string, body: Child, status = 200) => {
-    const frame: Frame = { title, section, open: session.open, csrf: session.csrfToken(c), signedIn: section !== "none" };
+    const frame: Frame = {
+      title,
+      section,
+      open: session.open,
+      csrf: session.csrfToken(c),
+      signedIn: section !== "none",
+    };
     for (const [name, value] of Object.entries(PAGE_HEADERS)) c.header(name, value);
     return c.html(<Layout frame={frame}>{body}</Layout>, status as 200);
   };
   /** A form's fields, once its CSRF token is checked (its size is capped before anything reads it, below). */
   const form = async (c: Context): Promise<Record<string, string>> => {
     const fields = (await c.req.parseBody()) as Record<string, string>;
-    if (!session.checkCsrf(c, fields.csrf)) throw new AppError("unauthorized", "this form has expired: reload the page and try again");
+    if (!session.checkCsrf(c, fields.csrf))
+      throw new AppError("unauthorized", "this form has expired: reload the page and try again");
     return fields;
   };
   // What an action did, said on the page it returns to: a fixed set, so a link cannot put words on a page.
@@ -58,20 +74,28 @@ export function dashboardRoutes(app: App, deps: Deps): App {
     on: () => "Turned on",
     off: () => "Turned off",
   };
-  const back = (c: Context, path: string, done: keyof typeof NOTICES, n = "") => c.redirect(`${path}?done=${done}${n ? `&n=${n}` : ""}`, 303);
+  const back = (c: Context, path: string, done: keyof typeof NOTICES, n = "") =>
+    c.redirect(`${path}?done=${done}${n ? `&n=${n}` : ""}`, 303);
   const notice = (c: Context) => NOTICES[c.req.query("done") ?? ""]?.(c.req.query("n") ?? "");
 
   // Every body, chunked ones included, is cut off at the cap before it is read: sign-in needs no session.
   dash.use("*", bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => c.text("the form is too large", 413) }));
 
-  dash.get("/assets/app.css", (c) => c.body(CSS, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=3600" }));
-  dash.get("/assets/app.js", (c) => c.body(SCRIPT, 200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=3600" }));
+  dash.get("/assets/app.css", (c) =>
+    c.body(CSS, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=3600" }),
+  );
+  dash.get("/assets/app.js", (c) =>
+    c.body(SCRIPT, 200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=3600" }),
+  );
 
-  dash.get("/sign-in", (c) => (session.open ? c.redirect("/dashboard", 303) : render(c, "none", "Sign in", <SignInPage />)));
+  dash.get("/sign-in", (c) =>
+    session.open ? c.redirect("/dashboard", 303) : render(c, "none", "Sign in", <SignInPage />),
+  );
   dash.post("/sign-in", async (c) => {
     if (session.open) return c.redirect("/dashboard", 303);
     const { key } = (await c.req.parseBody()) as Record<string, string>;
-    if (typeof key !== "string" || !session.checkKey(key)) return render(c, "none", "Sign in", <SignInPage error="That is not this server's API key." />, 401);
+    if (typeof key !== "string" || !session.checkKey(key))
+      return render(c, "none", "Sign in", <SignInPage error="That is not this server's API key." />, 401);
     session.start(c);
     return c.redirect("/dashboard", 303);
   });
@@ -89,14 +113,26 @@ export function dashboardRoutes(app: App, deps: Deps): App {
   dash.get("/events", async (c) => {
     const raw = c.req.query();
     const filters: EventFilters = {};
-    for (const name of ["status", "type", "collection", "recordId", "since", "until"] as const) if (raw[name]) filters[name] = raw[name];
+    for (const name of ["status", "type", "collection", "recordId", "since", "until"] as const)
+      if (raw[name]) filters[name] = raw[name];
     const parsed = eventLogQuery.safeParse({ ...filters, limit: "50", ...(raw.cursor ? { cursor: raw.cursor } : {}) });
     if (!parsed.success) {
       const error = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-      return render(c, "events", "Events", <EventsPage events={[]} nextCursor={null} filters={filters} error={error} />, 400);
+      return render(
+        c,
+        "events",
+        "Events",
+        <EventsPage events={[]} nextCursor={null} filters={filters} error={error} />,
+        400,
+      );
     }
     const page = await listEvents(q, parsed.data);
-    return render(c, "events", "Events", <EventsPage events={page.data.map(eventView)} nextCursor={page.nextCursor} filters={filters} />);
+    return render(
+      c,
+      "events",
+      "Events",
+      <EventsPage events={page.data.map(eventView)} nextCursor={page.nextCursor} filters={filters} />,
+    );
   });
 
   dash.get("/events/:id", async (c) => {
@@ -113,7 +149,15 @@ export function dashboardRoutes(app: App, deps: Deps): App {
       c,
       "events",
       `Event ${id}`,
-      <EventPage event={event} attempts={attempts} cause={cause} caused={caused} csrf={session.csrfToken(c)} notice={notice(c)} explanation={explanation ? <Explanation explanation={explanation} /> : undefined} />,
+      <EventPage
+        event={event}
+        attempts={attempts}
+        cause={cause}
+        caused={caused}
+        csrf={session.csrfToken(c)}
+        notice={notice(c)}
+        explanation={explanation ? <Explanation explanation={explanation} /> : undefined}
+      />,
     );
   });
 
@@ -124,20 +168,44 @@ export function dashboardRoutes(app: App, deps: Deps): App {
   });
 
   const pageQuery = (c: Context) => {
-    const parsed = listQuery.safeParse({ limit: "50", ...(c.req.query("cursor") ? { cursor: c.req.query("cursor") } : {}) });
+    const parsed = listQuery.safeParse({
+      limit: "50",
+      ...(c.req.query("cursor") ? { cursor: c.req.query("cursor") } : {}),
+    });
     if (!parsed.success) throw new AppError("invalid_request", "that is not a page of this list");
     return parsed.data;
   };
 
   dash.get("/definitions", async (c) => {
     const page = await listDefinitions(deps.db, pageQuery(c));
-    return render(c, "definitions", "Definitions", <DefinitionsPage definitions={page.data.map(definitionView)} nextCursor={page.nextCursor} />);
+    return render(
+      c,
+      "definitions",
+      "Definitions",
+      <DefinitionsPage definitions={page.data.map(definitionView)} nextCursor={page.nextCursor} />,
+    );
   });
   const definitionPage = async (c: Context, dry: { change?: string; result?: DryRunResult; error?: string } = {}) => {
     const definition = definitionDetailView(await getDefinition(deps.db, c.req.param("id")!), deps.config);
-    const example = dry.change ?? JSON.stringify({ record: { collection: definition.collection, id: "r-1", data: {}, previous: {} } }, null, 2);
-    const form = <DryRunForm action={`/dashboard/definitions/${definition.id}/dry-run`} csrf={session.csrfToken(c)} example={example} result={dry.result} error={dry.error} />;
-    return render(c, "definitions", definition.name, <DefinitionPage definition={definition} csrf={session.csrfToken(c)} notice={notice(c)} dryRun={form} />, dry.error ? 400 : 200);
+    const example =
+      dry.change ??
+      JSON.stringify({ record: { collection: definition.collection, id: "r-1", data: {}, previous: {} } }, null, 2);
+    const form = (
+      <DryRunForm
+        action={`/dashboard/definitions/${definition.id}/dry-run`}
+        csrf={session.csrfToken(c)}
+        example={example}
+        result={dry.result}
+        error={dry.error}
+      />
+    );
+    return render(
+      c,
+      "definitions",
+      definition.name,
+      <DefinitionPage definition={definition} csrf={session.csrfToken(c)} notice={notice(c)} dryRun={form} />,
+      dry.error ? 400 : 200,
+    );
   };
   dash.get("/definitions/:id", (c) => definitionPage(c));
   // Answers with the page itself: a dry run's result is shown, not stored.
@@ -150,8 +218,14 @@ export function dashboardRoutes(app: App, deps: Deps): App {
       return definitionPage(c, { change, error: "That is not JSON." });
     }
     const parsed = dryRunInput.safeParse(input);
-    if (!parsed.success) return definitionPage(c, { change, error: parsed.error.issues.map((i) => `${i.path.join(".") || "change"}: ${i.message}`).join("; ") });
-    const result = await dryRun({ q, config: deps.config, now: deps.now }, parsed.data, { definitionId: c.req.param("id") });
+    if (!parsed.success)
+      return definitionPage(c, {
+        change,
+        error: parsed.error.issues.map((i) => `${i.path.join(".") || "change"}: ${i.message}`).join("; "),
+      });
+    const result = await dryRun({ q, config: deps.config, now: deps.now }, parsed.data, {
+      definitionId: c.req.param("id"),
+    });
     return definitionPage(c, { change, result });
   });
   dash.post("/definitions/:id/active", async (c) => {
@@ -162,16 +236,30 @@ export function dashboardRoutes(app: App, deps: Deps): App {
 
   dash.get("/webhooks", async (c) => {
     const page = await listWebhooks(deps.db, pageQuery(c));
-    return render(c, "webhooks", "Webhooks", <WebhooksPage webhooks={page.data.map((w) => webhookView(w, deps.config))} nextCursor={page.nextCursor} />);
+    return render(
+      c,
+      "webhooks",
+      "Webhooks",
+      <WebhooksPage webhooks={page.data.map((w) => webhookView(w, deps.config))} nextCursor={page.nextCursor} />,
+    );
   });
   const webhookPage = async (c: Context, extra: { test?: ReturnType<typeof testResultView>; secret?: string } = {}) => {
     const id = c.req.param("id")!;
-    const [webhook, deliveries] = await Promise.all([getWebhook(deps.db, id), listDeliveries(deps.db, id, { limit: 20 })]);
+    const [webhook, deliveries] = await Promise.all([
+      getWebhook(deps.db, id),
+      listDeliveries(deps.db, id, { limit: 20 }),
+    ]);
     return render(
       c,
       "webhooks",
       "Webhook",
-      <WebhookPage webhook={webhookView(webhook, deps.config)} deliveries={deliveries.data.map(deliveryView)} csrf={session.csrfToken(c)} notice={notice(c)} {...extra} />,
+      <WebhookPage
+        webhook={webhookView(webhook, deps.config)}
+        deliveries={deliveries.data.map(deliveryView)}
+        csrf={session.csrfToken(c)}
+        notice={notice(c)}
+        {...extra}
+      />,
     );
   };
   dash.get("/webhooks/:id", (c) => webhookPage(c));
@@ -192,14 +280,48 @@ export function dashboardRoutes(app: App, deps: Deps): App {
     return webhookPage(c, { secret });
   });
 
-  dash.notFound((c) => render(c, "none", "Not found", <section class="card"><h1>Not found</h1><p><a href="/dashboard">Back to the overview</a></p></section>, 404));
+  dash.notFound((c) =>
+    render(
+      c,
+      "none",
+      "Not found",
+      <section class="card">
+        <h1>Not found</h1>
+        <p>
+          <a href="/dashboard">Back to the overview</a>
+        </p>
+      </section>,
+      404,
+    ),
+  );
   dash.onError((error, c) => {
     if (error instanceof AppError) {
-      return render(c, "none", "Not possible", <section class="card"><h1>{error.status === 404 ? "Not found" : "Not possible"}</h1><p>{error.message}</p><p><a href="/dashboard">Back to the overview</a></p></section>, error.status);
+      return render(
+        c,
+        "none",
+        "Not possible",
+        <section class="card">
+          <h1>{error.status === 404 ? "Not found" : "Not possible"}</h1>
+          <p>{error.message}</p>
+          <p>
+            <a href="/dashboard">Back to the overview</a>
+          </p>
+        </section>,
+        error.status,
+      );
     }
     const down = isDependencyDown(error);
     if (!down) deps.log.error({ err: error, path: c.req.path }, "dashboard error");
-    return render(c, "none", "Unavailable", <section class="card"><h1>{down ? "A dependency is down" : "Something went wrong"}</h1><p>{down ? "Postgres or Redis is unreachable; try again shortly." : "The error is in the logs."}</p></section>, down ? 503 : 500);
+    return render(
+      c,
+      "none",
+      "Unavailable",
+      <section class="card">
+        <h1>{down ? "A dependency is down" : "Something went wrong"}</h1>
+        <p>{down ? "Postgres or Redis is unreachable; try again shortly." : "The error is in the logs."}</p>
+      </section>,
+      down ? 503 : 500,
+    );
   });
 
   app.route("/dashboard", dash);

@@ -22,7 +22,8 @@ const hmac = (key: Buffer, text: string) => createHmac("sha256", key).update(tex
 export function sessions({ apiKey, offline = false }: SessionKeys, now: () => number = Date.now) {
   const key = apiKey === undefined ? undefined : digest(`tetik dashboard session\0${apiKey}`);
   // API Gateway says how the browser came in; behind it the function's own URL is always https.
-  const secure = (c: Context) => (c.req.header("x-forwarded-proto") ?? new URL(c.req.url).protocol.slice(0, -1)) === "https";
+  const secure = (c: Context) =>
+    (c.req.header("x-forwarded-proto") ?? new URL(c.req.url).protocol.slice(0, -1)) === "https";
 
   /**
    * serverless offline hands a function's cookies to hapi with their attributes as part of the value,
@@ -32,7 +33,13 @@ export function sessions({ apiKey, offline = false }: SessionKeys, now: () => nu
    */
   function setSession(c: Context, value: string, maxAge: number) {
     if (offline) return c.header("set-cookie", `${SESSION_COOKIE}=${value}`, { append: true });
-    setCookie(c, SESSION_COOKIE, value, { httpOnly: true, sameSite: "Strict", secure: secure(c), path: "/dashboard", maxAge });
+    setCookie(c, SESSION_COOKIE, value, {
+      httpOnly: true,
+      sameSite: "Strict",
+      secure: secure(c),
+      path: "/dashboard",
+      maxAge,
+    });
   }
 
   function valid(cookie: string | undefined): boolean {
@@ -69,7 +76,12 @@ export function sessions({ apiKey, offline = false }: SessionKeys, now: () => nu
     /** Actions (POST) must carry the session's CSRF token and, when the browser says where from, come from this site. */
     checkCsrf(c: Context, token: unknown): boolean {
       const origin = c.req.header("origin");
-      if (origin && origin !== new URL(c.req.url).origin && origin !== `${c.req.header("x-forwarded-proto") ?? "http"}://${c.req.header("host")}`) return false;
+      if (
+        origin &&
+        origin !== new URL(c.req.url).origin &&
+        origin !== `${c.req.header("x-forwarded-proto") ?? "http"}://${c.req.header("host")}`
+      )
+        return false;
       return typeof token === "string" && sameSecret(token, this.csrfToken(c));
     },
   };

@@ -34,7 +34,8 @@ export function storableJsonProblem(value: unknown, maxDepth: number = LIMITS.js
       const problem = textProblem(v);
       return problem ? problemAt(problem) : undefined;
     }
-    if (typeof v === "number") return Number.isFinite(v) ? undefined : problemAt("is a number too large to store (past ±1.8e308)");
+    if (typeof v === "number")
+      return Number.isFinite(v) ? undefined : problemAt("is a number too large to store (past ±1.8e308)");
     if (v === null || typeof v !== "object") return undefined;
     if (depth >= maxDepth) return problemAt(`is nested deeper than ${maxDepth} levels`);
     if (Array.isArray(v)) {

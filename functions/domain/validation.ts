@@ -10,7 +10,10 @@ export interface Problem {
 }
 
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
+  return path
+    .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+    .join("")
+    .replace(/^\./, "");
 }
 
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, where = "body"): z.output<S> {
@@ -28,7 +31,11 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, where
 /** Adds problems found by a checker (conditions, templates) to a zod refinement context. */
 export function reportProblems(ctx: z.RefinementCtx, problems: Problem[], basePath: PropertyKey[] = []) {
   for (const problem of problems) {
-    ctx.addIssue({ code: "custom", message: problem.path ? `${problem.path}: ${problem.message}` : problem.message, path: basePath });
+    ctx.addIssue({
+      code: "custom",
+      message: problem.path ? `${problem.path}: ${problem.message}` : problem.message,
+      path: basePath,
+    });
   }
 }
 
@@ -78,7 +85,11 @@ export function toPage<R extends { id: string }, T>(rows: R[], limit: number, re
  * `limit` rows and, past the first row, no more than `budget` bytes of that data, so an answer's size
  * (and the API's memory) stays bounded however large each row is. nextCursor continues after the page.
  */
-export function pageWithin(rows: Array<{ id: string; bytes: number }>, limit: number, budget: number): { ids: string[]; nextCursor: string | null } {
+export function pageWithin(
+  rows: Array<{ id: string; bytes: number }>,
+  limit: number,
+  budget: number,
+): { ids: string[]; nextCursor: string | null } {
   const ids: string[] = [];
   let bytes = 0;
   for (const row of rows.slice(0, limit)) {

@@ -26,7 +26,11 @@ function jsonBodySchema(route: RouteConfig): { schema: z.ZodType; required: bool
 
 /** The declared parts of the request, checked in the order a person would fix them: path, query, headers, body. */
 function validate(route: RouteConfig): MiddlewareHandler<AppEnv> {
-  const { params, query, headers } = (route.request ?? {}) as { params?: z.ZodType; query?: z.ZodType; headers?: z.ZodObject };
+  const { params, query, headers } = (route.request ?? {}) as {
+    params?: z.ZodType;
+    query?: z.ZodType;
+    headers?: z.ZodObject;
+  };
   const body = jsonBodySchema(route);
   // Headers by the names the declaration gives them ("Idempotency-Key"), found whatever their case.
   const headerNames = headers ? Object.keys(headers.shape) : [];
@@ -41,5 +45,10 @@ function validate(route: RouteConfig): MiddlewareHandler<AppEnv> {
 }
 
 export function addRoute<R extends RouteConfig>(app: App, route: R, handler: RouteHandler<R, AppEnv>): void {
-  app.on(route.method.toUpperCase(), honoPath(route.path), validate(route), handler as unknown as MiddlewareHandler<AppEnv>);
+  app.on(
+    route.method.toUpperCase(),
+    honoPath(route.path),
+    validate(route),
+    handler as unknown as MiddlewareHandler<AppEnv>,
+  );
 }

@@ -28,7 +28,13 @@ export function createApp(deps: Pick<Deps, "config" | "log">): App {
     const started = performance.now();
     await next();
     log.info(
-      { requestId: c.get("requestId"), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
+      {
+        requestId: c.get("requestId"),
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+      },
       "request",
     );
   });
@@ -36,7 +42,8 @@ export function createApp(deps: Pick<Deps, "config" | "log">): App {
   // Routes are literals and ids: a path that holds what no id can (a NUL, a lone surrogate) names
   // nothing that exists. The SPEC: an id that does not exist, whatever its form, is a 404.
   app.use(async (c, next) => {
-    if (textProblem(c.req.path)) throw new AppError("not_found", "no such resource (the path holds characters no id can)");
+    if (textProblem(c.req.path))
+      throw new AppError("not_found", "no such resource (the path holds characters no id can)");
     return next();
   });
   // Bodies are read (and limited to LIMITS.bodyBytes) by readJson, the only reader of request bodies.
@@ -57,14 +64,23 @@ function renderError(error: unknown, c: Context<AppEnv>, deps: Pick<Deps, "log">
   const refused = rejectedInputReason(error);
   if (refused !== undefined) {
     // Input checks at the edge should have caught it; logged so the check that missed it can be added.
-    deps.log.warn({ err: error, requestId, method: c.req.method, path: c.req.path }, "the database refused a value of the request");
-    return c.json(errorBody("invalid_request", `the database cannot store or process a value of this request: ${refused}`), 400);
+    deps.log.warn(
+      { err: error, requestId, method: c.req.method, path: c.req.path },
+      "the database refused a value of the request",
+    );
+    return c.json(
+      errorBody("invalid_request", `the database cannot store or process a value of this request: ${refused}`),
+      400,
+    );
   }
   if (isDependencyDown(error)) {
     deps.log.warn({ err: error, requestId }, "dependency unavailable");
     // Nothing was changed: a client may try again, and is told when (the typed client waits this long).
     c.header("retry-after", RETRY_AFTER_SECONDS);
-    return c.json(errorBody("service_unavailable", "a dependency (database or queue) is unavailable; try again shortly"), 503);
+    return c.json(
+      errorBody("service_unavailable", "a dependency (database or queue) is unavailable; try again shortly"),
+      503,
+    );
   }
   deps.log.error({ err: error, requestId, method: c.req.method, path: c.req.path }, "unhandled error");
   return c.json(errorBody("internal_error", `internal error (request ${requestId})`), 500);

@@ -21,7 +21,13 @@ export function lambdaHandler<D extends CoreDeps>(build: (deps: D) => App, creat
       // No app to answer with yet (its secrets could not be read): the same 503 the app gives.
       if (!isDependencyDown(error)) throw error;
       console.warn(JSON.stringify({ level: "warn", msg: "dependency unavailable", err: (error as Error).message }));
-      return { statusCode: 503, headers: { "content-type": "application/json", "retry-after": RETRY_AFTER_SECONDS }, body: JSON.stringify(errorBody("service_unavailable", "a dependency (secrets) is unavailable; try again shortly")) };
+      return {
+        statusCode: 503,
+        headers: { "content-type": "application/json", "retry-after": RETRY_AFTER_SECONDS },
+        body: JSON.stringify(
+          errorBody("service_unavailable", "a dependency (secrets) is unavailable; try again shortly"),
+        ),
+      };
     }
     if (current !== builtFor) {
       handler = handle(build(current));

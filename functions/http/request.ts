@@ -57,7 +57,11 @@ export async function readJson(c: Context, { optional = false } = {}): Promise<u
 }
 
 /** The body checked against `schema`; with `optional`, no body at all is undefined (and not checked). */
-export async function readBody<S extends z.ZodType>(c: Context, schema: S, opts?: { optional?: boolean }): Promise<z.output<S>> {
+export async function readBody<S extends z.ZodType>(
+  c: Context,
+  schema: S,
+  opts?: { optional?: boolean },
+): Promise<z.output<S>> {
   const value = await readJson(c, opts);
   if (value === undefined && opts?.optional) return undefined as z.output<S>;
   return parseInput(schema, value);
@@ -71,4 +75,3 @@ export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.output<
   }
   return parseInput(schema, query, "query");
 }
-

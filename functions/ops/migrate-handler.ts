@@ -31,10 +31,15 @@ interface LambdaContextLike {
   getRemainingTimeInMillis(): number;
 }
 
-async function answer(event: CustomResourceEvent, outcome: { ok: true; applied: string[] } | { ok: false; reason: string }) {
+async function answer(
+  event: CustomResourceEvent,
+  outcome: { ok: true; applied: string[] } | { ok: false; reason: string },
+) {
   const body = JSON.stringify({
     Status: outcome.ok ? "SUCCESS" : "FAILED",
-    Reason: outcome.ok ? `applied: ${outcome.applied.join(", ") || "nothing (up to date)"}` : outcome.reason.slice(0, 1000),
+    Reason: outcome.ok
+      ? `applied: ${outcome.applied.join(", ") || "nothing (up to date)"}`
+      : outcome.reason.slice(0, 1000),
     PhysicalResourceId: event.PhysicalResourceId ?? PHYSICAL_ID,
     StackId: event.StackId,
     RequestId: event.RequestId,
@@ -42,7 +47,12 @@ async function answer(event: CustomResourceEvent, outcome: { ok: true; applied: 
     Data: outcome.ok ? { Applied: outcome.applied.length } : {},
   });
   // The pre-signed URL takes a PUT with no content type; an empty one stops fetch from adding its own.
-  const res = await fetch(event.ResponseURL, { method: "PUT", headers: { "content-type": "" }, body, signal: AbortSignal.timeout(30_000) });
+  const res = await fetch(event.ResponseURL, {
+    method: "PUT",
+    headers: { "content-type": "" },
+    body,
+    signal: AbortSignal.timeout(30_000),
+  });
   if (!res.ok) throw new Error(`CloudFormation's response URL answered ${res.status}`);
 }
 
@@ -53,7 +63,10 @@ export async function handler(event: CustomResourceEvent, context?: LambdaContex
   let outcome: Parameters<typeof answer>[1];
   let timer: NodeJS.Timeout | undefined;
   const outOfTime = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error("the migrations did not finish in the function's time")), Math.max(0, deadline - Date.now()));
+    timer = setTimeout(
+      () => reject(new Error("the migrations did not finish in the function's time")),
+      Math.max(0, deadline - Date.now()),
+    );
   });
   try {
     outcome = { ok: true, applied: await Promise.race([migrate(deadline), outOfTime]) };

@@ -12,4 +12,5 @@ try {
   process.exit(1);
 }
 const redis = await redisProblem(cfg.REDIS_URL);
-if (redis) say.warn(`${redis}. Starting anyway: the API accepts events (they wait in Postgres) and the worker waits for Redis.`);
+if (redis)
+  say.warn(`${redis}. Starting anyway: the API accepts events (they wait in Postgres) and the worker waits for Redis.`);

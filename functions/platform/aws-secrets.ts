@@ -45,7 +45,11 @@ export interface SecretsLoaderOptions {
   onStale?: (error: unknown) => void;
 }
 
-export function awsSecretsLoader({ env = process.env, now = Date.now, onStale }: SecretsLoaderOptions = {}): SecretsLoader {
+export function awsSecretsLoader({
+  env = process.env,
+  now = Date.now,
+  onStale,
+}: SecretsLoaderOptions = {}): SecretsLoader {
   const spec = env.AWS_SECRETS;
   const refreshMs = Number(env.SECRETS_REFRESH_MS ?? DEFAULT_REFRESH_MS);
   let loadedAt = -Infinity;
@@ -71,14 +75,22 @@ export function awsSecretsLoader({ env = process.env, now = Date.now, onStale }:
     if (!client) {
       const sdk = await import(SECRETS_MANAGER);
       // Every wait bounded: the SDK's own defaults wait on a silent connection forever.
-      client = new sdk.SecretsManagerClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } });
+      client = new sdk.SecretsManagerClient({
+        maxAttempts: 2,
+        requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
+      });
       GetSecretValue = sdk.GetSecretValueCommand;
     }
     const items = wanted(spec);
     // One call per secret, however many keys are read from it.
     const ids = [...new Set(items.map((item) => item.secretId))];
     const values = new Map(
-      await Promise.all(ids.map(async (id) => [id, JSON.parse((await client!.send(new GetSecretValue!({ SecretId: id }))).SecretString ?? "{}")] as const)),
+      await Promise.all(
+        ids.map(
+          async (id) =>
+            [id, JSON.parse((await client!.send(new GetSecretValue!({ SecretId: id }))).SecretString ?? "{}")] as const,
+        ),
+      ),
     );
     let changed = false;
     for (const item of items) {

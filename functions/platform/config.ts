@@ -3,9 +3,7 @@
 import { z } from "zod";
 import { parseSecretsKey } from "./secret-box.ts";
 
-const bool = z
-  .enum(["true", "false", "1", "0", ""])
-  .transform((v) => v === "true" || v === "1");
+const bool = z.enum(["true", "false", "1", "0", ""]).transform((v) => v === "true" || v === "1");
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 
 const schema = z.object({
@@ -25,13 +23,24 @@ const schema = z.object({
   /** Encrypts webhook secrets at rest (AES-256-GCM); without it they are stored as they are. */
   SECRETS_KEY: z
     .string()
-    .refine((text) => parseSecretsKey(text) !== undefined, "must be the base64 of 32 random bytes (openssl rand -base64 32)")
+    .refine(
+      (text) => parseSecretsKey(text) !== undefined,
+      "must be the base64 of 32 random bytes (openssl rand -base64 32)",
+    )
     .optional(),
   /** Keys that sealed secrets before the last rotation of SECRETS_KEY (comma-separated), for reading only. */
   SECRETS_KEY_PREVIOUS: z
     .string()
-    .transform((text) => text.split(",").map((key) => key.trim()).filter(Boolean))
-    .refine((keys) => keys.every((key) => parseSecretsKey(key) !== undefined), "each key must be the base64 of 32 random bytes")
+    .transform((text) =>
+      text
+        .split(",")
+        .map((key) => key.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (keys) => keys.every((key) => parseSecretsKey(key) !== undefined),
+      "each key must be the base64 of 32 random bytes",
+    )
     .optional(),
   /** Jobs in flight per worker process; one job carries up to 25 events, whose deliveries run at once. */
   WORKER_CONCURRENCY: int(1, 1000).default(100),

@@ -22,7 +22,10 @@ export interface CoreDeps {
 
 export function secretBoxFor(config: Pick<Config, "SECRETS_KEY" | "SECRETS_KEY_PREVIOUS">): SecretBox {
   const parse = (key: string) => parseSecretsKey(key)!; // validated with the configuration
-  return createSecretBox(config.SECRETS_KEY ? parse(config.SECRETS_KEY) : undefined, (config.SECRETS_KEY_PREVIOUS ?? []).map(parse));
+  return createSecretBox(
+    config.SECRETS_KEY ? parse(config.SECRETS_KEY) : undefined,
+    (config.SECRETS_KEY_PREVIOUS ?? []).map(parse),
+  );
 }
 
 export function createCoreDeps(config: Config, component: string, poolSize?: number): CoreDeps {

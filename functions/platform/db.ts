@@ -7,7 +7,14 @@ import { PrismaClient } from "./db/generated/client.ts";
 
 export type Db = PrismaClient;
 export { Prisma } from "./db/generated/client.ts";
-export type { DeliveryAttempt, EventAction, EventDefinition, EventLog, EventTrigger, Webhook } from "./db/generated/client.ts";
+export type {
+  DeliveryAttempt,
+  EventAction,
+  EventDefinition,
+  EventLog,
+  EventTrigger,
+  Webhook,
+} from "./db/generated/client.ts";
 export * from "./db/generated/enums.ts";
 export type { Pool } from "./pool.ts";
 

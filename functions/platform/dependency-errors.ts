@@ -11,7 +11,12 @@ export class UnavailableError extends Error {
 }
 
 const PRISMA_UNREACHABLE = new Set(["P1001", "P1002", "P1008", "P1017", "P2024"]);
-const ADAPTER_UNREACHABLE = new Set(["DatabaseNotReachable", "SocketTimeout", "TooManyConnections", "ConnectionClosed"]);
+const ADAPTER_UNREACHABLE = new Set([
+  "DatabaseNotReachable",
+  "SocketTimeout",
+  "TooManyConnections",
+  "ConnectionClosed",
+]);
 const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN"]);
 
 interface ErrorLike {
@@ -38,7 +43,8 @@ export function rejectedInputReason(error: unknown, depth = 0): string | undefin
   if (!error || typeof error !== "object" || depth > 4) return undefined;
   const e = error as ErrorLike;
   const code = postgresCode(e);
-  if (code && (/^(22|54)/.test(code) || code === "08P01")) return e.meta?.driverAdapterError?.cause?.message ?? e.message ?? code;
+  if (code && (/^(22|54)/.test(code) || code === "08P01"))
+    return e.meta?.driverAdapterError?.cause?.message ?? e.message ?? code;
   return rejectedInputReason(e.cause, depth + 1);
 }
 

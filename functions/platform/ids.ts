@@ -43,7 +43,10 @@ export function newId(prefix: IdPrefix): string {
  */
 export function derivedId(prefix: IdPrefix, timeOf: string, key: string): string {
   const time = timeOf.slice(timeOf.indexOf("_") + 1, timeOf.indexOf("_") + 13);
-  return `${prefix}_${time}${createHash("sha256").update(key).digest("hex").slice(0, 32 - time.length)}`;
+  return `${prefix}_${time}${createHash("sha256")
+    .update(key)
+    .digest("hex")
+    .slice(0, 32 - time.length)}`;
 }
 
 /** The smallest id of a kind made at or after `time`: time ranges become ranges of ids (of the primary key). */

@@ -11,10 +11,15 @@ export type DepsFactory<D extends CoreDeps> = (config: Config, component: string
 /** One Lambda instance serves one request at a time: a small pool is enough and spares the database. */
 const LAMBDA_POOL_SIZE = 2;
 
-export function lambdaDeps<D extends CoreDeps>(createDeps: DepsFactory<D>, component: string, { servesApi = true } = {}): () => Promise<D> {
+export function lambdaDeps<D extends CoreDeps>(
+  createDeps: DepsFactory<D>,
+  component: string,
+  { servesApi = true } = {},
+): () => Promise<D> {
   let current: D | undefined;
   const secrets = awsSecretsLoader({
-    onStale: (err) => current?.log.warn({ err }, "Secrets Manager could not be read: the secrets read before stay in use"),
+    onStale: (err) =>
+      current?.log.warn({ err }, "Secrets Manager could not be read: the secrets read before stay in use"),
   });
   return async () => {
     const changed = await secrets.refresh();

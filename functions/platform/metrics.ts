@@ -53,7 +53,14 @@ export const statusClass = (status: number | null) => (status === null ? "none" 
 export interface SystemState {
   eventsByStatus(): Promise<Record<string, number>>;
   queueJobs(): Promise<Record<string, number>>;
-  sweep(): Promise<{ runs: number; requeuedEvents: number; requeuedActions: number; failedEvents: number; prunedEvents: number; lastRunAt: Date | null }>;
+  sweep(): Promise<{
+    runs: number;
+    requeuedEvents: number;
+    requeuedActions: number;
+    failedEvents: number;
+    prunedEvents: number;
+    lastRunAt: Date | null;
+  }>;
 }
 
 export function registerSystemGauges(registry: Registry, state: SystemState): void {
@@ -66,7 +73,8 @@ export function registerSystemGauges(registry: Registry, state: SystemState): vo
     async collect() {
       const counts = await state.eventsByStatus().catch(() => undefined);
       if (!counts) return; // Postgres down: the series is left out; the process's own counters still answer
-      for (const status of ["pending", "processing", "completed", "retrying", "failed"]) this.set({ status }, counts[status] ?? 0);
+      for (const status of ["pending", "processing", "completed", "retrying", "failed"])
+        this.set({ status }, counts[status] ?? 0);
     },
   });
   new Gauge({
@@ -77,13 +85,18 @@ export function registerSystemGauges(registry: Registry, state: SystemState): vo
     async collect() {
       const counts = await state.queueJobs().catch(() => undefined);
       if (!counts) return;
-      for (const jobState of ["waiting", "active", "delayed", "failed"]) this.set({ state: jobState }, counts[jobState] ?? 0);
+      for (const jobState of ["waiting", "active", "delayed", "failed"])
+        this.set({ state: jobState }, counts[jobState] ?? 0);
     },
   });
   // The sweep's totals live in Postgres (sweep_state): right whichever Lambda instance ran each sweep.
   // One read per scrape for the three sweep series; undefined while Postgres is down (the series are left out).
   let last: Promise<Awaited<ReturnType<SystemState["sweep"]>> | undefined> | undefined;
-  const once = () => (last ??= state.sweep().catch(() => undefined).finally(() => setTimeout(() => (last = undefined), 0)));
+  const once = () =>
+    (last ??= state
+      .sweep()
+      .catch(() => undefined)
+      .finally(() => setTimeout(() => (last = undefined), 0)));
   new Counter({
     name: "tetik_sweep_runs_total",
     help: "Sweep runs, read from Postgres at scrape time.",

@@ -96,14 +96,23 @@ export async function applyMigrations(
   try {
     await acquireLock(client, deadline);
     // No statement outlives the run: a migration stuck behind another session's lock fails at the deadline.
-    await client.query("SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $1, false)", [String(left())]);
+    await client.query("SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $1, false)", [
+      String(left()),
+    ]);
     await client.query(PRISMA_TABLE);
-    const { rows } = await client.query<{ migration_name: string; finished_at: Date | null; rolled_back_at: Date | null }>(
-      `SELECT migration_name, finished_at, rolled_back_at FROM "_prisma_migrations"`,
-    );
+    const { rows } = await client.query<{
+      migration_name: string;
+      finished_at: Date | null;
+      rolled_back_at: Date | null;
+    }>(`SELECT migration_name, finished_at, rolled_back_at FROM "_prisma_migrations"`);
     const broken = rows.find((row) => row.finished_at === null && row.rolled_back_at === null);
-    if (broken) throw new Error(`migration ${broken.migration_name} failed before and was not resolved: see \`prisma migrate resolve\``);
-    const done = new Set(rows.filter((row) => row.finished_at !== null && row.rolled_back_at === null).map((row) => row.migration_name));
+    if (broken)
+      throw new Error(
+        `migration ${broken.migration_name} failed before and was not resolved: see \`prisma migrate resolve\``,
+      );
+    const done = new Set(
+      rows.filter((row) => row.finished_at !== null && row.rolled_back_at === null).map((row) => row.migration_name),
+    );
     const applied: string[] = [];
     for (const migration of migrations.filter((m) => !done.has(m.name))) {
       await client.query("BEGIN");
@@ -130,9 +139,12 @@ export async function applyMigrations(
 /** Another runner holds the lock while it migrates: try again until it is free or the deadline passes. */
 async function acquireLock(client: pg.Client, deadline: number): Promise<void> {
   for (;;) {
-    const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1) AS locked", [MIGRATION_LOCK]);
+    const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1) AS locked", [
+      MIGRATION_LOCK,
+    ]);
     if (rows[0]!.locked) return;
-    if (Date.now() + LOCK_POLL_MS >= deadline) throw new Error("another migration run held the lock until the deadline");
+    if (Date.now() + LOCK_POLL_MS >= deadline)
+      throw new Error("another migration run held the lock until the deadline");
     await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
   }
 }
@@ -140,7 +152,10 @@ async function acquireLock(client: pg.Client, deadline: number): Promise<void> {
 /** Applies every pending migration to the database at `url` (created if missing); `quiet` prints nothing. */
 export async function migrate(url: string, { quiet = false } = {}): Promise<void> {
   const applied = await applyMigrations(url);
-  if (!quiet) terminal.info(applied.length ? `applied ${applied.length} migration(s): ${applied.join(", ")}` : "the database is up to date");
+  if (!quiet)
+    terminal.info(
+      applied.length ? `applied ${applied.length} migration(s): ${applied.join(", ")}` : "the database is up to date",
+    );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -101,7 +101,11 @@ export function createJobQueue({ url, prefix }: QueueConnectionOptions): JobQueu
       await whenReady();
       await withTimeout(
         queue.addBulk(
-          jobs.map((job) => ({ name, data: job.data, opts: { ...JOB_OPTIONS, jobId: job.id, ...(job.delayMs && job.delayMs > 0 ? { delay: job.delayMs } : {}) } })),
+          jobs.map((job) => ({
+            name,
+            data: job.data,
+            opts: { ...JOB_OPTIONS, jobId: job.id, ...(job.delayMs && job.delayMs > 0 ? { delay: job.delayMs } : {}) },
+          })),
         ),
         ENQUEUE_TIMEOUT_MS,
         "redis",
@@ -109,13 +113,26 @@ export function createJobQueue({ url, prefix }: QueueConnectionOptions): JobQueu
     },
     async depth() {
       await whenReady();
-      const counts = await withTimeout(queue.getJobCounts("waiting", "prioritized", "delayed", "active"), ENQUEUE_TIMEOUT_MS, "redis");
+      const counts = await withTimeout(
+        queue.getJobCounts("waiting", "prioritized", "delayed", "active"),
+        ENQUEUE_TIMEOUT_MS,
+        "redis",
+      );
       return Object.values(counts).reduce((sum, n) => sum + n, 0);
     },
     async counts() {
       await whenReady();
-      const c = await withTimeout(queue.getJobCounts("waiting", "prioritized", "delayed", "active", "failed"), ENQUEUE_TIMEOUT_MS, "redis");
-      return { waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };
+      const c = await withTimeout(
+        queue.getJobCounts("waiting", "prioritized", "delayed", "active", "failed"),
+        ENQUEUE_TIMEOUT_MS,
+        "redis",
+      );
+      return {
+        waiting: (c.waiting ?? 0) + (c.prioritized ?? 0),
+        active: c.active ?? 0,
+        delayed: c.delayed ?? 0,
+        failed: c.failed ?? 0,
+      };
     },
     async ping() {
       await withTimeout(

@@ -53,14 +53,22 @@ export function createSecretBox(current: Buffer | undefined, previous: Buffer[] 
       if (!stored.startsWith(PREFIX)) return stored;
       const [id, body = ""] = stored.slice(PREFIX.length).split(":");
       const key = keys.get(id!);
-      if (!key) throw new SecretUnreadable(`sealed with key ${id}, which is neither SECRETS_KEY nor in SECRETS_KEY_PREVIOUS`);
+      if (!key)
+        throw new SecretUnreadable(`sealed with key ${id}, which is neither SECRETS_KEY nor in SECRETS_KEY_PREVIOUS`);
       const sealed = Buffer.from(body, "base64url");
       try {
-        const decipher = createDecipheriv("aes-256-gcm", key, sealed.subarray(0, IV_BYTES)).setAAD(Buffer.from(boundTo));
+        const decipher = createDecipheriv("aes-256-gcm", key, sealed.subarray(0, IV_BYTES)).setAAD(
+          Buffer.from(boundTo),
+        );
         decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-        return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]).toString("utf8");
+        return Buffer.concat([
+          decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)),
+          decipher.final(),
+        ]).toString("utf8");
       } catch {
-        throw new SecretUnreadable(`sealed with key ${id} but does not open with it (altered, or moved from another row)`);
+        throw new SecretUnreadable(
+          `sealed with key ${id} but does not open with it (altered, or moved from another row)`,
+        );
       }
     },
     isCurrent: (stored) => (currentId ? stored.startsWith(`${PREFIX}${currentId}:`) : !stored.startsWith(PREFIX)),

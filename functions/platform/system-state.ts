@@ -15,7 +15,9 @@ export function systemState({ pool, queue }: Pick<CoreDeps, "pool" | "queue">): 
     transaction(pool, async (q) => {
       // Stopped by Postgres itself at the timeout, so a slow count never keeps holding a connection.
       await q.query(`SET LOCAL statement_timeout = ${READ_TIMEOUT_MS}`);
-      const rows = await q.query<{ status: string; n: string }>(`SELECT status, count(*) AS n FROM event_log GROUP BY status`);
+      const rows = await q.query<{ status: string; n: string }>(
+        `SELECT status, count(*) AS n FROM event_log GROUP BY status`,
+      );
       return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
     });
   return {
@@ -31,7 +33,14 @@ export function systemState({ pool, queue }: Pick<CoreDeps, "pool" | "queue">): 
     queueJobs: () => queue.counts(),
     async sweep() {
       const { rows } = await withTimeout(
-        pool.query<{ lastRunAt: Date; runs: string; requeuedEvents: string; requeuedActions: string; failedEvents: string; prunedEvents: string }>(
+        pool.query<{
+          lastRunAt: Date;
+          runs: string;
+          requeuedEvents: string;
+          requeuedActions: string;
+          failedEvents: string;
+          prunedEvents: string;
+        }>(
           `SELECT "lastRunAt", runs, "requeuedEvents", "requeuedActions", "failedEvents", "prunedEvents" FROM sweep_state WHERE id = 1`,
         ),
         READ_TIMEOUT_MS,
@@ -54,7 +63,9 @@ export function systemState({ pool, queue }: Pick<CoreDeps, "pool" | "queue">): 
  * A scrape of `deps`' registry: this process's counters and what Postgres and Redis know now. The API's
  * GET /metrics and the worker's own serve it alike.
  */
-export function metricsScrape(deps: Pick<CoreDeps, "pool" | "queue" | "metrics">): () => Promise<{ text: string; contentType: string }> {
+export function metricsScrape(
+  deps: Pick<CoreDeps, "pool" | "queue" | "metrics">,
+): () => Promise<{ text: string; contentType: string }> {
   registerSystemGauges(deps.metrics.registry, systemState(deps));
   return async () => ({ text: await deps.metrics.registry.metrics(), contentType: deps.metrics.registry.contentType });
 }

@@ -52,7 +52,10 @@ async function reachPostgres(url: string): Promise<void> {
 }
 
 /** Waits up to `waitMs` for Postgres, saying every few seconds what is missing; throws the same message at the end. */
-export async function waitForPostgres(url: string, { waitMs, log, intervalMs = 1_000 }: { waitMs: number; log: Pick<Logger, "warn" | "info">; intervalMs?: number }): Promise<void> {
+export async function waitForPostgres(
+  url: string,
+  { waitMs, log, intervalMs = 1_000 }: { waitMs: number; log: Pick<Logger, "warn" | "info">; intervalMs?: number },
+): Promise<void> {
   const deadline = Date.now() + waitMs;
   let lastSaid = 0;
   for (let tries = 1; ; tries++) {
@@ -64,7 +67,9 @@ export async function waitForPostgres(url: string, { waitMs, log, intervalMs = 1
       // The server answered and refused (a wrong password, no such user): waiting will not change that.
       const code = (error as { code?: string }).code;
       if (code && /^[0-9A-Z]{5}$/.test(code) && code !== "57P03") {
-        throw new Error(`Postgres at ${address(url)} refused the connection: ${(error as Error).message} (check DATABASE_URL)`);
+        throw new Error(
+          `Postgres at ${address(url)} refused the connection: ${(error as Error).message} (check DATABASE_URL)`,
+        );
       }
       const message = missing("Postgres", url, error);
       if (Date.now() >= deadline) throw new Error(message);
@@ -79,12 +84,21 @@ export async function waitForPostgres(url: string, { waitMs, log, intervalMs = 1
 
 /** What is wrong with Redis, or undefined when it answers a PING. */
 export async function redisProblem(url: string): Promise<string | undefined> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2_000 });
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 2_000,
+  });
   // connect() rejects with "Connection is closed"; the error event has the cause (ECONNREFUSED, ...).
   let cause: unknown;
   redis.on("error", (error) => (cause ??= error));
   try {
-    await withTimeout(redis.connect().then(() => redis.ping()), 3_000, "redis");
+    await withTimeout(
+      redis.connect().then(() => redis.ping()),
+      3_000,
+      "redis",
+    );
     return undefined;
   } catch (error) {
     return missing("Redis", url, cause ?? error);

@@ -13,7 +13,15 @@ import { webhookTestingRoutes } from "../api/webhook-testing.ts";
 
 export function createApiApp(deps: Deps): App {
   const app = createApp(deps);
-  for (const register of [healthRoutes, definitionRoutes, webhookRoutes, webhookTestingRoutes, eventRoutes, collectionRoutes]) register(app, deps);
+  for (const register of [
+    healthRoutes,
+    definitionRoutes,
+    webhookRoutes,
+    webhookTestingRoutes,
+    eventRoutes,
+    collectionRoutes,
+  ])
+    register(app, deps);
   dashboardRoutes(app, deps);
   return docsRoutes(app);
 }

@@ -22,7 +22,11 @@ export interface ServerLimits {
  * may still wait for its answer as long as it takes (a webhook test waits for the webhook's timeout):
  * these bound how long a client may take to send.
  */
-export function serveApi(deps: Deps, { port, hostname = "0.0.0.0", limits = LIMITS }: { port: number; hostname?: string; limits?: ServerLimits }, onListening?: (port: number) => void): Server {
+export function serveApi(
+  deps: Deps,
+  { port, hostname = "0.0.0.0", limits = LIMITS }: { port: number; hostname?: string; limits?: ServerLimits },
+  onListening?: (port: number) => void,
+): Server {
   const server = serve(
     {
       fetch: createApiApp(deps).fetch,
@@ -48,7 +52,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   announceSecurity(deps);
   const server = serveApi(deps, { port: cfg.PORT }, (port) => {
     const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxConnections } = LIMITS;
-    deps.log.info({ port, headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxConnections }, "tetik API listening");
+    deps.log.info(
+      { port, headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxConnections },
+      "tetik API listening",
+    );
   });
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.once(signal, () => {

@@ -12,7 +12,12 @@ const CLOUDWATCH = "@aws-sdk/client-cloudwatch";
 
 async function publishQueueDepth(namespace: string, depth: number) {
   const { CloudWatchClient, PutMetricDataCommand } = await import(CLOUDWATCH);
-  await new CloudWatchClient({}).send(new PutMetricDataCommand({ Namespace: namespace, MetricData: [{ MetricName: "QueueDepth", Value: depth, Unit: "Count" }] }));
+  await new CloudWatchClient({}).send(
+    new PutMetricDataCommand({
+      Namespace: namespace,
+      MetricData: [{ MetricName: "QueueDepth", Value: depth, Unit: "Count" }],
+    }),
+  );
 }
 
 export async function handler() {

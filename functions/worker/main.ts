@@ -40,7 +40,9 @@ export function startWorker(baseDeps: Deps, pipeline?: Pipeline): Worker {
       stalledInterval: cfg.WORKER_LOCK_MS,
     },
   );
-  worker.on("failed", (job, err) => log.warn({ err, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade }, "job failed"));
+  worker.on("failed", (job, err) =>
+    log.warn({ err, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade }, "job failed"),
+  );
   // Mostly Redis trouble (lost connection, keys gone after a flush): the sweep repairs what it costs.
   worker.on("error", (err) => log.warn({ err }, "worker error"));
   return worker;
@@ -64,7 +66,9 @@ async function main() {
   const worker = startWorker(deps);
   deps.log.info({ concurrency: cfg.WORKER_CONCURRENCY, queue: `${cfg.QUEUE_PREFIX}:${QUEUE_NAME}` }, "worker started");
   if (cfg.WORKER_HEARTBEAT_FILE) startHeartbeat(cfg.WORKER_HEARTBEAT_FILE, worker);
-  const metrics = cfg.WORKER_METRICS_PORT ? serveWorkerMetrics(deps, cfg.WORKER_METRICS_PORT, (port) => deps.log.info({ port }, "worker metrics at /metrics")) : undefined;
+  const metrics = cfg.WORKER_METRICS_PORT
+    ? serveWorkerMetrics(deps, cfg.WORKER_METRICS_PORT, (port) => deps.log.info({ port }, "worker metrics at /metrics"))
+    : undefined;
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -7,7 +7,11 @@ import type { Deps } from "../platform/deps.ts";
 import { createApp } from "../http/create-app.ts";
 import { metricsScrape } from "../platform/system-state.ts";
 
-export function serveWorkerMetrics(deps: Pick<Deps, "config" | "metrics" | "pool" | "queue" | "log">, port: number, onListening?: (port: number) => void): Server {
+export function serveWorkerMetrics(
+  deps: Pick<Deps, "config" | "metrics" | "pool" | "queue" | "log">,
+  port: number,
+  onListening?: (port: number) => void,
+): Server {
   const scrape = metricsScrape(deps);
   const app = createApp(deps);
   app.get("/metrics", async (c) => {

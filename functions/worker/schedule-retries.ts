@@ -8,7 +8,10 @@ import type { WorkerDeps } from "../domain/delivery/pipeline.ts";
 /** Retries of actions that have no job of their own yet (first attempts made by a process-events job). */
 export async function scheduleRetries(deps: Pick<WorkerDeps, "queue" | "now">, retries: Retry[]): Promise<void> {
   const now = deps.now().getTime();
-  await deps.queue.add("run-action", retries.map((r) => ({ id: r.actionId, data: { actionId: r.actionId }, delayMs: r.at.getTime() - now })));
+  await deps.queue.add(
+    "run-action",
+    retries.map((r) => ({ id: r.actionId, data: { actionId: r.actionId }, delayMs: r.at.getTime() - now })),
+  );
 }
 
 /**

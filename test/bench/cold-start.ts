@@ -20,7 +20,11 @@ export interface ColdStart {
 
 /** One request per function, as API Gateway hands it to the Lambda. */
 const REQUESTS: Record<string, { method: string; path: string; body?: unknown }> = {
-  events: { method: "POST", path: "/events", body: { type: "collection.created", collection: "cold", recordId: "c-1", data: { n: 1 } } },
+  events: {
+    method: "POST",
+    path: "/events",
+    body: { type: "collection.created", collection: "cold", recordId: "c-1", data: { n: 1 } },
+  },
   collections: { method: "POST", path: "/collections/cold/records", body: { data: { n: 1 } } },
   health: { method: "GET", path: "/health" },
   definitions: { method: "GET", path: "/definitions" },
@@ -35,7 +39,12 @@ function apiGatewayEvent({ method, path, body }: { method: string; path: string;
     rawPath: path,
     rawQueryString: "",
     headers: { "content-type": "application/json", host: "cold.example.com" },
-    requestContext: { domainName: "cold.example.com", http: { method, path, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "bench" }, requestId: "cold", stage: "$default" },
+    requestContext: {
+      domainName: "cold.example.com",
+      http: { method, path, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "bench" },
+      requestId: "cold",
+      stage: "$default",
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
     isBase64Encoded: false,
   };
@@ -64,24 +73,42 @@ function probe(file: string, event: unknown, env: Record<string, string>): Promi
     const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
     child.on("exit", () => {
       clearTimeout(timer);
-      const line = out.split("\n").find((l) => l.startsWith("{\"initMs\""));
+      const line = out.split("\n").find((l) => l.startsWith('{"initMs"'));
       if (!line) return reject(new Error(`cold start probe of ${file} printed nothing: ${err.slice(-2000)}`));
       const result = JSON.parse(line);
-      resolve({ initMs: Math.round(result.initMs), firstAnswerMs: Math.round(result.firstAnswerMs), status: result.status });
+      resolve({
+        initMs: Math.round(result.initMs),
+        firstAnswerMs: Math.round(result.firstAnswerMs),
+        status: result.status,
+      });
     });
   });
 }
 
 /** Packages `root`'s functions and measures each one's cold start `repeat` times (the median is kept). */
-export async function measureColdStarts(root: string, env: Record<string, string>, log: (m: string) => void, repeat = 3): Promise<Record<string, ColdStart>> {
+export async function measureColdStarts(
+  root: string,
+  env: Record<string, string>,
+  log: (m: string) => void,
+  repeat = 3,
+): Promise<Record<string, ColdStart>> {
   const out = mkdtempSync(join(tmpdir(), "tetik-cold-"));
   try {
     log(`cold start: packaging the functions of ${root}`);
-    await promisify(execFile)(join(root, "node_modules/.bin/serverless"), ["package", "--stage", "coldstart", "--package", join(out, "package")], {
-      cwd: root,
-      timeout: 300_000,
-      env: { ...process.env, SLS_TELEMETRY_DISABLED: "1", SLS_NOTIFICATIONS_MODE: "off", ESBUILD_WORK_FOLDER: join(out, "esbuild") },
-    });
+    await promisify(execFile)(
+      join(root, "node_modules/.bin/serverless"),
+      ["package", "--stage", "coldstart", "--package", join(out, "package")],
+      {
+        cwd: root,
+        timeout: 300_000,
+        env: {
+          ...process.env,
+          SLS_TELEMETRY_DISABLED: "1",
+          SLS_NOTIFICATIONS_MODE: "off",
+          ESBUILD_WORK_FOLDER: join(out, "esbuild"),
+        },
+      },
+    );
     const results: Record<string, ColdStart> = {};
     for (const zip of readdirSync(join(out, "package")).filter((f) => f.endsWith(".zip"))) {
       const name = zip.replace(/\.zip$/, "");
@@ -93,8 +120,14 @@ export async function measureColdStarts(root: string, env: Record<string, string
       const file = findHandler(dir);
       const runs: Array<Omit<ColdStart, "zipKiB">> = [];
       for (let i = 0; i < repeat; i++) runs.push(await probe(file, apiGatewayEvent(request), env));
-      const median = <K extends "initMs" | "firstAnswerMs">(k: K) => runs.map((r) => r[k]).sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
-      results[name] = { zipKiB: Math.round(statSync(join(out, "package", zip)).size / 1024), initMs: median("initMs"), firstAnswerMs: median("firstAnswerMs"), status: runs[0]!.status };
+      const median = <K extends "initMs" | "firstAnswerMs">(k: K) =>
+        runs.map((r) => r[k]).sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
+      results[name] = {
+        zipKiB: Math.round(statSync(join(out, "package", zip)).size / 1024),
+        initMs: median("initMs"),
+        firstAnswerMs: median("firstAnswerMs"),
+        status: runs[0]!.status,
+      };
       log(`cold start ${name}: ${JSON.stringify(results[name])}`);
     }
     return results;

@@ -13,19 +13,35 @@ function largestEvents() {
   const objects = { objs: range(55_000).map(() => ({ a: 1, b: [1, 2] })) };
   const events = { numbers, wide, objects };
   for (const [name, data] of Object.entries(events)) {
-    const bytes = Buffer.byteLength(JSON.stringify({ type: "collection.created", collection: "c", recordId: "r", data }));
+    const bytes = Buffer.byteLength(
+      JSON.stringify({ type: "collection.created", collection: "c", recordId: "r", data }),
+    );
     if (bytes > LIMITS.bodyBytes) throw new Error(`bench: the ${name} event is ${bytes} bytes, past the body limit`);
   }
-  return Object.fromEntries(Object.entries(events).map(([name, data]) => [name, { data, event: {}, previous: null, changedFields: [], definition: {} }]));
+  return Object.fromEntries(
+    Object.entries(events).map(([name, data]) => [
+      name,
+      { data, event: {}, previous: null, changedFields: [], definition: {} },
+    ]),
+  );
 }
 
 /** Conditions at the limits: 200 clauses, lists of 1,000, and 5,000 list values in all. */
 const worstConditions: Record<string, [event: string, condition: Record<string, unknown>]> = {
   "200 comparisons over 500,000 values": ["numbers", { $or: range(200).map(() => ({ "data.arr": { $gt: 1 } })) }],
   "$in of 1,000 objects over 500,000 values": ["numbers", { "data.arr": { $in: range(1000).map((i) => ({ i })) } }],
-  "5 x $nin of 1,000 over 500,000 values": ["numbers", { $or: range(5).map((j) => ({ "data.arr": { $nin: range(1000).map((i) => i + j * 1000) } })) }],
-  "$in of 1,000 objects against an 80,000-key object": ["wide", { "data.wide": { $in: range(1000).map((i) => ({ [`k${i}`]: 1 })) } }],
-  "$elemMatch over 55,000 objects": ["objects", { "data.objs": { $elemMatch: { a: { $in: range(1000).map((i) => i + 2) }, b: { $all: [1, 2, 3] } } } }],
+  "5 x $nin of 1,000 over 500,000 values": [
+    "numbers",
+    { $or: range(5).map((j) => ({ "data.arr": { $nin: range(1000).map((i) => i + j * 1000) } })) },
+  ],
+  "$in of 1,000 objects against an 80,000-key object": [
+    "wide",
+    { "data.wide": { $in: range(1000).map((i) => ({ [`k${i}`]: 1 })) } },
+  ],
+  "$elemMatch over 55,000 objects": [
+    "objects",
+    { "data.objs": { $elemMatch: { a: { $in: range(1000).map((i) => i + 2) }, b: { $all: [1, 2, 3] } } } },
+  ],
   "a field of 55,000 objects, 200 times": ["objects", { $or: range(200).map(() => ({ "data.objs.b": { $size: 3 } })) }],
 };
 

@@ -22,7 +22,14 @@ export interface DriveResult {
 
 export const recordIdOf = (index: number, prefix = "r") => `${prefix}${index}`;
 
-export async function drive({ events, concurrency, rate, send, onProgress, idPrefix = "r" }: DriveOptions): Promise<DriveResult> {
+export async function drive({
+  events,
+  concurrency,
+  rate,
+  send,
+  onProgress,
+  idPrefix = "r",
+}: DriveOptions): Promise<DriveResult> {
   const sentAt = new Map<string, number>();
   let next = 0;
   let errors = 0;

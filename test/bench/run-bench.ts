@@ -56,9 +56,16 @@ const API = opts.attach ? "attached" : opts.api === "offline" ? "offline" : "nod
 const withBaseline = opts.baseline && !opts["no-baseline"];
 const CHAIN = Math.max(0, Number(opts.chain));
 const VIA: Via = CHAIN > 0 ? "records" : (opts.via as Via);
-if (!["events", "records", "patches"].includes(VIA)) throw new Error(`--via takes events, records or patches, not ${opts.via}`);
+if (!["events", "records", "patches"].includes(VIA))
+  throw new Error(`--via takes events, records or patches, not ${opts.via}`);
 const POISON_EVERY = VIA === "records" ? Math.max(0, Number(opts["poison-every"])) : 0;
-const SCENARIO: Scenario = { via: VIA, chain: CHAIN, batch: VIA === "events" ? BATCH : 1, webhooks: K, poisonEvery: POISON_EVERY };
+const SCENARIO: Scenario = {
+  via: VIA,
+  chain: CHAIN,
+  batch: VIA === "events" ? BATCH : 1,
+  webhooks: K,
+  poisonEvery: POISON_EVERY,
+};
 /** What the scenario is held against in the same run: chains against records, records and patches against events. */
 const REFERENCE: Scenario | undefined = opts["no-reference"]
   ? undefined
@@ -173,7 +180,14 @@ function measure(driven: DriveResult, receiver: BenchReceiver, perEvent: number)
 }
 
 /** Drives the warm-up (record ids "w…"), waits for its deliveries, and forgets them. */
-async function warmUp(name: string, receiver: BenchReceiver, perEvent: number, requests: number, rate: number, send: (index: number, recordId: string) => Promise<void>) {
+async function warmUp(
+  name: string,
+  receiver: BenchReceiver,
+  perEvent: number,
+  requests: number,
+  rate: number,
+  send: (index: number, recordId: string) => Promise<void>,
+) {
   receiver.reset();
   if (WARMUP > 0) {
     log(`${name}: warming up with ${WARMUP} events`);
@@ -241,9 +255,22 @@ async function loggedCompleted(dbName: string, expected: number) {
   await client.connect();
   try {
     const count = async () =>
-      Number((await client.query(`SELECT count(*) FROM event_log WHERE status = 'completed' AND ${measured()}`)).rows[0].count);
-    await waitFor(async () => (await count()) >= expected, { timeoutMs: 30_000, intervalMs: 200, what: "the log to show every event completed" }).catch(() => undefined);
-    const retried = Number((await client.query(`SELECT count(*) FROM delivery_attempts a JOIN event_log e ON e.id = a."eventId" WHERE a.attempt > 1 AND ${measured("e")}`)).rows[0].count);
+      Number(
+        (await client.query(`SELECT count(*) FROM event_log WHERE status = 'completed' AND ${measured()}`)).rows[0]
+          .count,
+      );
+    await waitFor(async () => (await count()) >= expected, {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      what: "the log to show every event completed",
+    }).catch(() => undefined);
+    const retried = Number(
+      (
+        await client.query(
+          `SELECT count(*) FROM delivery_attempts a JOIN event_log e ON e.id = a."eventId" WHERE a.attempt > 1 AND ${measured("e")}`,
+        )
+      ).rows[0].count,
+    );
     return { logged: await count(), retriedAttempts: retried, stagesMs: await stages(client) };
   } finally {
     await client.end();
@@ -258,7 +285,11 @@ const MEMORY_MARK = 20_000;
  * events were delivered (when the run is longer), its peak over the run, and at the end. Flat memory
  * means the peak over a long run is no higher than the peak over its first 20,000 events.
  */
-async function withMemory<T>(pid: number | undefined, delivered: () => number, work: () => Promise<T>): Promise<{ result: T; rss: Measured["workerRssMb"] }> {
+async function withMemory<T>(
+  pid: number | undefined,
+  delivered: () => number,
+  work: () => Promise<T>,
+): Promise<{ result: T; rss: Measured["workerRssMb"] }> {
   const start = await rssMb(pid);
   let peak = start ?? 0;
   let peakAtMark: number | undefined;
@@ -269,7 +300,8 @@ async function withMemory<T>(pid: number | undefined, delivered: () => number, w
   }, 1000);
   try {
     const result = await work();
-    const atMark = N > MEMORY_MARK && peakAtMark !== undefined ? { [`peakFirst${MEMORY_MARK / 1000}k`]: peakAtMark } : {};
+    const atMark =
+      N > MEMORY_MARK && peakAtMark !== undefined ? { [`peakFirst${MEMORY_MARK / 1000}k`]: peakAtMark } : {};
     return { result, rss: { start, ...atMark, peak, end: await rssMb(pid) } };
   } finally {
     clearInterval(timer);
@@ -316,45 +348,66 @@ async function runTetik(receiver: BenchReceiver, scenario: Scenario): Promise<Me
         processes.push(api);
         apiPid = api.pid;
         origin = `http://127.0.0.1:${port}`;
-        await waitFor(async () => (await fetch(`${origin}/health`)).ok, { timeoutMs: 60_000, intervalMs: 200, what: "the API" });
+        await waitFor(async () => (await fetch(`${origin}/health`)).ok, {
+          timeoutMs: 60_000,
+          intervalMs: 200,
+          what: "the API",
+        });
       }
       log(`tetik up (${API} API, database ${dbName}, queue ${prefix})`);
     }
     const client = jsonPoster(origin, API_KEY ? { authorization: `Bearer ${API_KEY}` } : {});
     await setUp(scenario, client, receiver.url, opts.attach ? undefined : `${SERVER}/${dbName}`, { w: WARMUP, r: N });
 
-    log(`${what}: ${WORKERS} worker(s), ${N} items, ${K} webhook(s) each, concurrency ${C}${RATE ? `, paced at ${RATE}/s` : ""}`);
+    log(
+      `${what}: ${WORKERS} worker(s), ${N} items, ${K} webhook(s) each, concurrency ${C}${RATE ? `, paced at ${RATE}/s` : ""}`,
+    );
     await warmUp(what, receiver, K, Math.ceil(WARMUP / batch), RATE / batch, sender(scenario, client, "w", WARMUP));
-    const pids = () => ({ api: apiPid, ...Object.fromEntries(workerPids.map((pid, i) => [`worker${WORKERS > 1 ? i + 1 : ""}`, pid])) });
-    const cpuBefore = await cpuByProgram(pids());
-    const { result, rss } = await withMemory(workerPid, () => receiver.deliveries(), async () => {
-      const driven = await drive({
-        events: Math.ceil(N / batch),
-        concurrency: C,
-        rate: RATE / batch,
-        onProgress: (i) => log(`${what}: sent ${i * batch}`),
-        send: sender(scenario, client, "r", N),
-      });
-      // With batches the driver timed whole batches: every event of a batch was sent when its batch was.
-      if (batch > 1) {
-        const batchSent = new Map(driven.sentAt);
-        driven.sentAt.clear();
-        for (let j = 0; j < N; j++) driven.sentAt.set(recordIdOf(j), batchSent.get(recordIdOf(Math.floor(j / batch)))!);
-      }
-      log(`${what}: sent ${N} in ${round(driven.seconds)} s (${driven.errors} errors); waiting for deliveries`);
-      // The records the database refused were answered with an error and must cost only themselves.
-      for (let i = 0; i < N; i++) if (isPoisoned(scenario, i)) driven.sentAt.delete(recordIdOf(i));
-      await awaitDeliveries(receiver, driven.sentAt.size * K);
-      return driven;
+    const pids = () => ({
+      api: apiPid,
+      ...Object.fromEntries(workerPids.map((pid, i) => [`worker${WORKERS > 1 ? i + 1 : ""}`, pid])),
     });
+    const cpuBefore = await cpuByProgram(pids());
+    const { result, rss } = await withMemory(
+      workerPid,
+      () => receiver.deliveries(),
+      async () => {
+        const driven = await drive({
+          events: Math.ceil(N / batch),
+          concurrency: C,
+          rate: RATE / batch,
+          onProgress: (i) => log(`${what}: sent ${i * batch}`),
+          send: sender(scenario, client, "r", N),
+        });
+        // With batches the driver timed whole batches: every event of a batch was sent when its batch was.
+        if (batch > 1) {
+          const batchSent = new Map(driven.sentAt);
+          driven.sentAt.clear();
+          for (let j = 0; j < N; j++)
+            driven.sentAt.set(recordIdOf(j), batchSent.get(recordIdOf(Math.floor(j / batch)))!);
+        }
+        log(`${what}: sent ${N} in ${round(driven.seconds)} s (${driven.errors} errors); waiting for deliveries`);
+        // The records the database refused were answered with an error and must cost only themselves.
+        for (let i = 0; i < N; i++) if (isPoisoned(scenario, i)) driven.sentAt.delete(recordIdOf(i));
+        await awaitDeliveries(receiver, driven.sentAt.size * K);
+        return driven;
+      },
+    );
     const cpuMsPerEvent = cpuPerEvent(cpuBefore, await cpuByProgram(pids()), N);
     await client.close();
     const logged = opts.attach ? undefined : await loggedCompleted(dbName, result.sentAt.size);
     const refused = N - result.sentAt.size;
-    return { ...measure(result, receiver, K), ...(refused ? { refused, errors: result.errors } : {}), workerRssMb: rss, ...logged, cpuMsPerEvent };
+    return {
+      ...measure(result, receiver, K),
+      ...(refused ? { refused, errors: result.errors } : {}),
+      workerRssMb: rss,
+      ...logged,
+      cpuMsPerEvent,
+    };
   } finally {
     // BENCH_SHOW_OUTPUT=1 prints what tetik's processes logged (warnings and errors), for diagnosis.
-    if (process.env.BENCH_SHOW_OUTPUT) for (const p of processes) log(`--- process ${p.pid} ---\n${p.output().slice(-6000)}`);
+    if (process.env.BENCH_SHOW_OUTPUT)
+      for (const p of processes) log(`--- process ${p.pid} ---\n${p.output().slice(-6000)}`);
     await Promise.all(processes.map((p) => p.stop()));
     if (!opts.attach) {
       await clearQueuePrefix(prefix);
@@ -365,12 +418,18 @@ async function runTetik(receiver: BenchReceiver, scenario: Scenario): Promise<Me
 
 async function runRaw(receiver: BenchReceiver): Promise<Measured> {
   const prefix = `bench-raw-${randomBytes(3).toString("hex")}`;
-  const worker = startProcess(...node("test/bench/reference/raw-worker.ts"), { REDIS_URL, QUEUE_PREFIX: prefix, RECEIVER_URL: receiver.url, CONCURRENCY: String(C) });
+  const worker = startProcess(...node("test/bench/reference/raw-worker.ts"), {
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    RECEIVER_URL: receiver.url,
+    CONCURRENCY: String(C),
+  });
   const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const queue = new Queue("raw", { connection, prefix });
   try {
     await waitFor(() => worker.output().includes("ready"), { timeoutMs: 30_000, what: "the raw worker" });
-    const send = async (index: number, recordId: string) => void (await queue.add("e", eventBody(recordId, index), { removeOnComplete: true, removeOnFail: true }));
+    const send = async (index: number, recordId: string) =>
+      void (await queue.add("e", eventBody(recordId, index), { removeOnComplete: true, removeOnFail: true }));
     await warmUp("raw", receiver, 1, WARMUP, RATE, send);
     log(`raw BullMQ + POST: ${N} jobs`);
     const driven = await drive({ events: N, concurrency: C, rate: RATE, send });
@@ -394,11 +453,22 @@ async function runNaive(receiver: BenchReceiver): Promise<Measured> {
   const port = await freePort();
   // For records, patches and chains the naive pipeline writes a record too: the same work, done naively.
   const writes = VIA === "events" ? "events" : "records";
-  const env = { DATABASE_URL: `${SERVER}/${dbName}`, REDIS_URL, QUEUE_PREFIX: prefix, RECEIVER_URL: receiver.url, CONCURRENCY: String(C), PORT: String(port), NAIVE_WRITES: writes };
+  const env = {
+    DATABASE_URL: `${SERVER}/${dbName}`,
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    RECEIVER_URL: receiver.url,
+    CONCURRENCY: String(C),
+    PORT: String(port),
+    NAIVE_WRITES: writes,
+  };
   const api = startProcess(...node("test/bench/reference/naive-api.ts"), env);
   const worker = startProcess(...node("test/bench/reference/naive-worker.ts"), env);
   try {
-    await waitFor(() => api.output().includes("ready") && worker.output().includes("ready"), { timeoutMs: 30_000, what: "the naive pipeline" });
+    await waitFor(() => api.output().includes("ready") && worker.output().includes("ready"), {
+      timeoutMs: 30_000,
+      what: "the naive pipeline",
+    });
     const client = jsonPoster(`http://127.0.0.1:${port}`);
     const send = async (index: number, recordId: string) => void (await client.post("/", eventBody(recordId, index)));
     await warmUp("naive", receiver, 1, WARMUP, RATE, send);
@@ -418,12 +488,27 @@ if (opts["cold-start"]) {
   const dbName = `tetik_bench_cold_${randomBytes(3).toString("hex")}`;
   const prefix = `bench-cold-${randomBytes(3).toString("hex")}`;
   try {
-    const env = { DATABASE_URL: await freshDatabase(dbName), REDIS_URL, QUEUE_PREFIX: prefix, LOG_LEVEL: "warn", API_KEY: "" };
+    const env = {
+      DATABASE_URL: await freshDatabase(dbName),
+      REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      LOG_LEVEL: "warn",
+      API_KEY: "",
+    };
     const root = opts["cold-start-from"] ?? process.cwd();
     const functions = await measureColdStarts(root, env, log);
     process.stdout.write(`${JSON.stringify({ coldStart: functions, from: root })}\n`);
-    const rows = Object.entries(functions).map(([name, f]) => `| ${name} | ${f.zipKiB} | ${f.initMs} | ${f.firstAnswerMs} | ${f.status} |`);
-    process.stdout.write(["", "| function | zip KiB | init ms | process start to first answer, ms | status |", "|---|---|---|---|---|", ...rows].join("\n") + "\n");
+    const rows = Object.entries(functions).map(
+      ([name, f]) => `| ${name} | ${f.zipKiB} | ${f.initMs} | ${f.firstAnswerMs} | ${f.status} |`,
+    );
+    process.stdout.write(
+      [
+        "",
+        "| function | zip KiB | init ms | process start to first answer, ms | status |",
+        "|---|---|---|---|---|",
+        ...rows,
+      ].join("\n") + "\n",
+    );
   } finally {
     await clearQueuePrefix(prefix);
     await dropDatabase(dbName);
@@ -462,12 +547,18 @@ try {
     ...tetik,
     ...(reference ? { reference: { via: REFERENCE!.via, chain: REFERENCE!.chain, ...reference } } : {}),
     baseline,
-    ratio: { vsNaive: ratio(baseline.naive), vsRawBullmq: ratio(baseline.rawBullmq), ...(reference ? { vsReference: ratio(reference) } : {}) },
+    ratio: {
+      vsNaive: ratio(baseline.naive),
+      vsRawBullmq: ratio(baseline.rawBullmq),
+      ...(reference ? { vsReference: ratio(reference) } : {}),
+    },
     conditions,
   };
   process.stdout.write(`${JSON.stringify(line)}\n`);
   const row = (name: string, m?: Measured) =>
-    m ? `| ${name} | ${m.ingestPerSec} | ${m.deliveredPerSec} | ${m.p50Ms} | ${m.p95Ms} | ${m.p99Ms} | ${m.lost} | ${m.duplicates} |` : "";
+    m
+      ? `| ${name} | ${m.ingestPerSec} | ${m.deliveredPerSec} | ${m.p50Ms} | ${m.p95Ms} | ${m.p99Ms} | ${m.lost} | ${m.duplicates} |`
+      : "";
   const table = [
     "",
     `| pipeline | ingest/s | delivered events/s | p50 ms | p95 ms | p99 ms | lost | duplicates |`,

@@ -23,38 +23,63 @@ export interface Scenario {
 }
 
 /** Whether item `index` is one the database refuses. */
-export const isPoisoned = (s: Scenario, index: number) => s.poisonEvery > 0 && index % s.poisonEvery === s.poisonEvery - 1;
+export const isPoisoned = (s: Scenario, index: number) =>
+  s.poisonEvery > 0 && index % s.poisonEvery === s.poisonEvery - 1;
 
 export interface Client {
   send(method: string, path: string, body: unknown): Promise<any>;
 }
 
 export function scenarioName(s: Scenario): string {
-  const base = s.chain > 0 ? `chain ${s.chain}` : s.via === "events" && s.batch > 1 ? `events in batches of ${s.batch}` : s.via;
+  const base =
+    s.chain > 0 ? `chain ${s.chain}` : s.via === "events" && s.batch > 1 ? `events in batches of ${s.batch}` : s.via;
   return s.poisonEvery > 0 ? `${base}, 1 in ${s.poisonEvery} refused` : base;
 }
 
 /** The data of item `index`: the same shape for every scenario. */
-export const itemData = (index: number) => ({ total: 150 + (index % 100), customerId: `c-${index % 1000}`, items: [{ sku: "a-1", qty: 2 }] });
+export const itemData = (index: number) => ({
+  total: 150 + (index % 100),
+  customerId: `c-${index % 1000}`,
+  items: [{ sku: "a-1", qty: 2 }],
+});
 
-export const eventBody = (recordId: string, index: number) => ({ type: "collection.created", collection: "orders", recordId, data: itemData(index) });
+export const eventBody = (recordId: string, index: number) => ({
+  type: "collection.created",
+  collection: "orders",
+  recordId,
+  data: itemData(index),
+});
 
 const chainCollection = (level: number) => `chain${level}`;
 const condition = { "data.total": { $gt: 100 } };
 const name = (what: string) => `bench-${what}-${Math.random().toString(36).slice(2, 8)}`;
 
 /** Definitions, triggers and webhooks of the scenario; for patches, the records they patch (item ids of both prefixes). */
-export async function setUp(s: Scenario, client: Client, receiverUrl: string, databaseUrl: string | undefined, counts: Record<string, number>) {
+export async function setUp(
+  s: Scenario,
+  client: Client,
+  receiverUrl: string,
+  databaseUrl: string | undefined,
+  counts: Record<string, number>,
+) {
   const webhooks = async (definitionId: string, payload?: unknown) => {
-    for (let i = 0; i < s.webhooks; i++) await client.send("POST", "/webhooks", { definitionId, url: receiverUrl, ...(payload ? { payload } : {}) });
+    for (let i = 0; i < s.webhooks; i++)
+      await client.send("POST", "/webhooks", { definitionId, url: receiverUrl, ...(payload ? { payload } : {}) });
   };
   if (s.poisonEvery > 0) {
     if (!databaseUrl) throw new Error("--poison-every needs the bench's own stack (not --attach)");
-    await withDatabase(databaseUrl, (db) => db.query(`ALTER TABLE records ADD CONSTRAINT bench_poison CHECK (NOT (data ? 'poison'))`));
+    await withDatabase(databaseUrl, (db) =>
+      db.query(`ALTER TABLE records ADD CONSTRAINT bench_poison CHECK (NOT (data ? 'poison'))`),
+    );
   }
   if (s.chain > 0) {
     for (let level = 0; level <= s.chain; level++) {
-      const definition = await client.send("POST", "/definitions", { name: name(`chain${level}`), type: "collection.created", collection: chainCollection(level), condition });
+      const definition = await client.send("POST", "/definitions", {
+        name: name(`chain${level}`),
+        type: "collection.created",
+        collection: chainCollection(level),
+        condition,
+      });
       if (level < s.chain) {
         await client.send("POST", `/definitions/${definition.id}/triggers`, {
           action: "create",
@@ -62,19 +87,35 @@ export async function setUp(s: Scenario, client: Client, receiverUrl: string, da
           data: { origin: "{{data.origin}}", total: "{{data.total}}" },
         });
       } else {
-        await webhooks(definition.id, { recordId: "{{data.origin}}", total: "{{data.total}}", level: "{{event.depth}}" });
+        await webhooks(definition.id, {
+          recordId: "{{data.origin}}",
+          total: "{{data.total}}",
+          level: "{{event.depth}}",
+        });
       }
     }
     return;
   }
   if (s.via === "patches") {
-    if (!databaseUrl) throw new Error("--via patches needs the bench's own stack (not --attach): it writes the records to patch first");
-    const definition = await client.send("POST", "/definitions", { name: name("patches"), type: "field.updated", collection: "orders", fields: ["status"], condition });
+    if (!databaseUrl)
+      throw new Error("--via patches needs the bench's own stack (not --attach): it writes the records to patch first");
+    const definition = await client.send("POST", "/definitions", {
+      name: name("patches"),
+      type: "field.updated",
+      collection: "orders",
+      fields: ["status"],
+      condition,
+    });
     await webhooks(definition.id);
     await preCreateRecords(databaseUrl, counts);
     return;
   }
-  const definition = await client.send("POST", "/definitions", { name: name(s.via), type: "collection.created", collection: "orders", condition });
+  const definition = await client.send("POST", "/definitions", {
+    name: name(s.via),
+    type: "collection.created",
+    collection: "orders",
+    condition,
+  });
   await webhooks(definition.id);
 }
 
@@ -108,16 +149,23 @@ export function sender(s: Scenario, client: Client, prefix: string, total: numbe
   return async (index: number, recordId: string): Promise<void> => {
     const poison = isPoisoned(s, index) ? { poison: true } : {};
     if (s.chain > 0) {
-      await client.send("POST", `/collections/${chainCollection(0)}/records`, { id: recordId, data: { ...itemData(index), origin: recordId, ...poison } });
+      await client.send("POST", `/collections/${chainCollection(0)}/records`, {
+        id: recordId,
+        data: { ...itemData(index), origin: recordId, ...poison },
+      });
     } else if (s.via === "records") {
-      await client.send("POST", "/collections/orders/records", { id: recordId, data: { ...itemData(index), ...poison } });
+      await client.send("POST", "/collections/orders/records", {
+        id: recordId,
+        data: { ...itemData(index), ...poison },
+      });
     } else if (s.via === "patches") {
       await client.send("PATCH", `/collections/orders/records/${recordId}`, { data: { status: `paid-${index}` } });
     } else if (s.batch === 1) {
       await client.send("POST", "/events", eventBody(recordId, index));
     } else {
       const events = [];
-      for (let j = index * s.batch; j < Math.min(total, (index + 1) * s.batch); j++) events.push(eventBody(recordIdOf(j, prefix), j));
+      for (let j = index * s.batch; j < Math.min(total, (index + 1) * s.batch); j++)
+        events.push(eventBody(recordIdOf(j, prefix), j));
       await client.send("POST", "/events/batch", { events });
     }
   };

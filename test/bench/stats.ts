@@ -49,6 +49,12 @@ export async function cpuByProgram(pids: Record<string, number | undefined>): Pr
 }
 
 /** Milliseconds of CPU per event for each program, between two snapshots. */
-export function cpuPerEvent(before: Record<string, number>, after: Record<string, number>, events: number): Record<string, number> {
-  return Object.fromEntries(Object.keys(after).map((k) => [k, round(((after[k]! - (before[k] ?? 0)) * 1000) / events, 3)]));
+export function cpuPerEvent(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  events: number,
+): Record<string, number> {
+  return Object.fromEntries(
+    Object.keys(after).map((k) => [k, round(((after[k]! - (before[k] ?? 0)) * 1000) / events, 3)]),
+  );
 }

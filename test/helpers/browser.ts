@@ -18,7 +18,15 @@ export async function startBrowser({ width = 1280, height = 900 } = {}): Promise
   // Playwright gives the browser a new, empty profile of its own.
   const browser: Browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
     timeout: 30_000,
   });
   const context = await browser.newContext({ viewport: { width, height } });
@@ -40,5 +48,7 @@ export async function startBrowser({ width = 1280, height = 900 } = {}): Promise
 
 /** Where a test's screenshots go: test/screenshots (committed, shown in the README) with UPDATE_SCREENSHOTS=1, else a temporary folder. */
 export function screenshotPath(name: string): string {
-  return process.env.UPDATE_SCREENSHOTS === "1" ? join(import.meta.dirname, "..", "screenshots", name) : join(tmpdir(), `tetik-${name}`);
+  return process.env.UPDATE_SCREENSHOTS === "1"
+    ? join(import.meta.dirname, "..", "screenshots", name)
+    : join(tmpdir(), `tetik-${name}`);
 }

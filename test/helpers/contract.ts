@@ -17,11 +17,16 @@ const ajv = new Ajv2020({ strict: false, allErrors: true });
 // The whole document under one id, so each response schema's "#/components/..." references resolve.
 ajv.addSchema(doc as object, "doc");
 
-const pointer = (...parts: string[]) => parts.map((p) => encodeURIComponent(p.replaceAll("~", "~0").replaceAll("/", "~1"))).join("/");
+const pointer = (...parts: string[]) =>
+  parts.map((p) => encodeURIComponent(p.replaceAll("~", "~0").replaceAll("/", "~1"))).join("/");
 
 // Literal paths before templated ones: /events/replay is not /events/{id}.
 const templates = Object.keys(doc.paths)
-  .map((template) => ({ template, params: (template.match(/\{/g) ?? []).length, regex: new RegExp(`^${template.replace(/\{[^}]+\}/g, "[^/]+")}$`) }))
+  .map((template) => ({
+    template,
+    params: (template.match(/\{/g) ?? []).length,
+    regex: new RegExp(`^${template.replace(/\{[^}]+\}/g, "[^/]+")}$`),
+  }))
   .sort((a, b) => a.params - b.params);
 
 const validators = new Map<string, ValidateFunction>();
@@ -29,7 +34,9 @@ function validatorFor(template: string, method: string, status: string): Validat
   const key = `${method} ${template} ${status}`;
   let validate = validators.get(key);
   if (!validate) {
-    validate = ajv.compile({ $ref: `doc#/${pointer("paths", template, method, "responses", status, "content", "application/json", "schema")}` });
+    validate = ajv.compile({
+      $ref: `doc#/${pointer("paths", template, method, "responses", status, "content", "application/json", "schema")}`,
+    });
     validators.set(key, validate);
   }
   return validate;
@@ -46,7 +53,13 @@ export function documentedRoute(method: string, path: string): { template: strin
 }
 
 /** Throws, naming what differs, when an answer is not what the document says of its route and status. */
-export function checkAgainstDocument(method: string, path: string, status: number, contentType: string | null, body: unknown): void {
+export function checkAgainstDocument(
+  method: string,
+  path: string,
+  status: number,
+  contentType: string | null,
+  body: unknown,
+): void {
   const route = documentedRoute(method, path);
   const what = `${method} ${path} -> ${status}`;
   if (!route) {
@@ -54,16 +67,22 @@ export function checkAgainstDocument(method: string, path: string, status: numbe
     return;
   }
   const documented = route.operation.responses[String(status)];
-  if (!documented) throw new Error(`${what}: status ${status} is not documented for ${method.toUpperCase()} ${route.template} (documented: ${Object.keys(route.operation.responses).join(", ")})`);
+  if (!documented)
+    throw new Error(
+      `${what}: status ${status} is not documented for ${method.toUpperCase()} ${route.template} (documented: ${Object.keys(route.operation.responses).join(", ")})`,
+    );
   const media = documented.content && Object.keys(documented.content)[0];
   if (!media) {
-    if (body !== null && body !== "") throw new Error(`${what}: documented without a body, answered ${JSON.stringify(body).slice(0, 200)}`);
+    if (body !== null && body !== "")
+      throw new Error(`${what}: documented without a body, answered ${JSON.stringify(body).slice(0, 200)}`);
     return;
   }
   if (!contentType?.startsWith(media)) throw new Error(`${what}: documented as ${media}, answered as ${contentType}`);
   if (media !== "application/json") return;
   const validate = validatorFor(route.template, method.toLowerCase(), String(status));
   if (!validate(body)) {
-    throw new Error(`${what}: the answer does not match the documented schema: ${ajv.errorsText(validate.errors)}; body ${JSON.stringify(body).slice(0, 500)}`);
+    throw new Error(
+      `${what}: the answer does not match the documented schema: ${ajv.errorsText(validate.errors)}; body ${JSON.stringify(body).slice(0, 500)}`,
+    );
   }
 }

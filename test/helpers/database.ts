@@ -40,8 +40,13 @@ export async function createTestDatabase(template: string): Promise<TestDatabase
 }
 
 /** A template database for this run, migrated once; test files clone it. */
-export async function createTemplate(migrate: (url: string) => Promise<void>): Promise<{ name: string; drop(): Promise<void> }> {
+export async function createTemplate(
+  migrate: (url: string) => Promise<void>,
+): Promise<{ name: string; drop(): Promise<void> }> {
   const name = `tetik_test_template_${randomBytes(4).toString("hex")}`;
   await migrate(`${SERVER_URL}/${name}`);
-  return { name, drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined) };
+  return {
+    name,
+    drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+  };
 }

@@ -44,15 +44,27 @@ export async function startFakeAws(): Promise<FakeAws> {
       puts.set(name, [...(puts.get(name) ?? []), { contentType: req.headers["content-type"], ...JSON.parse(body) }]);
       return res.writeHead(200).end();
     }
-    const json = (status: number, value: unknown) => res.writeHead(status, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify(value));
-    if (req.headers["x-amz-target"] !== "secretsmanager.GetSecretValue") return json(400, { __type: "UnknownOperationException" });
+    const json = (status: number, value: unknown) =>
+      res.writeHead(status, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify(value));
+    if (req.headers["x-amz-target"] !== "secretsmanager.GetSecretValue")
+      return json(400, { __type: "UnknownOperationException" });
     const { SecretId } = JSON.parse(body) as { SecretId: string };
     fake.attempts.push(SecretId);
     if (fake.down) return json(503, { __type: "ServiceUnavailableException", message: "down for the test" });
     fake.reads.push(SecretId);
     const secret = fake.secrets.get(SecretId);
-    if (!secret) return json(400, { __type: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret." });
-    return json(200, { ARN: SecretId, Name: SecretId, VersionId: "v1", SecretString: JSON.stringify(secret), CreatedDate: Date.now() / 1000 });
+    if (!secret)
+      return json(400, {
+        __type: "ResourceNotFoundException",
+        message: "Secrets Manager can't find the specified secret.",
+      });
+    return json(200, {
+      ARN: SecretId,
+      Name: SecretId,
+      VersionId: "v1",
+      SecretString: JSON.stringify(secret),
+      CreatedDate: Date.now() / 1000,
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -16,13 +16,23 @@ export async function createWebhook(stack: TestStack, body: Record<string, unkno
 }
 
 export async function postEvent(stack: TestStack, body: Record<string, unknown>, headers?: Record<string, string>) {
-  const res = await stack.api("POST", "/events", { type: "collection.created", collection: "orders", recordId: "o-1", data: {}, ...body }, headers);
+  const res = await stack.api(
+    "POST",
+    "/events",
+    { type: "collection.created", collection: "orders", recordId: "o-1", data: {}, ...body },
+    headers,
+  );
   expect(res.status, JSON.stringify(res.body)).toBe(202);
   return res.body.id as string;
 }
 
 /** Waits until the event reaches one of `statuses` and answers its log entry. */
-export async function waitForEvent(stack: TestStack, id: string, statuses: string[] = ["completed", "failed"], timeoutMs = 15_000) {
+export async function waitForEvent(
+  stack: TestStack,
+  id: string,
+  statuses: string[] = ["completed", "failed"],
+  timeoutMs = 15_000,
+) {
   return waitFor(
     async () => {
       const res = await stack.api("GET", `/events/${id}`);

@@ -29,7 +29,12 @@ export interface RunningProcess {
 
 /** Starts a command in its own process group, so stop() reaches every process it spawned. */
 export function startProcess(command: string, args: string[], env: Record<string, string>): RunningProcess {
-  const child: ChildProcess = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child: ChildProcess = spawn(command, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-20_000);

@@ -33,7 +33,10 @@ export interface Receiver {
 }
 
 /** `port` 0 picks a free one; a given port lets a test bring a receiver "back" where it was. */
-export async function startReceiver(responder: Responder = () => ({ status: 200, body: "ok" }), port = 0): Promise<Receiver> {
+export async function startReceiver(
+  responder: Responder = () => ({ status: 200, body: "ok" }),
+  port = 0,
+): Promise<Receiver> {
   const requests: ReceivedRequest[] = [];
   let current = responder;
   const server: Server = createServer((req, res) => {
@@ -45,7 +48,14 @@ export async function startReceiver(responder: Responder = () => ({ status: 200,
       try {
         json = JSON.parse(body);
       } catch {}
-      const request = { method: req.method ?? "", path: req.url ?? "", headers: req.headers, body, json, at: Date.now() };
+      const request = {
+        method: req.method ?? "",
+        path: req.url ?? "",
+        headers: req.headers,
+        body,
+        json,
+        at: Date.now(),
+      };
       const index = requests.push(request) - 1;
       const reply = current(request, index);
       const send = () => {

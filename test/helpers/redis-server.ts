@@ -40,7 +40,11 @@ export async function startPrivateRedis({ password }: { password?: string } = {}
   const server: PrivateRedis = {
     url,
     async start() {
-      child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, ...auth], { stdio: "ignore" });
+      child = spawn(
+        "redis-server",
+        ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, ...auth],
+        { stdio: "ignore" },
+      );
       await waitFor(ping, { timeoutMs: 10_000, what: `redis-server on ${port}` });
     },
     async stop() {

@@ -39,7 +39,11 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-export async function startStack({ worker = true, env = {} as Record<string, string>, redisUrl = REDIS_URL } = {}): Promise<TestStack> {
+export async function startStack({
+  worker = true,
+  env = {} as Record<string, string>,
+  redisUrl = REDIS_URL,
+} = {}): Promise<TestStack> {
   const database = await createTestDatabase(inject("templateDatabase"));
   const prefix = `tetik-test-${randomBytes(4).toString("hex")}`;
   const stackEnv: Record<string, string> = {
@@ -90,7 +94,9 @@ export async function startStack({ worker = true, env = {} as Record<string, str
       // Each step bounded: a hung step is named in the output instead of timing the whole hook out.
       const step = (what: string, work: () => Promise<unknown>) =>
         withTimeout(work(), 20_000, what).catch((error: Error) => console.error(`test stack stop: ${error.message}`));
-      await step("closing the HTTP servers", () => Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve)))));
+      await step("closing the HTTP servers", () =>
+        Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve)))),
+      );
       await step("closing the worker", async () => running?.close(true));
       await step("closing connections", () => closeDeps(deps));
       await step("clearing the queue", () => clearQueuePrefix(config.QUEUE_PREFIX, config.REDIS_URL));

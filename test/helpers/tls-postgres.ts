@@ -16,7 +16,8 @@ export interface TlsPostgres {
   stop(): void;
 }
 
-const bin = (name: string) => join("/usr/lib/postgresql", readdirSync("/usr/lib/postgresql").sort().at(-1)!, "bin", name);
+const bin = (name: string) =>
+  join("/usr/lib/postgresql", readdirSync("/usr/lib/postgresql").sort().at(-1)!, "bin", name);
 
 /**
  * `passwords`: every user but `postgres` must give a password (SCRAM), as on RDS; `postgres` stays trusted
@@ -27,11 +28,33 @@ export async function startTlsPostgres({ passwords = false } = {}): Promise<TlsP
   const data = join(dir, "data");
   const asRoot = process.getuid?.() === 0;
   const run = (command: string, args: string[]) =>
-    asRoot ? execFileSync("runuser", ["-u", "postgres", "--", command, ...args], { stdio: "pipe" }) : execFileSync(command, args, { stdio: "pipe" });
+    asRoot
+      ? execFileSync("runuser", ["-u", "postgres", "--", command, ...args], { stdio: "pipe" })
+      : execFileSync(command, args, { stdio: "pipe" });
 
   const certFile = join(dir, "server.crt");
   const keyFile = join(dir, "server.key");
-  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", keyFile, "-out", certFile], { stdio: "pipe" });
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1,DNS:localhost",
+      "-keyout",
+      keyFile,
+      "-out",
+      certFile,
+    ],
+    { stdio: "pipe" },
+  );
   chmodSync(keyFile, 0o600);
   chmodSync(certFile, 0o644);
   chmodSync(dir, 0o755);
@@ -41,10 +64,24 @@ export async function startTlsPostgres({ passwords = false } = {}): Promise<TlsP
   const port = await freePort();
   appendFileSync(
     join(data, "postgresql.conf"),
-    [`port = ${port}`, "listen_addresses = '127.0.0.1'", `unix_socket_directories = '${dir}'`, "ssl = on", `ssl_cert_file = '${certFile}'`, `ssl_key_file = '${keyFile}'`, "fsync = off", ""].join("\n"),
+    [
+      `port = ${port}`,
+      "listen_addresses = '127.0.0.1'",
+      `unix_socket_directories = '${dir}'`,
+      "ssl = on",
+      `ssl_cert_file = '${certFile}'`,
+      `ssl_key_file = '${keyFile}'`,
+      "fsync = off",
+      "",
+    ].join("\n"),
   );
   // TLS connections only: a plaintext one finds no rule and is refused.
-  const rules = ["local all all trust", passwords ? "hostssl all postgres 127.0.0.1/32 trust\nhostssl all all 127.0.0.1/32 scram-sha-256" : "hostssl all all 127.0.0.1/32 trust"];
+  const rules = [
+    "local all all trust",
+    passwords
+      ? "hostssl all postgres 127.0.0.1/32 trust\nhostssl all all 127.0.0.1/32 scram-sha-256"
+      : "hostssl all all 127.0.0.1/32 trust",
+  ];
   writeFileSync(join(data, "pg_hba.conf"), `${rules.join("\n")}\n`);
   run(bin("pg_ctl"), ["-D", data, "-l", join(dir, "server.log"), "-w", "-t", "30", "start"]);
 

@@ -30,7 +30,10 @@ describe("batcher", () => {
     flushes[0]!.finish();
     expect(await Promise.all(first)).toEqual([10, 20]);
     await tick();
-    expect(flushes.map((f) => f.items)).toEqual([[1, 2], [3, 4, 5]]);
+    expect(flushes.map((f) => f.items)).toEqual([
+      [1, 2],
+      [3, 4, 5],
+    ]);
     flushes[1]!.finish();
     expect(await Promise.all(later)).toEqual([30, 40, 50]);
   });
@@ -58,7 +61,11 @@ describe("batcher", () => {
       { retryAlone: (error) => !(error as Error).message.includes("down") },
     );
     const settled = await Promise.allSettled([1, 13, 2].map((i) => batcher.add(i)));
-    expect(settled.map((s) => (s.status === "fulfilled" ? s.value : (s.reason as Error).message))).toEqual([10, "13 cannot be stored", 20]);
+    expect(settled.map((s) => (s.status === "fulfilled" ? s.value : (s.reason as Error).message))).toEqual([
+      10,
+      "13 cannot be stored",
+      20,
+    ]);
     expect(flushed).toEqual([[1, 13, 2], [1, 13], [1], [13], [2]]);
 
     // An outage is every item's: they fail together, without a retry each.
@@ -70,7 +77,10 @@ describe("batcher", () => {
       },
       { retryAlone: (error) => !(error as Error).message.includes("down") },
     );
-    expect((await Promise.allSettled([1, 2].map((i) => down.add(i)))).map((s) => s.status)).toEqual(["rejected", "rejected"]);
+    expect((await Promise.allSettled([1, 2].map((i) => down.add(i)))).map((s) => s.status)).toEqual([
+      "rejected",
+      "rejected",
+    ]);
     expect(downFlushes).toBe(1);
   });
 });

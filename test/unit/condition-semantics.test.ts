@@ -6,10 +6,19 @@
 import fc from "fast-check";
 import sift from "sift";
 import { describe, expect, it } from "vitest";
-import { compileCondition, conditionProblems, ConditionTooCostly } from "../../functions/domain/conditions/condition.ts";
+import {
+  compileCondition,
+  conditionProblems,
+  ConditionTooCostly,
+} from "../../functions/domain/conditions/condition.ts";
 
 const key = fc.constantFrom("a", "b", "c");
-const scalar = fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom("x", "y", ""), fc.boolean(), fc.constant(null));
+const scalar = fc.oneof(
+  fc.integer({ min: -3, max: 3 }),
+  fc.constantFrom("x", "y", ""),
+  fc.boolean(),
+  fc.constant(null),
+);
 const ordered = fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom("x", "y", ""));
 
 // Documents: objects of scalars, arrays of scalars and nested objects. No empty arrays: sift reads a
@@ -17,7 +26,12 @@ const ordered = fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom("x", "
 // missing; the cases below pin that down.
 const { doc } = fc.letrec<{ doc: Record<string, unknown>; value: unknown }>((tie) => ({
   doc: fc.dictionary(key, tie("value"), { maxKeys: 3, depthIdentifier: "doc", noNullPrototype: true }),
-  value: fc.oneof({ depthIdentifier: "doc", maxDepth: 3 }, scalar, fc.array(scalar, { minLength: 1, maxLength: 3 }), tie("doc")),
+  value: fc.oneof(
+    { depthIdentifier: "doc", maxDepth: 3 },
+    scalar,
+    fc.array(scalar, { minLength: 1, maxLength: 3 }),
+    tie("doc"),
+  ),
 }));
 
 // No index segments ("a.0"): sift reads them on strings too ("x".0 is "x"); the cases below cover them.
@@ -43,7 +57,9 @@ const { query } = fc.letrec<{ query: Record<string, unknown> }>((tie) => ({
   query: fc.oneof(
     { depthIdentifier: "query", maxDepth: 2 },
     fc.dictionary(path, fieldTest, { minKeys: 1, maxKeys: 2, noNullPrototype: true }),
-    fc.tuple(fc.constantFrom("$and", "$or", "$nor"), fc.array(tie("query"), { minLength: 1, maxLength: 2 })).map(([op, subs]) => ({ [op]: subs })),
+    fc
+      .tuple(fc.constantFrom("$and", "$or", "$nor"), fc.array(tie("query"), { minLength: 1, maxLength: 2 }))
+      .map(([op, subs]) => ({ [op]: subs })),
   ),
 }));
 
@@ -51,7 +67,9 @@ const { query } = fc.letrec<{ query: Record<string, unknown> }>((tie) => ({
 function forSift(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(forSift);
   if (!value || typeof value !== "object") return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => (k === "$nin" ? ["$not", { $in: v }] : [k, forSift(v)])));
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => (k === "$nin" ? ["$not", { $in: v }] : [k, forSift(v)])),
+  );
 }
 
 describe("condition semantics", () => {
@@ -100,7 +118,8 @@ describe("condition semantics", () => {
       [{ "none.sku": { $exists: false } }, true],
       [{ "none.sku": { $nin: ["p"] } }, true],
     ];
-    for (const [condition, expected] of cases) expect(compileCondition(condition)(context), JSON.stringify(condition)).toBe(expected);
+    for (const [condition, expected] of cases)
+      expect(compileCondition(condition)(context), JSON.stringify(condition)).toBe(expected);
   });
 
   it("gives up past its budget of steps, whatever the condition", () => {
@@ -109,9 +128,12 @@ describe("condition semantics", () => {
     expect(() => compileCondition({ "data.list": { $gt: 49_999 } }, 10_000)(big)).toThrow(ConditionTooCostly);
     // Wide objects compared again and again are paid for too.
     const wide = Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`k${i}`, i]));
-    expect(() => compileCondition({ "data.list": { $in: [{ k1: 1 }, { k2: 2 }] } }, 10_000)({ data: { list: Array.from({ length: 100 }, () => wide) } })).toThrow(
-      ConditionTooCostly,
-    );
+    expect(() =>
+      compileCondition(
+        { "data.list": { $in: [{ k1: 1 }, { k2: 2 }] } },
+        10_000,
+      )({ data: { list: Array.from({ length: 100 }, () => wide) } }),
+    ).toThrow(ConditionTooCostly);
   });
 
   it("looks $in values up in a set: a thousand values cost what one does", () => {

@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { compileCondition, conditionProblems } from "../../functions/domain/conditions/condition.ts";
 
-const context = { data: { total: 120, status: "paid", tags: ["vip"] }, previous: { status: "new" }, changedFields: ["status"] };
+const context = {
+  data: { total: 120, status: "paid", tags: ["vip"] },
+  previous: { status: "new" },
+  changedFields: ["status"],
+};
 
 describe("conditions", () => {
   it.each([
@@ -36,6 +40,8 @@ describe("conditions", () => {
     [{ "data.a": { $gt: 1, plain: 2 } }, "data.a", "cannot mix"],
     [{ $gt: 1 }, "$gt", "applies to a field"],
   ])("refuses %j at %s", (condition, path, message) => {
-    expect(conditionProblems(condition)).toEqual([expect.objectContaining({ path, message: expect.stringContaining(message) })]);
+    expect(conditionProblems(condition)).toEqual([
+      expect.objectContaining({ path, message: expect.stringContaining(message) }),
+    ]);
   });
 });

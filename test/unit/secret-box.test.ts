@@ -18,7 +18,9 @@ describe("secret box", () => {
     expect(() => box.open(sealed, "whk_2")).toThrow(SecretUnreadable); // copied onto another row
     const tampered = sealed.slice(0, -2) + (sealed.endsWith("A") ? "BB" : "AA");
     expect(() => box.open(tampered, "whk_1")).toThrow(SecretUnreadable);
-    expect(() => createSecretBox(key()).open(sealed, "whk_1")).toThrow(/neither SECRETS_KEY nor in SECRETS_KEY_PREVIOUS/);
+    expect(() => createSecretBox(key()).open(sealed, "whk_1")).toThrow(
+      /neither SECRETS_KEY nor in SECRETS_KEY_PREVIOUS/,
+    );
     // After a rotation the previous key still opens it, and it is no longer current.
     const rotated = createSecretBox(key(), [current]);
     expect(rotated.open(sealed, "whk_1")).toBe("whsec_abc");

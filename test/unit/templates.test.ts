@@ -1,12 +1,26 @@
 import { describe, expect, it } from "vitest";
 import { renderTemplate, templateProblems } from "../../functions/domain/templates/template.ts";
 
-const context = { event: { id: "evt_1", recordId: "o-1" }, data: { total: 12.5, items: [{ sku: "a" }], ok: true, nothing: null, nested: { a: 1 } } };
+const context = {
+  event: { id: "evt_1", recordId: "o-1" },
+  data: { total: 12.5, items: [{ sku: "a" }], ok: true, nothing: null, nested: { a: 1 } },
+};
 const roots = ["event", "data"];
 
 describe("templates", () => {
   it("keeps the JSON type of a whole-string placeholder", () => {
-    expect(renderTemplate({ t: "{{ data.total }}", b: "{{data.ok}}", n: "{{ data.nested }}", z: "{{ data.nothing }}", m: "{{ data.missing }}" }, context)).toEqual({
+    expect(
+      renderTemplate(
+        {
+          t: "{{ data.total }}",
+          b: "{{data.ok}}",
+          n: "{{ data.nested }}",
+          z: "{{ data.nothing }}",
+          m: "{{ data.missing }}",
+        },
+        context,
+      ),
+    ).toEqual({
       t: 12.5,
       b: true,
       n: { a: 1 },
@@ -16,8 +30,15 @@ describe("templates", () => {
   });
 
   it("interpolates placeholders inside text, objects as JSON, missing values as empty", () => {
-    expect(renderTemplate("order {{ event.recordId }}: {{data.total}} {{ data.nested }}{{data.missing}}!", context)).toBe('order o-1: 12.5 {"a":1}!');
-    expect(renderTemplate(["{{ data.items[0].sku }}", 3, null, { k: "{{event.id}}" }], context)).toEqual(["a", 3, null, { k: "evt_1" }]);
+    expect(
+      renderTemplate("order {{ event.recordId }}: {{data.total}} {{ data.nested }}{{data.missing}}!", context),
+    ).toBe('order o-1: 12.5 {"a":1}!');
+    expect(renderTemplate(["{{ data.items[0].sku }}", 3, null, { k: "{{event.id}}" }], context)).toEqual([
+      "a",
+      3,
+      null,
+      { k: "evt_1" },
+    ]);
   });
 
   it("looks paths up as data only: prototype and code are out of reach", () => {
@@ -27,9 +48,15 @@ describe("templates", () => {
   });
 
   it("reports bad placeholders with their path", () => {
-    expect(templateProblems({ a: { b: "{{ process.env.HOME }}" } }, roots)).toEqual([expect.objectContaining({ path: "a.b", message: expect.stringContaining("must start with") })]);
-    expect(templateProblems(["{{ data.total + 1 }}"], roots)).toEqual([expect.objectContaining({ path: "[0]", message: expect.stringContaining("not a path") })]);
-    expect(templateProblems("{{ data.a ", roots)).toEqual([expect.objectContaining({ message: "unbalanced {{ or }}" })]);
+    expect(templateProblems({ a: { b: "{{ process.env.HOME }}" } }, roots)).toEqual([
+      expect.objectContaining({ path: "a.b", message: expect.stringContaining("must start with") }),
+    ]);
+    expect(templateProblems(["{{ data.total + 1 }}"], roots)).toEqual([
+      expect.objectContaining({ path: "[0]", message: expect.stringContaining("not a path") }),
+    ]);
+    expect(templateProblems("{{ data.a ", roots)).toEqual([
+      expect.objectContaining({ message: "unbalanced {{ or }}" }),
+    ]);
     expect(templateProblems({ ok: "{{ data.items[0].sku }} and {{event.id}}" }, roots)).toEqual([]);
   });
 });

@@ -42,7 +42,10 @@ export function openApiDocument(): Record<string, unknown> {
       { name: "Webhooks", description: "Signed, retried HTTP deliveries of a definition's events." },
       { name: "Events", description: "Ingestion, the event log, replay." },
       { name: "Collections", description: "Records kept by tetik; each write emits its collection.* event." },
-      { name: "Explain", description: "Why an event fired a definition or not, and what a change would do (dry runs)." },
+      {
+        name: "Explain",
+        description: "Why an event fired a definition or not, and what a change would do (dry runs).",
+      },
       { name: "Operations", description: "Health, metrics and this description." },
     ],
   }) as unknown as Record<string, unknown>;

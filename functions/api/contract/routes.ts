@@ -37,20 +37,35 @@ const json = <S extends z.ZodType>(schema: S) => ({ "application/json": { schema
 const answer = <S extends z.ZodType>(description: string, schema: S) => ({ description, content: json(schema) });
 /** The error answers of a route; every route may also answer 500. */
 const errors = <const S extends ErrorStatus[]>(...statuses: S) =>
-  Object.fromEntries([...statuses, 500 as const].map((status) => [status, answer(ERRORS[status], shape.ErrorShape)])) as {
-    [K in S[number] | 500]: { description: string; content: { "application/json": { schema: typeof shape.ErrorShape } } };
+  Object.fromEntries(
+    [...statuses, 500 as const].map((status) => [status, answer(ERRORS[status], shape.ErrorShape)]),
+  ) as {
+    [K in S[number] | 500]: {
+      description: string;
+      content: { "application/json": { schema: typeof shape.ErrorShape } };
+    };
   };
 const body = <S extends z.ZodType>(schema: S, required = true) => ({ body: { content: json(schema), required } });
 const noContent = { 204: { description: "Done; no body." } } as const;
 
 /** Ids name rows: any text is taken, and one that names nothing is a 404 (the SPEC). */
 const anId = (what: string) => z.object({ id: z.string().meta({ description: `the ${what}'s id` }) });
-const writeCollection = z.object({ collection: collectionName.meta({ description: "a collection name", example: "orders" }) });
-const readRecord = z.object({ collection: z.string().meta({ example: "orders" }), id: z.string().meta({ example: "o-1" }) });
+const writeCollection = z.object({
+  collection: collectionName.meta({ description: "a collection name", example: "orders" }),
+});
+const readRecord = z.object({
+  collection: z.string().meta({ example: "orders" }),
+  id: z.string().meta({ example: "o-1" }),
+});
 
 // Request shapes that belong to HTTP only (the domain's inputs are imported above).
-export const createRecordInput = z.strictObject({ id: recordIdText.optional().meta({ description: "generated when left out" }), data: jsonObject });
-export const patchRecordInput = z.strictObject({ data: jsonObject.meta({ description: "merged into the record's data" }) });
+export const createRecordInput = z.strictObject({
+  id: recordIdText.optional().meta({ description: "generated when left out" }),
+  data: jsonObject,
+});
+export const patchRecordInput = z.strictObject({
+  data: jsonObject.meta({ description: "merged into the record's data" }),
+});
 export const recordListQuery = listQuery.extend({
   filter: z
     .string()
@@ -63,7 +78,7 @@ export const recordListQuery = listQuery.extend({
         value = JSON.parse(text);
       } catch {}
       if (typeof value !== "object" || !value || Array.isArray(value)) {
-        ctx.addIssue({ code: "custom", message: "must be a JSON object, e.g. {\"status\":\"paid\"}" });
+        ctx.addIssue({ code: "custom", message: 'must be a JSON object, e.g. {"status":"paid"}' });
         return z.NEVER;
       }
       const problem = storableJsonProblem(value);
@@ -75,75 +90,151 @@ export const recordListQuery = listQuery.extend({
     }),
 });
 export const webhookListQuery = listQuery.extend({ definitionId: z.string().min(1).max(200).optional() });
-export const testSendInput = z.strictObject({ data: jsonObject.optional().meta({ description: "the sample event's data" }) }).optional();
-export const eventReplayQuery = z.object({ all: z.enum(["true", "false"]).optional().meta({ description: "true: every action, not only the failed ones" }) });
+export const testSendInput = z
+  .strictObject({ data: jsonObject.optional().meta({ description: "the sample event's data" }) })
+  .optional();
+export const eventReplayQuery = z.object({
+  all: z.enum(["true", "false"]).optional().meta({ description: "true: every action, not only the failed ones" }),
+});
 export const idempotencyHeader = z.object({
   "Idempotency-Key": idempotencyKey.meta({
-    description: "A repeat with the same key and body answers with the first event's id and creates nothing; the same key with another body is a 422.",
+    description:
+      "A repeat with the same key and body answers with the first event's id and creates nothing; the same key with another body is a 422.",
     example: "order-o-1-paid",
   }),
 });
 
 const INGEST_EXAMPLE = {
-  type: "collection.updated", collection: "orders", recordId: "o-1",
-  data: { status: "paid", total: 120 }, previous: { status: "new", total: 120 }, occurredAt: "2026-11-27T10:00:00Z",
+  type: "collection.updated",
+  collection: "orders",
+  recordId: "o-1",
+  data: { status: "paid", total: 120 },
+  previous: { status: "new", total: 120 },
+  occurredAt: "2026-11-27T10:00:00Z",
 };
 
 export const definitionsRoutes = {
   createDefinition: route({
-    method: "post", path: "/definitions", tags: ["Definitions"], summary: "Create an event definition",
-    request: body(createDefinitionInput.meta({ example: { name: "big-orders", type: "collection.created", collection: "orders", condition: { "data.total": { $gt: 100 } } } })),
+    method: "post",
+    path: "/definitions",
+    tags: ["Definitions"],
+    summary: "Create an event definition",
+    request: body(
+      createDefinitionInput.meta({
+        example: {
+          name: "big-orders",
+          type: "collection.created",
+          collection: "orders",
+          condition: { "data.total": { $gt: 100 } },
+        },
+      }),
+    ),
     responses: { 201: answer("The definition.", shape.Definition), ...errors(400, 401, 409, 413, 415, 503) },
   }),
   listDefinitions: route({
-    method: "get", path: "/definitions", tags: ["Definitions"], summary: "List event definitions, newest first",
+    method: "get",
+    path: "/definitions",
+    tags: ["Definitions"],
+    summary: "List event definitions, newest first",
     request: { query: listQuery },
-    responses: { 200: answer("A page of definitions.", shape.pageOf(shape.Definition, "DefinitionPage")), ...errors(400, 401, 503) },
+    responses: {
+      200: answer("A page of definitions.", shape.pageOf(shape.Definition, "DefinitionPage")),
+      ...errors(400, 401, 503),
+    },
   }),
   getDefinition: route({
-    method: "get", path: "/definitions/{id}", tags: ["Definitions"], summary: "Get a definition with its triggers and webhooks",
+    method: "get",
+    path: "/definitions/{id}",
+    tags: ["Definitions"],
+    summary: "Get a definition with its triggers and webhooks",
     request: { params: anId("definition") },
     responses: { 200: answer("The definition.", shape.DefinitionDetail), ...errors(401, 404, 503) },
   }),
   updateDefinition: route({
-    method: "patch", path: "/definitions/{id}", tags: ["Definitions"], summary: "Change a definition",
+    method: "patch",
+    path: "/definitions/{id}",
+    tags: ["Definitions"],
+    summary: "Change a definition",
     request: { params: anId("definition"), ...body(updateDefinitionInput) },
     responses: { 200: answer("The definition.", shape.Definition), ...errors(400, 401, 404, 409, 413, 415, 503) },
   }),
   deleteDefinition: route({
-    method: "delete", path: "/definitions/{id}", tags: ["Definitions"], summary: "Delete a definition, its triggers and webhooks",
+    method: "delete",
+    path: "/definitions/{id}",
+    tags: ["Definitions"],
+    summary: "Delete a definition, its triggers and webhooks",
     request: { params: anId("definition") },
     responses: { ...noContent, ...errors(401, 404, 503) },
   }),
   createTrigger: route({
-    method: "post", path: "/definitions/{id}/triggers", tags: ["Triggers"], summary: "Add a trigger to a definition",
-    request: { params: anId("definition"), ...body(createTriggerInput.meta({ example: { action: "create", targetCollection: "audit", data: { orderId: "{{event.recordId}}", total: "{{data.total}}" } } })) },
+    method: "post",
+    path: "/definitions/{id}/triggers",
+    tags: ["Triggers"],
+    summary: "Add a trigger to a definition",
+    request: {
+      params: anId("definition"),
+      ...body(
+        createTriggerInput.meta({
+          example: {
+            action: "create",
+            targetCollection: "audit",
+            data: { orderId: "{{event.recordId}}", total: "{{data.total}}" },
+          },
+        }),
+      ),
+    },
     responses: { 201: answer("The trigger.", shape.Trigger), ...errors(400, 401, 404, 413, 415, 503) },
   }),
   getTrigger: route({
-    method: "get", path: "/triggers/{id}", tags: ["Triggers"], summary: "Get a trigger",
+    method: "get",
+    path: "/triggers/{id}",
+    tags: ["Triggers"],
+    summary: "Get a trigger",
     request: { params: anId("trigger") },
     responses: { 200: answer("The trigger.", shape.Trigger), ...errors(401, 404, 503) },
   }),
   updateTrigger: route({
-    method: "patch", path: "/triggers/{id}", tags: ["Triggers"], summary: "Change a trigger",
+    method: "patch",
+    path: "/triggers/{id}",
+    tags: ["Triggers"],
+    summary: "Change a trigger",
     request: { params: anId("trigger"), ...body(updateTriggerInput) },
     responses: { 200: answer("The trigger.", shape.Trigger), ...errors(400, 401, 404, 413, 415, 503) },
   }),
   dryRunDefinition: route({
-    method: "post", path: "/definitions/{id}/dry-run", tags: ["Explain"], summary: "What this definition would do with a change: nothing is written or sent",
-    description: "The definition's verdict on a would-be event or record write, clause by clause, with the exact request each webhook would send (signature left out) and the records each trigger would create, update or delete (at most 100 listed, with the count).",
-    request: { params: anId("definition"), ...body(dryRunInput.meta({ example: { record: { collection: "posts", id: "p-1", data: { status: "published" }, previous: { status: "draft" } } } })) },
+    method: "post",
+    path: "/definitions/{id}/dry-run",
+    tags: ["Explain"],
+    summary: "What this definition would do with a change: nothing is written or sent",
+    description:
+      "The definition's verdict on a would-be event or record write, clause by clause, with the exact request each webhook would send (signature left out) and the records each trigger would create, update or delete (at most 100 listed, with the count).",
+    request: {
+      params: anId("definition"),
+      ...body(
+        dryRunInput.meta({
+          example: {
+            record: { collection: "posts", id: "p-1", data: { status: "published" }, previous: { status: "draft" } },
+          },
+        }),
+      ),
+    },
     responses: { 200: answer("What would happen.", shape.DryRun), ...errors(400, 401, 404, 413, 415, 503) },
   }),
   dryRunCollection: route({
-    method: "post", path: "/dry-run", tags: ["Explain"], summary: "What a collection's definitions (or one being written) would do with a change",
-    description: "Without `definition`: every definition of the change's collection. With `definition` (and its `webhooks` and `triggers`, as they would be created): that one, unsaved.",
+    method: "post",
+    path: "/dry-run",
+    tags: ["Explain"],
+    summary: "What a collection's definitions (or one being written) would do with a change",
+    description:
+      "Without `definition`: every definition of the change's collection. With `definition` (and its `webhooks` and `triggers`, as they would be created): that one, unsaved.",
     request: body(collectionDryRunInput),
     responses: { 200: answer("What would happen.", shape.DryRun), ...errors(400, 401, 413, 415, 503) },
   }),
   deleteTrigger: route({
-    method: "delete", path: "/triggers/{id}", tags: ["Triggers"], summary: "Delete a trigger",
+    method: "delete",
+    path: "/triggers/{id}",
+    tags: ["Triggers"],
+    summary: "Delete a trigger",
     request: { params: anId("trigger") },
     responses: { ...noContent, ...errors(401, 404, 503) },
   }),
@@ -151,86 +242,161 @@ export const definitionsRoutes = {
 
 export const webhooksRoutes = {
   createWebhook: route({
-    method: "post", path: "/webhooks", tags: ["Webhooks"], summary: "Create a webhook (its secret is shown in this answer)",
-    request: body(createWebhookInput.meta({ example: { definitionId: "def_01JDZ8", url: "https://example.com/hook", headers: { "x-team": "billing" }, retry: { maxAttempts: 5 } } })),
-    responses: { 201: answer("The webhook, with its signing secret.", shape.WebhookWithSecret), ...errors(400, 401, 404, 413, 415, 503) },
+    method: "post",
+    path: "/webhooks",
+    tags: ["Webhooks"],
+    summary: "Create a webhook (its secret is shown in this answer)",
+    request: body(
+      createWebhookInput.meta({
+        example: {
+          definitionId: "def_01JDZ8",
+          url: "https://example.com/hook",
+          headers: { "x-team": "billing" },
+          retry: { maxAttempts: 5 },
+        },
+      }),
+    ),
+    responses: {
+      201: answer("The webhook, with its signing secret.", shape.WebhookWithSecret),
+      ...errors(400, 401, 404, 413, 415, 503),
+    },
   }),
   listWebhooks: route({
-    method: "get", path: "/webhooks", tags: ["Webhooks"], summary: "List webhooks, newest first",
+    method: "get",
+    path: "/webhooks",
+    tags: ["Webhooks"],
+    summary: "List webhooks, newest first",
     request: { query: webhookListQuery },
-    responses: { 200: answer("A page of webhooks.", shape.pageOf(shape.Webhook, "WebhookPage")), ...errors(400, 401, 503) },
+    responses: {
+      200: answer("A page of webhooks.", shape.pageOf(shape.Webhook, "WebhookPage")),
+      ...errors(400, 401, 503),
+    },
   }),
   getWebhook: route({
-    method: "get", path: "/webhooks/{id}", tags: ["Webhooks"], summary: "Get a webhook",
+    method: "get",
+    path: "/webhooks/{id}",
+    tags: ["Webhooks"],
+    summary: "Get a webhook",
     request: { params: anId("webhook") },
     responses: { 200: answer("The webhook.", shape.Webhook), ...errors(401, 404, 503) },
   }),
   updateWebhook: route({
-    method: "patch", path: "/webhooks/{id}", tags: ["Webhooks"], summary: "Change a webhook",
+    method: "patch",
+    path: "/webhooks/{id}",
+    tags: ["Webhooks"],
+    summary: "Change a webhook",
     request: { params: anId("webhook"), ...body(updateWebhookInput) },
     responses: { 200: answer("The webhook.", shape.Webhook), ...errors(400, 401, 404, 413, 415, 503) },
   }),
   deleteWebhook: route({
-    method: "delete", path: "/webhooks/{id}", tags: ["Webhooks"], summary: "Delete a webhook",
+    method: "delete",
+    path: "/webhooks/{id}",
+    tags: ["Webhooks"],
+    summary: "Delete a webhook",
     request: { params: anId("webhook") },
     responses: { ...noContent, ...errors(401, 404, 503) },
   }),
   rotateSecret: route({
-    method: "post", path: "/webhooks/{id}/rotate-secret", tags: ["Webhooks"], summary: "Replace a webhook's signing secret",
+    method: "post",
+    path: "/webhooks/{id}/rotate-secret",
+    tags: ["Webhooks"],
+    summary: "Replace a webhook's signing secret",
     request: { params: anId("webhook") },
     responses: { 200: answer("The webhook, with its new secret.", shape.WebhookWithSecret), ...errors(401, 404, 503) },
   }),
   listDeliveries: route({
-    method: "get", path: "/webhooks/{id}/deliveries", tags: ["Webhooks"], summary: "List a webhook's delivery attempts, newest first",
+    method: "get",
+    path: "/webhooks/{id}/deliveries",
+    tags: ["Webhooks"],
+    summary: "List a webhook's delivery attempts, newest first",
     request: { params: anId("webhook"), query: listQuery },
-    responses: { 200: answer("A page of attempts.", shape.pageOf(shape.Delivery, "DeliveryPage")), ...errors(400, 401, 404, 503) },
+    responses: {
+      200: answer("A page of attempts.", shape.pageOf(shape.Delivery, "DeliveryPage")),
+      ...errors(400, 401, 404, 503),
+    },
   }),
 } as const;
 
 export const webhookTestingRoutes = {
   testWebhook: route({
-    method: "post", path: "/webhooks/{id}/test", tags: ["Webhooks"], summary: "Send one signed sample delivery now",
-    description: "Waits for the receiver's answer, up to the webhook's timeout. The attempt is listed in its deliveries (test: true).",
+    method: "post",
+    path: "/webhooks/{id}/test",
+    tags: ["Webhooks"],
+    summary: "Send one signed sample delivery now",
+    description:
+      "Waits for the receiver's answer, up to the webhook's timeout. The attempt is listed in its deliveries (test: true).",
     request: { params: anId("webhook"), ...body(testSendInput, false) },
-    responses: { 200: answer("What the receiver answered.", shape.TestResult), ...errors(400, 401, 404, 413, 415, 503) },
+    responses: {
+      200: answer("What the receiver answered.", shape.TestResult),
+      ...errors(400, 401, 404, 413, 415, 503),
+    },
   }),
 } as const;
 
 export const eventsRoutes = {
   ingestEvent: route({
-    method: "post", path: "/events", tags: ["Events"], summary: "Report a change (ingest an event)",
-    description: "Answers once the event is committed to Postgres; it is processed afterwards. Keeps accepting while only Redis is down.",
+    method: "post",
+    path: "/events",
+    tags: ["Events"],
+    summary: "Report a change (ingest an event)",
+    description:
+      "Answers once the event is committed to Postgres; it is processed afterwards. Keeps accepting while only Redis is down.",
     request: { headers: idempotencyHeader, ...body(eventInput.meta({ example: INGEST_EXAMPLE })) },
-    responses: { 202: answer("Stored; waiting to be processed.", shape.Accepted), ...errors(400, 401, 413, 415, 422, 503) },
+    responses: {
+      202: answer("Stored; waiting to be processed.", shape.Accepted),
+      ...errors(400, 401, 413, 415, 422, 503),
+    },
   }),
   ingestBatch: route({
-    method: "post", path: "/events/batch", tags: ["Events"], summary: "Report up to 1,000 changes at once, all or nothing",
-    request: { headers: idempotencyHeader, ...body(batchInput.meta({ example: { events: [INGEST_EXAMPLE, { ...INGEST_EXAMPLE, recordId: "o-2" }] } })) },
+    method: "post",
+    path: "/events/batch",
+    tags: ["Events"],
+    summary: "Report up to 1,000 changes at once, all or nothing",
+    request: {
+      headers: idempotencyHeader,
+      ...body(batchInput.meta({ example: { events: [INGEST_EXAMPLE, { ...INGEST_EXAMPLE, recordId: "o-2" }] } })),
+    },
     responses: { 202: answer("Stored, in order.", shape.BatchAccepted), ...errors(400, 401, 413, 415, 422, 503) },
   }),
   listEvents: route({
-    method: "get", path: "/events", tags: ["Events"], summary: "The event log, newest first",
+    method: "get",
+    path: "/events",
+    tags: ["Events"],
+    summary: "The event log, newest first",
     request: { query: eventLogQuery },
     responses: { 200: answer("A page of events.", shape.pageOf(shape.Event, "EventPage")), ...errors(400, 401, 503) },
   }),
   getEvent: route({
-    method: "get", path: "/events/{id}", tags: ["Events"], summary: "One event, with its actions",
+    method: "get",
+    path: "/events/{id}",
+    tags: ["Events"],
+    summary: "One event, with its actions",
     request: { params: anId("event") },
     responses: { 200: answer("The event.", shape.Event), ...errors(401, 404, 503) },
   }),
   explainEvent: route({
-    method: "get", path: "/events/{id}/explain", tags: ["Explain"], summary: "Why did (or didn't) this event fire each definition?",
-    description: "For every definition of the event's collection (active or not, and deleted ones that produced actions), whether it matched and why, clause by clause, then what it produced.",
+    method: "get",
+    path: "/events/{id}/explain",
+    tags: ["Explain"],
+    summary: "Why did (or didn't) this event fire each definition?",
+    description:
+      "For every definition of the event's collection (active or not, and deleted ones that produced actions), whether it matched and why, clause by clause, then what it produced.",
     request: { params: anId("event") },
     responses: { 200: answer("The explanation.", shape.EventExplanation), ...errors(401, 404, 503) },
   }),
   replayEvents: route({
-    method: "post", path: "/events/replay", tags: ["Events"], summary: "Run the failed actions of the selected events again",
+    method: "post",
+    path: "/events/replay",
+    tags: ["Events"],
+    summary: "Run the failed actions of the selected events again",
     request: body(replayFilter, false),
     responses: { 202: answer("Queued.", shape.ReplayQueued), ...errors(400, 401, 413, 415, 503) },
   }),
   replayEvent: route({
-    method: "post", path: "/events/{id}/replay", tags: ["Events"], summary: "Run an event's failed actions (or all) again",
+    method: "post",
+    path: "/events/{id}/replay",
+    tags: ["Events"],
+    summary: "Run an event's failed actions (or all) again",
     request: { params: anId("event"), query: eventReplayQuery },
     responses: { 202: answer("Queued.", shape.EventReplayQueued), ...errors(400, 401, 404, 503) },
   }),
@@ -238,27 +404,54 @@ export const eventsRoutes = {
 
 export const collectionsRoutes = {
   createRecord: route({
-    method: "post", path: "/collections/{collection}/records", tags: ["Collections"], summary: "Create a record (emits collection.created)",
-    request: { params: writeCollection, ...body(createRecordInput.meta({ example: { id: "o-1", data: { status: "new", total: 120 } } })) },
-    responses: { 201: answer("The record, and the event its write emitted.", shape.RecordWritten), ...errors(400, 401, 404, 409, 413, 415, 503) },
+    method: "post",
+    path: "/collections/{collection}/records",
+    tags: ["Collections"],
+    summary: "Create a record (emits collection.created)",
+    request: {
+      params: writeCollection,
+      ...body(createRecordInput.meta({ example: { id: "o-1", data: { status: "new", total: 120 } } })),
+    },
+    responses: {
+      201: answer("The record, and the event its write emitted.", shape.RecordWritten),
+      ...errors(400, 401, 404, 409, 413, 415, 503),
+    },
   }),
   listRecords: route({
-    method: "get", path: "/collections/{collection}/records", tags: ["Collections"], summary: "List a collection's records, newest first",
+    method: "get",
+    path: "/collections/{collection}/records",
+    tags: ["Collections"],
+    summary: "List a collection's records, newest first",
     request: { params: writeCollection, query: recordListQuery },
-    responses: { 200: answer("A page of records.", shape.pageOf(shape.CollectionRecord, "RecordPage")), ...errors(400, 401, 404, 503) },
+    responses: {
+      200: answer("A page of records.", shape.pageOf(shape.CollectionRecord, "RecordPage")),
+      ...errors(400, 401, 404, 503),
+    },
   }),
   getRecord: route({
-    method: "get", path: "/collections/{collection}/records/{id}", tags: ["Collections"], summary: "Get a record",
+    method: "get",
+    path: "/collections/{collection}/records/{id}",
+    tags: ["Collections"],
+    summary: "Get a record",
     request: { params: readRecord },
     responses: { 200: answer("The record.", shape.CollectionRecord), ...errors(401, 404, 503) },
   }),
   patchRecord: route({
-    method: "patch", path: "/collections/{collection}/records/{id}", tags: ["Collections"], summary: "Merge fields into a record (emits collection.updated)",
+    method: "patch",
+    path: "/collections/{collection}/records/{id}",
+    tags: ["Collections"],
+    summary: "Merge fields into a record (emits collection.updated)",
     request: { params: readRecord, ...body(patchRecordInput) },
-    responses: { 200: answer("The record, and the event its write emitted.", shape.RecordWritten), ...errors(400, 401, 404, 413, 415, 503) },
+    responses: {
+      200: answer("The record, and the event its write emitted.", shape.RecordWritten),
+      ...errors(400, 401, 404, 413, 415, 503),
+    },
   }),
   deleteRecord: route({
-    method: "delete", path: "/collections/{collection}/records/{id}", tags: ["Collections"], summary: "Delete a record (emits collection.deleted)",
+    method: "delete",
+    path: "/collections/{collection}/records/{id}",
+    tags: ["Collections"],
+    summary: "Delete a record (emits collection.deleted)",
     request: { params: readRecord },
     responses: { ...noContent, ...errors(401, 404, 503) },
   }),
@@ -266,7 +459,10 @@ export const collectionsRoutes = {
 
 export const healthRoutes = {
   health: route({
-    method: "get", path: "/health", tags: ["Operations"], summary: "Are Postgres and Redis reachable, is the sweep running?",
+    method: "get",
+    path: "/health",
+    tags: ["Operations"],
+    summary: "Are Postgres and Redis reachable, is the sweep running?",
     security: [],
     responses: {
       200: answer("Up (status degraded: the sweep is late).", shape.Health),
@@ -275,10 +471,17 @@ export const healthRoutes = {
     },
   }),
   metrics: route({
-    method: "get", path: "/metrics", tags: ["Operations"], summary: "Prometheus metrics (text format, tetik_ prefix)",
-    description: "Takes the API key or METRICS_TOKEN. Counts of the log, the queue and the sweep are read at scrape time; accepted events are this instance's own. The worker serves its delivery metrics on WORKER_METRICS_PORT.",
+    method: "get",
+    path: "/metrics",
+    tags: ["Operations"],
+    summary: "Prometheus metrics (text format, tetik_ prefix)",
+    description:
+      "Takes the API key or METRICS_TOKEN. Counts of the log, the queue and the sweep are read at scrape time; accepted events are this instance's own. The worker serves its delivery metrics on WORKER_METRICS_PORT.",
     responses: {
-      200: { description: "Prometheus text exposition format 0.0.4.", content: { "text/plain": { schema: z.string() } } },
+      200: {
+        description: "Prometheus text exposition format 0.0.4.",
+        content: { "text/plain": { schema: z.string() } },
+      },
       ...errors(401, 503),
     },
   }),
@@ -286,11 +489,25 @@ export const healthRoutes = {
 
 export const docsRoutes = {
   openapi: route({
-    method: "get", path: "/openapi.json", tags: ["Operations"], summary: "This document (OpenAPI 3.1)", security: [],
-    responses: { 200: { description: "The OpenAPI document.", content: { "application/json": { schema: z.record(z.string(), z.unknown()) } } }, ...errors() },
+    method: "get",
+    path: "/openapi.json",
+    tags: ["Operations"],
+    summary: "This document (OpenAPI 3.1)",
+    security: [],
+    responses: {
+      200: {
+        description: "The OpenAPI document.",
+        content: { "application/json": { schema: z.record(z.string(), z.unknown()) } },
+      },
+      ...errors(),
+    },
   }),
   docs: route({
-    method: "get", path: "/docs", tags: ["Operations"], summary: "The interactive API reference (a page for a browser)", security: [],
+    method: "get",
+    path: "/docs",
+    tags: ["Operations"],
+    summary: "The interactive API reference (a page for a browser)",
+    security: [],
     responses: { 200: { description: "An HTML page.", content: { "text/html": { schema: z.string() } } }, ...errors() },
   }),
 } as const;
@@ -307,4 +524,9 @@ export const routesByFunction = {
 } as const;
 
 export const allRoutes = Object.assign({}, ...Object.values(routesByFunction)) as typeof definitionsRoutes &
-  typeof webhooksRoutes & typeof webhookTestingRoutes & typeof eventsRoutes & typeof collectionsRoutes & typeof healthRoutes & typeof docsRoutes;
+  typeof webhooksRoutes &
+  typeof webhookTestingRoutes &
+  typeof eventsRoutes &
+  typeof collectionsRoutes &
+  typeof healthRoutes &
+  typeof docsRoutes;

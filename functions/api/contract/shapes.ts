@@ -13,9 +13,16 @@ const eventStatus = z.enum(["pending", "processing", "completed", "retrying", "f
 export const ErrorShape = z
   .object({
     error: z.object({
-      code: z.string().regex(/^[a-z_]+$/).meta({ description: "snake_case, stable", example: "invalid_request" }),
-      message: z.string().meta({ description: "for a person", example: "collection: must match ^[a-z][a-z0-9_]{0,62}$" }),
-      details: json.optional().meta({ description: "what was wrong, where it helps: each problem's path and message for 400s" }),
+      code: z
+        .string()
+        .regex(/^[a-z_]+$/)
+        .meta({ description: "snake_case, stable", example: "invalid_request" }),
+      message: z
+        .string()
+        .meta({ description: "for a person", example: "collection: must match ^[a-z][a-z0-9_]{0,62}$" }),
+      details: json
+        .optional()
+        .meta({ description: "what was wrong, where it helps: each problem's path and message for 400s" }),
     }),
   })
   .meta({ id: "Error" });
@@ -36,8 +43,16 @@ export const Definition = z
   .meta({
     id: "Definition",
     example: {
-      id: "def_01JDZ8", name: "big-orders", description: null, type: "collection.created", collection: "orders", fields: null,
-      condition: { "data.total": { $gt: 100 } }, active: true, createdAt: "2026-11-27T10:00:00.000Z", updatedAt: "2026-11-27T10:00:00.000Z",
+      id: "def_01JDZ8",
+      name: "big-orders",
+      description: null,
+      type: "collection.created",
+      collection: "orders",
+      fields: null,
+      condition: { "data.total": { $gt: 100 } },
+      active: true,
+      createdAt: "2026-11-27T10:00:00.000Z",
+      updatedAt: "2026-11-27T10:00:00.000Z",
     },
   });
 
@@ -56,9 +71,15 @@ export const Trigger = z
   .meta({
     id: "Trigger",
     example: {
-      id: "trg_01JDZ9", definitionId: "def_01JDZ8", action: "create", targetCollection: "audit", filter: null,
-      data: { orderId: "{{event.recordId}}", total: "{{data.total}}" }, active: true,
-      createdAt: "2026-11-27T10:00:00.000Z", updatedAt: "2026-11-27T10:00:00.000Z",
+      id: "trg_01JDZ9",
+      definitionId: "def_01JDZ8",
+      action: "create",
+      targetCollection: "audit",
+      filter: null,
+      data: { orderId: "{{event.recordId}}", total: "{{data.total}}" },
+      active: true,
+      createdAt: "2026-11-27T10:00:00.000Z",
+      updatedAt: "2026-11-27T10:00:00.000Z",
     },
   });
 
@@ -88,14 +109,25 @@ const webhookFields = {
   updatedAt: timestamp,
 };
 const webhookExample = {
-  id: "wh_01JDZA", definitionId: "def_01JDZ8", url: "https://example.com/hook", method: "POST", headers: { "x-team": "billing" },
-  payload: null, active: true, timeoutMs: 10000, retry: { maxAttempts: 5, backoff: "exponential", delayMs: 1000, maxDelayMs: 3600000 },
+  id: "wh_01JDZA",
+  definitionId: "def_01JDZ8",
+  url: "https://example.com/hook",
+  method: "POST",
+  headers: { "x-team": "billing" },
+  payload: null,
+  active: true,
+  timeoutMs: 10000,
+  retry: { maxAttempts: 5, backoff: "exponential", delayMs: 1000, maxDelayMs: 3600000 },
   health: { consecutiveFailures: 0, lastSuccessAt: null, lastFailureAt: null, lastError: null, disabledReason: null },
-  createdAt: "2026-11-27T10:00:00.000Z", updatedAt: "2026-11-27T10:00:00.000Z",
+  createdAt: "2026-11-27T10:00:00.000Z",
+  updatedAt: "2026-11-27T10:00:00.000Z",
 };
 export const Webhook = z.object(webhookFields).meta({ id: "Webhook", example: webhookExample });
 export const WebhookWithSecret = z
-  .object({ ...webhookFields, secret: z.string().meta({ description: "whsec_...: shown only here, in the answers to create and rotate-secret" }) })
+  .object({
+    ...webhookFields,
+    secret: z.string().meta({ description: "whsec_...: shown only here, in the answers to create and rotate-secret" }),
+  })
   .meta({ id: "WebhookWithSecret", example: { ...webhookExample, secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" } });
 
 export const DefinitionDetail = z
@@ -129,7 +161,10 @@ export const Event = z
     status: eventStatus,
     attempts: z.number().int(),
     error: z.string().nullable(),
-    causationId: z.string().nullable().meta({ description: "the event whose trigger wrote the record this event is about" }),
+    causationId: z
+      .string()
+      .nullable()
+      .meta({ description: "the event whose trigger wrote the record this event is about" }),
     depth: z.number().int(),
     occurredAt: timestamp.nullable(),
     receivedAt: timestamp,
@@ -141,11 +176,37 @@ export const Event = z
   .meta({
     id: "Event",
     example: {
-      id: "evt_01JDZB", type: "collection.updated", collection: "orders", recordId: "o-1", data: { status: "paid", total: 120 },
-      previous: { status: "new", total: 120 }, changedFields: ["status"], status: "completed", attempts: 1, error: null, causationId: null,
-      depth: 0, occurredAt: "2026-11-27T10:00:00.000Z", receivedAt: "2026-11-27T10:00:00.012Z", startedAt: "2026-11-27T10:00:00.020Z",
-      completedAt: "2026-11-27T10:00:00.032Z", durationMs: 12,
-      actions: [{ kind: "webhook", id: "wh_01JDZA", definitionId: "def_01JDZ8", status: "completed", attempts: 1, error: null, errorCode: null, durationMs: 9, nextAttemptAt: null, result: null }],
+      id: "evt_01JDZB",
+      type: "collection.updated",
+      collection: "orders",
+      recordId: "o-1",
+      data: { status: "paid", total: 120 },
+      previous: { status: "new", total: 120 },
+      changedFields: ["status"],
+      status: "completed",
+      attempts: 1,
+      error: null,
+      causationId: null,
+      depth: 0,
+      occurredAt: "2026-11-27T10:00:00.000Z",
+      receivedAt: "2026-11-27T10:00:00.012Z",
+      startedAt: "2026-11-27T10:00:00.020Z",
+      completedAt: "2026-11-27T10:00:00.032Z",
+      durationMs: 12,
+      actions: [
+        {
+          kind: "webhook",
+          id: "wh_01JDZA",
+          definitionId: "def_01JDZ8",
+          status: "completed",
+          attempts: 1,
+          error: null,
+          errorCode: null,
+          durationMs: 9,
+          nextAttemptAt: null,
+          result: null,
+        },
+      ],
     },
   });
 
@@ -167,9 +228,24 @@ export const Delivery = z
 
 export const CollectionRecord = z
   .object({ id: z.string(), collection: z.string(), data: jsonObject, createdAt: timestamp, updatedAt: timestamp })
-  .meta({ id: "Record", example: { id: "o-1", collection: "orders", data: { total: 120 }, createdAt: "2026-11-27T10:00:00.000Z", updatedAt: "2026-11-27T10:00:00.000Z" } });
+  .meta({
+    id: "Record",
+    example: {
+      id: "o-1",
+      collection: "orders",
+      data: { total: 120 },
+      createdAt: "2026-11-27T10:00:00.000Z",
+      updatedAt: "2026-11-27T10:00:00.000Z",
+    },
+  });
 export const RecordWritten = z
-  .object({ ...CollectionRecord.shape, eventId: z.string().nullable().meta({ description: "the collection.* event the write emitted; null when a patch changed nothing" }) })
+  .object({
+    ...CollectionRecord.shape,
+    eventId: z
+      .string()
+      .nullable()
+      .meta({ description: "the collection.* event the write emitted; null when a patch changed nothing" }),
+  })
   .meta({ id: "RecordWritten" });
 
 export const TestResult = z
@@ -194,56 +270,97 @@ export const Health = z
 export const Accepted = z
   .object({
     id: z.string(),
-    status: z.literal("pending").meta({ description: "accepted; for a repeated Idempotency-Key, the first event's id (GET /events/{id} has its progress)" }),
+    status: z
+      .literal("pending")
+      .meta({
+        description:
+          "accepted; for a repeated Idempotency-Key, the first event's id (GET /events/{id} has its progress)",
+      }),
   })
   .meta({ id: "Accepted", example: { id: "evt_01JDZB", status: "pending" } });
 export const BatchAccepted = z.object({ ids: z.array(z.string()) }).meta({ id: "BatchAccepted" });
 export const ReplayQueued = z
   .object({ queued: z.number().int().meta({ description: "actions queued again" }), events: z.number().int() })
   .meta({ id: "ReplayQueued" });
-export const EventReplayQueued = z.object({ id: z.string(), queued: z.number().int() }).meta({ id: "EventReplayQueued" });
+export const EventReplayQueued = z
+  .object({ id: z.string(), queued: z.number().int() })
+  .meta({ id: "EventReplayQueued" });
 
 /** A page of a list: `nextCursor` continues it (`?cursor=`), null on the last page. */
 export const pageOf = <T extends z.ZodType>(item: T, id: string) =>
   z.object({ data: z.array(item), nextCursor: z.string().nullable() }).meta({ id });
 
 // Explanations (GET /events/{id}/explain) and dry runs (POST /definitions/{id}/dry-run, POST /dry-run).
-const verdict = z.union([z.boolean(), z.literal("undecided")]).meta({ description: "undecided: the condition ran out of its evaluation budget" });
+const verdict = z
+  .union([z.boolean(), z.literal("undecided")])
+  .meta({ description: "undecided: the condition ran out of its evaluation budget" });
 const Clause = z
   .object({
     text: z.string().meta({ example: "data.total $gt 100: 120 -> true" }),
     path: z.string().optional(),
-    operator: z.string().meta({ description: "$eq for a plain value; $and/$or/$nor with their parts; $part for one part" }),
+    operator: z
+      .string()
+      .meta({ description: "$eq for a plain value; $and/$or/$nor with their parts; $part for one part" }),
     expected: json,
     seen: json.optional().meta({ description: "the value at the path; absent when the path is missing" }),
     verdict,
-    clauses: z.array(z.record(z.string(), z.unknown())).optional().meta({ description: "the parts of $and/$or/$nor/$not, each a clause like this one" }),
+    clauses: z
+      .array(z.record(z.string(), z.unknown()))
+      .optional()
+      .meta({ description: "the parts of $and/$or/$nor/$not, each a clause like this one" }),
   })
   .meta({ id: "Clause" });
 const Check = z.object({ passed: z.boolean(), text: z.string() });
 const MatchExplanation = z
-  .object({ matched: verdict, active: Check, collection: Check, type: Check, condition: z.object({ verdict, clauses: z.array(Clause) }) })
+  .object({
+    matched: verdict,
+    active: Check,
+    collection: Check,
+    type: Check,
+    condition: z.object({ verdict, clauses: z.array(Clause) }),
+  })
   .meta({ id: "MatchExplanation" });
 const Depth = z.object({ depth: z.number().int(), max: z.number().int(), triggersStop: z.boolean(), note: z.string() });
 
 export const EventExplanation = z
   .object({
     event: z.object({
-      id: z.string(), type: z.enum(EVENT_TYPES), collection: z.string(), recordId: z.string(), status: eventStatus,
-      depth: z.number().int(), changedFields: z.array(z.string()), matchedAt: timestamp.nullable(),
+      id: z.string(),
+      type: z.enum(EVENT_TYPES),
+      collection: z.string(),
+      recordId: z.string(),
+      status: eventStatus,
+      depth: z.number().int(),
+      changedFields: z.array(z.string()),
+      matchedAt: timestamp.nullable(),
     }),
     configuration: z.object({ explainedAgainst: z.literal("current"), note: z.string() }),
     depth: Depth,
     definitions: z.array(
       z.object({
-        definition: z.object({ id: z.string(), name: z.string().nullable(), type: z.enum(EVENT_TYPES).nullable(), active: z.boolean().nullable(), updatedAt: timestamp.nullable() }),
-        deleted: z.boolean().meta({ description: "the definition was deleted after it produced actions for this event" }),
+        definition: z.object({
+          id: z.string(),
+          name: z.string().nullable(),
+          type: z.enum(EVENT_TYPES).nullable(),
+          active: z.boolean().nullable(),
+          updatedAt: timestamp.nullable(),
+        }),
+        deleted: z
+          .boolean()
+          .meta({ description: "the definition was deleted after it produced actions for this event" }),
         matched: verdict.nullable(),
         // A union, not .nullable(): the generator writes a nullable $ref as an allOf that null cannot pass.
         why: z.union([MatchExplanation, z.null()]),
         changedSinceMatched: z.boolean(),
         produced: z.array(
-          z.object({ kind: z.enum(["webhook", "trigger"]), id: z.string(), status: eventStatus, attempts: z.number().int(), errorCode: z.string().nullable(), error: z.string().nullable() }),
+          z.object({
+            kind: z.enum(["webhook", "trigger"]),
+            id: z.string(),
+            status: eventStatus,
+            attempts: z.number().int(),
+            errorCode: z.string().nullable(),
+            error: z.string().nullable(),
+          }),
         ),
       }),
     ),
@@ -253,19 +370,36 @@ export const EventExplanation = z
 export const DryRun = z
   .object({
     event: z.object({
-      type: z.enum(EVENT_TYPES), collection: z.string(), recordId: z.string(), data: jsonObject, previous: jsonObject.nullable(), changedFields: z.array(z.string()),
+      type: z.enum(EVENT_TYPES),
+      collection: z.string(),
+      recordId: z.string(),
+      data: jsonObject,
+      previous: jsonObject.nullable(),
+      changedFields: z.array(z.string()),
     }),
     depth: Depth,
     definitions: z.array(
       z.object({
-        definition: z.object({ id: z.string(), name: z.string(), type: z.enum(EVENT_TYPES), active: z.boolean(), saved: z.boolean() }),
+        definition: z.object({
+          id: z.string(),
+          name: z.string(),
+          type: z.enum(EVENT_TYPES),
+          active: z.boolean(),
+          saved: z.boolean(),
+        }),
         matched: verdict,
         why: MatchExplanation,
         webhooks: z.array(
           z.object({
             webhookId: z.string(),
             request: z
-              .object({ url: z.string(), method: z.string(), headers: z.record(z.string(), z.string()), body: z.string(), truncated: z.boolean().optional().meta({ description: "the body is cut at 64 KiB here" }) })
+              .object({
+                url: z.string(),
+                method: z.string(),
+                headers: z.record(z.string(), z.string()),
+                body: z.string(),
+                truncated: z.boolean().optional().meta({ description: "the body is cut at 64 KiB here" }),
+              })
               .optional(),
             error: z.object({ code: z.string(), message: z.string() }).optional(),
           }),

@@ -11,13 +11,21 @@ type Webhook = z.output<typeof shape.Webhook>;
 type Delivery = z.output<typeof shape.Delivery>;
 type TestResult = z.output<typeof shape.TestResult>;
 
-const OnOff = ({ active }: { active: boolean }) => <span class={`status ${active ? "status-completed" : "status-failed"}`}>{active ? "on" : "off"}</span>;
+const OnOff = ({ active }: { active: boolean }) => (
+  <span class={`status ${active ? "status-completed" : "status-failed"}`}>{active ? "on" : "off"}</span>
+);
 
 function Health({ webhook }: { webhook: Webhook }) {
   const h = webhook.health;
   return (
     <span>
-      {h.disabledReason ? <span class="warn">turned off: {h.disabledReason}</span> : h.consecutiveFailures > 0 ? <span class="warn">{h.consecutiveFailures} failures in a row</span> : <span>healthy</span>}
+      {h.disabledReason ? (
+        <span class="warn">turned off: {h.disabledReason}</span>
+      ) : h.consecutiveFailures > 0 ? (
+        <span class="warn">{h.consecutiveFailures} failures in a row</span>
+      ) : (
+        <span>healthy</span>
+      )}
     </span>
   );
 }
@@ -27,52 +35,119 @@ export function DefinitionsPage({ definitions, nextCursor }: { definitions: Defi
     <div>
       <h1>Definitions</h1>
       <table>
-        <thead><tr><th>Name</th><th>When</th><th>Condition</th><th>State</th></tr></thead>
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>When</th>
+            <th>Condition</th>
+            <th>State</th>
+          </tr>
+        </thead>
         <tbody>
           {definitions.map((d) => (
             <tr>
-              <td><a href={`/dashboard/definitions/${d.id}`}>{d.name}</a></td>
-              <td>{d.type} on {d.collection}{d.fields ? ` (${d.fields.join(", ")})` : ""}</td>
-              <td><code>{d.condition ? JSON.stringify(d.condition) : "always"}</code></td>
-              <td><OnOff active={d.active} /></td>
+              <td>
+                <a href={`/dashboard/definitions/${d.id}`}>{d.name}</a>
+              </td>
+              <td>
+                {d.type} on {d.collection}
+                {d.fields ? ` (${d.fields.join(", ")})` : ""}
+              </td>
+              <td>
+                <code>{d.condition ? JSON.stringify(d.condition) : "always"}</code>
+              </td>
+              <td>
+                <OnOff active={d.active} />
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
       {definitions.length === 0 ? <p class="muted">No definitions yet: create one with POST /definitions.</p> : null}
-      {nextCursor ? <p><a class="button secondary" href={`/dashboard/definitions?cursor=${nextCursor}`}>More</a></p> : null}
+      {nextCursor ? (
+        <p>
+          <a class="button secondary" href={`/dashboard/definitions?cursor=${nextCursor}`}>
+            More
+          </a>
+        </p>
+      ) : null}
     </div>
   );
 }
 
-export function DefinitionPage({ definition, csrf, notice, dryRun }: { definition: DefinitionDetail; csrf: string; notice?: string; dryRun?: Child }) {
+export function DefinitionPage({
+  definition,
+  csrf,
+  notice,
+  dryRun,
+}: {
+  definition: DefinitionDetail;
+  csrf: string;
+  notice?: string;
+  dryRun?: Child;
+}) {
   const d = definition;
   return (
     <div>
-      <h1>{d.name} <OnOff active={d.active} /></h1>
-      {notice ? <p class="notice" role="status">{notice}</p> : null}
+      <h1>
+        {d.name} <OnOff active={d.active} />
+      </h1>
+      {notice ? (
+        <p class="notice" role="status">
+          {notice}
+        </p>
+      ) : null}
       <section class="card wide" aria-label="Definition">
         <p>{d.description ?? ""}</p>
         <dl class="pairs">
-          <dt>Fires on</dt><dd>{d.type} in <strong>{d.collection}</strong>{d.fields ? ` when ${d.fields.join(", ")} changed` : ""}</dd>
-          <dt>Id</dt><dd class="mono">{d.id}</dd>
-          <dt>Updated</dt><dd><Time at={d.updatedAt} /></dd>
+          <dt>Fires on</dt>
+          <dd>
+            {d.type} in <strong>{d.collection}</strong>
+            {d.fields ? ` when ${d.fields.join(", ")} changed` : ""}
+          </dd>
+          <dt>Id</dt>
+          <dd class="mono">{d.id}</dd>
+          <dt>Updated</dt>
+          <dd>
+            <Time at={d.updatedAt} />
+          </dd>
         </dl>
         <h2>Condition</h2>
         {d.condition ? <Json value={d.condition} /> : <p class="muted">none: every {d.type} event matches</p>}
-        <Action action={`/dashboard/definitions/${d.id}/active`} csrf={csrf} label={d.active ? "Turn off" : "Turn on"} fields={{ active: String(!d.active) }} kind={d.active ? "danger" : "primary"} />
+        <Action
+          action={`/dashboard/definitions/${d.id}/active`}
+          csrf={csrf}
+          label={d.active ? "Turn off" : "Turn on"}
+          fields={{ active: String(!d.active) }}
+          kind={d.active ? "danger" : "primary"}
+        />
       </section>
       <section class="card wide" aria-label="Webhooks">
         <h2>Webhooks ({d.webhooks.length})</h2>
         <table>
-          <thead><tr><th>URL</th><th>State</th><th>Health</th><th>Last success</th></tr></thead>
+          <thead>
+            <tr>
+              <th>URL</th>
+              <th>State</th>
+              <th>Health</th>
+              <th>Last success</th>
+            </tr>
+          </thead>
           <tbody>
             {d.webhooks.map((w) => (
               <tr>
-                <td><a href={`/dashboard/webhooks/${w.id}`}>{w.url}</a></td>
-                <td><OnOff active={w.active} /></td>
-                <td><Health webhook={w} /></td>
-                <td><Time at={w.health.lastSuccessAt} /></td>
+                <td>
+                  <a href={`/dashboard/webhooks/${w.id}`}>{w.url}</a>
+                </td>
+                <td>
+                  <OnOff active={w.active} />
+                </td>
+                <td>
+                  <Health webhook={w} />
+                </td>
+                <td>
+                  <Time at={w.health.lastSuccessAt} />
+                </td>
               </tr>
             ))}
           </tbody>
@@ -83,9 +158,21 @@ export function DefinitionPage({ definition, csrf, notice, dryRun }: { definitio
         <h2>Triggers ({d.triggers.length})</h2>
         {d.triggers.map((t) => (
           <article class="action">
-            <h3>{t.action} in <strong>{t.targetCollection}</strong> <OnOff active={t.active} /></h3>
-            {t.filter ? <><p>Filter</p><Json value={t.filter} /></> : null}
-            {t.data ? <><p>Data</p><Json value={t.data} /></> : null}
+            <h3>
+              {t.action} in <strong>{t.targetCollection}</strong> <OnOff active={t.active} />
+            </h3>
+            {t.filter ? (
+              <>
+                <p>Filter</p>
+                <Json value={t.filter} />
+              </>
+            ) : null}
+            {t.data ? (
+              <>
+                <p>Data</p>
+                <Json value={t.data} />
+              </>
+            ) : null}
           </article>
         ))}
       </section>
@@ -98,77 +185,183 @@ export function WebhooksPage({ webhooks, nextCursor }: { webhooks: Webhook[]; ne
     <div>
       <h1>Webhooks</h1>
       <table>
-        <thead><tr><th>URL</th><th>Definition</th><th>State</th><th>Health</th><th>Last error</th></tr></thead>
+        <thead>
+          <tr>
+            <th>URL</th>
+            <th>Definition</th>
+            <th>State</th>
+            <th>Health</th>
+            <th>Last error</th>
+          </tr>
+        </thead>
         <tbody>
           {webhooks.map((w) => (
             <tr>
-              <td><a href={`/dashboard/webhooks/${w.id}`}>{w.url}</a></td>
-              <td><a href={`/dashboard/definitions/${w.definitionId}`}>{w.definitionId}</a></td>
-              <td><OnOff active={w.active} /></td>
-              <td><Health webhook={w} /></td>
+              <td>
+                <a href={`/dashboard/webhooks/${w.id}`}>{w.url}</a>
+              </td>
+              <td>
+                <a href={`/dashboard/definitions/${w.definitionId}`}>{w.definitionId}</a>
+              </td>
+              <td>
+                <OnOff active={w.active} />
+              </td>
+              <td>
+                <Health webhook={w} />
+              </td>
               <td>{w.health.lastError ?? ""}</td>
             </tr>
           ))}
         </tbody>
       </table>
       {webhooks.length === 0 ? <p class="muted">No webhooks yet.</p> : null}
-      {nextCursor ? <p><a class="button secondary" href={`/dashboard/webhooks?cursor=${nextCursor}`}>More</a></p> : null}
+      {nextCursor ? (
+        <p>
+          <a class="button secondary" href={`/dashboard/webhooks?cursor=${nextCursor}`}>
+            More
+          </a>
+        </p>
+      ) : null}
     </div>
   );
 }
 
-export function WebhookPage({ webhook, deliveries, csrf, test, secret, notice }: { webhook: Webhook; deliveries: Delivery[]; csrf: string; test?: TestResult; secret?: string; notice?: string }) {
+export function WebhookPage({
+  webhook,
+  deliveries,
+  csrf,
+  test,
+  secret,
+  notice,
+}: {
+  webhook: Webhook;
+  deliveries: Delivery[];
+  csrf: string;
+  test?: TestResult;
+  secret?: string;
+  notice?: string;
+}) {
   const w = webhook;
   return (
     <div>
-      <h1>Webhook <OnOff active={w.active} /></h1>
-      {notice ? <p class="notice" role="status">{notice}</p> : null}
+      <h1>
+        Webhook <OnOff active={w.active} />
+      </h1>
+      {notice ? (
+        <p class="notice" role="status">
+          {notice}
+        </p>
+      ) : null}
       {secret ? (
         <section class="card wide secret" aria-label="New secret">
           <h2>New signing secret</h2>
           <p>Shown this once: copy it to the receiver now. The old secret keeps signing for 24 hours.</p>
-          <pre class="json" id="new-secret">{secret}</pre>
+          <pre class="json" id="new-secret">
+            {secret}
+          </pre>
         </section>
       ) : null}
       {test ? (
         <section class="card wide" aria-label="Test delivery">
           <h2>Test delivery: {test.ok ? "delivered" : "failed"}</h2>
           <dl class="pairs">
-            <dt>Status</dt><dd id="test-status">{test.status ?? "no answer"}</dd>
-            <dt>Took</dt><dd><Ms ms={test.durationMs} /></dd>
-            {test.error ? <><dt>Error</dt><dd class="warn">{test.error}</dd></> : null}
+            <dt>Status</dt>
+            <dd id="test-status">{test.status ?? "no answer"}</dd>
+            <dt>Took</dt>
+            <dd>
+              <Ms ms={test.durationMs} />
+            </dd>
+            {test.error ? (
+              <>
+                <dt>Error</dt>
+                <dd class="warn">{test.error}</dd>
+              </>
+            ) : null}
           </dl>
           {test.responseBody ? <pre class="json">{test.responseBody}</pre> : null}
         </section>
       ) : null}
       <section class="card wide" aria-label="Webhook">
         <dl class="pairs">
-          <dt>URL</dt><dd>{w.method} {w.url}</dd>
-          <dt>Definition</dt><dd><a href={`/dashboard/definitions/${w.definitionId}`}>{w.definitionId}</a></dd>
-          <dt>Health</dt><dd><Health webhook={w} /></dd>
-          <dt>Last success</dt><dd><Time at={w.health.lastSuccessAt} /></dd>
-          <dt>Last failure</dt><dd><Time at={w.health.lastFailureAt} /> {w.health.lastError ?? ""}</dd>
-          <dt>Retries</dt><dd>{w.retry.maxAttempts} attempts, {w.retry.backoff} from {w.retry.delayMs} ms, timeout {w.timeoutMs} ms</dd>
-          <dt>Headers</dt><dd><code>{JSON.stringify(w.headers)}</code></dd>
+          <dt>URL</dt>
+          <dd>
+            {w.method} {w.url}
+          </dd>
+          <dt>Definition</dt>
+          <dd>
+            <a href={`/dashboard/definitions/${w.definitionId}`}>{w.definitionId}</a>
+          </dd>
+          <dt>Health</dt>
+          <dd>
+            <Health webhook={w} />
+          </dd>
+          <dt>Last success</dt>
+          <dd>
+            <Time at={w.health.lastSuccessAt} />
+          </dd>
+          <dt>Last failure</dt>
+          <dd>
+            <Time at={w.health.lastFailureAt} /> {w.health.lastError ?? ""}
+          </dd>
+          <dt>Retries</dt>
+          <dd>
+            {w.retry.maxAttempts} attempts, {w.retry.backoff} from {w.retry.delayMs} ms, timeout {w.timeoutMs} ms
+          </dd>
+          <dt>Headers</dt>
+          <dd>
+            <code>{JSON.stringify(w.headers)}</code>
+          </dd>
         </dl>
         <div class="actions-bar">
           <Action action={`/dashboard/webhooks/${w.id}/test`} csrf={csrf} label="Send a test delivery" />
-          <Action action={`/dashboard/webhooks/${w.id}/active`} csrf={csrf} label={w.active ? "Turn off" : "Turn on"} fields={{ active: String(!w.active) }} kind={w.active ? "danger" : "secondary"} />
-          <Action action={`/dashboard/webhooks/${w.id}/rotate-secret`} csrf={csrf} label="Rotate secret" kind="secondary" />
+          <Action
+            action={`/dashboard/webhooks/${w.id}/active`}
+            csrf={csrf}
+            label={w.active ? "Turn off" : "Turn on"}
+            fields={{ active: String(!w.active) }}
+            kind={w.active ? "danger" : "secondary"}
+          />
+          <Action
+            action={`/dashboard/webhooks/${w.id}/rotate-secret`}
+            csrf={csrf}
+            label="Rotate secret"
+            kind="secondary"
+          />
         </div>
       </section>
       <section class="card wide" aria-label="Recent deliveries">
         <h2>Recent deliveries</h2>
         <table>
-          <thead><tr><th>When</th><th>Event</th><th>Attempt</th><th>Status</th><th>Took</th><th>Error</th></tr></thead>
+          <thead>
+            <tr>
+              <th>When</th>
+              <th>Event</th>
+              <th>Attempt</th>
+              <th>Status</th>
+              <th>Took</th>
+              <th>Error</th>
+            </tr>
+          </thead>
           <tbody>
             {deliveries.map((d) => (
               <tr>
-                <td><Time at={d.requestedAt} /></td>
-                <td>{d.eventId ? <a href={`/dashboard/events/${d.eventId}`}>{d.eventId}</a> : <span class="muted">test</span>}</td>
+                <td>
+                  <Time at={d.requestedAt} />
+                </td>
+                <td>
+                  {d.eventId ? (
+                    <a href={`/dashboard/events/${d.eventId}`}>{d.eventId}</a>
+                  ) : (
+                    <span class="muted">test</span>
+                  )}
+                </td>
                 <td>{d.attempt}</td>
-                <td><Status status={d.ok ? "completed" : "failed"} /> {d.status ?? ""}</td>
-                <td><Ms ms={d.durationMs} /></td>
+                <td>
+                  <Status status={d.ok ? "completed" : "failed"} /> {d.status ?? ""}
+                </td>
+                <td>
+                  <Ms ms={d.durationMs} />
+                </td>
                 <td>{d.error ?? ""}</td>
               </tr>
             ))}

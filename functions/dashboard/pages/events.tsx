@@ -12,50 +12,111 @@ export type EventFilters = Partial<Record<"status" | "type" | "collection" | "re
 const STATUSES = ["pending", "processing", "completed", "retrying", "failed"];
 const TYPES = ["collection.created", "collection.updated", "collection.deleted"];
 
-export function EventsPage({ events, nextCursor, filters, error }: { events: Event[]; nextCursor: string | null; filters: EventFilters; error?: string }) {
-  const query = (extra: Record<string, string>) => new URLSearchParams({ ...(filters as Record<string, string>), ...extra }).toString();
+export function EventsPage({
+  events,
+  nextCursor,
+  filters,
+  error,
+}: {
+  events: Event[];
+  nextCursor: string | null;
+  filters: EventFilters;
+  error?: string;
+}) {
+  const query = (extra: Record<string, string>) =>
+    new URLSearchParams({ ...(filters as Record<string, string>), ...extra }).toString();
   return (
     <div>
       <h1>Events</h1>
       <form method="get" action="/dashboard/events" class="filters" aria-label="Filter the log">
-        <label>Status
+        <label>
+          Status
           <select name="status">
             <option value="">any</option>
-            {STATUSES.map((s) => <option value={s} selected={filters.status === s}>{s}</option>)}
+            {STATUSES.map((s) => (
+              <option value={s} selected={filters.status === s}>
+                {s}
+              </option>
+            ))}
           </select>
         </label>
-        <label>Type
+        <label>
+          Type
           <select name="type">
             <option value="">any</option>
-            {TYPES.map((t) => <option value={t} selected={filters.type === t}>{t}</option>)}
+            {TYPES.map((t) => (
+              <option value={t} selected={filters.type === t}>
+                {t}
+              </option>
+            ))}
           </select>
         </label>
-        <label>Collection <input name="collection" value={filters.collection ?? ""} /></label>
-        <label>Record id <input name="recordId" value={filters.recordId ?? ""} /></label>
-        <label>Since <input name="since" value={filters.since ?? ""} placeholder="2026-11-30T00:00:00Z" /></label>
-        <label>Until <input name="until" value={filters.until ?? ""} placeholder="2026-11-30T23:59:59Z" /></label>
-        <button type="submit" class="button primary">Filter</button>
+        <label>
+          Collection <input name="collection" value={filters.collection ?? ""} />
+        </label>
+        <label>
+          Record id <input name="recordId" value={filters.recordId ?? ""} />
+        </label>
+        <label>
+          Since <input name="since" value={filters.since ?? ""} placeholder="2026-11-30T00:00:00Z" />
+        </label>
+        <label>
+          Until <input name="until" value={filters.until ?? ""} placeholder="2026-11-30T23:59:59Z" />
+        </label>
+        <button type="submit" class="button primary">
+          Filter
+        </button>
       </form>
-      {error ? <p class="warn" role="alert">{error}</p> : null}
+      {error ? (
+        <p class="warn" role="alert">
+          {error}
+        </p>
+      ) : null}
       <div id="live" data-refresh="5000">
         <table class="events">
-          <thead><tr><th>Received</th><th>Event</th><th>Type</th><th>Record</th><th>Status</th><th>Attempts</th><th>Took</th></tr></thead>
+          <thead>
+            <tr>
+              <th>Received</th>
+              <th>Event</th>
+              <th>Type</th>
+              <th>Record</th>
+              <th>Status</th>
+              <th>Attempts</th>
+              <th>Took</th>
+            </tr>
+          </thead>
           <tbody>
             {events.map((e) => (
               <tr>
-                <td><Time at={e.receivedAt} /></td>
-                <td><a href={`/dashboard/events/${e.id}`}>{e.id}</a></td>
+                <td>
+                  <Time at={e.receivedAt} />
+                </td>
+                <td>
+                  <a href={`/dashboard/events/${e.id}`}>{e.id}</a>
+                </td>
                 <td>{e.type}</td>
-                <td>{e.collection}/{e.recordId}</td>
-                <td><Status status={e.status} /></td>
+                <td>
+                  {e.collection}/{e.recordId}
+                </td>
+                <td>
+                  <Status status={e.status} />
+                </td>
                 <td>{e.attempts}</td>
-                <td><Ms ms={e.durationMs} /></td>
+                <td>
+                  <Ms ms={e.durationMs} />
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
         {events.length === 0 ? <p class="muted">No events match.</p> : null}
-        {nextCursor ? <p><a class="button secondary" href={`/dashboard/events?${query({ cursor: nextCursor })}`}>Older events</a></p> : null}
+        {nextCursor ? (
+          <p>
+            <a class="button secondary" href={`/dashboard/events?${query({ cursor: nextCursor })}`}>
+              Older events
+            </a>
+          </p>
+        ) : null}
       </div>
     </div>
   );
@@ -69,29 +130,76 @@ interface Related {
   status: string;
 }
 
-export function EventPage({ event, attempts, cause, caused, csrf, notice, explanation }: { event: Event; attempts: DeliveryAttempt[]; cause: Related | null; caused: Related[]; csrf: string; notice?: string; explanation?: Child }) {
+export function EventPage({
+  event,
+  attempts,
+  cause,
+  caused,
+  csrf,
+  notice,
+  explanation,
+}: {
+  event: Event;
+  attempts: DeliveryAttempt[];
+  cause: Related | null;
+  caused: Related[];
+  csrf: string;
+  notice?: string;
+  explanation?: Child;
+}) {
   const failed = event.actions.some((a) => a.status === "failed");
   return (
     <div>
-      <h1>Event <span class="mono">{event.id}</span></h1>
-      {notice ? <p class="notice" role="status">{notice}</p> : null}
+      <h1>
+        Event <span class="mono">{event.id}</span>
+      </h1>
+      {notice ? (
+        <p class="notice" role="status">
+          {notice}
+        </p>
+      ) : null}
       <div id="live" data-refresh="3000">
         <section class="card wide" aria-label="Summary">
           <p>
-            <Status status={event.status} /> {event.type} of <strong>{event.collection}/{event.recordId}</strong>
+            <Status status={event.status} /> {event.type} of{" "}
+            <strong>
+              {event.collection}/{event.recordId}
+            </strong>
             {event.error ? <span class="warn"> {event.error}</span> : null}
           </p>
           <dl class="pairs">
-            <dt>Received</dt><dd><Time at={event.receivedAt} /></dd>
-            <dt>Started</dt><dd><Time at={event.startedAt} /></dd>
-            <dt>Finished</dt><dd><Time at={event.completedAt} /></dd>
-            <dt>Took</dt><dd><Ms ms={event.durationMs} /></dd>
-            <dt>Changed fields</dt><dd>{event.changedFields.length ? event.changedFields.join(", ") : <span class="muted">-</span>}</dd>
-            <dt>Depth</dt><dd>{event.depth}</dd>
+            <dt>Received</dt>
+            <dd>
+              <Time at={event.receivedAt} />
+            </dd>
+            <dt>Started</dt>
+            <dd>
+              <Time at={event.startedAt} />
+            </dd>
+            <dt>Finished</dt>
+            <dd>
+              <Time at={event.completedAt} />
+            </dd>
+            <dt>Took</dt>
+            <dd>
+              <Ms ms={event.durationMs} />
+            </dd>
+            <dt>Changed fields</dt>
+            <dd>{event.changedFields.length ? event.changedFields.join(", ") : <span class="muted">-</span>}</dd>
+            <dt>Depth</dt>
+            <dd>{event.depth}</dd>
           </dl>
           <div class="actions-bar">
-            {failed ? <Action action={`/dashboard/events/${event.id}/replay`} csrf={csrf} label="Replay failed actions" /> : null}
-            <Action action={`/dashboard/events/${event.id}/replay`} csrf={csrf} label="Replay all actions" fields={{ all: "true" }} kind="secondary" />
+            {failed ? (
+              <Action action={`/dashboard/events/${event.id}/replay`} csrf={csrf} label="Replay failed actions" />
+            ) : null}
+            <Action
+              action={`/dashboard/events/${event.id}/replay`}
+              csrf={csrf}
+              label="Replay all actions"
+              fields={{ all: "true" }}
+              kind="secondary"
+            />
           </div>
         </section>
         <section class="card wide" aria-label="Actions">
@@ -104,22 +212,45 @@ export function EventPage({ event, attempts, cause, caused, csrf, notice, explan
               <article class="action">
                 <h3>
                   <Status status={a.status} /> {a.kind}{" "}
-                  {a.kind === "webhook" ? <a href={`/dashboard/webhooks/${a.id}`}>{a.id}</a> : <span class="mono">{a.id}</span>} of definition{" "}
-                  <a href={`/dashboard/definitions/${a.definitionId}`}>{a.definitionId}</a>
+                  {a.kind === "webhook" ? (
+                    <a href={`/dashboard/webhooks/${a.id}`}>{a.id}</a>
+                  ) : (
+                    <span class="mono">{a.id}</span>
+                  )}{" "}
+                  of definition <a href={`/dashboard/definitions/${a.definitionId}`}>{a.definitionId}</a>
                 </h3>
                 <p>
                   {a.attempts} attempt{a.attempts === 1 ? "" : "s"}, <Ms ms={a.durationMs} /> in all
-                  {a.nextAttemptAt ? <> · next try <Time at={a.nextAttemptAt} /></> : null}
-                  {a.error ? <span class="warn"> · {a.errorCode}: {a.error}</span> : null}
+                  {a.nextAttemptAt ? (
+                    <>
+                      {" "}
+                      · next try <Time at={a.nextAttemptAt} />
+                    </>
+                  ) : null}
+                  {a.error ? (
+                    <span class="warn">
+                      {" "}
+                      · {a.errorCode}: {a.error}
+                    </span>
+                  ) : null}
                 </p>
                 {mine.length ? (
                   <ol class="timeline">
                     {mine.map((t) => (
                       <li class={t.ok ? "ok" : "bad"}>
-                        <strong>#{t.attempt}</strong> <Time at={t.requestedAt} /> · {t.status ?? "no answer"} · <Ms ms={t.durationMs} />
-                        {t.error ? <span class="warn"> · {t.errorCode}: {t.error}</span> : null}
+                        <strong>#{t.attempt}</strong> <Time at={t.requestedAt} /> · {t.status ?? "no answer"} ·{" "}
+                        <Ms ms={t.durationMs} />
+                        {t.error ? (
+                          <span class="warn">
+                            {" "}
+                            · {t.errorCode}: {t.error}
+                          </span>
+                        ) : null}
                         {t.responseBody ? (
-                          <details><summary>Response body</summary><pre class="json">{t.responseBody}</pre></details>
+                          <details>
+                            <summary>Response body</summary>
+                            <pre class="json">{t.responseBody}</pre>
+                          </details>
                         ) : null}
                       </li>
                     ))}
@@ -134,14 +265,40 @@ export function EventPage({ event, attempts, cause, caused, csrf, notice, explan
       {explanation}
       <section class="card wide" aria-label="Chain">
         <h2>Chain</h2>
-        <p>Caused by: {cause ? <a href={`/dashboard/events/${cause.id}`}>{cause.type} of {cause.collection}/{cause.recordId} ({cause.id})</a> : <span class="muted">a change reported to tetik</span>}</p>
+        <p>
+          Caused by:{" "}
+          {cause ? (
+            <a href={`/dashboard/events/${cause.id}`}>
+              {cause.type} of {cause.collection}/{cause.recordId} ({cause.id})
+            </a>
+          ) : (
+            <span class="muted">a change reported to tetik</span>
+          )}
+        </p>
         {caused.length ? (
-          <ul>{caused.map((c) => <li><a href={`/dashboard/events/${c.id}`}>{c.type} of {c.collection}/{c.recordId}</a> <Status status={c.status} /></li>)}</ul>
-        ) : <p class="muted">It caused no other event.</p>}
+          <ul>
+            {caused.map((c) => (
+              <li>
+                <a href={`/dashboard/events/${c.id}`}>
+                  {c.type} of {c.collection}/{c.recordId}
+                </a>{" "}
+                <Status status={c.status} />
+              </li>
+            ))}
+          </ul>
+        ) : (
+          <p class="muted">It caused no other event.</p>
+        )}
       </section>
       <div class="grid">
-        <section class="card" aria-label="Data"><h2>Data</h2><Json value={event.data} /></section>
-        <section class="card" aria-label="Previous"><h2>Previous</h2>{event.previous ? <Json value={event.previous} /> : <p class="muted">none</p>}</section>
+        <section class="card" aria-label="Data">
+          <h2>Data</h2>
+          <Json value={event.data} />
+        </section>
+        <section class="card" aria-label="Previous">
+          <h2>Previous</h2>
+          {event.previous ? <Json value={event.previous} /> : <p class="muted">none</p>}
+        </section>
       </div>
     </div>
   );

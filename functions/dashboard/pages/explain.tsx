@@ -7,7 +7,15 @@ import type { MatchExplanation } from "../../domain/explain/explain-match.ts";
 import { Json, Status } from "./layout.tsx";
 
 const Verdict = ({ verdict }: { verdict: boolean | "undecided" | null }) =>
-  verdict === null ? <span class="status">deleted</span> : <span class={`status ${verdict === true ? "status-completed" : verdict === false ? "status-failed" : "status-retrying"}`}>{verdict === true ? "matched" : verdict === false ? "no match" : "undecided"}</span>;
+  verdict === null ? (
+    <span class="status">deleted</span>
+  ) : (
+    <span
+      class={`status ${verdict === true ? "status-completed" : verdict === false ? "status-failed" : "status-retrying"}`}
+    >
+      {verdict === true ? "matched" : verdict === false ? "no match" : "undecided"}
+    </span>
+  );
 
 function Clauses({ clauses }: { clauses: ClauseExplanation[] }) {
   return (
@@ -40,49 +48,98 @@ export function Explanation({ explanation }: { explanation: EventExplanation }) 
   return (
     <section class="card wide" aria-label="Why it fired">
       <h2>Why it fired (or didn't)</h2>
-      <p class="muted">{explanation.configuration.note}. {explanation.depth.note}.</p>
-      {explanation.definitions.length === 0 ? <p class="muted">No definition watches {explanation.event.collection}.</p> : null}
+      <p class="muted">
+        {explanation.configuration.note}. {explanation.depth.note}.
+      </p>
+      {explanation.definitions.length === 0 ? (
+        <p class="muted">No definition watches {explanation.event.collection}.</p>
+      ) : null}
       {explanation.definitions.map((d) => (
         <article class="action">
           <h3>
-            <Verdict verdict={d.matched} /> {d.deleted ? <span class="mono">{d.definition.id} (deleted)</span> : <a href={`/dashboard/definitions/${d.definition.id}`}>{d.definition.name}</a>}
-            {d.changedSinceMatched && !d.deleted ? <span class="muted"> · changed since this event was matched</span> : null}
+            <Verdict verdict={d.matched} />{" "}
+            {d.deleted ? (
+              <span class="mono">{d.definition.id} (deleted)</span>
+            ) : (
+              <a href={`/dashboard/definitions/${d.definition.id}`}>{d.definition.name}</a>
+            )}
+            {d.changedSinceMatched && !d.deleted ? (
+              <span class="muted"> · changed since this event was matched</span>
+            ) : null}
           </h3>
           {d.why ? <Why why={d.why} /> : null}
-          {d.produced.length ? <p>Produced: {d.produced.map((p) => <span>{p.kind} <Status status={p.status} /> </span>)}</p> : null}
+          {d.produced.length ? (
+            <p>
+              Produced:{" "}
+              {d.produced.map((p) => (
+                <span>
+                  {p.kind} <Status status={p.status} />{" "}
+                </span>
+              ))}
+            </p>
+          ) : null}
         </article>
       ))}
     </section>
   );
 }
 
-export function DryRunForm({ action, csrf, example, result, error }: { action: string; csrf: string; example: string; result?: DryRunResult; error?: string }) {
+export function DryRunForm({
+  action,
+  csrf,
+  example,
+  result,
+  error,
+}: {
+  action: string;
+  csrf: string;
+  example: string;
+  result?: DryRunResult;
+  error?: string;
+}) {
   return (
     <section class="card wide" aria-label="Dry run">
       <h2>Dry run</h2>
       <p>What this definition would do with a change. Nothing is written, queued or sent.</p>
       <form method="post" action={action}>
         <input type="hidden" name="csrf" value={csrf} />
-        <label for="change">A would-be event (<code>{'{"event": {...}}'}</code>) or record write (<code>{'{"record": {...}}'}</code>)</label>
-        <textarea id="change" name="change" rows={6} class="mono">{example}</textarea>
-        <button type="submit" class="button primary">Dry run</button>
+        <label for="change">
+          A would-be event (<code>{'{"event": {...}}'}</code>) or record write (<code>{'{"record": {...}}'}</code>)
+        </label>
+        <textarea id="change" name="change" rows={6} class="mono">
+          {example}
+        </textarea>
+        <button type="submit" class="button primary">
+          Dry run
+        </button>
       </form>
-      {error ? <p class="warn" role="alert">{error}</p> : null}
+      {error ? (
+        <p class="warn" role="alert">
+          {error}
+        </p>
+      ) : null}
       {result ? (
         <div id="dry-run-result">
           {result.definitions.map((d) => (
             <article class="action">
-              <h3><Verdict verdict={d.matched} /> {d.definition.name}</h3>
+              <h3>
+                <Verdict verdict={d.matched} /> {d.definition.name}
+              </h3>
               <Why why={d.why} />
               {d.webhooks.map((w) => (
                 <div>
-                  <p>Would send to webhook <span class="mono">{w.webhookId}</span>:</p>
+                  <p>
+                    Would send to webhook <span class="mono">{w.webhookId}</span>:
+                  </p>
                   {w.request ? <Json value={w.request} /> : <p class="warn">{w.error?.message}</p>}
                 </div>
               ))}
               {d.triggers.map((t) => (
                 <div>
-                  <p>Trigger {t.action} in {t.targetCollection}: {t.stopped ?? t.error?.message ?? `${t.count} record${t.count === 1 ? "" : "s"}`}</p>
+                  <p>
+                    Trigger {t.action} in {t.targetCollection}:{" "}
+                    {t.stopped ?? t.error?.message ?? `${t.count} record${t.count === 1 ? "" : "s"}`}
+                  </p>
                   {t.records.length ? <Json value={t.records} /> : null}
                 </div>
               ))}

@@ -30,26 +30,35 @@ export function Layout({ frame, children }: { frame: Frame; children: Child }) {
         <script src="/dashboard/assets/app.js" defer></script>
       </head>
       <body>
-        <a class="skip" href="#main">Skip to content</a>
+        <a class="skip" href="#main">
+          Skip to content
+        </a>
         <header class="top">
-          <a class="brand" href="/dashboard">tetik</a>
+          <a class="brand" href="/dashboard">
+            tetik
+          </a>
           {frame.signedIn || frame.open ? (
             <nav aria-label="Main">
               {NAV.map(([id, href, label]) => (
-                <a href={href} aria-current={frame.section === id ? "page" : undefined}>{label}</a>
+                <a href={href} aria-current={frame.section === id ? "page" : undefined}>
+                  {label}
+                </a>
               ))}
             </nav>
           ) : null}
           {frame.signedIn && !frame.open ? (
             <form method="post" action="/dashboard/sign-out" class="sign-out">
               <input type="hidden" name="csrf" value={frame.csrf} />
-              <button type="submit" class="link">Sign out</button>
+              <button type="submit" class="link">
+                Sign out
+              </button>
             </form>
           ) : null}
         </header>
         {frame.open ? (
           <p class="banner" role="alert">
-            API_KEY is not set: this dashboard and the API are open to anyone who can reach them. Set API_KEY anywhere but your own machine.
+            API_KEY is not set: this dashboard and the API are open to anyone who can reach them. Set API_KEY anywhere
+            but your own machine.
           </p>
         ) : null}
         <main id="main">{children}</main>
@@ -68,17 +77,32 @@ export const Time = ({ at }: { at: string | Date | null | undefined }) => {
 
 export const Json = ({ value }: { value: unknown }) => <pre class="json">{JSON.stringify(value, null, 2)}</pre>;
 
-export const Ms = ({ ms }: { ms: number | null | undefined }) => (ms === null || ms === undefined ? <span class="muted">-</span> : <span>{`${Math.round(ms)} ms`}</span>);
+export const Ms = ({ ms }: { ms: number | null | undefined }) =>
+  ms === null || ms === undefined ? <span class="muted">-</span> : <span>{`${Math.round(ms)} ms`}</span>;
 
 /** A POST form with the session's CSRF token. */
-export function Action({ action, csrf, label, fields = {}, kind = "primary" }: { action: string; csrf: string; label: string; fields?: Record<string, string>; kind?: "primary" | "secondary" | "danger" }) {
+export function Action({
+  action,
+  csrf,
+  label,
+  fields = {},
+  kind = "primary",
+}: {
+  action: string;
+  csrf: string;
+  label: string;
+  fields?: Record<string, string>;
+  kind?: "primary" | "secondary" | "danger";
+}) {
   return (
     <form method="post" action={action} class="inline">
       <input type="hidden" name="csrf" value={csrf} />
       {Object.entries(fields).map(([name, value]) => (
         <input type="hidden" name={name} value={value} />
       ))}
-      <button type="submit" class={`button ${kind}`}>{label}</button>
+      <button type="submit" class={`button ${kind}`}>
+        {label}
+      </button>
     </form>
   );
 }

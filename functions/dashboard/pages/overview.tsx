@@ -10,11 +10,16 @@ function Counts({ title, counts }: { title: string; counts: Record<string, numbe
   return (
     <section class="card" aria-label={title}>
       <h2>{title}</h2>
-      <p class="big">{total.toLocaleString("en")} <span class="muted">events</span></p>
+      <p class="big">
+        {total.toLocaleString("en")} <span class="muted">events</span>
+      </p>
       <ul class="counts">
         {STATUSES.map((s) => (
           <li>
-            <a href={`/dashboard/events?status=${s}`} class={`status status-${s}`}>{s}</a> <strong>{(counts[s] ?? 0).toLocaleString("en")}</strong>
+            <a href={`/dashboard/events?status=${s}`} class={`status status-${s}`}>
+              {s}
+            </a>{" "}
+            <strong>{(counts[s] ?? 0).toLocaleString("en")}</strong>
           </li>
         ))}
       </ul>
@@ -35,9 +40,15 @@ function HourlyChart({ hours }: { hours: Overview["hours"] }) {
       <h2>Last 24 hours, per hour</h2>
       <p>
         {received.toLocaleString("en")} received, {failed.toLocaleString("en")} failed
-        {received > 0 ? ` (failure rate ${((failed / received) * 100).toFixed(2)}%)` : ""}; busiest hour {max.toLocaleString("en")}.
+        {received > 0 ? ` (failure rate ${((failed / received) * 100).toFixed(2)}%)` : ""}; busiest hour{" "}
+        {max.toLocaleString("en")}.
       </p>
-      <svg viewBox={`0 0 ${width} ${height + 20}`} role="img" aria-label={`Events received per hour over the last 24 hours; ${failed} failed`} class="chart">
+      <svg
+        viewBox={`0 0 ${width} ${height + 20}`}
+        role="img"
+        aria-label={`Events received per hour over the last 24 hours; ${failed} failed`}
+        class="chart"
+      >
         {hours.map((h, i) => {
           const hReceived = (h.received / max) * height;
           const hFailed = (h.failed / max) * height;
@@ -46,12 +57,18 @@ function HourlyChart({ hours }: { hours: Overview["hours"] }) {
               <title>{`${h.start.toISOString().slice(11, 16)} UTC: ${h.received} received, ${h.failed} failed`}</title>
               <rect x={i * bar + 2} y={height - hReceived} width={bar - 4} height={hReceived} class="bar" />
               <rect x={i * bar + 2} y={height - hFailed} width={bar - 4} height={hFailed} class="bar-failed" />
-              {i % 3 === 0 ? <text x={i * bar + 2} y={height + 15} class="axis">{h.start.toISOString().slice(11, 13)}h</text> : null}
+              {i % 3 === 0 ? (
+                <text x={i * bar + 2} y={height + 15} class="axis">
+                  {h.start.toISOString().slice(11, 13)}h
+                </text>
+              ) : null}
             </g>
           );
         })}
       </svg>
-      <p class="legend"><span class="key key-received"></span> received <span class="key key-failed"></span> failed</p>
+      <p class="legend">
+        <span class="key key-received"></span> received <span class="key key-failed"></span> failed
+      </p>
     </section>
   );
 }
@@ -68,18 +85,28 @@ export function OverviewPage({ overview }: { overview: Overview }) {
           <h2>First attempt, last hour</h2>
           <p>From an event's arrival to its first delivery attempt ({latency.sample.toLocaleString("en")} attempts).</p>
           <dl class="pairs">
-            <dt>p50</dt><dd><Ms ms={latency.p50Ms} /></dd>
-            <dt>p99</dt><dd><Ms ms={latency.p99Ms} /></dd>
+            <dt>p50</dt>
+            <dd>
+              <Ms ms={latency.p50Ms} />
+            </dd>
+            <dt>p99</dt>
+            <dd>
+              <Ms ms={latency.p99Ms} />
+            </dd>
           </dl>
         </section>
         <section class="card" aria-label="Queue and sweep">
           <h2>Queue</h2>
           {queue ? (
             <dl class="pairs">
-              <dt>waiting</dt><dd>{queue.waiting}</dd>
-              <dt>delayed</dt><dd>{queue.delayed}</dd>
-              <dt>active</dt><dd>{queue.active}</dd>
-              <dt>failed</dt><dd>{queue.failed}</dd>
+              <dt>waiting</dt>
+              <dd>{queue.waiting}</dd>
+              <dt>delayed</dt>
+              <dd>{queue.delayed}</dd>
+              <dt>active</dt>
+              <dd>{queue.active}</dd>
+              <dt>failed</dt>
+              <dd>{queue.failed}</dd>
             </dl>
           ) : (
             <p class="warn">Redis is unreachable: events wait in Postgres until it is back.</p>
@@ -97,11 +124,20 @@ export function OverviewPage({ overview }: { overview: Overview }) {
           <p class="muted">None: every webhook's last delivery succeeded.</p>
         ) : (
           <table>
-            <thead><tr><th>Webhook</th><th>Failures in a row</th><th>Why</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Webhook</th>
+                <th>Failures in a row</th>
+                <th>Why</th>
+              </tr>
+            </thead>
             <tbody>
               {webhooks.map((w) => (
                 <tr>
-                  <td><a href={`/dashboard/webhooks/${w.id}`}>{w.url}</a>{w.active ? null : <span class="status status-failed">off</span>}</td>
+                  <td>
+                    <a href={`/dashboard/webhooks/${w.id}`}>{w.url}</a>
+                    {w.active ? null : <span class="status status-failed">off</span>}
+                  </td>
                   <td>{w.consecutiveFailures}</td>
                   <td>{w.disabledReason ?? w.lastError ?? ""}</td>
                 </tr>

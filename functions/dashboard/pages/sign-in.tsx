@@ -3,12 +3,21 @@ export function SignInPage({ error }: { error?: string }) {
   return (
     <section class="card narrow">
       <h1>Sign in</h1>
-      <p>Use the API key of this tetik (its <code>API_KEY</code>). It is exchanged for a session cookie and kept nowhere in the browser.</p>
-      {error ? <p class="warn" role="alert">{error}</p> : null}
+      <p>
+        Use the API key of this tetik (its <code>API_KEY</code>). It is exchanged for a session cookie and kept nowhere
+        in the browser.
+      </p>
+      {error ? (
+        <p class="warn" role="alert">
+          {error}
+        </p>
+      ) : null}
       <form method="post" action="/dashboard/sign-in">
         <label for="key">API key</label>
         <input id="key" name="key" type="password" autocomplete="current-password" required autofocus />
-        <button type="submit" class="button primary">Sign in</button>
+        <button type="submit" class="button primary">
+          Sign in
+        </button>
       </form>
     </section>
   );

@@ -11,7 +11,14 @@ import { newId } from "../../platform/ids.ts";
 import { fromPg, transaction, type Queryable } from "../../platform/sql.ts";
 import { AppError, notFound } from "../errors.ts";
 import { enqueueEvents } from "../events/ingest-events.ts";
-import { createRecordsWithEvents, deleteRecordsWithEvents, patchRecordsWithEvents, recordKey, type RecordKey, type WriteDone } from "./record-writes.ts";
+import {
+  createRecordsWithEvents,
+  deleteRecordsWithEvents,
+  patchRecordsWithEvents,
+  recordKey,
+  type RecordKey,
+  type WriteDone,
+} from "./record-writes.ts";
 
 type Data = Record<string, unknown>;
 type FlushDeps = Pick<CoreDeps, "pool" | "queue" | "log" | "now">;
@@ -42,13 +49,22 @@ function rounds(writes: Write[]): number[][] {
 }
 
 /** Why a write did not happen: the record's id is taken (a create), or there is no such record. */
-const refusal = (w: Write) => (w.kind === "create" ? new AppError("conflict", `record ${w.id} already exists in ${w.collection}`) : notFound(`record in ${w.collection}`, w.id));
+const refusal = (w: Write) =>
+  w.kind === "create"
+    ? new AppError("conflict", `record ${w.id} already exists in ${w.collection}`)
+    : notFound(`record in ${w.collection}`, w.id);
 
 /** Writes the rounds one after another on `q`; answers each write's outcome. */
-async function writeRounds(q: Queryable, writes: Write[], plan: number[][], now: Date): Promise<Array<WriteDone | AppError>> {
+async function writeRounds(
+  q: Queryable,
+  writes: Write[],
+  plan: number[][],
+  now: Date,
+): Promise<Array<WriteDone | AppError>> {
   const answers: Array<WriteDone | AppError> = [];
   for (const round of plan) {
-    const of = <K extends Write["kind"]>(kind: K) => round.map((i) => writes[i]!).filter((w): w is Extract<Write, { kind: K }> => w.kind === kind);
+    const of = <K extends Write["kind"]>(kind: K) =>
+      round.map((i) => writes[i]!).filter((w): w is Extract<Write, { kind: K }> => w.kind === kind);
     const done = {
       create: await createRecordsWithEvents(q, of("create"), now),
       patch: await patchRecordsWithEvents(q, of("patch"), now),
@@ -69,13 +85,19 @@ async function flush(deps: FlushDeps, writes: Write[]): Promise<Array<WriteDone 
   const answers = oneStatement
     ? await writeRounds(fromPg(deps.pool), writes, plan, now)
     : await transaction(deps.pool, (q) => writeRounds(q, writes, plan, now));
-  await enqueueEvents(deps, answers.flatMap((a) => (a instanceof AppError || a.eventId === null ? [] : [a.eventId])));
+  await enqueueEvents(
+    deps,
+    answers.flatMap((a) => (a instanceof AppError || a.eventId === null ? [] : [a.eventId])),
+  );
   return answers;
 }
 
 /** The record writes of one process: concurrent requests share statements and an enqueue. */
 export function createRecordWriter(deps: FlushDeps): RecordWriter {
-  const batcher = createBatcher<Write, WriteDone | AppError>((writes) => flush(deps, writes), { maxSize: 100, retryAlone: isNotAnOutage });
+  const batcher = createBatcher<Write, WriteDone | AppError>((writes) => flush(deps, writes), {
+    maxSize: 100,
+    retryAlone: isNotAnOutage,
+  });
   const write = async (w: Write) => {
     const answer = await batcher.add(w);
     if (answer instanceof AppError) throw answer;

@@ -43,17 +43,35 @@ const jsonb = (value: unknown) => sql`${JSON.stringify(value)}::jsonb`;
 
 const created = (record: RecordRow, now: Date): RecordWrite => ({
   record,
-  event: { type: "collection.created", collection: record.collection, recordId: record.id, data: record.data, occurredAt: now.toISOString() },
+  event: {
+    type: "collection.created",
+    collection: record.collection,
+    recordId: record.id,
+    data: record.data,
+    occurredAt: now.toISOString(),
+  },
 });
 const updated = (record: RecordRow, previous: Data, now: Date): RecordWrite => ({
   record,
-  event: { type: "collection.updated", collection: record.collection, recordId: record.id, data: record.data, previous, occurredAt: now.toISOString() },
+  event: {
+    type: "collection.updated",
+    collection: record.collection,
+    recordId: record.id,
+    data: record.data,
+    previous,
+    occurredAt: now.toISOString(),
+  },
 });
 const deleted = (record: RecordRow, now: Date): RecordWrite => ({
   record,
-  event: { type: "collection.deleted", collection: record.collection, recordId: record.id, data: record.data, occurredAt: now.toISOString() },
+  event: {
+    type: "collection.deleted",
+    collection: record.collection,
+    recordId: record.id,
+    data: record.data,
+    occurredAt: now.toISOString(),
+  },
 });
-
 
 /** The INSERT of new records (keys distinct), returning the keys of those created; a taken id is skipped. */
 function recordsInsert(items: Array<RecordKey & { data: Data }>, now: Date): Sql {
@@ -69,13 +87,18 @@ function recordsInsert(items: Array<RecordKey & { data: Data }>, now: Date): Sql
 }
 
 /** The write of a record created now, as the answer to its request and the event to report it. */
-const createdNow = (item: RecordKey & { data: Data }, now: Date) => created({ collection: item.collection, id: item.id, data: item.data, createdAt: now, updatedAt: now }, now);
+const createdNow = (item: RecordKey & { data: Data }, now: Date) =>
+  created({ collection: item.collection, id: item.id, data: item.data, createdAt: now, updatedAt: now }, now);
 
 /**
  * Inserts records (one statement for all); answers the write of each one created, by key. A record whose
  * id is taken is not written and has no entry. Keys must be distinct.
  */
-export async function insertRecords(q: Queryable, items: Array<RecordKey & { data: Data }>, now: Date): Promise<Map<string, RecordWrite>> {
+export async function insertRecords(
+  q: Queryable,
+  items: Array<RecordKey & { data: Data }>,
+  now: Date,
+): Promise<Map<string, RecordWrite>> {
   if (items.length === 0) return new Map();
   const made = await runSql<RecordKey>(q, recordsInsert(items, now));
   const byItem = new Map(items.map((item) => [keyOf(item), item]));
@@ -89,7 +112,8 @@ export interface WriteDone {
 }
 
 const eventIdsFor = (items: unknown[]) => items.map(() => newId("evt"));
-const keyColumns = (items: RecordKey[]) => sql`${items.map((i) => i.collection)}::text[], ${items.map((i) => i.id)}::text[]`;
+const keyColumns = (items: RecordKey[]) =>
+  sql`${items.map((i) => i.collection)}::text[], ${items.map((i) => i.id)}::text[]`;
 
 /** The top-level fields that differ between w.data and w.previous, sorted (as changedFields() does in JS). */
 const CHANGED_FIELDS = sql`(
@@ -111,17 +135,26 @@ function recordEvents(type: "collection.updated" | "collection.deleted", from: S
  * Creates records and the events that report them, in one statement: atomic without a transaction. A
  * record whose id is taken is not written and has no entry in the answer (by key). Keys must be distinct.
  */
-export async function createRecordsWithEvents(q: Queryable, items: Array<RecordKey & { data: Data }>, now: Date): Promise<Map<string, WriteDone>> {
+export async function createRecordsWithEvents(
+  q: Queryable,
+  items: Array<RecordKey & { data: Data }>,
+  now: Date,
+): Promise<Map<string, WriteDone>> {
   if (items.length === 0) return new Map();
   const writes = items.map((item) => createdNow(item, now));
-  const rows = eventRows(writes.map((w) => w.event), now);
+  const rows = eventRows(
+    writes.map((w) => w.event),
+    now,
+  );
   const made = await runSql<RecordKey>(
     q,
     sql`WITH created AS (${recordsInsert(items, now)}),
       events AS (${eventsInsert(rows, sql`(v.collection, v.record_id) IN (SELECT collection, id FROM created)`)})
       SELECT collection, id FROM created`,
   );
-  const byKey = new Map(writes.map((write, i) => [keyOf(write.record), { record: write.record, eventId: rows[i]!.id }]));
+  const byKey = new Map(
+    writes.map((write, i) => [keyOf(write.record), { record: write.record, eventId: rows[i]!.id }]),
+  );
   return new Map(made.map((row) => [keyOf(row), byKey.get(keyOf(row))!]));
 }
 
@@ -132,7 +165,11 @@ export async function createRecordsWithEvents(q: Queryable, items: Array<RecordK
  * their latest, so an event's `previous` is what its patch changed, also when another transaction
  * patched the record just before. Keys must be distinct.
  */
-export async function patchRecordsWithEvents(q: Queryable, items: Array<RecordKey & { patch: Data }>, now: Date): Promise<Map<string, WriteDone>> {
+export async function patchRecordsWithEvents(
+  q: Queryable,
+  items: Array<RecordKey & { patch: Data }>,
+  now: Date,
+): Promise<Map<string, WriteDone>> {
   if (items.length === 0) return new Map();
   const rows = await runSql<RecordRow & { eventId: string | null }>(
     q,
@@ -156,7 +193,11 @@ export async function patchRecordsWithEvents(q: Queryable, items: Array<RecordKe
 }
 
 /** Deletes records by key and writes the events that report them (with the data they had), in one statement. */
-export async function deleteRecordsWithEvents(q: Queryable, items: RecordKey[], now: Date): Promise<Map<string, WriteDone>> {
+export async function deleteRecordsWithEvents(
+  q: Queryable,
+  items: RecordKey[],
+  now: Date,
+): Promise<Map<string, WriteDone>> {
   if (items.length === 0) return new Map();
   const rows = await runSql<RecordKey & { eventId: string }>(
     q,
@@ -182,10 +223,17 @@ export interface FilteredWrites {
 }
 
 /** The rows a statement returned beside the count of records it selected (one row with nulls when it wrote none). */
-function filtered<R extends RecordRow>(rows: Array<Partial<R> & { matched: number }>, limit: number, toWrite: (row: R) => RecordWrite): FilteredWrites {
+function filtered<R extends RecordRow>(
+  rows: Array<Partial<R> & { matched: number }>,
+  limit: number,
+  toWrite: (row: R) => RecordWrite,
+): FilteredWrites {
   const tooMany = (rows[0]?.matched ?? 0) > limit;
   if (tooMany) return { tooMany, writes: [] };
-  return { tooMany, writes: rows.filter((row) => row.id != null).map(({ matched: _, ...row }) => toWrite(row as unknown as R)) };
+  return {
+    tooMany,
+    writes: rows.filter((row) => row.id != null).map(({ matched: _, ...row }) => toWrite(row as unknown as R)),
+  };
 }
 
 /**
@@ -197,9 +245,18 @@ function filtered<R extends RecordRow>(rows: Array<Partial<R> & { matched: numbe
  * selects: what the runner writes, and what a dry run lists.
  */
 export const triggerTargets = (collection: string, where: Sql, patch?: Data) =>
-  patch ? sql`collection = ${collection} AND ${where} AND ${changes(sql`data`, jsonb(patch))}` : sql`collection = ${collection} AND ${where}`;
+  patch
+    ? sql`collection = ${collection} AND ${where} AND ${changes(sql`data`, jsonb(patch))}`
+    : sql`collection = ${collection} AND ${where}`;
 
-export async function mergeIntoRecords(q: Queryable, collection: string, where: Sql, patch: Data, now: Date, limit: number): Promise<FilteredWrites> {
+export async function mergeIntoRecords(
+  q: Queryable,
+  collection: string,
+  where: Sql,
+  patch: Data,
+  now: Date,
+  limit: number,
+): Promise<FilteredWrites> {
   const rows = await runSql<Partial<RecordRow & { previous: Data }> & { matched: number }>(
     q,
     sql`WITH target AS (
@@ -213,11 +270,19 @@ export async function mergeIntoRecords(q: Queryable, collection: string, where: 
       )
       SELECT counted.matched, changed.* FROM counted LEFT JOIN changed ON true`,
   );
-  return filtered<RecordRow & { previous: Data }>(rows, limit, ({ previous, ...record }) => updated(record, previous, now));
+  return filtered<RecordRow & { previous: Data }>(rows, limit, ({ previous, ...record }) =>
+    updated(record, previous, now),
+  );
 }
 
 /** Deletes the records `where` selects, or none if there are more than `limit`; each event carries the data the record had. */
-export async function deleteRecords(q: Queryable, collection: string, where: Sql, now: Date, limit: number): Promise<FilteredWrites> {
+export async function deleteRecords(
+  q: Queryable,
+  collection: string,
+  where: Sql,
+  now: Date,
+  limit: number,
+): Promise<FilteredWrites> {
   const rows = await runSql<Partial<RecordRow> & { matched: number }>(
     q,
     sql`WITH target AS (

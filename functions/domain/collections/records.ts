@@ -11,7 +11,10 @@ import type { RecordRow } from "./record-writes.ts";
 type Data = Record<string, unknown>;
 
 export async function getRecord(q: Queryable, collection: string, id: string): Promise<RecordRow> {
-  const [record] = await runSql<RecordRow>(q, sql`SELECT collection, id, data, "createdAt", "updatedAt" FROM records WHERE collection = ${collection} AND id = ${id}`);
+  const [record] = await runSql<RecordRow>(
+    q,
+    sql`SELECT collection, id, data, "createdAt", "updatedAt" FROM records WHERE collection = ${collection} AND id = ${id}`,
+  );
   if (!record) throw notFound(`record in ${collection}`, id);
   return record;
 }
@@ -20,7 +23,11 @@ export async function getRecord(q: Queryable, collection: string, id: string): P
  * Newest first when ids are tetik's; `filter` is the condition language over the records' data. Sizes
  * first, then only the records that fit the page's byte budget.
  */
-export async function listRecords(q: Queryable, collection: string, { limit, cursor, filter }: ListQuery & { filter?: Data }) {
+export async function listRecords(
+  q: Queryable,
+  collection: string,
+  { limit, cursor, filter }: ListQuery & { filter?: Data },
+) {
   const where = filter ? compileFilter(filter) : sql`TRUE`;
   const sizes = await runSql<{ id: string; bytes: number }>(
     q,

@@ -30,7 +30,10 @@ export interface ConditionOptions {
 }
 
 /** Every problem in a condition, each with the path where it is; empty when the condition is valid. */
-export function conditionProblems(condition: unknown, { roots, deferred = () => false }: ConditionOptions = {}): Problem[] {
+export function conditionProblems(
+  condition: unknown,
+  { roots, deferred = () => false }: ConditionOptions = {},
+): Problem[] {
   const problems: Problem[] = [];
   const at = (path: string, message: string) => problems.push({ path, message });
   let clauses = 0;
@@ -43,7 +46,8 @@ export function conditionProblems(condition: unknown, { roots, deferred = () => 
     const segments = key.split(".");
     if (segments.some((s) => s === "")) at(path, "a field path cannot have an empty part (a.b, not a..b)");
     else if (segments.includes("__proto__")) at(path, "__proto__ cannot be a field name");
-    else if (topLevel && roots && !roots.includes(segments[0]!)) at(path, `must start with one of: ${roots.join(", ")} (e.g. data.${key})`);
+    else if (topLevel && roots && !roots.includes(segments[0]!))
+      at(path, `must start with one of: ${roots.join(", ")} (e.g. data.${key})`);
   };
 
   const walkQuery = (query: unknown, path: string, depth: number, topLevel: boolean) => {
@@ -54,7 +58,10 @@ export function conditionProblems(condition: unknown, { roots, deferred = () => 
       clauses++;
       if (key.startsWith("$")) {
         if (!LOGICAL.has(key)) {
-          at(here, OPERATORS.includes(key) ? `${key} applies to a field, not to the whole query` : `unknown operator ${key}`);
+          at(
+            here,
+            OPERATORS.includes(key) ? `${key} applies to a field, not to the whole query` : `unknown operator ${key}`,
+          );
         } else if (!Array.isArray(value) || value.length === 0) {
           at(here, `${key} takes a non-empty array of conditions`);
         } else {
@@ -81,9 +88,11 @@ export function conditionProblems(condition: unknown, { roots, deferred = () => 
       if (!OPERATORS.includes(op) || LOGICAL.has(op)) at(here, `unknown operator ${op}`);
       else if (deferred(arg)) continue;
       else if (LIST.has(op)) checkList(op, arg, here);
-      else if (ORDERED.has(op) && typeof arg !== "number" && typeof arg !== "string") at(here, `${op} compares numbers or strings, not ${JSON.stringify(arg)}`);
+      else if (ORDERED.has(op) && typeof arg !== "number" && typeof arg !== "string")
+        at(here, `${op} compares numbers or strings, not ${JSON.stringify(arg)}`);
       else if (op === "$exists" && typeof arg !== "boolean") at(here, "$exists takes true or false");
-      else if (op === "$size" && !(Number.isInteger(arg) && (arg as number) >= 0 && (arg as number) <= MAX_SIZE)) at(here, `$size takes a whole number up to ${MAX_SIZE}`);
+      else if (op === "$size" && !(Number.isInteger(arg) && (arg as number) >= 0 && (arg as number) <= MAX_SIZE))
+        at(here, `$size takes a whole number up to ${MAX_SIZE}`);
       else if (op === "$elemMatch") walkQueryOrOperators(arg, here, depth + 1);
       else if (op === "$not" && isPlainObject(arg)) walkValue(arg, path, depth + 1);
     }
@@ -98,16 +107,20 @@ export function conditionProblems(condition: unknown, { roots, deferred = () => 
   const checkList = (op: string, arg: unknown, path: string) => {
     if (!Array.isArray(arg)) return at(path, `${op} takes an array`);
     if (op === "$all" && arg.length === 0) return at(path, "$all takes at least one value");
-    if (arg.length > LIMITS.conditionListItems) return at(path, `${op} holds ${arg.length} values; at most ${LIMITS.conditionListItems}`);
+    if (arg.length > LIMITS.conditionListItems)
+      return at(path, `${op} holds ${arg.length} values; at most ${LIMITS.conditionListItems}`);
     listItems += arg.length;
     arg.forEach((item, i) => {
-      if (isPlainObject(item) && Object.keys(item).some((k) => k.startsWith("$"))) at(`${path}[${i}]`, `operators cannot be nested in ${op}; list values`);
+      if (isPlainObject(item) && Object.keys(item).some((k) => k.startsWith("$")))
+        at(`${path}[${i}]`, `operators cannot be nested in ${op}; list values`);
     });
   };
 
   walkQuery(condition, "", 0, true);
-  if (clauses > LIMITS.conditionClauses) at("", `has ${clauses} fields and operators; at most ${LIMITS.conditionClauses}`);
-  if (listItems > LIMITS.conditionListItemsTotal) at("", `lists ${listItems} values in all; at most ${LIMITS.conditionListItemsTotal}`);
+  if (clauses > LIMITS.conditionClauses)
+    at("", `has ${clauses} fields and operators; at most ${LIMITS.conditionClauses}`);
+  if (listItems > LIMITS.conditionListItemsTotal)
+    at("", `lists ${listItems} values in all; at most ${LIMITS.conditionListItemsTotal}`);
   return problems;
 }
 
@@ -115,7 +128,10 @@ export function conditionProblems(condition: unknown, { roots, deferred = () => 
 export type ConditionTest = (value: unknown) => boolean;
 
 /** A compiled condition; null or empty means "always". Call only on conditions that passed validation. */
-export function compileCondition(condition: Condition | null | undefined, budget: number = LIMITS.conditionSteps): ConditionTest {
+export function compileCondition(
+  condition: Condition | null | undefined,
+  budget: number = LIMITS.conditionSteps,
+): ConditionTest {
   if (!condition || Object.keys(condition).length === 0) return () => true;
   const test = query(condition);
   return (value) => test(value, meter(budget));

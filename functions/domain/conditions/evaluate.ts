@@ -39,12 +39,20 @@ type Visitor = (value: unknown, present: boolean) => boolean;
 
 type JsonObject = Record<string, unknown>;
 const isObject = (v: unknown): v is JsonObject => typeof v === "object" && v !== null && !Array.isArray(v);
-const isScalar = (v: unknown): v is string | number | boolean | null => v === null || (typeof v !== "object" && v !== undefined);
+const isScalar = (v: unknown): v is string | number | boolean | null =>
+  v === null || (typeof v !== "object" && v !== undefined);
 const INDEX = /^(0|[1-9]\d*)$/;
 const KEY_LISTING_STEPS = 4;
 
 /** Calls `visit` for each value at `keys` below `value`, until it answers true (then answers true). */
-function walk(value: unknown, keys: readonly string[], depth: number, present: boolean, visit: Visitor, m: Meter): boolean {
+function walk(
+  value: unknown,
+  keys: readonly string[],
+  depth: number,
+  present: boolean,
+  visit: Visitor,
+  m: Meter,
+): boolean {
   pay(m, 1);
   if (depth === keys.length) {
     if (Array.isArray(value)) {
@@ -99,7 +107,8 @@ function member(items: unknown[]) {
   const scalars = new Set(items.filter(isScalar));
   const others = items.filter((item) => !isScalar(item));
   return (value: unknown, m: Meter) =>
-    scalars.has(value === undefined ? null : (value as never)) || (!isScalar(value) && value !== undefined && others.some((other) => equals(other, value, m)));
+    scalars.has(value === undefined ? null : (value as never)) ||
+    (!isScalar(value) && value !== undefined && others.some((other) => equals(other, value, m)));
 }
 
 /** A test that some value at the path satisfies `predicate`. */
@@ -119,7 +128,12 @@ function equalTo(expected: unknown): ValueTest {
 }
 
 function compare(op: string, bound: unknown): ValueTest {
-  const holds = { $gt: (a: any, b: any) => a > b, $gte: (a: any, b: any) => a >= b, $lt: (a: any, b: any) => a < b, $lte: (a: any, b: any) => a <= b }[op]!;
+  const holds = {
+    $gt: (a: any, b: any) => a > b,
+    $gte: (a: any, b: any) => a >= b,
+    $lt: (a: any, b: any) => a < b,
+    $lte: (a: any, b: any) => a <= b,
+  }[op]!;
   // Numbers compare with numbers and strings with strings; nothing else is ordered.
   return some((value) => typeof value === typeof bound && holds(value, bound));
 }

@@ -7,7 +7,6 @@ import { invalid } from "../errors.ts";
 import type { Condition } from "./condition.ts";
 import { appliesToElements, isOperatorObject, isPlainObject, LOGICAL } from "./language.ts";
 
-
 const TRUE = sql`TRUE`;
 const FALSE = sql`FALSE`;
 const COMPARE: Record<string, Sql> = { $gt: sql`>`, $gte: sql`>=`, $lt: sql`<`, $lte: sql`<=` };
@@ -24,7 +23,10 @@ const isScalar = (v: unknown) => typeof v === "string" || typeof v === "number" 
 
 /** `$."a"."b" == value` for the path "a.b": lax mode also matches an element of an array, as the in-memory evaluation does. */
 function jsonPathEquals(path: string, value: unknown): string {
-  return `$${path.split(".").map((key) => `.${JSON.stringify(key)}`).join("")} == ${JSON.stringify(value)}`;
+  return `$${path
+    .split(".")
+    .map((key) => `.${JSON.stringify(key)}`)
+    .join("")} == ${JSON.stringify(value)}`;
 }
 
 /**
@@ -43,7 +45,10 @@ function fieldEquals(base: Sql, path: string, value: unknown, indexed: boolean):
 /** Equality as the in-memory evaluation has it: the value itself, or one element of an array. */
 function equals(x: Sql, value: unknown): Sql {
   if (value === null) return sql`(${x} IS NULL OR ${x} = 'null'::jsonb)`;
-  const element = isPlainObject(value) || Array.isArray(value) ? FALSE : sql`(jsonb_typeof(${x}) = 'array' AND ${x} @> ${jsonb([value])})`;
+  const element =
+    isPlainObject(value) || Array.isArray(value)
+      ? FALSE
+      : sql`(jsonb_typeof(${x}) = 'array' AND ${x} @> ${jsonb([value])})`;
   return sql`(${x} IS NOT NULL AND (${x} = ${jsonb(value)} OR ${element}))`;
 }
 
@@ -74,7 +79,11 @@ function operators(x: Sql, ops: Record<string, unknown>, path: string, depth: nu
       case "$in":
         return all((arg as unknown[]).map(eq), " OR ", FALSE);
       case "$nin":
-        return sql`NOT ${all((arg as unknown[]).map((v) => equals(x, v)), " OR ", FALSE)}`;
+        return sql`NOT ${all(
+          (arg as unknown[]).map((v) => equals(x, v)),
+          " OR ",
+          FALSE,
+        )}`;
       case "$exists":
         return arg ? sql`(${x} IS NOT NULL)` : sql`(${x} IS NULL)`;
       case "$not":
@@ -86,7 +95,9 @@ function operators(x: Sql, ops: Record<string, unknown>, path: string, depth: nu
       case "$elemMatch": {
         const element = raw(`elem${depth}.value`);
         const sub = arg as Record<string, unknown>;
-        const onElement = appliesToElements(sub) ? operators(element, sub, path, depth + 1) : query(element, sub, path, depth + 1);
+        const onElement = appliesToElements(sub)
+          ? operators(element, sub, path, depth + 1)
+          : query(element, sub, path, depth + 1);
         const from = sql`jsonb_array_elements(CASE WHEN jsonb_typeof(${x}) = 'array' THEN ${x} ELSE '[]'::jsonb END)`;
         return sql`EXISTS (SELECT 1 FROM ${from} AS ${raw(`elem${depth}`)} WHERE ${onElement})`;
       }
@@ -102,7 +113,9 @@ function query(base: Sql, filter: Record<string, unknown>, path: string, depth: 
     const here = path ? `${path}.${key}` : key;
     if (LOGICAL.has(key)) {
       // Below $nor a NOT is applied: only the plain forms keep their meaning there.
-      const subs = (value as Record<string, unknown>[]).map((sub, i) => query(base, sub, `${here}[${i}]`, depth + 1, indexed && key !== "$nor"));
+      const subs = (value as Record<string, unknown>[]).map((sub, i) =>
+        query(base, sub, `${here}[${i}]`, depth + 1, indexed && key !== "$nor"),
+      );
       if (key === "$and") return all(subs, " AND ", TRUE);
       const any = all(subs, " OR ", FALSE);
       return key === "$or" ? any : sql`NOT ${any}`;

@@ -10,7 +10,10 @@ export function compileFilter(filter: Condition, column?: Sql): Sql {
   const problems = conditionProblems(filter);
   if (problems.length > 0) {
     const first = problems[0]!;
-    throw invalid(`filter${first.path ? `.${first.path}` : ""}: ${first.message}`, problems.map((p) => ({ ...p, path: p.path ? `filter.${p.path}` : "filter" })));
+    throw invalid(
+      `filter${first.path ? `.${first.path}` : ""}: ${first.message}`,
+      problems.map((p) => ({ ...p, path: p.path ? `filter.${p.path}` : "filter" })),
+    );
   }
   return filterToSql(filter, column);
 }

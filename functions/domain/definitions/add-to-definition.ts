@@ -10,7 +10,12 @@ import { LIMITS } from "../limits.ts";
 const TABLES = { webhooks: Prisma.raw("webhooks"), triggers: Prisma.raw("event_triggers") };
 
 /** Runs `write` in a transaction once the definition is found and has room for one more of `kind`. */
-export async function addToDefinition<T>(db: Deps["db"], definitionId: string, kind: keyof typeof TABLES, write: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+export async function addToDefinition<T>(
+  db: Deps["db"],
+  definitionId: string,
+  kind: keyof typeof TABLES,
+  write: (tx: Prisma.TransactionClient) => Promise<T>,
+): Promise<T> {
   return db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`targets:${definitionId}`}))`;
     const [definition] = await tx.$queryRaw<Array<{ count: number }>>`
@@ -18,7 +23,9 @@ export async function addToDefinition<T>(db: Deps["db"], definitionId: string, k
       FROM event_definitions d WHERE d.id = ${definitionId}`;
     if (!definition) throw notFound("definition", definitionId);
     if (definition.count >= LIMITS.targetsPerDefinition) {
-      throw invalid(`definition ${definitionId} has ${definition.count} ${kind}; at most ${LIMITS.targetsPerDefinition}`);
+      throw invalid(
+        `definition ${definitionId} has ${definition.count} ${kind}; at most ${LIMITS.targetsPerDefinition}`,
+      );
     }
     return write(tx);
   });

@@ -5,7 +5,9 @@ import { CONTEXT_ROOTS } from "../events/event-context.ts";
 import { EVENT_TYPES } from "../events/event-type.ts";
 import { collectionName, jsonObject, reportProblems } from "../validation.ts";
 
-export const conditionInput = jsonObject.superRefine((condition, ctx) => reportProblems(ctx, conditionProblems(condition, { roots: CONTEXT_ROOTS })));
+export const conditionInput = jsonObject.superRefine((condition, ctx) =>
+  reportProblems(ctx, conditionProblems(condition, { roots: CONTEXT_ROOTS })),
+);
 
 const fields = {
   name: z.string().trim().min(1).max(200),
@@ -23,7 +25,11 @@ type DefinitionShape = { type: (typeof EVENT_TYPES)[number]; fields?: string[] |
 function checkFields(definition: DefinitionShape, ctx: z.RefinementCtx) {
   const watched = definition.fields ?? [];
   if (definition.type === "field.updated" && watched.length === 0) {
-    ctx.addIssue({ code: "custom", path: ["fields"], message: "a field.updated definition needs a non-empty list of fields" });
+    ctx.addIssue({
+      code: "custom",
+      path: ["fields"],
+      message: "a field.updated definition needs a non-empty list of fields",
+    });
   }
   if (definition.type !== "field.updated" && watched.length > 0) {
     ctx.addIssue({ code: "custom", path: ["fields"], message: "fields is only for field.updated definitions" });
@@ -37,4 +43,6 @@ export const updateDefinitionInput = z.strictObject(fields).partial();
 export type UpdateDefinitionInput = z.output<typeof updateDefinitionInput>;
 
 /** A patch checked against what it would make of the definition. */
-export const mergedDefinition = z.object({ type: z.enum(EVENT_TYPES), fields: z.array(z.string()).nullable().optional() }).superRefine(checkFields);
+export const mergedDefinition = z
+  .object({ type: z.enum(EVENT_TYPES), fields: z.array(z.string()).nullable().optional() })
+  .superRefine(checkFields);

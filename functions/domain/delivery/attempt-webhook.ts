@@ -45,6 +45,7 @@ export async function attemptWebhook(
   deps.metrics.deliveries.inc({ outcome, status_class: statusClass(result.status) });
   deps.metrics.attemptDuration.observe({ outcome }, result.durationMs / 1000);
   // The event's id holds the millisecond it arrived.
-  if (attempt === 1) deps.metrics.firstAttemptLatency.observe(Math.max(0, requestedAt.getTime() - idTime(event.id).getTime()) / 1000);
+  if (attempt === 1)
+    deps.metrics.firstAttemptLatency.observe(Math.max(0, requestedAt.getTime() - idTime(event.id).getTime()) / 1000);
   return nextAttemptAt;
 }

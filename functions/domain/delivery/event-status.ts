@@ -86,7 +86,13 @@ export async function recomputeEventStatuses(pool: Pool, eventIds: string[], now
  * Fails an action for good, with a code and a reason. Under its event's row lock, so two actions of one
  * event finishing at once cannot leave a stale status behind.
  */
-export async function failAction(pool: Pool, action: { id: string; eventId: string }, now: Date, errorCode: string, error: string): Promise<void> {
+export async function failAction(
+  pool: Pool,
+  action: { id: string; eventId: string },
+  now: Date,
+  errorCode: string,
+  error: string,
+): Promise<void> {
   await transaction(pool, async (q) => {
     await lockEvents(q, [action.eventId]);
     await q.query(

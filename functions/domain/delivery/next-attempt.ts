@@ -29,7 +29,12 @@ export function retryPolicy(
  * half random) so receivers that failed together are not hit together again. A Retry-After from the
  * receiver wins when it asks for longer. Never more than maxDelayMs.
  */
-export function retryDelay(attempt: number, policy: Omit<RetryPolicy, "maxAttempts">, retryAfterMs?: number, random = Math.random): number {
+export function retryDelay(
+  attempt: number,
+  policy: Omit<RetryPolicy, "maxAttempts">,
+  retryAfterMs?: number,
+  random = Math.random,
+): number {
   let delay = policy.delayMs;
   if (policy.backoff === "exponential") {
     const base = Math.min(policy.maxDelayMs, policy.delayMs * 2 ** Math.max(0, attempt - 1));
@@ -63,9 +68,13 @@ export function nextAttempt(
   finishedAt: Date,
 ): { status: "completed" | "retrying" | "failed"; nextAttemptAt: Date | null } {
   if (result.ok) return { status: "completed", nextAttemptAt: null };
-  const canRetry = isRetryable(result.status, result.errorCode) && result.status !== 410 && attempt < policy.maxAttempts;
+  const canRetry =
+    isRetryable(result.status, result.errorCode) && result.status !== 410 && attempt < policy.maxAttempts;
   if (!canRetry) return { status: "failed", nextAttemptAt: null };
-  return { status: "retrying", nextAttemptAt: new Date(finishedAt.getTime() + retryDelay(attempt, policy, result.retryAfterMs)) };
+  return {
+    status: "retrying",
+    nextAttemptAt: new Date(finishedAt.getTime() + retryDelay(attempt, policy, result.retryAfterMs)),
+  };
 }
 
 /**
@@ -73,5 +82,7 @@ export function nextAttempt(
  * before its time; it then waits for that time rather than trying sooner. Null: now.
  */
 export function wakeAt(action: { status: string; nextAttemptAt: Date | null }, now: Date): Date | null {
-  return action.status === "retrying" && action.nextAttemptAt && action.nextAttemptAt > now ? action.nextAttemptAt : null;
+  return action.status === "retrying" && action.nextAttemptAt && action.nextAttemptAt > now
+    ? action.nextAttemptAt
+    : null;
 }

@@ -15,7 +15,10 @@ import { runTrigger } from "./run-trigger.ts";
  */
 export async function enqueueActions({ db, queue }: Pick<Deps, "db" | "queue">, eventId: string): Promise<void> {
   const actions = await db.eventAction.findMany({ where: { eventId, status: "pending" }, select: { id: true } });
-  await queue.add("run-action", actions.map((a) => ({ id: a.id, data: { actionId: a.id } })));
+  await queue.add(
+    "run-action",
+    actions.map((a) => ({ id: a.id, data: { actionId: a.id } })),
+  );
 }
 
 /** An action's next attempt, at the time nextAttempt decided (also its nextAttemptAt in Postgres). */
@@ -46,7 +49,11 @@ export async function processEvent(deps: WorkerDeps, eventId: string): Promise<{
   }
 }
 
-async function matchAndDeliver(deps: WorkerDeps, event: MatchableEvent, configVersion: bigint): Promise<{ retries: Retry[] }> {
+async function matchAndDeliver(
+  deps: WorkerDeps,
+  event: MatchableEvent,
+  configVersion: bigint,
+): Promise<{ retries: Retry[] }> {
   const config = await deps.pipeline.config.get(configVersion);
   const planned = planActions(event, config.definitionsFor(event.collection));
 
@@ -54,7 +61,13 @@ async function matchAndDeliver(deps: WorkerDeps, event: MatchableEvent, configVe
   const [only] = planned;
   if (planned.length === 1 && only!.kind === "webhook" && !only!.failure) {
     const webhook = config.webhook(only!.targetId)!;
-    const at = await attemptWebhook(deps, { event, actionId: only!.id, attempt: 1, webhook, soleAction: { definitionId: only!.definitionId } });
+    const at = await attemptWebhook(deps, {
+      event,
+      actionId: only!.id,
+      attempt: 1,
+      webhook,
+      soleAction: { definitionId: only!.definitionId },
+    });
     deps.log.debug({ eventId: event.id, actions: 1 }, "event processed");
     return { retries: at ? [{ actionId: only!.id, at }] : [] };
   }

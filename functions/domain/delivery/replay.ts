@@ -26,7 +26,10 @@ export const replayFilter = z.strictObject({
 export type ReplayFilter = z.output<typeof replayFilter> & { eventId?: string };
 
 /** Resets the selected actions to pending and queues them; answers how many actions and events. */
-export async function replayActions(deps: ReplayDeps, filter: ReplayFilter): Promise<{ actions: number; events: number }> {
+export async function replayActions(
+  deps: ReplayDeps,
+  filter: ReplayFilter,
+): Promise<{ actions: number; events: number }> {
   const q = fromPg(deps.pool);
   const now = deps.now();
   const conditions = [
@@ -53,7 +56,10 @@ export async function replayActions(deps: ReplayDeps, filter: ReplayFilter): Pro
   const eventIds = [...new Set(rows.map((r) => r.eventId))].sort();
   await recomputeEventStatuses(deps.pool, eventIds, now);
   try {
-    await deps.queue.add("run-action", rows.map((r) => ({ id: r.id, data: { actionId: r.id } })));
+    await deps.queue.add(
+      "run-action",
+      rows.map((r) => ({ id: r.id, data: { actionId: r.id } })),
+    );
   } catch (error) {
     deps.log.warn({ err: error, actions: rows.length }, "queue unavailable: the sweep will queue the replayed actions");
   }
@@ -66,7 +72,10 @@ export async function replayActions(deps: ReplayDeps, filter: ReplayFilter): Pro
  */
 export async function replayEvent(deps: ReplayDeps, eventId: string, { all = false } = {}) {
   const q = fromPg(deps.pool);
-  const [event] = await runSql<{ matchedAt: Date | null; status: string }>(q, sql`SELECT "matchedAt", status FROM event_log WHERE id = ${eventId}`);
+  const [event] = await runSql<{ matchedAt: Date | null; status: string }>(
+    q,
+    sql`SELECT "matchedAt", status FROM event_log WHERE id = ${eventId}`,
+  );
   if (!event) throw notFound("event", eventId);
   if (!event.matchedAt) {
     if (event.status === "failed") {

@@ -25,7 +25,13 @@ export async function runAction(deps: WorkerDeps, actionId: string): Promise<{ r
   if (early) return { retryAt: early };
   if (action.unfinishedRuns >= LIMITS.processingTries) {
     const last = action.error ?? "the worker stopped (crashed or was stopped) while running it";
-    await failAction(deps.pool, action, deps.now(), "processing_failed", `gave up after ${action.unfinishedRuns} runs that did not finish; the last: ${last}`);
+    await failAction(
+      deps.pool,
+      action,
+      deps.now(),
+      "processing_failed",
+      `gave up after ${action.unfinishedRuns} runs that did not finish; the last: ${last}`,
+    );
     return { retryAt: null };
   }
   // Counted before the work, so a run that crashes the worker counts too; a run that finishes resets it.
@@ -47,7 +53,10 @@ export async function runAction(deps: WorkerDeps, actionId: string): Promise<{ r
 /** The webhook as it is now (deleted or turned off fails the action), then one attempt. */
 async function runWebhookAction(deps: WorkerDeps, action: LoadedAction): Promise<Date | null> {
   const { db, now } = deps;
-  const row = await db.webhook.findUnique({ where: { id: action.targetId }, include: { definition: { select: { id: true, name: true } } } });
+  const row = await db.webhook.findUnique({
+    where: { id: action.targetId },
+    include: { definition: { select: { id: true, name: true } } },
+  });
   const webhook = row && withOpenSecrets(row, deps.secrets);
   if (!webhook || !webhook.active) {
     const [errorCode, error] = !webhook
@@ -64,7 +73,10 @@ async function runWebhookAction(deps: WorkerDeps, action: LoadedAction): Promise
 /** The trigger as it is now (deleted or turned off fails the action), then one run. */
 async function runTriggerAction(deps: WorkerDeps, action: LoadedAction): Promise<void> {
   const { db, now } = deps;
-  const trigger = await db.eventTrigger.findUnique({ where: { id: action.targetId }, include: { definition: { select: { id: true, name: true } } } });
+  const trigger = await db.eventTrigger.findUnique({
+    where: { id: action.targetId },
+    include: { definition: { select: { id: true, name: true } } },
+  });
   if (!trigger) return failAction(deps.pool, action, now(), "trigger_deleted", "the trigger was deleted");
   if (!trigger.active) return failAction(deps.pool, action, now(), "trigger_inactive", "the trigger is inactive");
   return runTrigger(deps, action, action.event, trigger);
@@ -77,7 +89,13 @@ async function runTriggerAction(deps: WorkerDeps, action: LoadedAction): Promise
  */
 export async function noteFailedRun(pool: Pool, actionId: string, error: unknown): Promise<void> {
   const statement = isDependencyDown(error)
-    ? { text: `UPDATE event_actions SET "unfinishedRuns" = GREATEST(0, "unfinishedRuns" - 1) WHERE id = $1`, values: [actionId] }
-    : { text: `UPDATE event_actions SET error = $2 WHERE id = $1`, values: [actionId, storableText(errorReason(error))] };
+    ? {
+        text: `UPDATE event_actions SET "unfinishedRuns" = GREATEST(0, "unfinishedRuns" - 1) WHERE id = $1`,
+        values: [actionId],
+      }
+    : {
+        text: `UPDATE event_actions SET error = $2 WHERE id = $1`,
+        values: [actionId, storableText(errorReason(error))],
+      };
   await pool.query(statement.text, statement.values).catch(() => {});
 }

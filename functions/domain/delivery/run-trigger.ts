@@ -12,7 +12,12 @@ import type { CachedTrigger, WorkerDeps } from "./pipeline.ts";
 type TriggerDeps = Pick<WorkerDeps, "pool" | "config" | "now" | "pipeline">;
 
 /** Runs `trigger` for `event` as action `action`, or fails the action with the reason it cannot run. */
-export async function runTrigger(deps: TriggerDeps, action: { id: string; eventId: string }, event: MatchableEvent, trigger: CachedTrigger): Promise<void> {
+export async function runTrigger(
+  deps: TriggerDeps,
+  action: { id: string; eventId: string },
+  event: MatchableEvent,
+  trigger: CachedTrigger,
+): Promise<void> {
   const { config, now } = deps;
   if (event.depth >= config.TRIGGER_MAX_DEPTH) {
     const error = `event ${event.id} is at depth ${event.depth} of a chain caused by triggers; writing would pass TRIGGER_MAX_DEPTH (${config.TRIGGER_MAX_DEPTH})`;

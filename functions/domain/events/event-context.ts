@@ -12,7 +12,10 @@ export interface EventContext {
 
 export const CONTEXT_ROOTS = ["event", "data", "previous", "changedFields", "definition"] as const;
 
-type EventFields = Pick<EventLog, "id" | "type" | "collection" | "recordId" | "occurredAt" | "depth" | "changedFields"> & {
+type EventFields = Pick<
+  EventLog,
+  "id" | "type" | "collection" | "recordId" | "occurredAt" | "depth" | "changedFields"
+> & {
   data: unknown;
   previous: unknown;
 };

@@ -23,8 +23,14 @@ type LoggedEvent = EventLog & { actions: EventAction[] };
 /** The events with these ids (newest first), each with its actions. */
 async function withActions(q: Queryable, ids: string[]): Promise<LoggedEvent[]> {
   if (ids.length === 0) return [];
-  const events = await runSql<EventLog>(q, sql`SELECT * FROM event_log WHERE id = ANY(${ids}::text[]) ORDER BY id DESC`);
-  const actions = await runSql<EventAction>(q, sql`SELECT * FROM event_actions WHERE "eventId" = ANY(${ids}::text[]) ORDER BY id`);
+  const events = await runSql<EventLog>(
+    q,
+    sql`SELECT * FROM event_log WHERE id = ANY(${ids}::text[]) ORDER BY id DESC`,
+  );
+  const actions = await runSql<EventAction>(
+    q,
+    sql`SELECT * FROM event_actions WHERE "eventId" = ANY(${ids}::text[]) ORDER BY id`,
+  );
   const byEvent = new Map<string, EventAction[]>();
   for (const action of actions) byEvent.set(action.eventId, [...(byEvent.get(action.eventId) ?? []), action]);
   return events.map((event) => ({ ...eventFromRow(event), actions: byEvent.get(event.id) ?? [] }));

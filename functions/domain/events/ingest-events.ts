@@ -71,7 +71,22 @@ export function requestDigest(inputs: EventInput[]): string {
 }
 
 /** The columns, in order, of the rows an event INSERT takes (see eventsInsertFrom). */
-export const EVENT_SOURCE_COLUMNS = ["id", "type", "collection", "record_id", "data", "previous", "changed", "key", "occurred", "received", "causation", "depth", "digest", "bytes"];
+export const EVENT_SOURCE_COLUMNS = [
+  "id",
+  "type",
+  "collection",
+  "record_id",
+  "data",
+  "previous",
+  "changed",
+  "key",
+  "occurred",
+  "received",
+  "causation",
+  "depth",
+  "digest",
+  "bytes",
+];
 
 /**
  * The INSERT of events from `source`, a query whose rows have the columns of EVENT_SOURCE_COLUMNS in
@@ -154,7 +169,10 @@ export async function enqueueEvents({ queue, log }: Pick<Deps, "queue" | "log">,
   try {
     await queue.add("process-events", jobs);
   } catch (error) {
-    log.warn({ err: error, events: eventIds.length }, "queue unavailable: events stay pending until the sweep enqueues them");
+    log.warn(
+      { err: error, events: eventIds.length },
+      "queue unavailable: events stay pending until the sweep enqueues them",
+    );
   }
 }
 
@@ -167,7 +185,10 @@ export interface IngestOptions {
 export type Ingest = (inputs: EventInput[], options?: IngestOptions) => Promise<string[]>;
 
 const keyReused = () =>
-  new AppError("idempotency_key_reused", "this Idempotency-Key was used before with a different body; use a new key for a new request");
+  new AppError(
+    "idempotency_key_reused",
+    "this Idempotency-Key was used before with a different body; use a new key for a new request",
+  );
 
 /** The ingestion of one process: concurrent requests share a commit and an enqueue. */
 export function createIngest(deps: Pick<Deps, "pool" | "queue" | "log" | "now">): Ingest {
@@ -188,14 +209,19 @@ export function createIngest(deps: Pick<Deps, "pool" | "queue" | "log" | "now">)
       // with one key and different bodies) are taken back before anything is queued.
       const refused = created.filter((id) => taken.has(id));
       if (refused.length) await q.query(`DELETE FROM event_log WHERE id = ANY($1::text[])`, [refused]);
-      await enqueueEvents(deps, created.filter((id) => !taken.has(id)));
+      await enqueueEvents(
+        deps,
+        created.filter((id) => !taken.has(id)),
+      );
       return answers;
     },
     { maxSize: 100, retryAlone: isNotAnOutage },
   );
 
   return async (inputs, { idempotencyKey, batch = false } = {}) => {
-    const keys = idempotencyKey ? inputs.map((_, i) => (batch ? `batch:${idempotencyKey}#${i}` : `event:${idempotencyKey}`)) : undefined;
+    const keys = idempotencyKey
+      ? inputs.map((_, i) => (batch ? `batch:${idempotencyKey}#${i}` : `event:${idempotencyKey}`))
+      : undefined;
     const answer = await batcher.add(eventRows(inputs, deps.now(), { keys, digest: keys && requestDigest(inputs) }));
     if (answer instanceof AppError) throw answer;
     return answer;

@@ -41,10 +41,13 @@ export const recordWriteInput = z.strictObject({
 
 const subject = {
   event: eventInput.optional().meta({ description: "a would-be event, as POST /events takes it" }),
-  record: recordWriteInput.optional().meta({ description: "or a record write: previous absent is a create, data null a delete" }),
+  record: recordWriteInput
+    .optional()
+    .meta({ description: "or a record write: previous absent is a create, data null a delete" }),
 };
 const oneSubject = (input: { event?: unknown; record?: unknown }, ctx: z.RefinementCtx) => {
-  if ((input.event === undefined) === (input.record === undefined)) ctx.addIssue({ code: "custom", message: "give either event or record" });
+  if ((input.event === undefined) === (input.record === undefined))
+    ctx.addIssue({ code: "custom", message: "give either event or record" });
 };
 
 export const dryRunInput = z.strictObject(subject).superRefine(oneSubject);
@@ -53,8 +56,13 @@ export const dryRunInput = z.strictObject(subject).superRefine(oneSubject);
 export const collectionDryRunInput = z
   .strictObject({
     ...subject,
-    definition: createDefinitionInput.optional().meta({ description: "a definition being written: dry-run it instead of the saved ones" }),
-    webhooks: z.array(createWebhookInput.omit({ definitionId: true })).max(100).optional(),
+    definition: createDefinitionInput
+      .optional()
+      .meta({ description: "a definition being written: dry-run it instead of the saved ones" }),
+    webhooks: z
+      .array(createWebhookInput.omit({ definitionId: true }))
+      .max(100)
+      .optional(),
     triggers: z.array(createTriggerInput).max(100).optional(),
   })
   .superRefine(oneSubject);
@@ -87,7 +95,14 @@ export interface DryRunDefinition {
 }
 
 export interface DryRunResult {
-  event: { type: PublicEventType; collection: string; recordId: string; data: Record<string, unknown>; previous: Record<string, unknown> | null; changedFields: string[] };
+  event: {
+    type: PublicEventType;
+    collection: string;
+    recordId: string;
+    data: Record<string, unknown>;
+    previous: Record<string, unknown> | null;
+    changedFields: string[];
+  };
   depth: ReturnType<typeof depthNote>;
   definitions: DryRunDefinition[];
   note: string;
@@ -103,18 +118,32 @@ function wouldBeEvent(input: DryRunInput, now: Date): MatchableEvent {
     const e = input.event;
     const previous = e.previous ?? null;
     return {
-      id: newId("evt"), type: toDbEventType(e.type), collection: e.collection, recordId: String(e.recordId), depth: 0,
-      occurredAt: e.occurredAt ? new Date(e.occurredAt) : now, data: e.data as Json, previous: previous as Json,
+      id: newId("evt"),
+      type: toDbEventType(e.type),
+      collection: e.collection,
+      recordId: String(e.recordId),
+      depth: 0,
+      occurredAt: e.occurredAt ? new Date(e.occurredAt) : now,
+      data: e.data as Json,
+      previous: previous as Json,
       changedFields: e.type === "collection.updated" ? changedFields(e.data, previous) : [],
     };
   }
   // As the collections writer logs them: a delete carries the data the record had and no previous values.
   const r = input.record!;
-  const type: PublicEventType = r.data === null ? "collection.deleted" : r.previous ? "collection.updated" : "collection.created";
+  const type: PublicEventType =
+    r.data === null ? "collection.deleted" : r.previous ? "collection.updated" : "collection.created";
   const data = r.data ?? r.previous ?? {};
   const previous = type === "collection.updated" ? r.previous! : null;
   return {
-    id: newId("evt"), type: toDbEventType(type), collection: r.collection, recordId: r.id, depth: 0, occurredAt: now, data: data as Json, previous: previous as Json,
+    id: newId("evt"),
+    type: toDbEventType(type),
+    collection: r.collection,
+    recordId: r.id,
+    depth: 0,
+    occurredAt: now,
+    data: data as Json,
+    previous: previous as Json,
     changedFields: type === "collection.updated" ? changedFields(data, previous) : [],
   };
 }
@@ -124,21 +153,51 @@ function inlineDefinition(input: DryRunInput, now: Date): FullDefinition {
   const d = input.definition!;
   const id = "def_unsaved";
   return {
-    id, name: d.name, description: d.description ?? null, type: toDbEventType(d.type), collection: d.collection, fields: d.fields ?? [],
-    condition: (d.condition ?? null) as never, active: d.active ?? true, createdAt: now, updatedAt: now,
+    id,
+    name: d.name,
+    description: d.description ?? null,
+    type: toDbEventType(d.type),
+    collection: d.collection,
+    fields: d.fields ?? [],
+    condition: (d.condition ?? null) as never,
+    active: d.active ?? true,
+    createdAt: now,
+    updatedAt: now,
     webhooks: (input.webhooks ?? []).map((w, i) => ({
-      id: `whk_unsaved_${i}`, definitionId: id, url: w.url, method: w.method ?? "POST", headers: w.headers ?? {}, payload: (w.payload ?? null) as never,
+      id: `whk_unsaved_${i}`,
+      definitionId: id,
+      url: w.url,
+      method: w.method ?? "POST",
+      headers: w.headers ?? {},
+      payload: (w.payload ?? null) as never,
       active: w.active ?? true,
     })) as unknown as Webhook[],
     triggers: (input.triggers ?? []).map((t, i) => ({
-      id: `trg_unsaved_${i}`, definitionId: id, action: t.action, targetCollection: t.targetCollection, filter: (t.filter ?? null) as never,
-      data: (t.data ?? null) as never, active: t.active ?? true,
+      id: `trg_unsaved_${i}`,
+      definitionId: id,
+      action: t.action,
+      targetCollection: t.targetCollection,
+      filter: (t.filter ?? null) as never,
+      data: (t.data ?? null) as never,
+      active: t.active ?? true,
     })) as unknown as EventTrigger[],
   } as FullDefinition;
 }
 
-async function wouldWrite(deps: Deps, trigger: EventTrigger, event: MatchableEvent, definition: FullDefinition, actionId: string): Promise<WouldWrite> {
-  const base = { triggerId: trigger.id, action: trigger.action, targetCollection: trigger.targetCollection, records: [], count: 0 };
+async function wouldWrite(
+  deps: Deps,
+  trigger: EventTrigger,
+  event: MatchableEvent,
+  definition: FullDefinition,
+  actionId: string,
+): Promise<WouldWrite> {
+  const base = {
+    triggerId: trigger.id,
+    action: trigger.action,
+    targetCollection: trigger.targetCollection,
+    records: [],
+    count: 0,
+  };
   const depth = depthNote(event.depth, deps.config.TRIGGER_MAX_DEPTH);
   if (depth.triggersStop) return { ...base, stopped: depth.note };
   let plan;
@@ -148,29 +207,61 @@ async function wouldWrite(deps: Deps, trigger: EventTrigger, event: MatchableEve
     return { ...base, error: { code: "invalid_trigger_result", message: (error as Error).message } };
   }
   // As the trigger runner names the record it creates: derived from the action, the same on every run.
-  if (plan.action === "create") return { ...base, records: [{ id: derivedRecordId(actionId), data: plan.data }], count: 1 };
+  if (plan.action === "create")
+    return { ...base, records: [{ id: derivedRecordId(actionId), data: plan.data }], count: 1 };
   // The runner's own selection (an update only takes the records its patch changes), one past its limit.
   const limit = deps.config.TRIGGER_MAX_RECORDS;
-  const targets = triggerTargets(plan.collection, plan.where ?? sql`TRUE`, plan.action === "update" ? plan.data : undefined);
+  const targets = triggerTargets(
+    plan.collection,
+    plan.where ?? sql`TRUE`,
+    plan.action === "update" ? plan.data : undefined,
+  );
   const [rows, [counted]] = await Promise.all([
-    runSql<{ id: string; data: Record<string, unknown> }>(deps.q, sql`SELECT id, data FROM records WHERE ${targets} ORDER BY id LIMIT ${DRY_RUN_RECORDS}`),
+    runSql<{ id: string; data: Record<string, unknown> }>(
+      deps.q,
+      sql`SELECT id, data FROM records WHERE ${targets} ORDER BY id LIMIT ${DRY_RUN_RECORDS}`,
+    ),
     // Counted no further than the runner looks.
-    runSql<{ n: number }>(deps.q, sql`SELECT count(*)::int AS n FROM (SELECT 1 FROM records WHERE ${targets} LIMIT ${limit + 1}) s`),
+    runSql<{ n: number }>(
+      deps.q,
+      sql`SELECT count(*)::int AS n FROM (SELECT 1 FROM records WHERE ${targets} LIMIT ${limit + 1}) s`,
+    ),
   ]);
   const count = counted!.n;
   if (count > limit) {
-    return { ...base, count, error: { code: "too_many_records", message: `the filter selects more than TRIGGER_MAX_RECORDS (${limit}) records; nothing would be written` } };
+    return {
+      ...base,
+      count,
+      error: {
+        code: "too_many_records",
+        message: `the filter selects more than TRIGGER_MAX_RECORDS (${limit}) records; nothing would be written`,
+      },
+    };
   }
   // An update merges the rendered data into each record's top-level fields, as the runner's `data || patch` does.
-  const records = rows.map((r) => ({ id: r.id, data: plan.action === "update" ? { ...r.data, ...plan.data } : r.data }));
+  const records = rows.map((r) => ({
+    id: r.id,
+    data: plan.action === "update" ? { ...r.data, ...plan.data } : r.data,
+  }));
   return { ...base, records, count };
 }
 
-export async function dryRun(deps: Deps, input: DryRunInput, { definitionId }: { definitionId?: string } = {}): Promise<DryRunResult> {
+export async function dryRun(
+  deps: Deps,
+  input: DryRunInput,
+  { definitionId }: { definitionId?: string } = {},
+): Promise<DryRunResult> {
   const now = deps.now();
   const event = wouldBeEvent(input, now);
   const result = (definitions: DryRunDefinition[], note: string): DryRunResult => ({
-    event: { type: toPublicEventType(event.type), collection: event.collection, recordId: event.recordId, data: event.data as Record<string, unknown>, previous: event.previous as Record<string, unknown> | null, changedFields: event.changedFields },
+    event: {
+      type: toPublicEventType(event.type),
+      collection: event.collection,
+      recordId: event.recordId,
+      data: event.data as Record<string, unknown>,
+      previous: event.previous as Record<string, unknown> | null,
+      changedFields: event.changedFields,
+    },
     depth: depthNote(event.depth, deps.config.TRIGGER_MAX_DEPTH),
     definitions,
     note,
@@ -184,7 +275,9 @@ export async function dryRun(deps: Deps, input: DryRunInput, { definitionId }: {
     definitions = await loadDefinitions(deps.q, { ids: [definitionId] });
     if (definitions.length === 0) throw notFound("definition", definitionId);
   } else {
-    definitions = input.definition ? [inlineDefinition(input, now)] : await loadDefinitions(deps.q, { collection: event.collection });
+    definitions = input.definition
+      ? [inlineDefinition(input, now)]
+      : await loadDefinitions(deps.q, { collection: event.collection });
   }
   const results: DryRunDefinition[] = [];
   const budget = explanationBudget();
@@ -198,20 +291,40 @@ export async function dryRun(deps: Deps, input: DryRunInput, { definitionId }: {
       for (const webhook of definition.webhooks.filter((w) => w.active)) {
         try {
           // Signed with a stand-in secret, and the signature left out: the rest is byte for byte what goes out.
-          const { headers, ...request } = buildDelivery({ ...webhook, secret: "whsec_ZHJ5LXJ1bg==", previousSecret: null, previousSecretExpiresAt: null }, eventContext(event, definition), actionId("webhook", webhook.id), now);
+          const { headers, ...request } = buildDelivery(
+            { ...webhook, secret: "whsec_ZHJ5LXJ1bg==", previousSecret: null, previousSecretExpiresAt: null },
+            eventContext(event, definition),
+            actionId("webhook", webhook.id),
+            now,
+          );
           delete headers["webhook-signature"];
           // A body past 64 KiB (an event's data can be 1 MiB) is cut: the answer stays readable and bounded.
           const truncated = request.body.length > SHOWN_BODY_CHARS;
-          webhooks.push({ webhookId: webhook.id, request: { ...request, headers, body: truncated ? request.body.slice(0, SHOWN_BODY_CHARS) : request.body, ...(truncated ? { truncated } : {}) } });
+          webhooks.push({
+            webhookId: webhook.id,
+            request: {
+              ...request,
+              headers,
+              body: truncated ? request.body.slice(0, SHOWN_BODY_CHARS) : request.body,
+              ...(truncated ? { truncated } : {}),
+            },
+          });
         } catch (error) {
           if (!(error instanceof UnsendableDelivery)) throw error;
           webhooks.push({ webhookId: webhook.id, error: { code: error.errorCode, message: error.message } });
         }
       }
-      for (const trigger of definition.triggers.filter((t) => t.active)) triggers.push(await wouldWrite(deps, trigger, event, definition, actionId("trigger", trigger.id)));
+      for (const trigger of definition.triggers.filter((t) => t.active))
+        triggers.push(await wouldWrite(deps, trigger, event, definition, actionId("trigger", trigger.id)));
     }
     results.push({
-      definition: { id: definition.id, name: definition.name, type: toPublicEventType(definition.type), active: definition.active, saved: !input.definition || Boolean(definitionId) },
+      definition: {
+        id: definition.id,
+        name: definition.name,
+        type: toPublicEventType(definition.type),
+        active: definition.active,
+        saved: !input.definition || Boolean(definitionId),
+      },
       matched: why.matched,
       why,
       webhooks,

@@ -29,7 +29,11 @@ export interface ConditionExplanation {
 }
 
 const isOperatorObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length > 0 && Object.keys(v).every((k) => k.startsWith("$"));
+  typeof v === "object" &&
+  v !== null &&
+  !Array.isArray(v) &&
+  Object.keys(v).length > 0 &&
+  Object.keys(v).every((k) => k.startsWith("$"));
 
 /**
  * One budget of evaluation steps for a whole answer (every clause of every definition explained): ten
@@ -51,8 +55,16 @@ export function valueAt(root: unknown, path: string): unknown {
   let values: unknown[] = [root];
   for (const key of path.split(".")) {
     values = values.flatMap((value) => {
-      if (Array.isArray(value)) return /^\d+$/.test(key) ? [value[Number(key)]] : value.map((item) => (item !== null && typeof item === "object" && Object.hasOwn(item, key) ? (item as Record<string, unknown>)[key] : undefined));
-      if (value !== null && typeof value === "object" && Object.hasOwn(value, key)) return [(value as Record<string, unknown>)[key]];
+      if (Array.isArray(value))
+        return /^\d+$/.test(key)
+          ? [value[Number(key)]]
+          : value.map((item) =>
+              item !== null && typeof item === "object" && Object.hasOwn(item, key)
+                ? (item as Record<string, unknown>)[key]
+                : undefined,
+            );
+      if (value !== null && typeof value === "object" && Object.hasOwn(value, key))
+        return [(value as Record<string, unknown>)[key]];
       return [undefined];
     });
   }
@@ -79,11 +91,27 @@ function explainField(path: string, spec: unknown, context: unknown, budget: Met
   const seen = valueAt(context, path);
   if (!isOperatorObject(spec)) {
     const verdict = verdictOf({ [path]: spec }, context, budget);
-    return [{ text: `${path} = ${show(spec)}: ${show(seen)} -> ${say(verdict)}`, path, operator: "$eq", expected: spec, seen: seenOf(seen), verdict }];
+    return [
+      {
+        text: `${path} = ${show(spec)}: ${show(seen)} -> ${say(verdict)}`,
+        path,
+        operator: "$eq",
+        expected: spec,
+        seen: seenOf(seen),
+        verdict,
+      },
+    ];
   }
   return Object.entries(spec).map(([operator, expected]): ClauseExplanation => {
     const verdict = verdictOf({ [path]: { [operator]: expected } }, context, budget);
-    const clause: ClauseExplanation = { text: `${path} ${operator} ${show(expected)}: ${show(seen)} -> ${say(verdict)}`, path, operator, expected, seen: seenOf(seen), verdict };
+    const clause: ClauseExplanation = {
+      text: `${path} ${operator} ${show(expected)}: ${show(seen)} -> ${say(verdict)}`,
+      path,
+      operator,
+      expected,
+      seen: seenOf(seen),
+      verdict,
+    };
     if (operator === "$not") clause.clauses = explainField(path, expected, context, budget);
     return clause;
   });
@@ -93,16 +121,28 @@ function explainLogical(operator: string, parts: Condition[], context: unknown, 
   const verdict = verdictOf({ [operator]: parts }, context, budget);
   const clauses = parts.map((part): ClauseExplanation => {
     const inner = explainCondition(part, context, budget);
-    return { text: `${JSON.stringify(part)} -> ${say(inner.verdict)}`, operator: "$part", expected: part, verdict: inner.verdict, clauses: inner.clauses };
+    return {
+      text: `${JSON.stringify(part)} -> ${say(inner.verdict)}`,
+      operator: "$part",
+      expected: part,
+      verdict: inner.verdict,
+      clauses: inner.clauses,
+    };
   });
   return { text: `${operator} of ${parts.length}: -> ${say(verdict)}`, operator, expected: parts, verdict, clauses };
 }
 
 /** Every clause of `condition` against `context` (a null or empty condition always matches), within `budget`. */
-export function explainCondition(condition: Condition | null | undefined, context: unknown, budget: Meter = explanationBudget()): ConditionExplanation {
+export function explainCondition(
+  condition: Condition | null | undefined,
+  context: unknown,
+  budget: Meter = explanationBudget(),
+): ConditionExplanation {
   if (!condition || Object.keys(condition).length === 0) return { verdict: true, clauses: [] };
   const clauses = Object.entries(condition).flatMap(([key, value]) =>
-    LOGICAL.has(key) ? [explainLogical(key, value as Condition[], context, budget)] : explainField(key, value, context, budget),
+    LOGICAL.has(key)
+      ? [explainLogical(key, value as Condition[], context, budget)]
+      : explainField(key, value, context, budget),
   );
   return { verdict: verdictOf(condition, context, budget), clauses };
 }

@@ -22,7 +22,13 @@ export interface ProducedAction {
 }
 
 export interface DefinitionVerdict {
-  definition: { id: string; name: string | null; type: PublicEventType | null; active: boolean | null; updatedAt: string | null };
+  definition: {
+    id: string;
+    name: string | null;
+    type: PublicEventType | null;
+    active: boolean | null;
+    updatedAt: string | null;
+  };
   deleted: boolean;
   matched: Verdict | null;
   /** Null for a deleted definition: nothing is left to explain it with. */
@@ -33,21 +39,42 @@ export interface DefinitionVerdict {
 }
 
 export interface EventExplanation {
-  event: { id: string; type: PublicEventType; collection: string; recordId: string; status: EventStatus; depth: number; changedFields: string[]; matchedAt: string | null };
+  event: {
+    id: string;
+    type: PublicEventType;
+    collection: string;
+    recordId: string;
+    status: EventStatus;
+    depth: number;
+    changedFields: string[];
+    matchedAt: string | null;
+  };
   configuration: { explainedAgainst: "current"; note: string };
   depth: { depth: number; max: number; triggersStop: boolean; note: string };
   definitions: DefinitionVerdict[];
 }
 
 /** An event row as matching reads it (SQL gives the enum as users spell it). */
-export function matchable(event: Pick<EventLog, "id" | "type" | "collection" | "recordId" | "occurredAt" | "depth" | "data" | "previous" | "changedFields">): MatchableEvent {
+export function matchable(
+  event: Pick<
+    EventLog,
+    "id" | "type" | "collection" | "recordId" | "occurredAt" | "depth" | "data" | "previous" | "changedFields"
+  >,
+): MatchableEvent {
   return { ...event, type: toDbEventType(toPublicEventType(event.type)) };
 }
 
 const produced = (actions: EventAction[], definitionId: string): ProducedAction[] =>
   actions
     .filter((a) => a.definitionId === definitionId)
-    .map((a) => ({ kind: a.kind, id: a.targetId, status: a.status, attempts: a.attempts, errorCode: a.errorCode, error: a.error }));
+    .map((a) => ({
+      kind: a.kind,
+      id: a.targetId,
+      status: a.status,
+      attempts: a.attempts,
+      errorCode: a.errorCode,
+      error: a.error,
+    }));
 
 export function depthNote(depth: number, max: number) {
   const triggersStop = depth >= max;
@@ -61,7 +88,11 @@ export function depthNote(depth: number, max: number) {
   };
 }
 
-export async function explainEvent(q: Queryable, config: Pick<Config, "TRIGGER_MAX_DEPTH">, eventId: string): Promise<EventExplanation> {
+export async function explainEvent(
+  q: Queryable,
+  config: Pick<Config, "TRIGGER_MAX_DEPTH">,
+  eventId: string,
+): Promise<EventExplanation> {
   const event = await getEvent(q, eventId);
   const definitions = await loadDefinitions(q, { collection: event.collection });
   const matchedAt = (event as EventLog & { matchedAt?: Date | null }).matchedAt ?? null;
@@ -69,11 +100,19 @@ export async function explainEvent(q: Queryable, config: Pick<Config, "TRIGGER_M
   const budget = explanationBudget();
   // Definitions that produced actions but are not among the collection's now: moved elsewhere, or deleted.
   const listed = new Set(definitions.map((d) => d.id));
-  const elsewhere = await loadDefinitions(q, { ids: [...new Set(event.actions.map((a) => a.definitionId))].filter((id) => !listed.has(id)) });
+  const elsewhere = await loadDefinitions(q, {
+    ids: [...new Set(event.actions.map((a) => a.definitionId))].filter((id) => !listed.has(id)),
+  });
   const verdicts: DefinitionVerdict[] = [...definitions, ...elsewhere].map((definition) => {
     const why = explainMatch(subject, definition, budget);
     return {
-      definition: { id: definition.id, name: definition.name, type: toPublicEventType(definition.type), active: definition.active, updatedAt: definition.updatedAt.toISOString() },
+      definition: {
+        id: definition.id,
+        name: definition.name,
+        type: toPublicEventType(definition.type),
+        active: definition.active,
+        updatedAt: definition.updatedAt.toISOString(),
+      },
       deleted: false,
       matched: why.matched,
       why,

@@ -23,10 +23,16 @@ export interface MatchExplanation {
   condition: ConditionExplanation;
 }
 
-export function explainMatch(event: MatchableEvent, definition: EventDefinition, budget: Meter = explanationBudget()): MatchExplanation {
+export function explainMatch(
+  event: MatchableEvent,
+  definition: EventDefinition,
+  budget: Meter = explanationBudget(),
+): MatchExplanation {
   const type = toPublicEventType(definition.type);
   const eventType = toPublicEventType(event.type);
-  const active: Check = definition.active ? { passed: true, text: "active" } : { passed: false, text: "inactive: an inactive definition never fires" };
+  const active: Check = definition.active
+    ? { passed: true, text: "active" }
+    : { passed: false, text: "inactive: an inactive definition never fires" };
   const collection: Check =
     definition.collection === event.collection
       ? { passed: true, text: `watches ${definition.collection}` }
@@ -34,11 +40,16 @@ export function explainMatch(event: MatchableEvent, definition: EventDefinition,
   let typeCheck: Check;
   if (type === "field.updated") {
     const changed = definition.fields.filter((field) => event.changedFields.includes(field));
-    const why = event.previous ? `changed ${JSON.stringify(event.changedFields)}` : `carries no previous values, so every field it has counts as changed: ${JSON.stringify(event.changedFields)}`;
+    const why = event.previous
+      ? `changed ${JSON.stringify(event.changedFields)}`
+      : `carries no previous values, so every field it has counts as changed: ${JSON.stringify(event.changedFields)}`;
     typeCheck =
       eventType !== "collection.updated"
         ? { passed: false, text: `field.updated watches updates; this is a ${eventType}` }
-        : { passed: changed.length > 0, text: `field.updated watches ${JSON.stringify(definition.fields)}; the update ${why} -> ${changed.length > 0 ? `true (${changed.join(", ")})` : "false"}` };
+        : {
+            passed: changed.length > 0,
+            text: `field.updated watches ${JSON.stringify(definition.fields)}; the update ${why} -> ${changed.length > 0 ? `true (${changed.join(", ")})` : "false"}`,
+          };
   } else {
     typeCheck = { passed: type === eventType, text: `${type} ${type === eventType ? "=" : "is not"} ${eventType}` };
   }

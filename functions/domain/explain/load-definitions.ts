@@ -10,10 +10,16 @@ export type FullDefinition = EventDefinition & { webhooks: Webhook[]; triggers: 
 /** At most this many definitions of one collection are explained (a collection has a handful). */
 export const MAX_DEFINITIONS = 500;
 
-export async function loadDefinitions(q: Queryable, where: { collection: string } | { ids: string[] }): Promise<FullDefinition[]> {
+export async function loadDefinitions(
+  q: Queryable,
+  where: { collection: string } | { ids: string[] },
+): Promise<FullDefinition[]> {
   if ("ids" in where && where.ids.length === 0) return [];
   const filter = "ids" in where ? sql`id = ANY(${where.ids}::text[])` : sql`collection = ${where.collection}`;
-  const definitions = await runSql<EventDefinition>(q, sql`SELECT * FROM event_definitions WHERE ${filter} ORDER BY id LIMIT ${MAX_DEFINITIONS}`);
+  const definitions = await runSql<EventDefinition>(
+    q,
+    sql`SELECT * FROM event_definitions WHERE ${filter} ORDER BY id LIMIT ${MAX_DEFINITIONS}`,
+  );
   if (definitions.length === 0) return [];
   const ids = definitions.map((d) => d.id);
   const [webhooks, triggers] = await Promise.all([

@@ -15,21 +15,40 @@ export interface Health {
   sweep: { lastRunAt: string | null; status: "ok" | "late" | "never" | "unknown" };
 }
 
-export async function checkHealth({ pool, queue, config, now }: Pick<CoreDeps, "pool" | "queue" | "config" | "now">): Promise<Health> {
+export async function checkHealth({
+  pool,
+  queue,
+  config,
+  now,
+}: Pick<CoreDeps, "pool" | "queue" | "config" | "now">): Promise<Health> {
   const [state, redis] = await Promise.all([
-    withTimeout(pool.query<{ lastRunAt: Date }>(`SELECT "lastRunAt" FROM sweep_state WHERE id = 1`), CHECK_TIMEOUT_MS, "postgres").then(
+    withTimeout(
+      pool.query<{ lastRunAt: Date }>(`SELECT "lastRunAt" FROM sweep_state WHERE id = 1`),
+      CHECK_TIMEOUT_MS,
+      "postgres",
+    ).then(
       ({ rows }) => ({ up: true as const, lastRunAt: rows[0]?.lastRunAt ?? null }),
       () => ({ up: false as const, lastRunAt: null }),
     ),
-    queue.ping().then(() => "up" as const, () => "down" as const),
+    queue.ping().then(
+      () => "up" as const,
+      () => "down" as const,
+    ),
   ]);
   const database = state.up ? ("up" as const) : ("down" as const);
-  const sweep = { lastRunAt: state.lastRunAt?.toISOString() ?? null, status: sweepStatus(state, now(), config.SWEEP_INTERVAL_MS) };
+  const sweep = {
+    lastRunAt: state.lastRunAt?.toISOString() ?? null,
+    status: sweepStatus(state, now(), config.SWEEP_INTERVAL_MS),
+  };
   const healthy = database === "up" && redis === "up" && sweep.status === "ok";
   return { status: healthy ? "ok" : "degraded", database, redis, sweep };
 }
 
-function sweepStatus({ up, lastRunAt }: { up: boolean; lastRunAt: Date | null }, now: Date, intervalMs: number): Health["sweep"]["status"] {
+function sweepStatus(
+  { up, lastRunAt }: { up: boolean; lastRunAt: Date | null },
+  now: Date,
+  intervalMs: number,
+): Health["sweep"]["status"] {
   if (!up) return "unknown";
   if (!lastRunAt) return "never";
   return now.getTime() - lastRunAt.getTime() > MISSED_SWEEPS * intervalMs ? "late" : "ok";

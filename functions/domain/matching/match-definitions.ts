@@ -23,9 +23,15 @@ export type DefinitionWithTargets = EventDefinition & {
 };
 
 /** What matching and delivery read of an event. */
-export type MatchableEvent = Pick<EventLog, "id" | "type" | "collection" | "recordId" | "occurredAt" | "depth" | "data" | "previous" | "changedFields">;
+export type MatchableEvent = Pick<
+  EventLog,
+  "id" | "type" | "collection" | "recordId" | "occurredAt" | "depth" | "data" | "previous" | "changedFields"
+>;
 
-export function matchesDefinition(event: MatchableEvent, definition: EventDefinition & { conditionTest?: ConditionTest }): boolean {
+export function matchesDefinition(
+  event: MatchableEvent,
+  definition: EventDefinition & { conditionTest?: ConditionTest },
+): boolean {
   if (!definition.active || definition.collection !== event.collection) return false;
   const typeMatches =
     definition.type === event.type ||
@@ -43,7 +49,12 @@ export function matchesDefinition(event: MatchableEvent, definition: EventDefini
  * the log says why they did not run (a replay runs them).
  */
 export function planActions(event: MatchableEvent, definitions: DefinitionWithTargets[]): PlannedAction[] {
-  const action = (definitionId: string, kind: "trigger" | "webhook", targetId: string, failure?: PlannedAction["failure"]) => ({
+  const action = (
+    definitionId: string,
+    kind: "trigger" | "webhook",
+    targetId: string,
+    failure?: PlannedAction["failure"],
+  ) => ({
     id: derivedId("act", event.id, `${event.id}/${kind}/${targetId}`),
     eventId: event.id,
     kind,
@@ -57,7 +68,10 @@ export function planActions(event: MatchableEvent, definitions: DefinitionWithTa
       if (!matchesDefinition(event, definition)) return [];
     } catch (error) {
       if (!(error instanceof ConditionTooCostly)) throw error;
-      failure = { errorCode: error.code, error: `the condition of definition "${definition.name}" was not decided: ${error.message}` };
+      failure = {
+        errorCode: error.code,
+        error: `the condition of definition "${definition.name}" was not decided: ${error.message}`,
+      };
     }
     return [
       ...definition.triggers.map((trigger) => action(definition.id, "trigger", trigger.id, failure)),

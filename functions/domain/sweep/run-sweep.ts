@@ -95,14 +95,29 @@ export async function runSweep(deps: SweepDeps): Promise<SweepResult> {
   const now = deps.now();
   const failedEvents = await failExhaustedEvents(deps, now);
   const events = await claimStuckEvents(deps, now);
-  await deps.queue.add("process-events", events.map((id) => ({ id, data: { eventIds: [id] } })));
+  await deps.queue.add(
+    "process-events",
+    events.map((id) => ({ id, data: { eventIds: [id] } })),
+  );
   const actions = await claimStuckActions(deps, now);
-  await deps.queue.add("run-action", actions.map((id) => ({ id, data: { actionId: id } })));
-  const prunedEvents = await pruneCompletedEvents(deps, new Date(now.getTime() - deps.config.LOG_RETENTION_DAYS * 86_400_000));
+  await deps.queue.add(
+    "run-action",
+    actions.map((id) => ({ id, data: { actionId: id } })),
+  );
+  const prunedEvents = await pruneCompletedEvents(
+    deps,
+    new Date(now.getTime() - deps.config.LOG_RETENTION_DAYS * 86_400_000),
+  );
   const result = { requeuedEvents: events.length, requeuedActions: actions.length, failedEvents, prunedEvents };
   // For GET /health: a sweep that stopped running leaves lost work pending, and nothing else would say so.
   // Totals added in the database, so /metrics counts every run whichever process made it.
-  const totals = { runs: 1n, requeuedEvents: BigInt(events.length), requeuedActions: BigInt(actions.length), failedEvents: BigInt(failedEvents), prunedEvents: BigInt(prunedEvents) };
+  const totals = {
+    runs: 1n,
+    requeuedEvents: BigInt(events.length),
+    requeuedActions: BigInt(actions.length),
+    failedEvents: BigInt(failedEvents),
+    prunedEvents: BigInt(prunedEvents),
+  };
   await deps.db.sweepState.upsert({
     where: { id: 1 },
     create: { id: 1, lastRunAt: now, lastResult: result, ...totals },

@@ -12,7 +12,10 @@ const templated = jsonObject
 
 const filterInput = templated.superRefine((filter, ctx) => {
   if (Object.keys(filter).length === 0) {
-    ctx.addIssue({ code: "custom", message: "an empty filter would select every record of the collection; name the fields to match" });
+    ctx.addIssue({
+      code: "custom",
+      message: "an empty filter would select every record of the collection; name the fields to match",
+    });
   }
   reportProblems(ctx, conditionProblems(filter, { deferred: isWholePlaceholder }));
 });
@@ -31,7 +34,8 @@ type TriggerShape = { action: "create" | "update" | "delete"; filter?: unknown; 
 export function checkTriggerShape(trigger: TriggerShape, ctx: z.RefinementCtx) {
   const needs = { create: ["data"], update: ["filter", "data"], delete: ["filter"] }[trigger.action];
   for (const field of needs) {
-    if (trigger[field as "filter" | "data"] == null) ctx.addIssue({ code: "custom", path: [field], message: `a ${trigger.action} trigger needs ${field}` });
+    if (trigger[field as "filter" | "data"] == null)
+      ctx.addIssue({ code: "custom", path: [field], message: `a ${trigger.action} trigger needs ${field}` });
   }
 }
 
@@ -42,4 +46,6 @@ export const updateTriggerInput = z.strictObject(fields).partial();
 export type UpdateTriggerInput = z.output<typeof updateTriggerInput>;
 
 /** A patch checked against the trigger it would make. */
-export const mergedTrigger = z.object({ action: fields.action, filter: z.unknown(), data: z.unknown() }).superRefine(checkTriggerShape);
+export const mergedTrigger = z
+  .object({ action: fields.action, filter: z.unknown(), data: z.unknown() })
+  .superRefine(checkTriggerShape);

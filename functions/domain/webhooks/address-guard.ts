@@ -32,7 +32,11 @@ export function literalAddress(hostname: string): string | undefined {
  * Names are judged when connecting (http-agent.ts); `refuseLoopbackNames` also refuses `localhost`
  * up front, for a clearer answer at save time.
  */
-export function urlRefusal(url: URL, allowPrivateNetworks: boolean, { refuseLoopbackNames = false } = {}): string | undefined {
+export function urlRefusal(
+  url: URL,
+  allowPrivateNetworks: boolean,
+  { refuseLoopbackNames = false } = {},
+): string | undefined {
   if (url.protocol !== "http:" && url.protocol !== "https:") return "must be an http or https URL";
   if (allowPrivateNetworks) return undefined;
   const host = url.hostname.toLowerCase().replace(/\.$/, "");

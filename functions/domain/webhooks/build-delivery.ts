@@ -48,18 +48,31 @@ export function defaultPayload(context: EventContext) {
 }
 
 /** Secrets that sign now: the current one, and the previous one until it expires. */
-export function liveSecrets(webhook: Pick<Webhook, "secret" | "previousSecret" | "previousSecretExpiresAt">, now: Date): string[] {
-  const previousLive = webhook.previousSecret && webhook.previousSecretExpiresAt && webhook.previousSecretExpiresAt > now;
+export function liveSecrets(
+  webhook: Pick<Webhook, "secret" | "previousSecret" | "previousSecretExpiresAt">,
+  now: Date,
+): string[] {
+  const previousLive =
+    webhook.previousSecret && webhook.previousSecretExpiresAt && webhook.previousSecretExpiresAt > now;
   return previousLive ? [webhook.secret, webhook.previousSecret!] : [webhook.secret];
 }
 
-type WebhookShape = Pick<Webhook, "url" | "method" | "headers" | "payload" | "secret" | "previousSecret" | "previousSecretExpiresAt"> & SecretState;
+type WebhookShape = Pick<
+  Webhook,
+  "url" | "method" | "headers" | "payload" | "secret" | "previousSecret" | "previousSecretExpiresAt"
+> &
+  SecretState;
 
 /**
  * `messageId` is the same on every attempt of one event to one webhook: receivers deduplicate on it.
  * Throws UnsendableDelivery when a header renders to what HTTP cannot carry.
  */
-export function buildDelivery(webhook: WebhookShape, context: EventContext, messageId: string, now: Date): DeliveryRequest {
+export function buildDelivery(
+  webhook: WebhookShape,
+  context: EventContext,
+  messageId: string,
+  now: Date,
+): DeliveryRequest {
   // Not unsendable for good: once the operator gives tetik its key back, a retry signs and sends.
   if (webhook.secretError) throw new UnsendableDelivery("secret_unreadable", webhook.secretError);
   const payload = webhook.payload === null ? defaultPayload(context) : renderTemplate(webhook.payload, context);
@@ -69,7 +82,10 @@ export function buildDelivery(webhook: WebhookShape, context: EventContext, mess
   for (const [name, value] of Object.entries(custom)) {
     const text = typeof value === "string" ? value : JSON.stringify(value ?? "");
     if (!HEADER_VALUE.test(text)) {
-      throw new UnsendableDelivery("invalid_header", `header ${name} rendered to ${JSON.stringify(text.slice(0, 100))}, which a header cannot hold (a line break, a NUL, or a character beyond Latin-1)`);
+      throw new UnsendableDelivery(
+        "invalid_header",
+        `header ${name} rendered to ${JSON.stringify(text.slice(0, 100))}, which a header cannot hold (a line break, a NUL, or a character beyond Latin-1)`,
+      );
     }
     headers[name.toLowerCase()] = text;
   }

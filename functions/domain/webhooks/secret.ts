@@ -21,7 +21,10 @@ export interface SecretState {
  * A webhook row with its secrets opened for signing (they are stored sealed, bound to the webhook's id,
  * when SECRETS_KEY is set). One unreadable secret fails that webhook's deliveries, not the others'.
  */
-export function withOpenSecrets<W extends Pick<Webhook, "id" | "secret" | "previousSecret">>(webhook: W, box: SecretBox): W & SecretState {
+export function withOpenSecrets<W extends Pick<Webhook, "id" | "secret" | "previousSecret">>(
+  webhook: W,
+  box: SecretBox,
+): W & SecretState {
   try {
     return {
       ...webhook,
@@ -30,6 +33,11 @@ export function withOpenSecrets<W extends Pick<Webhook, "id" | "secret" | "previ
     };
   } catch (error) {
     if (!(error instanceof SecretUnreadable)) throw error;
-    return { ...webhook, secret: "", previousSecret: null, secretError: `the webhook's signing secret cannot be read: ${error.message}` };
+    return {
+      ...webhook,
+      secret: "",
+      previousSecret: null,
+      secretError: `the webhook's signing secret cannot be read: ${error.message}`,
+    };
   }
 }

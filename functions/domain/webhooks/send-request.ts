@@ -43,7 +43,10 @@ class AttemptTimeout extends Error {
 }
 
 /** Reads at most RESPONSE_BODY_LIMIT bytes of a body, then lets go of the rest (and the connection). */
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void; text(): Promise<string> }, declaredLength: string | string[] | undefined): Promise<string> {
+async function readCapped(
+  body: AsyncIterable<Buffer> & { destroy(): void; text(): Promise<string> },
+  declaredLength: string | string[] | undefined,
+): Promise<string> {
   // Most answers are short and say so: read at once (undici holds the body to its declared length).
   if (typeof declaredLength === "string" && Number(declaredLength) <= RESPONSE_BODY_LIMIT) return body.text();
   const chunks: Buffer[] = [];
@@ -118,7 +121,13 @@ export async function sendRequest(delivery: DeliveryRequest, options: SendOption
     };
   } catch (error) {
     const reason = abort.signal.aborted ? abort.signal.reason : error;
-    return { ok: false, status: null, durationMs: elapsed(), responseBody: null, ...classify(reason, options.timeoutMs) };
+    return {
+      ok: false,
+      status: null,
+      durationMs: elapsed(),
+      responseBody: null,
+      ...classify(reason, options.timeoutMs),
+    };
   } finally {
     clearTimeout(timer);
   }

@@ -24,7 +24,14 @@ export async function sendWebhook(
     request = buildDelivery(webhook, context, messageId, requestedAt);
   } catch (error) {
     if (!(error instanceof UnsendableDelivery)) throw error;
-    return { ok: false, status: null, durationMs: 0, responseBody: null, error: error.message, errorCode: error.errorCode };
+    return {
+      ok: false,
+      status: null,
+      durationMs: 0,
+      responseBody: null,
+      error: error.message,
+      errorCode: error.errorCode,
+    };
   }
   return sendRequest(request, {
     timeoutMs: webhook.timeoutMs ?? config.WEBHOOK_TIMEOUT_MS,

@@ -7,7 +7,11 @@ import { sendWebhook } from "./send-webhook.ts";
 import { withOpenSecrets } from "./secret.ts";
 import type { SendResult } from "./send-request.ts";
 
-export async function testWebhook(deps: Pick<Deps, "db" | "config" | "now" | "secrets">, webhookId: string, data: Record<string, unknown> = {}): Promise<SendResult> {
+export async function testWebhook(
+  deps: Pick<Deps, "db" | "config" | "now" | "secrets">,
+  webhookId: string,
+  data: Record<string, unknown> = {},
+): Promise<SendResult> {
   const { db, now } = deps;
   const row = await db.webhook.findUnique({ where: { id: webhookId }, include: { definition: true } });
   if (!row) throw notFound("webhook", webhookId);
@@ -29,7 +33,19 @@ export async function testWebhook(deps: Pick<Deps, "db" | "config" | "now" | "se
   const result = await sendWebhook(deps, webhook, eventContext(sample, definition), attemptId, requestedAt);
   const { ok, status, durationMs, error, errorCode, responseBody } = result;
   await db.deliveryAttempt.create({
-    data: { id: attemptId, webhookId, attempt: 1, requestedAt, test: true, ok, status, durationMs, error, errorCode, responseBody },
+    data: {
+      id: attemptId,
+      webhookId,
+      attempt: 1,
+      requestedAt,
+      test: true,
+      ok,
+      status,
+      durationMs,
+      error,
+      errorCode,
+      responseBody,
+    },
   });
   return result;
 }

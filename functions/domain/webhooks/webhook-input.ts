@@ -8,13 +8,32 @@ import { reportProblems, withinBytes } from "../validation.ts";
 
 /** Headers tetik sets on every delivery, or that belong to the connection: custom headers cannot set them. */
 export const RESERVED_HEADERS = new Set([
-  "content-type", "user-agent", "webhook-id", "webhook-timestamp", "webhook-signature", "host", "content-length",
-  "connection", "transfer-encoding", "keep-alive", "upgrade", "te", "trailer", "expect", "proxy-authorization",
+  "content-type",
+  "user-agent",
+  "webhook-id",
+  "webhook-timestamp",
+  "webhook-signature",
+  "host",
+  "content-length",
+  "connection",
+  "transfer-encoding",
+  "keep-alive",
+  "upgrade",
+  "te",
+  "trailer",
+  "expect",
+  "proxy-authorization",
 ]);
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const headersInput = z
-  .record(z.string(), z.string().max(4096).regex(HEADER_VALUE, "header values cannot contain line breaks, NUL or characters beyond Latin-1"))
+  .record(
+    z.string(),
+    z
+      .string()
+      .max(4096)
+      .regex(HEADER_VALUE, "header values cannot contain line breaks, NUL or characters beyond Latin-1"),
+  )
   .superRefine((headers, ctx) => {
     const names = Object.keys(headers);
     if (names.length > 50) ctx.addIssue({ code: "custom", message: "at most 50 headers" });
@@ -32,14 +51,20 @@ export const retryInput = z
     maxAttempts: z.number().int().min(1).max(50),
     backoff: z.enum(["exponential", "fixed"]),
     delayMs: z.number().int().min(0).max(86_400_000),
-    maxDelayMs: z.number().int().min(1).max(7 * 86_400_000),
+    maxDelayMs: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 86_400_000),
   })
   .partial();
 
 const fields = {
   definitionId: z.string().min(1).max(200),
   url: z.string().max(2048).url(),
-  method: z.preprocess((m) => (typeof m === "string" ? m.toUpperCase() : m), z.enum(["POST", "PUT", "PATCH"])).optional(),
+  method: z
+    .preprocess((m) => (typeof m === "string" ? m.toUpperCase() : m), z.enum(["POST", "PUT", "PATCH"]))
+    .optional(),
   headers: headersInput.optional(),
   payload: z
     .unknown()

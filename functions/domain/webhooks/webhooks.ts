@@ -29,23 +29,25 @@ export async function createWebhook({ db, config, secrets }: WebhookDeps, input:
   checkUrl(input.url, config.WEBHOOK_ALLOW_PRIVATE_NETWORKS);
   const id = newId("whk");
   const secret = generateSecret();
-  const webhook = await addToDefinition(db, input.definitionId, "webhooks", (tx) => tx.webhook.create({
-    data: {
-      id,
-      definitionId: input.definitionId,
-      url: input.url,
-      method: input.method ?? "POST",
-      headers: (input.headers ?? {}) as Prisma.InputJsonValue,
-      payload: input.payload === undefined ? Prisma.DbNull : json(input.payload),
-      active: input.active ?? true,
-      timeoutMs: input.timeoutMs ?? null,
-      retryMaxAttempts: input.retry?.maxAttempts,
-      retryBackoff: input.retry?.backoff,
-      retryDelayMs: input.retry?.delayMs,
-      retryMaxDelayMs: input.retry?.maxDelayMs,
-      secret: secrets.seal(secret, id),
-    },
-  }));
+  const webhook = await addToDefinition(db, input.definitionId, "webhooks", (tx) =>
+    tx.webhook.create({
+      data: {
+        id,
+        definitionId: input.definitionId,
+        url: input.url,
+        method: input.method ?? "POST",
+        headers: (input.headers ?? {}) as Prisma.InputJsonValue,
+        payload: input.payload === undefined ? Prisma.DbNull : json(input.payload),
+        active: input.active ?? true,
+        timeoutMs: input.timeoutMs ?? null,
+        retryMaxAttempts: input.retry?.maxAttempts,
+        retryBackoff: input.retry?.backoff,
+        retryDelayMs: input.retry?.delayMs,
+        retryMaxDelayMs: input.retry?.maxDelayMs,
+        secret: secrets.seal(secret, id),
+      },
+    }),
+  );
   return { ...webhook, secret };
 }
 
@@ -55,7 +57,10 @@ export async function getWebhook(db: Deps["db"], id: string) {
   return webhook;
 }
 
-export async function listWebhooks(db: Deps["db"], { limit, cursor, definitionId }: ListQuery & { definitionId?: string }) {
+export async function listWebhooks(
+  db: Deps["db"],
+  { limit, cursor, definitionId }: ListQuery & { definitionId?: string },
+) {
   const rows = await db.webhook.findMany({
     where: { ...(cursor ? { id: { lt: cursor } } : {}), ...(definitionId ? { definitionId } : {}) },
     orderBy: { id: "desc" },
@@ -67,23 +72,26 @@ export async function listWebhooks(db: Deps["db"], { limit, cursor, definitionId
 export async function updateWebhook({ db, config }: WebhookDeps, id: string, patch: UpdateWebhookInput) {
   const current = await getWebhook(db, id);
   if (patch.url) checkUrl(patch.url, config.WEBHOOK_ALLOW_PRIVATE_NETWORKS);
-  const update = (tx: Prisma.TransactionClient) => tx.webhook.update({
-    where: { id },
-    data: {
-      definitionId: patch.definitionId,
-      url: patch.url,
-      method: patch.method,
-      headers: patch.headers as Prisma.InputJsonValue | undefined,
-      payload: patch.payload === undefined ? undefined : json(patch.payload),
-      // Turning a webhook back on clears the reason it was turned off.
-      ...(patch.active !== undefined ? { active: patch.active, ...(patch.active ? { disabledReason: null } : {}) } : {}),
-      timeoutMs: patch.timeoutMs,
-      retryMaxAttempts: patch.retry?.maxAttempts,
-      retryBackoff: patch.retry?.backoff,
-      retryDelayMs: patch.retry?.delayMs,
-      retryMaxDelayMs: patch.retry?.maxDelayMs,
-    },
-  });
+  const update = (tx: Prisma.TransactionClient) =>
+    tx.webhook.update({
+      where: { id },
+      data: {
+        definitionId: patch.definitionId,
+        url: patch.url,
+        method: patch.method,
+        headers: patch.headers as Prisma.InputJsonValue | undefined,
+        payload: patch.payload === undefined ? undefined : json(patch.payload),
+        // Turning a webhook back on clears the reason it was turned off.
+        ...(patch.active !== undefined
+          ? { active: patch.active, ...(patch.active ? { disabledReason: null } : {}) }
+          : {}),
+        timeoutMs: patch.timeoutMs,
+        retryMaxAttempts: patch.retry?.maxAttempts,
+        retryBackoff: patch.retry?.backoff,
+        retryDelayMs: patch.retry?.delayMs,
+        retryMaxDelayMs: patch.retry?.maxDelayMs,
+      },
+    });
   // Moving to another definition takes one of its places.
   const moving = patch.definitionId !== undefined && patch.definitionId !== current.definitionId;
   return moving ? addToDefinition(db, patch.definitionId!, "webhooks", update) : update(db);

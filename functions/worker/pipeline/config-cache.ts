@@ -13,15 +13,28 @@ import { definitionFromRow } from "../../domain/events/event-type.ts";
 
 async function load(q: Queryable, secrets: SecretBox): Promise<MatchConfig> {
   const [versionRow] = await q.query<{ version: string }>(`SELECT version FROM config_version WHERE id = 1`);
-  const definitions = (await q.query<EventDefinition>(`SELECT * FROM event_definitions WHERE active`)).map(definitionFromRow);
+  const definitions = (await q.query<EventDefinition>(`SELECT * FROM event_definitions WHERE active`)).map(
+    definitionFromRow,
+  );
   const ids = definitions.map((d) => d.id);
-  const webhooks = await q.query<Webhook>(`SELECT * FROM webhooks WHERE active AND "definitionId" = ANY($1::text[]) ORDER BY id`, [ids]);
-  const triggers = await q.query<EventTrigger>(`SELECT * FROM event_triggers WHERE active AND "definitionId" = ANY($1::text[]) ORDER BY id`, [ids]);
+  const webhooks = await q.query<Webhook>(
+    `SELECT * FROM webhooks WHERE active AND "definitionId" = ANY($1::text[]) ORDER BY id`,
+    [ids],
+  );
+  const triggers = await q.query<EventTrigger>(
+    `SELECT * FROM event_triggers WHERE active AND "definitionId" = ANY($1::text[]) ORDER BY id`,
+    [ids],
+  );
 
   const byCollection = new Map<string, DefinitionWithTargets[]>();
   const byId = new Map<string, DefinitionWithTargets & { conditionTest: ConditionTest }>();
   for (const definition of definitions) {
-    const entry = { ...definition, webhooks: [], triggers: [], conditionTest: compileCondition(definition.condition as Condition | null) };
+    const entry = {
+      ...definition,
+      webhooks: [],
+      triggers: [],
+      conditionTest: compileCondition(definition.condition as Condition | null),
+    };
     byId.set(definition.id, entry);
     byCollection.set(definition.collection, [...(byCollection.get(definition.collection) ?? []), entry]);
   }
@@ -29,7 +42,10 @@ async function load(q: Queryable, secrets: SecretBox): Promise<MatchConfig> {
   for (const webhook of webhooks) {
     const definition = byId.get(webhook.definitionId)!;
     definition.webhooks.push({ id: webhook.id });
-    hooks.set(webhook.id, { ...withOpenSecrets(webhook, secrets), definition: { id: definition.id, name: definition.name } });
+    hooks.set(webhook.id, {
+      ...withOpenSecrets(webhook, secrets),
+      definition: { id: definition.id, name: definition.name },
+    });
   }
   const triggerById = new Map<string, CachedTrigger>();
   for (const trigger of triggers) {

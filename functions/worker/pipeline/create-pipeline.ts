@@ -10,7 +10,10 @@ import { createTriggerWriter } from "./trigger-writer.ts";
 
 export function createPipeline(deps: Pick<Deps, "pool" | "now" | "log" | "config" | "secrets" | "queue">): Pipeline {
   const q = fromPg(deps.pool);
-  const claimer = createEventClaimer(q, deps.now, { defaultTimeoutMs: deps.config.WEBHOOK_TIMEOUT_MS, marginMs: deps.config.EVENT_LEASE_MS });
+  const claimer = createEventClaimer(q, deps.now, {
+    defaultTimeoutMs: deps.config.WEBHOOK_TIMEOUT_MS,
+    marginMs: deps.config.EVENT_LEASE_MS,
+  });
   return {
     claimEvent: (id) => claimer.add(id),
     releaseClaim: (id, error) => releaseClaim(q, id, error),

@@ -39,17 +39,28 @@ export interface LeaseSettings {
 }
 
 export function createEventClaimer(q: Queryable, now: () => Date, lease: LeaseSettings) {
-  return createBatcher<string, ClaimedEvent>(async (ids) => {
-    const rows = await q.query<EventLog & { configVersion: string }>(CLAIM_EVENTS, [ids, now(), lease.defaultTimeoutMs, lease.marginMs, LIMITS.processingTries]);
-    const configVersion = BigInt(rows[0]?.configVersion ?? 0);
-    const byId = new Map(rows.filter((row) => row.id).map(({ configVersion: _, ...row }) => [row.id, eventFromRow(row as EventLog)]));
-    // Two jobs may ask for one event in the same flush: the claim is the first one's.
-    return ids.map((id) => {
-      const event = byId.get(id);
-      byId.delete(id);
-      return { event, configVersion };
-    });
-  }, { retryAlone: isNotAnOutage });
+  return createBatcher<string, ClaimedEvent>(
+    async (ids) => {
+      const rows = await q.query<EventLog & { configVersion: string }>(CLAIM_EVENTS, [
+        ids,
+        now(),
+        lease.defaultTimeoutMs,
+        lease.marginMs,
+        LIMITS.processingTries,
+      ]);
+      const configVersion = BigInt(rows[0]?.configVersion ?? 0);
+      const byId = new Map(
+        rows.filter((row) => row.id).map(({ configVersion: _, ...row }) => [row.id, eventFromRow(row as EventLog)]),
+      );
+      // Two jobs may ask for one event in the same flush: the claim is the first one's.
+      return ids.map((id) => {
+        const event = byId.get(id);
+        byId.delete(id);
+        return { event, configVersion };
+      });
+    },
+    { retryAlone: isNotAnOutage },
+  );
 }
 
 /**

@@ -208,30 +208,48 @@ async function writeHealth(pool: Pool, outcomes: AttemptOutcome[], now: Date, la
   const failed = new Map<string, { failures: number; error: string | null; gone: boolean }>();
   for (const o of outcomes.filter((o) => !o.result.ok)) {
     const entry = failed.get(o.webhookId) ?? { failures: 0, error: null, gone: false };
-    failed.set(o.webhookId, { failures: entry.failures + 1, error: o.result.error, gone: entry.gone || o.result.status === 410 });
+    failed.set(o.webhookId, {
+      failures: entry.failures + 1,
+      error: o.result.error,
+      gone: entry.gone || o.result.status === 410,
+    });
     // A failure resets the success throttle: the next success must clear the failure count.
     lastSuccessWritten.delete(o.webhookId);
   }
   if (failed.size) {
     const entries = [...failed.entries()];
-    await q.query(HEALTH_FAILURE, [entries.map(([id]) => id), entries.map(([, e]) => e.failures), entries.map(([, e]) => e.error), entries.map(([, e]) => e.gone), now]);
+    await q.query(HEALTH_FAILURE, [
+      entries.map(([id]) => id),
+      entries.map(([, e]) => e.failures),
+      entries.map(([, e]) => e.error),
+      entries.map(([, e]) => e.gone),
+      now,
+    ]);
   }
 }
 
 export function createLogWriter(pool: Pool, now: () => Date, log: Logger): LogWriter {
-  const matches = createBatcher<Match, Set<string>>(async (items) => {
-    const inserted = await writeMatches(fromPg(pool), items, now());
-    return items.map(() => inserted);
-  }, { retryAlone: isNotAnOutage });
+  const matches = createBatcher<Match, Set<string>>(
+    async (items) => {
+      const inserted = await writeMatches(fromPg(pool), items, now());
+      return items.map(() => inserted);
+    },
+    { retryAlone: isNotAnOutage },
+  );
   const lastSuccessWritten = new Map<string, number>();
   // Two kinds of write, batched apart, so a failed flush fails only the attempts it carried.
   const outcomesBatcher = (write: (pool: Pool, outcomes: AttemptOutcome[]) => Promise<void>) =>
-    createBatcher<AttemptOutcome, void>(async (items) => {
-      await write(pool, items);
-      // The log is durable now: a failure to update health must not make the job run (and deliver) again.
-      await writeHealth(pool, items, latestFinish(items), lastSuccessWritten).catch((err) => log.warn({ err }, "could not update webhook health"));
-      return items.map(() => undefined);
-    }, { retryAlone: isNotAnOutage });
+    createBatcher<AttemptOutcome, void>(
+      async (items) => {
+        await write(pool, items);
+        // The log is durable now: a failure to update health must not make the job run (and deliver) again.
+        await writeHealth(pool, items, latestFinish(items), lastSuccessWritten).catch((err) =>
+          log.warn({ err }, "could not update webhook health"),
+        );
+        return items.map(() => undefined);
+      },
+      { retryAlone: isNotAnOutage },
+    );
   const sole = outcomesBatcher(writeSoleOutcomes);
   const shared = outcomesBatcher(writeSharedOutcomes);
   return {

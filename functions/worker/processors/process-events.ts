@@ -13,5 +13,9 @@ export async function processEventsJob(deps: WorkerDeps, job: Job<JobCatalog["pr
   const retries: Retry[] = settled.flatMap((s) => (s.status === "fulfilled" ? s.value.retries : []));
   await scheduleRetries(deps, retries);
   const failed = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected");
-  if (failed.length) throw new AggregateError(failed.map((f) => f.reason), `${failed.length} of ${settled.length} events failed`);
+  if (failed.length)
+    throw new AggregateError(
+      failed.map((f) => f.reason),
+      `${failed.length} of ${settled.length} events failed`,
+    );
 }

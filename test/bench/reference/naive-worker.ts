@@ -20,7 +20,11 @@ const worker = new Worker(
     if (!res.ok) throw new Error(`receiver answered ${res.status}`);
     await pool.query("UPDATE naive_events SET status = 'completed', completed_at = now() WHERE id = $1", [job.data.id]);
   },
-  { connection: new Redis(env.REDIS_URL!, { maxRetriesPerRequest: null }), prefix: env.QUEUE_PREFIX, concurrency: Number(env.CONCURRENCY ?? 50) },
+  {
+    connection: new Redis(env.REDIS_URL!, { maxRetriesPerRequest: null }),
+    prefix: env.QUEUE_PREFIX,
+    concurrency: Number(env.CONCURRENCY ?? 50),
+  },
 );
 worker.on("ready", () => console.log("naive worker ready"));
 process.once("SIGTERM", () => void worker.close().then(() => process.exit(0)));

@@ -15,7 +15,11 @@ const worker = new Worker(
     await res.text();
     if (!res.ok) throw new Error(`receiver answered ${res.status}`);
   },
-  { connection: new Redis(env.REDIS_URL!, { maxRetriesPerRequest: null }), prefix: env.QUEUE_PREFIX, concurrency: Number(env.CONCURRENCY ?? 50) },
+  {
+    connection: new Redis(env.REDIS_URL!, { maxRetriesPerRequest: null }),
+    prefix: env.QUEUE_PREFIX,
+    concurrency: Number(env.CONCURRENCY ?? 50),
+  },
 );
 worker.on("ready", () => console.log("raw worker ready"));
 process.once("SIGTERM", () => void worker.close().then(() => process.exit(0)));

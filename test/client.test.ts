@@ -3,7 +3,7 @@
 // to the OpenAPI document. Its retry rules are checked against a server on 127.0.0.1 that answers 503.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTetikClient, TetikError, type TetikClient } from "tetik/client";
-import { checkAgainstDocument } from "./helpers/contract.ts";
+import { refereedKy } from "./helpers/contract.ts";
 import { startReceiver, type Receiver, type Reply } from "./helpers/receiver.ts";
 import { startStack, type TestStack } from "./helpers/stack.ts";
 import { waitFor } from "./helpers/wait.ts";
@@ -14,29 +14,10 @@ let receiver: Receiver;
 let tetik: TetikClient;
 let baseUrl: string;
 
-/** Every answer the client gets, checked against the document as the API tests' are. */
-const refereed = {
-  hooks: {
-    afterResponse: [
-      async (request: Request, _options: unknown, response: Response) => {
-        const text = await response.clone().text();
-        const json = response.headers.get("content-type")?.startsWith("application/json");
-        checkAgainstDocument(
-          request.method,
-          new URL(request.url).pathname,
-          response.status,
-          response.headers.get("content-type"),
-          text ? (json ? JSON.parse(text) : text) : null,
-        );
-      },
-    ],
-  },
-};
-
 beforeAll(async () => {
   [stack, receiver] = await Promise.all([startStack({ env: { API_KEY: KEY } }), startReceiver()]);
   baseUrl = await stack.serve();
-  tetik = createTetikClient({ baseUrl, apiKey: KEY, ky: refereed });
+  tetik = createTetikClient({ baseUrl, apiKey: KEY, ky: refereedKy });
 });
 afterAll(async () => {
   await Promise.all([stack?.stop(), receiver?.close()]);
@@ -134,7 +115,7 @@ describe("the typed client", () => {
       status: 404,
       code: "not_found",
     });
-    const wrongKey = createTetikClient({ baseUrl, apiKey: "wrong", ky: refereed });
+    const wrongKey = createTetikClient({ baseUrl, apiKey: "wrong", ky: refereedKy });
     expect(await wrongKey.definitions.list().catch((e: unknown) => e)).toMatchObject({
       name: "TetikError",
       status: 401,

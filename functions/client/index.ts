@@ -15,7 +15,7 @@ import type { allRoutes } from "../api/contract/routes.ts";
 type Routes = typeof allRoutes;
 type RouteName = keyof Routes;
 type JsonSchemaOf<T> = T extends { content: { "application/json": { schema: infer S extends z.ZodType } } } ? S : never;
-type Request<K extends RouteName> = Routes[K] extends { request: infer Q } ? Q : {};
+type Request<K extends RouteName> = Routes[K] extends { request: infer Q } ? Q : Record<never, never>;
 
 type Success<K extends RouteName> = {
   [S in keyof Routes[K]["responses"]]: S extends 200 | 201 | 202
@@ -23,7 +23,7 @@ type Success<K extends RouteName> = {
     : never;
 }[keyof Routes[K]["responses"]];
 /** What a route answers on success (its 2xx JSON shape; nothing for a 204). */
-export type Answer<K extends RouteName> = [Success<K>] extends [never] ? void : Success<K>;
+export type Answer<K extends RouteName> = [Success<K>] extends [never] ? undefined : Success<K>;
 /** What a route takes as its JSON body. */
 export type BodyOf<K extends RouteName> = Request<K> extends { body: infer B } ? z.input<JsonSchemaOf<B>> : never;
 /** What a route takes as its query. */

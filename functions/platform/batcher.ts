@@ -32,7 +32,7 @@ export function createBatcher<I, O>(
   { maxSize = 200, concurrency = 1, retryAlone = () => false }: BatcherOptions = {},
 ): Batcher<I, O> {
   type Waiting = { item: I; resolve: (o: O) => void; reject: (e: unknown) => void };
-  let waiting: Waiting[] = [];
+  const waiting: Waiting[] = [];
   let running = 0;
   let scheduled = false;
 
@@ -40,9 +40,14 @@ export function createBatcher<I, O>(
   const settle = async (batch: Waiting[]): Promise<void> => {
     try {
       const results = await flush(batch.map((w) => w.item));
-      batch.forEach((w, i) => w.resolve(results[i]!));
+      batch.forEach((w, i) => {
+        w.resolve(results[i]!);
+      });
     } catch (error) {
-      if (batch.length === 1 || !retryAlone(error)) return batch.forEach((w) => w.reject(error));
+      if (batch.length === 1 || !retryAlone(error)) {
+        for (const w of batch) w.reject(error);
+        return;
+      }
       const half = Math.ceil(batch.length / 2);
       await settle(batch.slice(0, half));
       await settle(batch.slice(half));

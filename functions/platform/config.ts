@@ -101,5 +101,6 @@ let cached: Config | undefined;
 
 /** The process's configuration, parsed on first use. */
 export function config(): Config {
-  return (cached ??= loadConfig());
+  cached ??= loadConfig();
+  return cached;
 }

@@ -13,7 +13,9 @@ function random16(): Uint8Array {
     randomFillSync(pool);
     taken = 0;
   }
-  return pool.subarray(taken, (taken += 16));
+  const start = taken;
+  taken += 16;
+  return pool.subarray(start, taken);
 }
 
 // Given its own random bytes, uuid's v7 leaves the clock and sequence to the caller: kept here as uuid

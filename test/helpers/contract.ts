@@ -86,3 +86,22 @@ export function checkAgainstDocument(
     );
   }
 }
+
+/** ky options that hold every answer the typed client receives to the document, as `stack.api`'s are. */
+export const refereedKy = {
+  hooks: {
+    afterResponse: [
+      async (request: Request, _options: unknown, response: Response) => {
+        const text = await response.clone().text();
+        const json = response.headers.get("content-type")?.startsWith("application/json");
+        checkAgainstDocument(
+          request.method,
+          new URL(request.url).pathname,
+          response.status,
+          response.headers.get("content-type"),
+          text ? (json ? JSON.parse(text) : text) : null,
+        );
+      },
+    ],
+  },
+};

@@ -1,42 +1,30 @@
-// Small builders for what most tests create through the API.
-import { expect } from "vitest";
+// Small builders for what most tests create, through the stack's typed client (answers typed by the
+// contract; a non-2xx answer throws TetikError with its code and message).
+import type { BodyOf, LoggedEvent } from "../../functions/client/index.ts";
 import type { TestStack } from "./stack.ts";
 import { waitFor } from "./wait.ts";
 
-export async function createDefinition(stack: TestStack, body: Record<string, unknown>) {
-  const res = await stack.api("POST", "/definitions", { type: "collection.created", collection: "orders", ...body });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body as { id: string; name: string };
+export function createDefinition(stack: TestStack, body: Partial<BodyOf<"createDefinition">> & { name: string }) {
+  return stack.client.definitions.create({ type: "collection.created", collection: "orders", ...body });
 }
 
-export async function createWebhook(stack: TestStack, body: Record<string, unknown>) {
-  const res = await stack.api("POST", "/webhooks", body);
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body as { id: string; secret: string; url: string };
+export function createWebhook(stack: TestStack, body: BodyOf<"createWebhook">) {
+  return stack.client.webhooks.create(body);
 }
 
-export async function postEvent(stack: TestStack, body: Record<string, unknown>, headers?: Record<string, string>) {
-  const res = await stack.api(
-    "POST",
-    "/events",
-    { type: "collection.created", collection: "orders", recordId: "o-1", data: {}, ...body },
-    headers,
-  );
-  expect(res.status, JSON.stringify(res.body)).toBe(202);
-  return res.body.id as string;
+export async function postEvent(stack: TestStack, body: Partial<BodyOf<"ingestEvent">>, headers?: { idempotencyKey?: string }) {
+  const input = { type: "collection.created" as const, collection: "orders", recordId: "o-1", data: {}, ...body };
+  return (await stack.client.events.ingest(input, headers)).id;
 }
+
+type Status = LoggedEvent["status"];
 
 /** Waits until the event reaches one of `statuses` and answers its log entry. */
-export async function waitForEvent(
-  stack: TestStack,
-  id: string,
-  statuses: string[] = ["completed", "failed"],
-  timeoutMs = 15_000,
-) {
+export async function waitForEvent(stack: TestStack, id: string, statuses: Status[] = ["completed", "failed"], timeoutMs = 15_000) {
   return waitFor(
     async () => {
-      const res = await stack.api("GET", `/events/${id}`);
-      return statuses.includes(res.body?.status) ? res.body : undefined;
+      const event = await stack.client.events.get(id);
+      return statuses.includes(event.status) ? event : undefined;
     },
     { timeoutMs, what: `event ${id} to be ${statuses.join(" or ")}` },
   );

@@ -13,17 +13,15 @@ import { withTimeout } from "../../functions/platform/timeout.ts";
 import type { Pipeline } from "../../functions/domain/delivery/pipeline.ts";
 import { startWorker } from "../../functions/worker/main.ts";
 import { createPipeline } from "../../functions/worker/pipeline/create-pipeline.ts";
-import { checkAgainstDocument } from "./contract.ts";
+import type { ApiAnswer } from "./api-types.ts";
+import { checkAgainstDocument, refereedKy } from "./contract.ts";
+import { createTetikClient, type TetikClient } from "../../functions/client/index.ts";
 import { createTestDatabase } from "./database.ts";
 import { clearQueuePrefix, REDIS_URL } from "./redis.ts";
 
 export { REDIS_URL, clearQueuePrefix };
 
-export interface ApiResponse {
-  status: number;
-  headers: Headers;
-  body: any;
-}
+export type { ApiAnswer };
 
 export interface TestStack {
   deps: Deps;
@@ -33,7 +31,18 @@ export interface TestStack {
   worker?: Worker;
   /** The running worker's pipeline (its config cache, claims and writers): what the worker sees. */
   pipeline?: Pipeline;
-  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+  /**
+   * tetik's typed client (functions/client), answered by this stack's app in process: for tests about what
+   * happens, not about HTTP. Answers are typed by the contract and refereed like `api`'s.
+   */
+  client: TetikClient;
+  /** One request to the app, answered as its route documents it (see api-types.ts). */
+  api<const M extends string, const P extends string>(
+    method: M,
+    path: P,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<ApiAnswer<M, P>>;
   /** Serves the app over HTTP on 127.0.0.1 (as `npm run serve` does), for browsers and clients; answers its URL. Closed by stop(). */
   serve(): Promise<string>;
   stop(): Promise<void>;
@@ -69,6 +78,11 @@ export async function startStack({
     config,
     worker: running,
     pipeline,
+    client: createTetikClient({
+      baseUrl: "http://tetik.test",
+      apiKey: stackEnv.API_KEY,
+      ky: { ...refereedKy, fetch: (input, init) => Promise.resolve(app.request(input as Request, init)) },
+    }),
     async api(method, path, body, headers = {}) {
       const init: RequestInit = { method, headers: { ...headers } };
       if (body !== undefined) {
@@ -81,7 +95,8 @@ export async function startStack({
       const answer = { status: res.status, headers: res.headers, body: text ? (json ? JSON.parse(text) : text) : null };
       // Every answer a test receives is held to the OpenAPI document (test/helpers/contract.ts).
       checkAgainstDocument(method, path, answer.status, res.headers.get("content-type"), answer.body);
-      return answer;
+      // The referee just held the body to the document's shape for its status: the type says the same.
+      return answer as never;
     },
     async serve() {
       const server = await new Promise<Server>((resolve) => {

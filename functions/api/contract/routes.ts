@@ -99,7 +99,8 @@ export const eventReplayQuery = z.object({
 export const idempotencyHeader = z.object({
   "Idempotency-Key": idempotencyKey.meta({
     description:
-      "A repeat with the same key and body answers with the first event's id and creates nothing; the same key with another body is a 422.",
+      "A repeat with the same key and body answers with the first event's id and creates " +
+      "nothing; the same key with another body is a 422.",
     example: "order-o-1-paid",
   }),
 });
@@ -207,7 +208,9 @@ export const definitionsRoutes = {
     tags: ["Explain"],
     summary: "What this definition would do with a change: nothing is written or sent",
     description:
-      "The definition's verdict on a would-be event or record write, clause by clause, with the exact request each webhook would send (signature left out) and the records each trigger would create, update or delete (at most 100 listed, with the count).",
+      "The definition's verdict on a would-be event or record write, clause by clause, with the " +
+      "exact request each webhook would send (signature left out) and the records each trigger " +
+      "would create, update or delete (at most 100 listed, with the count).",
     request: {
       params: anId("definition"),
       ...body(
@@ -226,7 +229,8 @@ export const definitionsRoutes = {
     tags: ["Explain"],
     summary: "What a collection's definitions (or one being written) would do with a change",
     description:
-      "Without `definition`: every definition of the change's collection. With `definition` (and its `webhooks` and `triggers`, as they would be created): that one, unsaved.",
+      "Without `definition`: every definition of the change's collection. With `definition` (and " +
+      "its `webhooks` and `triggers`, as they would be created): that one, unsaved.",
     request: body(collectionDryRunInput),
     responses: { 200: answer("What would happen.", shape.DryRun), ...errors(400, 401, 413, 415, 503) },
   }),
@@ -324,7 +328,8 @@ export const webhookTestingRoutes = {
     tags: ["Webhooks"],
     summary: "Send one signed sample delivery now",
     description:
-      "Waits for the receiver's answer, up to the webhook's timeout. The attempt is listed in its deliveries (test: true).",
+      "Waits for the receiver's answer, up to the webhook's timeout. The attempt is listed in " +
+      "its deliveries (test: true).",
     request: { params: anId("webhook"), ...body(testSendInput, false) },
     responses: {
       200: answer("What the receiver answered.", shape.TestResult),
@@ -340,7 +345,8 @@ export const eventsRoutes = {
     tags: ["Events"],
     summary: "Report a change (ingest an event)",
     description:
-      "Answers once the event is committed to Postgres; it is processed afterwards. Keeps accepting while only Redis is down.",
+      "Answers once the event is committed to Postgres; it is processed afterwards. Keeps " +
+      "accepting while only Redis is down.",
     request: { headers: idempotencyHeader, ...body(eventInput.meta({ example: INGEST_EXAMPLE })) },
     responses: {
       202: answer("Stored; waiting to be processed.", shape.Accepted),
@@ -380,7 +386,8 @@ export const eventsRoutes = {
     tags: ["Explain"],
     summary: "Why did (or didn't) this event fire each definition?",
     description:
-      "For every definition of the event's collection (active or not, and deleted ones that produced actions), whether it matched and why, clause by clause, then what it produced.",
+      "For every definition of the event's collection (active or not, and deleted ones that " +
+      "produced actions), whether it matched and why, clause by clause, then what it produced.",
     request: { params: anId("event") },
     responses: { 200: answer("The explanation.", shape.EventExplanation), ...errors(401, 404, 503) },
   }),
@@ -476,7 +483,9 @@ export const healthRoutes = {
     tags: ["Operations"],
     summary: "Prometheus metrics (text format, tetik_ prefix)",
     description:
-      "Takes the API key or METRICS_TOKEN. Counts of the log, the queue and the sweep are read at scrape time; accepted events are this instance's own. The worker serves its delivery metrics on WORKER_METRICS_PORT.",
+      "Takes the API key or METRICS_TOKEN. Counts of the log, the queue and the sweep are read " +
+      "at scrape time; accepted events are this instance's own. The worker serves its delivery " +
+      "metrics on WORKER_METRICS_PORT.",
     responses: {
       200: {
         description: "Prometheus text exposition format 0.0.4.",

@@ -270,12 +270,9 @@ export const Health = z
 export const Accepted = z
   .object({
     id: z.string(),
-    status: z
-      .literal("pending")
-      .meta({
-        description:
-          "accepted; for a repeated Idempotency-Key, the first event's id (GET /events/{id} has its progress)",
-      }),
+    status: z.literal("pending").meta({
+      description: "accepted; for a repeated Idempotency-Key, the first event's id (GET /events/{id} has its progress)",
+    }),
   })
   .meta({ id: "Accepted", example: { id: "evt_01JDZB", status: "pending" } });
 export const BatchAccepted = z.object({ ids: z.array(z.string()) }).meta({ id: "BatchAccepted" });

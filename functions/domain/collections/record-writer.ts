@@ -43,7 +43,9 @@ function rounds(writes: Write[]): number[][] {
     const key = recordKey(write);
     const round = (lastRound.get(key) ?? -1) + 1;
     lastRound.set(key, round);
-    (result[round] ??= []).push(i);
+    const indexes = result[round] ?? [];
+    result[round] = indexes;
+    indexes.push(i);
   });
   return result;
 }

@@ -65,7 +65,9 @@ export function conditionProblems(
         } else if (!Array.isArray(value) || value.length === 0) {
           at(here, `${key} takes a non-empty array of conditions`);
         } else {
-          value.forEach((item, i) => walkQuery(item, `${here}[${i}]`, depth + 1, topLevel));
+          value.forEach((item, i) => {
+            walkQuery(item, `${here}[${i}]`, depth + 1, topLevel);
+          });
         }
       } else {
         checkField(key, here, topLevel);

@@ -29,7 +29,8 @@ export interface Meter {
 export const meter = (budget: number): Meter => ({ left: budget, budget });
 
 function pay(m: Meter, steps: number) {
-  if ((m.left -= steps) < 0) throw new ConditionTooCostly(m.budget);
+  m.left -= steps;
+  if (m.left < 0) throw new ConditionTooCostly(m.budget);
 }
 
 /** A test of one value (a record, the event context, an element of an array). */
@@ -127,15 +128,18 @@ function equalTo(expected: unknown): ValueTest {
   return some((value, _, m) => equals(expected, value, m));
 }
 
+/** What the ordered operators compare (the condition checker admits no other bound). */
+type Ordered = number | string;
+
 function compare(op: string, bound: unknown): ValueTest {
   const holds = {
-    $gt: (a: any, b: any) => a > b,
-    $gte: (a: any, b: any) => a >= b,
-    $lt: (a: any, b: any) => a < b,
-    $lte: (a: any, b: any) => a <= b,
+    $gt: (a: Ordered, b: Ordered) => a > b,
+    $gte: (a: Ordered, b: Ordered) => a >= b,
+    $lt: (a: Ordered, b: Ordered) => a < b,
+    $lte: (a: Ordered, b: Ordered) => a <= b,
   }[op]!;
   // Numbers compare with numbers and strings with strings; nothing else is ordered.
-  return some((value) => typeof value === typeof bound && holds(value, bound));
+  return some((value) => typeof value === typeof bound && holds(value as Ordered, bound as Ordered));
 }
 
 function allOf(items: unknown[]): ValueTest {

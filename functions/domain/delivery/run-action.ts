@@ -58,7 +58,7 @@ async function runWebhookAction(deps: WorkerDeps, action: LoadedAction): Promise
     include: { definition: { select: { id: true, name: true } } },
   });
   const webhook = row && withOpenSecrets(row, deps.secrets);
-  if (!webhook || !webhook.active) {
+  if (!webhook?.active) {
     const [errorCode, error] = !webhook
       ? ["webhook_deleted", "the webhook was deleted"]
       : ["webhook_inactive", `the webhook is inactive${webhook.disabledReason ? `: ${webhook.disabledReason}` : ""}`];

@@ -5,7 +5,7 @@
 import { AppError } from "../errors.ts";
 import { eventContext } from "../events/event-context.ts";
 import type { MatchableEvent } from "../matching/match-definitions.ts";
-import { planTrigger } from "../triggers/plan-trigger.ts";
+import { planTrigger, type TriggerPlan } from "../triggers/plan-trigger.ts";
 import { failAction } from "./event-status.ts";
 import type { CachedTrigger, WorkerDeps } from "./pipeline.ts";
 
@@ -23,7 +23,7 @@ export async function runTrigger(
     const error = `event ${event.id} is at depth ${event.depth} of a chain caused by triggers; writing would pass TRIGGER_MAX_DEPTH (${config.TRIGGER_MAX_DEPTH})`;
     return failAction(deps.pool, action, now(), "chain_depth_exceeded", error);
   }
-  let plan;
+  let plan: TriggerPlan;
   try {
     plan = planTrigger(trigger, eventContext(event, trigger.definition));
   } catch (error) {

@@ -16,7 +16,7 @@ import { eventInput } from "../events/event-input.ts";
 import { toDbEventType, toPublicEventType, type PublicEventType } from "../events/event-type.ts";
 import type { MatchableEvent } from "../matching/match-definitions.ts";
 import { createTriggerInput } from "../triggers/trigger-input.ts";
-import { derivedRecordId, planTrigger } from "../triggers/plan-trigger.ts";
+import { derivedRecordId, planTrigger, type TriggerPlan } from "../triggers/plan-trigger.ts";
 import { triggerTargets } from "../collections/record-writes.ts";
 import { collectionName, jsonObject } from "../validation.ts";
 import { buildDelivery, UnsendableDelivery } from "../webhooks/build-delivery.ts";
@@ -200,7 +200,7 @@ async function wouldWrite(
   };
   const depth = depthNote(event.depth, deps.config.TRIGGER_MAX_DEPTH);
   if (depth.triggersStop) return { ...base, stopped: depth.note };
-  let plan;
+  let plan: TriggerPlan;
   try {
     plan = planTrigger(trigger, eventContext(event, definition));
   } catch (error) {

@@ -3,7 +3,7 @@
 import type { Deps } from "../../platform/deps.ts";
 import type { Webhook } from "../../platform/db.ts";
 import type { EventContext } from "../events/event-context.ts";
-import { buildDelivery, UnsendableDelivery } from "./build-delivery.ts";
+import { buildDelivery, type DeliveryRequest, UnsendableDelivery } from "./build-delivery.ts";
 import { sendRequest, type SendResult } from "./send-request.ts";
 
 type WebhookShape = Parameters<typeof buildDelivery>[0] & Pick<Webhook, "timeoutMs">;
@@ -19,7 +19,7 @@ export async function sendWebhook(
   messageId: string,
   requestedAt: Date,
 ): Promise<SendResult> {
-  let request;
+  let request: DeliveryRequest;
   try {
     request = buildDelivery(webhook, context, messageId, requestedAt);
   } catch (error) {

@@ -190,7 +190,7 @@ async function writeSharedOutcomes(pool: Pool, outcomes: AttemptOutcome[]): Prom
 }
 
 const latestFinish = (outcomes: AttemptOutcome[]) =>
-  outcomes.reduce((latest, o) => (o.finishedAt > latest ? o.finishedAt : latest), outcomes[0]!.finishedAt);
+  outcomes.reduce((latest, o) => (o.finishedAt.getTime() > latest.getTime() ? o.finishedAt : latest), outcomes[0]!.finishedAt);
 
 /**
  * Health is advisory: written after the log, outside its transaction, so a hot webhook row never holds

@@ -64,7 +64,7 @@ async function applyPlans(
   return outcomes;
 }
 
-async function flush(deps: WriterDeps, runs: TriggerRun[]): Promise<void[]> {
+async function flush(deps: WriterDeps, runs: TriggerRun[]): Promise<undefined[]> {
   const now = deps.now();
   const started = performance.now();
   const limit = deps.config.TRIGGER_MAX_RECORDS;

@@ -6,6 +6,8 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { LambdaContext } from "hono/aws-lambda";
+import type { lambdaHandler } from "../functions/http/lambda-handler.ts";
 import { applyMigrations, readMigrations } from "../functions/platform/migrate.ts";
 import { startFakeAws, type FakeAws } from "./helpers/fake-aws.ts";
 import { startPrivateRedis, type PrivateRedis } from "./helpers/redis-server.ts";
@@ -100,6 +102,7 @@ describe("the migrate function (CloudFormation's Migrations custom resource)", (
     const { handler } = await import("../functions/ops/migrate-handler.ts");
     await handler(request("Create", "create"));
     const [created] = aws.answers("create");
+    if (!created) throw new Error("the handler answered nothing to CloudFormation");
     const migrations = readMigrations();
     expect(created).toMatchObject({
       Status: "SUCCESS",
@@ -172,9 +175,21 @@ describe("an API function in AWS", () => {
     await applyMigrations(postgres.url("tetik", tls, "tetik:first-password"), undefined, { create: false });
   });
 
+  /** What Lambda hands a function besides the event. */
+  const lambdaContext = (functionName: string): LambdaContext => ({
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: "$LATEST",
+    invokedFunctionArn: `arn:aws:lambda:eu-central-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: "512",
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: "test",
+    getRemainingTimeInMillis: () => 30_000,
+  });
   /** An HTTP API (payload 2.0) request, as API Gateway hands it to the function. */
   const call = async (
-    handler: (event: any, context: any) => Promise<any>,
+    handler: ReturnType<typeof lambdaHandler>,
     method: string,
     path: string,
     { key, body }: { key?: string; body?: unknown } = {},
@@ -191,6 +206,8 @@ describe("an API function in AWS", () => {
           apiId: "test",
           domainName: "test.execute-api.eu-central-1.amazonaws.com",
           domainPrefix: "test",
+          authentication: null,
+          authorizer: {},
           http: { method, path, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "vitest" },
           requestId: randomUUID(),
           routeKey: `${method} ${path}`,
@@ -198,12 +215,14 @@ describe("an API function in AWS", () => {
           time: new Date().toISOString(),
           timeEpoch: Date.now(),
         },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined ? null : JSON.stringify(body),
         isBase64Encoded: false,
       },
-      { functionName: "tetik-test-events", awsRequestId: randomUUID() },
+      lambdaContext("tetik-test-events"),
     );
-    return { status: result.statusCode as number, body: result.body ? JSON.parse(result.body) : undefined };
+    // An HTTP API answer (payload 2.0) always has a status and a string body here.
+    const { statusCode, body: text } = result as { statusCode: number; body?: string };
+    return { status: statusCode, body: text ? JSON.parse(text) : undefined };
   };
   const anEvent = (recordId: string) => ({
     type: "collection.created",

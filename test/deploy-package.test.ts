@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub strings such as "${AWS::Region}" are what these tests read
 // `serverless package` works with no AWS account and no network, and the CloudFormation it writes is one a
 // fresh account accepts: no stack parameters (the core stack serverless creates first takes none), the
 // account's VPC, subnets and image written in, migrations run before any code that needs them, and no
@@ -12,6 +13,7 @@ import { routesByFunction } from "../functions/api/contract/routes.ts";
 
 interface Resource {
   Type: string;
+  // biome-ignore lint/suspicious/noExplicitAny: CloudFormation as serverless writes it, read by path; its shape is checked by cfn-lint (npm run lint:infra)
   Properties: any;
   DependsOn?: string[];
 }

@@ -5,6 +5,8 @@ import SwaggerParser from "@apidevtools/swagger-parser";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { createTetikClient, TetikError } from "tetik/client";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { expectStatus, type ApiAnswer } from "./helpers/api-types.ts";
+import { checkAgainstDocument } from "./helpers/contract.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { startOffline, startWorkerProcess, type RunningProcess } from "./helpers/processes.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
@@ -41,21 +43,28 @@ afterAll(async () => {
   expect(codes[1]).toBe(0);
 }, 60_000);
 
-async function call(method: string, path: string, body?: unknown) {
+/** One request through serverless offline, answered as its route documents it (helpers/api-types.ts). */
+async function call<const M extends string, const P extends string>(
+  method: M,
+  path: P,
+  body?: unknown,
+): Promise<ApiAnswer<M, P>> {
   const res = await fetch(`${api.url}${path}`, {
     method,
     headers: { authorization: `Bearer ${API_KEY}`, ...(body ? { "content-type": "application/json" } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
+  const answer = { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
+  checkAgainstDocument(method, path, answer.status, res.headers.get("content-type"), answer.body);
+  return answer as never;
 }
 
 const waitForStatus = (id: string, statuses: string[]) =>
   waitFor(
     async () => {
-      const res = await call("GET", `/events/${id}`);
-      return statuses.includes(res.body?.status) ? res.body : undefined;
+      const event = expectStatus(await call("GET", `/events/${id}`), 200);
+      return statuses.includes(event.status) ? event : undefined;
     },
     { timeoutMs: 20_000, intervalMs: 200, what: `event ${id} to be ${statuses}` },
   ).catch((error: Error) => {
@@ -69,24 +78,27 @@ describe("through serverless offline and the worker process", { timeout: 90_000 
     expect((await fetch(`${api.url}/definitions`)).status).toBe(401);
     expect((await fetch(`${api.url}/health`)).status).toBe(200);
     const unknown = await call("GET", "/no/such/route");
-    expect(unknown.status).toBe(404);
-    expect(unknown.body.error.code).toBe("not_found");
+    expect(unknown).toMatchObject({ status: 404, body: { error: { code: "not_found" } } });
   });
 
   it("delivers a signed webhook for a matching event and logs it completed; ignores one that does not match", async () => {
-    const definition = await call("POST", "/definitions", {
-      name: "big-orders",
-      type: "collection.created",
-      collection: "orders",
-      condition: { "data.total": { $gt: 100 } },
-    });
-    expect(definition.status).toBe(201);
-    const hook = await call("POST", "/webhooks", {
-      definitionId: definition.body.id,
-      url: `${receiver.url}/orders`,
-      headers: { "x-team": "billing" },
-    });
-    expect(hook.status).toBe(201);
+    const definition = expectStatus(
+      await call("POST", "/definitions", {
+        name: "big-orders",
+        type: "collection.created",
+        collection: "orders",
+        condition: { "data.total": { $gt: 100 } },
+      }),
+      201,
+    );
+    const hook = expectStatus(
+      await call("POST", "/webhooks", {
+        definitionId: definition.id,
+        url: `${receiver.url}/orders`,
+        headers: { "x-team": "billing" },
+      }),
+      201,
+    );
 
     const big = await call("POST", "/events", {
       type: "collection.created",
@@ -100,26 +112,27 @@ describe("through serverless offline and the worker process", { timeout: 90_000 
       recordId: "o-2",
       data: { total: 5 },
     });
-    expect(big).toMatchObject({ status: 202, body: { status: "pending" } });
-    expect(small.status).toBe(202);
+    expect(expectStatus(big, 202).status).toBe("pending");
+    const smallId = expectStatus(small, 202).id;
 
-    const done = await waitForStatus(big.body.id, ["completed"]);
+    const done = await waitForStatus(expectStatus(big, 202).id, ["completed"]);
     expect(done.actions).toEqual([
-      expect.objectContaining({ kind: "webhook", id: hook.body.id, status: "completed", attempts: 1 }),
+      expect.objectContaining({ kind: "webhook", id: hook.id, status: "completed", attempts: 1 }),
     ]);
-    expect(done.durationMs).toBeGreaterThanOrEqual(0);
-    expect(Date.parse(done.startedAt)).toBeGreaterThanOrEqual(Date.parse(done.receivedAt));
-    const ignored = await waitForStatus(small.body.id, ["completed"]);
+    // From arrival to the last action's end, as the log's own timestamps (millisecond precision) say.
+    expect(done.durationMs).toBe(Date.parse(done.completedAt!) - Date.parse(done.receivedAt));
+    expect(Date.parse(done.startedAt!)).toBeGreaterThanOrEqual(Date.parse(done.receivedAt));
+    const ignored = await waitForStatus(smallId, ["completed"]);
     expect(ignored.actions).toEqual([]);
 
     const requests = receiver.at("/orders");
     expect(requests).toHaveLength(1);
-    const payload = new StandardWebhook(hook.body.secret).verify(
+    const payload = new StandardWebhook(hook.secret).verify(
       requests[0]!.body,
       requests[0]!.headers as Record<string, string>,
     );
     expect(payload).toMatchObject({
-      id: big.body.id,
+      id: expectStatus(big, 202).id,
       type: "collection.created",
       recordId: "o-1",
       data: { total: 120 },
@@ -128,22 +141,25 @@ describe("through serverless offline and the worker process", { timeout: 90_000 
   });
 
   it("moves an event to retrying, then failed, while the receiver answers 500", async () => {
-    const definition = await call("POST", "/definitions", {
-      name: "audits",
-      type: "collection.deleted",
-      collection: "orders",
-    });
-    await call("POST", "/webhooks", {
-      definitionId: definition.body.id,
+    const definition = expectStatus(
+      await call("POST", "/definitions", { name: "audits", type: "collection.deleted", collection: "orders" }),
+      201,
+    );
+    const webhook = await call("POST", "/webhooks", {
+      definitionId: definition.id,
       url: `${receiver.url}/down`,
       retry: { maxAttempts: 2, delayMs: 1500, backoff: "fixed" },
     });
+    expectStatus(webhook, 201);
     receiver.respond((req) => (req.path === "/down" ? { status: 500, body: "down" } : { status: 200 }));
 
-    const event = await call("POST", "/events", { type: "collection.deleted", collection: "orders", recordId: "o-9" });
-    const retrying = await waitForStatus(event.body.id, ["retrying"]);
+    const event = expectStatus(
+      await call("POST", "/events", { type: "collection.deleted", collection: "orders", recordId: "o-9" }),
+      202,
+    );
+    const retrying = await waitForStatus(event.id, ["retrying"]);
     expect(retrying.error).toContain("500");
-    const failed = await waitForStatus(event.body.id, ["failed"]);
+    const failed = await waitForStatus(event.id, ["failed"]);
     expect(failed.actions[0]).toMatchObject({ status: "failed", attempts: 2, errorCode: "http_500" });
     expect(receiver.at("/down")).toHaveLength(2);
   });

@@ -7,7 +7,7 @@ import { createDefinition, createWebhook } from "./helpers/fixtures.ts";
 import { freePort, startProcess } from "./helpers/processes.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 import { startPrivateRedis } from "./helpers/redis-server.ts";
-import { startStack, type TestStack } from "./helpers/stack.ts";
+import { startStack } from "./helpers/stack.ts";
 import { startTcpProxy } from "./helpers/tcp-proxy.ts";
 import { waitFor } from "./helpers/wait.ts";
 

@@ -6,6 +6,8 @@ import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTetikClient } from "tetik/client";
+import { refereedKy } from "./helpers/contract.ts";
 import { clearQueuePrefix, REDIS_URL } from "./helpers/redis.ts";
 import { freePort, startProcess, type RunningProcess } from "./helpers/processes.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
@@ -52,31 +54,16 @@ describe("a TLS-only Postgres", () => {
       tsx("functions/worker/main.ts", env),
     ];
     try {
-      const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => {
-        const res = await fetch(`http://127.0.0.1:${port}${path}`, {
-          method,
-          headers: { "content-type": "application/json" },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
-        return { status: res.status, body: await res.json() };
-      };
-      await waitFor(async () => (await api("GET", "/health").catch(() => undefined))?.body.database === "up", {
+      const tetik = createTetikClient({ baseUrl: `http://127.0.0.1:${port}`, ky: refereedKy });
+      await waitFor(async () => (await tetik.health().catch(() => undefined))?.database === "up", {
         timeoutMs: 30_000,
         what: "the API to reach Postgres over TLS",
       });
-      const definition = await api("POST", "/definitions", {
-        name: "tls",
-        type: "collection.created",
-        collection: "tls",
-      });
-      expect(definition.status).toBe(201);
-      expect(
-        (await api("POST", "/webhooks", { definitionId: definition.body.id, url: `${receiver.url}/tls` })).status,
-      ).toBe(201);
-      const accepted = await api("POST", "/collections/tls/records", { id: "t-1", data: { over: "tls" } });
-      expect(accepted.status).toBe(201);
+      const definition = await tetik.definitions.create({ name: "tls", type: "collection.created", collection: "tls" });
+      await tetik.webhooks.create({ definitionId: definition.id, url: `${receiver.url}/tls` });
+      const accepted = await tetik.collection("tls").create({ over: "tls" }, { id: "t-1" });
       await waitFor(() => receiver.at("/tls").length === 1, { timeoutMs: 30_000, what: "the worker to deliver" });
-      await waitFor(async () => (await api("GET", `/events/${accepted.body.eventId}`)).body.status === "completed", {
+      await waitFor(async () => (await tetik.events.get(accepted.eventId!)).status === "completed", {
         timeoutMs: 10_000,
         what: "the event to be completed",
       });

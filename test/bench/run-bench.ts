@@ -501,14 +501,12 @@ if (opts["cold-start"]) {
     const rows = Object.entries(functions).map(
       ([name, f]) => `| ${name} | ${f.zipKiB} | ${f.initMs} | ${f.firstAnswerMs} | ${f.status} |`,
     );
-    process.stdout.write(
-      [
-        "",
-        "| function | zip KiB | init ms | process start to first answer, ms | status |",
-        "|---|---|---|---|---|",
-        ...rows,
-      ].join("\n") + "\n",
-    );
+    const table = [
+      "",
+      "| function | zip KiB | init ms | process start to first answer, ms | status |",
+      "|---|---|---|---|---|",
+    ];
+    process.stdout.write(`${[...table, ...rows].join("\n")}\n`);
   } finally {
     await clearQueuePrefix(prefix);
     await dropDatabase(dbName);

@@ -27,7 +27,8 @@ export const isPoisoned = (s: Scenario, index: number) =>
   s.poisonEvery > 0 && index % s.poisonEvery === s.poisonEvery - 1;
 
 export interface Client {
-  send(method: string, path: string, body: unknown): Promise<any>;
+  /** Answers the created resource (the bench reads only its id). */
+  send(method: string, path: string, body: unknown): Promise<{ id: string }>;
 }
 
 export function scenarioName(s: Scenario): string {

@@ -67,7 +67,10 @@ type Answer = { status: unknown; body: unknown };
  * Fails unless the answer has `status`, and answers its body as the route documents it for that status:
  * `expectStatus(await stack.api("POST", "/definitions", {...}), 201).id`.
  */
-export function expectStatus<A extends Answer, const S extends A["status"]>(answer: A, status: S): Extract<A, { status: S }>["body"] {
+export function expectStatus<A extends Answer, const S extends A["status"]>(
+  answer: A,
+  status: S,
+): Extract<A, { status: S }>["body"] {
   expect(answer.status, `answered ${String(answer.status)}: ${JSON.stringify(answer.body)}`).toBe(status);
   return answer.body as Extract<A, { status: S }>["body"];
 }

@@ -17,8 +17,18 @@ export interface FakeAws {
   /** A pre-signed response URL for a custom resource request. */
   responseUrl(name: string): string;
   /** What was PUT to the response URL `name`, parsed. */
-  answers(name: string): any[];
+  answers(name: string): CustomResourceAnswer[];
   close(): Promise<void>;
+}
+
+/** What a custom resource handler PUTs to CloudFormation's response URL (parsed), and its content type. */
+export interface CustomResourceAnswer {
+  Status: "SUCCESS" | "FAILED";
+  Reason?: string;
+  PhysicalResourceId: string;
+  LogicalResourceId: string;
+  Data?: Record<string, unknown>;
+  contentType?: string;
 }
 
 const readBody = async (req: IncomingMessage) => {
@@ -28,7 +38,7 @@ const readBody = async (req: IncomingMessage) => {
 };
 
 export async function startFakeAws(): Promise<FakeAws> {
-  const puts = new Map<string, any[]>();
+  const puts = new Map<string, CustomResourceAnswer[]>();
   const fake: Omit<FakeAws, "url" | "close"> = {
     secrets: new Map(),
     reads: [],

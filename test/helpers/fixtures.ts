@@ -12,7 +12,11 @@ export function createWebhook(stack: TestStack, body: BodyOf<"createWebhook">) {
   return stack.client.webhooks.create(body);
 }
 
-export async function postEvent(stack: TestStack, body: Partial<BodyOf<"ingestEvent">>, headers?: { idempotencyKey?: string }) {
+export async function postEvent(
+  stack: TestStack,
+  body: Partial<BodyOf<"ingestEvent">>,
+  headers?: { idempotencyKey?: string },
+) {
   const input = { type: "collection.created" as const, collection: "orders", recordId: "o-1", data: {}, ...body };
   return (await stack.client.events.ingest(input, headers)).id;
 }
@@ -20,7 +24,12 @@ export async function postEvent(stack: TestStack, body: Partial<BodyOf<"ingestEv
 type Status = LoggedEvent["status"];
 
 /** Waits until the event reaches one of `statuses` and answers its log entry. */
-export async function waitForEvent(stack: TestStack, id: string, statuses: Status[] = ["completed", "failed"], timeoutMs = 15_000) {
+export async function waitForEvent(
+  stack: TestStack,
+  id: string,
+  statuses: Status[] = ["completed", "failed"],
+  timeoutMs = 15_000,
+) {
   return waitFor(
     async () => {
       const event = await stack.client.events.get(id);

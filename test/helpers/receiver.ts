@@ -44,7 +44,7 @@ export async function startReceiver(
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
-      let json: unknown = undefined;
+      let json: unknown;
       try {
         json = JSON.parse(body);
       } catch {}

@@ -1,6 +1,7 @@
 // API_KEY bearer auth on every route but GET /health; health reports its dependencies.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runSweep } from "../functions/domain/sweep/run-sweep.ts";
+import { expectError, expectStatus } from "./helpers/api-types.ts";
 import { startStack, type TestStack } from "./helpers/stack.ts";
 
 let stack: TestStack;
@@ -21,18 +22,15 @@ afterAll(async () => {
 describe("auth", () => {
   it("needs the bearer key on every route but GET /health", async () => {
     const body = { name: "auth", type: "collection.created", collection: "orders" };
-    const missing = await stack.api("POST", "/definitions", body);
-    expect(missing.status).toBe(401);
-    expect(missing.body.error.code).toBe("unauthorized");
-    const wrong = await stack.api("GET", "/events", undefined, { authorization: "Bearer nope" });
-    expect(wrong.status).toBe(401);
+    expectError(await stack.api("POST", "/definitions", body), 401, "unauthorized");
+    expectError(await stack.api("GET", "/events", undefined, { authorization: "Bearer nope" }), 401, "unauthorized");
     expect(
       (await stack.api("GET", "/webhooks/whk_x", undefined, { authorization: "Basic czNjcmV0LWtleQ==" })).status,
     ).toBe(401);
     expect(await stack.deps.db.eventDefinition.count()).toBe(0);
 
-    const ok = await stack.api("POST", "/definitions", body, { authorization: "Bearer s3cret-key" });
-    expect(ok.status).toBe(201);
+    const ok = expectStatus(await stack.api("POST", "/definitions", body, { authorization: "Bearer s3cret-key" }), 201);
+    expect(ok.name).toBe("auth");
     expect((await stack.api("GET", "/health")).status).toBe(200);
     // HEAD is GET without a body: load balancers probe with it.
     expect((await stack.api("HEAD", "/health")).status).toBe(200);
@@ -41,54 +39,55 @@ describe("auth", () => {
 });
 
 describe("health", () => {
-  it("answers ok when Postgres and Redis are up and the sweep runs, degraded (still 200) when the sweep stopped", async () => {
-    const never = await stack.api("GET", "/health");
-    expect(never.status).toBe(200);
-    expect(never.body).toEqual({
-      status: "degraded",
-      database: "up",
-      redis: "up",
-      sweep: { lastRunAt: null, status: "never" },
-    });
+  it(
+    "answers ok when Postgres and Redis are up and the sweep runs, degraded (still 200) when the sweep " + "stopped",
+    async () => {
+      const never = expectStatus(await stack.api("GET", "/health"), 200);
+      expect(never).toEqual({
+        status: "degraded",
+        database: "up",
+        redis: "up",
+        sweep: { lastRunAt: null, status: "never" },
+      });
 
-    await runSweep(stack.deps);
-    const res = await stack.api("GET", "/health");
-    expect(res.body).toEqual({
-      status: "ok",
-      database: "up",
-      redis: "up",
-      sweep: { lastRunAt: expect.any(String), status: "ok" },
-    });
+      await runSweep(stack.deps);
+      const res = expectStatus(await stack.api("GET", "/health"), 200);
+      expect(res).toEqual({
+        status: "ok",
+        database: "up",
+        redis: "up",
+        sweep: { lastRunAt: expect.any(String), status: "ok" },
+      });
 
-    // Three intervals and a little more without a sweep (60 s each by default).
-    await stack.deps.pool.query(`UPDATE sweep_state SET "lastRunAt" = now() - interval '181 seconds'`);
-    const late = await stack.api("GET", "/health");
-    expect(late.status).toBe(200);
-    expect(late.body).toMatchObject({ status: "degraded", sweep: { status: "late" } });
-    await stack.deps.pool.query(`UPDATE sweep_state SET "lastRunAt" = now() - interval '179 seconds'`);
-    expect((await stack.api("GET", "/health")).body.status).toBe("ok");
-  });
+      // Three intervals and a little more without a sweep (60 s each by default).
+      await stack.deps.pool.query(`UPDATE sweep_state SET "lastRunAt" = now() - interval '181 seconds'`);
+      const late = expectStatus(await stack.api("GET", "/health"), 200);
+      expect(late).toMatchObject({ status: "degraded", sweep: { status: "late" } });
+      await stack.deps.pool.query(`UPDATE sweep_state SET "lastRunAt" = now() - interval '179 seconds'`);
+      expect(expectStatus(await stack.api("GET", "/health"), 200).status).toBe("ok");
+    },
+  );
 
   it("answers 503 naming Redis when it is down, and ingestion still accepts events", async () => {
-    const res = await noRedis.api("GET", "/health");
-    expect(res.status).toBe(503);
-    expect(res.body.error).toMatchObject({ code: "service_unavailable", details: { database: "up", redis: "down" } });
+    const error = expectError(await noRedis.api("GET", "/health"), 503, "service_unavailable");
+    expect(error).toMatchObject({ code: "service_unavailable", details: { database: "up", redis: "down" } });
 
-    const accepted = await noRedis.api("POST", "/events", {
-      type: "collection.created",
-      collection: "orders",
-      recordId: "o-1",
-      data: {},
-    });
-    expect(accepted.status).toBe(202);
-    const row = await noRedis.deps.db.eventLog.findUnique({ where: { id: accepted.body.id } });
+    const accepted = expectStatus(
+      await noRedis.api("POST", "/events", {
+        type: "collection.created",
+        collection: "orders",
+        recordId: "o-1",
+        data: {},
+      }),
+      202,
+    );
+    const row = await noRedis.deps.db.eventLog.findUnique({ where: { id: accepted.id } });
     expect(row?.status).toBe("pending");
   });
 
   it("answers 503 in the error shape while Postgres is down, for reads and for ingestion", async () => {
-    const health = await noPostgres.api("GET", "/health");
-    expect(health.status).toBe(503);
-    expect(health.body.error.details).toMatchObject({ database: "down", redis: "up" });
+    const health = expectError(await noPostgres.api("GET", "/health"), 503, "service_unavailable");
+    expect(health.details).toMatchObject({ database: "down", redis: "up" });
     for (const [method, path, body] of [
       ["POST", "/events", { type: "collection.created", collection: "orders", recordId: "o-1", data: {} }],
       ["GET", "/definitions", undefined],
@@ -96,7 +95,7 @@ describe("health", () => {
     ] as const) {
       const res = await noPostgres.api(method, path, body);
       expect(res.status, `${method} ${path}`).toBe(503);
-      expect(res.body.error.code).toBe("service_unavailable");
+      expectError(res, 503, "service_unavailable");
     }
   });
 });

@@ -5,9 +5,9 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { screenshotPath, startBrowser, type TestBrowser } from "./helpers/browser.ts";
+import { waitForEvent } from "./helpers/fixtures.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 import { startStack, type TestStack } from "./helpers/stack.ts";
-import { waitFor } from "./helpers/wait.ts";
 
 const KEY = "dashboard-key-0f3a9c";
 let stack: TestStack;
@@ -18,8 +18,6 @@ let secret: string;
 let receiverUp = false;
 const seen: string[] = [];
 
-const auth = { authorization: `Bearer ${KEY}` };
-
 beforeAll(async () => {
   [stack, receiver, browser] = await Promise.all([
     startStack({ env: { API_KEY: KEY } }),
@@ -27,26 +25,26 @@ beforeAll(async () => {
     startBrowser(),
   ]);
   url = await stack.serve();
-  const definition = await stack.api(
-    "POST",
-    "/definitions",
-    { name: "paid-orders", type: "collection.updated", collection: "orders", condition: { "data.status": "paid" } },
-    auth,
-  );
-  const webhook = await stack.api(
-    "POST",
-    "/webhooks",
-    { definitionId: definition.body.id, url: `${receiver.url}/paid`, retry: { maxAttempts: 1 } },
-    auth,
-  );
-  secret = webhook.body.secret;
+  // The stack's client sends the key (API_KEY above).
+  const definition = await stack.client.definitions.create({
+    name: "paid-orders",
+    type: "collection.updated",
+    collection: "orders",
+    condition: { "data.status": "paid" },
+  });
+  const webhook = await stack.client.webhooks.create({
+    definitionId: definition.id,
+    url: `${receiver.url}/paid`,
+    retry: { maxAttempts: 1 },
+  });
+  secret = webhook.secret;
   for (let i = 0; i < 5; i++)
-    await stack.api(
-      "POST",
-      "/events",
-      { type: "collection.updated", collection: "orders", recordId: `o-${i}`, data: { status: "new" } },
-      auth,
-    );
+    await stack.client.events.ingest({
+      type: "collection.updated",
+      collection: "orders",
+      recordId: `o-${i}`,
+      data: { status: "new" },
+    });
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
@@ -67,73 +65,68 @@ async function exposed(page: Page): Promise<string> {
 }
 
 describe("the dashboard", () => {
-  it("signs in with the key, finds an event by its record id, replays its failed delivery and watches it complete", async () => {
-    const failing = await stack.api(
-      "POST",
-      "/events",
-      {
+  it(
+    "signs in with the key, finds an event by its record id, replays its failed delivery and watches it " + "complete",
+    async () => {
+      const failing = await stack.client.events.ingest({
         type: "collection.updated",
         collection: "orders",
         recordId: "o-42",
         data: { status: "paid" },
         previous: { status: "new" },
-      },
-      auth,
-    );
-    await waitFor(
-      async () => (await stack.api("GET", `/events/${failing.body.id}`, undefined, auth)).body.status === "failed",
-      { timeoutMs: 15_000, what: "the event to fail" },
-    );
+      });
+      await waitForEvent(stack, failing.id, ["failed"]);
 
-    const page = await browser.context.newPage();
-    page.on("framenavigated", (frame) => seen.push(frame.url()));
-    await page.goto(`${url}/dashboard`);
-    expect(new URL(page.url()).pathname).toBe("/dashboard/sign-in");
-    await page.getByLabel("API key").fill("not-the-key");
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await expect.poll(() => page.getByRole("alert").innerText()).toContain("not this server's API key");
-    await page.getByLabel("API key").fill(KEY);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("heading", { name: "Overview" }).waitFor();
-    const cookies = await browser.context.cookies();
-    expect(cookies).toEqual([
-      expect.objectContaining({ name: "tetik_session", httpOnly: true, sameSite: "Strict", path: "/dashboard" }),
-    ]);
-    expect(await page.locator("section[aria-label='Last hour'] .big").innerText()).toContain("6");
-    await page.screenshot({ path: screenshotPath("dashboard-overview.png"), fullPage: true });
+      const page = await browser.context.newPage();
+      page.on("framenavigated", (frame) => seen.push(frame.url()));
+      await page.goto(`${url}/dashboard`);
+      expect(new URL(page.url()).pathname).toBe("/dashboard/sign-in");
+      await page.getByLabel("API key").fill("not-the-key");
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await expect.poll(() => page.getByRole("alert").innerText()).toContain("not this server's API key");
+      await page.getByLabel("API key").fill(KEY);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("heading", { name: "Overview" }).waitFor();
+      const cookies = await browser.context.cookies();
+      expect(cookies).toEqual([
+        expect.objectContaining({ name: "tetik_session", httpOnly: true, sameSite: "Strict", path: "/dashboard" }),
+      ]);
+      expect(await page.locator("section[aria-label='Last hour'] .big").innerText()).toContain("6");
+      await page.screenshot({ path: screenshotPath("dashboard-overview.png"), fullPage: true });
 
-    // Keyboard first: the first Tab lands on the skip link.
-    await page.keyboard.press("Tab");
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
+      // Keyboard first: the first Tab lands on the skip link.
+      await page.keyboard.press("Tab");
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
 
-    await page.getByRole("link", { name: "Events", exact: true }).click();
-    await page.getByLabel("Record id").fill("o-42");
-    await page.getByRole("button", { name: "Filter" }).click();
-    const rows = page.locator("table.events tbody tr");
-    await expect.poll(() => rows.count()).toBe(1);
-    await rows.first().getByRole("link").click();
-    await page.getByRole("heading", { name: `Event ${failing.body.id}` }).waitFor();
-    const summary = page.locator("section[aria-label='Summary']");
-    expect(await summary.locator(".status").first().innerText()).toBe("failed");
-    const timeline = page.locator(".timeline li");
-    expect(await timeline.count()).toBe(1);
-    expect(await timeline.first().innerText()).toContain("503");
-    await timeline.first().getByText("Response body").click();
-    expect(await timeline.first().locator("pre").innerText()).toBe("down for maintenance");
-    await page.screenshot({ path: screenshotPath("dashboard-event.png"), fullPage: true });
+      await page.getByRole("link", { name: "Events", exact: true }).click();
+      await page.getByLabel("Record id").fill("o-42");
+      await page.getByRole("button", { name: "Filter" }).click();
+      const rows = page.locator("table.events tbody tr");
+      await expect.poll(() => rows.count()).toBe(1);
+      await rows.first().getByRole("link").click();
+      await page.getByRole("heading", { name: `Event ${failing.id}` }).waitFor();
+      const summary = page.locator("section[aria-label='Summary']");
+      expect(await summary.locator(".status").first().innerText()).toBe("failed");
+      const timeline = page.locator(".timeline li");
+      expect(await timeline.count()).toBe(1);
+      expect(await timeline.first().innerText()).toContain("503");
+      await timeline.first().getByText("Response body").click();
+      expect(await timeline.first().locator("pre").innerText()).toBe("down for maintenance");
+      await page.screenshot({ path: screenshotPath("dashboard-event.png"), fullPage: true });
 
-    receiverUp = true;
-    await page.getByRole("button", { name: "Replay failed actions" }).click();
-    await expect.poll(() => page.getByRole("status").innerText()).toContain("1 action queued again");
-    // The page refreshes itself while open: completed shows up without a reload.
-    await expect.poll(() => summary.locator(".status").first().innerText(), { timeout: 20_000 }).toBe("completed");
-    await expect.poll(() => timeline.count()).toBe(2);
-    expect(await timeline.nth(1).innerText()).toContain("200");
-    expect(receiver.at("/paid").length).toBe(2);
+      receiverUp = true;
+      await page.getByRole("button", { name: "Replay failed actions" }).click();
+      await expect.poll(() => page.getByRole("status").innerText()).toContain("1 action queued again");
+      // The page refreshes itself while open: completed shows up without a reload.
+      await expect.poll(() => summary.locator(".status").first().innerText(), { timeout: 20_000 }).toBe("completed");
+      await expect.poll(() => timeline.count()).toBe(2);
+      expect(await timeline.nth(1).innerText()).toContain("200");
+      expect(receiver.at("/paid").length).toBe(2);
 
-    expect(await exposed(page)).not.toContain(KEY);
-    await page.close();
-  });
+      expect(await exposed(page)).not.toContain(KEY);
+      await page.close();
+    },
+  );
 
   it("sends a test delivery from a webhook's page and shows the answer; turns a definition off and on", async () => {
     const page = await browser.context.newPage();
@@ -148,10 +141,8 @@ describe("the dashboard", () => {
     await page.getByRole("link", { name: /def_/ }).first().click();
     await page.getByRole("button", { name: "Turn off" }).click();
     await expect.poll(() => page.getByRole("status").innerText()).toBe("Turned off");
-    expect(
-      (await stack.api("GET", `/definitions/${new URL(page.url()).pathname.split("/").pop()}`, undefined, auth)).body
-        .active,
-    ).toBe(false);
+    const definitionId = new URL(page.url()).pathname.split("/").pop()!;
+    expect((await stack.client.definitions.get(definitionId)).active).toBe(false);
     await page.getByRole("button", { name: "Turn on" }).click();
     await expect.poll(() => page.getByRole("status").innerText()).toBe("Turned on");
 
@@ -163,31 +154,26 @@ describe("the dashboard", () => {
   });
 
   it("shows why an event fired on its page, and dry-runs a change from a definition's page", async () => {
-    const missed = await stack.api(
-      "POST",
-      "/events",
-      { type: "collection.updated", collection: "orders", recordId: "o-77", data: { status: "new" } },
-      auth,
-    );
-    await waitFor(
-      async () => (await stack.api("GET", `/events/${missed.body.id}`, undefined, auth)).body.status === "completed",
-      { timeoutMs: 15_000, what: "the event" },
-    );
+    const missed = await stack.client.events.ingest({
+      type: "collection.updated",
+      collection: "orders",
+      recordId: "o-77",
+      data: { status: "new" },
+    });
+    await waitForEvent(stack, missed.id, ["completed"]);
     const page = await browser.context.newPage();
-    await page.goto(`${url}/dashboard/events/${missed.body.id}`);
+    await page.goto(`${url}/dashboard/events/${missed.id}`);
     const why = page.locator("section[aria-label='Why it fired']");
     expect(await why.innerText()).toContain("paid-orders");
     expect(await why.innerText()).toContain('data.status = "paid": "new" -> false');
     expect(await why.locator(".status").first().innerText()).toBe("no match");
 
     await why.getByRole("link", { name: "paid-orders" }).click();
-    await page
-      .getByLabel(/A would-be event/)
-      .fill(
-        JSON.stringify({
-          record: { collection: "orders", id: "o-99", data: { status: "paid" }, previous: { status: "new" } },
-        }),
-      );
+    await page.getByLabel(/A would-be event/).fill(
+      JSON.stringify({
+        record: { collection: "orders", id: "o-99", data: { status: "paid" }, previous: { status: "new" } },
+      }),
+    );
     const before = receiver.requests.length;
     await page.getByRole("button", { name: "Dry run" }).click();
     const result = page.locator("#dry-run-result");
@@ -202,8 +188,8 @@ describe("the dashboard", () => {
   });
 
   it("refuses actions without the session's CSRF token, and pages without a session", async () => {
-    const events = await stack.api("GET", "/events?limit=1", undefined, auth);
-    const id = events.body.data[0].id;
+    const events = await stack.client.events.list({ limit: 1 });
+    const id = events.data[0]!.id;
     const forged = await fetch(`${url}/dashboard/events/${id}/replay`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },

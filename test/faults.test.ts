@@ -1,6 +1,7 @@
 // Nothing accepted is lost, whatever happens to Redis, the worker or a receiver. Each test counts events
 // lost (must be 0) and reports duplicate deliveries (allowed: delivery is at least once).
 import { afterEach, describe, expect, it } from "vitest";
+import { expectStatus } from "./helpers/api-types.ts";
 import { createDefinition, createWebhook } from "./helpers/fixtures.ts";
 import { lossReport, sweepUntilCompleted } from "./helpers/loss.ts";
 import { startWorkerProcess, type RunningProcess } from "./helpers/processes.ts";
@@ -62,9 +63,7 @@ async function ingest(stack: TestStack, count: number, from = 0): Promise<string
     recordId: `o-${from + i}`,
     data: { i: from + i },
   }));
-  const res = await stack.api("POST", "/events/batch", { events });
-  expect(res.status).toBe(202);
-  return res.body.ids;
+  return expectStatus(await stack.api("POST", "/events/batch", { events }), 202).ids;
 }
 
 const delivered = (receiver: Receiver, path: string) =>

@@ -5,9 +5,9 @@ import { compileCondition } from "../functions/domain/conditions/condition.ts";
 import { compileFilter } from "../functions/domain/conditions/filter.ts";
 import sql from "sql-template-tag";
 import { fromPg, runSql } from "../functions/platform/sql.ts";
-import { createDefinition } from "./helpers/fixtures.ts";
+import { expectStatus } from "./helpers/api-types.ts";
+import { createDefinition, waitForEvent } from "./helpers/fixtures.ts";
 import { startStack, type TestStack } from "./helpers/stack.ts";
-import { waitForEvent } from "./helpers/fixtures.ts";
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -71,7 +71,8 @@ describe("filters in SQL", () => {
   it.each(filters)("select what the in-memory condition selects: %j", async (filter) => {
     const rows = await runSql<{ i: number }>(
       fromPg(stack.deps.pool),
-      sql`SELECT (s.ord - 1)::int AS i FROM jsonb_array_elements(${JSON.stringify(samples)}::jsonb) WITH ORDINALITY AS s(data, ord)
+      sql`SELECT (s.ord - 1)::int AS i
+        FROM jsonb_array_elements(${JSON.stringify(samples)}::jsonb) WITH ORDINALITY AS s(data, ord)
         WHERE ${compileFilter(filter, sql`s.data`)} ORDER BY s.ord`,
     );
     const test = compileCondition(filter);
@@ -94,15 +95,17 @@ describe("filters in SQL", () => {
     expect(plan.map((p) => p["QUERY PLAN"]).join("\n")).toContain("records_data_idx");
 
     const def = await createDefinition(stack, { name: "big-touch", collection: "touch" });
-    const trigger = await stack.api("POST", `/definitions/${def.id}/triggers`, {
-      action: "update",
-      targetCollection: "big",
-      filter: { customerId: "{{data.customerId}}" },
-      data: { touched: true },
-    });
-    expect(trigger.status).toBe(201);
-    const res = await stack.api("POST", "/collections/touch/records", { id: "t", data: { customerId: "c-7" } });
-    const event = await waitForEvent(stack, res.body.eventId);
+    expectStatus(
+      await stack.api("POST", `/definitions/${def.id}/triggers`, {
+        action: "update",
+        targetCollection: "big",
+        filter: { customerId: "{{data.customerId}}" },
+        data: { touched: true },
+      }),
+      201,
+    );
+    const record = await stack.client.collection("touch").create({ customerId: "c-7" }, { id: "t" });
+    const event = await waitForEvent(stack, record.eventId!);
     expect(event.actions[0]).toMatchObject({
       status: "completed",
       result: { recordsAffected: 3, recordIds: ["r40007", "r7", "r80007"] },

@@ -8,6 +8,7 @@ import { processEvent } from "../functions/domain/delivery/process-event.ts";
 import { withPipeline } from "../functions/worker/pipeline/create-pipeline.ts";
 import { runSweep } from "../functions/domain/sweep/run-sweep.ts";
 import { isDependencyDown, rejectedInputReason } from "../functions/platform/dependency-errors.ts";
+import { expectError, expectStatus } from "./helpers/api-types.ts";
 import { createDefinition, createWebhook, postEvent, waitForEvent } from "./helpers/fixtures.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 import { randomBytes } from "node:crypto";
@@ -41,7 +42,8 @@ const event = (collection: string, data: unknown = {}, extra: Record<string, unk
 
 /** A body text nested `depth` arrays deep inside data.deep (JSON.stringify cannot build it). */
 const deepBody = (collection: string, depth: number) =>
-  `{"type":"collection.created","collection":"${collection}","recordId":"r-1","data":{"deep":${"[".repeat(depth)}${"]".repeat(depth)}}}`;
+  `{"type":"collection.created","collection":"${collection}","recordId":"r-1",` +
+  `"data":{"deep":${"[".repeat(depth)}${"]".repeat(depth)}}}`;
 
 const shuffled = <T>(items: T[]) =>
   items
@@ -74,9 +76,8 @@ describe("one bad request never fails its neighbours", () => {
           expect(answer.status, JSON.stringify(answer.body)).toBe(202);
           valid++;
         } else {
-          expect(answer.status, JSON.stringify(answer.body)).toBe(400);
-          expect(answer.body.error.code).toBe("invalid_request");
-          expect(answer.body.error.message).toMatch(/^data\.(s|n|deep(\[0\])*): /);
+          const error = expectError(answer, 400, "invalid_request");
+          expect(error.message).toMatch(/^data\.(s|n|deep(\[0\])*): /);
         }
       });
     }
@@ -90,7 +91,7 @@ describe("one bad request never fails its neighbours", () => {
     });
     const requests = shuffled([...Array.from({ length: 20 }, () => false), true, true, true]);
     const answers = await Promise.all(requests.map((bad) => stack.api("POST", "/events/batch", batch(bad))));
-    answers.forEach((answer, i) => expect(answer.status).toBe(requests[i] ? 400 : 202));
+    for (const [i, answer] of answers.entries()) expect(answer.status).toBe(requests[i] ? 400 : 202);
     expect(answers.find((a) => a.status === 400)!.body.error.message).toContain("events[1].data.s");
     expect(await countEvents("iso_batch")).toBe(40);
   });
@@ -121,51 +122,53 @@ describe("one bad request never fails its neighbours", () => {
 });
 
 describe("every accepted value reads back and processes", () => {
-  it("refuses dates outside years 1 to 9999 (in UTC), and round-trips the edges through write, read and a trigger", async () => {
-    for (const occurredAt of [
-      "0000-01-01T00:00:00Z",
-      "0000-12-31T23:59:59Z",
-      "0001-01-01T00:30:00+01:00",
-      "9999-12-31T23:59:59.999-01:00",
-    ]) {
-      const res = await stack.api("POST", "/events", event("dates", {}, { occurredAt }));
-      expect(res.status, occurredAt).toBe(400);
-      expect(res.body.error.message).toContain(
-        "occurredAt: must be between 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z",
-      );
-    }
-    expect((await stack.api("GET", "/events?since=0000-01-01T00:00:00Z")).status).toBe(400);
-    expect((await stack.api("POST", "/events/replay", { until: "+010000-01-01T00:00:00Z" })).status).toBe(400);
-    expect(await countEvents("dates")).toBe(0);
+  it(
+    "refuses dates outside years 1 to 9999 (in UTC), and round-trips the edges through write, read and a " + "trigger",
+    async () => {
+      for (const occurredAt of [
+        "0000-01-01T00:00:00Z",
+        "0000-12-31T23:59:59Z",
+        "0001-01-01T00:30:00+01:00",
+        "9999-12-31T23:59:59.999-01:00",
+      ]) {
+        const error = expectError(
+          await stack.api("POST", "/events", event("dates", {}, { occurredAt })),
+          400,
+          "invalid_request",
+        );
+        expect(error.message, occurredAt).toContain(
+          "occurredAt: must be between 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z",
+        );
+      }
+      expect((await stack.api("GET", "/events?since=0000-01-01T00:00:00Z")).status).toBe(400);
+      expect((await stack.api("POST", "/events/replay", { until: "+010000-01-01T00:00:00Z" })).status).toBe(400);
+      expect(await countEvents("dates")).toBe(0);
 
-    const def = await createDefinition(stack, { name: "dates", collection: "dates" });
-    expect(
-      (
-        await stack.api("POST", `/definitions/${def.id}/triggers`, {
-          action: "create",
-          targetCollection: "dates_seen",
-          data: { at: "{{event.occurredAt}}" },
-        })
-      ).status,
-    ).toBe(201);
-    for (const occurredAt of ["0001-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z"]) {
-      const res = await stack.api("POST", "/events", event("dates", {}, { occurredAt }));
-      expect(res.status).toBe(202);
-      const logged = await waitForEvent(stack, res.body.id);
-      expect(logged).toMatchObject({
-        status: "completed",
-        occurredAt,
-        actions: [expect.objectContaining({ kind: "trigger", status: "completed" })],
-      });
-      const page = await stack.api("GET", "/events?collection=dates");
-      expect(page.status).toBe(200);
-    }
-    const seen = await stack.api("GET", "/collections/dates_seen/records");
-    expect(seen.body.data.map((r: any) => r.data.at).sort()).toEqual([
-      "0001-01-01T00:00:00.000Z",
-      "9999-12-31T23:59:59.999Z",
-    ]);
-  });
+      const def = await createDefinition(stack, { name: "dates", collection: "dates" });
+      expect(
+        (
+          await stack.api("POST", `/definitions/${def.id}/triggers`, {
+            action: "create",
+            targetCollection: "dates_seen",
+            data: { at: "{{event.occurredAt}}" },
+          })
+        ).status,
+      ).toBe(201);
+      for (const occurredAt of ["0001-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z"]) {
+        const accepted = expectStatus(await stack.api("POST", "/events", event("dates", {}, { occurredAt })), 202);
+        const logged = await waitForEvent(stack, accepted.id);
+        expect(logged).toMatchObject({
+          status: "completed",
+          occurredAt,
+          actions: [expect.objectContaining({ kind: "trigger", status: "completed" })],
+        });
+        const page = await stack.api("GET", "/events?collection=dates");
+        expect(page.status).toBe(200);
+      }
+      const seen = expectStatus(await stack.api("GET", "/collections/dates_seen/records"), 200);
+      expect(seen.data.map((r) => r.data.at).sort()).toEqual(["0001-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z"]);
+    },
+  );
 });
 
 describe("hostile text anywhere is a 4xx", () => {
@@ -181,7 +184,7 @@ describe("hostile text anywhere is a 4xx", () => {
       const method = path.endsWith("replay") ? "POST" : "GET";
       const res = await stack.api(method, path);
       expect(res.status, path).toBe(404);
-      expect(res.body.error.code).toBe("not_found");
+      expectError(res, 404, "not_found");
     }
     for (const path of [
       "/events?cursor=%00",
@@ -191,7 +194,7 @@ describe("hostile text anywhere is a 4xx", () => {
     ]) {
       const res = await stack.api("GET", path);
       expect(res.status, path).toBe(400);
-      expect(res.body.error.code).toBe("invalid_request");
+      expectError(res, 400, "invalid_request");
     }
     const definitions = await stack.deps.db.eventDefinition.count();
     for (const body of [
@@ -206,7 +209,8 @@ describe("hostile text anywhere is a 4xx", () => {
     expect(await stack.deps.db.eventDefinition.count()).toBe(definitions);
 
     const def = await createDefinition(stack, { name: "hostile-text", collection: "hostile" });
-    const deepPayload = `{"definitionId":"${def.id}","url":"${receiver.url}/x","payload":${"[".repeat(3000)}${"]".repeat(3000)}}`;
+    const deepPayload =
+      `{"definitionId":"${def.id}","url":"${receiver.url}/x",` + `"payload":${"[".repeat(3000)}${"]".repeat(3000)}}`;
     expect((await stack.api("POST", "/webhooks", deepPayload)).status).toBe(400);
     expect(
       (
@@ -219,9 +223,12 @@ describe("hostile text anywhere is a 4xx", () => {
     ).toBe(400);
     expect(await stack.deps.db.webhook.count({ where: { definitionId: def.id } })).toBe(0);
 
-    const idempotent = await stack.api("POST", "/events", event("hostile"), { "idempotency-key": "clé" });
-    expect(idempotent.status).toBe(400);
-    expect(idempotent.body.error.message).toContain("Idempotency-Key: must be printable ASCII");
+    const idempotent = expectError(
+      await stack.api("POST", "/events", event("hostile"), { "idempotency-key": "clé" }),
+      400,
+      "invalid_request",
+    );
+    expect(idempotent.message).toContain("Idempotency-Key: must be printable ASCII");
     const record = await stack.api("POST", "/collections/hostile/records", `{"id":"r\\u0000","data":{}}`);
     expect(record.status).toBe(400);
     expect(await countEvents("hostile")).toBe(0);
@@ -251,83 +258,100 @@ describe("no condition or filter can stall the worker", () => {
       [{ "data.items": { $size: 3_000_000_000 } }, "$size takes a whole number up to 2147483647"],
     ];
     for (const [condition, message] of cases) {
-      const res = await definition(`bounds-${message}`, condition);
-      expect(res.status, message).toBe(400);
-      expect(res.body.error.message).toContain(message);
+      const error = expectError(await definition(`bounds-${message}`, condition), 400, "invalid_request");
+      expect(error.message).toContain(message);
     }
-    const proto = await stack.api(
-      "POST",
-      "/definitions",
-      `{"name":"p","type":"collection.created","collection":"bounds","condition":{"__proto__":{"x":1}}}`,
+    const proto = expectError(
+      await stack.api(
+        "POST",
+        "/definitions",
+        `{"name":"p","type":"collection.created","collection":"bounds","condition":{"__proto__":{"x":1}}}`,
+      ),
+      400,
+      "invalid_request",
     );
-    expect(proto.status).toBe(400);
-    expect(proto.body.error.message).toContain("condition.__proto__: keys named __proto__ are not accepted");
+    expect(proto.message).toContain("condition.__proto__: keys named __proto__ are not accepted");
     expect(await stack.deps.db.eventDefinition.count({ where: { collection: "bounds" } })).toBe(0);
 
     const def = await createDefinition(stack, { name: "bounds-trigger", collection: "bounds_t" });
-    const filter = await stack.api("POST", `/definitions/${def.id}/triggers`, {
-      action: "delete",
-      targetCollection: "x",
-      filter: { id: { $in: range(70_000) } },
-    });
-    expect(filter.status).toBe(400);
-    expect(filter.body.error.message).toContain("filter: is 408906 bytes of JSON; at most 64 KiB");
+    const filter = expectError(
+      await stack.api("POST", `/definitions/${def.id}/triggers`, {
+        action: "delete",
+        targetCollection: "x",
+        filter: { id: { $in: range(70_000) } },
+      }),
+      400,
+      "invalid_request",
+    );
+    expect(filter.message).toContain("filter: is 408906 bytes of JSON; at most 64 KiB");
     expect(await stack.deps.db.eventTrigger.count({ where: { definitionId: def.id } })).toBe(0);
   });
 
-  it("gives up a condition past its budget, fails that definition's actions and goes on with other events", async () => {
-    const costly = await createDefinition(stack, {
-      name: "costly",
-      collection: "costly",
-      condition: { "data.list": { $gt: 5 } },
-    });
-    await createWebhook(stack, { definitionId: costly.id, url: `${receiver.url}/costly` });
-    const sets = await createDefinition(stack, {
-      name: "sets",
-      collection: "sets",
-      condition: { "data.list": { $in: Array.from({ length: 1000 }, (_, i) => i + 10_000) } },
-    });
-    await createWebhook(stack, { definitionId: sets.id, url: `${receiver.url}/sets` });
+  it(
+    "gives up a condition past its budget, fails that definition's actions and goes on with other " + "events",
+    async () => {
+      const costly = await createDefinition(stack, {
+        name: "costly",
+        collection: "costly",
+        condition: { "data.list": { $gt: 5 } },
+      });
+      await createWebhook(stack, { definitionId: costly.id, url: `${receiver.url}/costly` });
+      const sets = await createDefinition(stack, {
+        name: "sets",
+        collection: "sets",
+        condition: { "data.list": { $in: Array.from({ length: 1000 }, (_, i) => i + 10_000) } },
+      });
+      await createWebhook(stack, { definitionId: sets.id, url: `${receiver.url}/sets` });
 
-    const heavy = await postEvent(stack, {
-      collection: "costly",
-      data: { list: Array.from({ length: 150_000 }, () => 0) },
-    });
-    const matching = await postEvent(stack, {
-      collection: "sets",
-      data: { list: Array.from({ length: 10_000 }, (_, i) => i + 1) },
-    });
-    const failed = await waitForEvent(stack, heavy);
-    expect(failed.status).toBe("failed");
-    expect(failed.actions).toEqual([
-      expect.objectContaining({ kind: "webhook", status: "failed", errorCode: "condition_too_costly" }),
-    ]);
-    expect(failed.error).toContain(
-      'the condition of definition "costly" was not decided: evaluating the condition took more than 100000 steps',
-    );
-    expect(receiver.at("/costly")).toHaveLength(0);
-    expect((await waitForEvent(stack, matching)).status).toBe("completed");
-    expect(receiver.at("/sets")).toHaveLength(1);
-  });
+      const heavy = await postEvent(stack, {
+        collection: "costly",
+        data: { list: Array.from({ length: 150_000 }, () => 0) },
+      });
+      const matching = await postEvent(stack, {
+        collection: "sets",
+        data: { list: Array.from({ length: 10_000 }, (_, i) => i + 1) },
+      });
+      const failed = await waitForEvent(stack, heavy);
+      expect(failed.status).toBe("failed");
+      expect(failed.actions).toEqual([
+        expect.objectContaining({ kind: "webhook", status: "failed", errorCode: "condition_too_costly" }),
+      ]);
+      expect(failed.error).toContain(
+        'the condition of definition "costly" was not decided: evaluating the condition took more than 100000 steps',
+      );
+      expect(receiver.at("/costly")).toHaveLength(0);
+      expect((await waitForEvent(stack, matching)).status).toBe("completed");
+      expect(receiver.at("/sets")).toHaveLength(1);
+    },
+  );
 
-  it("fails a trigger whose filter renders past the limits at once, instead of retrying a statement Postgres refuses", async () => {
-    const def = await createDefinition(stack, { name: "wide-filter", collection: "wide_filter" });
-    const trigger = await stack.api("POST", `/definitions/${def.id}/triggers`, {
-      action: "delete",
-      targetCollection: "customers",
-      filter: { id: { $in: "{{data.ids}}" } },
-    });
-    expect(trigger.status).toBe(201);
-    const id = await postEvent(stack, {
-      collection: "wide_filter",
-      data: { ids: Array.from({ length: 70_000 }, (_, i) => i) },
-    });
-    const logged = await waitForEvent(stack, id);
-    expect(logged.actions).toEqual([
-      expect.objectContaining({ kind: "trigger", status: "failed", errorCode: "invalid_trigger_result", attempts: 0 }),
-    ]);
-    expect(logged.actions[0].error).toContain("filter: is 408906 bytes of JSON; at most 64 KiB");
-  });
+  it(
+    "fails a trigger whose filter renders past the limits at once, instead of retrying a statement " +
+      "Postgres refuses",
+    async () => {
+      const def = await createDefinition(stack, { name: "wide-filter", collection: "wide_filter" });
+      const trigger = await stack.api("POST", `/definitions/${def.id}/triggers`, {
+        action: "delete",
+        targetCollection: "customers",
+        filter: { id: { $in: "{{data.ids}}" } },
+      });
+      expect(trigger.status).toBe(201);
+      const id = await postEvent(stack, {
+        collection: "wide_filter",
+        data: { ids: Array.from({ length: 70_000 }, (_, i) => i) },
+      });
+      const logged = await waitForEvent(stack, id);
+      expect(logged.actions).toEqual([
+        expect.objectContaining({
+          kind: "trigger",
+          status: "failed",
+          errorCode: "invalid_trigger_result",
+          attempts: 0,
+        }),
+      ]);
+      expect(logged.actions[0]?.error).toContain("filter: is 408906 bytes of JSON; at most 64 KiB");
+    },
+  );
 
   it("reads a statement with too many parameters (08P01) as the request's fault, not the database down", async () => {
     const values = Array.from({ length: 70_000 }, () => 1);
@@ -371,7 +395,7 @@ describe("the SSRF guard", () => {
       ]) {
         const res = await strict.api("POST", "/webhooks", { definitionId: def.id, url: `http://${host}/hook` });
         expect(res.status, host).toBe(400);
-        expect(res.body.error.details).toEqual([
+        expect(expectError(res, 400, "invalid_request").details).toEqual([
           expect.objectContaining({
             path: "url",
             message: expect.stringContaining("loopback, private, link-local or metadata"),
@@ -420,10 +444,10 @@ describe("every event and action reaches a final state", () => {
       });
 
       await runAction(deps, action!.id); // the 11th run gives up
-      const logged = (await idle.api("GET", `/events/${id}`)).body;
+      const logged = expectStatus(await idle.api("GET", `/events/${id}`), 200);
       expect(logged.status).toBe("failed");
       expect(logged.actions[0]).toMatchObject({ status: "failed", errorCode: "processing_failed" });
-      expect(logged.actions[0].error).toMatch(/^gave up after 10 runs that did not finish; the last: .*no_poison/);
+      expect(logged.actions[0]?.error).toMatch(/^gave up after 10 runs that did not finish; the last: .*no_poison/);
       expect((await runSweep(idle.deps)).requeuedActions).toBe(0);
     } finally {
       await idle.deps.pool.query(`ALTER TABLE records DROP CONSTRAINT no_poison`);
@@ -454,11 +478,7 @@ describe("every event and action reaches a final state", () => {
   it("counts a run that crashed the worker as a try", async () => {
     const deps = withPipeline(idle.deps);
     const def = await createDefinition(idle, { name: "crashing", collection: "crashing" });
-    await idle.api("POST", `/definitions/${def.id}/triggers`, {
-      action: "create",
-      targetCollection: "crash_target",
-      data: {},
-    });
+    await idle.client.triggers.create(def.id, { action: "create", targetCollection: "crash_target", data: {} });
     await idle.deps.pool.query(`ALTER TABLE records ADD CONSTRAINT no_crash CHECK (collection <> 'crash_target')`);
     const id = await postEvent(idle, { collection: "crashing" });
     await expect(processEvent(deps, id)).rejects.toThrow();
@@ -473,18 +493,15 @@ describe("every event and action reaches a final state", () => {
       status: "failed",
       errorCode: "processing_failed",
       error:
-        "gave up after 10 runs that did not finish; the last: the worker stopped (crashed or was stopped) while running it",
+        "gave up after 10 runs that did not finish; the last: " +
+        "the worker stopped (crashed or was stopped) while running it",
     });
   });
 
   it("fails an event whose matching keeps failing once its tries are spent, and a replay tries again", async () => {
     const deps = withPipeline(idle.deps);
     const def = await createDefinition(idle, { name: "unmatchable", collection: "unmatchable" });
-    await idle.api("POST", `/definitions/${def.id}/triggers`, {
-      action: "create",
-      targetCollection: "unmatched_target",
-      data: {},
-    });
+    await idle.client.triggers.create(def.id, { action: "create", targetCollection: "unmatched_target", data: {} });
     const id = await postEvent(idle, { collection: "unmatchable" });
     await idle.deps.pool.query(`ALTER TABLE event_actions ADD CONSTRAINT no_match CHECK ("eventId" <> '${id}')`);
     try {
@@ -493,7 +510,7 @@ describe("every event and action reaches a final state", () => {
       await processEvent(deps, id);
       const swept = await runSweep(idle.deps);
       expect(swept).toMatchObject({ failedEvents: 1, requeuedEvents: 0 });
-      const logged = (await idle.api("GET", `/events/${id}`)).body;
+      const logged = expectStatus(await idle.api("GET", `/events/${id}`), 200);
       expect(logged).toMatchObject({ status: "failed", attempts: 10, actions: [] });
       expect(logged.error).toMatch(
         /^processing_failed: gave up after 10 tries that did not finish; the last: .*no_match/,
@@ -517,19 +534,19 @@ describe("answers stay bounded in bytes", () => {
   const bulky = (i: number) => ({ i, blob: "x".repeat(900 * 1024) });
 
   it("cuts a page of events at the byte budget and continues it with nextCursor", async () => {
-    const ids = [];
+    const ids: string[] = [];
     for (let i = 0; i < 10; i++)
       ids.push(await postEvent(stack, { collection: "bulky", recordId: `b-${i}`, data: bulky(i) }));
     const seen: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res = await stack.api("GET", `/events?collection=bulky&limit=200${cursor ? `&cursor=${cursor}` : ""}`);
-      expect(res.status).toBe(200);
-      expect(res.body.data.length).toBeGreaterThan(0);
-      expect(JSON.stringify(res.body).length).toBeLessThan(4.5 * 1024 * 1024);
-      seen.push(...res.body.data.map((e: any) => e.id));
-      cursor = res.body.nextCursor;
+      const after: string = cursor ? `&cursor=${cursor}` : "";
+      const page = expectStatus(await stack.api("GET", `/events?collection=bulky&limit=200${after}`), 200);
+      expect(page.data.length).toBeGreaterThan(0);
+      expect(JSON.stringify(page).length).toBeLessThan(4.5 * 1024 * 1024);
+      seen.push(...page.data.map((e) => e.id));
+      cursor = page.nextCursor;
       pages++;
     } while (cursor && pages < 10);
     expect(pages).toBe(3); // 4 + 4 + 2 events of 900 KiB under a 4 MiB budget
@@ -541,13 +558,10 @@ describe("answers stay bounded in bytes", () => {
       expect(
         (await stack.api("POST", "/collections/bulky_records/records", { id: `r-${i}`, data: bulky(i) })).status,
       ).toBe(201);
-    const first = await stack.api("GET", "/collections/bulky_records/records?limit=200");
-    expect(first.body.data.map((r: any) => r.id)).toEqual(["r-5", "r-4", "r-3", "r-2"]);
-    expect(first.body.nextCursor).toBe("r-2");
-    const second = await stack.api(
-      "GET",
-      `/collections/bulky_records/records?limit=200&cursor=${first.body.nextCursor}`,
-    );
+    const first = expectStatus(await stack.api("GET", "/collections/bulky_records/records?limit=200"), 200);
+    expect(first.data.map((r) => r.id)).toEqual(["r-5", "r-4", "r-3", "r-2"]);
+    expect(first.nextCursor).toBe("r-2");
+    const second = await stack.api("GET", `/collections/bulky_records/records?limit=200&cursor=${first.nextCursor}`);
     expect(second.body).toMatchObject({
       data: [expect.objectContaining({ id: "r-1" }), expect.objectContaining({ id: "r-0" })],
       nextCursor: null,
@@ -558,13 +572,16 @@ describe("answers stay bounded in bytes", () => {
 describe("configuration is bounded too", () => {
   it("refuses templates over 64 KiB and a definition's 101st webhook or trigger", async () => {
     const def = await createDefinition(stack, { name: "crowded", collection: "crowded" });
-    const big = await stack.api("POST", "/webhooks", {
-      definitionId: def.id,
-      url: `${receiver.url}/c`,
-      payload: { text: "x".repeat(70_000) },
-    });
-    expect(big.status).toBe(400);
-    expect(big.body.error.message).toContain("payload: is 70011 bytes of JSON; at most 64 KiB");
+    const big = expectError(
+      await stack.api("POST", "/webhooks", {
+        definitionId: def.id,
+        url: `${receiver.url}/c`,
+        payload: { text: "x".repeat(70_000) },
+      }),
+      400,
+      "invalid_request",
+    );
+    expect(big.message).toContain("payload: is 70011 bytes of JSON; at most 64 KiB");
     const bigTrigger = await stack.api("POST", `/definitions/${def.id}/triggers`, {
       action: "create",
       targetCollection: "c",
@@ -584,16 +601,18 @@ describe("configuration is bounded too", () => {
     expect(racing.find((r) => r.status === 400)!.body.error.message).toBe(
       `definition ${def.id} has 100 webhooks; at most 100`,
     );
-    const detail = await stack.api("GET", `/definitions/${def.id}`);
-    expect(detail.body.webhooks).toHaveLength(100);
+    const detail = expectStatus(await stack.api("GET", `/definitions/${def.id}`), 200);
+    expect(detail.webhooks).toHaveLength(100);
   });
 });
 
 describe("Idempotency-Key", () => {
   it("answers a repeat with the first id, and a reuse with another body with 422, changing nothing", async () => {
     const key = { "idempotency-key": "order-42-created" };
-    const first = await stack.api("POST", "/events", event("idem", { total: 1, status: "new" }), key);
-    expect(first.status).toBe(202);
+    const first = expectStatus(
+      await stack.api("POST", "/events", event("idem", { total: 1, status: "new" }), key),
+      202,
+    );
     // The same event with its keys in another order is the same request.
     const repeat = await stack.api(
       "POST",
@@ -601,10 +620,9 @@ describe("Idempotency-Key", () => {
       '{"data":{"status":"new","total":1},"recordId":"r-1","collection":"idem","type":"collection.created"}',
       key,
     );
-    expect(repeat).toMatchObject({ status: 202, body: { id: first.body.id } });
+    expect(repeat).toMatchObject({ status: 202, body: { id: first.id } });
     const reused = await stack.api("POST", "/events", event("idem", { total: 2, status: "new" }), key);
-    expect(reused.status).toBe(422);
-    expect(reused.body.error.code).toBe("idempotency_key_reused");
+    expectError(reused, 422, "idempotency_key_reused");
 
     const batchKey = { "idempotency-key": "import-7" };
     const batch = await stack.api(
@@ -652,12 +670,15 @@ describe("a header its template made unsendable", () => {
     expect(logged.actions).toEqual([
       expect.objectContaining({ status: "failed", attempts: 1, errorCode: "invalid_header" }),
     ]);
-    expect(logged.actions[0].error).toContain("header x-note rendered to");
+    expect(logged.actions[0]?.error).toContain("header x-note rendered to");
     expect(receiver.at("/headers")).toHaveLength(0);
 
-    const test = await stack.api("POST", `/webhooks/${hook.id}/test`, { data: { note: "line\nbreak" } });
-    expect(test.body).toMatchObject({ ok: false, status: null });
-    expect(test.body.error).toContain("which a header cannot hold");
+    const test = expectStatus(
+      await stack.api("POST", `/webhooks/${hook.id}/test`, { data: { note: "line\nbreak" } }),
+      200,
+    );
+    expect(test).toMatchObject({ ok: false, status: null });
+    expect(test.error).toContain("which a header cannot hold");
     const latin1 = await postEvent(stack, { collection: "header_injection", data: { note: "café" } });
     expect((await waitForEvent(stack, latin1)).status).toBe("completed");
     expect(receiver.at("/headers").map((r) => r.headers["x-note"])).toEqual(["café"]);
@@ -665,41 +686,44 @@ describe("a header its template made unsendable", () => {
 });
 
 describe("the Node server", () => {
-  it("serves with a public API's timeouts and a connection cap, and cuts off a client that sends too slowly", async () => {
-    const real = serveApi(stack.deps, { port: 0, hostname: "127.0.0.1" });
-    expect({
-      headers: real.headersTimeout,
-      request: real.requestTimeout,
-      keepAlive: real.keepAliveTimeout,
-      connections: real.maxConnections,
-    }).toEqual({
-      headers: LIMITS.headersTimeoutMs,
-      request: LIMITS.requestTimeoutMs,
-      keepAlive: LIMITS.keepAliveTimeoutMs,
-      connections: LIMITS.maxConnections,
-    });
-    real.close();
+  it(
+    "serves with a public API's timeouts and a connection cap, and cuts off a client that sends too " + "slowly",
+    async () => {
+      const real = serveApi(stack.deps, { port: 0, hostname: "127.0.0.1" });
+      expect({
+        headers: real.headersTimeout,
+        request: real.requestTimeout,
+        keepAlive: real.keepAliveTimeout,
+        connections: real.maxConnections,
+      }).toEqual({
+        headers: LIMITS.headersTimeoutMs,
+        request: LIMITS.requestTimeoutMs,
+        keepAlive: LIMITS.keepAliveTimeoutMs,
+        connections: LIMITS.maxConnections,
+      });
+      real.close();
 
-    // The same server with a 1 s header timeout, and a client that never finishes its headers.
-    let slow: ReturnType<typeof serveApi> | undefined;
-    const port = await new Promise<number>((resolve) => {
-      slow = serveApi(
-        stack.deps,
-        { port: 0, hostname: "127.0.0.1", limits: { ...LIMITS, headersTimeoutMs: 1000 } },
-        resolve,
-      );
-    });
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = connect(port, "127.0.0.1", () => socket.write("GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: "));
-      let received = "";
-      socket.on("data", (chunk) => (received += chunk.toString()));
-      socket.on("close", () => resolve(received));
-      socket.on("error", reject);
-      setTimeout(() => socket.destroy(new Error("still open after 8 s")), 8000).unref();
-    });
-    slow!.close();
-    expect(answer).toMatch(/^HTTP\/1\.1 408/);
-  });
+      // The same server with a 1 s header timeout, and a client that never finishes its headers.
+      let slow: ReturnType<typeof serveApi> | undefined;
+      const port = await new Promise<number>((resolve) => {
+        slow = serveApi(
+          stack.deps,
+          { port: 0, hostname: "127.0.0.1", limits: { ...LIMITS, headersTimeoutMs: 1000 } },
+          resolve,
+        );
+      });
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, "127.0.0.1", () => socket.write("GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: "));
+        let received = "";
+        socket.on("data", (chunk) => (received += chunk.toString()));
+        socket.on("close", () => resolve(received));
+        socket.on("error", reject);
+        setTimeout(() => socket.destroy(new Error("still open after 8 s")), 8000).unref();
+      });
+      slow!.close();
+      expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    },
+  );
 });
 
 describe("webhook secrets at rest", () => {
@@ -720,7 +744,7 @@ describe("webhook secrets at rest", () => {
       const row = await sealed.deps.db.webhook.findUniqueOrThrow({ where: { id: hook.id } });
       expect(row.secret).toMatch(/^enc:v1:/);
       expect(row.secret).not.toContain(hook.secret.slice(6, 20));
-      expect((await sealed.api("GET", `/webhooks/${hook.id}`)).body.secret).toBeUndefined();
+      expect(expectStatus(await sealed.api("GET", `/webhooks/${hook.id}`), 200)).not.toHaveProperty("secret");
 
       await waitForEvent(sealed, await postEvent(sealed, { collection: "sealed", data: { n: 1 } }));
       const [first] = receiver.at("/sealed");
@@ -729,7 +753,7 @@ describe("webhook secrets at rest", () => {
       ).toMatchObject({ data: { n: 1 } });
 
       // A new signing secret: the old one, still sealed for this webhook, signs beside it for a day.
-      const next = (await sealed.api("POST", `/webhooks/${hook.id}/rotate-secret`)).body.secret as string;
+      const next = expectStatus(await sealed.api("POST", `/webhooks/${hook.id}/rotate-secret`), 200).secret;
       await waitForEvent(sealed, await postEvent(sealed, { collection: "sealed", data: { n: 2 } }));
       const second = receiver.at("/sealed")[1]!;
       for (const secret of [hook.secret, next])
@@ -763,7 +787,8 @@ describe("webhook secrets at rest", () => {
     );
     expect(lines).toEqual([
       expect.stringMatching(/^warn API_KEY is NOT set/),
-      "warn SECRETS_KEY is not set: webhook secrets are stored unencrypted. Set it (openssl rand -base64 32) anywhere but your own machine.",
+      "warn SECRETS_KEY is not set: webhook secrets are stored unencrypted. " +
+        "Set it (openssl rand -base64 32) anywhere but your own machine.",
       "info SECRETS_KEY is set: webhook secrets are stored encrypted (AES-256-GCM)",
     ]);
   });

@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import parsePrometheus from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveWorkerMetrics } from "../functions/worker/metrics-server.ts";
+import { expectStatus } from "./helpers/api-types.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 import { startStack, type TestStack } from "./helpers/stack.ts";
 import { waitFor } from "./helpers/wait.ts";
@@ -33,22 +34,19 @@ let workerUrl: string;
 
 beforeAll(async () => {
   [stack, receiver] = await Promise.all([startStack({ env: { API_KEY: KEY, METRICS_TOKEN: TOKEN } }), startReceiver()]);
-  const definition = await stack.api(
-    "POST",
-    "/definitions",
-    { name: "metered", type: "collection.created", collection: "meters" },
-    auth(KEY),
+  const definition = expectStatus(
+    await stack.api(
+      "POST",
+      "/definitions",
+      { name: "metered", type: "collection.created", collection: "meters" },
+      auth(KEY),
+    ),
+    201,
   );
-  expect(
-    (
-      await stack.api(
-        "POST",
-        "/webhooks",
-        { definitionId: definition.body.id, url: `${receiver.url}/meters` },
-        auth(KEY),
-      )
-    ).status,
-  ).toBe(201);
+  expectStatus(
+    await stack.api("POST", "/webhooks", { definitionId: definition.id, url: `${receiver.url}/meters` }, auth(KEY)),
+    201,
+  );
   workerMetrics = await new Promise<Server>((resolve) => {
     const s = serveWorkerMetrics(stack.deps, 0, () => resolve(s));
   });
@@ -61,9 +59,9 @@ afterAll(async () => {
 
 async function scrape(token = TOKEN): Promise<Map<string, Family>> {
   const res = await stack.api("GET", "/metrics", undefined, auth(token));
-  expect(res.status).toBe(200);
+  const text = expectStatus(res, 200);
   expect(res.headers.get("content-type")).toContain("text/plain");
-  return new Map((parsePrometheus(res.body) as Family[]).map((f) => [f.name, f]));
+  return new Map((parsePrometheus(text) as Family[]).map((f) => [f.name, f]));
 }
 
 /** A sample's value; a histogram's is its count (the +Inf bucket). */
@@ -77,58 +75,61 @@ const value = (families: Map<string, Family>, name: string, labels: Record<strin
 };
 
 describe("GET /metrics", () => {
-  it("counts exactly the events accepted and the deliveries made, and reads the log and queue at scrape time", async () => {
-    const before = await scrape();
-    for (let i = 0; i < 7; i++)
-      expect(
-        (
-          await stack.api(
-            "POST",
-            "/events",
-            { type: "collection.created", collection: "meters", recordId: `m-${i}` },
-            auth(KEY),
-          )
-        ).status,
-      ).toBe(202);
-    const batch = await stack.api(
-      "POST",
-      "/events/batch",
-      { events: [1, 2, 3].map((i) => ({ type: "collection.created", collection: "meters", recordId: `b-${i}` })) },
-      auth(KEY),
-    );
-    expect(batch.status).toBe(202);
-    for (const id of ["r-1", "r-2"])
-      expect((await stack.api("POST", "/collections/meters/records", { id, data: { n: 1 } }, auth(KEY))).status).toBe(
-        201,
+  it(
+    "counts exactly the events accepted and the deliveries made, and reads the log and queue at scrape " + "time",
+    async () => {
+      const before = await scrape();
+      for (let i = 0; i < 7; i++)
+        expect(
+          (
+            await stack.api(
+              "POST",
+              "/events",
+              { type: "collection.created", collection: "meters", recordId: `m-${i}` },
+              auth(KEY),
+            )
+          ).status,
+        ).toBe(202);
+      const batch = await stack.api(
+        "POST",
+        "/events/batch",
+        { events: [1, 2, 3].map((i) => ({ type: "collection.created", collection: "meters", recordId: `b-${i}` })) },
+        auth(KEY),
       );
-    await waitFor(() => receiver.at("/meters").length === 12, { timeoutMs: 15_000, what: "12 deliveries" });
+      expect(batch.status).toBe(202);
+      for (const id of ["r-1", "r-2"])
+        expect((await stack.api("POST", "/collections/meters/records", { id, data: { n: 1 } }, auth(KEY))).status).toBe(
+          201,
+        );
+      await waitFor(() => receiver.at("/meters").length === 12, { timeoutMs: 15_000, what: "12 deliveries" });
 
-    const after = await waitFor(
-      async () => {
-        const families = await scrape();
-        return value(families, "tetik_log_events", { status: "completed" }) -
-          value(before, "tetik_log_events", { status: "completed" }) ===
-          12
-          ? families
-          : undefined;
-      },
-      { timeoutMs: 10_000, what: "12 completed events in the log" },
-    );
-    const moved = (name: string, labels: Record<string, string>) =>
-      value(after, name, labels) - value(before, name, labels);
-    expect(moved("tetik_events_accepted_total", { via: "events" })).toBe(7);
-    expect(moved("tetik_events_accepted_total", { via: "batch" })).toBe(3);
-    expect(moved("tetik_events_accepted_total", { via: "records" })).toBe(2);
-    // The in-process worker shares this registry (in production it serves its own: below).
-    expect(moved("tetik_deliveries_total", { outcome: "delivered", status_class: "2xx" })).toBe(12);
-    expect(moved("tetik_delivery_attempt_duration_seconds", { outcome: "delivered" })).toBe(12);
-    expect(moved("tetik_first_attempt_latency_seconds", {})).toBe(12);
-    expect(value(after, "tetik_log_events", { status: "pending" })).toBe(0);
-    for (const state of ["waiting", "active", "delayed", "failed"])
-      expect(after.get("tetik_queue_jobs")!.metrics.map((m) => m.labels?.state)).toContain(state);
-    expect(after.get("tetik_events_accepted_total")!.type).toBe("COUNTER");
-    expect(after.get("tetik_first_attempt_latency_seconds")!.type).toBe("HISTOGRAM");
-  });
+      const after = await waitFor(
+        async () => {
+          const families = await scrape();
+          return value(families, "tetik_log_events", { status: "completed" }) -
+            value(before, "tetik_log_events", { status: "completed" }) ===
+            12
+            ? families
+            : undefined;
+        },
+        { timeoutMs: 10_000, what: "12 completed events in the log" },
+      );
+      const moved = (name: string, labels: Record<string, string>) =>
+        value(after, name, labels) - value(before, name, labels);
+      expect(moved("tetik_events_accepted_total", { via: "events" })).toBe(7);
+      expect(moved("tetik_events_accepted_total", { via: "batch" })).toBe(3);
+      expect(moved("tetik_events_accepted_total", { via: "records" })).toBe(2);
+      // The in-process worker shares this registry (in production it serves its own: below).
+      expect(moved("tetik_deliveries_total", { outcome: "delivered", status_class: "2xx" })).toBe(12);
+      expect(moved("tetik_delivery_attempt_duration_seconds", { outcome: "delivered" })).toBe(12);
+      expect(moved("tetik_first_attempt_latency_seconds", {})).toBe(12);
+      expect(value(after, "tetik_log_events", { status: "pending" })).toBe(0);
+      for (const state of ["waiting", "active", "delayed", "failed"])
+        expect(after.get("tetik_queue_jobs")!.metrics.map((m) => m.labels?.state)).toContain(state);
+      expect(after.get("tetik_events_accepted_total")!.type).toBe("COUNTER");
+      expect(after.get("tetik_first_attempt_latency_seconds")!.type).toBe("HISTOGRAM");
+    },
+  );
 
   it("counts the sweep's runs and what it requeued from Postgres, whichever process swept", async () => {
     const before = await scrape();

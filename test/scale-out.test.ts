@@ -5,6 +5,7 @@ import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectStatus } from "./helpers/api-types.ts";
 import { createDefinition, createWebhook } from "./helpers/fixtures.ts";
 import { lossReport } from "./helpers/loss.ts";
 import { startProcess, startWorkerProcess, type RunningProcess } from "./helpers/processes.ts";
@@ -41,9 +42,8 @@ beforeAll(async () => {
 afterAll(async () => {
   const codes = await Promise.all(workers.map((w) => w.stop()));
   await Promise.all([stack?.stop(), receiver?.close()]);
-  codes.forEach(
-    (code, i) => code !== 0 && console.error(`worker ${i} exited with ${code}:\n${workers[i]!.output().slice(-3000)}`),
-  );
+  for (const [i, code] of codes.entries())
+    if (code !== 0) console.error(`worker ${i} exited with ${code}:\n${workers[i]!.output().slice(-3000)}`);
   expect(codes).toEqual([0, 0, 0]);
 }, 60_000);
 
@@ -59,8 +59,7 @@ describe("scale-out", () => {
         recordId: `s${batch}-${i}`,
         data: {},
       }));
-      const res = await stack.api("POST", "/events/batch", { events });
-      ids.push(...res.body.ids);
+      ids.push(...expectStatus(await stack.api("POST", "/events/batch", { events }), 202).ids);
     }
     await waitFor(async () => (await stack.deps.db.eventLog.count({ where: { status: "completed" } })) === ids.length, {
       timeoutMs: 60_000,

@@ -1,5 +1,6 @@
 // Webhooks through the HTTP API: defaults, validation, the SSRF guard at save and at delivery.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectError, expectStatus } from "./helpers/api-types.ts";
 import { createDefinition, createWebhook, postEvent, waitForEvent } from "./helpers/fixtures.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 import { startStack, type TestStack } from "./helpers/stack.ts";
@@ -37,23 +38,25 @@ describe("webhooks", () => {
       timeoutMs: 10_000,
       retry: { maxAttempts: 2, backoff: "exponential", delayMs: 1000, maxDelayMs: 3_600_000 },
     });
-    const patched = await open.api("PATCH", `/webhooks/${hook.id}`, {
-      retry: { backoff: "fixed", maxDelayMs: 60_000 },
-      timeoutMs: 2000,
-      active: false,
-    });
-    expect(patched.status).toBe(200);
-    expect(patched.body).toMatchObject({
+    const patched = expectStatus(
+      await open.api("PATCH", `/webhooks/${hook.id}`, {
+        retry: { backoff: "fixed", maxDelayMs: 60_000 },
+        timeoutMs: 2000,
+        active: false,
+      }),
+      200,
+    );
+    expect(patched).toMatchObject({
       retry: { maxAttempts: 2, backoff: "fixed", delayMs: 1000, maxDelayMs: 60_000 },
       timeoutMs: 2000,
       active: false,
     });
-    expect(patched.body.secret).toBeUndefined();
+    expect(patched).not.toHaveProperty("secret");
 
-    const listed = await open.api("GET", `/webhooks?definitionId=${definitionId}`);
-    expect(listed.body.data.map((w: any) => w.id)).toContain(hook.id);
-    const detail = await open.api("GET", `/definitions/${definitionId}`);
-    expect(detail.body.webhooks.map((w: any) => w.id)).toContain(hook.id);
+    const listed = expectStatus(await open.api("GET", `/webhooks?definitionId=${definitionId}`), 200);
+    expect(listed.data.map((w) => w.id)).toContain(hook.id);
+    const detail = expectStatus(await open.api("GET", `/definitions/${definitionId}`), 200);
+    expect(detail.webhooks.map((w) => w.id)).toContain(hook.id);
 
     expect((await open.api("DELETE", `/webhooks/${hook.id}`)).status).toBe(204);
     expect((await open.api("GET", `/webhooks/${hook.id}`)).status).toBe(404);
@@ -75,13 +78,11 @@ describe("webhooks", () => {
       [{ url: "https://example.com", timeoutMs: 5 }, "timeoutMs"],
     ];
     for (const [body, path] of cases) {
-      const res = await open.api("POST", "/webhooks", { definitionId, ...body });
-      expect(res.status, JSON.stringify(body)).toBe(400);
-      expect(res.body.error.code).toBe("invalid_request");
-      expect(res.body.error.message).toContain(path);
+      const error = expectError(await open.api("POST", "/webhooks", { definitionId, ...body }), 400, "invalid_request");
+      expect(error.message, JSON.stringify(body)).toContain(path);
     }
     const orphan = await open.api("POST", "/webhooks", { definitionId: "def_missing", url: "https://example.com" });
-    expect(orphan.status).toBe(404);
+    expectError(orphan, 404, "not_found");
     expect(await open.deps.db.webhook.count()).toBe(before);
   });
 
@@ -107,7 +108,7 @@ describe("webhooks", () => {
         url: `http://${host}:8080/hook`,
       });
       expect(res.status, host).toBe(400);
-      expect(res.body.error.message).toContain("url");
+      expect(expectError(res, 400, "invalid_request").message).toContain("url");
     }
     expect(
       (await guarded.api("POST", "/webhooks", { definitionId: guardedDefinition, url: "https://93.184.215.14/hook" }))
@@ -147,7 +148,7 @@ describe("webhooks", () => {
     ] as const) {
       const res = await open.api(method, path, method === "PATCH" ? { active: false } : undefined);
       expect(res.status, `${method} ${path}`).toBe(404);
-      expect(res.body.error.code).toBe("not_found");
+      expectError(res, 404, "not_found");
     }
   });
 });

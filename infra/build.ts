@@ -23,7 +23,9 @@ await build({
   sourcemap: true,
   // Some dependencies are CommonJS and call require(): give the ESM bundle one.
   banner: {
-    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    js:
+      "import { createRequire as __createRequire } from 'node:module'; " +
+      "const require = __createRequire(import.meta.url);",
   },
   external: ["pg-native"],
   logLevel: "info",

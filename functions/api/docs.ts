@@ -23,7 +23,8 @@ const ASSETS: Record<string, { file: string; type: string }> = {
 
 // Everything the page runs is served from here, so the browser may be told to load nothing from elsewhere.
 const PAGE_POLICY =
-  "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
+  "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; " +
+  "connect-src 'self'; frame-ancestors 'none'";
 
 // Relative addresses: the page works under any path prefix (an API Gateway stage, a proxy).
 const PAGE = `<!doctype html>

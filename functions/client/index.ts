@@ -6,7 +6,12 @@
 // imported from the contract, so at run time the client is ky and this file.
 //
 //   const tetik = createTetikClient({ baseUrl: "http://127.0.0.1:3000", apiKey: process.env.TETIK_API_KEY });
-//   const { id } = await tetik.events.ingest({ type: "collection.created", collection: "orders", recordId: "o-1", data: { total: 120 } });
+//   const { id } = await tetik.events.ingest({
+//     type: "collection.created",
+//     collection: "orders",
+//     recordId: "o-1",
+//     data: { total: 120 },
+//   });
 //   for await (const event of tetik.events.iterate({ status: "failed" })) console.log(event.id, event.error);
 import ky, { HTTPError, type KyInstance, type Options } from "ky";
 import type { z } from "zod";

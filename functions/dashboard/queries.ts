@@ -48,7 +48,8 @@ export async function readOverview(deps: Pick<CoreDeps, "pool" | "queue" | "conf
     deps.pool
       .query<{ start: Date; received: string; failed: string }>(
         // Hours of UTC, whatever the database session's time zone.
-        `SELECT date_trunc('hour', "receivedAt" AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS start, count(*) AS received, count(*) FILTER (WHERE status = 'failed') AS failed
+        `SELECT date_trunc('hour', "receivedAt" AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS start,
+                count(*) AS received, count(*) FILTER (WHERE status = 'failed') AS failed
          FROM event_log WHERE id >= $1 GROUP BY 1 ORDER BY 1`,
         [dayAgo],
       )
@@ -58,7 +59,8 @@ export async function readOverview(deps: Pick<CoreDeps, "pool" | "queue" | "conf
     // From arrival to the first attempt's start, over the newest events of the last hour.
     deps.pool
       .query<{ p50: number | null; p99: number | null; n: string }>(
-        `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99, count(*) AS n
+        `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
+                percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99, count(*) AS n
          FROM (SELECT extract(epoch FROM (d."requestedAt" - e."receivedAt")) * 1000 AS ms
                FROM (SELECT id, "receivedAt" FROM event_log WHERE id >= $1 ORDER BY id DESC LIMIT ${LATENCY_SAMPLE}) e
                JOIN event_actions a ON a."eventId" = e.id AND a.kind = 'webhook'
@@ -74,7 +76,8 @@ export async function readOverview(deps: Pick<CoreDeps, "pool" | "queue" | "conf
     deps.pool
       .query<Overview["webhooks"][number]>(
         `SELECT id, url, active, "consecutiveFailures", "lastError", "disabledReason" FROM webhooks
-         WHERE "consecutiveFailures" > 0 OR "disabledReason" IS NOT NULL ORDER BY "consecutiveFailures" DESC, id LIMIT 20`,
+         WHERE "consecutiveFailures" > 0 OR "disabledReason" IS NOT NULL
+         ORDER BY "consecutiveFailures" DESC, id LIMIT 20`,
       )
       .then(({ rows }) => rows),
     checkHealth(deps),
@@ -91,7 +94,8 @@ export async function readOverview(deps: Pick<CoreDeps, "pool" | "queue" | "conf
 /** Every delivery attempt of the event's actions, oldest first (through the actions' indexes; at most 1,000). */
 export async function attemptsOf(deps: Pick<CoreDeps, "pool">, eventId: string): Promise<DeliveryAttempt[]> {
   const { rows } = await deps.pool.query<DeliveryAttempt>(
-    `SELECT d.* FROM event_actions a JOIN delivery_attempts d ON d."actionId" = a.id WHERE a."eventId" = $1 ORDER BY d.id LIMIT 1000`,
+    `SELECT d.* FROM event_actions a JOIN delivery_attempts d ON d."actionId" = a.id
+     WHERE a."eventId" = $1 ORDER BY d.id LIMIT 1000`,
     [eventId],
   );
   return rows;
@@ -106,7 +110,8 @@ export async function causedBy(deps: Pick<CoreDeps, "pool">, eventId: string) {
     recordId: string;
     status: string;
   }>(
-    `SELECT id, replace(type::text, '_', '.') AS type, collection, "recordId", status FROM event_log WHERE "causationId" = $1 ORDER BY id LIMIT 50`,
+    `SELECT id, replace(type::text, '_', '.') AS type, collection, "recordId", status FROM event_log
+     WHERE "causationId" = $1 ORDER BY id LIMIT 50`,
     [eventId],
   );
   return rows;

@@ -73,7 +73,10 @@ export function sessions({ apiKey, offline = false }: SessionKeys, now: () => nu
         return c.text("sign in first", 401);
       };
     },
-    /** Actions (POST) must carry the session's CSRF token and, when the browser says where from, come from this site. */
+    /**
+     * Actions (POST) must carry the session's CSRF token and, when the browser says where from, come from
+     * this site.
+     */
     checkCsrf(c: Context, token: unknown): boolean {
       const origin = c.req.header("origin");
       if (

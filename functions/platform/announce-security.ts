@@ -7,12 +7,14 @@ export function announceSecurity({ config, log }: Pick<Deps, "config" | "log">, 
     log.info("API_KEY is set: every route but GET /health needs Authorization: Bearer <API_KEY>");
   if (servesApi && !config.API_KEY) {
     log.warn(
-      "API_KEY is NOT set: the API is OPEN to anyone who can reach it. This is for local development only; set API_KEY anywhere else.",
+      "API_KEY is NOT set: the API is OPEN to anyone who can reach it. This is for local development only; " +
+        "set API_KEY anywhere else.",
     );
   }
   if (config.SECRETS_KEY) log.info("SECRETS_KEY is set: webhook secrets are stored encrypted (AES-256-GCM)");
   else
     log.warn(
-      "SECRETS_KEY is not set: webhook secrets are stored unencrypted. Set it (openssl rand -base64 32) anywhere but your own machine.",
+      "SECRETS_KEY is not set: webhook secrets are stored unencrypted. Set it (openssl rand -base64 32) " +
+        "anywhere but your own machine.",
     );
 }

@@ -57,7 +57,10 @@ const schema = z.object({
   /** Work older than this with no sign of life is handed to the queue again by the sweep. */
   SWEEP_GRACE_MS: int(0).default(30_000),
   SWEEP_BATCH_SIZE: int(1, 10_000).default(500),
-  /** How long a worker's claim on an event outlasts the longest webhook timeout, before the sweep may give it to another. */
+  /**
+   * How long a worker's claim on an event outlasts the longest webhook timeout, before the sweep may give
+   * it to another.
+   */
   EVENT_LEASE_MS: int(1000).default(30_000),
   LOG_RETENTION_DAYS: int(1).default(30),
   /** How long `npm start`, `npm run migrate` and a container's migration step wait for Postgres to come up. */

@@ -67,7 +67,9 @@ export function registerSystemGauges(registry: Registry, state: SystemState): vo
   if (registry.getSingleMetric("tetik_log_events")) return; // once per registry, however many apps share it
   new Gauge({
     name: "tetik_log_events",
-    help: "Events in the log by status, read from Postgres at scrape time (completed events leave it after LOG_RETENTION_DAYS).",
+    help:
+      "Events in the log by status, read from Postgres at scrape time (completed events leave it after " +
+      "LOG_RETENTION_DAYS).",
     labelNames: ["status"],
     registers: [registry],
     async collect() {
@@ -110,7 +112,9 @@ export function registerSystemGauges(registry: Registry, state: SystemState): vo
   });
   new Counter({
     name: "tetik_sweep_requeued_total",
-    help: "What the sweep handed back to the queue (kind: events, actions) or gave up on (failed_events), read from Postgres.",
+    help:
+      "What the sweep handed back to the queue (kind: events, actions) or gave up on (failed_events), read " +
+      "from Postgres.",
     labelNames: ["kind"],
     registers: [registry],
     async collect() {

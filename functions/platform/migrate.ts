@@ -119,7 +119,9 @@ export async function applyMigrations(
       try {
         await client.query(migration.sql);
         await client.query(
-          `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, started_at, applied_steps_count) VALUES ($1, $2, now(), $3, now(), 1)`,
+          `INSERT INTO "_prisma_migrations"
+             (id, checksum, finished_at, migration_name, started_at, applied_steps_count)
+           VALUES ($1, $2, now(), $3, now(), 1)`,
           [randomUUID(), migration.checksum, migration.name],
         );
         await client.query("COMMIT");

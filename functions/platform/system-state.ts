@@ -41,7 +41,8 @@ export function systemState({ pool, queue }: Pick<CoreDeps, "pool" | "queue">): 
           failedEvents: string;
           prunedEvents: string;
         }>(
-          `SELECT "lastRunAt", runs, "requeuedEvents", "requeuedActions", "failedEvents", "prunedEvents" FROM sweep_state WHERE id = 1`,
+          `SELECT "lastRunAt", runs, "requeuedEvents", "requeuedActions", "failedEvents", "prunedEvents"
+           FROM sweep_state WHERE id = 1`,
         ),
         READ_TIMEOUT_MS,
         "postgres",

@@ -8,11 +8,14 @@ import { withTimeout } from "./timeout.ts";
 
 const HOW_TO = {
   Postgres:
-    'start it with "docker compose -f infra/docker-compose.dev.yml up -d" (needs Docker), or install your system\'s PostgreSQL ' +
-    '(Debian/Ubuntu: "sudo apt install postgresql", macOS: "brew install postgresql@15 && brew services start postgresql@15"); ' +
+    'start it with "docker compose -f infra/docker-compose.dev.yml up -d" (needs Docker), ' +
+    "or install your system's PostgreSQL " +
+    '(Debian/Ubuntu: "sudo apt install postgresql", ' +
+    'macOS: "brew install postgresql@15 && brew services start postgresql@15"); ' +
     "set DATABASE_URL if it runs elsewhere",
   Redis:
-    'start it with "docker compose -f infra/docker-compose.dev.yml up -d" (needs Docker), or install your system\'s Redis ' +
+    'start it with "docker compose -f infra/docker-compose.dev.yml up -d" (needs Docker), ' +
+    "or install your system's Redis " +
     '(Debian/Ubuntu: "sudo apt install redis-server", macOS: "brew install redis && brew services start redis"); ' +
     "set REDIS_URL if it runs elsewhere",
 };

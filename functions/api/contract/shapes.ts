@@ -271,7 +271,8 @@ export const Accepted = z
   .object({
     id: z.string(),
     status: z.literal("pending").meta({
-      description: "accepted; for a repeated Idempotency-Key, the first event's id (GET /events/{id} has its progress)",
+      description:
+        "accepted; for a repeated Idempotency-Key, the first event's id " + "(GET /events/{id} has its progress)",
     }),
   })
   .meta({ id: "Accepted", example: { id: "evt_01JDZB", status: "pending" } });

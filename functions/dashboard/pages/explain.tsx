@@ -6,13 +6,14 @@ import type { EventExplanation } from "../../domain/explain/explain-event.ts";
 import type { MatchExplanation } from "../../domain/explain/explain-match.ts";
 import { Json, Status } from "./layout.tsx";
 
+const verdictClass = (verdict: boolean | "undecided") =>
+  verdict === true ? "status-completed" : verdict === false ? "status-failed" : "status-retrying";
+
 const Verdict = ({ verdict }: { verdict: boolean | "undecided" | null }) =>
   verdict === null ? (
     <span class="status">deleted</span>
   ) : (
-    <span
-      class={`status ${verdict === true ? "status-completed" : verdict === false ? "status-failed" : "status-retrying"}`}
-    >
+    <span class={`status ${verdictClass(verdict)}`}>
       {verdict === true ? "matched" : verdict === false ? "no match" : "undecided"}
     </span>
   );

@@ -27,7 +27,10 @@ function Counts({ title, counts }: { title: string; counts: Record<string, numbe
   );
 }
 
-/** Received events per hour (bars) and the failed among them (red), as an SVG drawn here: no chart library, no script. */
+/**
+ * Received events per hour (bars) and the failed among them (red), as an SVG drawn here: no chart library,
+ * no script.
+ */
 function HourlyChart({ hours }: { hours: Overview["hours"] }) {
   const max = Math.max(1, ...hours.map((h) => h.received));
   const width = 720;

@@ -105,7 +105,10 @@ export async function insertRecords(
   return new Map(made.map((row) => [keyOf(row), createdNow(byItem.get(keyOf(row))!, now)]));
 }
 
-/** Answered for a request's write: the record after it (null once deleted) and its event (null when nothing changed). */
+/**
+ * Answered for a request's write: the record after it (null once deleted) and its event (null when nothing
+ * changed).
+ */
 export interface WriteDone {
   record: RecordRow | null;
   eventId: string | null;
@@ -174,7 +177,9 @@ export async function patchRecordsWithEvents(
   const rows = await runSql<RecordRow & { eventId: string | null }>(
     q,
     sql`WITH v AS (
-        SELECT * FROM unnest(${keyColumns(items)}, ${items.map((i) => JSON.stringify(i.patch))}::jsonb[], ${eventIdsFor(items)}::text[])
+        SELECT * FROM unnest(
+          ${keyColumns(items)}, ${items.map((i) => JSON.stringify(i.patch))}::jsonb[], ${eventIdsFor(items)}::text[]
+        )
           AS v(collection, id, patch, event_id)
       ), current AS (
         SELECT r.collection, r.id, r.data, r."createdAt", r."updatedAt", v.patch, v.event_id
@@ -265,7 +270,8 @@ export async function mergeIntoRecords(
       ), counted AS (SELECT count(*)::int AS matched FROM target),
       changed AS (
         UPDATE records r SET ${mergeInto(sql`r.data`, jsonb(patch), now)}
-        FROM target WHERE r.collection = ${collection} AND r.id = target.id AND (SELECT matched FROM counted) <= ${limit}
+        FROM target
+        WHERE r.collection = ${collection} AND r.id = target.id AND (SELECT matched FROM counted) <= ${limit}
         RETURNING r.collection, r.id, r.data, r."createdAt", r."updatedAt", target.data AS previous
       )
       SELECT counted.matched, changed.* FROM counted LEFT JOIN changed ON true`,
@@ -275,7 +281,10 @@ export async function mergeIntoRecords(
   );
 }
 
-/** Deletes the records `where` selects, or none if there are more than `limit`; each event carries the data the record had. */
+/**
+ * Deletes the records `where` selects, or none if there are more than `limit`; each event carries the data
+ * the record had.
+ */
 export async function deleteRecords(
   q: Queryable,
   collection: string,

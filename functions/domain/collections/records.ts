@@ -13,7 +13,8 @@ type Data = Record<string, unknown>;
 export async function getRecord(q: Queryable, collection: string, id: string): Promise<RecordRow> {
   const [record] = await runSql<RecordRow>(
     q,
-    sql`SELECT collection, id, data, "createdAt", "updatedAt" FROM records WHERE collection = ${collection} AND id = ${id}`,
+    sql`SELECT collection, id, data, "createdAt", "updatedAt" FROM records
+        WHERE collection = ${collection} AND id = ${id}`,
   );
   if (!record) throw notFound(`record in ${collection}`, id);
   return record;

@@ -21,7 +21,10 @@ function at(base: Sql, path: string): Sql {
 
 const isScalar = (v: unknown) => typeof v === "string" || typeof v === "number" || typeof v === "boolean";
 
-/** `$."a"."b" == value` for the path "a.b": lax mode also matches an element of an array, as the in-memory evaluation does. */
+/**
+ * `$."a"."b" == value` for the path "a.b": lax mode also matches an element of an array, as the in-memory
+ * evaluation does.
+ */
 function jsonPathEquals(path: string, value: unknown): string {
   return `$${path
     .split(".")
@@ -57,7 +60,8 @@ function compare(x: Sql, op: string, value: number | string): Sql {
   if (typeof value === "number") {
     return sql`(CASE WHEN jsonb_typeof(${x}) = 'number' THEN (${x})::numeric ${COMPARE[op]!} ${value} ELSE FALSE END)`;
   }
-  return sql`(CASE WHEN jsonb_typeof(${x}) = 'string' THEN (${x} #>> '{}') COLLATE "C" ${COMPARE[op]!} ${value} COLLATE "C" ELSE FALSE END)`;
+  return sql`(CASE WHEN jsonb_typeof(${x}) = 'string'
+    THEN (${x} #>> '{}') COLLATE "C" ${COMPARE[op]!} ${value} COLLATE "C" ELSE FALSE END)`;
 }
 
 /** `field` names where x came from (base and key), so equality can use the index; absent below $elemMatch. */
@@ -89,7 +93,8 @@ function operators(x: Sql, ops: Record<string, unknown>, path: string, depth: nu
       case "$not":
         return sql`NOT ${isOperatorObject(arg) ? operators(x, arg, path, depth + 1) : equals(x, arg)}`;
       case "$size":
-        return sql`(CASE WHEN jsonb_typeof(${x}) = 'array' THEN jsonb_array_length(${x}) = ${arg as number} ELSE FALSE END)`;
+        return sql`(CASE WHEN jsonb_typeof(${x}) = 'array'
+          THEN jsonb_array_length(${x}) = ${arg as number} ELSE FALSE END)`;
       case "$all":
         return sql`(CASE WHEN jsonb_typeof(${x}) = 'array' THEN ${x} @> ${jsonb(arg)} ELSE FALSE END)`;
       case "$elemMatch": {
@@ -127,7 +132,10 @@ function query(base: Sql, filter: Record<string, unknown>, path: string, depth: 
   return all(parts, " AND ", TRUE);
 }
 
-/** A SQL predicate for `filter` over the JSONB column `column`. Call only on filters that passed conditionProblems(). */
+/**
+ * A SQL predicate for `filter` over the JSONB column `column`. Call only on filters that passed
+ * conditionProblems().
+ */
 export function filterToSql(filter: Condition, column: Sql = sql`data`): Sql {
   return query(column, filter, "", 0, true);
 }

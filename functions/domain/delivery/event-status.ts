@@ -51,12 +51,19 @@ export function settledColumnsSql(status: string, at: string, event = "e"): stri
 
 const LOCK_EVENTS = `SELECT id FROM event_log WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`;
 
+const ACTION_ERROR = actionErrorSql({
+  kind: "a.kind::text",
+  targetId: 'a."targetId"',
+  error: "a.error",
+  status: "a.status",
+});
+
 const REFRESH_STATUSES = `
   UPDATE event_log e SET status = s.status, error = s.error, ${settledColumnsSql("s.status", "$2")}
   FROM (
     SELECT ev.id,
       ${eventStatusSql((statuses) => `bool_or(a.status IN (${statuses}))`)} AS status,
-      string_agg(${actionErrorSql({ kind: "a.kind::text", targetId: 'a."targetId"', error: "a.error", status: "a.status" })}, '; ' ORDER BY a.id)
+      string_agg(${ACTION_ERROR}, '; ' ORDER BY a.id)
         FILTER (WHERE ${showsErrorSql("a.status")}) AS error
     FROM unnest($1::text[]) AS ev(id) LEFT JOIN event_actions a ON a."eventId" = ev.id
     GROUP BY ev.id
@@ -96,7 +103,8 @@ export async function failAction(
   await transaction(pool, async (q) => {
     await lockEvents(q, [action.eventId]);
     await q.query(
-      `UPDATE event_actions SET status = 'failed', error = $2, "errorCode" = $3, "nextAttemptAt" = NULL, "completedAt" = $4, "updatedAt" = $4 WHERE id = $1`,
+      `UPDATE event_actions SET status = 'failed', error = $2, "errorCode" = $3, "nextAttemptAt" = NULL,
+         "completedAt" = $4, "updatedAt" = $4 WHERE id = $1`,
       [action.id, error, errorCode, now],
     );
     await refreshEventStatuses(q, [action.eventId], now);

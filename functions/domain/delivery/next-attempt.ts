@@ -44,7 +44,10 @@ export function retryDelay(
   return Math.round(Math.min(policy.maxDelayMs, delay));
 }
 
-/** Failures without an answer that another attempt would meet again: the target is refused, or a header cannot be sent. */
+/**
+ * Failures without an answer that another attempt would meet again: the target is refused, or a header
+ * cannot be sent.
+ */
 const PERMANENT_FAILURES = new Set(["blocked_address", "invalid_header"]);
 
 /** Network errors, timeouts, 408, 429 and 5xx may pass; other answers will not change by retrying. */

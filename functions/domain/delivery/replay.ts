@@ -43,8 +43,8 @@ export async function replayActions(
   ];
   const rows = await runSql<{ id: string; eventId: string }>(
     q,
-    sql`UPDATE event_actions SET status = 'pending', attempts = 0, "unfinishedRuns" = 0, error = NULL, "errorCode" = NULL,
-        "nextAttemptAt" = NULL, "completedAt" = NULL, "updatedAt" = ${now}
+    sql`UPDATE event_actions SET status = 'pending', attempts = 0, "unfinishedRuns" = 0, error = NULL,
+        "errorCode" = NULL, "nextAttemptAt" = NULL, "completedAt" = NULL, "updatedAt" = ${now}
       WHERE id IN (
         SELECT a.id FROM event_actions a JOIN event_log e ON e.id = a."eventId"
         WHERE TRUE ${join(conditions, " ")}
@@ -81,7 +81,8 @@ export async function replayEvent(deps: ReplayDeps, eventId: string, { all = fal
     if (event.status === "failed") {
       await runSql(
         q,
-        sql`UPDATE event_log SET status = 'pending', attempts = 0, error = NULL, "completedAt" = NULL, "durationMs" = NULL
+        sql`UPDATE event_log SET status = 'pending', attempts = 0, error = NULL, "completedAt" = NULL,
+          "durationMs" = NULL
           WHERE id = ${eventId} AND "matchedAt" IS NULL AND status = 'failed'`,
       );
     }

@@ -20,7 +20,9 @@ export async function runTrigger(
 ): Promise<void> {
   const { config, now } = deps;
   if (event.depth >= config.TRIGGER_MAX_DEPTH) {
-    const error = `event ${event.id} is at depth ${event.depth} of a chain caused by triggers; writing would pass TRIGGER_MAX_DEPTH (${config.TRIGGER_MAX_DEPTH})`;
+    const error =
+      `event ${event.id} is at depth ${event.depth} of a chain caused by triggers; ` +
+      `writing would pass TRIGGER_MAX_DEPTH (${config.TRIGGER_MAX_DEPTH})`;
     return failAction(deps.pool, action, now(), "chain_depth_exceeded", error);
   }
   let plan: TriggerPlan;

@@ -50,7 +50,8 @@ export async function listEvents(q: Queryable, query: EventLogQuery) {
   // Sizes first, then only the rows that fit the page's byte budget.
   const sizes = await runSql<{ id: string; bytes: number }>(
     q,
-    sql`SELECT id, "payloadBytes" AS bytes FROM event_log ${conditions.length ? sql`WHERE ${join(conditions, " AND ")}` : empty}
+    sql`SELECT id, "payloadBytes" AS bytes FROM event_log
+      ${conditions.length ? sql`WHERE ${join(conditions, " AND ")}` : empty}
       ORDER BY id DESC LIMIT ${query.limit + 1}`,
   );
   const { ids, nextCursor } = pageWithin(sizes, query.limit, LIMITS.pageBytes);

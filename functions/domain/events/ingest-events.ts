@@ -98,24 +98,39 @@ export function eventsInsertFrom(source: Sql): Sql {
     INSERT INTO event_log (id, type, collection, "recordId", data, previous, "changedFields", "idempotencyKey",
       "occurredAt", "receivedAt", "causationId", depth, "idempotencyDigest", "payloadBytes")
     SELECT v.id, v.type::"EventType", v.collection, v.record_id, v.data, v.previous,
-      ARRAY(SELECT jsonb_array_elements_text(v.changed)), v.key, v.occurred, v.received, v.causation, v.depth, v.digest, v.bytes
+      ARRAY(SELECT jsonb_array_elements_text(v.changed)), v.key, v.occurred, v.received, v.causation, v.depth,
+      v.digest, v.bytes
     FROM (${source}) AS v(${raw(EVENT_SOURCE_COLUMNS.join(", "))})
     ON CONFLICT ("idempotencyKey") DO NOTHING
     RETURNING id`;
 }
 
-/** The INSERT of event rows built here (see eventsInsertFrom); `only` keeps the rows it selects (a condition over `v`). */
+/**
+ * The INSERT of event rows built here (see eventsInsertFrom); `only` keeps the rows it selects (a condition
+ * over `v`).
+ */
 export function eventsInsert(rows: NewEvent[], only?: Sql): Sql {
   const col = <T>(pick: (row: NewEvent) => T) => rows.map(pick);
   const data = col((r) => JSON.stringify(r.data));
   const previous = col((r) => (r.previous === null ? null : JSON.stringify(r.previous)));
   const bytes = rows.map((_, i) => Buffer.byteLength(data[i]!) + (previous[i] ? Buffer.byteLength(previous[i]!) : 0));
   return eventsInsertFrom(sql`
-    SELECT * FROM unnest(${col((r) => r.id)}::text[], ${col((r) => r.type)}::text[], ${col((r) => r.collection)}::text[],
-      ${col((r) => r.recordId)}::text[], ${data}::jsonb[], ${previous}::jsonb[], ${col((r) => JSON.stringify(r.changedFields))}::jsonb[],
-      ${col((r) => r.idempotencyKey)}::text[], ${col((r) => r.occurredAt)}::timestamptz[], ${col((r) => r.receivedAt)}::timestamptz[],
-      ${col((r) => r.causationId)}::text[], ${col((r) => r.depth)}::int[], ${col((r) => r.idempotencyDigest)}::text[], ${bytes}::int[])
-      AS v(${raw(EVENT_SOURCE_COLUMNS.join(", "))})
+    SELECT * FROM unnest(
+      ${col((r) => r.id)}::text[],
+      ${col((r) => r.type)}::text[],
+      ${col((r) => r.collection)}::text[],
+      ${col((r) => r.recordId)}::text[],
+      ${data}::jsonb[],
+      ${previous}::jsonb[],
+      ${col((r) => JSON.stringify(r.changedFields))}::jsonb[],
+      ${col((r) => r.idempotencyKey)}::text[],
+      ${col((r) => r.occurredAt)}::timestamptz[],
+      ${col((r) => r.receivedAt)}::timestamptz[],
+      ${col((r) => r.causationId)}::text[],
+      ${col((r) => r.depth)}::int[],
+      ${col((r) => r.idempotencyDigest)}::text[],
+      ${bytes}::int[]
+    ) AS v(${raw(EVENT_SOURCE_COLUMNS.join(", "))})
     ${only ? sql`WHERE ${only}` : empty}`);
 }
 

@@ -79,7 +79,10 @@ export interface WouldWrite {
   triggerId: string;
   action: EventTrigger["action"];
   targetCollection: string;
-  /** For create and update: the records after the write; for delete: the records it would delete. At most DRY_RUN_RECORDS. */
+  /**
+   * For create and update: the records after the write; for delete: the records it would delete. At most
+   * DRY_RUN_RECORDS.
+   */
   records: Array<{ id: string; data: Record<string, unknown> | null }>;
   count: number;
   error?: { code: string; message: string };
@@ -112,7 +115,10 @@ type Json = MatchableEvent["data"];
 
 type Deps = { q: Queryable; config: Pick<Config, "TRIGGER_MAX_DEPTH" | "TRIGGER_MAX_RECORDS">; now: () => Date };
 
-/** The event the input describes, as ingestion or the collections writer would log it (its id is made up, never stored). */
+/**
+ * The event the input describes, as ingestion or the collections writer would log it (its id is made up,
+ * never stored).
+ */
 function wouldBeEvent(input: DryRunInput, now: Date): MatchableEvent {
   if (input.event) {
     const e = input.event;
@@ -333,6 +339,7 @@ export async function dryRun(
   }
   return result(
     results,
-    "a dry run: nothing was written, queued or sent. The event's id and the webhook-id and webhook-timestamp headers are made for this run; a real delivery has its own.",
+    "a dry run: nothing was written, queued or sent. The event's id and the webhook-id and webhook-timestamp " +
+      "headers are made for this run; a real delivery has its own.",
   );
 }

@@ -50,7 +50,10 @@ function verdictOf(condition: Condition, context: unknown, budget: Meter): Verdi
   }
 }
 
-/** The value at a dotted path, as a person would point at it: own properties, array elements by index, or each element's field. */
+/**
+ * The value at a dotted path, as a person would point at it: own properties, array elements by index, or
+ * each element's field.
+ */
 export function valueAt(root: unknown, path: string): unknown {
   let values: unknown[] = [root];
   for (const key of path.split(".")) {

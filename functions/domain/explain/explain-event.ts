@@ -83,7 +83,8 @@ export function depthNote(depth: number, max: number) {
     max,
     triggersStop,
     note: triggersStop
-      ? `the event is at depth ${depth} of a chain caused by triggers: its triggers do not run (TRIGGER_MAX_DEPTH is ${max}); its webhooks do`
+      ? `the event is at depth ${depth} of a chain caused by triggers: ` +
+        `its triggers do not run (TRIGGER_MAX_DEPTH is ${max}); its webhooks do`
       : `depth ${depth} of at most ${max}: triggers run`,
   };
 }

@@ -43,12 +43,13 @@ export function explainMatch(
     const why = event.previous
       ? `changed ${JSON.stringify(event.changedFields)}`
       : `carries no previous values, so every field it has counts as changed: ${JSON.stringify(event.changedFields)}`;
+    const verdict = changed.length > 0 ? `true (${changed.join(", ")})` : "false";
     typeCheck =
       eventType !== "collection.updated"
         ? { passed: false, text: `field.updated watches updates; this is a ${eventType}` }
         : {
             passed: changed.length > 0,
-            text: `field.updated watches ${JSON.stringify(definition.fields)}; the update ${why} -> ${changed.length > 0 ? `true (${changed.join(", ")})` : "false"}`,
+            text: `field.updated watches ${JSON.stringify(definition.fields)}; the update ${why} -> ${verdict}`,
           };
   } else {
     typeCheck = { passed: type === eventType, text: `${type} ${type === eventType ? "=" : "is not"} ${eventType}` };

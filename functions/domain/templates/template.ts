@@ -20,8 +20,7 @@ export const isWholePlaceholder = (value: unknown): boolean => typeof value === 
 export function lookup(context: unknown, path: string): unknown {
   let value: unknown = context;
   for (const key of segments(path)) {
-    if (value === null || typeof value !== "object" || !Object.hasOwn(value, key))
-      return undefined;
+    if (value === null || typeof value !== "object" || !Object.hasOwn(value, key)) return undefined;
     value = (value as Record<string, unknown>)[key];
   }
   return value;

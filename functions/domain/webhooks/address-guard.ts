@@ -42,7 +42,10 @@ export function urlRefusal(
   const host = url.hostname.toLowerCase().replace(/\.$/, "");
   const literal = literalAddress(host);
   if (literal && isBlockedAddress(literal)) {
-    return `${literal} is a loopback, private, link-local or metadata address (set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true to allow it)`;
+    return (
+      `${literal} is a loopback, private, link-local or metadata address ` +
+      "(set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true to allow it)"
+    );
   }
   if (refuseLoopbackNames && (host === "localhost" || host.endsWith(".localhost"))) {
     return `${host} is a loopback name (set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true to allow it)`;

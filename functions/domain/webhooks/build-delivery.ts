@@ -84,7 +84,8 @@ export function buildDelivery(
     if (!HEADER_VALUE.test(text)) {
       throw new UnsendableDelivery(
         "invalid_header",
-        `header ${name} rendered to ${JSON.stringify(text.slice(0, 100))}, which a header cannot hold (a line break, a NUL, or a character beyond Latin-1)`,
+        `header ${name} rendered to ${JSON.stringify(text.slice(0, 100))}, which a header cannot hold ` +
+          "(a line break, a NUL, or a character beyond Latin-1)",
       );
     }
     headers[name.toLowerCase()] = text;

@@ -19,7 +19,8 @@ import { eventFromRow } from "../../domain/events/event-type.ts";
 // The version rides along with the claimed rows (or alone, when none was claimed).
 const CLAIM_EVENTS = `
   WITH lease AS (
-    SELECT $2::timestamptz + (GREATEST($3::int, coalesce(max("timeoutMs"), 0)) + $4::int) * interval '1 millisecond' AS until
+    SELECT $2::timestamptz
+      + (GREATEST($3::int, coalesce(max("timeoutMs"), 0)) + $4::int) * interval '1 millisecond' AS until
     FROM webhooks WHERE active
   ), claimed AS (
     UPDATE event_log e SET status = 'processing', "startedAt" = coalesce(e."startedAt", $2), attempts = e.attempts + 1,
@@ -73,7 +74,8 @@ export async function releaseClaim(q: Queryable, eventId: string, error: unknown
   const outage = isDependencyDown(error);
   const reason = outage ? null : storableText(errorReason(error));
   await q.query(
-    `UPDATE event_log SET status = 'pending', "leaseExpiresAt" = NULL, attempts = attempts - $2::int, error = coalesce($3, error)
+    `UPDATE event_log
+     SET status = 'pending', "leaseExpiresAt" = NULL, attempts = attempts - $2::int, error = coalesce($3, error)
      WHERE id = $1 AND "matchedAt" IS NULL AND status = 'processing'`,
     [eventId, outage ? 1 : 0, reason],
   );

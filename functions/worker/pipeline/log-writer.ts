@@ -19,6 +19,9 @@ import {
 } from "../../domain/delivery/event-status.ts";
 import type { AttemptOutcome, LogWriter, Match } from "../../domain/delivery/pipeline.ts";
 
+// The status of an event just matched, by the rule: processing when it has actions, completed otherwise.
+const MATCHED_STATUS = eventStatusSql((statuses) => (statuses.includes("'processing'") ? "m.actions > 0" : "false"));
+
 // One statement, so atomic without a transaction: the actions, and the claimed events marked matched
 // with the status that follows (completed when nothing matched, processing otherwise). Only unmatched
 // events are marked, so a job that runs again changes nothing.
@@ -27,12 +30,13 @@ const WRITE_MATCHES = `
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $9::text[], $10::text[])
       AS v(id, event_id, kind, target_id, definition_id, error_code, error)
   ), inserted AS (
-    INSERT INTO event_actions (id, "eventId", kind, "targetId", "definitionId", status, "errorCode", error, "completedAt",
-      "unfinishedRuns", "createdAt", "updatedAt")
+    INSERT INTO event_actions (id, "eventId", kind, "targetId", "definitionId", status, "errorCode", error,
+      "completedAt", "unfinishedRuns", "createdAt", "updatedAt")
     SELECT id, event_id, kind::"ActionKind", target_id, definition_id,
       -- Webhooks are attempted right away by the job that matched them; triggers start pending; an
       -- action that cannot run is failed from the start.
-      CASE WHEN error_code IS NOT NULL THEN 'failed' WHEN kind = 'webhook' THEN 'processing' ELSE 'pending' END::"EventStatus",
+      CASE WHEN error_code IS NOT NULL THEN 'failed' WHEN kind = 'webhook' THEN 'processing' ELSE 'pending'
+      END::"EventStatus",
       error_code, error, CASE WHEN error_code IS NOT NULL THEN $7::timestamptz END,
       -- A trigger runs right after this write: its first run counts as begun (see run-action.ts).
       CASE WHEN kind = 'trigger' AND error_code IS NULL THEN 1 ELSE 0 END, $7, $7
@@ -41,7 +45,7 @@ const WRITE_MATCHES = `
     RETURNING id
   ), matched AS (
     -- The event's status by the rule, from the actions just written: pending or processing, when it has any.
-    SELECT m.id, ${eventStatusSql((statuses) => (statuses.includes("'processing'") ? "m.actions > 0" : "false"))} AS status
+    SELECT m.id, ${MATCHED_STATUS} AS status
     FROM unnest($6::text[], $8::int[]) AS m(id, actions)
   ), marked AS (
     UPDATE event_log e SET "matchedAt" = $7, error = NULL, status = m.status, ${settledColumnsSql("m.status", "$7")}
@@ -81,7 +85,8 @@ const OUTCOMES = `
       OR EXISTS (SELECT 1 FROM event_actions a WHERE a.id = v.action_id)
   ), actions AS (
     UPDATE event_actions a SET
-      status = v.status::"EventStatus", attempts = v.attempt, error = v.error, "errorCode" = v.code, "unfinishedRuns" = 0,
+      status = v.status::"EventStatus", attempts = v.attempt, error = v.error, "errorCode" = v.code,
+      "unfinishedRuns" = 0,
       "durationMs" = a."durationMs" + v.duration, "nextAttemptAt" = v.next,
       "completedAt" = CASE WHEN ${isFinalSql("v.status")} THEN v.finished END,
       result = jsonb_build_object('status', v.http), "updatedAt" = v.finished
@@ -113,7 +118,9 @@ const WRITE_SHARED_OUTCOMES = `
 // Health: most deliveries succeed, so a success writes only when it changes something a person would see.
 const HEALTH_SUCCESS = `
   UPDATE webhooks SET "consecutiveFailures" = 0, "lastSuccessAt" = $2
-  WHERE id = ANY($1::text[]) AND ("consecutiveFailures" <> 0 OR "lastSuccessAt" IS NULL OR "lastSuccessAt" < $2::timestamptz - interval '1 second')`;
+  WHERE id = ANY($1::text[])
+    AND ("consecutiveFailures" <> 0 OR "lastSuccessAt" IS NULL
+      OR "lastSuccessAt" < $2::timestamptz - interval '1 second')`;
 
 const HEALTH_FAILURE = `
   UPDATE webhooks w SET
@@ -190,7 +197,10 @@ async function writeSharedOutcomes(pool: Pool, outcomes: AttemptOutcome[]): Prom
 }
 
 const latestFinish = (outcomes: AttemptOutcome[]) =>
-  outcomes.reduce((latest, o) => (o.finishedAt.getTime() > latest.getTime() ? o.finishedAt : latest), outcomes[0]!.finishedAt);
+  outcomes.reduce(
+    (latest, o) => (o.finishedAt.getTime() > latest.getTime() ? o.finishedAt : latest),
+    outcomes[0]!.finishedAt,
+  );
 
 /**
  * Health is advisory: written after the log, outside its transaction, so a hot webhook row never holds

@@ -1,9 +1,10 @@
 // Writes what trigger runs planned. What one trigger writes for one event (records), the events that
 // report those writes and the action's completion commit together, so a job that runs again finds the
-// action completed and writes nothing more. Trigger actions ready at the same time share a transaction (group commit): one
-// INSERT for all the records they create, one for all their events, one UPDATE for the actions and one
-// for their events' statuses. A flush that fails for one action's sake (or that Postgres aborted in a
-// deadlock with another) is written again in halves (the batcher's retryAlone), so it fails no other.
+// action completed and writes nothing more. Trigger actions ready at the same time share a transaction
+// (group commit): one INSERT for all the records they create, one for all their events, one UPDATE for the
+// actions and one for their events' statuses. A flush that fails for one action's sake (or that Postgres
+// aborted in a deadlock with another) is written again in halves (the batcher's retryAlone), so it fails no
+// other.
 import type { Pipeline, TriggerRun } from "../../domain/delivery/pipeline.ts";
 import { createBatcher } from "../../platform/batcher.ts";
 import { isNotAnOutage } from "../../platform/dependency-errors.ts";

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRecordWriter } from "../functions/domain/collections/record-writer.ts";
 import { changedFields } from "../functions/domain/events/changed-fields.ts";
+import { expectError, expectStatus } from "./helpers/api-types.ts";
 import { createDefinition, createWebhook, waitForEvent } from "./helpers/fixtures.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 import { startStack, type TestStack } from "./helpers/stack.ts";
@@ -16,15 +17,20 @@ afterAll(async () => {
   await receiver?.close();
 });
 
+/** The event a record write made: every create and delete makes one, a patch when it changed something. */
+function eventOf(written: { eventId: string | null }): string {
+  expect(written.eventId, "the write made no event").toMatch(/^evt_/);
+  return written.eventId ?? "";
+}
+
 describe("collections", () => {
   it("creates, reads, patches (merging) and deletes records, each write with its event", async () => {
-    const created = await stack.api("POST", "/collections/orders/records", {
-      id: "o-1",
-      data: { status: "new", total: 10 },
-    });
-    expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ id: "o-1", collection: "orders", data: { status: "new", total: 10 } });
-    const createdEvent = await waitForEvent(stack, created.body.eventId);
+    const created = expectStatus(
+      await stack.api("POST", "/collections/orders/records", { id: "o-1", data: { status: "new", total: 10 } }),
+      201,
+    );
+    expect(created).toMatchObject({ id: "o-1", collection: "orders", data: { status: "new", total: 10 } });
+    const createdEvent = await waitForEvent(stack, eventOf(created));
     expect(createdEvent).toMatchObject({
       type: "collection.created",
       collection: "orders",
@@ -33,10 +39,12 @@ describe("collections", () => {
       status: "completed",
     });
 
-    const patched = await stack.api("PATCH", "/collections/orders/records/o-1", { data: { status: "paid" } });
-    expect(patched.status).toBe(200);
-    expect(patched.body.data).toEqual({ status: "paid", total: 10 });
-    const updatedEvent = await waitForEvent(stack, patched.body.eventId);
+    const patched = expectStatus(
+      await stack.api("PATCH", "/collections/orders/records/o-1", { data: { status: "paid" } }),
+      200,
+    );
+    expect(patched.data).toEqual({ status: "paid", total: 10 });
+    const updatedEvent = await waitForEvent(stack, eventOf(patched));
     expect(updatedEvent).toMatchObject({
       type: "collection.updated",
       data: { status: "paid", total: 10 },
@@ -46,17 +54,19 @@ describe("collections", () => {
 
     // A patch that changes nothing writes nothing and reports nothing.
     const same = await stack.api("PATCH", "/collections/orders/records/o-1", { data: { status: "paid" } });
-    expect(same.status).toBe(200);
-    expect(same.body.eventId).toBeNull();
+    expect(expectStatus(same, 200).eventId).toBeNull();
 
-    expect((await stack.api("GET", "/collections/orders/records/o-1")).body.data).toEqual({
+    expect(expectStatus(await stack.api("GET", "/collections/orders/records/o-1"), 200).data).toEqual({
       status: "paid",
       total: 10,
     });
-    expect((await stack.api("DELETE", "/collections/orders/records/o-1")).status).toBe(204);
-    expect((await stack.api("GET", "/collections/orders/records/o-1")).status).toBe(404);
-    const deletedEvents = await stack.api("GET", "/events?collection=orders&recordId=o-1&type=collection.deleted");
-    expect(deletedEvents.body.data).toEqual([
+    expectStatus(await stack.api("DELETE", "/collections/orders/records/o-1"), 204);
+    expectError(await stack.api("GET", "/collections/orders/records/o-1"), 404, "not_found");
+    const deletedEvents = expectStatus(
+      await stack.api("GET", "/events?collection=orders&recordId=o-1&type=collection.deleted"),
+      200,
+    );
+    expect(deletedEvents.data).toEqual([
       expect.objectContaining({ type: "collection.deleted", data: { status: "paid", total: 10 } }),
     ]);
   });
@@ -65,9 +75,9 @@ describe("collections", () => {
     await stack.api("POST", "/collections/dups/records", { id: "d-1", data: {} });
     const before = await stack.deps.db.eventLog.count({ where: { collection: "dups" } });
     const again = await stack.api("POST", "/collections/dups/records", { id: "d-1", data: { x: 1 } });
-    expect(again.status).toBe(409);
+    expectError(again, 409, "conflict");
     expect(await stack.deps.db.eventLog.count({ where: { collection: "dups" } })).toBe(before);
-    expect((await stack.api("GET", "/collections/dups/records/d-1")).body.data).toEqual({});
+    expect(expectStatus(await stack.api("GET", "/collections/dups/records/d-1"), 200).data).toEqual({});
   });
 
   it("fires field.updated definitions only on patches that change a watched field", async () => {
@@ -78,12 +88,15 @@ describe("collections", () => {
       fields: ["state"],
     });
     await createWebhook(stack, { definitionId: def.id, url: `${receiver.url}/shipments` });
-    await stack.api("POST", "/collections/shipments/records", { id: "s-1", data: { state: "packed", note: "" } });
-    const noteOnly = await stack.api("PATCH", "/collections/shipments/records/s-1", { data: { note: "fragile" } });
-    const state = await stack.api("PATCH", "/collections/shipments/records/s-1", { data: { state: "shipped" } });
-    expect((await waitForEvent(stack, noteOnly.body.eventId)).actions).toEqual([]);
-    expect((await waitForEvent(stack, state.body.eventId)).actions).toHaveLength(1);
-    expect(receiver.at("/shipments").map((r) => (r.json as any).changedFields)).toEqual([["state"]]);
+    const shipments = stack.client.collection("shipments");
+    await shipments.create({ state: "packed", note: "" }, { id: "s-1" });
+    const noteOnly = await shipments.patch("s-1", { note: "fragile" });
+    const state = await shipments.patch("s-1", { state: "shipped" });
+    expect((await waitForEvent(stack, eventOf(noteOnly))).actions).toEqual([]);
+    expect((await waitForEvent(stack, eventOf(state))).actions).toHaveLength(1);
+    expect(receiver.at("/shipments").map((r) => r.json)).toEqual([
+      expect.objectContaining({ changedFields: ["state"] }),
+    ]);
   });
 
   it("lists records with a filter in the condition language, paged", async () => {
@@ -95,20 +108,17 @@ describe("collections", () => {
     }
     const list = async (filter: unknown, extra = "") =>
       stack.api("GET", `/collections/items/records?filter=${encodeURIComponent(JSON.stringify(filter))}${extra}`);
-    expect((await list({ kind: "odd" })).body.data.map((r: any) => r.id)).toEqual(["i-5", "i-3", "i-1"]);
-    expect((await list({ n: { $gte: 2, $lt: 4 } })).body.data.map((r: any) => r.id)).toEqual(["i-3", "i-2"]);
-    expect((await list({ tags: "big" })).body.data.map((r: any) => r.id)).toEqual(["i-5", "i-4"]);
-    expect((await list({ $or: [{ n: 0 }, { n: { $in: [5] } }] })).body.data.map((r: any) => r.id)).toEqual([
-      "i-5",
-      "i-0",
-    ]);
-    const page = await list({}, "&limit=4");
-    expect(page.body.data).toHaveLength(4);
-    expect(page.body.nextCursor).toBe("i-2");
+    const ids = async (filter: unknown) => expectStatus(await list(filter), 200).data.map((r) => r.id);
+    expect(await ids({ kind: "odd" })).toEqual(["i-5", "i-3", "i-1"]);
+    expect(await ids({ n: { $gte: 2, $lt: 4 } })).toEqual(["i-3", "i-2"]);
+    expect(await ids({ tags: "big" })).toEqual(["i-5", "i-4"]);
+    expect(await ids({ $or: [{ n: 0 }, { n: { $in: [5] } }] })).toEqual(["i-5", "i-0"]);
+    const page = expectStatus(await list({}, "&limit=4"), 200);
+    expect(page.data).toHaveLength(4);
+    expect(page.nextCursor).toBe("i-2");
     const bad = await list({ n: { $near: 1 } });
-    expect(bad.status).toBe(400);
-    expect(bad.body.error.message).toContain("filter.n.$near");
-    expect((await stack.api("GET", "/collections/items/records?filter=nope")).status).toBe(400);
+    expect(expectError(bad, 400, "invalid_request").message).toContain("filter.n.$near");
+    expectError(await stack.api("GET", "/collections/items/records?filter=nope"), 400, "invalid_request");
   });
 
   it("validates collection names and record bodies", async () => {
@@ -166,7 +176,7 @@ describe("collections", () => {
         data: i % 10 === 3 ? { poison: true } : { i },
       }));
       const answers = await Promise.all(bodies.map((body) => stack.api("POST", "/collections/isolated/records", body)));
-      answers.forEach((answer, i) => expect(answer.status, `${i}`).toBe(i % 10 === 3 ? 500 : 201));
+      for (const [i, answer] of answers.entries()) expect(answer.status, `${i}`).toBe(i % 10 === 3 ? 500 : 201);
       expect(await stack.deps.db.record.count({ where: { collection: "isolated" } })).toBe(27);
       expect(await stack.deps.db.eventLog.count({ where: { collection: "isolated" } })).toBe(27);
     } finally {
@@ -188,16 +198,16 @@ describe("collections", () => {
     ];
     for (const [i, [before, patch]] of cases.entries()) {
       await stack.api("POST", "/collections/merges/records", { id: `m-${i}`, data: before });
-      const res = await stack.api("PATCH", `/collections/merges/records/m-${i}`, { data: patch });
+      const res = expectStatus(await stack.api("PATCH", `/collections/merges/records/m-${i}`, { data: patch }), 200);
       const after = { ...before, ...patch };
-      expect(res.body.data, JSON.stringify(patch)).toEqual(after);
+      expect(res.data, JSON.stringify(patch)).toEqual(after);
       const expected = changedFields(after, before);
       if (expected.length === 0) {
-        expect(res.body.eventId, JSON.stringify(patch)).toBeNull();
+        expect(res.eventId, JSON.stringify(patch)).toBeNull();
         continue;
       }
-      const event = await stack.api("GET", `/events/${res.body.eventId}`);
-      expect(event.body, JSON.stringify(patch)).toMatchObject({
+      const event = expectStatus(await stack.api("GET", `/events/${eventOf(res)}`), 200);
+      expect(event, JSON.stringify(patch)).toMatchObject({
         previous: before,
         data: after,
         changedFields: expected,

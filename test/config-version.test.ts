@@ -10,6 +10,7 @@ import type { MatchConfig } from "../functions/domain/delivery/pipeline.ts";
 import { definitionFromRow } from "../functions/domain/events/event-type.ts";
 import { withOpenSecrets } from "../functions/domain/webhooks/secret.ts";
 import { Prisma, type EventDefinition, type EventTrigger, type Webhook } from "../functions/platform/db.ts";
+import { expectStatus } from "./helpers/api-types.ts";
 import { createDefinition, createWebhook } from "./helpers/fixtures.ts";
 import { startStack, type TestStack } from "./helpers/stack.ts";
 
@@ -68,18 +69,20 @@ describe("config versioning", () => {
     const definition = await createDefinition(stack, { name: "versioned", collection: "versioned" });
     const other = await createDefinition(stack, { name: "versioned-other", collection: "versioned" });
     const webhook = await createWebhook(stack, { definitionId: definition.id, url: "http://127.0.0.1:9/a" });
-    const trigger = await stack.api("POST", `/definitions/${definition.id}/triggers`, {
-      action: "create",
-      targetCollection: "copies",
-      data: { n: 1 },
-    });
-    expect(trigger.status).toBe(201);
+    const trigger = expectStatus(
+      await stack.api("POST", `/definitions/${definition.id}/triggers`, {
+        action: "create",
+        targetCollection: "copies",
+        data: { n: 1 },
+      }),
+      201,
+    );
 
     const steps: Array<{ table: Table; id: string; change: () => Promise<{ status: number; body: unknown }> }> = [];
     const patch = (path: string, body: object) => () => stack.api("PATCH", path, body);
     const definitionPath = `/definitions/${definition.id}`;
     const webhookPath = `/webhooks/${webhook.id}`;
-    const triggerPath = `/triggers/${trigger.body.id}`;
+    const triggerPath = `/triggers/${trigger.id}`;
     for (const body of [
       { name: "versioned-renamed" },
       { description: "now described" },
@@ -100,7 +103,7 @@ describe("config versioning", () => {
       { active: false },
       { active: true },
     ]) {
-      steps.push({ table: "event_triggers", id: trigger.body.id, change: patch(triggerPath, body) });
+      steps.push({ table: "event_triggers", id: trigger.id, change: patch(triggerPath, body) });
     }
     for (const body of [
       { url: "http://127.0.0.1:9/b" },

@@ -1,5 +1,6 @@
 // Event definitions through the HTTP API: CRUD, validation, conflicts, pagination, the error shape.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectError as expectErrorCode, expectStatus } from "./helpers/api-types.ts";
 import { startStack, type TestStack } from "./helpers/stack.ts";
 
 let stack: TestStack;
@@ -16,17 +17,18 @@ const valid = (name: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-function expectError(res: { status: number; body: any }, status: number, code: string) {
-  expect(res.status).toBe(status);
-  expect(res.body.error.code).toBe(code);
-  expect(typeof res.body.error.message).toBe("string");
+/** The error answer `status` with `code`, and a message that says something; answers the error. */
+function expectError<A extends { status: unknown; body: unknown }>(answer: A, status: A["status"], code: string) {
+  const error = expectErrorCode(answer, status, code);
+  expect(typeof error.message).toBe("string");
+  expect(error.message).not.toBe("");
+  return error;
 }
 
 describe("definitions", () => {
   it("creates, reads, updates and deletes a definition", async () => {
-    const created = await stack.api("POST", "/definitions", valid("big-orders"));
-    expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({
+    const created = expectStatus(await stack.api("POST", "/definitions", valid("big-orders")), 201);
+    expect(created).toMatchObject({
       name: "big-orders",
       description: null,
       type: "collection.created",
@@ -35,50 +37,54 @@ describe("definitions", () => {
       condition: { "data.total": { $gt: 100 } },
       active: true,
     });
-    expect(created.body.id).toMatch(/^def_/);
-    expect(new Date(created.body.createdAt).toISOString()).toBe(created.body.createdAt);
+    expect(created.id).toMatch(/^def_/);
+    expect(new Date(created.createdAt).toISOString()).toBe(created.createdAt);
 
-    const read = await stack.api("GET", `/definitions/${created.body.id}`);
-    expect(read.status).toBe(200);
-    expect(read.body).toMatchObject({ id: created.body.id, triggers: [], webhooks: [] });
+    const read = expectStatus(await stack.api("GET", `/definitions/${created.id}`), 200);
+    expect(read).toMatchObject({ id: created.id, triggers: [], webhooks: [] });
 
-    const patched = await stack.api("PATCH", `/definitions/${created.body.id}`, {
-      active: false,
-      description: "only big ones",
-    });
-    expect(patched.status).toBe(200);
-    expect(patched.body).toMatchObject({ active: false, description: "only big ones", name: "big-orders" });
+    const patched = expectStatus(
+      await stack.api("PATCH", `/definitions/${created.id}`, { active: false, description: "only big ones" }),
+      200,
+    );
+    expect(patched).toMatchObject({ active: false, description: "only big ones", name: "big-orders" });
 
-    expect((await stack.api("DELETE", `/definitions/${created.body.id}`)).status).toBe(204);
-    expectError(await stack.api("GET", `/definitions/${created.body.id}`), 404, "not_found");
-    expectError(await stack.api("DELETE", `/definitions/${created.body.id}`), 404, "not_found");
+    expectStatus(await stack.api("DELETE", `/definitions/${created.id}`), 204);
+    expectError(await stack.api("GET", `/definitions/${created.id}`), 404, "not_found");
+    expectError(await stack.api("DELETE", `/definitions/${created.id}`), 404, "not_found");
   });
 
   it("requires fields exactly for field.updated definitions", async () => {
-    const missing = await stack.api("POST", "/definitions", valid("f1", { type: "field.updated" }));
-    expectError(missing, 400, "invalid_request");
-    expect(missing.body.error.details).toEqual(expect.arrayContaining([expect.objectContaining({ path: "fields" })]));
+    const missing = expectError(
+      await stack.api("POST", "/definitions", valid("f1", { type: "field.updated" })),
+      400,
+      "invalid_request",
+    );
+    expect(missing.details).toEqual(expect.arrayContaining([expect.objectContaining({ path: "fields" })]));
 
     const extra = await stack.api("POST", "/definitions", valid("f2", { fields: ["status"] }));
     expectError(extra, 400, "invalid_request");
 
-    const ok = await stack.api("POST", "/definitions", valid("f3", { type: "field.updated", fields: ["status"] }));
-    expect(ok.status).toBe(201);
-    expect(ok.body.fields).toEqual(["status"]);
+    const ok = expectStatus(
+      await stack.api("POST", "/definitions", valid("f3", { type: "field.updated", fields: ["status"] })),
+      201,
+    );
+    expect(ok.fields).toEqual(["status"]);
 
     // A patch is checked against the definition it would make.
-    expectError(await stack.api("PATCH", `/definitions/${ok.body.id}`, { fields: [] }), 400, "invalid_request");
-    const retyped = await stack.api("PATCH", `/definitions/${ok.body.id}`, { type: "collection.deleted" });
-    expect(retyped.status).toBe(200);
-    expect(retyped.body.fields).toBeNull();
+    expectError(await stack.api("PATCH", `/definitions/${ok.id}`, { fields: [] }), 400, "invalid_request");
+    const retyped = expectStatus(
+      await stack.api("PATCH", `/definitions/${ok.id}`, { type: "collection.deleted" }),
+      200,
+    );
+    expect(retyped.fields).toBeNull();
   });
 
   it("answers 409 on a duplicate name, on create and on rename", async () => {
-    const first = await stack.api("POST", "/definitions", valid("dup-a"));
-    const second = await stack.api("POST", "/definitions", valid("dup-b"));
-    expect(first.status).toBe(201);
+    expectStatus(await stack.api("POST", "/definitions", valid("dup-a")), 201);
+    const second = expectStatus(await stack.api("POST", "/definitions", valid("dup-b")), 201);
     expectError(await stack.api("POST", "/definitions", valid("dup-a")), 409, "conflict");
-    expectError(await stack.api("PATCH", `/definitions/${second.body.id}`, { name: "dup-a" }), 409, "conflict");
+    expectError(await stack.api("PATCH", `/definitions/${second.id}`, { name: "dup-a" }), 409, "conflict");
   });
 
   it("refuses bad input with 400s that name the path, and changes nothing", async () => {
@@ -93,15 +99,14 @@ describe("definitions", () => {
       [{ type: "collection.created", collection: "orders" }, "name"],
     ];
     for (const [body, path] of cases) {
-      const res = await stack.api("POST", "/definitions", body);
-      expectError(res, 400, "invalid_request");
-      if (path) expect(res.body.error.message).toContain(path);
+      const error = expectError(await stack.api("POST", "/definitions", body), 400, "invalid_request");
+      if (path) expect(error.message).toContain(path);
     }
     const unknownOp = await stack.api("POST", "/definitions", {
       ...valid("b7"),
       condition: { "data.total": { $near: 3 } },
     });
-    expect(unknownOp.body.error.message).toContain("unknown operator $near");
+    expect(expectError(unknownOp, 400, "invalid_request").message).toContain("unknown operator $near");
     expect(await stack.deps.db.eventDefinition.count()).toBe(before);
   });
 
@@ -135,18 +140,15 @@ describe("definitions", () => {
   it("pages through definitions with limit and cursor, newest first", async () => {
     const names = Array.from({ length: 5 }, (_, i) => `page-${i}`);
     for (const name of names)
-      expect((await stack.api("POST", "/definitions", valid(name, { collection: "paging" }))).status).toBe(201);
+      expectStatus(await stack.api("POST", "/definitions", valid(name, { collection: "paging" })), 201);
     const seen: string[] = [];
     let cursor: string | null = null;
     for (let page = 0; page < 50; page++) {
-      const res: { status: number; body: any } = await stack.api(
-        "GET",
-        `/definitions?limit=2${cursor ? `&cursor=${cursor}` : ""}`,
-      );
-      expect(res.status).toBe(200);
-      expect(res.body.data.length).toBeLessThanOrEqual(2);
-      seen.push(...res.body.data.map((d: any) => d.name));
-      cursor = res.body.nextCursor;
+      const after: string = cursor ? `&cursor=${cursor}` : "";
+      const { data, nextCursor } = expectStatus(await stack.api("GET", `/definitions?limit=2${after}`), 200);
+      expect(data.length).toBeLessThanOrEqual(2);
+      seen.push(...data.map((d) => d.name));
+      cursor = nextCursor;
       if (!cursor) break;
     }
     const paging = seen.filter((n) => n.startsWith("page-"));

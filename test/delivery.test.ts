@@ -3,6 +3,8 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { BodyOf } from "../functions/client/index.ts";
+import { expectStatus } from "./helpers/api-types.ts";
 import { createDefinition, createWebhook, postEvent, waitForEvent } from "./helpers/fixtures.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 import { startStack, type TestStack } from "./helpers/stack.ts";
@@ -20,7 +22,7 @@ afterAll(async () => {
 
 let n = 0;
 /** A definition on a collection of its own and one webhook to `path` on the receiver. */
-async function hookFor(path: string, webhook: Record<string, unknown> = {}) {
+async function hookFor(path: string, webhook: Omit<BodyOf<"createWebhook">, "definitionId" | "url"> = {}) {
   const collection = `d${++n}`;
   const definition = await createDefinition(stack, { name: `delivery-${n}`, collection });
   const hook = await createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}${path}`, ...webhook });
@@ -54,7 +56,7 @@ describe("delivery", () => {
     const id = await postEvent(stack, { collection });
     const retrying = await waitForEvent(stack, id, ["retrying", "completed"]);
     if (retrying.status === "retrying") {
-      const wait = Date.parse(retrying.actions[0].nextAttemptAt) - Date.now();
+      const wait = Date.parse(retrying.actions[0]?.nextAttemptAt ?? "") - Date.now();
       expect(wait).toBeLessThanOrEqual(200);
     }
     expect((await waitForEvent(stack, id)).actions[0]).toMatchObject({ status: "completed", attempts: 2 });
@@ -66,11 +68,11 @@ describe("delivery", () => {
     const id = await postEvent(stack, { collection });
     const event = await waitForEvent(stack, id, ["failed"]);
     expect(event.actions[0]).toMatchObject({ status: "failed", errorCode: "timeout" });
-    const deliveries = await stack.api("GET", `/webhooks/${hook.id}/deliveries`);
-    expect(deliveries.body.data[0]).toMatchObject({ ok: false, status: null, errorCode: "timeout" });
-    expect(deliveries.body.data[0].durationMs).toBeGreaterThanOrEqual(250);
+    const [attempt] = expectStatus(await stack.api("GET", `/webhooks/${hook.id}/deliveries`), 200).data;
+    expect(attempt).toMatchObject({ ok: false, status: null, errorCode: "timeout" });
+    expect(attempt!.durationMs).toBeGreaterThanOrEqual(250);
     // Abandoned before the receiver would have answered.
-    expect(deliveries.body.data[0].durationMs).toBeLessThan(3000);
+    expect(attempt!.durationMs).toBeLessThan(3000);
   });
 
   it("turns a webhook off when the receiver answers 410 Gone", async () => {
@@ -81,16 +83,16 @@ describe("delivery", () => {
     expect(event.actions[0]).toMatchObject({ status: "failed", attempts: 1, errorCode: "http_410" });
     // Health, and turning the webhook off, are written just after the log.
     const after = await waitFor(async () => {
-      const res = await stack.api("GET", `/webhooks/${hook.id}`);
-      return res.body.active === false ? res : undefined;
+      const webhook = await stack.client.webhooks.get(hook.id);
+      return webhook.active === false ? webhook : undefined;
     });
-    expect(after.body).toMatchObject({
+    expect(after).toMatchObject({
       active: false,
       health: { disabledReason: expect.stringContaining("410"), consecutiveFailures: 1 },
     });
     // Turned back on, it delivers again.
     receiver.respond(() => ({ status: 200 }));
-    expect((await stack.api("PATCH", `/webhooks/${hook.id}`, { active: true })).body.health.disabledReason).toBeNull();
+    expect((await stack.client.webhooks.update(hook.id, { active: true })).health.disabledReason).toBeNull();
     expect((await waitForEvent(stack, await postEvent(stack, { collection }))).status).toBe("completed");
   });
 
@@ -136,8 +138,8 @@ describe("delivery", () => {
       // Recorded after reading 4 KiB: tetik let go of the connection while the receiver was still sending.
       await waitFor(() => !streaming, { what: "the receiver to see its connection closed" });
       expect(event.actions[0]).toMatchObject({ errorCode: "http_500" });
-      const [attempt] = (await stack.api("GET", `/webhooks/${hook.id}/deliveries`)).body.data;
-      expect(attempt.responseBody).toBe("z".repeat(4096));
+      const [attempt] = (await stack.client.webhooks.deliveries(hook.id)).data;
+      expect(attempt?.responseBody).toBe("z".repeat(4096));
     } finally {
       endless.closeAllConnections();
       endless.close();
@@ -161,13 +163,13 @@ describe("delivery", () => {
       // The fast action is recorded completed while the slow one is still in flight.
       const held = await waitFor(
         async () => {
-          const res = await stack.api("GET", `/events/${first}`);
-          return res.body.actions.some((a: any) => a.status === "completed") ? res.body : undefined;
+          const event = await stack.client.events.get(first);
+          return event.actions.some((a) => a.status === "completed") ? event : undefined;
         },
         { what: "the fast action of the first event to be completed" },
       );
       expect(held.status).toBe("processing");
-      expect(held.actions.map((a: any) => a.status).sort()).toEqual(["completed", "processing"]);
+      expect(held.actions.map((a) => a.status).sort()).toEqual(["completed", "processing"]);
     } finally {
       release();
     }

@@ -2,6 +2,7 @@
 // Signatures are checked with the standardwebhooks package, not with tetik's own signing code.
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { expectError, expectStatus } from "./helpers/api-types.ts";
 import { createDefinition, createWebhook, postEvent, waitForEvent } from "./helpers/fixtures.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 import { startStack, type TestStack } from "./helpers/stack.ts";
@@ -67,9 +68,12 @@ describe("the pipeline", () => {
         durationMs: expect.any(Number),
       }),
     ]);
-    for (const field of ["receivedAt", "startedAt", "completedAt"]) expect(Date.parse(event[field])).not.toBeNaN();
-    expect(Date.parse(event.completedAt)).toBeGreaterThanOrEqual(Date.parse(event.startedAt));
-    expect(event.durationMs).toBeGreaterThanOrEqual(0);
+    for (const field of ["receivedAt", "startedAt", "completedAt"] as const) {
+      expect(Date.parse(event[field] ?? ""), field).not.toBeNaN();
+    }
+    expect(Date.parse(event.completedAt!)).toBeGreaterThanOrEqual(Date.parse(event.startedAt!));
+    // Both times are stored to the millisecond, and the duration is computed from them.
+    expect(event.durationMs).toBe(Date.parse(event.completedAt!) - Date.parse(event.receivedAt));
 
     const [request, ...more] = receiver.at(`/${collection}`);
     expect(more).toHaveLength(0);
@@ -92,7 +96,7 @@ describe("the pipeline", () => {
     });
     // Health is written just after the log (it is advisory): wait for it rather than race it.
     const health = await waitFor(async () => {
-      const h = (await stack.api("GET", `/webhooks/${hook.id}`)).body.health;
+      const { health: h } = await stack.client.webhooks.get(hook.id);
       return h.lastSuccessAt ? h : undefined;
     });
     expect(health).toMatchObject({ consecutiveFailures: 0, lastError: null });
@@ -183,12 +187,11 @@ describe("the pipeline", () => {
     const requests = receiver.at(`/${collection}`);
     expect(requests).toHaveLength(3);
     expect(new Set(requests.map((r) => r.headers["webhook-id"])).size).toBe(1);
-    for (const r of requests) expect(verify(hook.secret, r)).toBeTruthy();
+    for (const r of requests) expect(verify(hook.secret, r)).toEqual(r.json);
 
-    const deliveries = await stack.api("GET", `/webhooks/${hook.id}/deliveries`);
-    expect(deliveries.status).toBe(200);
-    expect(deliveries.body.data.map((d: any) => d.attempt)).toEqual([3, 2, 1]);
-    expect(deliveries.body.data[0]).toMatchObject({
+    const deliveries = expectStatus(await stack.api("GET", `/webhooks/${hook.id}/deliveries`), 200);
+    expect(deliveries.data.map((d) => d.attempt)).toEqual([3, 2, 1]);
+    expect(deliveries.data[0]).toMatchObject({
       eventId: id,
       ok: false,
       status: 500,
@@ -197,7 +200,7 @@ describe("the pipeline", () => {
     });
 
     const health = await waitFor(async () => {
-      const h = (await stack.api("GET", `/webhooks/${hook.id}`)).body.health;
+      const { health: h } = await stack.client.webhooks.get(hook.id);
       return h.consecutiveFailures === 3 ? h : undefined;
     });
     expect(health).toMatchObject({
@@ -227,7 +230,7 @@ describe("the pipeline", () => {
 
     const id = await postEvent(stack, { collection });
     const event = await waitForEvent(stack, id, ["failed"]);
-    const action = (webhookId: string) => event.actions.find((a: any) => a.id === webhookId);
+    const action = (webhookId: string) => event.actions.find((a) => a.id === webhookId);
     expect(action(flaky.id)).toMatchObject({ status: "completed", attempts: 3, error: null });
     expect(action(bad.id)).toMatchObject({ status: "failed", attempts: 1, errorCode: "http_400" });
     expect(event.error).toContain(bad.id);
@@ -265,8 +268,8 @@ describe("the pipeline", () => {
   it("answers an Idempotency-Key repeat with the first event's id and creates nothing", async () => {
     const collection = fresh();
     const key = `key-${collection}`;
-    const first = await postEvent(stack, { collection }, { "idempotency-key": key });
-    const again = await postEvent(stack, { collection }, { "idempotency-key": key });
+    const first = await postEvent(stack, { collection }, { idempotencyKey: key });
+    const again = await postEvent(stack, { collection }, { idempotencyKey: key });
     expect(again).toBe(first);
     expect(await stack.deps.db.eventLog.count({ where: { collection } })).toBe(1);
   });
@@ -276,16 +279,14 @@ describe("the pipeline", () => {
     const ok = await stack.api("POST", "/events/batch", {
       events: [1, 2, 3].map((i) => ({ type: "collection.created", collection, recordId: `r${i}`, data: { i } })),
     });
-    expect(ok.status).toBe(202);
-    expect(ok.body.ids).toHaveLength(3);
+    expect(expectStatus(ok, 202).ids).toHaveLength(3);
     const bad = await stack.api("POST", "/events/batch", {
       events: [
         { type: "collection.created", collection, recordId: "r4", data: {} },
         { type: "collection.exploded", collection, recordId: "r5", data: {} },
       ],
     });
-    expect(bad.status).toBe(400);
-    expect(bad.body.error.message).toContain("events[1].type");
+    expect(expectError(bad, 400, "invalid_request").message).toContain("events[1].type");
     expect(await stack.deps.db.eventLog.count({ where: { collection } })).toBe(3);
   });
 
@@ -293,20 +294,22 @@ describe("the pipeline", () => {
     const collection = fresh();
     const definition = await createDefinition(stack, { name: `test-${collection}`, collection });
     const hook = await createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}/${collection}` });
-    receiver.respond(() => ({ status: 202, body: "y".repeat(10_000) }));
+    // The receiver takes its time, so the measured duration can be checked against it.
+    const delayMs = 200;
+    receiver.respond(() => ({ status: 202, body: "y".repeat(10_000), delayMs }));
     const eventsBefore = await stack.deps.db.eventLog.count();
 
     const res = await stack.api("POST", `/webhooks/${hook.id}/test`, { data: { total: 1 } });
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ ok: true, status: 202, error: null });
-    expect(res.body.responseBody).toBe("y".repeat(4096));
-    expect(res.body.durationMs).toBeGreaterThanOrEqual(0);
+    const sent = expectStatus(res, 200);
+    expect(sent).toMatchObject({ ok: true, status: 202, error: null });
+    expect(sent.responseBody).toBe("y".repeat(4096));
+    expect(sent.durationMs).toBeGreaterThanOrEqual(delayMs);
     const [request] = receiver.at(`/${collection}`);
     expect(verify(hook.secret, request!)).toMatchObject({ type: "collection.created", collection, data: { total: 1 } });
     expect(await stack.deps.db.eventLog.count()).toBe(eventsBefore);
 
-    const deliveries = await stack.api("GET", `/webhooks/${hook.id}/deliveries`);
-    expect(deliveries.body.data).toEqual([
+    const deliveries = expectStatus(await stack.api("GET", `/webhooks/${hook.id}/deliveries`), 200);
+    expect(deliveries.data).toEqual([
       expect.objectContaining({ eventId: null, test: true, ok: true, status: 202, attempt: 1 }),
     ]);
   });
@@ -317,20 +320,20 @@ describe("the pipeline", () => {
     const hook = await createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}/${collection}` });
     expect(hook.secret).toMatch(/^whsec_[A-Za-z0-9+/]{40,}={0,2}$/);
     expect(Buffer.from(hook.secret.slice(6), "base64").length).toBeGreaterThanOrEqual(24);
-    expect((await stack.api("GET", `/webhooks/${hook.id}`)).body.secret).toBeUndefined();
-    expect((await stack.api("GET", "/webhooks")).body.data.every((w: any) => w.secret === undefined)).toBe(true);
+    expect(expectStatus(await stack.api("GET", `/webhooks/${hook.id}`), 200)).not.toHaveProperty("secret");
+    const listed = expectStatus(await stack.api("GET", "/webhooks"), 200).data;
+    expect(listed.every((w) => !("secret" in w))).toBe(true);
 
-    const rotated = await stack.api("POST", `/webhooks/${hook.id}/rotate-secret`);
-    expect(rotated.status).toBe(200);
-    expect(rotated.body.secret).toMatch(/^whsec_/);
-    expect(rotated.body.secret).not.toBe(hook.secret);
+    const rotated = expectStatus(await stack.api("POST", `/webhooks/${hook.id}/rotate-secret`), 200);
+    expect(rotated.secret).toMatch(/^whsec_/);
+    expect(rotated.secret).not.toBe(hook.secret);
 
     const id = await postEvent(stack, { collection });
     await waitForEvent(stack, id);
     const [request] = receiver.at(`/${collection}`);
     expect(String(request!.headers["webhook-signature"]).split(" ")).toHaveLength(2);
-    expect(verify(rotated.body.secret, request!)).toBeTruthy();
-    expect(verify(hook.secret, request!)).toBeTruthy();
+    expect(verify(rotated.secret, request!)).toEqual(request!.json);
+    expect(verify(hook.secret, request!)).toEqual(request!.json);
   });
 
   it("replays a failed event's actions", async () => {
@@ -346,30 +349,34 @@ describe("the pipeline", () => {
     await waitForEvent(stack, id, ["failed"]);
 
     receiver.respond(() => ({ status: 200 }));
-    const replay = await stack.api("POST", `/events/${id}/replay`);
-    expect(replay.status).toBe(202);
+    expectStatus(await stack.api("POST", `/events/${id}/replay`), 202);
     const event = await waitForEvent(stack, id, ["completed"]);
     expect(event.actions[0]).toMatchObject({ status: "completed" });
     expect(receiver.at(`/${collection}`)).toHaveLength(2);
-    expect((await stack.api("POST", "/events/evt_nope/replay")).status).toBe(404);
+    expectError(await stack.api("POST", "/events/evt_nope/replay"), 404, "not_found");
   });
 
   it("lists the event log with filters", async () => {
     const collection = fresh();
-    const ids = [];
+    const ids: string[] = [];
     for (const recordId of ["a", "b", "a"]) ids.push(await postEvent(stack, { collection, recordId }));
     await Promise.all(ids.map((id) => waitForEvent(stack, id)));
-    const byRecord = await stack.api("GET", `/events?collection=${collection}&recordId=a`);
-    expect(byRecord.status).toBe(200);
-    expect(byRecord.body.data.map((e: any) => e.id)).toEqual([ids[2], ids[0]]);
-    const page = await stack.api("GET", `/events?collection=${collection}&limit=2&status=completed`);
-    expect(page.body.data).toHaveLength(2);
-    expect(page.body.nextCursor).toBe(ids[1]);
-    const rest = await stack.api("GET", `/events?collection=${collection}&limit=2&cursor=${page.body.nextCursor}`);
-    expect(rest.body.data.map((e: any) => e.id)).toEqual([ids[0]]);
-    expect(rest.body.nextCursor).toBeNull();
-    const future = await stack.api("GET", `/events?collection=${collection}&since=2999-01-01T00:00:00Z`);
-    expect(future.body.data).toEqual([]);
-    expect((await stack.api("GET", "/events?status=weird")).status).toBe(400);
+    const byRecord = expectStatus(await stack.api("GET", `/events?collection=${collection}&recordId=a`), 200);
+    expect(byRecord.data.map((e) => e.id)).toEqual([ids[2], ids[0]]);
+    const page = expectStatus(await stack.api("GET", `/events?collection=${collection}&limit=2&status=completed`), 200);
+    expect(page.data).toHaveLength(2);
+    expect(page.nextCursor).toBe(ids[1]);
+    const rest = expectStatus(
+      await stack.api("GET", `/events?collection=${collection}&limit=2&cursor=${page.nextCursor}`),
+      200,
+    );
+    expect(rest.data.map((e) => e.id)).toEqual([ids[0]]);
+    expect(rest.nextCursor).toBeNull();
+    const future = expectStatus(
+      await stack.api("GET", `/events?collection=${collection}&since=2999-01-01T00:00:00Z`),
+      200,
+    );
+    expect(future.data).toEqual([]);
+    expectError(await stack.api("GET", "/events?status=weird"), 400, "invalid_request");
   });
 });

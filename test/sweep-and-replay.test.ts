@@ -8,6 +8,8 @@ import { createLogWriter } from "../functions/worker/pipeline/log-writer.ts";
 import { runSweep } from "../functions/domain/sweep/run-sweep.ts";
 import { QUEUE_NAME } from "../functions/platform/queue.ts";
 import { fromPg } from "../functions/platform/sql.ts";
+import { expectError, expectStatus } from "./helpers/api-types.ts";
+import { testClock } from "./helpers/clock.ts";
 import { createDefinition, createWebhook, postEvent, waitForEvent } from "./helpers/fixtures.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 import { REDIS_URL, startStack, type TestStack } from "./helpers/stack.ts";
@@ -27,15 +29,15 @@ afterAll(async () => {
   await Promise.all([idle?.stop(), stack?.stop(), receiver?.close()]);
 });
 
-/** Events committed without any job, as if the enqueue after commit had failed. */
-async function orphanEvents(s: TestStack, count: number, collection: string) {
+/** Events committed at `receivedAt` without any job, as if the enqueue after commit had failed. */
+async function orphanEvents(s: TestStack, count: number, collection: string, receivedAt = new Date()) {
   const inputs = Array.from({ length: count }, (_, i) => ({
     type: "collection.created" as const,
     collection,
     recordId: `r${i}`,
     data: {},
   }));
-  const { ids } = await insertEvents(fromPg(s.deps.pool), eventRows(inputs, new Date(Date.now() - 60_000)));
+  const { ids } = await insertEvents(fromPg(s.deps.pool), eventRows(inputs, receivedAt));
   return ids;
 }
 
@@ -53,17 +55,35 @@ async function queuedJobs(s: TestStack): Promise<number> {
 
 describe("the sweep", () => {
   it("splits the work when two sweeps run at once, and does not take it again within the grace period", async () => {
-    const ids = await orphanEvents(idle, 40, "sweeps");
-    const [a, b] = await Promise.all([runSweep(idle.deps), runSweep(idle.deps)]);
+    const clock = testClock();
+    const grace = idle.config.SWEEP_GRACE_MS;
+    const sweep = () => runSweep({ ...idle.deps, now: clock.now });
+    const ids = await orphanEvents(idle, 40, "sweeps", clock.now());
+    // Just received: within the grace period their jobs may only be slow, so the sweep leaves them.
+    expect((await sweep()).requeuedEvents).toBe(0);
+    clock.advance(grace);
+    expect((await sweep()).requeuedEvents).toBe(0);
+    expect(await queuedJobs(idle)).toBe(0);
+
+    clock.advance(1);
+    const [a, b] = await Promise.all([sweep(), sweep()]);
     expect(a.requeuedEvents + b.requeuedEvents).toBe(ids.length);
     expect(await queuedJobs(idle)).toBe(ids.length);
-    // The jobs are queued: a sweep within the grace period leaves these events to them.
-    expect((await runSweep(idle.deps)).requeuedEvents).toBe(0);
+    // The jobs are queued: a sweep within the grace period leaves these events to them...
+    clock.advance(grace - 1);
+    expect((await sweep()).requeuedEvents).toBe(0);
+    // ...and once it has passed again with no job taking them, the next sweep hands them on once more (their
+    // jobs, still queued under the same ids, are not queued twice).
+    clock.advance(2);
+    expect((await sweep()).requeuedEvents).toBe(ids.length);
+    expect(await queuedJobs(idle)).toBe(ids.length);
   });
 
   it("requeues at most SWEEP_BATCH_SIZE per run", async () => {
-    await orphanEvents(idle, 30, "batched");
-    const deps = { ...idle.deps, config: { ...idle.deps.config, SWEEP_BATCH_SIZE: 7 } };
+    const clock = testClock();
+    await orphanEvents(idle, 30, "batched", clock.now());
+    clock.advance(idle.config.SWEEP_GRACE_MS + 1);
+    const deps = { ...idle.deps, config: { ...idle.deps.config, SWEEP_BATCH_SIZE: 7 }, now: clock.now };
     expect((await runSweep(deps)).requeuedEvents).toBe(7);
   });
 
@@ -93,11 +113,15 @@ describe("claims", () => {
   it("leaves an event another run holds under its lease, and delivers it once after that lease lapses", async () => {
     const definition = await createDefinition(stack, { name: "claimed", collection: "claimed" });
     await createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}/claimed` });
-    const [id] = await orphanEvents(stack, 1, "claimed");
-    // Another worker claimed it and is still delivering: its lease holds.
+    const clock = testClock();
+    const sweep = () => runSweep({ ...stack.deps, now: clock.now });
+    const [id] = await orphanEvents(stack, 1, "claimed", clock.now());
+    // Another worker claimed it and is still delivering: its lease holds for an hour. The running worker
+    // (on its own, real clock) finds it held when a duplicate job asks for it.
+    const leaseMs = 3_600_000;
     await stack.deps.db.eventLog.update({
       where: { id: id! },
-      data: { status: "processing", leaseExpiresAt: new Date(Date.now() + 3_600_000) },
+      data: { status: "processing", leaseExpiresAt: new Date(clock.now().getTime() + leaseMs) },
     });
     await stack.deps.queue.add("process-events", [{ id: `dup-${id}`, data: { eventIds: [id!] } }]);
     await waitFor(async () => (await queuedJobs(stack)) === 0, {
@@ -105,12 +129,14 @@ describe("claims", () => {
       what: "the duplicate job to finish",
     });
     expect(receiver.at("/claimed")).toHaveLength(0);
-    expect((await runSweep(stack.deps)).requeuedEvents).toBe(0);
-    expect((await stack.api("GET", `/events/${id}`)).body.status).toBe("processing");
+    // Past the sweep's grace period, only the lease keeps the sweep off it.
+    clock.advance(stack.config.SWEEP_GRACE_MS + 1);
+    expect((await sweep()).requeuedEvents).toBe(0);
+    expect((await stack.client.events.get(id!)).status).toBe("processing");
 
     // That worker died: once its lease lapses, the sweep hands the event on and it is delivered once.
-    await stack.deps.db.eventLog.update({ where: { id: id! }, data: { leaseExpiresAt: new Date(Date.now() - 1_000) } });
-    expect((await runSweep(stack.deps)).requeuedEvents).toBe(1);
+    clock.advance(leaseMs);
+    expect((await sweep()).requeuedEvents).toBe(1);
     const event = await waitForEvent(stack, id!);
     expect(event.status).toBe("completed");
     expect(event.actions).toHaveLength(1);
@@ -212,8 +238,9 @@ describe("a failed write after the claim", () => {
     const definition = await createDefinition(stack, { name: "unwritten", collection: "unwritten" });
     const hook = await createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}/unwritten` });
     // The database refuses this webhook's attempts: the outcome write after each delivery fails.
-    const refuse = `ALTER TABLE delivery_attempts ADD CONSTRAINT refuse_unwritten CHECK ("webhookId" <> '${hook.id}') NOT VALID`;
-    await stack.deps.pool.query(refuse);
+    await stack.deps.pool.query(
+      `ALTER TABLE delivery_attempts ADD CONSTRAINT refuse_unwritten CHECK ("webhookId" <> '${hook.id}') NOT VALID`,
+    );
     let id: string;
     try {
       id = await postEvent(stack, { collection: "unwritten" });
@@ -241,14 +268,14 @@ describe("idempotency", () => {
       Array.from({ length: 20 }, () => idle.api("POST", "/events", body, { "idempotency-key": "same-key" })),
     );
     expect(answers.every((a) => a.status === 202)).toBe(true);
-    expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+    expect(new Set(answers.map((a) => expectStatus(a, 202).id)).size).toBe(1);
     expect(await idle.deps.db.eventLog.count({ where: { collection: "idem" } })).toBe(1);
 
     const batch = { events: [body, { ...body, recordId: "i-2" }] };
     const batches = await Promise.all(
       Array.from({ length: 5 }, () => idle.api("POST", "/events/batch", batch, { "idempotency-key": "same-key" })),
     );
-    expect(new Set(batches.map((a) => JSON.stringify(a.body.ids))).size).toBe(1);
+    expect(new Set(batches.map((a) => JSON.stringify(expectStatus(a, 202).ids))).size).toBe(1);
     expect(await idle.deps.db.eventLog.count({ where: { collection: "idem" } })).toBe(3);
   });
 });
@@ -269,17 +296,16 @@ describe("bulk replay", () => {
 
     receiver.respond(() => ({ status: 200 }));
     const replay = await stack.api("POST", "/events/replay", { webhookId: broken.id, status: "failed" });
-    expect(replay.status).toBe(202);
-    expect(replay.body).toEqual({ queued: 4, events: 4 });
+    expect(expectStatus(replay, 202)).toEqual({ queued: 4, events: 4 });
     for (const id of ids) expect((await waitForEvent(stack, id, ["completed"])).status).toBe("completed");
     expect(receiver.at("/broken")).toHaveLength(8);
     expect(receiver.at("/fine")).toHaveLength(4);
 
-    expect((await stack.api("POST", "/events/replay", { webhookId: broken.id })).body).toEqual({
+    expect(expectStatus(await stack.api("POST", "/events/replay", { webhookId: broken.id }), 202)).toEqual({
       queued: 0,
       events: 0,
     });
-    expect((await stack.api("POST", "/events/replay", { status: "sideways" })).status).toBe(400);
-    expect((await stack.api("POST", "/events/replay", { limit: 5000 })).status).toBe(400);
+    expectError(await stack.api("POST", "/events/replay", { status: "sideways" }), 400, "invalid_request");
+    expectError(await stack.api("POST", "/events/replay", { limit: 5000 }), 400, "invalid_request");
   });
 });

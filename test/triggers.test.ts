@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runAction } from "../functions/domain/delivery/run-action.ts";
 import { processEvent } from "../functions/domain/delivery/process-event.ts";
 import { withPipeline } from "../functions/worker/pipeline/create-pipeline.ts";
-import { createDefinition, createWebhook, waitForEvent } from "./helpers/fixtures.ts";
+import { expectError, expectStatus } from "./helpers/api-types.ts";
+import { createDefinition, createWebhook, postEvent, waitForEvent } from "./helpers/fixtures.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 import { startStack, type TestStack } from "./helpers/stack.ts";
 import { waitFor } from "./helpers/wait.ts";
@@ -26,15 +27,18 @@ afterAll(async () => {
 });
 
 async function addTrigger(s: TestStack, definitionId: string, body: Record<string, unknown>) {
-  const res = await s.api("POST", `/definitions/${definitionId}/triggers`, body);
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body as { id: string };
+  return expectStatus(await s.api("POST", `/definitions/${definitionId}/triggers`, body), 201);
+}
+
+/** The event a record write made: every create and delete makes one, a patch when it changed something. */
+function eventOf(written: { eventId: string | null }): string {
+  expect(written.eventId, "the write made no event").toMatch(/^evt_/);
+  return written.eventId ?? "";
 }
 
 async function putRecord(s: TestStack, collection: string, id: string, data: Record<string, unknown>) {
-  const res = await s.api("POST", `/collections/${collection}/records`, { id, data });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body as { eventId: string };
+  const record = expectStatus(await s.api("POST", `/collections/${collection}/records`, { id, data }), 201);
+  return { eventId: eventOf(record) };
 }
 
 const records = async (s: TestStack, collection: string) =>
@@ -90,12 +94,13 @@ describe("triggers", () => {
     ]);
 
     const stats = await waitFor(async () => {
-      const [r] = await records(stack, "stats");
-      return (r?.data as any)?.lastOrder === "o-1" ? r : undefined;
+      const r = await stack.client.collection("stats").get("totals");
+      return r.data.lastOrder === "o-1" ? r : undefined;
     });
     expect(stats.data).toEqual({ name: "totals", lastOrder: "o-1", lastTotal: 150 });
+    expect(await records(stack, "stats")).toEqual([{ id: "totals", data: stats.data }]);
 
-    const auditEvent = (await stack.api("GET", `/events?collection=audit`)).body.data[0];
+    const [auditEvent] = (await stack.client.events.list({ collection: "audit" })).data;
     expect(auditEvent).toMatchObject({
       type: "collection.created",
       causationId: big.eventId,
@@ -103,10 +108,10 @@ describe("triggers", () => {
       recordId: auditRecords[0]!.id,
     });
     const statsEvent = await waitFor(
-      async () => (await stack.api("GET", `/events?collection=stats&type=collection.updated`)).body.data[0],
+      async () => (await stack.client.events.list({ collection: "stats", type: "collection.updated" })).data[0],
     );
     expect(statsEvent).toMatchObject({
-      causationId: auditEvent.id,
+      causationId: auditEvent!.id,
       depth: 2,
       changedFields: ["lastOrder", "lastTotal"],
       previous: { name: "totals", lastOrder: null },
@@ -144,8 +149,8 @@ describe("triggers", () => {
     });
 
     await putRecord(stack, "customers", "c-1", { name: "Ada" });
-    const patch = await stack.api("PATCH", "/collections/customers/records/c-1", { data: { name: "Ada L." } });
-    const updated = await waitForEvent(stack, patch.body.eventId);
+    const patch = await stack.client.collection("customers").patch("c-1", { name: "Ada L." });
+    const updated = await waitForEvent(stack, eventOf(patch));
     expect(updated.actions[0]).toMatchObject({
       kind: "trigger",
       status: "completed",
@@ -157,14 +162,16 @@ describe("triggers", () => {
       { id: "c", data: { customerId: "c-2", customerName: "?" } },
     ]);
 
-    await stack.api("DELETE", "/collections/customers/records/c-1");
-    const deletedEvent = (await stack.api("GET", "/events?collection=customers&type=collection.deleted")).body.data[0];
-    const deleted = await waitForEvent(stack, deletedEvent.id);
+    await stack.client.collection("customers").delete("c-1");
+    const [deletedEvent] = (await stack.client.events.list({ collection: "customers", type: "collection.deleted" }))
+      .data;
+    const deleted = await waitForEvent(stack, deletedEvent!.id);
     expect(deleted.actions[0]).toMatchObject({ status: "completed", result: { recordsAffected: 2 } });
     expect(await records(stack, "purchases")).toEqual([{ id: "c", data: { customerId: "c-2", customerName: "?" } }]);
-    const purchaseEvents = (await stack.api("GET", `/events?collection=purchases&type=collection.deleted`)).body.data;
-    expect(purchaseEvents.map((e: any) => e.recordId).sort()).toEqual(["a", "b"]);
-    expect(purchaseEvents.every((e: any) => e.causationId === deletedEvent.id && e.depth === 1)).toBe(true);
+    const purchaseEvents = (await stack.client.events.list({ collection: "purchases", type: "collection.deleted" }))
+      .data;
+    expect(purchaseEvents.map((e) => e.recordId).sort()).toEqual(["a", "b"]);
+    expect(purchaseEvents.every((e) => e.causationId === deletedEvent!.id && e.depth === 1)).toBe(true);
   });
 
   it("ends a loop A -> B -> A at TRIGGER_MAX_DEPTH with chain_depth_exceeded in the log", async () => {
@@ -184,18 +191,18 @@ describe("triggers", () => {
     await putRecord(limited, "ping", "start", {});
     const stuck = await waitFor(
       async () => {
-        const res = await limited.api("GET", "/events?status=failed");
-        return res.body.data.find((e: any) => e.depth === 3);
+        const failed = await limited.client.events.list({ status: "failed" });
+        return failed.data.find((e) => e.depth === 3);
       },
       { what: "the event at the depth limit to fail" },
     );
     expect(stuck.actions[0]).toMatchObject({ kind: "trigger", status: "failed", errorCode: "chain_depth_exceeded" });
     expect(stuck.error).toContain("TRIGGER_MAX_DEPTH (3)");
     // depth 0 (the API write) .. 3: four events, four records, nothing more.
-    const all = (await limited.api("GET", "/events?limit=50")).body.data.filter((e: any) =>
+    const all = (await limited.client.events.list({ limit: 50 })).data.filter((e) =>
       ["ping", "pong"].includes(e.collection),
     );
-    expect(all.map((e: any) => e.depth).sort()).toEqual([0, 1, 2, 3]);
+    expect(all.map((e) => e.depth).sort()).toEqual([0, 1, 2, 3]);
     expect((await records(limited, "ping")).length + (await records(limited, "pong")).length).toBe(4);
   });
 
@@ -211,23 +218,21 @@ describe("triggers", () => {
     const signal = await putRecord(limited, "crowd_signal", "s", {});
     const event = await waitForEvent(limited, signal.eventId);
     expect(event.actions[0]).toMatchObject({ status: "failed", errorCode: "too_many_records" });
-    expect((await records(limited, "crowd")).every((r) => !(r.data as any).seen)).toBe(true);
+    // Not one of the six records was touched.
+    expect((await records(limited, "crowd")).map((r) => r.data)).toEqual(
+      Array.from({ length: 6 }, () => ({ group: "g" })),
+    );
   });
 
   it("runs a trigger once however often its job runs, in turn or at once", async () => {
     const def = await createDefinition(idle, { name: "dup", collection: "dup_source" });
     await addTrigger(idle, def.id, { action: "create", targetCollection: "dup_target", data: { n: "{{data.n}}" } });
-    const res = await idle.api("POST", "/events", {
-      type: "collection.created",
-      collection: "dup_source",
-      recordId: "x",
-      data: { n: 1 },
-    });
+    const id = await postEvent(idle, { collection: "dup_source", recordId: "x", data: { n: 1 } });
     const deps = withPipeline(idle.deps);
     // The same job twice at once (a stalled job taken over while still running), then once more later.
-    await Promise.all([processEvent(deps, res.body.id), processEvent(withPipeline(idle.deps), res.body.id)]);
-    await processEvent(deps, res.body.id);
-    const actions = await idle.deps.db.eventAction.findMany({ where: { eventId: res.body.id } });
+    await Promise.all([processEvent(deps, id), processEvent(withPipeline(idle.deps), id)]);
+    await processEvent(deps, id);
+    const actions = await idle.deps.db.eventAction.findMany({ where: { eventId: id } });
     expect(actions).toHaveLength(1);
     // And the action's own job, run again after it finished.
     await Promise.all([runAction(deps, actions[0]!.id), runAction(deps, actions[0]!.id)]);
@@ -236,7 +241,7 @@ describe("triggers", () => {
     expect(await idle.deps.db.eventLog.count({ where: { collection: "dup_target" } })).toBe(1);
     const action = await idle.deps.db.eventAction.findUniqueOrThrow({ where: { id: actions[0]!.id } });
     expect(action).toMatchObject({ status: "completed", attempts: 1 });
-    expect((await idle.api("GET", `/events/${res.body.id}`)).body.status).toBe("completed");
+    expect((await idle.client.events.get(id)).status).toBe("completed");
   });
 
   it("keeps a trigger's success when a webhook of the same definition fails", async () => {
@@ -255,7 +260,7 @@ describe("triggers", () => {
     const source = await putRecord(stack, "mixed", "m-1", {});
     const event = await waitForEvent(stack, source.eventId, ["failed"]);
     receiver.respond(() => ({ status: 200 }));
-    const kinds = Object.fromEntries(event.actions.map((a: any) => [a.kind, a]));
+    const kinds = Object.fromEntries(event.actions.map((a) => [a.kind, a]));
     expect(kinds.trigger).toMatchObject({ status: "completed", attempts: 1 });
     expect(kinds.webhook).toMatchObject({ status: "failed", attempts: 3 });
     expect(await records(stack, "mixed_log")).toHaveLength(1);
@@ -277,33 +282,36 @@ describe("triggers", () => {
     ];
     for (const [body, message] of cases) {
       const res = await stack.api("POST", `/definitions/${def.id}/triggers`, body);
-      expect(res.status, JSON.stringify(body)).toBe(400);
-      expect(res.body.error.message).toContain(message);
+      expect(expectError(res, 400, "invalid_request").message, JSON.stringify(body)).toContain(message);
     }
-    expect(
-      (
-        await stack.api("POST", "/definitions/def_missing/triggers", {
-          action: "create",
-          targetCollection: "x",
-          data: {},
-        })
-      ).status,
-    ).toBe(404);
+    expectError(
+      await stack.api("POST", "/definitions/def_missing/triggers", {
+        action: "create",
+        targetCollection: "x",
+        data: {},
+      }),
+      404,
+      "not_found",
+    );
     expect(await stack.deps.db.eventTrigger.count({ where: { definitionId: def.id } })).toBe(0);
 
     const trigger = await addTrigger(stack, def.id, { action: "create", targetCollection: "x", data: { a: 1 } });
-    expect((await stack.api("PATCH", `/triggers/${trigger.id}`, { action: "update" })).status).toBe(400);
+    expectError(await stack.api("PATCH", `/triggers/${trigger.id}`, { action: "update" }), 400, "invalid_request");
     const patched = await stack.api("PATCH", `/triggers/${trigger.id}`, {
       action: "update",
       filter: { a: 1 },
       active: false,
     });
-    expect(patched.body).toMatchObject({ action: "update", filter: { a: 1 }, data: { a: 1 }, active: false });
-    expect((await stack.api("GET", `/definitions/${def.id}`)).body.triggers.map((t: any) => t.id)).toEqual([
-      trigger.id,
-    ]);
-    expect((await stack.api("DELETE", `/triggers/${trigger.id}`)).status).toBe(204);
-    expect((await stack.api("GET", `/triggers/${trigger.id}`)).status).toBe(404);
+    expect(expectStatus(patched, 200)).toMatchObject({
+      action: "update",
+      filter: { a: 1 },
+      data: { a: 1 },
+      active: false,
+    });
+    const definition = expectStatus(await stack.api("GET", `/definitions/${def.id}`), 200);
+    expect(definition.triggers.map((t) => t.id)).toEqual([trigger.id]);
+    expectStatus(await stack.api("DELETE", `/triggers/${trigger.id}`), 204);
+    expectError(await stack.api("GET", `/triggers/${trigger.id}`), 404, "not_found");
   });
 
   it("runs the triggers of events processed together in one commit, and one that fails costs only itself", async () => {
@@ -319,20 +327,18 @@ describe("triggers", () => {
         ),
       );
       const done = await Promise.all(sources.filter((_, i) => i !== 5).map((s) => waitForEvent(stack, s.eventId)));
-      expect(done.every((e) => e.status === "completed" && e.actions[0].result.recordsAffected === 1)).toBe(true);
-      expect((await records(stack, "fan_dst")).map((r) => (r.data as { v: string }).v).sort()).toEqual([
-        "v0",
-        "v1",
-        "v10",
-        "v11",
-        "v2",
-        "v3",
-        "v4",
-        "v6",
-        "v7",
-        "v8",
-        "v9",
-      ]);
+      for (const event of done) {
+        expect(event.status).toBe("completed");
+        expect(event.actions[0]?.result).toMatchObject({ recordsAffected: 1 });
+      }
+      // One record for each source but the poisoned one, in whatever order they were written.
+      const copies = (await records(stack, "fan_dst")).map((r) => r.data);
+      expect(copies).toHaveLength(11);
+      expect(copies).toEqual(
+        expect.arrayContaining(
+          ["v0", "v1", "v10", "v11", "v2", "v3", "v4", "v6", "v7", "v8", "v9"].map((v) => ({ v })),
+        ),
+      );
       const poisoned = await stack.deps.db.eventAction.findFirst({ where: { eventId: sources[5]!.eventId } });
       expect(poisoned?.status).not.toBe("completed");
     } finally {

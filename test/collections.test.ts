@@ -1,21 +1,15 @@
 // The collections API: records and the collection.* events their writes emit, in one transaction.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createRecordWriter } from "../functions/domain/collections/record-writer.ts";
 import { changedFields } from "../functions/domain/events/changed-fields.ts";
 import { expectError, expectStatus } from "./helpers/api-types.ts";
 import { createDefinition, createWebhook, waitForEvent } from "./helpers/fixtures.ts";
-import { startReceiver, type Receiver } from "./helpers/receiver.ts";
-import { startStack, type TestStack } from "./helpers/stack.ts";
+import type { Receiver } from "./helpers/receiver.ts";
+import { type TestStack, withStackAndReceiver } from "./helpers/stack.ts";
 
 let stack: TestStack;
 let receiver: Receiver;
-beforeAll(async () => {
-  [stack, receiver] = await Promise.all([startStack(), startReceiver()]);
-});
-afterAll(async () => {
-  await stack?.stop();
-  await receiver?.close();
-});
+withStackAndReceiver((started) => ({ stack, receiver } = started));
 
 /** The event a record write made: every create and delete makes one, a patch when it changed something. */
 function eventOf(written: { eventId: string | null }): string {

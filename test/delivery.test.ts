@@ -2,23 +2,17 @@
 // slow endpoints that must not hold up the others.
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { BodyOf } from "../functions/client/index.ts";
 import { expectStatus } from "./helpers/api-types.ts";
 import { createDefinition, createWebhook, postEvent, waitForEvent } from "./helpers/fixtures.ts";
-import { startReceiver, type Receiver } from "./helpers/receiver.ts";
-import { startStack, type TestStack } from "./helpers/stack.ts";
+import type { Receiver } from "./helpers/receiver.ts";
+import { type TestStack, withStackAndReceiver } from "./helpers/stack.ts";
 import { waitFor } from "./helpers/wait.ts";
 
 let stack: TestStack;
 let receiver: Receiver;
-beforeAll(async () => {
-  [stack, receiver] = await Promise.all([startStack(), startReceiver()]);
-});
-afterAll(async () => {
-  await stack?.stop();
-  await receiver?.close();
-});
+withStackAndReceiver((started) => ({ stack, receiver } = started));
 
 let n = 0;
 /** A definition on a collection of its own and one webhook to `path` on the receiver. */

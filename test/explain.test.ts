@@ -1,22 +1,16 @@
 // "Why did (or didn't) it fire?": GET /events/{id}/explain over every operator family, field.updated with
 // and without previous values, inactive and deleted definitions, a chain stopped by the depth limit; and
 // dry runs that change nothing while showing the request a real delivery then sends byte for byte.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { expectError, expectStatus } from "./helpers/api-types.ts";
 import { createDefinition, createWebhook, postEvent, waitForEvent } from "./helpers/fixtures.ts";
-import { startReceiver, type Receiver } from "./helpers/receiver.ts";
-import { startStack, type TestStack } from "./helpers/stack.ts";
+import type { Receiver } from "./helpers/receiver.ts";
+import { type TestStack, withStackAndReceiver } from "./helpers/stack.ts";
 
 let stack: TestStack;
 let receiver: Receiver;
-beforeAll(async () => {
-  [stack, receiver] = await Promise.all([
-    startStack({ env: { TRIGGER_MAX_DEPTH: "1", TRIGGER_MAX_RECORDS: "2" } }),
-    startReceiver(),
-  ]);
-});
-afterAll(async () => {
-  await Promise.all([stack?.stop(), receiver?.close()]);
+withStackAndReceiver((started) => ({ stack, receiver } = started), {
+  env: { TRIGGER_MAX_DEPTH: "1", TRIGGER_MAX_RECORDS: "2" },
 });
 
 async function explain(id: string) {

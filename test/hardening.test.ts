@@ -10,7 +10,7 @@ import { runSweep } from "../functions/domain/sweep/run-sweep.ts";
 import { isDependencyDown, rejectedInputReason } from "../functions/platform/dependency-errors.ts";
 import { expectError, expectStatus } from "./helpers/api-types.ts";
 import { createDefinition, createWebhook, postEvent, waitForEvent } from "./helpers/fixtures.ts";
-import { startReceiver, type Receiver } from "./helpers/receiver.ts";
+import type { Receiver } from "./helpers/receiver.ts";
 import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
 import { Webhook as StandardWebhook } from "standardwebhooks";
@@ -21,16 +21,11 @@ import { loadConfig } from "../functions/platform/config.ts";
 import { closeDeps, createDeps } from "../functions/platform/deps.ts";
 import { serveApi } from "../functions/server/main.ts";
 import { LIMITS } from "../functions/domain/limits.ts";
-import { startStack, type TestStack } from "./helpers/stack.ts";
+import { startStack, type TestStack, withStackAndReceiver } from "./helpers/stack.ts";
 
 let stack: TestStack;
 let receiver: Receiver;
-beforeAll(async () => {
-  [stack, receiver] = await Promise.all([startStack(), startReceiver()]);
-});
-afterAll(async () => {
-  await Promise.all([stack?.stop(), receiver?.close()]);
-});
+withStackAndReceiver((started) => ({ stack, receiver } = started));
 
 const event = (collection: string, data: unknown = {}, extra: Record<string, unknown> = {}) => ({
   type: "collection.created",

@@ -1,22 +1,16 @@
 // The core pipeline in one process: API -> Postgres -> BullMQ -> worker -> a real receiver on 127.0.0.1.
 // Signatures are checked with the standardwebhooks package, not with tetik's own signing code.
 import { Webhook as StandardWebhook } from "standardwebhooks";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { expectError, expectStatus } from "./helpers/api-types.ts";
 import { createDefinition, createWebhook, postEvent, waitForEvent } from "./helpers/fixtures.ts";
-import { startReceiver, type Receiver } from "./helpers/receiver.ts";
-import { startStack, type TestStack } from "./helpers/stack.ts";
+import type { Receiver } from "./helpers/receiver.ts";
+import { type TestStack, withStackAndReceiver } from "./helpers/stack.ts";
 import { waitFor } from "./helpers/wait.ts";
 
 let stack: TestStack;
 let receiver: Receiver;
-beforeAll(async () => {
-  [stack, receiver] = await Promise.all([startStack(), startReceiver()]);
-});
-afterAll(async () => {
-  await stack?.stop();
-  await receiver?.close();
-});
+withStackAndReceiver((started) => ({ stack, receiver } = started));
 beforeEach(() => receiver.respond(() => ({ status: 200, body: "ok" })));
 
 let n = 0;

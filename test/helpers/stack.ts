@@ -2,7 +2,7 @@
 // queue prefix of this test file's own. End-to-end tests through serverless offline use processes.ts.
 import { randomBytes } from "node:crypto";
 import type { Worker } from "bullmq";
-import { inject } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createApiApp } from "../../functions/server/app.ts";
@@ -17,6 +17,7 @@ import type { ApiAnswer } from "./api-types.ts";
 import { checkAgainstDocument, refereedKy } from "./contract.ts";
 import { createTetikClient, type TetikClient } from "../../functions/client/index.ts";
 import { createTestDatabase } from "./database.ts";
+import { startReceiver, type Receiver } from "./receiver.ts";
 import { clearQueuePrefix, REDIS_URL } from "./redis.ts";
 
 export { REDIS_URL, clearQueuePrefix };
@@ -43,16 +44,27 @@ export interface TestStack {
     body?: unknown,
     headers?: Record<string, string>,
   ): Promise<ApiAnswer<M, P>>;
-  /** Serves the app over HTTP on 127.0.0.1 (as `npm run serve` does), for browsers and clients; answers its URL. Closed by stop(). */
+  /**
+   * Serves the app over HTTP on 127.0.0.1 (as `npm run serve` does), for browsers and clients; answers its
+   * URL. Closed by stop().
+   */
   serve(): Promise<string>;
   stop(): Promise<void>;
 }
 
+export interface StackOptions {
+  /** Run a worker in this process (default); without one, jobs stay queued where a test can count them. */
+  worker?: boolean;
+  /** Settings over the test defaults (its own database and queue prefix, private networks allowed, ...). */
+  env?: Record<string, string>;
+  redisUrl?: string;
+}
+
 export async function startStack({
   worker = true,
-  env = {} as Record<string, string>,
+  env = {},
   redisUrl = REDIS_URL,
-} = {}): Promise<TestStack> {
+}: StackOptions = {}): Promise<TestStack> {
   const database = await createTestDatabase(inject("templateDatabase"));
   const prefix = `tetik-test-${randomBytes(4).toString("hex")}`;
   const stackEnv: Record<string, string> = {
@@ -118,4 +130,25 @@ export async function startStack({
       await step("dropping the database", () => database.drop());
     },
   };
+}
+
+/**
+ * The setup most test files share: a stack and a receiver on 127.0.0.1, started before the file's tests
+ * (handed to `use`) and stopped after them, also when only one of the two started.
+ */
+export function withStackAndReceiver(
+  use: (started: { stack: TestStack; receiver: Receiver }) => unknown,
+  options: StackOptions = {},
+): void {
+  let stack: Promise<TestStack> | undefined;
+  let receiver: Promise<Receiver> | undefined;
+  beforeAll(async () => {
+    stack = startStack(options);
+    receiver = startReceiver();
+    const [started, listening] = await Promise.all([stack, receiver]);
+    await use({ stack: started, receiver: listening });
+  });
+  afterAll(async () => {
+    await Promise.allSettled([stack?.then((s) => s.stop()), receiver?.then((r) => r.close())]);
+  });
 }

@@ -70,7 +70,10 @@ beforeAll(async () => {
   Object.assign(process.env, {
     DATABASE_URL: postgres.url("tetik", tls, "tetik"),
     REDIS_URL: redis.url.replace(/:[^:@/]*@/, ""),
-    AWS_SECRETS: `DATABASE_PASSWORD=${DATABASE_SECRET}#password,REDIS_PASSWORD=${CACHE_SECRET}#token,API_KEY=${API_KEY_SECRET}#apiKey,SECRETS_KEY=${SECRETS_KEY_SECRET}#secretsKey,SECRETS_KEY_PREVIOUS=${SECRETS_KEY_PREVIOUS_SECRET}#previous`,
+    AWS_SECRETS:
+      `DATABASE_PASSWORD=${DATABASE_SECRET}#password,REDIS_PASSWORD=${CACHE_SECRET}#token,` +
+      `API_KEY=${API_KEY_SECRET}#apiKey,SECRETS_KEY=${SECRETS_KEY_SECRET}#secretsKey,` +
+      `SECRETS_KEY_PREVIOUS=${SECRETS_KEY_PREVIOUS_SECRET}#previous`,
     SECRETS_REFRESH_MS: String(REFRESH_MS),
     QUEUE_PREFIX: PREFIX,
     AWS_REGION: "eu-central-1",
@@ -98,46 +101,54 @@ describe("the migrate function (CloudFormation's Migrations custom resource)", (
     ResourceType: "Custom::Migrations",
   });
 
-  it("applies the migrations with the password from Secrets Manager, answers SUCCESS, and applies nothing the second time", async () => {
-    const { handler } = await import("../functions/ops/migrate-handler.ts");
-    await handler(request("Create", "create"));
-    const [created] = aws.answers("create");
-    if (!created) throw new Error("the handler answered nothing to CloudFormation");
-    const migrations = readMigrations();
-    expect(created).toMatchObject({
-      Status: "SUCCESS",
-      PhysicalResourceId: "tetik-migrations",
-      LogicalResourceId: "Migrations",
-      Data: { Applied: migrations.length },
-    });
-    // The pre-signed URL is signed for no content type: any other would be refused by S3.
-    expect(["", undefined]).toContain(created.contentType);
-    const applied = await asAdmin("tetik", (c) =>
-      c.query(`SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL ORDER BY 1`),
-    );
-    expect(applied.rows.map((r) => r.migration_name)).toEqual(migrations.map((m) => m.name));
+  it(
+    "applies the migrations with the password from Secrets Manager, answers SUCCESS, " +
+      "and applies nothing the second time",
+    async () => {
+      const { handler } = await import("../functions/ops/migrate-handler.ts");
+      await handler(request("Create", "create"));
+      const [created] = aws.answers("create");
+      if (!created) throw new Error("the handler answered nothing to CloudFormation");
+      const migrations = readMigrations();
+      expect(created).toMatchObject({
+        Status: "SUCCESS",
+        PhysicalResourceId: "tetik-migrations",
+        LogicalResourceId: "Migrations",
+        Data: { Applied: migrations.length },
+      });
+      // The pre-signed URL is signed for no content type: any other would be refused by S3.
+      expect(["", undefined]).toContain(created.contentType);
+      const applied = await asAdmin("tetik", (c) =>
+        c.query(`SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL ORDER BY 1`),
+      );
+      expect(applied.rows.map((r) => r.migration_name)).toEqual(migrations.map((m) => m.name));
 
-    await handler(request("Update", "update"));
-    expect(aws.answers("update")).toEqual([
-      expect.objectContaining({ Status: "SUCCESS", Reason: "applied: nothing (up to date)", Data: { Applied: 0 } }),
-    ]);
-  });
+      await handler(request("Update", "update"));
+      expect(aws.answers("update")).toEqual([
+        expect.objectContaining({ Status: "SUCCESS", Reason: "applied: nothing (up to date)", Data: { Applied: 0 } }),
+      ]);
+    },
+  );
 
-  it("answers FAILED with Postgres's reason when it cannot migrate (CloudFormation rolls back instead of waiting an hour)", async () => {
-    const { handler } = await import("../functions/ops/migrate-handler.ts");
-    aws.secrets.set(DATABASE_SECRET, { username: "tetik", password: "not-the-password" });
-    try {
-      await handler(request("Update", "failed"));
-    } finally {
-      await setDatabasePassword("first-password");
-    }
-    expect(aws.answers("failed")).toEqual([
-      expect.objectContaining({
-        Status: "FAILED",
-        Reason: expect.stringContaining('password authentication failed for user "tetik"'),
-      }),
-    ]);
-  });
+  it(
+    "answers FAILED with Postgres's reason when it cannot migrate " +
+      "(CloudFormation rolls back instead of waiting an hour)",
+    async () => {
+      const { handler } = await import("../functions/ops/migrate-handler.ts");
+      aws.secrets.set(DATABASE_SECRET, { username: "tetik", password: "not-the-password" });
+      try {
+        await handler(request("Update", "failed"));
+      } finally {
+        await setDatabasePassword("first-password");
+      }
+      expect(aws.answers("failed")).toEqual([
+        expect.objectContaining({
+          Status: "FAILED",
+          Reason: expect.stringContaining('password authentication failed for user "tetik"'),
+        }),
+      ]);
+    },
+  );
 
   it("answers FAILED before the function's time is up when another run holds the lock", async () => {
     const { handler } = await import("../functions/ops/migrate-handler.ts");
@@ -281,39 +292,43 @@ describe("an API function in AWS", () => {
     expect(read.body).toMatchObject({ id: accepted.body.id, recordId: "o-3" });
   });
 
-  it("answers 503 in tetik's shape while Secrets Manager is down at its first request, and keeps serving when it goes down later", async () => {
-    vi.resetModules();
-    const { handler } = await import("../functions/api/events.ts");
-    const key = aws.secrets.get(API_KEY_SECRET)!.apiKey;
-    aws.down = true;
-    try {
-      const refused = await call(handler, "POST", "/events", { key, body: anEvent("o-5") });
-      expect(refused).toEqual({
-        status: 503,
-        body: { error: { code: "service_unavailable", message: expect.stringContaining("unavailable") } },
-      });
-    } finally {
-      aws.down = false;
-    }
-    expect((await call(handler, "POST", "/events", { key, body: anEvent("o-5") })).status).toBe(202);
+  it(
+    "answers 503 in tetik's shape while Secrets Manager is down at its first request, " +
+      "and keeps serving when it goes down later",
+    async () => {
+      vi.resetModules();
+      const { handler } = await import("../functions/api/events.ts");
+      const key = aws.secrets.get(API_KEY_SECRET)!.apiKey;
+      aws.down = true;
+      try {
+        const refused = await call(handler, "POST", "/events", { key, body: anEvent("o-5") });
+        expect(refused).toEqual({
+          status: 503,
+          body: { error: { code: "service_unavailable", message: expect.stringContaining("unavailable") } },
+        });
+      } finally {
+        aws.down = false;
+      }
+      expect((await call(handler, "POST", "/events", { key, body: anEvent("o-5") })).status).toBe(202);
 
-    aws.down = true;
-    try {
-      await new Promise((resolve) => setTimeout(resolve, REFRESH_MS + 100));
-      const before = aws.attempts.length;
-      expect((await call(handler, "POST", "/events", { key, body: anEvent("o-6") })).status).toBe(202);
-      expect((await call(handler, "POST", "/events", { key, body: anEvent("o-7") })).status).toBe(202);
-      await new Promise((resolve) => setTimeout(resolve, 500)); // the SDK's retries still in flight land
-      // The stale secrets were due: Secrets Manager was asked once for each of the 5 secrets (and the SDK
-      // retried each at most once), then not again before the retry interval: a down Secrets Manager does
-      // not slow every request. A second refresh would have asked for every secret again.
-      const counts = new Map<string, number>();
-      for (const id of aws.attempts.slice(before)) counts.set(id, (counts.get(id) ?? 0) + 1);
-      const tries = [...counts.values()];
-      expect(tries).toHaveLength(5);
-      for (const count of tries) expect(count).toBeLessThanOrEqual(2);
-    } finally {
-      aws.down = false;
-    }
-  });
+      aws.down = true;
+      try {
+        await new Promise((resolve) => setTimeout(resolve, REFRESH_MS + 100));
+        const before = aws.attempts.length;
+        expect((await call(handler, "POST", "/events", { key, body: anEvent("o-6") })).status).toBe(202);
+        expect((await call(handler, "POST", "/events", { key, body: anEvent("o-7") })).status).toBe(202);
+        await new Promise((resolve) => setTimeout(resolve, 500)); // the SDK's retries still in flight land
+        // The stale secrets were due: Secrets Manager was asked once for each of the 5 secrets (and the SDK
+        // retried each at most once), then not again before the retry interval: a down Secrets Manager does
+        // not slow every request. A second refresh would have asked for every secret again.
+        const counts = new Map<string, number>();
+        for (const id of aws.attempts.slice(before)) counts.set(id, (counts.get(id) ?? 0) + 1);
+        const tries = [...counts.values()];
+        expect(tries).toHaveLength(5);
+        for (const count of tries) expect(count).toBeLessThanOrEqual(2);
+      } finally {
+        aws.down = false;
+      }
+    },
+  );
 });

@@ -4,7 +4,8 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { expect, it } from "vitest";
 
-it("runs the benchmark on 200 events with nothing lost and every event logged, with API_KEY set where it runs", async () => {
+it("runs the benchmark on 200 events with nothing lost and every event logged, " +
+  "with API_KEY set where it runs", async () => {
   const { stdout } = await promisify(execFile)(
     process.execPath,
     ["--import", "tsx", "test/bench/run-bench.ts", "--events", "200", "--concurrency", "10", "--no-baseline"],

@@ -83,21 +83,25 @@ describe("the typed client", () => {
     expect(await tetik.webhooks.delete(webhook.id)).toBeUndefined();
   });
 
-  it("sends an Idempotency-Key with every ingestion: the same key stores one event, another body under it is a TetikError", async () => {
-    const event = { type: "collection.created" as const, collection: "carts", recordId: "c-1", data: { items: 1 } };
-    const first = await tetik.events.ingest(event, { idempotencyKey: "cart-c-1" });
-    expect((await tetik.events.ingest(event, { idempotencyKey: "cart-c-1" })).id).toBe(first.id);
-    const reused = await tetik.events
-      .ingest({ ...event, data: { items: 2 } }, { idempotencyKey: "cart-c-1" })
-      .catch((e: unknown) => e);
-    expect(reused).toBeInstanceOf(TetikError);
-    expect(reused).toMatchObject({ status: 422, code: "idempotency_key_reused" });
-    // Without a key of its own, each call gets a new one: two calls, two events.
-    const [a, b] = await Promise.all([tetik.events.ingest(event), tetik.events.ingest(event)]);
-    expect(a.id).not.toBe(b.id);
-    const batch = await tetik.events.ingestBatch([event, { ...event, recordId: "c-2" }]);
-    expect(batch.ids).toHaveLength(2);
-  });
+  it(
+    "sends an Idempotency-Key with every ingestion: the same key stores one event, " +
+      "another body under it is a TetikError",
+    async () => {
+      const event = { type: "collection.created" as const, collection: "carts", recordId: "c-1", data: { items: 1 } };
+      const first = await tetik.events.ingest(event, { idempotencyKey: "cart-c-1" });
+      expect((await tetik.events.ingest(event, { idempotencyKey: "cart-c-1" })).id).toBe(first.id);
+      const reused = await tetik.events
+        .ingest({ ...event, data: { items: 2 } }, { idempotencyKey: "cart-c-1" })
+        .catch((e: unknown) => e);
+      expect(reused).toBeInstanceOf(TetikError);
+      expect(reused).toMatchObject({ status: 422, code: "idempotency_key_reused" });
+      // Without a key of its own, each call gets a new one: two calls, two events.
+      const [a, b] = await Promise.all([tetik.events.ingest(event), tetik.events.ingest(event)]);
+      expect(a.id).not.toBe(b.id);
+      const batch = await tetik.events.ingestBatch([event, { ...event, recordId: "c-2" }]);
+      expect(batch.ids).toHaveLength(2);
+    },
+  );
 
   it("throws TetikError with the code, message, details and status of tetik's error answer", async () => {
     const invalid = await tetik

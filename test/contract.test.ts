@@ -71,7 +71,7 @@ describe("the OpenAPI document", () => {
     expect(Object.keys(ingest.responses)).toContain("422");
   });
 
-  it("is served at /openapi.json and the reference page at /docs without the API key, the rest still needing it", async () => {
+  it("is served at /openapi.json and the reference page at /docs without the API key; the rest needs it", async () => {
     const served = await stack.api("GET", "/openapi.json");
     expect(served.status).toBe(200);
     expect(served.body).toEqual(JSON.parse(JSON.stringify(doc())));

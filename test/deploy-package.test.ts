@@ -1,4 +1,4 @@
-// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub strings such as "${AWS::Region}" are what these tests read
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the tests read Fn::Sub strings like "${AWS::Region}"
 // `serverless package` works with no AWS account and no network, and the CloudFormation it writes is one a
 // fresh account accepts: no stack parameters (the core stack serverless creates first takes none), the
 // account's VPC, subnets and image written in, migrations run before any code that needs them, and no
@@ -13,7 +13,8 @@ import { routesByFunction } from "../functions/api/contract/routes.ts";
 
 interface Resource {
   Type: string;
-  // biome-ignore lint/suspicious/noExplicitAny: CloudFormation as serverless writes it, read by path; its shape is checked by cfn-lint (npm run lint:infra)
+  /* biome-ignore lint/suspicious/noExplicitAny: CloudFormation as serverless writes it, read by path;
+     its shape is checked by cfn-lint (npm run lint:infra) */
   Properties: any;
   DependsOn?: string[];
 }
@@ -83,7 +84,7 @@ describe("serverless package", () => {
     expect(one("AWS::ECS::Service").Properties.NetworkConfiguration.AwsvpcConfiguration.Subnets).toEqual(subnets);
   });
 
-  it("has one Node 22 function per API area, the migrations and the sweep, all in the VPC; the sweep every minute", () => {
+  it("has one Node 22 function per API area, the migrations and the sweep, all in the VPC; sweep every minute", () => {
     expect(
       functions()
         .map(([name]) => name)
@@ -109,31 +110,35 @@ describe("serverless package", () => {
     expect(one("AWS::Events::Rule").Properties.ScheduleExpression).toBe("rate(1 minute)");
   });
 
-  it("routes exactly the declared routes, each to the function whose app serves it, and the rest to a 404 in tetik's shape", () => {
-    // serverless.yml and the route declarations (functions/api/contract/routes.ts) cannot drift apart:
-    // a route missing from either, or sent to another function than the one that registers it, fails here.
-    const deployed = ofType("AWS::ApiGatewayV2::Route").map((r) => {
-      const integration = r.Properties.Target["Fn::Join"][1][1].Ref as string;
-      return `${integration.replace(/^HttpApiIntegration/, "")} ${r.Properties.RouteKey}`;
-    });
-    const declared = Object.entries(routesByFunction).flatMap(([fn, routes]) =>
-      Object.values(routes).map(
-        (route) => `${fn[0]!.toUpperCase()}${fn.slice(1)} ${route.method.toUpperCase()} ${route.path}`,
-      ),
-    );
-    // Besides the declared routes: the reference page's files, and every other path to health's 404.
-    expect(deployed.sort()).toEqual(
-      [
-        ...declared,
-        "Docs GET /docs/{asset}",
-        "Dashboard GET /dashboard",
-        "Dashboard ANY /dashboard/{proxy+}",
-        "Health $default",
-      ].sort(),
-    );
-    // One JSON line per request in CloudWatch.
-    expect(one("AWS::ApiGatewayV2::Stage").Properties.AccessLogSettings.DestinationArn).toBeDefined();
-  });
+  it(
+    "routes exactly the declared routes, each to the function whose app serves it, " +
+      "and the rest to a 404 in tetik's shape",
+    () => {
+      // serverless.yml and the route declarations (functions/api/contract/routes.ts) cannot drift apart:
+      // a route missing from either, or sent to another function than the one that registers it, fails here.
+      const deployed = ofType("AWS::ApiGatewayV2::Route").map((r) => {
+        const integration = r.Properties.Target["Fn::Join"][1][1].Ref as string;
+        return `${integration.replace(/^HttpApiIntegration/, "")} ${r.Properties.RouteKey}`;
+      });
+      const declared = Object.entries(routesByFunction).flatMap(([fn, routes]) =>
+        Object.values(routes).map(
+          (route) => `${fn[0]!.toUpperCase()}${fn.slice(1)} ${route.method.toUpperCase()} ${route.path}`,
+        ),
+      );
+      // Besides the declared routes: the reference page's files, and every other path to health's 404.
+      expect(deployed.sort()).toEqual(
+        [
+          ...declared,
+          "Docs GET /docs/{asset}",
+          "Dashboard GET /dashboard",
+          "Dashboard ANY /dashboard/{proxy+}",
+          "Health $default",
+        ].sort(),
+      );
+      // One JSON line per request in CloudWatch.
+      expect(one("AWS::ApiGatewayV2::Stage").Properties.AccessLogSettings.DestinationArn).toBeDefined();
+    },
+  );
 
   it("runs the migrations as a custom resource after the database is ready and before any code that needs them", () => {
     const migrations = template.Resources.Migrations!;
@@ -201,26 +206,30 @@ describe("serverless package", () => {
     ]);
   });
 
-  it("keeps the data safe and the stores fit for BullMQ: deletion protection, growing storage, a pinned engine, noeviction, Redis AUTH", () => {
-    const database = one("AWS::RDS::DBInstance").Properties;
-    expect(database.Engine).toBe("postgres");
-    expect(database.DeletionProtection).toBe(true);
-    expect(database.MaxAllocatedStorage).toBe(500);
-    expect(database.EngineVersion).toMatch(/^\d+\.\d+$/);
-    // Given at package time (--param), as the account's ids are.
-    expect(database.DBInstanceClass).toBe("db.r7g.large");
-    expect(database.AutoMinorVersionUpgrade).toBe(false);
-    expect(one("AWS::RDS::DBProxy").Properties.RequireTLS).toBe(true);
-    const cache = one("AWS::ElastiCache::ReplicationGroup").Properties;
-    expect(cache.TransitEncryptionEnabled).toBe(true);
-    expect(JSON.stringify(cache.AuthToken)).toContain("{{resolve:secretsmanager:${CacheAuthSecret}");
-    expect(one("AWS::ElastiCache::ParameterGroup").Properties.Properties["maxmemory-policy"]).toBe("noeviction");
-    // serverless's own deployment bucket is private.
-    expect(core.Resources.ServerlessDeploymentBucket!.Properties.PublicAccessBlockConfiguration).toMatchObject({
-      BlockPublicAcls: true,
-      RestrictPublicBuckets: true,
-    });
-  });
+  it(
+    "keeps the data safe and the stores fit for BullMQ: deletion protection, growing storage, " +
+      "a pinned engine, noeviction, Redis AUTH",
+    () => {
+      const database = one("AWS::RDS::DBInstance").Properties;
+      expect(database.Engine).toBe("postgres");
+      expect(database.DeletionProtection).toBe(true);
+      expect(database.MaxAllocatedStorage).toBe(500);
+      expect(database.EngineVersion).toMatch(/^\d+\.\d+$/);
+      // Given at package time (--param), as the account's ids are.
+      expect(database.DBInstanceClass).toBe("db.r7g.large");
+      expect(database.AutoMinorVersionUpgrade).toBe(false);
+      expect(one("AWS::RDS::DBProxy").Properties.RequireTLS).toBe(true);
+      const cache = one("AWS::ElastiCache::ReplicationGroup").Properties;
+      expect(cache.TransitEncryptionEnabled).toBe(true);
+      expect(JSON.stringify(cache.AuthToken)).toContain("{{resolve:secretsmanager:${CacheAuthSecret}");
+      expect(one("AWS::ElastiCache::ParameterGroup").Properties.Properties["maxmemory-policy"]).toBe("noeviction");
+      // serverless's own deployment bucket is private.
+      expect(core.Resources.ServerlessDeploymentBucket!.Properties.PublicAccessBlockConfiguration).toMatchObject({
+        BlockPublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+    },
+  );
 
   it("creates the worker service with a circuit breaker and autoscaling on queue depth", () => {
     const task = one("AWS::ECS::TaskDefinition").Properties;

@@ -81,7 +81,7 @@ describe("through serverless offline and the worker process", { timeout: 90_000 
     expect(unknown).toMatchObject({ status: 404, body: { error: { code: "not_found" } } });
   });
 
-  it("delivers a signed webhook for a matching event and logs it completed; ignores one that does not match", async () => {
+  it("delivers a signed webhook for a matching event and logs it completed; ignores a non-matching one", async () => {
     const definition = expectStatus(
       await call("POST", "/definitions", {
         name: "big-orders",

@@ -54,39 +54,44 @@ describe("the migration runner", () => {
     expect(count).toBe(readMigrations().length);
   });
 
-  it("applies nothing of a migration that fails, and stops at a migration that failed before until a person resolves it", async () => {
-    const url = newDatabaseUrl();
-    const broken: Migration = {
-      name: "29990101000000_broken",
-      sql: "CREATE TABLE half_done (id int); SELECT 1/0;",
-      checksum: "0".repeat(64),
-    };
-    await expect(applyMigrations(url, [...readMigrations(), broken])).rejects.toThrow(
-      /migration 29990101000000_broken failed, nothing of it was applied: division by zero/,
-    );
-    expect(await query(url, `SELECT to_regclass('half_done') AS t`)).toEqual([{ t: null }]);
-    expect(
+  it(
+    "applies nothing of a migration that fails, " +
+      "and stops at a migration that failed before until a person resolves it",
+    async () => {
+      const url = newDatabaseUrl();
+      const broken: Migration = {
+        name: "29990101000000_broken",
+        sql: "CREATE TABLE half_done (id int); SELECT 1/0;",
+        checksum: "0".repeat(64),
+      };
+      await expect(applyMigrations(url, [...readMigrations(), broken])).rejects.toThrow(
+        /migration 29990101000000_broken failed, nothing of it was applied: division by zero/,
+      );
+      expect(await query(url, `SELECT to_regclass('half_done') AS t`)).toEqual([{ t: null }]);
+      expect(
+        await query(
+          url,
+          `SELECT count(*)::int AS n FROM "_prisma_migrations" WHERE migration_name = '29990101000000_broken'`,
+        ),
+      ).toEqual([{ n: 0 }]);
+
+      // As Prisma leaves a migration that failed half-way: started, never finished.
       await query(
         url,
-        `SELECT count(*)::int AS n FROM "_prisma_migrations" WHERE migration_name = '29990101000000_broken'`,
-      ),
-    ).toEqual([{ n: 0 }]);
-
-    // As Prisma leaves a migration that failed half-way: started, never finished.
-    await query(
-      url,
-      `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, applied_steps_count) VALUES ('x', '${"0".repeat(64)}', '29990101000000_broken', 0)`,
-    );
-    const next: Migration = {
-      name: "29990102000000_next",
-      sql: "CREATE TABLE next_one (id int)",
-      checksum: "1".repeat(64),
-    };
-    await expect(applyMigrations(url, [...readMigrations(), next])).rejects.toThrow(
-      /29990101000000_broken failed before and was not resolved/,
-    );
-    expect(await query(url, `SELECT to_regclass('next_one') AS t`)).toEqual([{ t: null }]);
-  });
+        `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, applied_steps_count)
+       VALUES ('x', '${"0".repeat(64)}', '29990101000000_broken', 0)`,
+      );
+      const next: Migration = {
+        name: "29990102000000_next",
+        sql: "CREATE TABLE next_one (id int)",
+        checksum: "1".repeat(64),
+      };
+      await expect(applyMigrations(url, [...readMigrations(), next])).rejects.toThrow(
+        /29990101000000_broken failed before and was not resolved/,
+      );
+      expect(await query(url, `SELECT to_regclass('next_one') AS t`)).toEqual([{ t: null }]);
+    },
+  );
 
   it("stops at its deadline: waiting for another runner's lock, and inside a statement that would run on", async () => {
     const url = newDatabaseUrl();

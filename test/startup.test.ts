@@ -22,7 +22,8 @@ beforeAll(async () => {
 afterAll(() => receiver?.close());
 
 describe("a missing dependency at start", () => {
-  it("npm run migrate names Postgres, its address and how to get it, waits, and migrates once it comes up", async () => {
+  it("npm run migrate names Postgres, its address and how to get it, " +
+    "waits, and migrates once it comes up", async () => {
     const port = await freePort();
     const name = `tetik_late_${randomBytes(4).toString("hex")}`;
     const migrate = tsx("functions/platform/migrate.ts", {
@@ -34,7 +35,8 @@ describe("a missing dependency at start", () => {
       what: "the migration to say Postgres is missing",
     });
     expect(migrate.output()).toContain(
-      `Postgres is not reachable at 127.0.0.1:${port} (ECONNREFUSED): start it with "docker compose -f infra/docker-compose.dev.yml up -d"`,
+      `Postgres is not reachable at 127.0.0.1:${port} (ECONNREFUSED): ` +
+        'start it with "docker compose -f infra/docker-compose.dev.yml up -d"',
     );
     const proxy = await startTcpProxy(port, postgres);
     try {

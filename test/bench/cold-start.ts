@@ -55,8 +55,15 @@ const PROBE = `
 const started = performance.now();
 const { handler } = await import(process.env.HANDLER_FILE);
 const imported = performance.now();
-const answer = await handler(JSON.parse(process.env.LAMBDA_EVENT), { awsRequestId: "cold", getRemainingTimeInMillis: () => 29000 });
-console.log(JSON.stringify({ initMs: imported - started, firstAnswerMs: process.uptime() * 1000, status: answer?.statusCode ?? "ok" }));
+const answer = await handler(JSON.parse(process.env.LAMBDA_EVENT), {
+  awsRequestId: "cold",
+  getRemainingTimeInMillis: () => 29000,
+});
+console.log(JSON.stringify({
+  initMs: imported - started,
+  firstAnswerMs: process.uptime() * 1000,
+  status: answer?.statusCode ?? "ok",
+}));
 process.exit(0);
 `;
 

@@ -206,12 +206,15 @@ async function prefill(url: string, count: number) {
       const n = Math.min(100_000, count - done);
       await client.query(
         `WITH e AS (
-           INSERT INTO event_log (id, type, collection, "recordId", data, "changedFields", status, attempts, "occurredAt", "receivedAt", "matchedAt", "completedAt", "durationMs")
+           INSERT INTO event_log (id, type, collection, "recordId", data, "changedFields", status, attempts,
+             "occurredAt", "receivedAt", "matchedAt", "completedAt", "durationMs")
            SELECT 'evt_0000prefill' || lpad((g + $1)::text, 12, '0'), 'collection.created', 'orders', 'p' || g,
              jsonb_build_object('total', 150), '{}', 'completed', 1, now(), now(), now(), now(), 5
            FROM generate_series(1, $2) g RETURNING id)
-         INSERT INTO event_actions (id, "eventId", kind, "targetId", "definitionId", status, attempts, "updatedAt", "completedAt")
-         SELECT 'act_' || substr(id, 5), id, 'webhook', 'whk_prefill', 'def_prefill', 'completed', 1, now(), now() FROM e`,
+         INSERT INTO event_actions (id, "eventId", kind, "targetId", "definitionId", status, attempts, "updatedAt",
+           "completedAt")
+         SELECT 'act_' || substr(id, 5), id, 'webhook', 'whk_prefill', 'def_prefill', 'completed', 1, now(), now()
+         FROM e`,
         [done, n],
       );
       log(`prefilled ${done + n} events`);
@@ -238,10 +241,14 @@ const measured = (table = "event_log") => `${table}."recordId" LIKE 'r%' AND ${t
 async function stages(client: pg.Client) {
   const { rows } = await client.query(`
     SELECT
-      percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM e."startedAt" - e."receivedAt") * 1000) AS "queuedP50",
-      percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM e."startedAt" - e."receivedAt") * 1000) AS "queuedP99",
-      percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM a."requestedAt" - e."startedAt") * 1000) AS "claimToSendP50",
-      percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM a."requestedAt" - e."startedAt") * 1000) AS "claimToSendP99",
+      percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM e."startedAt" - e."receivedAt") * 1000)
+        AS "queuedP50",
+      percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM e."startedAt" - e."receivedAt") * 1000)
+        AS "queuedP99",
+      percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM a."requestedAt" - e."startedAt") * 1000)
+        AS "claimToSendP50",
+      percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM a."requestedAt" - e."startedAt") * 1000)
+        AS "claimToSendP99",
       percentile_cont(0.5) WITHIN GROUP (ORDER BY e."durationMs") AS "doneP50",
       percentile_cont(0.99) WITHIN GROUP (ORDER BY e."durationMs") AS "doneP99"
     FROM event_log e JOIN delivery_attempts a ON a."eventId" = e.id AND a.attempt = 1
@@ -267,7 +274,8 @@ async function loggedCompleted(dbName: string, expected: number) {
     const retried = Number(
       (
         await client.query(
-          `SELECT count(*) FROM delivery_attempts a JOIN event_log e ON e.id = a."eventId" WHERE a.attempt > 1 AND ${measured("e")}`,
+          `SELECT count(*) FROM delivery_attempts a JOIN event_log e ON e.id = a."eventId"
+           WHERE a.attempt > 1 AND ${measured("e")}`,
         )
       ).rows[0].count,
     );
@@ -359,9 +367,8 @@ async function runTetik(receiver: BenchReceiver, scenario: Scenario): Promise<Me
     const client = jsonPoster(origin, API_KEY ? { authorization: `Bearer ${API_KEY}` } : {});
     await setUp(scenario, client, receiver.url, opts.attach ? undefined : `${SERVER}/${dbName}`, { w: WARMUP, r: N });
 
-    log(
-      `${what}: ${WORKERS} worker(s), ${N} items, ${K} webhook(s) each, concurrency ${C}${RATE ? `, paced at ${RATE}/s` : ""}`,
-    );
+    const paced = RATE ? `, paced at ${RATE}/s` : "";
+    log(`${what}: ${WORKERS} worker(s), ${N} items, ${K} webhook(s) each, concurrency ${C}${paced}`);
     await warmUp(what, receiver, K, Math.ceil(WARMUP / batch), RATE / batch, sender(scenario, client, "w", WARMUP));
     const pids = () => ({
       api: apiPid,
@@ -555,8 +562,12 @@ try {
   process.stdout.write(`${JSON.stringify(line)}\n`);
   const row = (name: string, m?: Measured) =>
     m
-      ? `| ${name} | ${m.ingestPerSec} | ${m.deliveredPerSec} | ${m.p50Ms} | ${m.p95Ms} | ${m.p99Ms} | ${m.lost} | ${m.duplicates} |`
+      ? `| ${name} | ${m.ingestPerSec} | ${m.deliveredPerSec} | ${m.p50Ms} | ${m.p95Ms} | ${m.p99Ms} | ` +
+        `${m.lost} | ${m.duplicates} |`
       : "";
+  const versusReference = reference
+    ? `, ${scenarioName(SCENARIO)} / ${scenarioName(REFERENCE!)}: ${line.ratio.vsReference}x`
+    : "";
   const table = [
     "",
     `| pipeline | ingest/s | delivered events/s | p50 ms | p95 ms | p99 ms | lost | duplicates |`,
@@ -566,7 +577,8 @@ try {
     row(`naive reference${VIA === "events" ? "" : " (writes the record too)"}`, baseline.naive),
     row("raw BullMQ + POST", baseline.rawBullmq),
     "",
-    `tetik / naive: ${line.ratio.vsNaive ?? "-"}x, tetik / raw BullMQ: ${line.ratio.vsRawBullmq ?? "-"}x${reference ? `, ${scenarioName(SCENARIO)} / ${scenarioName(REFERENCE!)}: ${line.ratio.vsReference}x` : ""}; worker RSS MiB ${JSON.stringify(tetik.workerRssMb ?? {})}`,
+    `tetik / naive: ${line.ratio.vsNaive ?? "-"}x, tetik / raw BullMQ: ${line.ratio.vsRawBullmq ?? "-"}x` +
+      `${versusReference}; worker RSS MiB ${JSON.stringify(tetik.workerRssMb ?? {})}`,
     "",
     `| worst condition against the largest event (budget ${conditions.budgetSteps} steps) | ms | outcome |`,
     "|---|---|---|",

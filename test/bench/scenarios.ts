@@ -55,7 +55,10 @@ const chainCollection = (level: number) => `chain${level}`;
 const condition = { "data.total": { $gt: 100 } };
 const name = (what: string) => `bench-${what}-${Math.random().toString(36).slice(2, 8)}`;
 
-/** Definitions, triggers and webhooks of the scenario; for patches, the records they patch (item ids of both prefixes). */
+/**
+ * Definitions, triggers and webhooks of the scenario; for patches, the records they patch (item ids of both
+ * prefixes).
+ */
 export async function setUp(
   s: Scenario,
   client: Client,
@@ -137,7 +140,8 @@ async function preCreateRecords(databaseUrl: string, counts: Record<string, numb
       await db.query(
         `INSERT INTO records (collection, id, data, "dataBytes", "createdAt", "updatedAt")
          SELECT 'orders', $1 || (g - 1), d, octet_length(d::text), now(), now()
-         FROM generate_series(1, $2::int) g, LATERAL (SELECT jsonb_build_object('total', 150 + (g - 1) % 100, 'status', 'new') AS d) x`,
+         FROM generate_series(1, $2::int) g,
+           LATERAL (SELECT jsonb_build_object('total', 150 + (g - 1) % 100, 'status', 'new') AS d) x`,
         [prefix, count],
       );
     }
@@ -145,7 +149,10 @@ async function preCreateRecords(databaseUrl: string, counts: Record<string, numb
   });
 }
 
-/** Sends item `index` (record id `recordId`); for batches, the batch of that index (ids `prefix`0 to `prefix`total-1). */
+/**
+ * Sends item `index` (record id `recordId`); for batches, the batch of that index (ids `prefix`0 to
+ * `prefix`total-1).
+ */
 export function sender(s: Scenario, client: Client, prefix: string, total: number) {
   return async (index: number, recordId: string): Promise<void> => {
     const poison = isPoisoned(s, index) ? { poison: true } : {};

@@ -46,7 +46,10 @@ export async function startBrowser({ width = 1280, height = 900 } = {}): Promise
   };
 }
 
-/** Where a test's screenshots go: test/screenshots (committed, shown in the README) with UPDATE_SCREENSHOTS=1, else a temporary folder. */
+/**
+ * Where a test's screenshots go: test/screenshots (committed, shown in the README) with UPDATE_SCREENSHOTS=1,
+ * else a temporary folder.
+ */
 export function screenshotPath(name: string): string {
   return process.env.UPDATE_SCREENSHOTS === "1"
     ? join(import.meta.dirname, "..", "screenshots", name)

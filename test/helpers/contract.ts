@@ -63,13 +63,15 @@ export function checkAgainstDocument(
   const route = documentedRoute(method, path);
   const what = `${method} ${path} -> ${status}`;
   if (!route) {
-    if (status === 404 || status === 405) return; // no such route: the app's 404 (checked below as an error shape when JSON)
+    // no such route: the app's 404 (checked below as an error shape when JSON)
+    if (status === 404 || status === 405) return;
     return;
   }
   const documented = route.operation.responses[String(status)];
   if (!documented)
     throw new Error(
-      `${what}: status ${status} is not documented for ${method.toUpperCase()} ${route.template} (documented: ${Object.keys(route.operation.responses).join(", ")})`,
+      `${what}: status ${status} is not documented for ${method.toUpperCase()} ${route.template} ` +
+        `(documented: ${Object.keys(route.operation.responses).join(", ")})`,
     );
   const media = documented.content && Object.keys(documented.content)[0];
   if (!media) {
@@ -82,7 +84,8 @@ export function checkAgainstDocument(
   const validate = validatorFor(route.template, method.toLowerCase(), String(status));
   if (!validate(body)) {
     throw new Error(
-      `${what}: the answer does not match the documented schema: ${ajv.errorsText(validate.errors)}; body ${JSON.stringify(body).slice(0, 500)}`,
+      `${what}: the answer does not match the documented schema: ${ajv.errorsText(validate.errors)}; ` +
+        `body ${JSON.stringify(body).slice(0, 500)}`,
     );
   }
 }

@@ -11,10 +11,12 @@ import pg from "pg";
 const env = process.env;
 const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 10 });
 await pool.query(
-  `CREATE TABLE IF NOT EXISTS naive_events (id text PRIMARY KEY, body jsonb NOT NULL, status text NOT NULL, received_at timestamptz NOT NULL DEFAULT now(), completed_at timestamptz)`,
+  `CREATE TABLE IF NOT EXISTS naive_events (id text PRIMARY KEY, body jsonb NOT NULL, status text NOT NULL,
+     received_at timestamptz NOT NULL DEFAULT now(), completed_at timestamptz)`,
 );
 await pool.query(
-  `CREATE TABLE IF NOT EXISTS naive_records (id text PRIMARY KEY, data jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
+  `CREATE TABLE IF NOT EXISTS naive_records (id text PRIMARY KEY, data jsonb NOT NULL,
+     created_at timestamptz NOT NULL DEFAULT now())`,
 );
 const queue = new Queue("naive", {
   connection: new Redis(env.REDIS_URL!, { maxRetriesPerRequest: null }),

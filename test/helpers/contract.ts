@@ -71,7 +71,8 @@ export function checkAgainstDocument(
   if (!documented)
     throw new Error(
       `${what}: status ${status} is not documented for ${method.toUpperCase()} ${route.template} ` +
-        `(documented: ${Object.keys(route.operation.responses).join(", ")})`,
+        `(documented: ${Object.keys(route.operation.responses).join(", ")}); ` +
+        `body ${JSON.stringify(body)?.slice(0, 500)}`,
     );
   const media = documented.content && Object.keys(documented.content)[0];
   if (!media) {

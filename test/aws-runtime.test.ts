@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { LambdaContext } from "hono/aws-lambda";
 import type { lambdaHandler } from "../functions/http/lambda-handler.ts";
 import { applyMigrations, readMigrations } from "../functions/platform/migrate.ts";
+import { expectError, expectStatus, type ApiAnswer } from "./helpers/api-types.ts";
+import { checkAgainstDocument } from "./helpers/contract.ts";
 import { startFakeAws, type FakeAws } from "./helpers/fake-aws.ts";
 import { startPrivateRedis, type PrivateRedis } from "./helpers/redis-server.ts";
 import { startTlsPostgres, type TlsPostgres } from "./helpers/tls-postgres.ts";
@@ -199,12 +201,12 @@ describe("an API function in AWS", () => {
     getRemainingTimeInMillis: () => 30_000,
   });
   /** An HTTP API (payload 2.0) request, as API Gateway hands it to the function. */
-  const call = async (
+  const call = async <const M extends string, const P extends string>(
     handler: ReturnType<typeof lambdaHandler>,
-    method: string,
-    path: string,
+    method: M,
+    path: P,
     { key, body }: { key?: string; body?: unknown } = {},
-  ) => {
+  ): Promise<ApiAnswer<M, P>> => {
     const result = await handler(
       {
         version: "2.0",
@@ -232,8 +234,15 @@ describe("an API function in AWS", () => {
       lambdaContext("tetik-test-events"),
     );
     // An HTTP API answer (payload 2.0) always has a status and a string body here.
-    const { statusCode, body: text } = result as { statusCode: number; body?: string };
-    return { status: statusCode, body: text ? JSON.parse(text) : undefined };
+    const { statusCode, body: text, headers } = result as { statusCode: number; body?: string; headers: object };
+    const answer = {
+      status: statusCode,
+      headers: new Headers(headers as Record<string, string>),
+      body: text ? JSON.parse(text) : null,
+    };
+    checkAgainstDocument(method, path, answer.status, answer.headers.get("content-type"), answer.body);
+    // Held to the document just now: the type says the same.
+    return answer as never;
   };
   const anEvent = (recordId: string) => ({
     type: "collection.created",
@@ -256,16 +265,16 @@ describe("an API function in AWS", () => {
     const reads = aws.reads.length;
     expect((await call(handler, "POST", "/events", { body: anEvent("o-1") })).status).toBe(401);
     expect((await call(handler, "POST", "/events", { key: "wrong", body: anEvent("o-1") })).status).toBe(401);
-    const accepted = await call(handler, "POST", "/events", { key: "first-api-key", body: anEvent("o-1") });
-    expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
+    const accepted = expectStatus(
+      await call(handler, "POST", "/events", { key: "first-api-key", body: anEvent("o-1") }),
+      202,
+    );
     expect(aws.reads.slice(reads).sort()).toEqual(
       [API_KEY_SECRET, CACHE_SECRET, DATABASE_SECRET, SECRETS_KEY_PREVIOUS_SECRET, SECRETS_KEY_SECRET].sort(),
     );
 
     // Stored over TLS with the secret's password, queued in the Redis that wants its token.
-    const row = await asAdmin("tetik", (c) =>
-      c.query(`SELECT status FROM event_log WHERE id = $1`, [accepted.body.id]),
-    );
+    const row = await asAdmin("tetik", (c) => c.query(`SELECT status FROM event_log WHERE id = $1`, [accepted.id]));
     expect(row.rows).toEqual([{ status: "pending" }]);
     await waitFor(async () => (await queuedJobs()) > 0, { timeoutMs: 10_000, what: "the event's job in Redis" });
     expect(process.env.DATABASE_URL).not.toContain("first-password");
@@ -281,15 +290,14 @@ describe("an API function in AWS", () => {
     const accepted = await waitFor(
       async () => {
         const res = await call(handler, "POST", "/events", { key: "second-api-key", body: anEvent("o-3") });
-        return res.status === 202 ? res : undefined;
+        return res.status === 202 ? res.body : undefined;
       },
       { timeoutMs: 15_000, intervalMs: 200, what: "the new key to be accepted" },
     );
     expect((await call(handler, "POST", "/events", { key: "first-api-key", body: anEvent("o-4") })).status).toBe(401);
     // New connections, made with the new password (the old one no longer logs in).
-    const read = await call(handler, "GET", `/events/${accepted.body.id}`, { key: "second-api-key" });
-    expect(read.status).toBe(200);
-    expect(read.body).toMatchObject({ id: accepted.body.id, recordId: "o-3" });
+    const read = expectStatus(await call(handler, "GET", `/events/${accepted.id}`, { key: "second-api-key" }), 200);
+    expect(read).toMatchObject({ id: accepted.id, recordId: "o-3" });
   });
 
   it(
@@ -302,10 +310,8 @@ describe("an API function in AWS", () => {
       aws.down = true;
       try {
         const refused = await call(handler, "POST", "/events", { key, body: anEvent("o-5") });
-        expect(refused).toEqual({
-          status: 503,
-          body: { error: { code: "service_unavailable", message: expect.stringContaining("unavailable") } },
-        });
+        expect(expectError(refused, 503, "service_unavailable").message).toContain("unavailable");
+        expect(refused.headers.get("retry-after")).toBe("1");
       } finally {
         aws.down = false;
       }

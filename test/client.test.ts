@@ -1,11 +1,11 @@
 // The typed client (tetik/client, on ky) against tetik served over HTTP by @hono/node-server with a real
 // worker, Postgres and Redis, and a receiver on 127.0.0.1. Every answer the client receives is also held
 // to the OpenAPI document. Its retry rules are checked against a server on 127.0.0.1 that answers 503.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createTetikClient, TetikError, type TetikClient } from "tetik/client";
 import { refereedKy } from "./helpers/contract.ts";
 import { startReceiver, type Receiver, type Reply } from "./helpers/receiver.ts";
-import { startStack, type TestStack } from "./helpers/stack.ts";
+import { type TestStack, withStackAndReceiver } from "./helpers/stack.ts";
 import { waitFor } from "./helpers/wait.ts";
 
 const KEY = "client-key";
@@ -14,14 +14,14 @@ let receiver: Receiver;
 let tetik: TetikClient;
 let baseUrl: string;
 
-beforeAll(async () => {
-  [stack, receiver] = await Promise.all([startStack({ env: { API_KEY: KEY } }), startReceiver()]);
-  baseUrl = await stack.serve();
-  tetik = createTetikClient({ baseUrl, apiKey: KEY, ky: refereedKy });
-});
-afterAll(async () => {
-  await Promise.all([stack?.stop(), receiver?.close()]);
-});
+withStackAndReceiver(
+  async (started) => {
+    ({ stack, receiver } = started);
+    baseUrl = await stack.serve();
+    tetik = createTetikClient({ baseUrl, apiKey: KEY, ky: refereedKy });
+  },
+  { env: { API_KEY: KEY } },
+);
 
 describe("the typed client", () => {
   it("sets up a definition and a webhook, reports a change, and follows the event to its delivery", async () => {

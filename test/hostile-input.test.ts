@@ -3,29 +3,29 @@
 // accepted, a refused request wrote nothing, and every accepted event is processed to a final state.
 import { randomBytes } from "node:crypto";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createDefinition, createWebhook } from "./helpers/fixtures.ts";
-import { startReceiver, type Receiver } from "./helpers/receiver.ts";
-import { startStack, type TestStack } from "./helpers/stack.ts";
+import type { Receiver } from "./helpers/receiver.ts";
+import { type TestStack, withStackAndReceiver } from "./helpers/stack.ts";
 import { waitFor } from "./helpers/wait.ts";
 
 let stack: TestStack;
 let receiver: Receiver;
 let definitionId: string;
 let webhookId: string;
-beforeAll(async () => {
-  [stack, receiver] = await Promise.all([startStack({ env: { WEBHOOK_TIMEOUT_MS: "2000" } }), startReceiver()]);
-  definitionId = (
-    await createDefinition(stack, { name: "fuzz", collection: "fuzz", condition: { "data.v": { $exists: true } } })
-  ).id;
-  webhookId = (
-    await createWebhook(stack, { definitionId, url: `${receiver.url}/fuzz`, headers: { "x-v": "{{data.v}}" } })
-  ).id;
-  await stack.client.collection("fuzz").create({ n: 1 }, { id: "base" });
-});
-afterAll(async () => {
-  await Promise.all([stack?.stop(), receiver?.close()]);
-});
+withStackAndReceiver(
+  async (started) => {
+    ({ stack, receiver } = started);
+    definitionId = (
+      await createDefinition(stack, { name: "fuzz", collection: "fuzz", condition: { "data.v": { $exists: true } } })
+    ).id;
+    webhookId = (
+      await createWebhook(stack, { definitionId, url: `${receiver.url}/fuzz`, headers: { "x-v": "{{data.v}}" } })
+    ).id;
+    await stack.client.collection("fuzz").create({ n: 1 }, { id: "base" });
+  },
+  { env: { WEBHOOK_TIMEOUT_MS: "2000" } },
+);
 
 // JSON text, not values: some of what a client can send (1e400, a __proto__ key, 3,000 levels) has no
 // faithful JavaScript value to build it from.

@@ -5,11 +5,11 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 // @ts-expect-error: the package ships no types
 import parsePrometheus from "parse-prometheus-text-format";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { serveWorkerMetrics } from "../functions/worker/metrics-server.ts";
 import { expectStatus } from "./helpers/api-types.ts";
-import { startReceiver, type Receiver } from "./helpers/receiver.ts";
-import { startStack, type TestStack } from "./helpers/stack.ts";
+import type { Receiver } from "./helpers/receiver.ts";
+import { type TestStack, withStackAndReceiver } from "./helpers/stack.ts";
 import { waitFor } from "./helpers/wait.ts";
 
 interface Family {
@@ -32,29 +32,31 @@ let receiver: Receiver;
 let workerMetrics: Server;
 let workerUrl: string;
 
-beforeAll(async () => {
-  [stack, receiver] = await Promise.all([startStack({ env: { API_KEY: KEY, METRICS_TOKEN: TOKEN } }), startReceiver()]);
-  const definition = expectStatus(
-    await stack.api(
-      "POST",
-      "/definitions",
-      { name: "metered", type: "collection.created", collection: "meters" },
-      auth(KEY),
-    ),
-    201,
-  );
-  expectStatus(
-    await stack.api("POST", "/webhooks", { definitionId: definition.id, url: `${receiver.url}/meters` }, auth(KEY)),
-    201,
-  );
-  workerMetrics = await new Promise<Server>((resolve) => {
-    const s = serveWorkerMetrics(stack.deps, 0, () => resolve(s));
-  });
-  workerUrl = `http://127.0.0.1:${(workerMetrics.address() as AddressInfo).port}/metrics`;
-});
+withStackAndReceiver(
+  async (started) => {
+    ({ stack, receiver } = started);
+    const definition = expectStatus(
+      await stack.api(
+        "POST",
+        "/definitions",
+        { name: "metered", type: "collection.created", collection: "meters" },
+        auth(KEY),
+      ),
+      201,
+    );
+    expectStatus(
+      await stack.api("POST", "/webhooks", { definitionId: definition.id, url: `${receiver.url}/meters` }, auth(KEY)),
+      201,
+    );
+    workerMetrics = await new Promise<Server>((resolve) => {
+      const s = serveWorkerMetrics(stack.deps, 0, () => resolve(s));
+    });
+    workerUrl = `http://127.0.0.1:${(workerMetrics.address() as AddressInfo).port}/metrics`;
+  },
+  { env: { API_KEY: KEY, METRICS_TOKEN: TOKEN } },
+);
 afterAll(async () => {
   await new Promise((resolve) => workerMetrics?.close(resolve));
-  await Promise.all([stack?.stop(), receiver?.close()]);
 });
 
 async function scrape(token = TOKEN): Promise<Map<string, Family>> {

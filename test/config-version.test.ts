@@ -22,7 +22,10 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** Columns the worker's cache may hold stale: written by deliveries, never read from the cache. */
+/**
+ * Columns the worker's cache may hold stale: written by deliveries, never read from the cache. The same
+ * list the rule leaves out (prisma/migrations/20261202000000_config_version_new_columns).
+ */
 const NOT_CACHED: Record<string, Record<string, string>> = {
   webhooks: {
     consecutiveFailures: "health, written by every failed delivery",
@@ -169,6 +172,29 @@ describe("config versioning", () => {
       // definitionId of a trigger: no route moves a trigger to another definition.
       const expectedUntested = table === "event_triggers" ? ["definitionId"] : [];
       expect(untested, `columns of ${table} no step changed`).toEqual(expectedUntested);
+    }
+  });
+
+  it("moves for a webhook column added after the rule was written, and not for health writes", async () => {
+    const definition = await createDefinition(stack, { name: "versioned-later", collection: "versioned_later" });
+    const webhook = await createWebhook(stack, { definitionId: definition.id, url: "http://127.0.0.1:9/later" });
+    const version = async () =>
+      BigInt((await stack.deps.pool.query<{ version: string }>(`SELECT version FROM config_version`)).rows[0]!.version);
+    const start = await version();
+    // As delivery writes health: many times a second under failures, so no worker reloads for it.
+    await stack.deps.pool.query(
+      `UPDATE webhooks SET "consecutiveFailures" = "consecutiveFailures" + 1, "lastFailureAt" = now(),
+         "lastError" = 'down', "disabledReason" = 'seen' WHERE id = $1`,
+      [webhook.id],
+    );
+    expect(await version()).toBe(start);
+    // A setting someone adds next year, without touching the rule: the rule sees it all the same.
+    await stack.deps.pool.query(`ALTER TABLE webhooks ADD COLUMN "laterSetting" int`);
+    try {
+      await stack.deps.pool.query(`UPDATE webhooks SET "laterSetting" = 5 WHERE id = $1`, [webhook.id]);
+      expect(await version()).toBe(start + 1n);
+    } finally {
+      await stack.deps.pool.query(`ALTER TABLE webhooks DROP COLUMN "laterSetting"`);
     }
   });
 });

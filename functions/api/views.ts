@@ -3,7 +3,7 @@
 import type { z } from "zod";
 import type { DeliveryAttempt, EventAction, EventDefinition, EventLog, EventTrigger, Webhook } from "../platform/db.ts";
 import type { Config } from "../platform/config.ts";
-import type { SendResult } from "../domain/webhooks/send-request.ts";
+import type { SendResult } from "../domain/webhooks/send-webhook.ts";
 import { toPublicEventType, type IngestType } from "../domain/events/event-type.ts";
 import type * as shape from "./contract/shapes.ts";
 

@@ -6,7 +6,7 @@ import type { EventStatus, EventTrigger, Webhook } from "../../platform/db.ts";
 import type { DefinitionWithTargets, MatchableEvent, PlannedAction } from "../matching/match-definitions.ts";
 import type { TriggerPlan } from "../triggers/plan-trigger.ts";
 import type { SecretState } from "../webhooks/secret.ts";
-import type { SendResult } from "../webhooks/send-request.ts";
+import type { SendResult } from "../webhooks/send-webhook.ts";
 
 export interface ClaimedEvent {
   /** Undefined when the event is not there, already matched, or claimed by a run whose lease holds. */

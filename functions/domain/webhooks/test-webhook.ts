@@ -5,7 +5,7 @@ import { notFound } from "../errors.ts";
 import { eventContext } from "../events/event-context.ts";
 import { sendWebhook } from "./send-webhook.ts";
 import { withOpenSecrets } from "./secret.ts";
-import type { SendResult } from "./send-request.ts";
+import type { SendResult } from "./send-webhook.ts";
 
 export async function testWebhook(
   deps: Pick<Deps, "db" | "config" | "now" | "secrets">,

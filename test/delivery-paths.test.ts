@@ -1,6 +1,6 @@
 // The sole-webhook fast path (action, attempt and event status in one statement) against the general path
 // (match, then attempt, then the status recomputed from all the event's actions): on the same inputs they
-// must write the same rows, since both stand for the one status rule (domain/delivery/event-status.ts).
+// must write the same rows, since both stand for the one status rule (domain/delivery/statuses.ts).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AttemptOutcome } from "../functions/domain/delivery/pipeline.ts";
 import { eventRows, insertEvents } from "../functions/domain/events/ingest-events.ts";

@@ -7,7 +7,7 @@ import { fromPg, runSql } from "../../platform/sql.ts";
 import { notFound } from "../errors.ts";
 import { isoDateTime } from "../validation.ts";
 import { enqueueEvents } from "../events/ingest-events.ts";
-import { recomputeEventStatuses } from "./event-status.ts";
+import { recomputeEventStatuses } from "./statuses.ts";
 
 type ReplayDeps = Pick<CoreDeps, "pool" | "queue" | "log" | "now">;
 

@@ -9,7 +9,7 @@ import { LIMITS } from "../limits.ts";
 import { storableText } from "../storable-json.ts";
 import { withOpenSecrets } from "../webhooks/secret.ts";
 import { attemptWebhook } from "./attempt-webhook.ts";
-import { failAction } from "./event-status.ts";
+import { failAction } from "./statuses.ts";
 import { wakeAt } from "./next-attempt.ts";
 import type { WorkerDeps } from "./pipeline.ts";
 import { runTrigger } from "./run-trigger.ts";

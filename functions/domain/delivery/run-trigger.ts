@@ -6,7 +6,7 @@ import { AppError } from "../errors.ts";
 import { eventContext } from "../events/event-context.ts";
 import type { MatchableEvent } from "../matching/match-definitions.ts";
 import { planTrigger, type TriggerPlan } from "../triggers/plan-trigger.ts";
-import { failAction } from "./event-status.ts";
+import { failAction } from "./statuses.ts";
 import type { CachedTrigger, WorkerDeps } from "./pipeline.ts";
 
 type TriggerDeps = Pick<WorkerDeps, "pool" | "config" | "now" | "pipeline">;

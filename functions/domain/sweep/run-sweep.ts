@@ -5,7 +5,7 @@
 // not taken again before the grace period has passed once more. A job id already queued is left alone,
 // and processors are idempotent, so taking a row whose job was only slow costs nothing.
 import type { Deps } from "../../platform/deps.ts";
-import { settledColumnsSql } from "../delivery/event-status.ts";
+import { settledColumnsSql } from "../delivery/statuses.ts";
 import { LIMITS } from "../limits.ts";
 
 export interface SweepResult {

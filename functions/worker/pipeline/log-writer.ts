@@ -12,11 +12,12 @@ import {
   actionErrorSql,
   eventStatusSql,
   isFinalSql,
+  plannedActionStatusSql,
   lockEvents,
   refreshEventStatuses,
   settledColumnsSql,
   showsErrorSql,
-} from "../../domain/delivery/event-status.ts";
+} from "../../domain/delivery/statuses.ts";
 import type { AttemptOutcome, LogWriter, Match } from "../../domain/delivery/pipeline.ts";
 
 // The status of an event just matched, by the rule: processing when it has actions, completed otherwise.
@@ -33,10 +34,7 @@ const WRITE_MATCHES = `
     INSERT INTO event_actions (id, "eventId", kind, "targetId", "definitionId", status, "errorCode", error,
       "completedAt", "unfinishedRuns", "createdAt", "updatedAt")
     SELECT id, event_id, kind::"ActionKind", target_id, definition_id,
-      -- Webhooks are attempted right away by the job that matched them; triggers start pending; an
-      -- action that cannot run is failed from the start.
-      CASE WHEN error_code IS NOT NULL THEN 'failed' WHEN kind = 'webhook' THEN 'processing' ELSE 'pending'
-      END::"EventStatus",
+      ${plannedActionStatusSql({ kind: "kind", errorCode: "error_code" })},
       error_code, error, CASE WHEN error_code IS NOT NULL THEN $7::timestamptz END,
       -- A trigger runs right after this write: its first run counts as begun (see run-action.ts).
       CASE WHEN kind = 'trigger' AND error_code IS NULL THEN 1 ELSE 0 END, $7, $7

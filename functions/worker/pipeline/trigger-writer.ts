@@ -17,7 +17,7 @@ import {
   recordKey,
   type FilteredWrites,
 } from "../../domain/collections/record-writes.ts";
-import { lockEvents, refreshEventStatuses } from "../../domain/delivery/event-status.ts";
+import { lockEvents, refreshEventStatuses, triggerRunStatusSql } from "../../domain/delivery/statuses.ts";
 import { enqueueEvents, eventRows, insertEvents } from "../../domain/events/ingest-events.ts";
 import { derivedRecordId } from "../../domain/triggers/plan-trigger.ts";
 
@@ -25,7 +25,7 @@ type WriterDeps = Pick<Deps, "pool" | "queue" | "log" | "now" | "config">;
 
 const SETTLE_ACTIONS = `
   UPDATE event_actions a SET
-    status = CASE WHEN v.too_many THEN 'failed' ELSE 'completed' END::"EventStatus",
+    status = ${triggerRunStatusSql("v.too_many")},
     attempts = a.attempts + 1, "unfinishedRuns" = 0, "nextAttemptAt" = NULL,
     error = CASE WHEN v.too_many THEN $4 END, "errorCode" = CASE WHEN v.too_many THEN 'too_many_records' END,
     result = CASE WHEN v.too_many THEN NULL ELSE v.result END,

@@ -1,6 +1,8 @@
-// An event's status from its actions' statuses: the rule is written once, here, as SQL that every writer of
-// an event's status builds its statement from (the refresh below, and the worker's log writer, whose
-// batched statements settle events with one action or none without reading them back). See README.md.
+// The status rules of delivery, each written once, as SQL the writers build their statements from (the
+// worker's batched writers in functions/worker/pipeline/ included): an event's status from its actions',
+// a planned action's first status, a trigger run's outcome, and failing an action. See README.md.
+//
+// An event's status from its actions' statuses:
 //
 //   any action retrying               -> retrying
 //   else any pending or processing    -> processing
@@ -9,6 +11,18 @@
 import type { EventStatus } from "../../platform/db.ts";
 import type { Pool } from "../../platform/pool.ts";
 import { transaction, type Queryable } from "../../platform/sql.ts";
+
+/**
+ * A planned action's first status: failed when it cannot run (`errorCode` set), processing for a webhook
+ * (its first attempt starts now), pending for a trigger (it runs right after the write).
+ */
+export const plannedActionStatusSql = (a: { kind: string; errorCode: string }) =>
+  `(CASE WHEN ${a.errorCode} IS NOT NULL THEN 'failed' WHEN ${a.kind} = 'webhook' THEN 'processing' ELSE 'pending'
+    END)::"EventStatus"`;
+
+/** A trigger run's outcome: failed when its filter selected more than TRIGGER_MAX_RECORDS, else completed. */
+export const triggerRunStatusSql = (tooMany: string) =>
+  `(CASE WHEN ${tooMany} THEN 'failed' ELSE 'completed' END)::"EventStatus"`;
 
 /** Statuses after which nothing more happens to an event (until a replay). */
 export const FINAL_STATUSES = ["completed", "failed"] as const;

@@ -3,7 +3,7 @@
 import type { Child } from "hono/jsx";
 import type { z } from "zod";
 import type * as shape from "../../api/contract/shapes.ts";
-import { Action, Json, Ms, Status, Time } from "./layout.tsx";
+import { Action, Json, Ms, Status, Table, Time } from "./layout.tsx";
 
 type Definition = z.output<typeof shape.Definition>;
 type DefinitionDetail = z.output<typeof shape.DefinitionDetail>;
@@ -34,35 +34,25 @@ export function DefinitionsPage({ definitions, nextCursor }: { definitions: Defi
   return (
     <div>
       <h1>Definitions</h1>
-      <table>
-        <thead>
+      <Table columns={["Name", "When", "Condition", "State"]}>
+        {definitions.map((d) => (
           <tr>
-            <th>Name</th>
-            <th>When</th>
-            <th>Condition</th>
-            <th>State</th>
+            <td>
+              <a href={`/dashboard/definitions/${d.id}`}>{d.name}</a>
+            </td>
+            <td>
+              {d.type} on {d.collection}
+              {d.fields ? ` (${d.fields.join(", ")})` : ""}
+            </td>
+            <td>
+              <code>{d.condition ? JSON.stringify(d.condition) : "always"}</code>
+            </td>
+            <td>
+              <OnOff active={d.active} />
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {definitions.map((d) => (
-            <tr>
-              <td>
-                <a href={`/dashboard/definitions/${d.id}`}>{d.name}</a>
-              </td>
-              <td>
-                {d.type} on {d.collection}
-                {d.fields ? ` (${d.fields.join(", ")})` : ""}
-              </td>
-              <td>
-                <code>{d.condition ? JSON.stringify(d.condition) : "always"}</code>
-              </td>
-              <td>
-                <OnOff active={d.active} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </Table>
       {definitions.length === 0 ? <p class="muted">No definitions yet: create one with POST /definitions.</p> : null}
       {nextCursor ? (
         <p>
@@ -124,34 +114,24 @@ export function DefinitionPage({
       </section>
       <section class="card wide" aria-label="Webhooks">
         <h2>Webhooks ({d.webhooks.length})</h2>
-        <table>
-          <thead>
+        <Table columns={["URL", "State", "Health", "Last success"]}>
+          {d.webhooks.map((w) => (
             <tr>
-              <th>URL</th>
-              <th>State</th>
-              <th>Health</th>
-              <th>Last success</th>
+              <td>
+                <a href={`/dashboard/webhooks/${w.id}`}>{w.url}</a>
+              </td>
+              <td>
+                <OnOff active={w.active} />
+              </td>
+              <td>
+                <Health webhook={w} />
+              </td>
+              <td>
+                <Time at={w.health.lastSuccessAt} />
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {d.webhooks.map((w) => (
-              <tr>
-                <td>
-                  <a href={`/dashboard/webhooks/${w.id}`}>{w.url}</a>
-                </td>
-                <td>
-                  <OnOff active={w.active} />
-                </td>
-                <td>
-                  <Health webhook={w} />
-                </td>
-                <td>
-                  <Time at={w.health.lastSuccessAt} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       </section>
       {dryRun}
       <section class="card wide" aria-label="Triggers">
@@ -184,36 +164,25 @@ export function WebhooksPage({ webhooks, nextCursor }: { webhooks: Webhook[]; ne
   return (
     <div>
       <h1>Webhooks</h1>
-      <table>
-        <thead>
+      <Table columns={["URL", "Definition", "State", "Health", "Last error"]}>
+        {webhooks.map((w) => (
           <tr>
-            <th>URL</th>
-            <th>Definition</th>
-            <th>State</th>
-            <th>Health</th>
-            <th>Last error</th>
+            <td>
+              <a href={`/dashboard/webhooks/${w.id}`}>{w.url}</a>
+            </td>
+            <td>
+              <a href={`/dashboard/definitions/${w.definitionId}`}>{w.definitionId}</a>
+            </td>
+            <td>
+              <OnOff active={w.active} />
+            </td>
+            <td>
+              <Health webhook={w} />
+            </td>
+            <td>{w.health.lastError ?? ""}</td>
           </tr>
-        </thead>
-        <tbody>
-          {webhooks.map((w) => (
-            <tr>
-              <td>
-                <a href={`/dashboard/webhooks/${w.id}`}>{w.url}</a>
-              </td>
-              <td>
-                <a href={`/dashboard/definitions/${w.definitionId}`}>{w.definitionId}</a>
-              </td>
-              <td>
-                <OnOff active={w.active} />
-              </td>
-              <td>
-                <Health webhook={w} />
-              </td>
-              <td>{w.health.lastError ?? ""}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </Table>
       {webhooks.length === 0 ? <p class="muted">No webhooks yet.</p> : null}
       {nextCursor ? (
         <p>
@@ -331,42 +300,30 @@ export function WebhookPage({
       </section>
       <section class="card wide" aria-label="Recent deliveries">
         <h2>Recent deliveries</h2>
-        <table>
-          <thead>
+        <Table columns={["When", "Event", "Attempt", "Status", "Took", "Error"]}>
+          {deliveries.map((d) => (
             <tr>
-              <th>When</th>
-              <th>Event</th>
-              <th>Attempt</th>
-              <th>Status</th>
-              <th>Took</th>
-              <th>Error</th>
+              <td>
+                <Time at={d.requestedAt} />
+              </td>
+              <td>
+                {d.eventId ? (
+                  <a href={`/dashboard/events/${d.eventId}`}>{d.eventId}</a>
+                ) : (
+                  <span class="muted">test</span>
+                )}
+              </td>
+              <td>{d.attempt}</td>
+              <td>
+                <Status status={d.ok ? "completed" : "failed"} /> {d.status ?? ""}
+              </td>
+              <td>
+                <Ms ms={d.durationMs} />
+              </td>
+              <td>{d.error ?? ""}</td>
             </tr>
-          </thead>
-          <tbody>
-            {deliveries.map((d) => (
-              <tr>
-                <td>
-                  <Time at={d.requestedAt} />
-                </td>
-                <td>
-                  {d.eventId ? (
-                    <a href={`/dashboard/events/${d.eventId}`}>{d.eventId}</a>
-                  ) : (
-                    <span class="muted">test</span>
-                  )}
-                </td>
-                <td>{d.attempt}</td>
-                <td>
-                  <Status status={d.ok ? "completed" : "failed"} /> {d.status ?? ""}
-                </td>
-                <td>
-                  <Ms ms={d.durationMs} />
-                </td>
-                <td>{d.error ?? ""}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       </section>
     </div>
   );

@@ -4,7 +4,7 @@ import type { Child } from "hono/jsx";
 import type { z } from "zod";
 import type * as shape from "../../api/contract/shapes.ts";
 import type { DeliveryAttempt } from "../../platform/db.ts";
-import { Action, Json, Ms, Status, Time } from "./layout.tsx";
+import { Action, Json, Ms, Problem, Status, Table, Time } from "./layout.tsx";
 
 type Event = z.output<typeof shape.Event>;
 export type EventFilters = Partial<Record<"status" | "type" | "collection" | "recordId" | "since" | "until", string>>;
@@ -67,48 +67,31 @@ export function EventsPage({
           Filter
         </button>
       </form>
-      {error ? (
-        <p class="warn" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Problem message={error} />
       <div id="live" data-refresh="5000">
-        <table class="events">
-          <thead>
+        <Table class="events" columns={["Received", "Event", "Type", "Record", "Status", "Attempts", "Took"]}>
+          {events.map((e) => (
             <tr>
-              <th>Received</th>
-              <th>Event</th>
-              <th>Type</th>
-              <th>Record</th>
-              <th>Status</th>
-              <th>Attempts</th>
-              <th>Took</th>
+              <td>
+                <Time at={e.receivedAt} />
+              </td>
+              <td>
+                <a href={`/dashboard/events/${e.id}`}>{e.id}</a>
+              </td>
+              <td>{e.type}</td>
+              <td>
+                {e.collection}/{e.recordId}
+              </td>
+              <td>
+                <Status status={e.status} />
+              </td>
+              <td>{e.attempts}</td>
+              <td>
+                <Ms ms={e.durationMs} />
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {events.map((e) => (
-              <tr>
-                <td>
-                  <Time at={e.receivedAt} />
-                </td>
-                <td>
-                  <a href={`/dashboard/events/${e.id}`}>{e.id}</a>
-                </td>
-                <td>{e.type}</td>
-                <td>
-                  {e.collection}/{e.recordId}
-                </td>
-                <td>
-                  <Status status={e.status} />
-                </td>
-                <td>{e.attempts}</td>
-                <td>
-                  <Ms ms={e.durationMs} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
         {events.length === 0 ? <p class="muted">No events match.</p> : null}
         {nextCursor ? (
           <p>

@@ -4,7 +4,7 @@ import type { DryRunResult } from "../../domain/explain/dry-run.ts";
 import type { ClauseExplanation } from "../../domain/explain/explain-condition.ts";
 import type { EventExplanation } from "../../domain/explain/explain-event.ts";
 import type { MatchExplanation } from "../../domain/explain/explain-match.ts";
-import { Json, Status } from "./layout.tsx";
+import { Json, Problem, Status } from "./layout.tsx";
 
 const verdictClass = (verdict: boolean | "undecided") =>
   verdict === true ? "status-completed" : verdict === false ? "status-failed" : "status-retrying";
@@ -114,11 +114,7 @@ export function DryRunForm({
           Dry run
         </button>
       </form>
-      {error ? (
-        <p class="warn" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Problem message={error} />
       {result ? (
         <div id="dry-run-result">
           {result.definitions.map((d) => (

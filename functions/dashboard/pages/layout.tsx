@@ -1,4 +1,5 @@
-// The frame of every dashboard page, and the small pieces pages share (status badges, times, JSON).
+// The frame of every dashboard page, and the small pieces pages share (status badges, times, JSON, tables,
+// problems with what was sent).
 import type { Child } from "hono/jsx";
 
 export interface Frame {
@@ -105,4 +106,29 @@ export function Action({
       </button>
     </form>
   );
+}
+
+/** A table with a header row: `columns` name its columns, the children are its rows. */
+export function Table({ columns, class: className, children }: { columns: string[]; class?: string; children: Child }) {
+  return (
+    <table class={className}>
+      <thead>
+        <tr>
+          {columns.map((column) => (
+            <th>{column}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
+  );
+}
+
+/** What was wrong with what the person sent, announced to screen readers; nothing when nothing was. */
+export function Problem({ message }: { message?: string | null }) {
+  return message ? (
+    <p class="warn" role="alert">
+      {message}
+    </p>
+  ) : null;
 }

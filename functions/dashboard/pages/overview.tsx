@@ -1,7 +1,7 @@
 // The overview: how many events and how they ended, in the last hour and day; throughput and failures
 // hour by hour; how soon the first attempt starts; the queue; webhooks in trouble; the sweep.
 import type { Overview } from "../queries.ts";
-import { Ms, Time } from "./layout.tsx";
+import { Ms, Table, Time } from "./layout.tsx";
 
 const STATUSES = ["pending", "processing", "completed", "retrying", "failed"] as const;
 
@@ -126,27 +126,18 @@ export function OverviewPage({ overview }: { overview: Overview }) {
         {webhooks.length === 0 ? (
           <p class="muted">None: every webhook's last delivery succeeded.</p>
         ) : (
-          <table>
-            <thead>
+          <Table columns={["Webhook", "Failures in a row", "Why"]}>
+            {webhooks.map((w) => (
               <tr>
-                <th>Webhook</th>
-                <th>Failures in a row</th>
-                <th>Why</th>
+                <td>
+                  <a href={`/dashboard/webhooks/${w.id}`}>{w.url}</a>
+                  {w.active ? null : <span class="status status-failed">off</span>}
+                </td>
+                <td>{w.consecutiveFailures}</td>
+                <td>{w.disabledReason ?? w.lastError ?? ""}</td>
               </tr>
-            </thead>
-            <tbody>
-              {webhooks.map((w) => (
-                <tr>
-                  <td>
-                    <a href={`/dashboard/webhooks/${w.id}`}>{w.url}</a>
-                    {w.active ? null : <span class="status status-failed">off</span>}
-                  </td>
-                  <td>{w.consecutiveFailures}</td>
-                  <td>{w.disabledReason ?? w.lastError ?? ""}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </Table>
         )}
       </section>
     </div>

@@ -1,4 +1,6 @@
 // The sign-in form: the API key goes in a POST body, once; the answer sets an HttpOnly session cookie.
+import { Problem } from "./layout.tsx";
+
 export function SignInPage({ error }: { error?: string }) {
   return (
     <section class="card narrow">
@@ -7,11 +9,7 @@ export function SignInPage({ error }: { error?: string }) {
         Use the API key of this tetik (its <code>API_KEY</code>). It is exchanged for a session cookie and kept nowhere
         in the browser.
       </p>
-      {error ? (
-        <p class="warn" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Problem message={error} />
       <form method="post" action="/dashboard/sign-in">
         <label for="key">API key</label>
         <input id="key" name="key" type="password" autocomplete="current-password" required autofocus />

@@ -27,40 +27,41 @@ export const triggerRunStatusSql = (tooMany: string) =>
 /** Statuses after which nothing more happens to an event (until a replay). */
 export const FINAL_STATUSES = ["completed", "failed"] as const;
 
-const list = (statuses: readonly string[]) => statuses.map((s) => `'${s}'`).join(", ");
+/** Statuses as a SQL list: `'pending', 'processing'`. */
+export const sqlList = (statuses: readonly EventStatus[]) => statuses.map((s) => `'${s}'`).join(", ");
 
 /**
  * The rule as a SQL expression. `has(statuses)` is SQL that is true when one of the event's actions is in
  * one of `statuses`: over all its actions `bool_or(a.status IN (...))`, for an event with one action a
  * test of that action's status.
  */
-export function eventStatusSql(has: (statuses: string) => string): string {
+export function eventStatusSql(has: (statuses: EventStatus[]) => string): string {
   return `(CASE
-    WHEN ${has(list(["retrying"] satisfies EventStatus[]))} THEN 'retrying'
-    WHEN ${has(list(["pending", "processing"] satisfies EventStatus[]))} THEN 'processing'
-    WHEN ${has(list(["failed"] satisfies EventStatus[]))} THEN 'failed'
+    WHEN ${has(["retrying"])} THEN 'retrying'
+    WHEN ${has(["pending", "processing"])} THEN 'processing'
+    WHEN ${has(["failed"])} THEN 'failed'
     ELSE 'completed' END)::"EventStatus"`;
 }
 
 /** SQL: true when `status` (SQL) is final. */
-export const isFinalSql = (status: string) => `${status} IN (${list(FINAL_STATUSES)})`;
+export const isFinalSql = (status: string) => `${status} IN (${sqlList(FINAL_STATUSES)})`;
 
 /** One action's part of its event's error: `webhook whk_1: the receiver answered 503`. */
 export const actionErrorSql = (a: { kind: string; targetId: string; error: string; status: string }) =>
   `${a.kind} || ' ' || ${a.targetId} || ': ' || coalesce(${a.error}, ${a.status}::text)`;
 
 /** Whose errors an event shows: its actions that failed or wait for a retry. */
-export const showsErrorSql = (status: string) => `${status} IN ('failed', 'retrying')`;
+export const showsErrorSql = (status: string) => `${status} IN (${sqlList(["failed", "retrying"])})`;
 
 /**
  * The columns an event's new status sets besides itself: completedAt and durationMs (from receivedAt) once
  * it is final, cleared otherwise, and its lease, which a status set from actions no longer needs.
  */
-export function settledColumnsSql(status: string, at: string, event = "e"): string {
+export function settledColumnsSql(status: string, at: string): string {
   return `"leaseExpiresAt" = NULL,
     "completedAt" = CASE WHEN ${isFinalSql(status)} THEN ${at}::timestamptz END,
     "durationMs" = CASE WHEN ${isFinalSql(status)}
-      THEN GREATEST(0, round(extract(epoch FROM (${at}::timestamptz - ${event}."receivedAt")) * 1000))::int END`;
+      THEN GREATEST(0, round(extract(epoch FROM (${at}::timestamptz - e."receivedAt")) * 1000))::int END`;
 }
 
 const LOCK_EVENTS = `SELECT id FROM event_log WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`;
@@ -76,7 +77,7 @@ const REFRESH_STATUSES = `
   UPDATE event_log e SET status = s.status, error = s.error, ${settledColumnsSql("s.status", "$2")}
   FROM (
     SELECT ev.id,
-      ${eventStatusSql((statuses) => `bool_or(a.status IN (${statuses}))`)} AS status,
+      ${eventStatusSql((statuses) => `bool_or(a.status IN (${sqlList(statuses)}))`)} AS status,
       string_agg(${ACTION_ERROR}, '; ' ORDER BY a.id)
         FILTER (WHERE ${showsErrorSql("a.status")}) AS error
     FROM unnest($1::text[]) AS ev(id) LEFT JOIN event_actions a ON a."eventId" = ev.id

@@ -17,11 +17,12 @@ import {
   refreshEventStatuses,
   settledColumnsSql,
   showsErrorSql,
+  sqlList,
 } from "../../domain/delivery/statuses.ts";
 import type { AttemptOutcome, LogWriter, Match } from "../../domain/delivery/pipeline.ts";
 
 // The status of an event just matched, by the rule: processing when it has actions, completed otherwise.
-const MATCHED_STATUS = eventStatusSql((statuses) => (statuses.includes("'processing'") ? "m.actions > 0" : "false"));
+const MATCHED_STATUS = eventStatusSql((statuses) => (statuses.includes("processing") ? "m.actions > 0" : "false"));
 
 // One statement, so atomic without a transaction: the actions, and the claimed events marked matched
 // with the status that follows (completed when nothing matched, processing otherwise). Only unmatched
@@ -97,7 +98,7 @@ const OUTCOMES = `
  */
 const WRITE_SOLE_OUTCOMES = `
   WITH ${OUTCOMES}, settled AS (
-    SELECT w.*, ${eventStatusSql((statuses) => `w.status IN (${statuses})`)} AS event_status FROM w
+    SELECT w.*, ${eventStatusSql((statuses) => `w.status IN (${sqlList(statuses)})`)} AS event_status FROM w
   )
   UPDATE event_log e SET
     status = w.event_status,

@@ -163,7 +163,7 @@ describe("collections", () => {
   });
 
   it("settles a failed flush request by request: one write the database refuses costs only itself", async () => {
-    await stack.deps.pool.query(`ALTER TABLE records ADD CONSTRAINT no_poison_records CHECK (NOT (data ? 'poison'))`);
+    await stack.owner.query(`ALTER TABLE records ADD CONSTRAINT no_poison_records CHECK (NOT (data ? 'poison'))`);
     try {
       const bodies = Array.from({ length: 30 }, (_, i) => ({
         id: `p-${i}`,
@@ -174,7 +174,7 @@ describe("collections", () => {
       expect(await stack.deps.db.record.count({ where: { collection: "isolated" } })).toBe(27);
       expect(await stack.deps.db.eventLog.count({ where: { collection: "isolated" } })).toBe(27);
     } finally {
-      await stack.deps.pool.query(`ALTER TABLE records DROP CONSTRAINT no_poison_records`);
+      await stack.owner.query(`ALTER TABLE records DROP CONSTRAINT no_poison_records`);
     }
   });
 

@@ -189,12 +189,12 @@ describe("config versioning", () => {
     );
     expect(await version()).toBe(start);
     // A setting someone adds next year, without touching the rule: the rule sees it all the same.
-    await stack.deps.pool.query(`ALTER TABLE webhooks ADD COLUMN "laterSetting" int`);
+    await stack.owner.query(`ALTER TABLE webhooks ADD COLUMN "laterSetting" int`);
     try {
       await stack.deps.pool.query(`UPDATE webhooks SET "laterSetting" = 5 WHERE id = $1`, [webhook.id]);
       expect(await version()).toBe(start + 1n);
     } finally {
-      await stack.deps.pool.query(`ALTER TABLE webhooks DROP COLUMN "laterSetting"`);
+      await stack.owner.query(`ALTER TABLE webhooks DROP COLUMN "laterSetting"`);
     }
   });
 });

@@ -23,7 +23,7 @@ const prefix = `tetik-e2e-${randomBytes(4).toString("hex")}`;
 beforeAll(async () => {
   [database, receiver] = await Promise.all([createTestDatabase(inject("templateDatabase")), startReceiver()]);
   const env = {
-    DATABASE_URL: database.url,
+    DATABASE_URL: database.appUrl,
     REDIS_URL,
     QUEUE_PREFIX: prefix,
     API_KEY,

@@ -427,7 +427,7 @@ describe("every event and action reaches a final state", () => {
       ).status,
     ).toBe(201);
     // A fault the database itself raises on every run (not an outage): the record the trigger writes is refused.
-    await idle.deps.pool.query(`ALTER TABLE records ADD CONSTRAINT no_poison CHECK (NOT (data ? 'poison'))`);
+    await idle.owner.query(`ALTER TABLE records ADD CONSTRAINT no_poison CHECK (NOT (data ? 'poison'))`);
     try {
       const id = await postEvent(idle, { collection: "poisoned" });
       await expect(processEvent(deps, id)).rejects.toThrow(/no_poison/);
@@ -445,7 +445,7 @@ describe("every event and action reaches a final state", () => {
       expect(logged.actions[0]?.error).toMatch(/^gave up after 10 runs that did not finish; the last: .*no_poison/);
       expect((await runSweep(idle.deps)).requeuedActions).toBe(0);
     } finally {
-      await idle.deps.pool.query(`ALTER TABLE records DROP CONSTRAINT no_poison`);
+      await idle.owner.query(`ALTER TABLE records DROP CONSTRAINT no_poison`);
     }
   });
 
@@ -474,10 +474,10 @@ describe("every event and action reaches a final state", () => {
     const deps = withPipeline(idle.deps);
     const def = await createDefinition(idle, { name: "crashing", collection: "crashing" });
     await idle.client.triggers.create(def.id, { action: "create", targetCollection: "crash_target", data: {} });
-    await idle.deps.pool.query(`ALTER TABLE records ADD CONSTRAINT no_crash CHECK (collection <> 'crash_target')`);
+    await idle.owner.query(`ALTER TABLE records ADD CONSTRAINT no_crash CHECK (collection <> 'crash_target')`);
     const id = await postEvent(idle, { collection: "crashing" });
     await expect(processEvent(deps, id)).rejects.toThrow();
-    await idle.deps.pool.query(`ALTER TABLE records DROP CONSTRAINT no_crash`);
+    await idle.owner.query(`ALTER TABLE records DROP CONSTRAINT no_crash`);
     // Nine more runs that started and never finished (the worker was killed each time).
     await idle.deps.pool.query(`UPDATE event_actions SET "unfinishedRuns" = 10, error = NULL WHERE "eventId" = $1`, [
       id,
@@ -498,7 +498,7 @@ describe("every event and action reaches a final state", () => {
     const def = await createDefinition(idle, { name: "unmatchable", collection: "unmatchable" });
     await idle.client.triggers.create(def.id, { action: "create", targetCollection: "unmatched_target", data: {} });
     const id = await postEvent(idle, { collection: "unmatchable" });
-    await idle.deps.pool.query(`ALTER TABLE event_actions ADD CONSTRAINT no_match CHECK ("eventId" <> '${id}')`);
+    await idle.owner.query(`ALTER TABLE event_actions ADD CONSTRAINT no_match CHECK ("eventId" <> '${id}')`);
     try {
       for (let run = 1; run <= 10; run++) await expect(processEvent(deps, id)).rejects.toThrow(/no_match/);
       // An 11th job finds nothing it may claim, and the sweep, instead of queueing the event again, fails it.
@@ -512,7 +512,7 @@ describe("every event and action reaches a final state", () => {
       );
       expect((await runSweep(idle.deps)).failedEvents).toBe(0);
     } finally {
-      await idle.deps.pool.query(`ALTER TABLE event_actions DROP CONSTRAINT no_match`);
+      await idle.owner.query(`ALTER TABLE event_actions DROP CONSTRAINT no_match`);
     }
     expect((await idle.api("POST", `/events/${id}/replay`)).status).toBe(202);
     await processEvent(deps, id);

@@ -26,7 +26,7 @@ describe("a missing dependency at start", () => {
     "waits, and migrates once it comes up", async () => {
     const port = await freePort();
     const name = `tetik_late_${randomBytes(4).toString("hex")}`;
-    const migrate = tsx("functions/platform/migrate.ts", {
+    const migrate = tsx("functions/ops/migrate.ts", {
       DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/${name}`,
       DEPENDENCY_WAIT_MS: "60000",
     });
@@ -45,7 +45,7 @@ describe("a missing dependency at start", () => {
     } finally {
       await proxy.close();
       const stack = await startStack({ worker: false });
-      await stack.deps.pool.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => stack.stop());
+      await stack.owner.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => stack.stop());
     }
   }, 60_000);
 

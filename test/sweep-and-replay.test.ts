@@ -238,7 +238,7 @@ describe("a failed write after the claim", () => {
     const definition = await createDefinition(stack, { name: "unwritten", collection: "unwritten" });
     const hook = await createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}/unwritten` });
     // The database refuses this webhook's attempts: the outcome write after each delivery fails.
-    await stack.deps.pool.query(
+    await stack.owner.query(
       `ALTER TABLE delivery_attempts ADD CONSTRAINT refuse_unwritten CHECK ("webhookId" <> '${hook.id}') NOT VALID`,
     );
     let id: string;
@@ -250,7 +250,7 @@ describe("a failed write after the claim", () => {
         what: "a second delivery by the job's retry",
       });
     } finally {
-      await stack.deps.pool.query(`ALTER TABLE delivery_attempts DROP CONSTRAINT refuse_unwritten`);
+      await stack.owner.query(`ALTER TABLE delivery_attempts DROP CONSTRAINT refuse_unwritten`);
     }
     const event = await waitForEvent(stack, id!, ["completed"], 20_000);
     expect(event.actions).toHaveLength(1);

@@ -317,7 +317,7 @@ describe("triggers", () => {
   it("runs the triggers of events processed together in one commit, and one that fails costs only itself", async () => {
     const def = await createDefinition(stack, { name: "fan-out", collection: "fan_src" });
     await addTrigger(stack, def.id, { action: "create", targetCollection: "fan_dst", data: { v: "{{data.v}}" } });
-    await stack.deps.pool.query(
+    await stack.owner.query(
       `ALTER TABLE records ADD CONSTRAINT no_poison_fan CHECK (NOT (collection = 'fan_dst' AND data->>'v' = 'poison'))`,
     );
     try {
@@ -342,7 +342,7 @@ describe("triggers", () => {
       const poisoned = await stack.deps.db.eventAction.findFirst({ where: { eventId: sources[5]!.eventId } });
       expect(poisoned?.status).not.toBe("completed");
     } finally {
-      await stack.deps.pool.query(`ALTER TABLE records DROP CONSTRAINT no_poison_fan`);
+      await stack.owner.query(`ALTER TABLE records DROP CONSTRAINT no_poison_fan`);
     }
   });
 });

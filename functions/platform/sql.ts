@@ -1,7 +1,7 @@
 // Plain SQL, runnable on a pg pool or on a pg client in a transaction, so one statement serves every caller.
 import type pg from "pg";
 import type { Sql } from "sql-template-tag";
-import type { Pool } from "./pool.ts";
+import { isReadTimeout, type Pool } from "./pool.ts";
 
 export interface Queryable {
   query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
@@ -20,18 +20,23 @@ export function fromPg(client: pg.Pool | pg.PoolClient): Queryable {
   };
 }
 
-/** Runs `work` in a transaction on one pooled connection; rolls back if it throws. */
+/**
+ * Runs `work` in a transaction on one pooled connection; rolls back if it throws. A connection that stopped
+ * answering (pg's query_timeout) is not given back to the pool: it is closed, which ends the transaction.
+ */
 export async function transaction<T>(pool: Pool, work: (q: Queryable) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let broken: Error | undefined;
   try {
     await client.query("BEGIN");
     const result = await work(fromPg(client));
     await client.query("COMMIT");
     return result;
   } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
+    if (isReadTimeout(error)) broken = error as Error;
+    else await client.query("ROLLBACK").catch((rollbackError: Error) => (broken = rollbackError));
     throw error;
   } finally {
-    client.release();
+    client.release(broken);
   }
 }

@@ -1,8 +1,8 @@
 // What the log, the queue and the sweep know, read when asked (by /metrics and the dashboard): the same
 // answer from every process.
+import type { QueryConfig } from "pg";
 import type { CoreDeps } from "./core-deps.ts";
 import { registerSystemGauges, type SystemState } from "./metrics.ts";
-import { transaction } from "./sql.ts";
 import { withTimeout } from "./timeout.ts";
 
 const READ_TIMEOUT_MS = 5_000;
@@ -11,15 +11,18 @@ const COUNT_CACHE_MS = 5_000;
 
 export function systemState({ pool, queue }: Pick<CoreDeps, "pool" | "queue">): SystemState {
   let counted: { at: number; counts: Promise<Record<string, number>> } | undefined;
-  const countByStatus = () =>
-    transaction(pool, async (q) => {
-      // Stopped by Postgres itself at the timeout, so a slow count never keeps holding a connection.
-      await q.query(`SET LOCAL statement_timeout = ${READ_TIMEOUT_MS}`);
-      const rows = await q.query<{ status: string; n: string }>(
-        `SELECT status, count(*) AS n FROM event_log GROUP BY status`,
-      );
-      return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
-    });
+  // A count still running at the timeout loses its connection (pg's query_timeout: the pool closes it), so a
+  // slow count never holds one; Postgres stops it at the role's statement_timeout. Not `SET LOCAL
+  // statement_timeout`: through RDS Proxy any SET pins the connection to its client for the session.
+  const countByStatus = async () => {
+    // pg reads query_timeout from a query's config too; @types/pg does not list it.
+    const count = {
+      text: `SELECT status, count(*) AS n FROM event_log GROUP BY status`,
+      query_timeout: READ_TIMEOUT_MS,
+    };
+    const { rows } = await pool.query<{ status: string; n: string }>(count as QueryConfig);
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  };
   return {
     eventsByStatus() {
       if (!counted || Date.now() - counted.at > COUNT_CACHE_MS) {

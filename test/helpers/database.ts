@@ -16,7 +16,13 @@ async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
 }
 
 export interface TestDatabase {
+  /** As the server's admin (postgres): the owner of the tables, as migrations and set-ups run. */
   url: string;
+  /**
+   * As `tetik_app`, the role tetik's processes use in AWS (made by a migration): it may read and write rows
+   * and nothing else, so a test run on it fails where tetik needs more.
+   */
+  appUrl: string;
   drop(): Promise<void>;
 }
 
@@ -35,6 +41,7 @@ export async function createTestDatabase(template: string): Promise<TestDatabase
   }
   return {
     url: `${SERVER_URL}/${name}`,
+    appUrl: `${SERVER_URL.replace(/\/\/[^@/]*@/, "//tetik_app@")}/${name}`,
     drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   };
 }

@@ -9,6 +9,7 @@ import { createApiApp } from "../../functions/server/app.ts";
 import { serveApi } from "../../functions/server/main.ts";
 import { loadConfig, type Config } from "../../functions/platform/config.ts";
 import { closeDeps, createDeps, type Deps } from "../../functions/platform/deps.ts";
+import { createPool, type Pool } from "../../functions/platform/pool.ts";
 import { withTimeout } from "../../functions/platform/timeout.ts";
 import type { Pipeline } from "../../functions/domain/delivery/pipeline.ts";
 import { startWorker } from "../../functions/worker/main.ts";
@@ -25,7 +26,13 @@ export { REDIS_URL, clearQueuePrefix };
 export type { ApiAnswer };
 
 export interface TestStack {
+  /** What tetik runs with; its pool connects as `tetik_app`, which may change rows and nothing else. */
   deps: Deps;
+  /**
+   * The tables' owner on the stack's database, for a test that changes the schema to make the database
+   * refuse something (a constraint), which tetik's own role may not.
+   */
+  owner: Pool;
   /** The environment the stack runs with: hand it to worker processes so they share database and queue. */
   env: Record<string, string>;
   config: Config;
@@ -68,7 +75,7 @@ export async function startStack({
   const database = await createTestDatabase(inject("templateDatabase"));
   const prefix = `tetik-test-${randomBytes(4).toString("hex")}`;
   const stackEnv: Record<string, string> = {
-    DATABASE_URL: database.url,
+    DATABASE_URL: database.appUrl,
     REDIS_URL: redisUrl,
     QUEUE_PREFIX: prefix,
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
@@ -78,6 +85,7 @@ export async function startStack({
   };
   const config = loadConfig(stackEnv);
   const deps = createDeps(config, "test", 8);
+  const owner = createPool({ url: database.url, poolSize: 2 });
   const app = createApiApp(deps);
   const pipeline = worker ? createPipeline(deps) : undefined;
   const running = pipeline ? startWorker(deps, pipeline) : undefined;
@@ -86,6 +94,7 @@ export async function startStack({
 
   return {
     deps,
+    owner,
     env: stackEnv,
     config,
     worker: running,
@@ -125,7 +134,7 @@ export async function startStack({
         Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve)))),
       );
       await step("closing the worker", async () => running?.close(true));
-      await step("closing connections", () => closeDeps(deps));
+      await step("closing connections", () => Promise.all([closeDeps(deps), owner.end()]));
       await step("clearing the queue", () => clearQueuePrefix(config.QUEUE_PREFIX, config.REDIS_URL));
       await step("dropping the database", () => database.drop());
     },

@@ -7,7 +7,7 @@ const entries = {
   worker: "functions/worker/main.ts",
   server: "functions/server/main.ts",
   sweep: "functions/sweep/local.ts",
-  migrate: "functions/platform/migrate.ts",
+  migrate: "functions/ops/migrate.ts",
   // For a one-off task after a rotation of SECRETS_KEY (README, Rotating secrets).
   "reencrypt-secrets": "functions/ops/reencrypt-secrets.ts",
 };

@@ -36,7 +36,7 @@ describe("a TLS-only Postgres", () => {
 
   it("is migrated by npm run migrate and read by Prisma's CLI, then served by the API and the worker", async () => {
     const url = server.url("tetik", `sslmode=verify-full&sslrootcert=${encodeURIComponent(server.certFile)}`);
-    const migrate = tsx("functions/platform/migrate.ts", { DATABASE_URL: url });
+    const migrate = tsx("functions/ops/migrate.ts", { DATABASE_URL: url });
     expect(await migrate.exited, migrate.output()).toBe(0);
     expect(migrate.output()).toContain("applied");
 

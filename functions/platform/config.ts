@@ -63,6 +63,13 @@ const schema = z.object({
    */
   EVENT_LEASE_MS: int(1000).default(30_000),
   LOG_RETENTION_DAYS: int(1).default(30),
+  /**
+   * The password `npm run migrate` and the migrate function give the role tetik_app (in AWS from its own
+   * secret; app-role.ts). Unset: the role keeps the password it has.
+   */
+  APP_DATABASE_PASSWORD: z.string().min(1).optional(),
+  /** How long `npm run migrate` may run in all (the one-off task of a long migration sets hours). */
+  MIGRATE_TIMEOUT_MS: int(1000).default(15 * 60_000),
   /** How long `npm start`, `npm run migrate` and a container's migration step wait for Postgres to come up. */
   DEPENDENCY_WAIT_MS: int(0).default(60_000),
   /** When set, the worker touches this file every 10 s while it runs: the container's health check reads it. */

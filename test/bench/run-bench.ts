@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import pg from "pg";
-import { migrate } from "../../functions/platform/migrate.ts";
+import { migrate } from "../../functions/ops/migrate.ts";
 import { freePort, startOffline, startProcess, type RunningProcess } from "../helpers/processes.ts";
 import { clearQueuePrefix, REDIS_URL } from "../helpers/redis.ts";
 import { waitFor } from "../helpers/wait.ts";

@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { migrate } from "../../functions/platform/migrate.ts";
+import { migrate } from "../../functions/ops/migrate.ts";
 import { createTemplate } from "./database.ts";
 
 declare module "vitest" {

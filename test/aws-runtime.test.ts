@@ -2,13 +2,13 @@
 // does), a Redis that wants its auth token (as ElastiCache does), and Secrets Manager and CloudFormation's
 // response URLs served on 127.0.0.1 (test/helpers/fake-aws.ts). The Lambda handlers are called as Lambda
 // calls them; their environment holds no secret, only where to read them (AWS_SECRETS).
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import pg from "pg";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { LambdaContext } from "hono/aws-lambda";
 import type { lambdaHandler } from "../functions/http/lambda-handler.ts";
-import { applyMigrations, readMigrations } from "../functions/platform/migrate.ts";
+import { applyMigrations, parseMigration, readMigrations } from "../functions/platform/migrate.ts";
 import { expectError, expectStatus, type ApiAnswer } from "./helpers/api-types.ts";
 import { checkAgainstDocument } from "./helpers/contract.ts";
 import { startFakeAws, type FakeAws } from "./helpers/fake-aws.ts";
@@ -18,6 +18,7 @@ import { waitFor } from "./helpers/wait.ts";
 
 const ARN = (name: string) => `arn:aws:secretsmanager:eu-central-1:123456789012:secret:tetik-${name}-AbCdEf`;
 const DATABASE_SECRET = ARN("database");
+const APP_DATABASE_SECRET = ARN("app-database");
 const CACHE_SECRET = ARN("cache");
 const API_KEY_SECRET = ARN("api-key");
 const SECRETS_KEY_SECRET = ARN("secrets-key");
@@ -43,11 +44,41 @@ async function asAdmin<T>(database: string, work: (client: pg.Client) => Promise
   }
 }
 
-/** What the role `tetik` may log in with, in Postgres and in its secret: a rotation as Secrets Manager does it. */
+/** What the master user `tetik` may log in with, in Postgres and in its secret. */
 async function setDatabasePassword(password: string) {
   await asAdmin("postgres", (c) => c.query(`ALTER ROLE tetik PASSWORD '${password}'`));
   aws.secrets.set(DATABASE_SECRET, { username: "tetik", password });
 }
+
+/** The app role's password in Postgres and in its secret, as a rotation leaves them (README, Rotating secrets). */
+async function setAppPassword(password: string) {
+  await asAdmin("postgres", (c) => c.query(`ALTER ROLE tetik_app PASSWORD '${password}'`));
+  aws.secrets.set(APP_DATABASE_SECRET, { username: "tetik_app", password });
+}
+
+/** Connects as tetik_app with `password` (SCRAM over TLS, as through RDS Proxy) and runs `work`. */
+async function asApp<T>(password: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: postgres.url("tetik", tls, `tetik_app:${password}`) });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Where serverless.yml tells a function its secrets are (AWS_SECRETS) and which user it is. */
+const MIGRATE_ENV = () => ({
+  DATABASE_URL: postgres.url("tetik", tls, "tetik"),
+  AWS_SECRETS: `DATABASE_PASSWORD=${DATABASE_SECRET}#password,APP_DATABASE_PASSWORD=${APP_DATABASE_SECRET}#password`,
+});
+/** The events function's: it stores no webhook secret, so it has no SECRETS_KEY. */
+const API_ENV = () => ({
+  DATABASE_URL: postgres.url("tetik", tls, "tetik_app"),
+  AWS_SECRETS:
+    `DATABASE_PASSWORD=${APP_DATABASE_SECRET}#password,REDIS_PASSWORD=${CACHE_SECRET}#token,` +
+    `API_KEY=${API_KEY_SECRET}#apiKey`,
+});
 
 beforeAll(async () => {
   [aws, postgres, redis] = await Promise.all([
@@ -58,10 +89,12 @@ beforeAll(async () => {
   tls = `sslmode=verify-full&sslrootcert=${encodeURIComponent(postgres.certFile)}`;
   // What RDS makes from the template: the master user and its database (DBName).
   await asAdmin("postgres", async (c) => {
-    await c.query("CREATE ROLE tetik LOGIN");
+    // RDS's master user may make roles (the migrations make tetik_app), but is no superuser.
+    await c.query("CREATE ROLE tetik LOGIN CREATEROLE");
     await c.query("CREATE DATABASE tetik OWNER tetik");
   });
   await setDatabasePassword("first-password");
+  aws.secrets.set(APP_DATABASE_SECRET, { username: "tetik_app", password: "app-password-1" });
   aws.secrets.set(CACHE_SECRET, { token: REDIS_TOKEN });
   aws.secrets.set(API_KEY_SECRET, { apiKey: "first-api-key" });
   // As CloudFormation generates it: no previous key until a rotation.
@@ -70,12 +103,7 @@ beforeAll(async () => {
 
   // As serverless.yml sets it in AWS: no password in a URL, no key; where the secrets are.
   Object.assign(process.env, {
-    DATABASE_URL: postgres.url("tetik", tls, "tetik"),
     REDIS_URL: redis.url.replace(/:[^:@/]*@/, ""),
-    AWS_SECRETS:
-      `DATABASE_PASSWORD=${DATABASE_SECRET}#password,REDIS_PASSWORD=${CACHE_SECRET}#token,` +
-      `API_KEY=${API_KEY_SECRET}#apiKey,SECRETS_KEY=${SECRETS_KEY_SECRET}#secretsKey,` +
-      `SECRETS_KEY_PREVIOUS=${SECRETS_KEY_PREVIOUS_SECRET}#previous`,
     SECRETS_REFRESH_MS: String(REFRESH_MS),
     QUEUE_PREFIX: PREFIX,
     AWS_REGION: "eu-central-1",
@@ -93,6 +121,7 @@ afterAll(async () => {
 });
 
 describe("the migrate function (CloudFormation's Migrations custom resource)", () => {
+  beforeAll(() => Object.assign(process.env, MIGRATE_ENV()));
   const request = (type: "Create" | "Update" | "Delete", answerTo: string) => ({
     RequestType: type,
     ResponseURL: aws.responseUrl(answerTo),
@@ -127,10 +156,78 @@ describe("the migrate function (CloudFormation's Migrations custom resource)", (
 
       await handler(request("Update", "update"));
       expect(aws.answers("update")).toEqual([
-        expect.objectContaining({ Status: "SUCCESS", Reason: "applied: nothing (up to date)", Data: { Applied: 0 } }),
+        expect.objectContaining({
+          Status: "SUCCESS",
+          Reason: "applied: nothing (up to date)",
+          Data: { Applied: 0, LeftForTask: 0 },
+        }),
       ]);
     },
   );
+
+  it(
+    "makes the role the functions and workers connect as: its password from its own secret, " +
+      "rows but no DDL, its timeouts on the role",
+    async () => {
+      const role = await asApp("app-password-1", async (c) => ({
+        timeout: (await c.query("SHOW statement_timeout")).rows[0].statement_timeout,
+        idle: (await c.query("SHOW idle_in_transaction_session_timeout")).rows[0].idle_in_transaction_session_timeout,
+        rows: (await c.query("SELECT count(*)::int AS n FROM event_log")).rows[0].n,
+        ddl: await c.query("CREATE TABLE not_yours (id int)").then(
+          () => "allowed",
+          (error: { code: string }) => error.code,
+        ),
+        migrations: await c.query(`SELECT 1 FROM "_prisma_migrations"`).then(
+          () => "readable",
+          (error: { code: string }) => error.code,
+        ),
+      }));
+      expect(role).toEqual({ timeout: "30s", idle: "1min", rows: 0, ddl: "42501", migrations: "42501" });
+      // The master user is no longer needed by anything but the migrations.
+      const [stored] = (
+        await asAdmin("postgres", (c) => c.query(`SELECT rolpassword FROM pg_authid WHERE rolname = 'tetik_app'`))
+      ).rows;
+      // The password never reached the server as such: a SCRAM verifier did.
+      expect(stored.rolpassword).toMatch(/^SCRAM-SHA-256\$4096:/);
+    },
+  );
+
+  it("invoked directly after a new app password was put into the secret, gives it to the role", async () => {
+    const { handler } = await import("../functions/ops/migrate-handler.ts");
+    aws.secrets.set(APP_DATABASE_SECRET, { username: "tetik_app", password: "app-password-2" });
+    try {
+      expect(await handler({})).toEqual({ ok: true, summary: "applied: nothing (up to date)" });
+      expect(await asApp("app-password-2", async (c) => (await c.query("SELECT current_user AS u")).rows[0].u)).toBe(
+        "tetik_app",
+      );
+      await expect(asApp("app-password-1", async () => "in")).rejects.toMatchObject({ code: "28P01" });
+    } finally {
+      await setAppPassword("app-password-1");
+    }
+  });
+
+  it("leaves a run-as-task migration, and all after it, to the one-off task, and says so", async () => {
+    const database = `tetik_task_${randomBytes(3).toString("hex")}`;
+    await asAdmin("postgres", (c) => c.query(`CREATE DATABASE ${database} OWNER tetik`));
+    const url = postgres.url(database, tls, "tetik:first-password");
+    const migrations = [
+      parseMigration("1_quick", "CREATE TABLE quick (id int)"),
+      parseMigration(
+        "2_long",
+        "-- tetik:run-as-task\n-- tetik:no-transaction\nCREATE INDEX CONCURRENTLY ON quick (id)",
+      ),
+      parseMigration("3_after", "CREATE TABLE after_long (id int)"),
+    ];
+    expect(await applyMigrations(url, migrations, { create: false, stopBeforeTask: true })).toEqual({
+      applied: ["1_quick"],
+      leftForTask: ["2_long", "3_after"],
+    });
+    // The task (npm run migrate) applies the rest.
+    expect(await applyMigrations(url, migrations, { create: false })).toEqual({
+      applied: ["2_long", "3_after"],
+      leftForTask: [],
+    });
+  });
 
   it(
     "answers FAILED with Postgres's reason when it cannot migrate " +
@@ -184,8 +281,12 @@ describe("the migrate function (CloudFormation's Migrations custom resource)", (
 
 describe("an API function in AWS", () => {
   beforeAll(async () => {
+    Object.assign(process.env, API_ENV());
     // Independent of the tests above: the schema as the custom resource leaves it.
-    await applyMigrations(postgres.url("tetik", tls, "tetik:first-password"), undefined, { create: false });
+    await applyMigrations(postgres.url("tetik", tls, "tetik:first-password"), undefined, {
+      create: false,
+      appRolePassword: "app-password-1",
+    });
   });
 
   /** What Lambda hands a function besides the event. */
@@ -269,15 +370,13 @@ describe("an API function in AWS", () => {
       await call(handler, "POST", "/events", { key: "first-api-key", body: anEvent("o-1") }),
       202,
     );
-    expect(aws.reads.slice(reads).sort()).toEqual(
-      [API_KEY_SECRET, CACHE_SECRET, DATABASE_SECRET, SECRETS_KEY_PREVIOUS_SECRET, SECRETS_KEY_SECRET].sort(),
-    );
+    expect(aws.reads.slice(reads).sort()).toEqual([API_KEY_SECRET, APP_DATABASE_SECRET, CACHE_SECRET].sort());
 
     // Stored over TLS with the secret's password, queued in the Redis that wants its token.
     const row = await asAdmin("tetik", (c) => c.query(`SELECT status FROM event_log WHERE id = $1`, [accepted.id]));
     expect(row.rows).toEqual([{ status: "pending" }]);
     await waitFor(async () => (await queuedJobs()) > 0, { timeoutMs: 10_000, what: "the event's job in Redis" });
-    expect(process.env.DATABASE_URL).not.toContain("first-password");
+    expect(process.env.DATABASE_URL).not.toContain("app-password");
   });
 
   it("uses a rotated API key and database password within SECRETS_REFRESH_MS, with no redeploy", async () => {
@@ -285,7 +384,7 @@ describe("an API function in AWS", () => {
     const { handler } = await import("../functions/api/events.ts");
     expect((await call(handler, "POST", "/events", { key: "first-api-key", body: anEvent("o-2") })).status).toBe(202);
 
-    await setDatabasePassword("second-password");
+    await setAppPassword("app-password-2");
     aws.secrets.set(API_KEY_SECRET, { apiKey: "second-api-key" });
     const accepted = await waitFor(
       async () => {
@@ -299,6 +398,60 @@ describe("an API function in AWS", () => {
     const read = expectStatus(await call(handler, "GET", `/events/${accepted.id}`, { key: "second-api-key" }), 200);
     expect(read).toMatchObject({ id: accepted.id, recordId: "o-3" });
   });
+
+  /**
+   * Ends tetik_app's open connections, so the next request must log in again (a rotation leaves open
+   * connections working; only new ones meet the new password). The pool drops its idle connections when
+   * it reads their end, a moment later.
+   */
+  const dropAppConnections = async () => {
+    await asAdmin("postgres", (c) =>
+      c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'tetik_app'`),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  };
+
+  it(
+    "reads its secrets at once when Postgres refuses the password it has, and runs the request again: " +
+      "a rotation costs no request, long before SECRETS_REFRESH_MS",
+    async () => {
+      vi.resetModules();
+      process.env.SECRETS_REFRESH_MS = String(10 * 60_000);
+      try {
+        const { handler } = await import("../functions/api/events.ts");
+        const key = aws.secrets.get(API_KEY_SECRET)!.apiKey;
+        expect((await call(handler, "POST", "/events", { key, body: anEvent("r-1") })).status).toBe(202);
+        const reads = aws.reads.length;
+
+        await setAppPassword("app-password-3");
+        await dropAppConnections();
+        const answered = await call(handler, "POST", "/events", { key, body: anEvent("r-2") });
+        expect(answered.status).toBe(202);
+        // Read again because of the refusal (the refresh was 10 minutes away), and only once.
+        expect(aws.reads.slice(reads).filter((id) => id === APP_DATABASE_SECRET)).toHaveLength(1);
+        const stored = await asAdmin("tetik", (c) =>
+          c.query(`SELECT count(*)::int AS n FROM event_log WHERE "recordId" = 'r-2'`),
+        );
+        expect(stored.rows[0].n).toBe(1);
+
+        // Postgres has a password the secret does not (a rotation half done): 503, and Secrets Manager is
+        // not asked at every request.
+        await asAdmin("postgres", (c) => c.query(`ALTER ROLE tetik_app PASSWORD 'only-postgres-knows'`));
+        await dropAppConnections();
+        const before = aws.reads.length;
+        for (const id of ["r-3", "r-4", "r-5"]) {
+          const refused = await call(handler, "POST", "/events", { key, body: anEvent(id) });
+          expect(expectError(refused, 503, "service_unavailable").message).toContain("unavailable");
+          expect(refused.headers.get("retry-after")).toBe("1");
+        }
+        // (Read at most once a 10 s: here not at all, the read above being a moment ago.)
+        expect(aws.reads.slice(before).filter((id) => id === APP_DATABASE_SECRET).length).toBeLessThanOrEqual(1);
+      } finally {
+        process.env.SECRETS_REFRESH_MS = String(REFRESH_MS);
+        await setAppPassword("app-password-3");
+      }
+    },
+  );
 
   it(
     "answers 503 in tetik's shape while Secrets Manager is down at its first request, " +
@@ -324,13 +477,13 @@ describe("an API function in AWS", () => {
         expect((await call(handler, "POST", "/events", { key, body: anEvent("o-6") })).status).toBe(202);
         expect((await call(handler, "POST", "/events", { key, body: anEvent("o-7") })).status).toBe(202);
         await new Promise((resolve) => setTimeout(resolve, 500)); // the SDK's retries still in flight land
-        // The stale secrets were due: Secrets Manager was asked once for each of the 5 secrets (and the SDK
+        // The stale secrets were due: Secrets Manager was asked once for each of the 3 secrets (and the SDK
         // retried each at most once), then not again before the retry interval: a down Secrets Manager does
         // not slow every request. A second refresh would have asked for every secret again.
         const counts = new Map<string, number>();
         for (const id of aws.attempts.slice(before)) counts.set(id, (counts.get(id) ?? 0) + 1);
         const tries = [...counts.values()];
-        expect(tries).toHaveLength(5);
+        expect(tries).toHaveLength(3);
         for (const count of tries) expect(count).toBeLessThanOrEqual(2);
       } finally {
         aws.down = false;

@@ -2,6 +2,8 @@
 // again when its dependencies are built anew (a rotated secret), with the dependencies it needs:
 // `createCoreDeps` for the functions that query through plain SQL only (their bundles then hold no ORM),
 // `createDeps` (with Prisma) for the others.
+// A request answered 503 because Postgres refused the password is run once more with the secrets read
+// again (lambda-deps.ts): a rotation costs its callers nothing.
 import type { LambdaContext, LambdaEvent } from "hono/aws-lambda";
 import { handle } from "hono/aws-lambda";
 import type { CoreDeps } from "../platform/core-deps.ts";
@@ -16,7 +18,7 @@ export function lambdaHandler<D extends CoreDeps>(build: (deps: D) => App, creat
   return async (event: LambdaEvent, context: LambdaContext) => {
     let current: D;
     try {
-      current = await deps();
+      current = await deps.get();
     } catch (error) {
       // No app to answer with yet (its secrets could not be read): the same 503 the app gives.
       if (!isDependencyDown(error)) throw error;
@@ -29,10 +31,19 @@ export function lambdaHandler<D extends CoreDeps>(build: (deps: D) => App, creat
         ),
       };
     }
+    const answer = await serve(current, event, context);
+    // A 503 changed nothing (create-app.ts), so the request may run again: once, when it failed because
+    // Postgres refused a password that a rotation has replaced since this instance read it.
+    if (answer.statusCode !== 503) return answer;
+    const renewed = await deps.renewAfterAuthFailure();
+    return renewed ? serve(renewed, event, context) : answer;
+  };
+
+  async function serve(current: D, event: LambdaEvent, context: LambdaContext) {
     if (current !== builtFor) {
       handler = handle(build(current));
       builtFor = current;
     }
-    return handler!(event, context);
-  };
+    return (await handler!(event, context)) as { statusCode: number };
+  }
 }

@@ -2,7 +2,8 @@
 // environment (where anyone who may read the function's configuration would see them). AWS_SECRETS says
 // which: "DATABASE_PASSWORD=<secret arn>#password,API_KEY=<secret arn>#apiKey,...". Each instance reads
 // them at its first request and again once they are SECRETS_REFRESH_MS old, so a rotated secret reaches
-// every instance within that time, with no redeploy.
+// every instance within that time, with no redeploy; and at once when Postgres refuses the password it
+// has (see lambda-deps.ts).
 //
 // The AWS SDK comes with the Lambda runtime: it is imported only here, only when AWS_SECRETS is set.
 import { UnavailableError } from "./dependency-errors.ts";
@@ -30,13 +31,18 @@ function wanted(spec: string): Wanted[] {
     });
 }
 
+/** After a forced read, the next one waits this long: a password that is simply wrong must not make every
+ * request ask Secrets Manager. */
+const FORCED_GAP_MS = 10_000;
+
 export interface SecretsLoader {
   /**
-   * Puts the secrets into `env` when they were never read or are due again; answers whether any value
-   * changed (then what was built from the old ones must be built again). Secrets Manager unreachable:
-   * throws UnavailableError the first time; later the values read before stay (`onStale` hears why).
+   * Puts the secrets into `env` when they were never read or are due again (`force`: now, when the last
+   * forced read is FORCED_GAP_MS old); answers whether any value changed (then what was built from the old
+   * ones must be built again). Secrets Manager unreachable: throws UnavailableError the first time; later
+   * the values read before stay (`onStale` hears why).
    */
-  refresh(): Promise<boolean>;
+  refresh(options?: { force?: boolean }): Promise<boolean>;
 }
 
 export interface SecretsLoaderOptions {
@@ -53,13 +59,17 @@ export function awsSecretsLoader({
   const spec = env.AWS_SECRETS;
   const refreshMs = Number(env.SECRETS_REFRESH_MS ?? DEFAULT_REFRESH_MS);
   let loadedAt = -Infinity;
+  let forcedAt = -Infinity;
   // What this loader read last: "changed" is about its own last read, whatever else wrote to `env`.
   const seen = new Map<string, string>();
   let client: { send(command: unknown): Promise<{ SecretString?: string }> } | undefined;
   let GetSecretValue: (new (input: { SecretId: string }) => unknown) | undefined;
   return {
-    async refresh() {
-      if (!spec || now() - loadedAt < refreshMs) return false;
+    async refresh({ force = false } = {}) {
+      if (!spec) return false;
+      const forced = force && now() - forcedAt >= FORCED_GAP_MS;
+      if (forced) forcedAt = now();
+      else if (now() - loadedAt < refreshMs) return false;
       try {
         return await read(spec);
       } catch (error) {

@@ -28,10 +28,16 @@ export function secretBoxFor(config: Pick<Config, "SECRETS_KEY" | "SECRETS_KEY_P
   );
 }
 
-export function createCoreDeps(config: Config, component: string, poolSize?: number): CoreDeps {
+/** `onAuthFailure` hears when Postgres refuses the password (see pool.ts). */
+export function createCoreDeps(
+  config: Config,
+  component: string,
+  poolSize?: number,
+  onAuthFailure?: () => void,
+): CoreDeps {
   return {
     config,
-    pool: createPool({ url: config.DATABASE_URL, poolSize }),
+    pool: createPool({ url: config.DATABASE_URL, poolSize, onAuthFailure }),
     queue: createJobQueue({ url: config.REDIS_URL, prefix: config.QUEUE_PREFIX }),
     log: logger(component),
     secrets: secretBoxFor(config),

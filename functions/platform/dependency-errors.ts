@@ -1,5 +1,6 @@
 // Tells a dependency that is down (answer 503, retry later) from a value the database refused (the
 // request's fault: answer 400) and from a bug (answer 500, look at it).
+import { isReadTimeout } from "./pool.ts";
 import { TimeoutError } from "./timeout.ts";
 
 /** Raised without trying when a dependency is known to be down, so callers do not wait on it. */
@@ -56,9 +57,12 @@ export function isDependencyDown(error: unknown, depth = 0): boolean {
   const adapterCause = e.meta?.driverAdapterError?.cause;
   if (adapterCause?.kind && ADAPTER_UNREACHABLE.has(adapterCause.kind)) return true;
   // Postgres: 08xxx connection exceptions (but 08P01, a protocol violation such as too many parameters,
-  // is the statement's fault), 57P0x shutting down / starting up.
+  // is the statement's fault), 57P0x shutting down / starting up, and 28P01, a password refused: in AWS a
+  // rotation this process has not read yet, which it reads and retries (lambda-deps.ts).
   const pgCode = postgresCode(e);
-  if (pgCode && /^(08|57P0)/.test(pgCode) && pgCode !== "08P01") return true;
+  if (pgCode && ((/^(08|57P0)/.test(pgCode) && pgCode !== "08P01") || pgCode === "28P01")) return true;
+  // pg stopped waiting for an answer (pool.ts, query_timeout): the connection or the server is stuck.
+  if (isReadTimeout(error)) return true;
   if (e.name === "MaxRetriesPerRequestError") return true;
   if (e.message && /Connection is closed|Stream isn't writeable|connect ECONNREFUSED/.test(e.message)) return true;
   return isDependencyDown(e.cause, depth + 1);

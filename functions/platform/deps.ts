@@ -10,7 +10,7 @@ export interface Deps extends CoreDeps {
   db: Db;
 }
 
-export function createDeps(config: Config, component: string, poolSize?: number): Deps {
-  const core = createCoreDeps(config, component, poolSize);
+export function createDeps(config: Config, component: string, poolSize?: number, onAuthFailure?: () => void): Deps {
+  const core = createCoreDeps(config, component, poolSize, onAuthFailure);
   return { ...core, db: createDb(core.pool) };
 }

@@ -1,34 +1,66 @@
 // The dependencies of a Lambda instance: built at its first request, with the secrets it read then from
 // Secrets Manager (aws-secrets.ts), and built again when a refresh finds them changed (a rotation), the
 // old ones closed. One instance serves one request at a time, so nothing else uses them meanwhile.
+//
+// A rotated database password reaches an instance at its next refresh (SECRETS_REFRESH_MS) or sooner:
+// when Postgres refuses the password the instance has, it reads its secrets at once, and the caller may
+// run its work again with the dependencies built from them.
 import { announceSecurity } from "./announce-security.ts";
 import { awsSecretsLoader } from "./aws-secrets.ts";
 import { loadConfig, type Config } from "./config.ts";
 import { closeDeps, type CoreDeps } from "./core-deps.ts";
 
-export type DepsFactory<D extends CoreDeps> = (config: Config, component: string, poolSize: number) => D;
+export type DepsFactory<D extends CoreDeps> = (
+  config: Config,
+  component: string,
+  poolSize: number,
+  onAuthFailure: () => void,
+) => D;
 
 /** One Lambda instance serves one request at a time: a small pool is enough and spares the database. */
 const LAMBDA_POOL_SIZE = 2;
+
+export interface LambdaDeps<D> {
+  /** The instance's dependencies, current with its secrets. */
+  get(): Promise<D>;
+  /**
+   * After work during which Postgres refused the password: the secrets read again (at most once per 10 s)
+   * and the dependencies built from them when they changed; undefined when there was no refusal or the
+   * secrets are as they were (the refusal stands).
+   */
+  renewAfterAuthFailure(): Promise<D | undefined>;
+}
 
 export function lambdaDeps<D extends CoreDeps>(
   createDeps: DepsFactory<D>,
   component: string,
   { servesApi = true } = {},
-): () => Promise<D> {
+): LambdaDeps<D> {
   let current: D | undefined;
+  let authFailed = false;
   const secrets = awsSecretsLoader({
     onStale: (err) =>
       current?.log.warn({ err }, "Secrets Manager could not be read: the secrets read before stay in use"),
   });
-  return async () => {
-    const changed = await secrets.refresh();
-    if (!current || changed) {
-      const previous = current;
-      current = createDeps(loadConfig(), component, LAMBDA_POOL_SIZE);
-      announceSecurity(current, { servesApi });
-      if (previous) void closeDeps(previous);
-    }
+  const build = () => {
+    const previous = current;
+    authFailed = false;
+    current = createDeps(loadConfig(), component, LAMBDA_POOL_SIZE, () => (authFailed = true));
+    announceSecurity(current, { servesApi });
+    if (previous) void closeDeps(previous);
     return current;
+  };
+  return {
+    async get() {
+      const changed = await secrets.refresh();
+      return !current || changed ? build() : current;
+    },
+    async renewAfterAuthFailure() {
+      if (!authFailed) return undefined;
+      authFailed = false;
+      const changed = await secrets.refresh({ force: true });
+      current?.log.warn({ secretsChanged: changed }, "Postgres refused the password: secrets read again");
+      return changed ? build() : undefined;
+    },
   };
 }

@@ -9,9 +9,11 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { LambdaContext } from "hono/aws-lambda";
 import type { lambdaHandler } from "../functions/http/lambda-handler.ts";
 import { applyMigrations, parseMigration, readMigrations } from "../functions/platform/migrate.ts";
+import { createJobQueue } from "../functions/platform/queue.ts";
 import { expectError, expectStatus, type ApiAnswer } from "./helpers/api-types.ts";
 import { checkAgainstDocument } from "./helpers/contract.ts";
 import { startFakeAws, type FakeAws } from "./helpers/fake-aws.ts";
+import { clearQueuePrefix } from "./helpers/redis.ts";
 import { startPrivateRedis, type PrivateRedis } from "./helpers/redis-server.ts";
 import { startTlsPostgres, type TlsPostgres } from "./helpers/tls-postgres.ts";
 import { waitFor } from "./helpers/wait.ts";
@@ -487,6 +489,58 @@ describe("an API function in AWS", () => {
         for (const count of tries) expect(count).toBeLessThanOrEqual(2);
       } finally {
         aws.down = false;
+      }
+    },
+  );
+});
+
+describe("the sweep function", () => {
+  it(
+    "reports each finished run and the jobs a worker could run now (DueJobs, which the workers scale on): " +
+      "not retries still waiting out their backoff",
+    async () => {
+      const prefix = `tetik-aws-due-${randomUUID().slice(0, 6)}`;
+      Object.assign(process.env, API_ENV(), {
+        QUEUE_PREFIX: prefix,
+        METRICS_NAMESPACE: "tetik/test",
+        AWS_ENDPOINT_URL_CLOUDWATCH: aws.url,
+        // Nothing of the events the tests above left pending is old enough to be queued again.
+        SWEEP_GRACE_MS: String(24 * 3_600_000),
+      });
+      const queue = createJobQueue({ url: redis.url, prefix });
+      try {
+        await queue.add("run-action", [
+          { id: "now-1", data: { actionId: "a1" } },
+          { id: "now-2", data: { actionId: "a2" } },
+          { id: "now-3", data: { actionId: "a3" } },
+          // Retries waiting out their backoff (a receiver that is down): no work for another worker yet.
+          { id: "later-1", data: { actionId: "a4" }, delayMs: 3_600_000 },
+          { id: "later-2", data: { actionId: "a5" }, delayMs: 3_600_000 },
+          // Due a moment from now, and no worker here to move it along: due all the same.
+          { id: "soon", data: { actionId: "a6" }, delayMs: 50 },
+        ]);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect((await queue.counts()).delayed).toBe(3);
+
+        vi.resetModules();
+        const { handler } = await import("../functions/sweep/handler.ts");
+        const published = aws.metrics.length;
+        await handler();
+        expect(aws.metrics.slice(published)).toEqual([
+          {
+            Namespace: "tetik/test",
+            MetricData: [
+              { MetricName: "SweepRuns", Value: 1, Unit: "Count" },
+              { MetricName: "DueJobs", Value: 4, Unit: "Count" },
+            ],
+          },
+        ]);
+      } finally {
+        await queue.close();
+        await clearQueuePrefix(prefix, redis.url);
+        for (const name of ["METRICS_NAMESPACE", "AWS_ENDPOINT_URL_CLOUDWATCH", "SWEEP_GRACE_MS"])
+          delete process.env[name];
+        process.env.QUEUE_PREFIX = PREFIX;
       }
     },
   );

@@ -42,8 +42,12 @@ const ENQUEUE_TIMEOUT_MS = 2_000;
 export interface JobQueue {
   /** Adds jobs (after `delayMs`, if given); a job whose id is already queued is left as it is. */
   add<N extends JobName>(name: N, jobs: Array<{ id: string; data: JobCatalog[N]; delayMs?: number }>): Promise<void>;
-  /** Jobs waiting, delayed or running: the backlog workers scale on. */
-  depth(): Promise<number>;
+  /**
+   * Jobs a worker could run now: waiting, running, and delayed ones whose time has come. Retries still
+   * waiting out their backoff are not counted: they are no work for another worker (the workers scale on
+   * this; a receiver that is down for an hour must not keep ten idle tasks).
+   */
+  due(): Promise<number>;
   /** Jobs by state: waiting (prioritized included), active, delayed, failed. */
   counts(): Promise<Record<"waiting" | "active" | "delayed" | "failed", number>>;
   ping(): Promise<void>;
@@ -111,14 +115,19 @@ export function createJobQueue({ url, prefix }: QueueConnectionOptions): JobQueu
         "redis",
       );
     },
-    async depth() {
+    async due() {
       await whenReady();
-      const counts = await withTimeout(
-        queue.getJobCounts("waiting", "prioritized", "delayed", "active"),
+      // BullMQ scores a delayed job timestamp * 0x1000 + a counter (its getDelayedScore.lua): everything
+      // under the next millisecond's first score is due, though no worker may have moved it yet.
+      const [counts, overdue] = await withTimeout(
+        Promise.all([
+          queue.getJobCounts("waiting", "prioritized", "active"),
+          connection.zcount(queue.toKey("delayed"), "-inf", (Date.now() + 1) * 0x1000 - 1),
+        ]),
         ENQUEUE_TIMEOUT_MS,
         "redis",
       );
-      return Object.values(counts).reduce((sum, n) => sum + n, 0);
+      return Object.values(counts).reduce((sum: number, n) => sum + n, overdue);
     },
     async counts() {
       await whenReady();

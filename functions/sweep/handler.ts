@@ -1,29 +1,31 @@
 // Serverless function "sweep", on schedule rate(1 minute). Locally `npm start` runs the same code on a
-// timer (functions/sweep/local.ts). In AWS it also publishes the queue's depth, which the worker service
-// scales on (infra/aws/worker.yml).
+// timer (functions/sweep/local.ts). In AWS each run also reports to CloudWatch (METRICS_NAMESPACE):
+// SweepRuns, 1 per finished run (an alarm fires when runs stop: infra/aws/alarms.yml), and DueJobs, the
+// jobs a worker could run now, which the worker service scales on (infra/aws/worker.yml).
 import { runSweep } from "../domain/sweep/run-sweep.ts";
+import { putCounts } from "../platform/cloudwatch.ts";
 import { createDeps } from "../platform/deps.ts";
 import { lambdaDeps } from "../platform/lambda-deps.ts";
 
 const sweepDeps = lambdaDeps(createDeps, "sweep", { servesApi: false });
 
-// The AWS SDK comes with the Lambda runtime; it is not a dependency of tetik.
-const CLOUDWATCH = "@aws-sdk/client-cloudwatch";
-
-async function publishQueueDepth(namespace: string, depth: number) {
-  const { CloudWatchClient, PutMetricDataCommand } = await import(CLOUDWATCH);
-  await new CloudWatchClient({}).send(
-    new PutMetricDataCommand({
-      Namespace: namespace,
-      MetricData: [{ MetricName: "QueueDepth", Value: depth, Unit: "Count" }],
-    }),
-  );
-}
-
 export async function handler() {
-  const deps = await sweepDeps();
-  const result = await runSweep(deps);
+  let deps = await sweepDeps.get();
+  let result: Awaited<ReturnType<typeof runSweep>>;
+  try {
+    result = await runSweep(deps);
+  } catch (error) {
+    // Postgres refused a password that a rotation has replaced: once more with the secrets read again.
+    const renewed = await sweepDeps.renewAfterAuthFailure();
+    if (!renewed) throw error;
+    deps = renewed;
+    result = await runSweep(deps);
+  }
   const namespace = deps.config.METRICS_NAMESPACE;
-  if (namespace) await publishQueueDepth(namespace, await deps.queue.depth());
+  if (namespace) {
+    // Redis down: the run still counts (Postgres was swept); the scaling metric waits for the next run.
+    const due = await deps.queue.due().catch(() => undefined);
+    await putCounts(namespace, { SweepRuns: 1, ...(due === undefined ? {} : { DueJobs: due }) });
+  }
   return result;
 }

@@ -1,6 +1,7 @@
-// The two AWS endpoints tetik's AWS-only code talks to, served on 127.0.0.1: Secrets Manager's
-// GetSecretValue (the AWS SDK is pointed here with AWS_ENDPOINT_URL_SECRETS_MANAGER) and the pre-signed
-// URLs CloudFormation gives a custom resource to PUT its answer to.
+// The AWS endpoints tetik's AWS-only code talks to, served on 127.0.0.1: Secrets Manager's GetSecretValue
+// and CloudWatch's PutMetricData (the AWS SDK is pointed here with AWS_ENDPOINT_URL_SECRETS_MANAGER and
+// AWS_ENDPOINT_URL_CLOUDWATCH), and the pre-signed URLs CloudFormation gives a custom resource to PUT its
+// answer to.
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -14,6 +15,8 @@ export interface FakeAws {
   attempts: string[];
   /** While true, Secrets Manager answers 503. */
   down: boolean;
+  /** Every PutMetricData request, as the SDK sent it (AWS JSON 1.0). */
+  metrics: Array<{ Namespace: string; MetricData: Array<{ MetricName: string; Value: number; Unit: string }> }>;
   /** A pre-signed response URL for a custom resource request. */
   responseUrl(name: string): string;
   /** What was PUT to the response URL `name`, parsed. */
@@ -44,6 +47,7 @@ export async function startFakeAws(): Promise<FakeAws> {
     reads: [],
     attempts: [],
     down: false,
+    metrics: [],
     responseUrl: (name) => `${url}/cloudformation/${name}?X-Amz-Signature=fake`,
     answers: (name) => puts.get(name) ?? [],
   };
@@ -56,6 +60,10 @@ export async function startFakeAws(): Promise<FakeAws> {
     }
     const json = (status: number, value: unknown) =>
       res.writeHead(status, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify(value));
+    if (req.headers["x-amz-target"] === "GraniteServiceVersion20100801.PutMetricData") {
+      fake.metrics.push(JSON.parse(body));
+      return res.writeHead(200, { "content-type": "application/x-amz-json-1.0" }).end("{}");
+    }
     if (req.headers["x-amz-target"] !== "secretsmanager.GetSecretValue")
       return json(400, { __type: "UnknownOperationException" });
     const { SecretId } = JSON.parse(body) as { SecretId: string };

@@ -19,7 +19,8 @@ export function scramVerifier(password: string, salt = randomBytes(16), iteratio
   const hmac = (text: string) => createHmac("sha256", salted).update(text).digest();
   const storedKey = createHash("sha256").update(hmac("Client Key")).digest();
   const serverKey = hmac("Server Key");
-  return `SCRAM-SHA-256$${iterations}:${salt.toString("base64")}$${storedKey.toString("base64")}:${serverKey.toString("base64")}`;
+  const b64 = (bytes: Buffer) => bytes.toString("base64");
+  return `SCRAM-SHA-256$${iterations}:${b64(salt)}$${b64(storedKey)}:${b64(serverKey)}`;
 }
 
 /** Gives the role its password (and the right to log in with it), on a connection of the migrating user. */

@@ -49,4 +49,6 @@ export function collectionRoutes(app: App, deps: CoreDeps): App {
   return app;
 }
 
-export const handler = lambdaHandler((deps) => collectionRoutes(createApp(deps), deps), createCoreDeps);
+export const handler = lambdaHandler((deps) => collectionRoutes(createApp(deps), deps), createCoreDeps, {
+  keepsWebhookSecrets: false,
+});

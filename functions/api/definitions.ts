@@ -73,4 +73,6 @@ export function definitionRoutes(app: App, deps: Deps): App {
   return app;
 }
 
-export const handler = lambdaHandler((deps) => definitionRoutes(createApp(deps), deps), createDeps);
+export const handler = lambdaHandler((deps) => definitionRoutes(createApp(deps), deps), createDeps, {
+  keepsWebhookSecrets: false,
+});

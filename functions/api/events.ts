@@ -56,4 +56,6 @@ export function eventRoutes(app: App, deps: CoreDeps): App {
   return app;
 }
 
-export const handler = lambdaHandler((deps) => eventRoutes(createApp(deps), deps), createCoreDeps);
+export const handler = lambdaHandler((deps) => eventRoutes(createApp(deps), deps), createCoreDeps, {
+  keepsWebhookSecrets: false,
+});

@@ -24,4 +24,6 @@ export function healthRoutes(app: App, deps: CoreDeps): App {
   return app;
 }
 
-export const handler = lambdaHandler((deps) => healthRoutes(createApp(deps), deps), createCoreDeps);
+export const handler = lambdaHandler((deps) => healthRoutes(createApp(deps), deps), createCoreDeps, {
+  keepsWebhookSecrets: false,
+});

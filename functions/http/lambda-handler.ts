@@ -11,8 +11,13 @@ import { isDependencyDown } from "../platform/dependency-errors.ts";
 import { errorBody, RETRY_AFTER_SECONDS, type App } from "./create-app.ts";
 import { lambdaDeps, type DepsFactory } from "../platform/lambda-deps.ts";
 
-export function lambdaHandler<D extends CoreDeps>(build: (deps: D) => App, createDeps: DepsFactory<D>) {
-  const deps = lambdaDeps(createDeps, "api");
+/** `keepsWebhookSecrets: false` for the functions that never store or use a webhook secret (no SECRETS_KEY). */
+export function lambdaHandler<D extends CoreDeps>(
+  build: (deps: D) => App,
+  createDeps: DepsFactory<D>,
+  { keepsWebhookSecrets = true } = {},
+) {
+  const deps = lambdaDeps(createDeps, "api", { servesApi: true, keepsWebhookSecrets });
   let builtFor: D | undefined;
   let handler: ReturnType<typeof handle> | undefined;
   return async (event: LambdaEvent, context: LambdaContext) => {

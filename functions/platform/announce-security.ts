@@ -1,8 +1,19 @@
 // What a process runs with, said at every start: without API_KEY the API is open (loudly, as the SPEC
-// asks), without SECRETS_KEY webhook secrets are stored unencrypted.
+// asks), without SECRETS_KEY webhook secrets are stored unencrypted. A function that never stores or uses
+// a webhook secret is not given SECRETS_KEY in AWS (infra/aws/function-access.cjs): it says nothing of it.
 import type { Deps } from "./deps.ts";
 
-export function announceSecurity({ config, log }: Pick<Deps, "config" | "log">, { servesApi = true } = {}) {
+export interface ProcessRole {
+  /** Serves the HTTP API (the API key matters to it). */
+  servesApi?: boolean;
+  /** Stores or uses webhook signing secrets (SECRETS_KEY matters to it). */
+  keepsWebhookSecrets?: boolean;
+}
+
+export function announceSecurity(
+  { config, log }: Pick<Deps, "config" | "log">,
+  { servesApi = true, keepsWebhookSecrets = true }: ProcessRole = {},
+) {
   if (servesApi && config.API_KEY)
     log.info("API_KEY is set: every route but GET /health needs Authorization: Bearer <API_KEY>");
   if (servesApi && !config.API_KEY) {
@@ -11,6 +22,7 @@ export function announceSecurity({ config, log }: Pick<Deps, "config" | "log">, 
         "set API_KEY anywhere else.",
     );
   }
+  if (!keepsWebhookSecrets) return;
   if (config.SECRETS_KEY) log.info("SECRETS_KEY is set: webhook secrets are stored encrypted (AES-256-GCM)");
   else
     log.warn(

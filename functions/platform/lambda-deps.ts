@@ -5,7 +5,7 @@
 // A rotated database password reaches an instance at its next refresh (SECRETS_REFRESH_MS) or sooner:
 // when Postgres refuses the password the instance has, it reads its secrets at once, and the caller may
 // run its work again with the dependencies built from them.
-import { announceSecurity } from "./announce-security.ts";
+import { announceSecurity, type ProcessRole } from "./announce-security.ts";
 import { awsSecretsLoader } from "./aws-secrets.ts";
 import { loadConfig, type Config } from "./config.ts";
 import { closeDeps, type CoreDeps } from "./core-deps.ts";
@@ -34,7 +34,7 @@ export interface LambdaDeps<D> {
 export function lambdaDeps<D extends CoreDeps>(
   createDeps: DepsFactory<D>,
   component: string,
-  { servesApi = true } = {},
+  role: ProcessRole = {},
 ): LambdaDeps<D> {
   let current: D | undefined;
   let authFailed = false;
@@ -46,7 +46,7 @@ export function lambdaDeps<D extends CoreDeps>(
     const previous = current;
     authFailed = false;
     current = createDeps(loadConfig(), component, LAMBDA_POOL_SIZE, () => (authFailed = true));
-    announceSecurity(current, { servesApi });
+    announceSecurity(current, role);
     if (previous) void closeDeps(previous);
     return current;
   };

@@ -7,7 +7,7 @@ import { putCounts } from "../platform/cloudwatch.ts";
 import { createDeps } from "../platform/deps.ts";
 import { lambdaDeps } from "../platform/lambda-deps.ts";
 
-const sweepDeps = lambdaDeps(createDeps, "sweep", { servesApi: false });
+const sweepDeps = lambdaDeps(createDeps, "sweep", { servesApi: false, keepsWebhookSecrets: false });
 
 export async function handler() {
   let deps = await sweepDeps.get();

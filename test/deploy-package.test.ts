@@ -17,6 +17,7 @@ interface Resource {
      its shape is checked by cfn-lint (npm run lint:infra) */
   Properties: any;
   DependsOn?: string[];
+  DeletionPolicy?: string;
 }
 interface Template {
   Parameters?: Record<string, unknown>;
@@ -31,6 +32,8 @@ const out = mkdtempSync(join(tmpdir(), "tetik-package-"));
 let template: Template;
 let core: Template;
 let state: { service: { provider: Record<string, unknown> } };
+/** The same, packaged as infra/deploy.sh packages a stack's first deploy (databaseProtection=false). */
+let firstDeploy: Template;
 const ofType = (type: string) => Object.values(template.Resources).filter((r) => r.Type === type);
 const one = (type: string) => {
   const found = ofType(type);
@@ -39,7 +42,8 @@ const one = (type: string) => {
 };
 const functions = () => Object.entries(template.Resources).filter(([, r]) => r.Type === "AWS::Lambda::Function");
 
-beforeAll(async () => {
+/** `serverless package` into `dir` with the account's ids and `params`; answers the update template. */
+async function packageStack(dir: string, params: string[]): Promise<Template> {
   await promisify(execFile)(
     "node_modules/.bin/serverless",
     [
@@ -47,13 +51,11 @@ beforeAll(async () => {
       "--stage",
       "test",
       "--package",
-      out,
+      dir,
       `--param=vpcId=${VPC}`,
       `--param=privateSubnetIds=${SUBNETS}`,
       `--param=workerImage=${IMAGE}`,
-      // Sizes are params too, with defaults: two of them given here, the rest left to their defaults.
-      "--param=databaseInstanceClass=db.r7g.large",
-      "--param=workerMaxTasks=4",
+      ...params,
     ],
     {
       timeout: 120_000,
@@ -61,11 +63,23 @@ beforeAll(async () => {
         ...process.env,
         SLS_TELEMETRY_DISABLED: "1",
         SLS_NOTIFICATIONS_MODE: "off",
-        ESBUILD_WORK_FOLDER: join(out, "esbuild"),
+        ESBUILD_WORK_FOLDER: join(dir, "esbuild"),
       },
     },
   );
-  template = JSON.parse(readFileSync(join(out, "cloudformation-template-update-stack.json"), "utf8"));
+  return JSON.parse(readFileSync(join(dir, "cloudformation-template-update-stack.json"), "utf8"));
+}
+
+beforeAll(async () => {
+  [template, firstDeploy] = await Promise.all([
+    // Sizes are params too, with defaults: a few given here, the rest left to their defaults.
+    packageStack(out, [
+      "--param=databaseInstanceClass=db.r7g.large",
+      "--param=workerMaxTasks=4",
+      "--param=alarmEmail=ops@example.com",
+    ]),
+    packageStack(join(out, "first"), ["--param=databaseProtection=false"]),
+  ]);
   core = JSON.parse(readFileSync(join(out, "cloudformation-template-create-stack.json"), "utf8"));
   state = JSON.parse(readFileSync(join(out, "serverless-state.json"), "utf8"));
 }, 150_000);
@@ -78,37 +92,43 @@ describe("serverless package", () => {
     expect(state.service.provider).not.toHaveProperty("stackParameters");
     expect(template.Parameters ?? {}).toEqual({});
     for (const group of ofType("AWS::EC2::SecurityGroup")) expect(group.Properties.VpcId).toBe(VPC);
-    expect(one("AWS::ECS::TaskDefinition").Properties.ContainerDefinitions[0].Image).toBe(IMAGE);
+    expect(template.Resources.WorkerTaskDefinition!.Properties.ContainerDefinitions[0].Image).toBe(IMAGE);
     const subnets = { "Fn::Split": [",", SUBNETS] };
     expect(one("AWS::RDS::DBSubnetGroup").Properties.SubnetIds).toEqual(subnets);
     expect(one("AWS::ECS::Service").Properties.NetworkConfiguration.AwsvpcConfiguration.Subnets).toEqual(subnets);
   });
 
-  it("has one Node 22 function per API area, the migrations and the sweep, all in the VPC; sweep every minute", () => {
-    expect(
-      functions()
-        .map(([name]) => name)
-        .sort(),
-    ).toEqual(
-      [
-        "Collections",
-        "Dashboard",
-        "Definitions",
-        "Docs",
-        "Events",
-        "Health",
-        "Migrate",
-        "Sweep",
-        "WebhookTesting",
-        "Webhooks",
-      ].map((n) => `${n}LambdaFunction`),
-    );
-    for (const [name, fn] of functions()) {
-      expect(fn.Properties.Runtime, name).toBe("nodejs22.x");
-      expect(fn.Properties.VpcConfig.SubnetIds, name).toEqual({ "Fn::Split": [",", SUBNETS] });
-    }
-    expect(one("AWS::Events::Rule").Properties.ScheduleExpression).toBe("rate(1 minute)");
-  });
+  it(
+    "has one Node 22 function per API area, the migrations and the sweep, all in the VPC but docs; " +
+      "sweep every minute",
+    () => {
+      expect(
+        functions()
+          .map(([name]) => name)
+          .sort(),
+      ).toEqual(
+        [
+          "Collections",
+          "Dashboard",
+          "Definitions",
+          "Docs",
+          "Events",
+          "Health",
+          "Migrate",
+          "Sweep",
+          "WebhookTesting",
+          "Webhooks",
+        ].map((n) => `${n}LambdaFunction`),
+      );
+      for (const [name, fn] of functions()) {
+        expect(fn.Properties.Runtime, name).toBe("nodejs22.x");
+        // The reference page reaches nothing in the VPC: outside it, it starts without a network interface.
+        if (name === "DocsLambdaFunction") expect(fn.Properties.VpcConfig, name).toBeUndefined();
+        else expect(fn.Properties.VpcConfig.SubnetIds, name).toEqual({ "Fn::Split": [",", SUBNETS] });
+      }
+      expect(one("AWS::Events::Rule").Properties.ScheduleExpression).toBe("rate(1 minute)");
+    },
+  );
 
   it(
     "routes exactly the declared routes, each to the function whose app serves it, " +
@@ -153,7 +173,7 @@ describe("serverless package", () => {
     }
     expect(template.Resources.WorkerService!.DependsOn).toContain("Migrations");
     // The worker only works: it no longer migrates when its task starts.
-    expect(one("AWS::ECS::TaskDefinition").Properties.ContainerDefinitions[0].Command).toEqual([
+    expect(template.Resources.WorkerTaskDefinition!.Properties.ContainerDefinitions[0].Command).toEqual([
       "node",
       "--enable-source-maps",
       "dist/worker.mjs",
@@ -173,52 +193,113 @@ describe("serverless package", () => {
       expect(JSON.stringify(env), name).not.toContain("{{resolve:");
       expect(Object.keys(env), name).not.toEqual(expect.arrayContaining(["API_KEY"]));
       expect(Object.keys(env), name).not.toEqual(expect.arrayContaining(["SECRETS_KEY"]));
-      const secrets = JSON.stringify(env.AWS_SECRETS);
-      for (const key of [
-        "DATABASE_PASSWORD=${DatabaseSecret}#password",
-        "REDIS_PASSWORD=${CacheAuthSecret}#token",
-        "API_KEY=${ApiKeySecret}#apiKey",
-        "SECRETS_KEY=${SecretsKeySecret}#secretsKey",
-        "SECRETS_KEY_PREVIOUS=${SecretsKeyPreviousSecret}#previous",
-      ]) {
-        expect(secrets, name).toContain(key);
-      }
-      // No password in the URL, and the proxy's certificate checked.
-      expect(JSON.stringify(env.DATABASE_URL), name).toContain(
-        "postgresql://tetik@${DatabaseProxy.Endpoint}:5432/tetik?sslmode=verify-full",
-      );
       expect(env.QUEUE_PREFIX).toBe("{tetik}");
     }
-    const policies = JSON.stringify(ofType("AWS::IAM::Role").map((role) => role.Properties.Policies));
-    expect(policies).toContain("secretsmanager:GetSecretValue");
-    // Metrics only into tetik's namespace.
-    expect(policies).toContain('"cloudwatch:namespace":"tetik/test"');
-
-    const container = one("AWS::ECS::TaskDefinition").Properties.ContainerDefinitions[0];
+    const container = template.Resources.WorkerTaskDefinition!.Properties.ContainerDefinitions[0];
     const workerEnv = JSON.stringify(container.Environment);
     expect(workerEnv).not.toContain("{{resolve:");
     expect(workerEnv).not.toContain("SECRETS_KEY");
-    expect(container.Secrets.map((s: { Name: string }) => s.Name).sort()).toEqual([
-      "DATABASE_PASSWORD",
-      "REDIS_PASSWORD",
-      "SECRETS_KEY",
-      "SECRETS_KEY_PREVIOUS",
+    expect(container.Secrets).toEqual([
+      { Name: "DATABASE_PASSWORD", ValueFrom: { "Fn::Sub": "${AppDatabaseSecret}:password::" } },
+      { Name: "REDIS_PASSWORD", ValueFrom: { "Fn::Sub": "${CacheAuthSecret}:token::" } },
+      { Name: "SECRETS_KEY", ValueFrom: { "Fn::Sub": "${SecretsKeySecret}:secretsKey::" } },
+      { Name: "SECRETS_KEY_PREVIOUS", ValueFrom: { "Fn::Sub": "${SecretsKeyPreviousSecret}:previous::" } },
     ]);
   });
 
   it(
-    "keeps the data safe and the stores fit for BullMQ: deletion protection, growing storage, " +
-      "a pinned engine, noeviction, Redis AUTH",
+    "gives each function its own role, which reads exactly the secrets the function is told about: " +
+      "the webhook key only where webhook secrets are sealed or used, the master password only for migrations",
     () => {
-      const database = one("AWS::RDS::DBInstance").Properties;
-      expect(database.Engine).toBe("postgres");
-      expect(database.DeletionProtection).toBe(true);
-      expect(database.MaxAllocatedStorage).toBe(500);
-      expect(database.EngineVersion).toMatch(/^\d+\.\d+$/);
+      const api = ["AppDatabaseSecret#password", "CacheAuthSecret#token", "ApiKeySecret#apiKey"];
+      const sealing = [...api, "SecretsKeySecret#secretsKey", "SecretsKeyPreviousSecret#previous"];
+      const expected: Record<string, string[]> = {
+        Definitions: api,
+        Events: api,
+        Collections: api,
+        Health: api,
+        Webhooks: sealing,
+        WebhookTesting: sealing,
+        Dashboard: sealing,
+        Docs: [],
+        Sweep: ["AppDatabaseSecret#password", "CacheAuthSecret#token"],
+        Migrate: ["DatabaseSecret#password", "AppDatabaseSecret#password"],
+      };
+      const roles = new Set<string>();
+      for (const [logicalId, fn] of functions()) {
+        const name = logicalId.replace(/LambdaFunction$/, "");
+        const env = fn.Properties.Environment.Variables;
+        // "DATABASE_PASSWORD=${AppDatabaseSecret}#password,..." -> "AppDatabaseSecret#password"
+        const told = env.AWS_SECRETS
+          ? (env.AWS_SECRETS["Fn::Sub"] as string).split(",").map((item) => item.replace(/^\w+=\$\{(\w+)\}/, "$1"))
+          : [];
+        expect(told, name).toEqual(expected[name]);
+
+        const role = fn.Properties.Role["Fn::GetAtt"][0] as string;
+        expect(role, name).toBe(`${name}FunctionRole`);
+        roles.add(role);
+        const statements = template.Resources[role]!.Properties.Policies.flatMap(
+          (policy: { PolicyDocument: { Statement: unknown[] } }) => policy.PolicyDocument.Statement,
+        );
+        const readable = statements
+          .filter((st: { Action: string | string[] }) => [st.Action].flat().includes("secretsmanager:GetSecretValue"))
+          .flatMap((st: { Resource: Array<{ Ref: string }> }) => st.Resource.map((r) => r.Ref));
+        expect(readable.sort(), name).toEqual([...new Set(told.map((t) => t.split("#")[0]))].sort());
+        const metrics = statements.filter((st: { Action: string }) => st.Action === "cloudwatch:PutMetricData");
+        // Only the sweep reports metrics, into tetik's namespace only.
+        expect(metrics, name).toEqual(
+          name === "Sweep"
+            ? [expect.objectContaining({ Condition: { StringEquals: { "cloudwatch:namespace": "tetik/test" } } })]
+            : [],
+        );
+        // Logs into its own log group only.
+        expect(JSON.stringify(statements), name).toContain(
+          `log-group:/aws/lambda/tetik-test-${name[0]!.toLowerCase()}`,
+        );
+      }
+      expect(roles.size).toBe(functions().length);
+      // No shared role of serverless's own is left.
+      expect(template.Resources).not.toHaveProperty("IamRoleLambdaExecution");
+
+      // The API, the worker and the sweep connect as tetik_app; only the migrations as the master user.
+      for (const [logicalId, fn] of functions()) {
+        const url = JSON.stringify(fn.Properties.Environment.Variables.DATABASE_URL);
+        expect(url, logicalId).toContain(
+          logicalId === "MigrateLambdaFunction"
+            ? "postgresql://tetik@${DatabaseProxy.Endpoint}:5432/tetik?sslmode=verify-full"
+            : "postgresql://tetik_app@${DatabaseProxy.Endpoint}:5432/tetik?sslmode=verify-full",
+        );
+      }
+      const workerUrl = template.Resources.WorkerTaskDefinition!.Properties.ContainerDefinitions[0].Environment.find(
+        (e: { Name: string }) => e.Name === "DATABASE_URL",
+      );
+      expect(JSON.stringify(workerUrl)).toContain("postgresql://tetik_app@");
+      // RDS Proxy lets each of the two users in with its own secret.
+      expect(
+        one("AWS::RDS::DBProxy").Properties.Auth.map((a: { SecretArn: { Ref: string } }) => a.SecretArn.Ref),
+      ).toEqual(["AppDatabaseSecret", "DatabaseSecret"]);
+    },
+  );
+
+  it(
+    "keeps the data safe and the stores fit for BullMQ: deletion protection, growing storage, " +
+      "a major engine version, noeviction, Redis AUTH, a connection cap at the proxy",
+    () => {
+      const database = template.Resources.Database!;
+      expect(database.Properties.Engine).toBe("postgres");
+      expect(String(database.Properties.DeletionProtection)).toBe("true");
+      expect(database.DeletionPolicy).toBe("Snapshot");
+      expect(database.Properties.MaxAllocatedStorage).toBe(500);
+      // A major: RDS creates its current minor (a pinned minor stops being offered for new instances).
+      expect(database.Properties.EngineVersion).toMatch(/^\d+$/);
+      expect(database.Properties.AutoMinorVersionUpgrade).toBe(true);
       // Given at package time (--param), as the account's ids are.
-      expect(database.DBInstanceClass).toBe("db.r7g.large");
-      expect(database.AutoMinorVersionUpgrade).toBe(false);
+      expect(database.Properties.DBInstanceClass).toBe("db.r7g.large");
       expect(one("AWS::RDS::DBProxy").Properties.RequireTLS).toBe(true);
+      expect(one("AWS::RDS::DBProxyTargetGroup").Properties.ConnectionPoolConfigurationInfo).toMatchObject({
+        MaxConnectionsPercent: 80,
+        ConnectionBorrowTimeout: 10,
+      });
       const cache = one("AWS::ElastiCache::ReplicationGroup").Properties;
       expect(cache.TransitEncryptionEnabled).toBe(true);
       expect(JSON.stringify(cache.AuthToken)).toContain("{{resolve:secretsmanager:${CacheAuthSecret}");
@@ -228,26 +309,117 @@ describe("serverless package", () => {
         BlockPublicAcls: true,
         RestrictPublicBuckets: true,
       });
+      // The secrets are kept when the stack goes, but go with a deploy that made them and rolled back.
+      const secrets = ofType("AWS::SecretsManager::Secret");
+      expect(secrets).toHaveLength(6);
+      for (const secret of secrets) expect(secret.DeletionPolicy).toBe("RetainExceptOnCreate");
+      // A flood of requests meets the HTTP API's throttle, not the database.
+      expect(template.Resources.HttpApiStage!.Properties.DefaultRouteSettings).toMatchObject({
+        ThrottlingRateLimit: 1000,
+        ThrottlingBurstLimit: 2000,
+      });
     },
   );
 
-  it("creates the worker service with a circuit breaker and autoscaling on queue depth", () => {
-    const task = one("AWS::ECS::TaskDefinition").Properties;
-    expect(task.RequiresCompatibilities).toEqual(["FARGATE"]);
-    expect(task.ContainerDefinitions[0].HealthCheck.Command[0]).toBe("CMD");
-    expect(one("AWS::ECS::Service").Properties.DeploymentConfiguration.DeploymentCircuitBreaker).toEqual({
-      Enable: true,
-      Rollback: true,
-    });
-    expect(one("AWS::ECS::Service").Properties.DesiredCount).toBe(1);
-    // A param given on the command line arrives as text, which CloudFormation reads as the number.
-    expect(one("AWS::ApplicationAutoScaling::ScalableTarget").Properties).toMatchObject({
-      MinCapacity: 1,
-      MaxCapacity: "4",
-    });
-    expect(ofType("AWS::ApplicationAutoScaling::ScalingPolicy")).toHaveLength(2);
-    expect(ofType("AWS::CloudWatch::Alarm").map((a) => a.Properties.MetricName)).toEqual(["QueueDepth", "QueueDepth"]);
+  it("packages a stack's first deploy without deletion protection: a failed one leaves no database behind", () => {
+    const database = firstDeploy.Resources.Database!;
+    expect(String(database.Properties.DeletionProtection)).toBe("false");
+    expect(database.DeletionPolicy).toBe("Delete");
+    // The rest is the same stack (but the alarm subscription, which only the other was given an address for).
+    expect(Object.keys(firstDeploy.Resources).sort()).toEqual(
+      Object.keys(template.Resources)
+        .filter((id) => id !== "AlarmEmailSubscription")
+        .sort(),
+    );
   });
+
+  it(
+    "creates the worker service with a circuit breaker, its count owned by autoscaling on the jobs due, " +
+      "and a one-off task for long migrations",
+    () => {
+      const task = template.Resources.WorkerTaskDefinition!.Properties;
+      expect(task.RequiresCompatibilities).toEqual(["FARGATE"]);
+      expect(task.ContainerDefinitions[0].HealthCheck.Command[0]).toBe("CMD");
+      const service = one("AWS::ECS::Service").Properties;
+      expect(service.DeploymentConfiguration.DeploymentCircuitBreaker).toEqual({ Enable: true, Rollback: true });
+      // A DesiredCount would reset the count autoscaling set, at every deploy.
+      expect(service).not.toHaveProperty("DesiredCount");
+      // A param given on the command line arrives as text, which CloudFormation reads as the number.
+      expect(one("AWS::ApplicationAutoScaling::ScalableTarget").Properties).toMatchObject({
+        MinCapacity: 1,
+        MaxCapacity: "4",
+      });
+      expect(ofType("AWS::ApplicationAutoScaling::ScalingPolicy")).toHaveLength(2);
+      for (const id of ["DueJobsHigh", "DueJobsLow"]) {
+        expect(template.Resources[id]!.Properties).toMatchObject({ Namespace: "tetik/test", MetricName: "DueJobs" });
+      }
+
+      const migrate = template.Resources.MigrateTaskDefinition!.Properties.ContainerDefinitions[0];
+      expect(migrate.Image).toBe(IMAGE);
+      expect(migrate.Command).toEqual(["node", "--enable-source-maps", "dist/migrate.mjs"]);
+      expect(JSON.stringify(migrate.Environment)).toContain("postgresql://tetik@${DatabaseProxy.Endpoint}");
+      expect(migrate.Secrets.map((s: { ValueFrom: { "Fn::Sub": string } }) => s.ValueFrom["Fn::Sub"])).toEqual([
+        "${DatabaseSecret}:password::",
+        "${AppDatabaseSecret}:password::",
+      ]);
+    },
+  );
+
+  it(
+    "sends every alarm to one topic: functions that crash or are throttled (each function covered), the API's " +
+      "5xx, a sweep that stopped, no worker, and the database, proxy and Redis running short",
+    () => {
+      const alarms = Object.fromEntries(
+        Object.entries(template.Resources).filter(
+          ([id, r]) => r.Type === "AWS::CloudWatch::Alarm" && !id.startsWith("DueJobs"),
+        ),
+      );
+      expect(Object.keys(alarms).sort()).toEqual(
+        [
+          "ApiServerErrorsAlarm",
+          "BacklogNotDrainingAlarm",
+          "DatabaseConnectionsHighAlarm",
+          "DatabaseCpuCreditsLowAlarm",
+          "DatabaseProxyAuthFailuresAlarm",
+          "DatabaseStorageLowAlarm",
+          "FunctionErrorsAlarm",
+          "FunctionThrottlesAlarm",
+          "RedisMemoryHighAlarm",
+          "SweepNotRunningAlarm",
+          "WorkerNotRunningAlarm",
+        ].sort(),
+      );
+      for (const [id, alarm] of Object.entries(alarms)) {
+        expect(alarm.Properties.AlarmActions, id).toEqual([{ Ref: "AlarmTopic" }]);
+        expect(alarm.Properties.OKActions, id).toEqual([{ Ref: "AlarmTopic" }]);
+      }
+      expect(one("AWS::SNS::Subscription").Properties).toMatchObject({
+        Protocol: "email",
+        Endpoint: "ops@example.com",
+      });
+      // Without an address there is a topic to subscribe to, and no subscription.
+      expect(Object.values(firstDeploy.Resources).filter((r) => r.Type === "AWS::SNS::Subscription")).toEqual([]);
+
+      const watched = (id: string) =>
+        alarms[id]!.Properties.Metrics.filter((m: { MetricStat?: unknown }) => m.MetricStat).map(
+          (m: { MetricStat: { Metric: { Dimensions: Array<{ Value: { Ref: string } }> } } }) =>
+            m.MetricStat.Metric.Dimensions[0]!.Value.Ref,
+        );
+      const all = functions()
+        .map(([id]) => id)
+        .sort();
+      expect(watched("FunctionErrorsAlarm").sort()).toEqual(all);
+      expect(watched("FunctionThrottlesAlarm").sort()).toEqual(all);
+      // A sweep that stops finishing runs stops reporting them: missing data counts against it.
+      expect(alarms.SweepNotRunningAlarm!.Properties).toMatchObject({
+        Namespace: "tetik/test",
+        MetricName: "SweepRuns",
+        TreatMissingData: "breaching",
+      });
+      expect(alarms.DatabaseProxyAuthFailuresAlarm!.Properties.MetricName).toBe("ClientConnectionsSetupFailedAuth");
+      expect(alarms.RedisMemoryHighAlarm!.Properties.Threshold).toBe(80);
+    },
+  );
 
   it("keeps each function's zip small", () => {
     const zips = readdirSync(out).filter((f) => f.endsWith(".zip"));

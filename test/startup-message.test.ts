@@ -152,4 +152,21 @@ describe("every connection tetik opens carries only startup parameters RDS Proxy
     expect(refusedOptions(sent)).toEqual([]);
     expect(sent.map((params) => params.database)).toEqual(["tetik", "postgres", "postgres"]);
   });
+
+  it("waits through a proxy's connection exceptions (08xxx), and not through a refusal", async () => {
+    const quiet = { info() {}, warn() {} };
+    const before = proxy.startups.length;
+    const started = Date.now();
+    await expect(waitForPostgres(proxy.url("tetik"), { waitMs: 1_500, intervalMs: 100, log: quiet })).rejects.toThrow(
+      /Postgres is not reachable at 127\.0\.0\.1:\d+ \(08006\)/,
+    );
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_500);
+    expect(proxy.startups.length - before).toBeGreaterThan(3);
+
+    const refused = proxy.startups.length;
+    await expect(
+      waitForPostgres(`${proxy.url("tetik")}&options=-c%20jit%3Doff`, { waitMs: 5_000, intervalMs: 100, log: quiet }),
+    ).rejects.toThrow(/refused the connection: Feature not supported/);
+    expect(proxy.startups.length - refused).toBe(1);
+  });
 });

@@ -1,6 +1,9 @@
 // Starting tetik when a dependency is missing: it says which, where it looked and how to get it, and the
 // processes wait for what comes up late instead of exiting.
 import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SERVER_URL } from "./helpers/database.ts";
 import { createDefinition, createWebhook } from "./helpers/fixtures.ts";
@@ -81,7 +84,8 @@ describe("a missing dependency at start", () => {
     );
   }, 60_000);
 
-  it("the API and the worker wait for Postgres and Redis that come up late, then deliver", async () => {
+  it("the API and the worker wait for Postgres and Redis that come up late, then deliver; " +
+    "the worker's heartbeat (its container's health) waits for both", async () => {
     const stack = await startStack({ worker: false }); // a database and queue prefix of this test's own
     const redis = await startPrivateRedis();
     await redis.stop();
@@ -93,7 +97,8 @@ describe("a missing dependency at start", () => {
       REDIS_URL: redis.url,
     };
     const api = tsx("functions/server/main.ts", { ...env, PORT: String(apiPort) });
-    const worker = tsx("functions/worker/main.ts", env);
+    const heartbeat = join(mkdtempSync(join(tmpdir(), "tetik-heartbeat-")), "beat");
+    const worker = tsx("functions/worker/main.ts", { ...env, WORKER_HEARTBEAT_FILE: heartbeat, LOG_LEVEL: "info" });
     let proxy: Awaited<ReturnType<typeof startTcpProxy>> | undefined;
     try {
       const health = async () => (await fetch(`http://127.0.0.1:${apiPort}/health`).catch(() => undefined))?.status;
@@ -104,12 +109,21 @@ describe("a missing dependency at start", () => {
       await new Promise((r) => setTimeout(r, 1500));
       expect(api.output() + worker.output()).not.toMatch(/exited|Unhandled/);
 
-      proxy = await startTcpProxy(pgPort, postgres);
+      // Redis first: the worker connects, but a task that cannot reach its database is not healthy yet.
       await redis.start();
+      await waitFor(() => worker.output().includes("redis reachable again"), {
+        timeoutMs: 10_000,
+        what: "the worker to reach Redis",
+      });
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(existsSync(heartbeat)).toBe(false);
+
+      proxy = await startTcpProxy(pgPort, postgres);
       await waitFor(async () => (await health()) === 200, {
         timeoutMs: 30_000,
         what: "the API to see Postgres and Redis",
       });
+      await waitFor(() => existsSync(heartbeat), { timeoutMs: 15_000, what: "the worker's heartbeat" });
       const def = await createDefinition(stack, { name: "late", collection: "late" });
       await createWebhook(stack, { definitionId: def.id, url: `${receiver.url}/late` });
       const res = await fetch(`http://127.0.0.1:${apiPort}/events`, {

@@ -68,8 +68,10 @@ export async function waitForPostgres(
       return;
     } catch (error) {
       // The server answered and refused (a wrong password, no such user): waiting will not change that.
+      // But a connection exception (08: RDS Proxy while its target registers), a server starting up or
+      // shutting down (57P0x) or out of connections (53300) may pass: those are waited for.
       const code = (error as { code?: string }).code;
-      if (code && /^[0-9A-Z]{5}$/.test(code) && code !== "57P03") {
+      if (code && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57P0|53300)/.test(code)) {
         throw new Error(
           `Postgres at ${address(url)} refused the connection: ${(error as Error).message} (check DATABASE_URL)`,
         );

@@ -5,6 +5,7 @@ import { Worker, type Job } from "bullmq";
 import { announceSecurity } from "../platform/announce-security.ts";
 import { config } from "../platform/config.ts";
 import { closeDeps, createDeps, type Deps } from "../platform/deps.ts";
+import type { Pool } from "../platform/pool.ts";
 import { serveWorkerMetrics } from "./metrics-server.ts";
 import { QUEUE_NAME, workerConnection, type JobName } from "../platform/queue.ts";
 import { withTimeout } from "../platform/timeout.ts";
@@ -48,13 +49,31 @@ export function startWorker(baseDeps: Deps, pipeline?: Pipeline): Worker {
   return worker;
 }
 
-/** Touches `file` every 10 s while the worker runs, for a container health check to read. */
-function startHeartbeat(file: string, worker: Worker) {
+/** How often the heartbeat is written, and the database asked before the first one. */
+const HEARTBEAT_MS = 10_000;
+
+/**
+ * Touches `file` every 10 s while the worker runs, for a container health check to read; the first time
+ * only once Redis and Postgres have both answered. A task that cannot reach them is not healthy, so a
+ * deploy of one fails the health check and is rolled back instead of passing. Later outages do not stop
+ * the heartbeat: the worker waits them out, and a new task would not reach them either.
+ */
+async function startHeartbeat(file: string, worker: Worker, pool: Pool): Promise<void> {
+  await worker.waitUntilReady();
+  while (worker.isRunning()) {
+    const reached = await withTimeout(pool.query("SELECT 1"), HEARTBEAT_MS, "postgres").then(
+      () => true,
+      () => false,
+    );
+    if (reached) break;
+    await new Promise((resolve) => setTimeout(resolve, HEARTBEAT_MS / 5));
+  }
+  if (!worker.isRunning()) return;
   const beat = () => {
     if (worker.isRunning()) writeFileSync(file, new Date().toISOString());
   };
   beat();
-  setInterval(beat, 10_000).unref();
+  setInterval(beat, HEARTBEAT_MS).unref();
 }
 
 async function main() {
@@ -65,7 +84,7 @@ async function main() {
   announceSecurity(deps, { servesApi: false });
   const worker = startWorker(deps);
   deps.log.info({ concurrency: cfg.WORKER_CONCURRENCY, queue: `${cfg.QUEUE_PREFIX}:${QUEUE_NAME}` }, "worker started");
-  if (cfg.WORKER_HEARTBEAT_FILE) startHeartbeat(cfg.WORKER_HEARTBEAT_FILE, worker);
+  if (cfg.WORKER_HEARTBEAT_FILE) void startHeartbeat(cfg.WORKER_HEARTBEAT_FILE, worker, deps.pool);
   const metrics = cfg.WORKER_METRICS_PORT
     ? serveWorkerMetrics(deps, cfg.WORKER_METRICS_PORT, (port) => deps.log.info({ port }, "worker metrics at /metrics"))
     : undefined;

@@ -12,7 +12,8 @@ import { waitFor } from "./helpers/wait.ts";
 
 let stack: TestStack;
 let receiver: Receiver;
-withStackAndReceiver((started) => ({ stack, receiver } = started));
+// A test delivery waits at most WEBHOOK_TEST_TIMEOUT_MS (25 s by default), here 1 s.
+withStackAndReceiver((started) => ({ stack, receiver } = started), { env: { WEBHOOK_TEST_TIMEOUT_MS: "1000" } });
 
 let n = 0;
 /** A definition on a collection of its own and one webhook to `path` on the receiver. */
@@ -67,6 +68,16 @@ describe("delivery", () => {
     expect(attempt!.durationMs).toBeGreaterThanOrEqual(250);
     // Abandoned before the receiver would have answered.
     expect(attempt!.durationMs).toBeLessThan(3000);
+  });
+
+  it("answers a test delivery within WEBHOOK_TEST_TIMEOUT_MS, whatever the webhook's timeout", async () => {
+    const { hook } = await hookFor("/slow-test", { timeoutMs: 60_000 });
+    receiver.respond((req) => (req.path === "/slow-test" ? { status: 200, delayMs: 5_000 } : { status: 200 }));
+    const started = Date.now();
+    const answer = expectStatus(await stack.api("POST", `/webhooks/${hook.id}/test`, {}), 200);
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(answer).toMatchObject({ ok: false, status: null, error: "no answer within 1000 ms" });
+    expect(receiver.at("/slow-test")).toHaveLength(1);
   });
 
   it("turns a webhook off when the receiver answers 410 Gone", async () => {

@@ -48,6 +48,11 @@ const schema = z.object({
   WORKER_LOCK_MS: int(1000).default(30_000),
   WEBHOOK_TIMEOUT_MS: int(1, 300_000).default(10_000),
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.default(false),
+  /**
+   * The longest a test delivery (POST /webhooks/{id}/test) waits for the receiver, whatever the webhook's
+   * timeout: API Gateway stops waiting for a function at 30 s.
+   */
+  WEBHOOK_TEST_TIMEOUT_MS: int(100, 300_000).default(25_000),
   /** Longest wait between two attempts of one delivery, Retry-After included. */
   WEBHOOK_MAX_RETRY_DELAY_MS: int(1).default(3_600_000),
   TRIGGER_MAX_DEPTH: int(0, 100).default(5),

@@ -328,8 +328,8 @@ export const webhookTestingRoutes = {
     tags: ["Webhooks"],
     summary: "Send one signed sample delivery now",
     description:
-      "Waits for the receiver's answer, up to the webhook's timeout. The attempt is listed in " +
-      "its deliveries (test: true).",
+      "Waits for the receiver's answer, up to the webhook's timeout and at most WEBHOOK_TEST_TIMEOUT_MS " +
+      "(25 s: API Gateway stops waiting at 30 s). The attempt is listed in its deliveries (test: true).",
     request: { params: anId("webhook"), ...body(testSendInput, false) },
     responses: {
       200: answer("What the receiver answered.", shape.TestResult),

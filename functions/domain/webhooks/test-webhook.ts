@@ -30,7 +30,10 @@ export async function testWebhook(
     previous: null,
     changedFields: definition.type === "field_updated" ? definition.fields : [],
   };
-  const result = await sendWebhook(deps, webhook, eventContext(sample, definition), attemptId, requestedAt);
+  // The caller waits for the answer, and API Gateway waits 30 s at most: the webhook's timeout, capped.
+  const timeoutMs = Math.min(webhook.timeoutMs ?? deps.config.WEBHOOK_TIMEOUT_MS, deps.config.WEBHOOK_TEST_TIMEOUT_MS);
+  const context = eventContext(sample, definition);
+  const result = await sendWebhook(deps, { ...webhook, timeoutMs }, context, attemptId, requestedAt);
   const { ok, status, durationMs, error, errorCode, responseBody } = result;
   await db.deliveryAttempt.create({
     data: {

@@ -18,7 +18,9 @@ writeFileSync(
   `#!/usr/bin/env bash
 echo "aws $*" >> "$FAKE_LOG"
 case "$*" in
-  *"describe-stacks"*"StackStatus"*) [[ $FAKE_STATUS == NONE ]] && { echo "Stack does not exist" >&2; exit 254; }; echo "$FAKE_STATUS" ;;
+  *"describe-stacks"*"StackStatus"*)
+    [[ $FAKE_STATUS == NONE ]] && { echo "Stack does not exist" >&2; exit 254; }
+    echo "$FAKE_STATUS" ;;
   *"describe-stacks"*"DatabaseInstanceId"*) echo "\${FAKE_DATABASE:-None}" ;;
   *"get-account-settings"*) echo "$FAKE_CONCURRENCY" ;;
   *) echo "unexpected: aws $*" >&2; exit 2 ;;

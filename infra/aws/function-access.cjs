@@ -87,7 +87,9 @@ module.exports.roles = async ({ resolveConfigurationProperty, resolveVariable })
   const Resources = {};
   for (const [name, fn] of Object.entries(functions)) {
     const secrets = [...new Set(Object.values(known(name)).map((where) => where.split("#")[0]))];
-    const logGroup = `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${service}-${stage}-${name}`;
+    const logGroup =
+      "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:" +
+      `/aws/lambda/${service}-${stage}-${name}`;
     const statements = [
       {
         Effect: "Allow",

@@ -2,8 +2,8 @@
 # Builds the worker image for the task definition's ARM64 CPUs and pushes it to ECR (creating the
 # repository the first time), then prints the image reference to give `serverless deploy` as workerImage.
 #   infra/push-image.sh <region> [repository] [tag]
-# Needs Docker with buildx (Docker Desktop, or the buildx plugin and QEMU for ARM64 on an x86 machine) and
-# AWS credentials allowed to use ECR.
+# Needs Docker with buildx (Docker Desktop, or the buildx plugin) and AWS credentials allowed to use ECR. No
+# emulation: the Dockerfile builds on the machine's own CPU and only copies files into the ARM64 image.
 set -euo pipefail
 region=${1:?usage: infra/push-image.sh <region> [repository] [tag]}
 repository=${2:-tetik}

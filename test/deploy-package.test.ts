@@ -29,6 +29,7 @@ const SUBNETS = "subnet-0aaaaaaaaaaaaaaa1,subnet-0bbbbbbbbbbbbbbb2";
 const IMAGE = "123456789012.dkr.ecr.eu-central-1.amazonaws.com/tetik:abc1234";
 
 const out = mkdtempSync(join(tmpdir(), "tetik-package-"));
+const outFirst = mkdtempSync(join(tmpdir(), "tetik-package-first-"));
 let template: Template;
 let core: Template;
 let state: { service: { provider: Record<string, unknown> } };
@@ -71,19 +72,21 @@ async function packageStack(dir: string, params: string[]): Promise<Template> {
 }
 
 beforeAll(async () => {
-  [template, firstDeploy] = await Promise.all([
-    // Sizes are params too, with defaults: a few given here, the rest left to their defaults.
-    packageStack(out, [
-      "--param=databaseInstanceClass=db.r7g.large",
-      "--param=workerMaxTasks=4",
-      "--param=alarmEmail=ops@example.com",
-    ]),
-    packageStack(join(out, "first"), ["--param=databaseProtection=false"]),
+  // One after the other: serverless-esbuild stages its zips in the project's .serverless/ folder.
+  // Sizes are params too, with defaults: a few given here, the rest left to their defaults.
+  template = await packageStack(out, [
+    "--param=databaseInstanceClass=db.r7g.large",
+    "--param=workerMaxTasks=4",
+    "--param=alarmEmail=ops@example.com",
   ]);
+  firstDeploy = await packageStack(outFirst, ["--param=databaseProtection=false"]);
   core = JSON.parse(readFileSync(join(out, "cloudformation-template-create-stack.json"), "utf8"));
   state = JSON.parse(readFileSync(join(out, "serverless-state.json"), "utf8"));
-}, 150_000);
-afterAll(() => rmSync(out, { recursive: true, force: true }));
+}, 240_000);
+afterAll(() => {
+  rmSync(out, { recursive: true, force: true });
+  rmSync(outFirst, { recursive: true, force: true });
+});
 
 describe("serverless package", () => {
   it("asks CloudFormation for no parameter the first stack would refuse: the account's ids are written in", () => {
@@ -420,6 +423,40 @@ describe("serverless package", () => {
       expect(alarms.RedisMemoryHighAlarm!.Properties.Threshold).toBe(80);
     },
   );
+
+  it("lets the deployer's policy (infra/aws/deployer-policy.json) act on every kind of resource of both stacks", () => {
+    const policy = JSON.parse(readFileSync("infra/aws/deployer-policy.json", "utf8"));
+    const allowed: string[] = policy.Statement.flatMap((st: { Action: string[] }) => st.Action);
+    const allows = (action: string) =>
+      allowed.some((a) => a === action || (a.endsWith("*") && action.startsWith(a.slice(0, -1))));
+    // CloudFormation's type -> the IAM prefix of the service that makes it.
+    const service: Record<string, string> = {
+      ApiGatewayV2: "apigateway",
+      ApplicationAutoScaling: "application-autoscaling",
+      CloudWatch: "cloudwatch",
+      EC2: "ec2",
+      ECS: "ecs",
+      ElastiCache: "elasticache",
+      Events: "events",
+      IAM: "iam",
+      Lambda: "lambda",
+      Logs: "logs",
+      RDS: "rds",
+      S3: "s3",
+      SecretsManager: "secretsmanager",
+      SNS: "sns",
+    };
+    const types = new Set([...Object.values(template.Resources), ...Object.values(core.Resources)].map((r) => r.Type));
+    for (const type of types) {
+      if (type.startsWith("Custom::")) continue; // the migrate function, invoked by CloudFormation itself
+      const prefix = service[type.split("::")[1]!];
+      expect(prefix, `${type} has no service in this test's table`).toBeDefined();
+      if (prefix === "iam") expect(allows("iam:CreateRole") && allows("iam:PassRole"), type).toBe(true);
+      else if (prefix === "ec2") expect(allows("ec2:CreateSecurityGroup"), type).toBe(true);
+      else expect(allows(`${prefix}:Create`), type).toBe(true);
+    }
+    expect(allows("cloudformation:CreateStack")).toBe(true);
+  });
 
   it("keeps each function's zip small", () => {
     const zips = readdirSync(out).filter((f) => f.endsWith(".zip"));

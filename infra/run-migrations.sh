@@ -4,12 +4,22 @@
 # (MigrateTaskDefinition, infra/aws/worker.yml). The deploy that brought such a migration applied the ones
 # before it and said which it left (the Migrations resource's reason in the stack's events, and the
 # migrate function's log); run this after that deploy. Waits for the task and answers its outcome.
-#   infra/run-migrations.sh <stage> <region> [minutes to wait, default 360]
+#   infra/run-migrations.sh <stage> <region>                                   apply what is pending
+#   infra/run-migrations.sh <stage> <region> resolve --rolled-back <name>      settle a failed one (README, Migrations)
+# It waits RUN_MIGRATIONS_MINUTES at most (default 360); the task goes on if it has not finished by then.
 set -euo pipefail
-stage=${1:?usage: infra/run-migrations.sh <stage> <region> [minutes]}
+stage=${1:?usage: infra/run-migrations.sh <stage> <region> [resolve --rolled-back|--applied <name>]}
 region=${2:?region}
-minutes=${3:-360}
+shift 2
+minutes=${RUN_MIGRATIONS_MINUTES:-360}
 stack="tetik-$stage"
+# Arguments for `node dist/migrate.mjs` (migration names and flags: nothing that needs quoting in JSON).
+overrides=()
+if (( $# )); then
+  for arg in "$@"; do [[ $arg =~ ^[A-Za-z0-9_.-]+$ ]] || { echo "run-migrations: not a migration name or flag: $arg" >&2; exit 2; }; done
+  command=$(printf '"%s",' node dist/migrate.mjs "$@")
+  overrides=(--overrides "{\"containerOverrides\":[{\"name\":\"migrate\",\"command\":[${command%,}]}]}")
+fi
 output() {
   aws cloudformation describe-stacks --region "$region" --stack-name "$stack" \
     --query "Stacks[0].Outputs[?OutputKey=='$1'].OutputValue" --output text
@@ -21,7 +31,7 @@ security_group=$(output WorkerSecurityGroupId)
 log_group=$(output WorkerLogGroupName)
 
 task=$(aws ecs run-task --region "$region" --cluster "$cluster" --task-definition "$task_definition" \
-  --launch-type FARGATE \
+  --launch-type FARGATE ${overrides[@]+"${overrides[@]}"} \
   --network-configuration "awsvpcConfiguration={subnets=[$subnets],securityGroups=[$security_group],assignPublicIp=DISABLED}" \
   --query "tasks[0].taskArn" --output text)
 echo "run-migrations: started $task"

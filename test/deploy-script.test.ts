@@ -23,6 +23,11 @@ case "$*" in
     echo "$FAKE_STATUS" ;;
   *"describe-stacks"*"DatabaseInstanceId"*) echo "\${FAKE_DATABASE:-None}" ;;
   *"get-account-settings"*) echo "$FAKE_CONCURRENCY" ;;
+  *"describe-stacks"*"Outputs"*) echo "$*" | sed -E "s/.*OutputKey=='([A-Za-z]+)'.*/\\1-value/" ;;
+  *"ecs run-task"*) echo "arn:aws:ecs:eu-central-1:123456789012:task/tetik/abc" ;;
+  *"describe-tasks"*"lastStatus"*) echo STOPPED ;;
+  *"describe-tasks"*"exitCode"*) echo "$FAKE_EXIT_CODE" ;;
+  *"describe-tasks"*"stoppedReason"*) echo "Essential container in task exited" ;;
   *) echo "unexpected: aws $*" >&2; exit 2 ;;
 esac
 `,
@@ -117,5 +122,61 @@ describe("infra/deploy.sh", () => {
     expect(run.code).toBe(1);
     expect(run.deploys).toEqual([]);
     expect(run.said).toContain("aws cloudformation delete-stack --region eu-central-1 --stack-name tetik-prod");
+  });
+});
+
+describe("infra/run-migrations.sh", () => {
+  /** Runs it against the stand-ins with `args`: its exit code, what it said, and the run-task call. */
+  async function runMigrations(args: string[], exitCode: number) {
+    const log = join(bin, `log-${Math.random().toString(36).slice(2)}`);
+    writeFileSync(log, "");
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, FAKE_LOG: log, FAKE_EXIT_CODE: String(exitCode) };
+    const { code, out } = await promisify(execFile)(
+      "bash",
+      ["infra/run-migrations.sh", "prod", "eu-central-1", ...args],
+      {
+        env,
+        timeout: 30_000,
+      },
+    ).then(
+      ({ stdout, stderr }) => ({ code: 0, out: stdout + stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => ({
+        code: error.code,
+        out: error.stdout + error.stderr,
+      }),
+    );
+    const runTask = readFileSync(log, "utf8")
+      .split("\n")
+      .find((c) => c.startsWith("aws ecs run-task"));
+    return { code, out, runTask: runTask ?? "" };
+  }
+
+  it("runs the stack's migration task in its subnets as the worker's security group, and waits for it", async () => {
+    const run = await runMigrations([], 0);
+    expect(run.code).toBe(0);
+    expect(run.runTask).toContain("--cluster WorkerClusterName-value --task-definition MigrateTaskDefinitionArn-value");
+    expect(run.runTask).toContain(
+      "awsvpcConfiguration={subnets=[PrivateSubnetIds-value],securityGroups=[WorkerSecurityGroupId-value],",
+    );
+    expect(run.runTask).not.toContain("--overrides");
+    expect(run.out).toContain("run-migrations: done");
+  });
+
+  it("runs `migrate resolve` in the task when asked, and fails with the task's reason", async () => {
+    const run = await runMigrations(["resolve", "--rolled-back", "20270101000000_index"], 1);
+    expect(run.code).toBe(1);
+    const overrides = JSON.parse(/--overrides (\{.*\}) --network/.exec(run.runTask)![1]!);
+    expect(overrides).toEqual({
+      containerOverrides: [
+        { name: "migrate", command: ["node", "dist/migrate.mjs", "resolve", "--rolled-back", "20270101000000_index"] },
+      ],
+    });
+    expect(run.out).toContain("the task failed (exit 1: Essential container in task exited)");
+  });
+
+  it("refuses an argument that is not a migration name or a flag", async () => {
+    const run = await runMigrations(["resolve", '--applied", "x'], 0);
+    expect(run.code).toBe(2);
+    expect(run.runTask).toBe("");
   });
 });

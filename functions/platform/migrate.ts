@@ -22,7 +22,7 @@ import { adminUrl } from "./wait-for-services.ts";
 /** Any number, the same for every runner: whoever holds it applies migrations, the others wait. */
 const MIGRATION_LOCK = 72_707_369;
 /** How long a run may take, waiting for another runner's lock included, unless its caller says. */
-export const DEFAULT_BUDGET_MS = 15 * 60_000;
+const DEFAULT_BUDGET_MS = 15 * 60_000;
 const LOCK_POLL_MS = 500;
 
 const PRISMA_TABLE = `
@@ -128,10 +128,10 @@ export async function applyMigrations(
     const done = await finishedMigrations(client);
     const pending = migrations.filter((m) => !done.has(m.name));
     const stop = stopBeforeTask ? pending.findIndex((m) => m.runAsTask) : -1;
-    const now = stop === -1 ? pending : pending.slice(0, stop);
-    for (const migration of now) await (migration.transaction ? applyInTransaction : applyAlone)(client, migration);
+    const [toApply, left] = stop === -1 ? [pending, []] : [pending.slice(0, stop), pending.slice(stop)];
+    for (const migration of toApply) await (migration.transaction ? applyInTransaction : applyAlone)(client, migration);
     if (appRolePassword) await setAppRolePassword(client, appRolePassword);
-    return { applied: now.map((m) => m.name), leftForTask: stop === -1 ? [] : pending.slice(stop).map((m) => m.name) };
+    return { applied: toApply.map((m) => m.name), leftForTask: left.map((m) => m.name) };
   });
 }
 

@@ -21,7 +21,7 @@ export type DepsFactory<D extends CoreDeps> = (
 const LAMBDA_POOL_SIZE = 2;
 
 export interface LambdaDeps<D> {
-  /** The instance's dependencies, current with its secrets. */
+  /** The instance's dependencies, current with its secrets: called at the start of each piece of work. */
   get(): Promise<D>;
   /**
    * After work during which Postgres refused the password: the secrets read again (at most once per 10 s)
@@ -52,6 +52,8 @@ export function lambdaDeps<D extends CoreDeps>(
   };
   return {
     async get() {
+      // A refusal counts for the work that follows this call only.
+      authFailed = false;
       const changed = await secrets.refresh();
       return !current || changed ? build() : current;
     },

@@ -3,9 +3,10 @@
 // cover every function of serverless.yml, whichever functions it has. Each threshold is in README,
 // "Alarms", with what to do when it fires.
 
+const { normalizedName } = require("./names.cjs");
+
 /** The logical id serverless gives a function ("webhookTesting" -> "WebhookTestingLambdaFunction"). */
-const functionId = (name) =>
-  `${name[0].toUpperCase()}${name.slice(1).replace(/-/g, "Dash").replace(/_/g, "Underscore")}LambdaFunction`;
+const functionId = (name) => `${normalizedName(name)}LambdaFunction`;
 
 /** CloudWatch takes at most 10 metrics in one alarm's math. */
 const METRICS_PER_ALARM = 10;

@@ -6,6 +6,8 @@
 //                           the environment it runs in), in AWS AWS_SECRETS and, for migrate, the master URL
 //   roles                   (serverless.yml, resources): <Name>FunctionRole for each function
 
+const { normalizedName } = require("./names.cjs");
+
 // The secrets of the stack (infra/aws/data-stores.yml), by the variable a function reads each into.
 const appDatabase = { DATABASE_PASSWORD: "AppDatabaseSecret#password" };
 const cache = { REDIS_PASSWORD: "CacheAuthSecret#token" };
@@ -51,9 +53,6 @@ const known = (name) => {
   if (!(name in SECRETS)) throw new Error(`infra/aws/function-access.cjs has no entry for the function "${name}"`);
   return SECRETS[name];
 };
-
-/** The logical id serverless gives a function's resources ("webhookTesting" -> "WebhookTesting"). */
-const normalized = (name) => name[0].toUpperCase() + name.slice(1).replace(/-/g, "Dash").replace(/_/g, "Underscore");
 
 /** "DATABASE_PASSWORD=${AppDatabaseSecret}#password,...", for Fn::Sub. */
 const awsSecrets = (secrets) =>
@@ -101,7 +100,7 @@ module.exports.roles = async ({ resolveConfigurationProperty, resolveVariable })
         : []),
       ...(EXTRA_STATEMENTS[name]?.(namespace) ?? []),
     ];
-    Resources[`${normalized(name)}FunctionRole`] = {
+    Resources[`${normalizedName(name)}FunctionRole`] = {
       Type: "AWS::IAM::Role",
       Properties: {
         AssumeRolePolicyDocument: {

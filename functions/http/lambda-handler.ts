@@ -21,9 +21,13 @@ export function lambdaHandler<D extends CoreDeps>(
   let builtFor: D | undefined;
   let handler: ReturnType<typeof handle> | undefined;
   return async (event: LambdaEvent, context: LambdaContext) => {
-    let current: D;
     try {
-      current = await deps.get();
+      // A 503 changed nothing (create-app.ts), so the request may run again: once, when it failed because
+      // Postgres refused a password that a rotation has replaced since this instance read it.
+      return await deps.run(
+        (current) => serve(current, event, context),
+        (answer) => answer.statusCode === 503,
+      );
     } catch (error) {
       // No app to answer with yet (its secrets could not be read): the same 503 the app gives.
       if (!isDependencyDown(error)) throw error;
@@ -36,12 +40,6 @@ export function lambdaHandler<D extends CoreDeps>(
         ),
       };
     }
-    const answer = await serve(current, event, context);
-    // A 503 changed nothing (create-app.ts), so the request may run again: once, when it failed because
-    // Postgres refused a password that a rotation has replaced since this instance read it.
-    if (answer.statusCode !== 503) return answer;
-    const renewed = await deps.renewAfterAuthFailure();
-    return renewed ? serve(renewed, event, context) : answer;
   };
 
   async function serve(current: D, event: LambdaEvent, context: LambdaContext) {

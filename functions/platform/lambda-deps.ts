@@ -21,14 +21,13 @@ export type DepsFactory<D extends CoreDeps> = (
 const LAMBDA_POOL_SIZE = 2;
 
 export interface LambdaDeps<D> {
-  /** The instance's dependencies, current with its secrets: called at the start of each piece of work. */
-  get(): Promise<D>;
   /**
-   * After work during which Postgres refused the password: the secrets read again (at most once per 10 s)
-   * and the dependencies built from them when they changed; undefined when there was no refusal or the
-   * secrets are as they were (the refusal stands).
+   * Runs `work` with the instance's dependencies, current with its secrets. When Postgres refused the
+   * password during it (`work` threw, or its outcome is `failed`), the secrets are read again (at most once
+   * per 10 s) and, if they changed, `work` runs once more with dependencies built from them; otherwise the
+   * first outcome stands.
    */
-  renewAfterAuthFailure(): Promise<D | undefined>;
+  run<T>(work: (deps: D) => Promise<T>, failed?: (outcome: T) => boolean): Promise<T>;
 }
 
 export function lambdaDeps<D extends CoreDeps>(
@@ -50,19 +49,32 @@ export function lambdaDeps<D extends CoreDeps>(
     if (previous) void closeDeps(previous);
     return current;
   };
+  const get = async () => {
+    // A refusal counts for the work that follows this call only.
+    authFailed = false;
+    const changed = await secrets.refresh();
+    return !current || changed ? build() : current;
+  };
+  const renewAfterAuthFailure = async () => {
+    if (!authFailed) return undefined;
+    authFailed = false;
+    const changed = await secrets.refresh({ force: true });
+    current?.log.warn({ secretsChanged: changed }, "Postgres refused the password: secrets read again");
+    return changed ? build() : undefined;
+  };
   return {
-    async get() {
-      // A refusal counts for the work that follows this call only.
-      authFailed = false;
-      const changed = await secrets.refresh();
-      return !current || changed ? build() : current;
-    },
-    async renewAfterAuthFailure() {
-      if (!authFailed) return undefined;
-      authFailed = false;
-      const changed = await secrets.refresh({ force: true });
-      current?.log.warn({ secretsChanged: changed }, "Postgres refused the password: secrets read again");
-      return changed ? build() : undefined;
+    async run<T>(work: (deps: D) => Promise<T>, failed: (outcome: T) => boolean = () => false) {
+      let outcome: T;
+      try {
+        outcome = await work(await get());
+      } catch (error) {
+        const renewed = await renewAfterAuthFailure();
+        if (!renewed) throw error;
+        return work(renewed);
+      }
+      if (!failed(outcome)) return outcome;
+      const renewed = await renewAfterAuthFailure();
+      return renewed ? work(renewed) : outcome;
     },
   };
 }

@@ -1,6 +1,6 @@
 // The collections API: records and the collection.* events their writes emit, in one transaction.
 import { describe, expect, it } from "vitest";
-import { createRecordWriter } from "../functions/domain/collections/record-writer.ts";
+import { createRecordWriter } from "../functions/domain/collections/collection-writes.ts";
 import { changedFields } from "../functions/domain/events/changed-fields.ts";
 import { expectError, expectStatus } from "./helpers/api-types.ts";
 import { createDefinition, createWebhook, waitForEvent } from "./helpers/fixtures.ts";

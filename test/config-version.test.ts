@@ -6,7 +6,7 @@
 // Columns come from the schema: a new column fails here until a step below changes it or it is listed
 // as one the worker does not read from its cache.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { MatchConfig } from "../functions/domain/delivery/pipeline.ts";
+import type { MatchConfig } from "../functions/domain/delivery/kinds/runtime.ts";
 import { definitionFromRow } from "../functions/domain/events/event-type.ts";
 import { withOpenSecrets } from "../functions/domain/webhooks/secret.ts";
 import { Prisma, type EventDefinition, type EventTrigger, type Webhook } from "../functions/platform/db.ts";
@@ -47,7 +47,7 @@ async function stored<T>(table: Table, id: string): Promise<T> {
 
 async function workerConfig(): Promise<MatchConfig> {
   const { rows } = await stack.deps.pool.query<{ version: string }>(`SELECT version FROM config_version WHERE id = 1`);
-  return stack.pipeline!.config.get(BigInt(rows[0]!.version));
+  return stack.runtime!.config.get(BigInt(rows[0]!.version));
 }
 
 /** What the worker's cache should hold for each row: the row as the cache reads it, secrets opened. */

@@ -1,13 +1,13 @@
-// The sole-webhook fast path (action, attempt and event status in one statement) against the general path
-// (match, then attempt, then the status recomputed from all the event's actions): on the same inputs they
-// must write the same rows, since both stand for the one status rule (domain/delivery/statuses.ts).
+// The action log writes an attempt of an event's only action in one statement (action, attempt and event
+// status, the rule over that one action) and an attempt of an event with other actions under the event's
+// lock, its status recomputed from all of them. Both stand for the one status rule
+// (domain/delivery/action-log/event-status.ts): with the other action completed, the rule gives the same
+// event, so both must write the same rows.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AttemptOutcome } from "../functions/domain/delivery/pipeline.ts";
+import { createActionLog, type AttemptOutcome } from "../functions/domain/delivery/action-log/action-log.ts";
 import { eventRows, insertEvents } from "../functions/domain/events/ingest-events.ts";
 import { derivedId } from "../functions/platform/ids.ts";
 import { fromPg } from "../functions/platform/sql.ts";
-import { createEventClaimer } from "../functions/worker/pipeline/event-claimer.ts";
-import { createLogWriter } from "../functions/worker/pipeline/log-writer.ts";
 import { testClock } from "./helpers/clock.ts";
 import { startStack, type TestStack } from "./helpers/stack.ts";
 
@@ -42,11 +42,12 @@ const refused: Result = {
 type Step = { result: Result; status: AttemptOutcome["status"]; retryInMs?: number };
 
 const WEBHOOK = "whk_paths";
+const OTHER_WEBHOOK = "whk_paths_other";
 const DEFINITION = "def_paths";
 
 /**
- * Runs `steps` for one event through one path: the first attempt through the sole path or through
- * match + shared record; later attempts always through the shared record (as run-action does).
+ * Runs `steps` for one event's webhook action: the event's only action ("sole"), or beside another action
+ * that was delivered at once ("shared").
  */
 async function run(path: "sole" | "shared", collection: string, steps: Step[], start: Date) {
   const clock = testClock(start);
@@ -56,38 +57,45 @@ async function run(path: "sole" | "shared", collection: string, steps: Step[], s
     eventRows([{ type: "collection.created", collection, recordId: "r1", data: { n: 1 } }], clock.now()),
   );
   const eventId = ids[0]!;
-  const actionId = derivedId("act", eventId, `${eventId}/webhook/${WEBHOOK}`);
-  const claimer = createEventClaimer(q, clock.now, { defaultTimeoutMs: 1000, marginMs: 1000 });
-  const writer = createLogWriter(stack.deps.pool, clock.now, stack.deps.log);
+  const action = (webhookId: string) => ({
+    id: derivedId("act", eventId, `${eventId}/webhook/${webhookId}`),
+    eventId,
+    kind: "webhook" as const,
+    targetId: webhookId,
+    definitionId: DEFINITION,
+    start: { status: "processing" as const, attempts: 1 },
+  });
+  const log = createActionLog(stack.deps.pool, clock.now, { defaultTimeoutMs: 1000, marginMs: 1000 });
   clock.advance(5);
-  expect((await claimer.add(eventId)).event?.id).toBe(eventId);
-  if (path === "shared")
-    await writer.match({
-      eventId,
-      actions: [{ id: actionId, eventId, kind: "webhook", targetId: WEBHOOK, definitionId: DEFINITION }],
-    });
-  for (const [index, step] of steps.entries()) {
+  expect((await log.claim(eventId)).event?.id).toBe(eventId);
+  const actions = path === "sole" ? [action(WEBHOOK)] : [action(WEBHOOK), action(OTHER_WEBHOOK)];
+  await log.match({ eventId, actions });
+  const attempt = (actionId: string, webhookId: string, attempt: number, step: Step) => {
     const requestedAt = clock.now();
     const finishedAt = clock.advance(step.result.durationMs);
-    await writer.record({
+    return log.recordAttempt({
       eventId,
       actionId,
-      webhookId: WEBHOOK,
-      attempt: index + 1,
+      webhookId,
+      attempt,
       requestedAt,
       finishedAt,
       result: step.result,
       status: step.status,
       nextAttemptAt: step.retryInMs === undefined ? null : new Date(finishedAt.getTime() + step.retryInMs),
-      soleAction: path === "sole" && index === 0 ? { definitionId: DEFINITION } : undefined,
     });
+  };
+  if (path === "shared") await attempt(actions[1]!.id, OTHER_WEBHOOK, 1, { result: delivered, status: "completed" });
+  else clock.advance(delivered.durationMs);
+  for (const [index, step] of steps.entries()) {
+    await attempt(actions[0]!.id, WEBHOOK, index + 1, step);
     clock.advance(step.retryInMs ?? 0);
   }
-  return rowsOf(eventId);
+  return rowsOf(eventId, actions[0]!.id);
 }
 
 /** Everything written for the event, without its ids (which differ by construction). */
-async function rowsOf(eventId: string) {
+async function rowsOf(eventId: string, actionId: string) {
   const { db } = stack.deps;
   const {
     id: _id,
@@ -95,16 +103,16 @@ async function rowsOf(eventId: string) {
     collection: _collection,
     ...event
   } = await db.eventLog.findUniqueOrThrow({ where: { id: eventId } });
-  const actions = (await db.eventAction.findMany({ where: { eventId } })).map(
+  const actions = (await db.eventAction.findMany({ where: { id: actionId } })).map(
     ({ id: _a, eventId: _e, ...action }) => action,
   );
-  const attempts = (await db.deliveryAttempt.findMany({ where: { eventId }, orderBy: { attempt: "asc" } })).map(
+  const attempts = (await db.deliveryAttempt.findMany({ where: { actionId }, orderBy: { attempt: "asc" } })).map(
     ({ id: _a, eventId: _e, actionId: _c, ...attempt }) => attempt,
   );
   return { event, actions, attempts };
 }
 
-describe("the sole-webhook path and the shared path", () => {
+describe("an attempt of an event's only action and one beside a delivered action", () => {
   const cases: Record<string, Step[]> = {
     "delivered at once": [{ result: delivered, status: "completed" }],
     "refused for good": [{ result: refused, status: "failed" }],

@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runAction } from "../functions/domain/delivery/run-action.ts";
 import { createIngest } from "../functions/domain/events/ingest-events.ts";
-import { processEvent } from "../functions/domain/delivery/process-event.ts";
-import { withPipeline } from "../functions/worker/pipeline/create-pipeline.ts";
+import { matchEvent } from "../functions/domain/delivery/match-event.ts";
+import { withRuntime } from "../functions/worker/delivery-runtime.ts";
 import { runSweep } from "../functions/domain/sweep/run-sweep.ts";
 import { isDependencyDown, rejectedInputReason } from "../functions/platform/dependency-errors.ts";
 import { expectError, expectStatus } from "./helpers/api-types.ts";
@@ -415,7 +415,7 @@ describe("every event and action reaches a final state", () => {
   afterAll(() => idle?.stop());
 
   it("fails an action whose runs keep failing after a bounded number of tries, sweeps included", async () => {
-    const deps = withPipeline(idle.deps);
+    const deps = withRuntime(idle.deps);
     const def = await createDefinition(idle, { name: "poisoned", collection: "poisoned" });
     expect(
       (
@@ -430,7 +430,7 @@ describe("every event and action reaches a final state", () => {
     await idle.owner.query(`ALTER TABLE records ADD CONSTRAINT no_poison CHECK (NOT (data ? 'poison'))`);
     try {
       const id = await postEvent(idle, { collection: "poisoned" });
-      await expect(processEvent(deps, id)).rejects.toThrow(/no_poison/);
+      await expect(matchEvent(deps, id)).rejects.toThrow(/no_poison/);
       const [action] = await idle.deps.db.eventAction.findMany({ where: { eventId: id } });
       for (let run = 2; run <= 10; run++) await expect(runAction(deps, action!.id)).rejects.toThrow(/no_poison/);
       expect(await idle.deps.db.eventAction.findUnique({ where: { id: action!.id } })).toMatchObject({
@@ -452,15 +452,23 @@ describe("every event and action reaches a final state", () => {
   it("writes a match whose actions failed from the start with its final status at once", async () => {
     // No later writer would settle this event: its status must not wait for one (a crash there would
     // leave it processing for ever).
-    const deps = withPipeline(idle.deps);
+    const deps = withRuntime(idle.deps);
     const id = await postEvent(idle, { collection: "settled_at_match" });
-    const claimed = await deps.pipeline.claimEvent(id);
+    const claimed = await deps.runtime.actionLog.claim(id);
     expect(claimed.event?.id).toBe(id);
     const failure = { errorCode: "condition_too_costly", error: "the condition was not decided" };
-    await deps.pipeline.log.match({
+    await deps.runtime.actionLog.match({
       eventId: id,
       actions: [
-        { id: `act_${id.slice(4)}`, eventId: id, kind: "webhook", targetId: "whk_x", definitionId: "def_x", failure },
+        {
+          id: `act_${id.slice(4)}`,
+          eventId: id,
+          kind: "webhook",
+          targetId: "whk_x",
+          definitionId: "def_x",
+          start: { status: "processing", attempts: 1 },
+          failure,
+        },
       ],
     });
     expect((await idle.api("GET", `/events/${id}`)).body).toMatchObject({
@@ -471,12 +479,12 @@ describe("every event and action reaches a final state", () => {
   });
 
   it("counts a run that crashed the worker as a try", async () => {
-    const deps = withPipeline(idle.deps);
+    const deps = withRuntime(idle.deps);
     const def = await createDefinition(idle, { name: "crashing", collection: "crashing" });
     await idle.client.triggers.create(def.id, { action: "create", targetCollection: "crash_target", data: {} });
     await idle.owner.query(`ALTER TABLE records ADD CONSTRAINT no_crash CHECK (collection <> 'crash_target')`);
     const id = await postEvent(idle, { collection: "crashing" });
-    await expect(processEvent(deps, id)).rejects.toThrow();
+    await expect(matchEvent(deps, id)).rejects.toThrow();
     await idle.owner.query(`ALTER TABLE records DROP CONSTRAINT no_crash`);
     // Nine more runs that started and never finished (the worker was killed each time).
     await idle.deps.pool.query(`UPDATE event_actions SET "unfinishedRuns" = 10, error = NULL WHERE "eventId" = $1`, [
@@ -494,15 +502,15 @@ describe("every event and action reaches a final state", () => {
   });
 
   it("fails an event whose matching keeps failing once its tries are spent, and a replay tries again", async () => {
-    const deps = withPipeline(idle.deps);
+    const deps = withRuntime(idle.deps);
     const def = await createDefinition(idle, { name: "unmatchable", collection: "unmatchable" });
     await idle.client.triggers.create(def.id, { action: "create", targetCollection: "unmatched_target", data: {} });
     const id = await postEvent(idle, { collection: "unmatchable" });
     await idle.owner.query(`ALTER TABLE event_actions ADD CONSTRAINT no_match CHECK ("eventId" <> '${id}')`);
     try {
-      for (let run = 1; run <= 10; run++) await expect(processEvent(deps, id)).rejects.toThrow(/no_match/);
+      for (let run = 1; run <= 10; run++) await expect(matchEvent(deps, id)).rejects.toThrow(/no_match/);
       // An 11th job finds nothing it may claim, and the sweep, instead of queueing the event again, fails it.
-      await processEvent(deps, id);
+      await matchEvent(deps, id);
       const swept = await runSweep(idle.deps);
       expect(swept).toMatchObject({ failedEvents: 1, requeuedEvents: 0 });
       const logged = expectStatus(await idle.api("GET", `/events/${id}`), 200);
@@ -515,7 +523,7 @@ describe("every event and action reaches a final state", () => {
       await idle.owner.query(`ALTER TABLE event_actions DROP CONSTRAINT no_match`);
     }
     expect((await idle.api("POST", `/events/${id}/replay`)).status).toBe(202);
-    await processEvent(deps, id);
+    await matchEvent(deps, id);
     expect((await idle.api("GET", `/events/${id}`)).body).toMatchObject({
       status: "completed",
       attempts: 1,

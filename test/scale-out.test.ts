@@ -69,7 +69,7 @@ describe("scale-out", () => {
     expect(lost).toBe(0);
     expect(duplicates).toBe(0);
     expect(await stack.deps.db.deliveryAttempt.count()).toBe(ids.length);
-    const busy = workers.filter((w) => w.output().includes("event processed")).length;
+    const busy = workers.filter((w) => w.output().includes("event matched")).length;
     expect(busy).toBeGreaterThanOrEqual(2);
   });
 });

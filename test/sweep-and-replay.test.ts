@@ -3,8 +3,7 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventRows, insertEvents } from "../functions/domain/events/ingest-events.ts";
-import { createEventClaimer } from "../functions/worker/pipeline/event-claimer.ts";
-import { createLogWriter } from "../functions/worker/pipeline/log-writer.ts";
+import { createActionLog } from "../functions/domain/delivery/action-log/action-log.ts";
 import { runSweep } from "../functions/domain/sweep/run-sweep.ts";
 import { QUEUE_NAME } from "../functions/platform/queue.ts";
 import { fromPg } from "../functions/platform/sql.ts";
@@ -148,57 +147,40 @@ describe("claims", () => {
 describe("claims in one flush", () => {
   it("give an event asked for twice at once to one of the two", async () => {
     const [id] = await orphanEvents(idle, 1, "twice");
-    const claimer = createEventClaimer(fromPg(idle.deps.pool), () => new Date(), {
-      defaultTimeoutMs: 1000,
-      marginMs: 1000,
-    });
-    const [first, second] = await Promise.all([claimer.add(id!), claimer.add(id!)]);
+    const log = createActionLog(idle.deps.pool, () => new Date(), { defaultTimeoutMs: 1000, marginMs: 1000 });
+    const [first, second] = await Promise.all([log.claim(id!), log.claim(id!)]);
     expect(first.event?.id).toBe(id);
     expect(second.event).toBeUndefined();
   });
 });
 
-describe("two runs recording one event's first attempt", () => {
-  // As when a run outlives its lease and another took the event over: the first write stands.
-  it("keep the first record of the action and the event, and log the second's attempt beside it", async () => {
-    const [id] = await orphanEvents(idle, 1, "raced");
-    const claimer = createEventClaimer(fromPg(idle.deps.pool), () => new Date(), {
-      defaultTimeoutMs: 1000,
-      marginMs: 1000,
+describe("a run whose claim lapsed before it matched", () => {
+  // As when a worker stalls past its lease: another run takes the event over; the first must not match it
+  // again or make first runs of actions it did not create.
+  it("writes nothing, and the run that took the event over owns its actions", async () => {
+    const [id] = await orphanEvents(idle, 1, "lapsed");
+    const clock = testClock(new Date());
+    const lease = { defaultTimeoutMs: 1000, marginMs: 1000 };
+    const stalled = createActionLog(idle.deps.pool, clock.now, lease);
+    const other = createActionLog(idle.deps.pool, clock.now, lease);
+    expect((await stalled.claim(id!)).event?.id).toBe(id);
+    expect((await other.claim(id!)).event).toBeUndefined(); // the lease holds
+    clock.advance(60_000);
+    expect((await other.claim(id!)).event?.id).toBe(id);
+    const planned = (webhookId: string) => ({
+      id: `act_lapsed_${webhookId}`,
+      eventId: id!,
+      kind: "webhook" as const,
+      targetId: webhookId,
+      definitionId: "def_lapsed",
+      start: { status: "processing" as const, attempts: 1 },
     });
-    expect((await claimer.add(id!)).event?.id).toBe(id);
-    const writer = createLogWriter(idle.deps.pool, () => new Date(), idle.deps.log);
-    const attempt = (actionId: string, webhookId: string, ok: boolean) => {
-      const at = new Date();
-      return writer.record({
-        eventId: id!,
-        actionId,
-        webhookId,
-        attempt: 1,
-        requestedAt: at,
-        finishedAt: at,
-        soleAction: { definitionId: "def_raced" },
-        result: {
-          ok,
-          status: ok ? 200 : 500,
-          durationMs: 1,
-          responseBody: null,
-          error: ok ? null : "the receiver answered 500",
-          errorCode: ok ? null : "http_500",
-        },
-        status: ok ? "completed" : "failed",
-        nextAttemptAt: null,
-      });
-    };
-    await attempt("act_raced1", "whk_raced1", true);
-    await attempt("act_raced1", "whk_raced1", false); // the same action, delivered again by the other run
+    expect([...(await other.match({ eventId: id!, actions: [planned("whk_a")] }))]).toEqual(["act_lapsed_whk_a"]);
+    expect((await stalled.match({ eventId: id!, actions: [planned("whk_a")] })).size).toBe(0);
     const event = await idle.deps.db.eventLog.findUniqueOrThrow({ where: { id: id! }, include: { actions: true } });
-    expect([event.status, event.error]).toEqual(["completed", null]);
-    expect(event.actions.map((a) => [a.id, a.status, a.attempts])).toEqual([["act_raced1", "completed", 1]]);
-    const attempts = await idle.deps.db.deliveryAttempt.findMany({ where: { eventId: id! } });
-    expect(attempts.map((a) => [a.actionId, a.ok]).sort()).toEqual([
-      ["act_raced1", false],
-      ["act_raced1", true],
+    expect(event.status).toBe("processing");
+    expect(event.actions.map((a) => [a.id, a.status, a.attempts, a.unfinishedRuns])).toEqual([
+      ["act_lapsed_whk_a", "processing", 1, 1],
     ]);
   });
 });
@@ -213,15 +195,19 @@ describe("claim leases", () => {
     const id = await postEvent(stack, { collection: "leased" });
     try {
       await waitFor(() => receiver.at("/leased").length === 1, { what: "the delivery to be in flight" });
-      const held = await stack.deps.db.eventLog.findUniqueOrThrow({ where: { id } });
-      expect(held.status).toBe("processing");
+      const event = await stack.deps.db.eventLog.findUniqueOrThrow({ where: { id } });
+      expect(event.status).toBe("processing");
+      // The claim's lease passed to the action whose first attempt is in flight.
+      const [held] = await stack.deps.db.eventAction.findMany({ where: { eventId: id } });
+      expect(held).toMatchObject({ status: "processing", attempts: 1 });
+      expect((await runSweep(stack.deps)).requeuedActions).toBe(0);
       // Other tests' webhooks share this database: the longest timeout of the active ones counts.
       const longest =
         (await stack.deps.db.webhook.aggregate({ where: { active: true }, _max: { timeoutMs: true } }))._max
           .timeoutMs ?? 0;
       const { WEBHOOK_TIMEOUT_MS, EVENT_LEASE_MS } = stack.config;
       expect(longest).toBeGreaterThanOrEqual(45_000);
-      expect(held.leaseExpiresAt!.getTime() - held.startedAt!.getTime()).toBe(
+      expect(held!.leaseExpiresAt!.getTime() - event.startedAt!.getTime()).toBe(
         Math.max(WEBHOOK_TIMEOUT_MS, longest) + EVENT_LEASE_MS,
       );
     } finally {
@@ -230,6 +216,7 @@ describe("claim leases", () => {
     }
     expect((await waitForEvent(stack, id)).status).toBe("completed");
     expect((await stack.deps.db.eventLog.findUniqueOrThrow({ where: { id } })).leaseExpiresAt).toBeNull();
+    expect((await stack.deps.db.eventAction.findMany({ where: { eventId: id } }))[0]?.leaseExpiresAt).toBeNull();
   });
 });
 

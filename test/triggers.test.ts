@@ -2,8 +2,8 @@
 // at-least-once processing without double effects.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runAction } from "../functions/domain/delivery/run-action.ts";
-import { processEvent } from "../functions/domain/delivery/process-event.ts";
-import { withPipeline } from "../functions/worker/pipeline/create-pipeline.ts";
+import { matchEvent } from "../functions/domain/delivery/match-event.ts";
+import { withRuntime } from "../functions/worker/delivery-runtime.ts";
 import { expectError, expectStatus } from "./helpers/api-types.ts";
 import { createDefinition, createWebhook, postEvent, waitForEvent } from "./helpers/fixtures.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
@@ -228,10 +228,10 @@ describe("triggers", () => {
     const def = await createDefinition(idle, { name: "dup", collection: "dup_source" });
     await addTrigger(idle, def.id, { action: "create", targetCollection: "dup_target", data: { n: "{{data.n}}" } });
     const id = await postEvent(idle, { collection: "dup_source", recordId: "x", data: { n: 1 } });
-    const deps = withPipeline(idle.deps);
+    const deps = withRuntime(idle.deps);
     // The same job twice at once (a stalled job taken over while still running), then once more later.
-    await Promise.all([processEvent(deps, id), processEvent(withPipeline(idle.deps), id)]);
-    await processEvent(deps, id);
+    await Promise.all([matchEvent(deps, id), matchEvent(withRuntime(idle.deps), id)]);
+    await matchEvent(deps, id);
     const actions = await idle.deps.db.eventAction.findMany({ where: { eventId: id } });
     expect(actions).toHaveLength(1);
     // And the action's own job, run again after it finished.

@@ -1,5 +1,5 @@
 // Serverless function "collections": records of collections. Every write emits its collection.* event.
-import { createRecordWriter } from "../domain/collections/record-writer.ts";
+import { createRecordWriter } from "../domain/collections/collection-writes.ts";
 import { getRecord, listRecords } from "../domain/collections/records.ts";
 import { fromPg } from "../platform/sql.ts";
 import { createCoreDeps, type CoreDeps } from "../platform/core-deps.ts";

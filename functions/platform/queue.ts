@@ -6,7 +6,8 @@ import { UnavailableError } from "./dependency-errors.ts";
 import type { Logger } from "./logger.ts";
 import { withTimeout } from "./timeout.ts";
 
-export const QUEUE_NAME = "pipeline";
+// Redis keys are `${QUEUE_PREFIX}:delivery:*`. (Jobs queued under an older name are recreated by the sweep.)
+export const QUEUE_NAME = "delivery";
 
 /** Job name -> payload. One queue carries all kinds; the worker dispatches on the name. */
 export interface JobCatalog {

@@ -1,52 +1,41 @@
-// The long-running worker: takes jobs from the queue and hands each to its processor.
+// The long-running worker process: its consumer (consumer.ts) hands each job to its processor (jobs/),
+// with a heartbeat for the container's health check and a graceful stop.
 import { writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import { Worker, type Job } from "bullmq";
+import type { Worker } from "bullmq";
 import { announceSecurity } from "../platform/announce-security.ts";
 import { config } from "../platform/config.ts";
 import { closeDeps, createDeps, type Deps } from "../platform/deps.ts";
 import type { Pool } from "../platform/pool.ts";
 import { serveWorkerMetrics } from "./metrics-server.ts";
-import { QUEUE_NAME, workerConnection, type JobName } from "../platform/queue.ts";
+import { QUEUE_NAME } from "../platform/queue.ts";
 import { withTimeout } from "../platform/timeout.ts";
-import type { Pipeline, WorkerDeps } from "../domain/delivery/pipeline.ts";
-import { withPipeline } from "./pipeline/create-pipeline.ts";
-import { processEventsJob } from "./processors/process-events.ts";
-import { runActionJob } from "./processors/run-action.ts";
+import type { DeliveryRuntime } from "../domain/delivery/kinds/runtime.ts";
+import { startConsumer } from "./consumer.ts";
+import { withRuntime } from "./delivery-runtime.ts";
+import { actionJob } from "./jobs/action-job.ts";
+import { eventsJob } from "./jobs/events-job.ts";
 
 /** On SIGTERM, jobs in flight get this long to finish; what is left is released for another worker. */
 const SHUTDOWN_GRACE_MS = 25_000;
 
-const processors: Record<JobName, (deps: WorkerDeps, job: Job, token: string | undefined) => Promise<void>> = {
-  "process-events": processEventsJob,
-  "run-action": runActionJob,
-};
-
-/** `pipeline` is made for this worker unless given (a test may hold it, to see what the worker sees). */
-export function startWorker(baseDeps: Deps, pipeline?: Pipeline): Worker {
-  const deps = withPipeline(baseDeps, pipeline);
+/** `runtime` is made for this worker unless given (a test may hold it, to see what the worker sees). */
+export function startWorker(baseDeps: Deps, runtime?: DeliveryRuntime): Worker {
+  const deps = withRuntime(baseDeps, runtime);
   const { config: cfg, log } = deps;
-  const worker = new Worker(
-    QUEUE_NAME,
-    async (job, token) => {
-      const processor = processors[job.name as JobName];
-      if (!processor) throw new Error(`unknown job ${job.name}`);
-      await processor(deps, job, token);
+  return startConsumer(
+    {
+      "process-events": (job) => eventsJob(deps, job),
+      "run-action": (job) => actionJob(deps, job),
     },
     {
-      connection: workerConnection(cfg.REDIS_URL, log),
+      redisUrl: cfg.REDIS_URL,
       prefix: cfg.QUEUE_PREFIX,
       concurrency: cfg.WORKER_CONCURRENCY,
-      lockDuration: cfg.WORKER_LOCK_MS,
-      stalledInterval: cfg.WORKER_LOCK_MS,
+      lockMs: cfg.WORKER_LOCK_MS,
+      log,
     },
   );
-  worker.on("failed", (job, err) =>
-    log.warn({ err, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade }, "job failed"),
-  );
-  // Mostly Redis trouble (lost connection, keys gone after a flush): the sweep repairs what it costs.
-  worker.on("error", (err) => log.warn({ err }, "worker error"));
-  return worker;
 }
 
 /** How often the heartbeat is written, and the database asked before the first one. */

@@ -1,4 +1,4 @@
-// tetik in this process, for API and pipeline tests: the real Hono app, a real worker, a database and a
+// tetik in this process, for API and delivery tests: the real Hono app, a real worker, a database and a
 // queue prefix of this test file's own. End-to-end tests through serverless offline use processes.ts.
 import { randomBytes } from "node:crypto";
 import type { Worker } from "bullmq";
@@ -11,9 +11,9 @@ import { loadConfig, type Config } from "../../functions/platform/config.ts";
 import { closeDeps, createDeps, type Deps } from "../../functions/platform/deps.ts";
 import { createPool, type Pool } from "../../functions/platform/pool.ts";
 import { withTimeout } from "../../functions/platform/timeout.ts";
-import type { Pipeline } from "../../functions/domain/delivery/pipeline.ts";
+import type { DeliveryRuntime } from "../../functions/domain/delivery/kinds/runtime.ts";
 import { startWorker } from "../../functions/worker/main.ts";
-import { createPipeline } from "../../functions/worker/pipeline/create-pipeline.ts";
+import { createDeliveryRuntime } from "../../functions/worker/delivery-runtime.ts";
 import type { ApiAnswer } from "./api-types.ts";
 import { checkAgainstDocument, refereedKy } from "./contract.ts";
 import { createTetikClient, type TetikClient } from "../../functions/client/index.ts";
@@ -37,8 +37,8 @@ export interface TestStack {
   env: Record<string, string>;
   config: Config;
   worker?: Worker;
-  /** The running worker's pipeline (its config cache, claims and writers): what the worker sees. */
-  pipeline?: Pipeline;
+  /** The running worker's delivery runtime (its action log, config cache and writers): what the worker sees. */
+  runtime?: DeliveryRuntime;
   /**
    * tetik's typed client (functions/client), answered by this stack's app in process: for tests about what
    * happens, not about HTTP. Answers are typed by the contract and refereed like `api`'s.
@@ -87,8 +87,8 @@ export async function startStack({
   const deps = createDeps(config, "test", 8);
   const owner = createPool({ url: database.url, poolSize: 2 });
   const app = createApiApp(deps);
-  const pipeline = worker ? createPipeline(deps) : undefined;
-  const running = pipeline ? startWorker(deps, pipeline) : undefined;
+  const runtime = worker ? createDeliveryRuntime(deps) : undefined;
+  const running = runtime ? startWorker(deps, runtime) : undefined;
   const servers: Server[] = [];
   if (running) await running.waitUntilReady();
 
@@ -98,7 +98,7 @@ export async function startStack({
     env: stackEnv,
     config,
     worker: running,
-    pipeline,
+    runtime,
     client: createTetikClient({
       baseUrl: "http://tetik.test",
       apiKey: stackEnv.API_KEY,

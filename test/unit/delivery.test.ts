@@ -3,7 +3,7 @@ import { Webhook as StandardWebhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { changedFields } from "../../functions/domain/events/changed-fields.ts";
 import { isBlockedAddress, urlRefusal } from "../../functions/domain/webhooks/address-guard.ts";
-import { isRetryable, nextAttempt, retryDelay, wakeAt } from "../../functions/domain/delivery/next-attempt.ts";
+import { isRetryable, nextAttempt, retryDelay, wakeAt } from "../../functions/domain/webhooks/next-attempt.ts";
 import { parseRetryAfter } from "../../functions/domain/webhooks/send-webhook.ts";
 import { generateSecret } from "../../functions/domain/webhooks/secret.ts";
 import { signatureHeader } from "../../functions/domain/webhooks/sign.ts";

@@ -1,12 +1,12 @@
 // Reading records: one by id, or a page of a collection filtered by the condition language. Writes go
-// through the record writer (record-writer.ts), which commits each with its event.
+// through the collection writes (collection-writes.ts), which commits each with its event.
 import sql, { empty } from "sql-template-tag";
 import { runSql, type Queryable } from "../../platform/sql.ts";
 import { compileFilter } from "../conditions/filter.ts";
 import { notFound } from "../errors.ts";
 import { LIMITS } from "../limits.ts";
 import { pageWithin, type ListQuery } from "../validation.ts";
-import type { RecordRow } from "./record-writes.ts";
+import type { RecordRow } from "./record-statements.ts";
 
 type Data = Record<string, unknown>;
 

@@ -1,13 +1,13 @@
 // Replay: run failed actions again (or every action, with `all`), each with a fresh retry budget, for
 // one event (POST /events/{id}/replay) or for every event a filter selects (POST /events/replay).
 import { z } from "zod";
-import sql, { empty, join } from "sql-template-tag";
+import sql, { empty } from "sql-template-tag";
 import type { CoreDeps } from "../../platform/core-deps.ts";
 import { fromPg, runSql } from "../../platform/sql.ts";
 import { notFound } from "../errors.ts";
 import { isoDateTime } from "../validation.ts";
 import { enqueueEvents } from "../events/ingest-events.ts";
-import { recomputeEventStatuses } from "./statuses.ts";
+import { replayActionRows, retryUnmatchedEvent } from "./action-log/action-log.ts";
 
 type ReplayDeps = Pick<CoreDeps, "pool" | "queue" | "log" | "now">;
 
@@ -30,9 +30,8 @@ export async function replayActions(
   deps: ReplayDeps,
   filter: ReplayFilter,
 ): Promise<{ actions: number; events: number }> {
-  const q = fromPg(deps.pool);
   const now = deps.now();
-  const conditions = [
+  const selected = [
     filter.all ? empty : sql`AND a.status = 'failed'`,
     filter.eventId ? sql`AND a."eventId" = ${filter.eventId}` : empty,
     filter.status ? sql`AND e.status = ${filter.status}::"EventStatus"` : empty,
@@ -41,20 +40,8 @@ export async function replayActions(
     filter.since ? sql`AND e."receivedAt" >= ${new Date(filter.since)}` : empty,
     filter.until ? sql`AND e."receivedAt" < ${new Date(filter.until)}` : empty,
   ];
-  const rows = await runSql<{ id: string; eventId: string }>(
-    q,
-    sql`UPDATE event_actions SET status = 'pending', attempts = 0, "unfinishedRuns" = 0, error = NULL,
-        "errorCode" = NULL, "nextAttemptAt" = NULL, "completedAt" = NULL, "updatedAt" = ${now}
-      WHERE id IN (
-        SELECT a.id FROM event_actions a JOIN event_log e ON e.id = a."eventId"
-        WHERE TRUE ${join(conditions, " ")}
-        ORDER BY a.id LIMIT ${filter.limit ?? MAX_REPLAY}
-        FOR UPDATE OF a SKIP LOCKED)
-      RETURNING id, "eventId"`,
-  );
-
-  const eventIds = [...new Set(rows.map((r) => r.eventId))].sort();
-  await recomputeEventStatuses(deps.pool, eventIds, now);
+  const rows = await replayActionRows(deps.pool, selected, filter.limit ?? MAX_REPLAY, now);
+  const eventIds = new Set(rows.map((r) => r.eventId));
   try {
     await deps.queue.add(
       "run-action",
@@ -63,7 +50,7 @@ export async function replayActions(
   } catch (error) {
     deps.log.warn({ err: error, actions: rows.length }, "queue unavailable: the sweep will queue the replayed actions");
   }
-  return { actions: rows.length, events: eventIds.length };
+  return { actions: rows.length, events: eventIds.size };
 }
 
 /**
@@ -78,14 +65,7 @@ export async function replayEvent(deps: ReplayDeps, eventId: string, { all = fal
   );
   if (!event) throw notFound("event", eventId);
   if (!event.matchedAt) {
-    if (event.status === "failed") {
-      await runSql(
-        q,
-        sql`UPDATE event_log SET status = 'pending', attempts = 0, error = NULL, "completedAt" = NULL,
-          "durationMs" = NULL
-          WHERE id = ${eventId} AND "matchedAt" IS NULL AND status = 'failed'`,
-      );
-    }
+    if (event.status === "failed") await retryUnmatchedEvent(deps.pool, eventId);
     await enqueueEvents(deps, [eventId]);
     return { actions: 0, events: 1 };
   }

@@ -8,11 +8,13 @@ export type PublicEventType = (typeof EVENT_TYPES)[number];
 export const INGEST_TYPES = ["collection.created", "collection.updated", "collection.deleted"] as const;
 export type IngestType = (typeof INGEST_TYPES)[number];
 
-export const toDbEventType = (type: PublicEventType) => type.replace(".", "_") as EventType;
+/**
+ * The domain speaks Prisma's names of the enum ("collection_created"); users, and rows read with plain SQL,
+ * the database's values ("collection.created").
+ */
+export const toDbEventType = (type: PublicEventType | string) => type.replace(".", "_") as EventType;
 export const toPublicEventType = (type: EventType) => type.replace("_", ".") as PublicEventType;
 
-// Rows read with plain SQL come with the database's enum values ("collection.created"); the domain speaks
-// Prisma's names ("collection_created"). These make them the shapes Prisma gives.
-export const fromDbEnum = (type: string) => type.replace(".", "_") as EventType;
-export const eventFromRow = <E extends EventLog>(row: E): E => ({ ...row, type: fromDbEnum(row.type) });
-export const definitionFromRow = (row: EventDefinition): EventDefinition => ({ ...row, type: fromDbEnum(row.type) });
+/** Rows read with plain SQL, in the shapes Prisma gives. */
+export const eventFromRow = <E extends EventLog>(row: E): E => ({ ...row, type: toDbEventType(row.type) });
+export const definitionFromRow = (row: EventDefinition): EventDefinition => ({ ...row, type: toDbEventType(row.type) });

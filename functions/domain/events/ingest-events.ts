@@ -223,7 +223,7 @@ export function createIngest(deps: Pick<Deps, "pool" | "queue" | "log" | "now">)
       // A refused request changes nothing: rows of it this flush created (only when two requests raced
       // with one key and different bodies) are taken back before anything is queued.
       const refused = created.filter((id) => taken.has(id));
-      if (refused.length) await q.query(`DELETE FROM event_log WHERE id = ANY($1::text[])`, [refused]);
+      if (refused.length) await runSql(q, sql`DELETE FROM event_log WHERE id = ANY(${refused}::text[])`);
       await enqueueEvents(
         deps,
         created.filter((id) => !taken.has(id)),

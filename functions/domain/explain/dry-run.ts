@@ -17,7 +17,7 @@ import { toDbEventType, toPublicEventType, type PublicEventType } from "../event
 import type { MatchableEvent } from "../matching/match-definitions.ts";
 import { createTriggerInput } from "../triggers/trigger-input.ts";
 import { derivedRecordId, planTrigger, type TriggerPlan } from "../triggers/plan-trigger.ts";
-import { triggerTargets } from "../collections/record-writes.ts";
+import { triggerTargets } from "../collections/record-statements.ts";
 import { collectionName, jsonObject } from "../validation.ts";
 import { buildDelivery, UnsendableDelivery } from "../webhooks/build-delivery.ts";
 import { createWebhookInput } from "../webhooks/webhook-input.ts";

@@ -1,19 +1,7 @@
-// Which definitions an event fires, and the actions (webhooks, triggers) that follow from them.
+// Which definitions an event fires (the actions that follow are planned by delivery/plan-actions.ts).
 import type { EventDefinition, EventLog, EventTrigger, Webhook } from "../../platform/db.ts";
-import { derivedId } from "../../platform/ids.ts";
 import { compileCondition, ConditionTooCostly, type Condition, type ConditionTest } from "../conditions/condition.ts";
 import { eventContext } from "../events/event-context.ts";
-
-/** An action an event's match calls for: one per active trigger and webhook of each matching definition. */
-export interface PlannedAction {
-  id: string;
-  eventId: string;
-  kind: "webhook" | "trigger";
-  targetId: string;
-  definitionId: string;
-  /** Set when the action cannot run: it is written as failed, with this code and reason. */
-  failure?: { errorCode: string; error: string };
-}
 
 export type DefinitionWithTargets = EventDefinition & {
   webhooks: Pick<Webhook, "id">[];
@@ -43,39 +31,24 @@ export function matchesDefinition(
   return test(eventContext(event, definition));
 }
 
+/** A definition an event fires, or whose condition could not be decided (`failure` says why). */
+export interface FiredDefinition {
+  definition: DefinitionWithTargets;
+  failure?: { errorCode: string; error: string };
+}
+
 /**
- * One action per active trigger and per active webhook of each matching definition. A definition whose
- * condition ran out of its budget neither matched nor failed to: its actions are planned as failed, so
- * the log says why they did not run (a replay runs them).
+ * The definitions `event` fires. A definition whose condition ran out of its budget neither matched nor
+ * failed to: it is answered with the failure, so the log can say why its actions did not run.
  */
-export function planActions(event: MatchableEvent, definitions: DefinitionWithTargets[]): PlannedAction[] {
-  const action = (
-    definitionId: string,
-    kind: "trigger" | "webhook",
-    targetId: string,
-    failure?: PlannedAction["failure"],
-  ) => ({
-    id: derivedId("act", event.id, `${event.id}/${kind}/${targetId}`),
-    eventId: event.id,
-    kind,
-    targetId,
-    definitionId,
-    ...(failure ? { failure } : {}),
-  });
+export function firedDefinitions(event: MatchableEvent, definitions: DefinitionWithTargets[]): FiredDefinition[] {
   return definitions.flatMap((definition) => {
-    let failure: PlannedAction["failure"];
     try {
-      if (!matchesDefinition(event, definition)) return [];
+      return matchesDefinition(event, definition) ? [{ definition }] : [];
     } catch (error) {
       if (!(error instanceof ConditionTooCostly)) throw error;
-      failure = {
-        errorCode: error.code,
-        error: `the condition of definition "${definition.name}" was not decided: ${error.message}`,
-      };
+      const reason = `the condition of definition "${definition.name}" was not decided: ${error.message}`;
+      return [{ definition, failure: { errorCode: error.code, error: reason } }];
     }
-    return [
-      ...definition.triggers.map((trigger) => action(definition.id, "trigger", trigger.id, failure)),
-      ...definition.webhooks.map((webhook) => action(definition.id, "webhook", webhook.id, failure)),
-    ];
   });
 }

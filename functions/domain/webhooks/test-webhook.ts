@@ -1,6 +1,8 @@
 // POST /webhooks/{id}/test: one signed sample delivery now, recorded as a test attempt, not as an event.
 import type { Deps } from "../../platform/deps.ts";
 import { newId } from "../../platform/ids.ts";
+import { fromPg } from "../../platform/sql.ts";
+import { writeTestSend } from "../delivery/action-log/action-log.ts";
 import { notFound } from "../errors.ts";
 import { eventContext } from "../events/event-context.ts";
 import { sendWebhook } from "./send-webhook.ts";
@@ -8,7 +10,7 @@ import { withOpenSecrets } from "./secret.ts";
 import type { SendResult } from "./send-webhook.ts";
 
 export async function testWebhook(
-  deps: Pick<Deps, "db" | "config" | "now" | "secrets">,
+  deps: Pick<Deps, "db" | "pool" | "config" | "now" | "secrets">,
   webhookId: string,
   data: Record<string, unknown> = {},
 ): Promise<SendResult> {
@@ -34,21 +36,6 @@ export async function testWebhook(
   const timeoutMs = Math.min(webhook.timeoutMs ?? deps.config.WEBHOOK_TIMEOUT_MS, deps.config.WEBHOOK_TEST_TIMEOUT_MS);
   const context = eventContext(sample, definition);
   const result = await sendWebhook(deps, { ...webhook, timeoutMs }, context, attemptId, requestedAt);
-  const { ok, status, durationMs, error, errorCode, responseBody } = result;
-  await db.deliveryAttempt.create({
-    data: {
-      id: attemptId,
-      webhookId,
-      attempt: 1,
-      requestedAt,
-      test: true,
-      ok,
-      status,
-      durationMs,
-      error,
-      errorCode,
-      responseBody,
-    },
-  });
+  await writeTestSend(fromPg(deps.pool), { id: attemptId, webhookId, requestedAt, result });
   return result;
 }

@@ -18,7 +18,7 @@ import {
   recordKey,
   type RecordKey,
   type WriteDone,
-} from "./record-writes.ts";
+} from "./record-statements.ts";
 
 type Data = Record<string, unknown>;
 type FlushDeps = Pick<CoreDeps, "pool" | "queue" | "log" | "now">;

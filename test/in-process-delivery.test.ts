@@ -1,4 +1,4 @@
-// The core pipeline in one process: API -> Postgres -> BullMQ -> worker -> a real receiver on 127.0.0.1.
+// Delivery in one process: API -> Postgres -> BullMQ -> worker -> a real receiver on 127.0.0.1.
 // Signatures are checked with the standardwebhooks package, not with tetik's own signing code.
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -21,7 +21,7 @@ function verify(secret: string, request: { body: string; headers: Record<string,
   return new StandardWebhook(secret).verify(request.body, request.headers as Record<string, string>);
 }
 
-describe("the pipeline", () => {
+describe("delivery in one process", () => {
   it("delivers a matching event, signed, with the default body, and logs it completed with timings", async () => {
     const collection = fresh();
     const definition = await createDefinition(stack, {

@@ -2,14 +2,15 @@
 // conditions, active triggers and active webhooks. It is keyed by config_version, which database
 // triggers move on every change, and which the worker reads together with each event: an event is never
 // matched against a cache older than a change committed before the event was read.
-import type { EventDefinition, EventTrigger, Webhook } from "../../platform/db.ts";
-import type { SecretBox } from "../../platform/secret-box.ts";
-import type { Queryable } from "../../platform/sql.ts";
-import { compileCondition, type Condition, type ConditionTest } from "../../domain/conditions/condition.ts";
-import type { DefinitionWithTargets } from "../../domain/matching/match-definitions.ts";
-import type { CachedTrigger, CachedWebhook, ConfigCache, MatchConfig } from "../../domain/delivery/pipeline.ts";
-import { withOpenSecrets } from "../../domain/webhooks/secret.ts";
-import { definitionFromRow } from "../../domain/events/event-type.ts";
+import type { EventDefinition, EventTrigger, Webhook } from "../platform/db.ts";
+import type { SecretBox } from "../platform/secret-box.ts";
+import sql from "sql-template-tag";
+import { runSql, type Queryable } from "../platform/sql.ts";
+import { compileCondition, type Condition, type ConditionTest } from "../domain/conditions/condition.ts";
+import type { DefinitionWithTargets } from "../domain/matching/match-definitions.ts";
+import type { CachedTrigger, CachedWebhook, ConfigCache, MatchConfig } from "../domain/delivery/kinds/runtime.ts";
+import { withOpenSecrets } from "../domain/webhooks/secret.ts";
+import { definitionFromRow } from "../domain/events/event-type.ts";
 
 async function load(q: Queryable, secrets: SecretBox): Promise<MatchConfig> {
   const [versionRow] = await q.query<{ version: string }>(`SELECT version FROM config_version WHERE id = 1`);
@@ -17,13 +18,13 @@ async function load(q: Queryable, secrets: SecretBox): Promise<MatchConfig> {
     definitionFromRow,
   );
   const ids = definitions.map((d) => d.id);
-  const webhooks = await q.query<Webhook>(
-    `SELECT * FROM webhooks WHERE active AND "definitionId" = ANY($1::text[]) ORDER BY id`,
-    [ids],
+  const webhooks = await runSql<Webhook>(
+    q,
+    sql`SELECT * FROM webhooks WHERE active AND "definitionId" = ANY(${ids}::text[]) ORDER BY id`,
   );
-  const triggers = await q.query<EventTrigger>(
-    `SELECT * FROM event_triggers WHERE active AND "definitionId" = ANY($1::text[]) ORDER BY id`,
-    [ids],
+  const triggers = await runSql<EventTrigger>(
+    q,
+    sql`SELECT * FROM event_triggers WHERE active AND "definitionId" = ANY(${ids}::text[]) ORDER BY id`,
   );
 
   const byCollection = new Map<string, DefinitionWithTargets[]>();

@@ -1,0 +1,72 @@
+// The action log: the one writer of event_actions, delivery_attempts and event_log's status (ingestion
+// only inserts events, pending). Callers name a transition; the statements live in ./action-log/, built
+// on the status rule (./action-log/event-status.ts). The worker's transitions are group-committed here:
+// concurrent runs share a flush, and each waits for its own, so nothing is acknowledged before it is
+// durable. The table in README.md lists every transition with the function that performs it.
+import { createBatcher } from "../../../platform/batcher.ts";
+import { isNotAnOutage } from "../../../platform/dependency-errors.ts";
+import type { Pool } from "../../../platform/pool.ts";
+import { fromPg, type Queryable } from "../../../platform/sql.ts";
+import { writeAttempts, type AttemptOutcome } from "./attempts.ts";
+import { claimEvents, releaseClaim, type ClaimedEvent, type LeaseSettings } from "./claims.ts";
+import { writeMatches, type Match } from "./matches.ts";
+import { beginRun, failAction, noteFailedRun, settleRuns, startAttempt, type SettledRuns } from "./runs.ts";
+
+export { writeTestSend, type AttemptOutcome, type AttemptResult } from "./attempts.ts";
+export type { ClaimedEvent, LeaseSettings } from "./claims.ts";
+export type { Match, PlannedAction } from "./matches.ts";
+export { failExhaustedEvents, pruneCompletedEvents, takeStuckActions, takeStuckEvents } from "./recovery.ts";
+export { replayActionRows, retryUnmatchedEvent } from "./replays.ts";
+export { loadAction, type LoadedAction, type RunResult, type SettledRuns } from "./runs.ts";
+
+/** The transitions the worker makes, batched across the runs of one process. */
+export interface ActionLog {
+  /** pending -> processing (leased): makes the caller the run that matches the event. */
+  claim(eventId: string): Promise<ClaimedEvent>;
+  /** processing -> pending for an event not matched yet, after `error`, so a retried job claims it at once. */
+  releaseClaim(eventId: string, error: unknown): Promise<void>;
+  /** Writes an event's actions and marks it matched; answers the ids of the actions this call created. */
+  match(match: Match): Promise<Set<string>>;
+  /** A later run of an action begins: counted, so a crash counts too. */
+  beginRun(actionId: string): Promise<void>;
+  /** A later delivery attempt is in flight: -> processing. */
+  startAttempt(actionId: string, attempt: number): Promise<void>;
+  /** A run that ended in an error (an outage does not count). */
+  noteFailedRun(actionId: string, error: unknown): Promise<void>;
+  /** Any unfinished -> failed, for good, with a code and a reason. */
+  fail(action: { id: string; eventId: string }, errorCode: string, error: string): Promise<void>;
+  /** One delivery attempt, its action's new state (nextAttempt's answer) and its event's status. */
+  recordAttempt(outcome: AttemptOutcome): Promise<void>;
+  /** Runs (of a kind that writes, like a trigger) settled in one transaction with what `work` writes. */
+  settleRuns<R extends { actionId: string; eventId: string }, T>(
+    runs: R[],
+    work: (q: Queryable, open: R[]) => Promise<SettledRuns<T>>,
+    empty: T,
+  ): Promise<T>;
+}
+
+export function createActionLog(pool: Pool, now: () => Date, lease: LeaseSettings): ActionLog {
+  const q = fromPg(pool);
+  // A flush that fails for one item's sake is tried again in halves, so it fails no other (see batcher.ts).
+  const options = { retryAlone: isNotAnOutage };
+  const claims = createBatcher<string, ClaimedEvent>((ids) => claimEvents(q, ids, now(), lease), options);
+  const matches = createBatcher<Match, Set<string>>(async (items) => {
+    const created = await writeMatches(q, items, now());
+    return items.map(() => created);
+  }, options);
+  const attempts = createBatcher<AttemptOutcome, void>(async (items) => {
+    await writeAttempts(pool, items);
+    return items.map(() => undefined);
+  }, options);
+  return {
+    claim: (id) => claims.add(id),
+    releaseClaim: (id, error) => releaseClaim(q, id, error),
+    match: (m) => matches.add(m),
+    beginRun: (id) => beginRun(q, id),
+    startAttempt: (id, attempt) => startAttempt(q, id, attempt),
+    noteFailedRun: (id, error) => noteFailedRun(pool, id, error),
+    fail: (action, errorCode, error) => failAction(pool, action, now(), errorCode, error),
+    recordAttempt: (o) => attempts.add(o),
+    settleRuns: (runs, work, empty) => settleRuns(pool, runs, now(), work, empty),
+  };
+}

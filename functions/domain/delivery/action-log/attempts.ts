@@ -1,0 +1,141 @@
+// The attempt transition: one delivery attempt logged (delivery_attempts), its action's new state (what
+// nextAttempt decided) and its event's status by the rule. The action row exists before its first attempt
+// (the match writes it), so an attempt in flight is visible as its action `processing`.
+//
+// Most events have one action. Their rule is over that one action, so one statement writes all three
+// without reading the event's other actions under a lock; the statement itself tells them apart (no
+// sibling row: the match writes an event's actions all at once, and this attempt's action is there).
+// Outcomes of events with other actions are written in a transaction that locks the events and recomputes
+// their statuses from every action, so two actions finishing at once never leave a stale status.
+import sql, { raw, type Sql } from "sql-template-tag";
+import type { EventStatus } from "../../../platform/db.ts";
+import { newId } from "../../../platform/ids.ts";
+import type { Pool } from "../../../platform/pool.ts";
+import { fromPg, runSql, transaction, type Queryable } from "../../../platform/sql.ts";
+import {
+  actionErrorSql,
+  eventStatusSql,
+  isFinalSql,
+  lockEvents,
+  refreshEventStatuses,
+  settledColumnsSql,
+  showsErrorSql,
+  sqlList,
+} from "./event-status.ts";
+
+/** What a receiver answered (or why there was no answer), as the log keeps it. */
+export interface AttemptResult {
+  ok: boolean;
+  status: number | null;
+  durationMs: number;
+  responseBody: string | null;
+  error: string | null;
+  errorCode: string | null;
+}
+
+/** One delivery attempt and what follows it (nextAttempt's answer). */
+export interface AttemptOutcome {
+  eventId: string;
+  actionId: string;
+  webhookId: string;
+  attempt: number;
+  requestedAt: Date;
+  result: AttemptResult;
+  status: Extract<EventStatus, "completed" | "retrying" | "failed">;
+  nextAttemptAt: Date | null;
+  finishedAt: Date;
+}
+
+/** The outcomes as rows `v` (one per attempt). */
+function outcomeRows(outcomes: AttemptOutcome[]): Sql {
+  const col = <T>(pick: (o: AttemptOutcome) => T) => outcomes.map(pick);
+  return sql`
+    SELECT * FROM unnest(${col(() => newId("att"))}::text[], ${col((o) => o.webhookId)}::text[],
+      ${col((o) => o.eventId)}::text[], ${col((o) => o.actionId)}::text[], ${col((o) => o.attempt)}::int[],
+      ${col((o) => o.result.ok)}::bool[], ${col((o) => o.result.status)}::int[], ${col((o) => o.result.durationMs)}::int[],
+      ${col((o) => o.result.error)}::text[], ${col((o) => o.result.errorCode)}::text[],
+      ${col((o) => o.result.responseBody)}::text[], ${col((o) => o.requestedAt)}::timestamptz[],
+      ${col((o) => o.status)}::text[], ${col((o) => o.nextAttemptAt)}::timestamptz[],
+      ${col((o) => o.finishedAt)}::timestamptz[])
+    AS v(attempt_id, webhook_id, event_id, action_id, attempt, ok, http, duration, error, code, body, requested,
+      status, next, finished)`;
+}
+
+/** The attempts of `source` (rows shaped as outcomeRows) logged, and their actions updated. */
+const attemptAndActionSteps = (source: string) => sql`
+  attempts AS (
+    INSERT INTO delivery_attempts (id, "webhookId", "eventId", "actionId", attempt, ok, status, "durationMs", error,
+      "errorCode", "responseBody", "requestedAt")
+    SELECT attempt_id, webhook_id, event_id, action_id, attempt, ok, http, duration, error, code, body, requested
+    FROM ${raw(source)} v
+  ), actions AS (
+    UPDATE event_actions a SET
+      status = v.status::"EventStatus", attempts = v.attempt, error = v.error, "errorCode" = v.code,
+      "unfinishedRuns" = 0, "leaseExpiresAt" = NULL, "durationMs" = a."durationMs" + v.duration, "nextAttemptAt" = v.next,
+      "completedAt" = CASE WHEN ${isFinalSql(raw("v.status"))} THEN v.finished END,
+      result = jsonb_build_object('status', v.http), "updatedAt" = v.finished
+    FROM ${raw(source)} v WHERE a.id = v.action_id
+  )`;
+
+/**
+ * Writes the outcomes whose action is its event's only one, with their events' statuses (the rule over that
+ * one action); answers the others, untouched.
+ */
+async function writeSoleOutcomes(q: Queryable, outcomes: AttemptOutcome[]): Promise<AttemptOutcome[]> {
+  const v = (column: string) => raw(`v.${column}`);
+  const rows = await runSql<{ action_id: string }>(
+    q,
+    sql`
+    WITH v AS (${outcomeRows(outcomes)}),
+    sole AS (
+      SELECT v.*, ${eventStatusSql((statuses) => sql`v.status IN (${sqlList(statuses)})`)} AS event_status FROM v
+      WHERE NOT EXISTS (SELECT 1 FROM event_actions o WHERE o."eventId" = v.event_id AND o.id <> v.action_id)
+    ), ${attemptAndActionSteps("sole")}, events AS (
+      UPDATE event_log e SET status = v.event_status,
+        error = CASE WHEN ${showsErrorSql(v("status"))}
+          THEN ${actionErrorSql({ kind: raw("'webhook'"), targetId: v("webhook_id"), error: v("error"), status: v("status") })} END,
+        ${settledColumnsSql(v("event_status"), v("finished"))}
+      FROM sole v WHERE e.id = v.event_id
+    )
+    SELECT action_id FROM v WHERE action_id NOT IN (SELECT action_id FROM sole)`,
+  );
+  const left = new Set(rows.map((r) => r.action_id));
+  return outcomes.filter((o) => left.has(o.actionId));
+}
+
+/** Writes outcomes of events with other actions: under the events' locks, their statuses recomputed. */
+async function writeSharedOutcomes(pool: Pool, outcomes: AttemptOutcome[]): Promise<void> {
+  const eventIds = [...new Set(outcomes.map((o) => o.eventId))];
+  await transaction(pool, async (q) => {
+    await lockEvents(q, eventIds);
+    await runSql(q, sql`WITH v AS (${outcomeRows(outcomes)}), ${attemptAndActionSteps("v")} SELECT 1`);
+    await refreshEventStatuses(q, eventIds, latestFinish(outcomes));
+  });
+}
+
+/** Writes the attempts of a flush: one statement when every event has one action (the common case). */
+export async function writeAttempts(pool: Pool, outcomes: AttemptOutcome[]): Promise<void> {
+  const shared = await writeSoleOutcomes(fromPg(pool), outcomes);
+  if (shared.length > 0) await writeSharedOutcomes(pool, shared);
+}
+
+/** A test send (POST /webhooks/{id}/test): logged as an attempt of no event. */
+export async function writeTestSend(
+  q: Queryable,
+  send: { id: string; webhookId: string; requestedAt: Date; result: AttemptResult },
+): Promise<void> {
+  const { ok, status, durationMs, error, errorCode, responseBody } = send.result;
+  await runSql(
+    q,
+    sql`INSERT INTO delivery_attempts (id, "webhookId", attempt, "requestedAt", test, ok, status, "durationMs", error,
+        "errorCode", "responseBody")
+      VALUES (${send.id}, ${send.webhookId}, 1, ${send.requestedAt}, true, ${ok}, ${status}, ${durationMs}, ${error},
+        ${errorCode}, ${responseBody})`,
+  );
+}
+
+export const latestFinish = (outcomes: AttemptOutcome[]) =>
+  outcomes.reduce(
+    (latest, o) => (o.finishedAt.getTime() > latest.getTime() ? o.finishedAt : latest),
+    outcomes[0]!.finishedAt,
+  );

@@ -1,0 +1,74 @@
+// The match transition: an event's planned actions written, and the event marked matched with the status
+// the rule gives over them, in one statement (atomic without a transaction). Only unmatched events are
+// marked and actions are unique per (event, kind, target), so a run that comes again changes nothing.
+import sql, { raw } from "sql-template-tag";
+import type { ActionKind, EventStatus } from "../../../platform/db.ts";
+import { runSql, type Queryable } from "../../../platform/sql.ts";
+
+import { actionErrorSql, eventStatusSql, settledColumnsSql, showsErrorSql, sqlList } from "./event-status.ts";
+
+/** An action an event's match calls for: one per active target (webhook, trigger) of each matching definition. */
+export interface PlannedAction {
+  id: string;
+  eventId: string;
+  kind: ActionKind;
+  targetId: string;
+  definitionId: string;
+  /** Its row as its kind starts it (see kinds/registry.ts): its first run follows the match at once. */
+  start: { status: "processing" | "pending"; attempts: number };
+  /** Set when the action cannot run: it is written as failed, with this code and reason. */
+  failure?: { errorCode: string; error: string };
+}
+
+/** An event's planned actions, written with the event marked matched. */
+export interface Match {
+  eventId: string;
+  actions: PlannedAction[];
+}
+
+/** Writes the matches; answers the ids of the actions this call created (not those another run wrote). */
+export async function writeMatches(q: Queryable, matches: Match[], now: Date): Promise<Set<string>> {
+  const actions = matches.flatMap((m) => m.actions);
+  const col = <T>(pick: (a: PlannedAction) => T) => actions.map(pick);
+  // A planned failure is written final; every other action starts as its kind says (its first run is begun:
+  // the matching run makes it right after this write, so a crash during it counts).
+  const status = col((a): EventStatus => (a.failure ? "failed" : a.start.status));
+  const p = (column: string) => raw(`p.${column}`);
+  const inserted = await runSql<{ id: string }>(
+    q,
+    sql`
+    WITH planned AS (
+      SELECT * FROM unnest(${col((a) => a.id)}::text[], ${col((a) => a.eventId)}::text[], ${col((a) => a.kind)}::text[],
+        ${col((a) => a.targetId)}::text[], ${col((a) => a.definitionId)}::text[], ${status}::text[],
+        ${col((a) => (a.failure ? 0 : a.start.attempts))}::int[], ${col((a) => a.failure?.errorCode ?? null)}::text[],
+        ${col((a) => a.failure?.error ?? null)}::text[])
+        AS p(id, event_id, kind, target_id, definition_id, status, attempts, error_code, error)
+    ), inserted AS (
+      INSERT INTO event_actions (id, "eventId", kind, "targetId", "definitionId", status, attempts, "errorCode",
+        error, "completedAt", "unfinishedRuns", "leaseExpiresAt", "createdAt", "updatedAt")
+      SELECT p.id, p.event_id, p.kind::"ActionKind", p.target_id, p.definition_id, p.status::"EventStatus",
+        p.attempts, p.error_code, p.error, CASE WHEN p.error_code IS NOT NULL THEN ${now}::timestamptz END,
+        CASE WHEN p.error_code IS NULL THEN 1 ELSE 0 END,
+        -- The claim's lease passes to the actions its run starts: it covers their first runs.
+        CASE WHEN p.error_code IS NULL THEN e."leaseExpiresAt" END, ${now}, ${now}
+      FROM planned p JOIN event_log e ON e.id = p.event_id
+      ON CONFLICT ("eventId", kind, "targetId") DO NOTHING
+      RETURNING id
+    ), matched AS (
+      -- The rule over the actions just planned (none: completed).
+      SELECT m.id,
+        ${eventStatusSql((statuses) => sql`coalesce(bool_or(p.status IN (${sqlList(statuses)})), false)`)} AS status,
+        string_agg(${actionErrorSql({ kind: p("kind"), targetId: p("target_id"), error: p("error"), status: p("status") })},
+          '; ' ORDER BY p.id) FILTER (WHERE ${showsErrorSql(p("status"))}) AS error
+      FROM unnest(${matches.map((m) => m.eventId)}::text[]) AS m(id) LEFT JOIN planned p ON p.event_id = m.id
+      GROUP BY m.id
+    ), marked AS (
+      UPDATE event_log e SET "matchedAt" = ${now}, error = m.error, status = m.status,
+        ${settledColumnsSql(raw("m.status"), sql`${now}`)}
+      FROM matched m
+      WHERE e.id = m.id AND e."matchedAt" IS NULL
+    )
+    SELECT id FROM inserted`,
+  );
+  return new Set(inserted.map((r) => r.id));
+}

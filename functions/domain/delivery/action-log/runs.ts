@@ -1,0 +1,148 @@
+// Transitions of an action's runs: begun (counted, so a crash counts too), ended in an error, failed for
+// good, and a trigger run settled with what it wrote. Every change of an action's status takes its event's
+// row lock first and recomputes the event's status before it commits.
+import sql from "sql-template-tag";
+import type { EventAction, EventLog } from "../../../platform/db.ts";
+import { errorReason, isDependencyDown } from "../../../platform/dependency-errors.ts";
+import type { Pool } from "../../../platform/pool.ts";
+import { fromPg, runSql, transaction, type Queryable } from "../../../platform/sql.ts";
+import { eventFromRow } from "../../events/event-type.ts";
+import { storableText } from "../../storable-json.ts";
+import { FINAL_STATUSES, lockEvents, refreshEventStatuses, sqlList } from "./event-status.ts";
+
+export type LoadedAction = EventAction & { event: EventLog };
+
+/** An action with its event, or undefined when it is gone (its event pruned). */
+export async function loadAction(q: Queryable, actionId: string): Promise<LoadedAction | undefined> {
+  const [row] = await runSql<{ action: EventAction; event: EventLog }>(
+    q,
+    sql`SELECT to_jsonb(a) AS action, to_jsonb(e) AS event
+      FROM event_actions a JOIN event_log e ON e.id = a."eventId" WHERE a.id = ${actionId}`,
+  );
+  if (!row) return undefined;
+  return { ...withDates(row.action), event: eventFromRow(withDates(row.event)) };
+}
+
+const DATE_COLUMNS = [
+  "createdAt",
+  "updatedAt",
+  "completedAt",
+  "nextAttemptAt",
+  "occurredAt",
+  "receivedAt",
+  "startedAt",
+  "matchedAt",
+  "leaseExpiresAt",
+] as const;
+
+/** Rows read as JSON carry their times as text. */
+function withDates<R>(row: R): R {
+  const out = { ...row } as Record<string, unknown>;
+  for (const column of DATE_COLUMNS) if (typeof out[column] === "string") out[column] = new Date(out[column] as string);
+  return out as R;
+}
+
+/**
+ * A later run of the action begins: counted before the work, so a run that crashes the worker counts too
+ * (a run that finishes sets the count back to 0; the first run is counted by the match).
+ */
+export async function beginRun(q: Queryable, actionId: string): Promise<void> {
+  await runSql(q, sql`UPDATE event_actions SET "unfinishedRuns" = "unfinishedRuns" + 1 WHERE id = ${actionId}`);
+}
+
+/** A later delivery attempt is in flight: retrying (or pending, after a replay) -> processing. */
+export async function startAttempt(q: Queryable, actionId: string, attempt: number): Promise<void> {
+  await runSql(q, sql`UPDATE event_actions SET status = 'processing', attempts = ${attempt} WHERE id = ${actionId}`);
+}
+
+/**
+ * A run (counted as begun) that ended in an error. An outage is nobody's fault: the run does not count, as
+ * long as the database can still be told so (a run cut short by Postgres itself going down stays counted).
+ * Any other error is kept as the action's last reason. A first run gives up its lease: the retry of its
+ * job queues the action at once (see match-event.ts) instead of leaving it to the sweep.
+ */
+export async function noteFailedRun(pool: Pool, actionId: string, error: unknown): Promise<void> {
+  const statement = isDependencyDown(error)
+    ? sql`UPDATE event_actions SET "unfinishedRuns" = GREATEST(0, "unfinishedRuns" - 1), "leaseExpiresAt" = NULL
+        WHERE id = ${actionId}`
+    : sql`UPDATE event_actions SET error = ${storableText(errorReason(error))}, "leaseExpiresAt" = NULL
+        WHERE id = ${actionId}`;
+  await runSql(fromPg(pool), statement).catch(() => {});
+}
+
+/** Fails an action for good, with a code and a reason. */
+export async function failAction(
+  pool: Pool,
+  action: { id: string; eventId: string },
+  now: Date,
+  errorCode: string,
+  error: string,
+): Promise<void> {
+  await transaction(pool, async (q) => {
+    await lockEvents(q, [action.eventId]);
+    await runSql(
+      q,
+      sql`UPDATE event_actions SET status = 'failed', error = ${error}, "errorCode" = ${errorCode},
+        "nextAttemptAt" = NULL, "leaseExpiresAt" = NULL, "completedAt" = ${now}, "updatedAt" = ${now}
+        WHERE id = ${action.id}`,
+    );
+    await refreshEventStatuses(q, [action.eventId], now);
+  });
+}
+
+/** What one trigger run did: records written (the result shown), or nothing because it selected too many. */
+export type RunResult = { ok: true; result: unknown } | { ok: false; errorCode: string; error: string };
+
+export interface SettledRuns<T> {
+  /** Results of the runs whose actions were still open, by action id. */
+  results: Map<string, RunResult>;
+  /** Whatever else the work produced (e.g. the events it created, to queue after the commit). */
+  extra: T;
+}
+
+/**
+ * Trigger runs settled with their writes: `work` writes what the runs still open planned (a duplicate that
+ * got here first finished the others) in the same transaction as their actions' completion and their events'
+ * statuses, so a run that comes again finds its action finished and writes nothing more.
+ */
+export async function settleRuns<R extends { actionId: string; eventId: string }, T>(
+  pool: Pool,
+  runs: R[],
+  now: Date,
+  work: (q: Queryable, open: R[]) => Promise<SettledRuns<T>>,
+  empty: T,
+): Promise<T> {
+  const eventIds = [...new Set(runs.map((run) => run.eventId))].sort();
+  return transaction(pool, async (q) => {
+    await lockEvents(q, eventIds);
+    // Under the events' locks: an action finished by a duplicate job that got here first is left alone.
+    const open = await runSql<{ id: string }>(
+      q,
+      sql`SELECT id FROM event_actions
+        WHERE id = ANY(${runs.map((r) => r.actionId)}::text[]) AND status NOT IN (${sqlList(FINAL_STATUSES)})`,
+    );
+    const openIds = new Set(open.map((row) => row.id));
+    const todo = [
+      ...new Map(runs.filter((run) => openIds.has(run.actionId)).map((run) => [run.actionId, run])).values(),
+    ];
+    if (todo.length === 0) return empty;
+    const started = performance.now();
+    const { results, extra } = await work(q, todo);
+    const settled = todo.map((run) => results.get(run.actionId)!);
+    await runSql(
+      q,
+      sql`UPDATE event_actions a SET
+        status = CASE WHEN v.ok THEN 'completed' ELSE 'failed' END::"EventStatus",
+        attempts = a.attempts + 1, "unfinishedRuns" = 0, "nextAttemptAt" = NULL, "leaseExpiresAt" = NULL,
+        error = v.error, "errorCode" = v.code, result = v.result,
+        "durationMs" = a."durationMs" + ${Math.round(performance.now() - started)}::int,
+        "completedAt" = ${now}, "updatedAt" = ${now}
+      FROM unnest(${todo.map((r) => r.actionId)}::text[], ${settled.map((r) => r.ok)}::bool[],
+        ${settled.map((r) => (r.ok ? null : r.errorCode))}::text[], ${settled.map((r) => (r.ok ? null : r.error))}::text[],
+        ${settled.map((r) => (r.ok ? JSON.stringify(r.result) : null))}::jsonb[]) AS v(id, ok, code, error, result)
+      WHERE a.id = v.id`,
+    );
+    await refreshEventStatuses(q, eventIds, now);
+    return extra;
+  });
+}

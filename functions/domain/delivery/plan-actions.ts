@@ -1,0 +1,31 @@
+// The actions an event's match calls for: one per active target of each kind (registry order) of each
+// definition the event fires.
+import { derivedId } from "../../platform/ids.ts";
+import type { ActionKind } from "../../platform/db.ts";
+import { firedDefinitions, type DefinitionWithTargets, type MatchableEvent } from "../matching/match-definitions.ts";
+import type { PlannedAction } from "./action-log/action-log.ts";
+import { ACTION_KINDS, actionKinds } from "./kinds/registry.ts";
+
+/** An action's id: derived from its event and target, so every run (and every attempt) of it agrees. */
+export const actionId = (eventId: string, kind: ActionKind, targetId: string) =>
+  derivedId("act", eventId, `${eventId}/${kind}/${targetId}`);
+
+/**
+ * A definition whose condition ran out of its budget has its actions planned as failed, so the log says
+ * why they did not run (a replay runs them).
+ */
+export function planActions(event: MatchableEvent, definitions: DefinitionWithTargets[]): PlannedAction[] {
+  return firedDefinitions(event, definitions).flatMap(({ definition, failure }) =>
+    actionKinds.flatMap((kind) =>
+      ACTION_KINDS[kind].targets(definition).map((target) => ({
+        id: actionId(event.id, kind, target.id),
+        eventId: event.id,
+        kind,
+        targetId: target.id,
+        definitionId: definition.id,
+        start: ACTION_KINDS[kind].start,
+        ...(failure ? { failure } : {}),
+      })),
+    ),
+  );
+}

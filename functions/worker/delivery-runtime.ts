@@ -1,0 +1,29 @@
+// What the worker's jobs share, one per worker process: the action log (batched claims, matches and
+// attempts), the config cache, the trigger writer and the webhooks' health recorder.
+import { createActionLog } from "../domain/delivery/action-log/action-log.ts";
+import { createTriggerWriter } from "../domain/delivery/kinds/trigger-writer.ts";
+import type { DeliveryRuntime, WorkerDeps } from "../domain/delivery/kinds/runtime.ts";
+import { createHealthRecorder } from "../domain/webhooks/health.ts";
+import type { Deps } from "../platform/deps.ts";
+import { fromPg } from "../platform/sql.ts";
+import { createConfigCache } from "./config-cache.ts";
+
+export function createDeliveryRuntime(
+  deps: Pick<Deps, "pool" | "now" | "log" | "config" | "secrets" | "queue">,
+): DeliveryRuntime {
+  const q = fromPg(deps.pool);
+  const actionLog = createActionLog(deps.pool, deps.now, {
+    defaultTimeoutMs: deps.config.WEBHOOK_TIMEOUT_MS,
+    marginMs: deps.config.EVENT_LEASE_MS,
+  });
+  return {
+    actionLog,
+    config: createConfigCache(q, deps.secrets),
+    writeTrigger: createTriggerWriter(deps, actionLog),
+    noteHealth: createHealthRecorder(q, deps.now, deps.log),
+  };
+}
+
+export function withRuntime(deps: Deps, runtime: DeliveryRuntime = createDeliveryRuntime(deps)): WorkerDeps {
+  return { ...deps, runtime };
+}

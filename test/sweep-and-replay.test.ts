@@ -185,6 +185,36 @@ describe("a run whose claim lapsed before it matched", () => {
   });
 });
 
+describe("an action in its first run", () => {
+  it("is left by the sweep while the claim's lease holds, and taken once it lapsed", async () => {
+    const [id] = await orphanEvents(idle, 1, "first-run");
+    const start = new Date();
+    const log = createActionLog(idle.deps.pool, () => start, { defaultTimeoutMs: 60_000, marginMs: 1000 });
+    expect((await log.claim(id!)).event?.id).toBe(id);
+    const actionId = `act_first_run_${id!.slice(4)}`;
+    await log.match({
+      eventId: id!,
+      actions: [
+        {
+          id: actionId,
+          eventId: id!,
+          kind: "webhook",
+          targetId: "whk_first_run",
+          definitionId: "def_first_run",
+          start: { status: "processing", attempts: 1 },
+        },
+      ],
+    });
+    const stampAfterSweepAt = async (ms: number) => {
+      await runSweep({ ...idle.deps, now: () => new Date(start.getTime() + ms) });
+      return (await idle.deps.db.eventAction.findUniqueOrThrow({ where: { id: actionId } })).updatedAt.getTime();
+    };
+    // Past the grace period (5 s here), within the lease (at least 61 s): a slow first attempt is in flight.
+    expect(await stampAfterSweepAt(10_000)).toBe(start.getTime());
+    expect(await stampAfterSweepAt(120_000)).toBe(start.getTime() + 120_000);
+  });
+});
+
 describe("claim leases", () => {
   it("hold an event being delivered for the longest webhook timeout and EVENT_LEASE_MS, then let go", async () => {
     const definition = await createDefinition(stack, { name: "leased", collection: "leased" });

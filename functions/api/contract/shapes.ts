@@ -4,6 +4,10 @@
 // types are inferred from them.
 import { z } from "zod";
 import { EVENT_TYPES, INGEST_TYPES } from "../../domain/events/event-type.ts";
+import { ActionKind } from "../../platform/db.ts";
+
+/** Every action kind the database knows (webhook, trigger): a new kind reaches the contract by itself. */
+const actionKind = z.enum(ActionKind);
 
 const timestamp = z.iso.datetime().meta({ description: "ISO-8601, UTC", example: "2026-11-27T10:00:00.000Z" });
 const json = z.unknown().meta({ description: "any JSON value" });
@@ -136,7 +140,7 @@ export const DefinitionDetail = z
 
 export const Action = z
   .object({
-    kind: z.enum(["webhook", "trigger"]),
+    kind: actionKind,
     id: z.string().meta({ description: "the webhook's or trigger's id" }),
     definitionId: z.string(),
     status: eventStatus,
@@ -352,7 +356,7 @@ export const EventExplanation = z
         changedSinceMatched: z.boolean(),
         produced: z.array(
           z.object({
-            kind: z.enum(["webhook", "trigger"]),
+            kind: actionKind,
             id: z.string(),
             status: eventStatus,
             attempts: z.number().int(),

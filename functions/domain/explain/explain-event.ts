@@ -2,7 +2,7 @@
 // deleted since, named as such), whether it matched and why, clause by clause, then what that produced.
 // Definitions are explained as they are today; each one changed after the event was matched says so.
 import type { Config } from "../../platform/config.ts";
-import type { EventAction, EventLog, EventStatus } from "../../platform/db.ts";
+import type { ActionKind, EventAction, EventLog, EventStatus } from "../../platform/db.ts";
 import type { Queryable } from "../../platform/sql.ts";
 import { getEvent } from "../events/event-log.ts";
 import { toDbEventType, toPublicEventType, type PublicEventType } from "../events/event-type.ts";
@@ -13,7 +13,7 @@ import { explanationBudget } from "./explain-condition.ts";
 import { loadDefinitions } from "./load-definitions.ts";
 
 export interface ProducedAction {
-  kind: "webhook" | "trigger";
+  kind: ActionKind;
   id: string;
   status: EventStatus;
   attempts: number;

@@ -79,7 +79,7 @@ describe("planActions", () => {
 
   it("plans the actions of a definition whose condition ran out of budget as failed, with the reason", () => {
     // A thousand values looked for among half a million: far past the condition budget.
-    const long = { ...event, data: { ...event.data, items: Array.from({ length: 500_000 }, (_, i) => i) } };
+    const long = { ...event, data: { ...(event.data as object), items: Array.from({ length: 500_000 }, (_, i) => i) } };
     const costly = definition({
       webhooks: [{ id: "whk_a" }],
       condition: { "data.items": { $in: Array.from({ length: 1000 }, (_, i) => -i - 1) } },

@@ -64,7 +64,8 @@ async function writeHealth(q: Queryable, changes: HealthChanges, now: Date): Pro
         active = CASE WHEN v.disable IS NOT NULL THEN false ELSE w.active END,
         "disabledReason" = coalesce(v.disable, w."disabledReason")
       FROM unnest(${failed.map((f) => f.webhookId)}::text[], ${failed.map((f) => f.failures)}::int[],
-        ${failed.map((f) => f.error)}::text[], ${failed.map((f) => f.disable)}::text[]) AS v(id, failures, error, disable)
+        ${failed.map((f) => f.error)}::text[], ${failed.map((f) => f.disable)}::text[])
+        AS v(id, failures, error, disable)
       WHERE w.id = v.id`,
     );
   }

@@ -52,7 +52,8 @@ function outcomeRows(outcomes: AttemptOutcome[]): Sql {
   return sql`
     SELECT * FROM unnest(${col(() => newId("att"))}::text[], ${col((o) => o.webhookId)}::text[],
       ${col((o) => o.eventId)}::text[], ${col((o) => o.actionId)}::text[], ${col((o) => o.attempt)}::int[],
-      ${col((o) => o.result.ok)}::bool[], ${col((o) => o.result.status)}::int[], ${col((o) => o.result.durationMs)}::int[],
+      ${col((o) => o.result.ok)}::bool[], ${col((o) => o.result.status)}::int[],
+      ${col((o) => o.result.durationMs)}::int[],
       ${col((o) => o.result.error)}::text[], ${col((o) => o.result.errorCode)}::text[],
       ${col((o) => o.result.responseBody)}::text[], ${col((o) => o.requestedAt)}::timestamptz[],
       ${col((o) => o.status)}::text[], ${col((o) => o.nextAttemptAt)}::timestamptz[],
@@ -71,7 +72,8 @@ const attemptAndActionSteps = (source: string) => sql`
   ), actions AS (
     UPDATE event_actions a SET
       status = v.status::"EventStatus", attempts = v.attempt, error = v.error, "errorCode" = v.code,
-      "unfinishedRuns" = 0, "leaseExpiresAt" = NULL, "durationMs" = a."durationMs" + v.duration, "nextAttemptAt" = v.next,
+      "unfinishedRuns" = 0, "leaseExpiresAt" = NULL, "durationMs" = a."durationMs" + v.duration,
+      "nextAttemptAt" = v.next,
       "completedAt" = CASE WHEN ${isFinalSql(raw("v.status"))} THEN v.finished END,
       result = jsonb_build_object('status', v.http), "updatedAt" = v.finished
     FROM ${raw(source)} v WHERE a.id = v.action_id
@@ -83,6 +85,12 @@ const attemptAndActionSteps = (source: string) => sql`
  */
 async function writeSoleOutcomes(q: Queryable, outcomes: AttemptOutcome[]): Promise<AttemptOutcome[]> {
   const v = (column: string) => raw(`v.${column}`);
+  const actionError = actionErrorSql({
+    kind: raw("'webhook'"),
+    targetId: v("webhook_id"),
+    error: v("error"),
+    status: v("status"),
+  });
   const rows = await runSql<{ action_id: string }>(
     q,
     sql`
@@ -93,7 +101,7 @@ async function writeSoleOutcomes(q: Queryable, outcomes: AttemptOutcome[]): Prom
     ), ${attemptAndActionSteps("sole")}, events AS (
       UPDATE event_log e SET status = v.event_status,
         error = CASE WHEN ${showsErrorSql(v("status"))}
-          THEN ${actionErrorSql({ kind: raw("'webhook'"), targetId: v("webhook_id"), error: v("error"), status: v("status") })} END,
+          THEN ${actionError} END,
         ${settledColumnsSql(v("event_status"), v("finished"))}
       FROM sole v WHERE e.id = v.event_id
     )

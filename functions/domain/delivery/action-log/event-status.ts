@@ -59,6 +59,12 @@ export async function lockEvents(q: Queryable, eventIds: string[]): Promise<void
 export async function refreshEventStatuses(q: Queryable, eventIds: string[], now: Date): Promise<void> {
   if (eventIds.length === 0) return;
   const a = (column: string) => raw(`a.${column}`);
+  const actionError = actionErrorSql({
+    kind: raw("a.kind::text"),
+    targetId: a('"targetId"'),
+    error: a("error"),
+    status: a("status"),
+  });
   await runSql(
     q,
     sql`
@@ -66,7 +72,7 @@ export async function refreshEventStatuses(q: Queryable, eventIds: string[], now
     FROM (
       SELECT ev.id,
         ${eventStatusSql((statuses) => sql`bool_or(a.status IN (${sqlList(statuses)}))`)} AS status,
-        string_agg(${actionErrorSql({ kind: raw("a.kind::text"), targetId: a('"targetId"'), error: a("error"), status: a("status") })}, '; ' ORDER BY a.id)
+        string_agg(${actionError}, '; ' ORDER BY a.id)
           FILTER (WHERE ${showsErrorSql(a("status"))}) AS error
       FROM unnest(${eventIds}::text[]) AS ev(id) LEFT JOIN event_actions a ON a."eventId" = ev.id
       GROUP BY ev.id

@@ -34,6 +34,12 @@ export async function writeMatches(q: Queryable, matches: Match[], now: Date): P
   // the matching run makes it right after this write, so a crash during it counts).
   const status = col((a): EventStatus => (a.failure ? "failed" : a.start.status));
   const p = (column: string) => raw(`p.${column}`);
+  const actionError = actionErrorSql({
+    kind: p("kind"),
+    targetId: p("target_id"),
+    error: p("error"),
+    status: p("status"),
+  });
   const inserted = await runSql<{ id: string }>(
     q,
     sql`
@@ -58,8 +64,7 @@ export async function writeMatches(q: Queryable, matches: Match[], now: Date): P
       -- The rule over the actions just planned (none: completed).
       SELECT m.id,
         ${eventStatusSql((statuses) => sql`coalesce(bool_or(p.status IN (${sqlList(statuses)})), false)`)} AS status,
-        string_agg(${actionErrorSql({ kind: p("kind"), targetId: p("target_id"), error: p("error"), status: p("status") })},
-          '; ' ORDER BY p.id) FILTER (WHERE ${showsErrorSql(p("status"))}) AS error
+        string_agg(${actionError}, '; ' ORDER BY p.id) FILTER (WHERE ${showsErrorSql(p("status"))}) AS error
       FROM unnest(${matches.map((m) => m.eventId)}::text[]) AS m(id) LEFT JOIN planned p ON p.event_id = m.id
       GROUP BY m.id
     ), marked AS (

@@ -138,7 +138,8 @@ export async function settleRuns<R extends { actionId: string; eventId: string }
         "durationMs" = a."durationMs" + ${Math.round(performance.now() - started)}::int,
         "completedAt" = ${now}, "updatedAt" = ${now}
       FROM unnest(${todo.map((r) => r.actionId)}::text[], ${settled.map((r) => r.ok)}::bool[],
-        ${settled.map((r) => (r.ok ? null : r.errorCode))}::text[], ${settled.map((r) => (r.ok ? null : r.error))}::text[],
+        ${settled.map((r) => (r.ok ? null : r.errorCode))}::text[],
+        ${settled.map((r) => (r.ok ? null : r.error))}::text[],
         ${settled.map((r) => (r.ok ? JSON.stringify(r.result) : null))}::jsonb[]) AS v(id, ok, code, error, result)
       WHERE a.id = v.id`,
     );

@@ -7,7 +7,7 @@ import { createBatcher } from "../../../platform/batcher.ts";
 import { isNotAnOutage } from "../../../platform/dependency-errors.ts";
 import type { Pool } from "../../../platform/pool.ts";
 import { fromPg, type Queryable } from "../../../platform/sql.ts";
-import { writeAttempts, type AttemptOutcome } from "./attempts.ts";
+import { writeAttempts, writeFirstAttempts, type AttemptOutcome, type FirstAttempt } from "./attempts.ts";
 import { claimEvents, releaseClaim, type ClaimedEvent, type LeaseSettings } from "./claims.ts";
 import { writeMatches, type Match } from "./matches.ts";
 import { beginRun, failAction, noteFailedRun, settleRuns, startAttempt, type SettledRuns } from "./runs.ts";
@@ -58,15 +58,40 @@ export function createActionLog(pool: Pool, now: () => Date, lease: LeaseSetting
     await writeAttempts(pool, items);
     return items.map(() => undefined);
   }, options);
+  const firstAttempts = createBatcher<FirstAttempt, void>(async (items) => {
+    await writeFirstAttempts(q, items);
+    return items.map(() => undefined);
+  }, options);
+  // The common case, an event whose match is one action whose first run is an attempt (a webhook): its match
+  // is written with that attempt, one statement instead of two (measured: a third of Postgres's CPU per
+  // event). Until then only this run knows of the action, and the event's claim (its lease) covers it.
+  const heldMatches = new Map<string, { match: Match; at: Date }>();
   return {
     claim: (id) => claims.add(id),
     releaseClaim: (id, error) => releaseClaim(q, id, error),
-    match: (m) => matches.add(m),
+    match(m) {
+      const [only] = m.actions;
+      if (m.actions.length === 1 && only!.start.attempts === 1 && !only!.failure) {
+        heldMatches.set(only!.id, { match: m, at: now() });
+        return Promise.resolve(new Set([only!.id]));
+      }
+      return matches.add(m);
+    },
     beginRun: (id) => beginRun(q, id),
     startAttempt: (id, attempt) => startAttempt(q, id, attempt),
-    noteFailedRun: (id, error) => noteFailedRun(pool, id, error),
+    noteFailedRun(id, error) {
+      // A held match dies with its run: the event is still unmatched, and its claim is released for the retry.
+      if (heldMatches.delete(id)) return Promise.resolve();
+      return noteFailedRun(pool, id, error);
+    },
     fail: (action, errorCode, error) => failAction(pool, action, now(), errorCode, error),
-    recordAttempt: (o) => attempts.add(o),
+    recordAttempt(o) {
+      const held = heldMatches.get(o.actionId);
+      if (!held) return attempts.add(o);
+      heldMatches.delete(o.actionId);
+      const [action] = held.match.actions;
+      return firstAttempts.add({ outcome: o, definitionId: action!.definitionId, matchedAt: held.at });
+    },
     settleRuns: (runs, work, empty) => settleRuns(pool, runs, now(), work, empty),
   };
 }

@@ -127,6 +127,62 @@ export async function writeAttempts(pool: Pool, outcomes: AttemptOutcome[]): Pro
   if (shared.length > 0) await writeSharedOutcomes(pool, shared);
 }
 
+/** The first attempt of an event's only action, whose match was not written yet (see action-log.ts). */
+export interface FirstAttempt {
+  outcome: AttemptOutcome;
+  definitionId: string;
+  matchedAt: Date;
+}
+
+/**
+ * Writes the match (the action), its first attempt and the event matched with its status, in one statement.
+ * When another run matched the event first (it took the event over after this run's lease lapsed), that
+ * run's record of the action and the event stands, and this attempt is logged beside it (action ids derive
+ * from event and target, so they agree).
+ */
+export async function writeFirstAttempts(q: Queryable, items: FirstAttempt[]): Promise<void> {
+  const v = (column: string) => raw(`w.${column}`);
+  const actionError = actionErrorSql({
+    kind: raw("'webhook'"),
+    targetId: v("webhook_id"),
+    error: v("error"),
+    status: v("status"),
+  });
+  await runSql(
+    q,
+    sql`
+    WITH v AS (
+      SELECT o.*, m.definition_id, m.matched_at
+      FROM (${outcomeRows(items.map((i) => i.outcome))}) o
+      JOIN unnest(${items.map((i) => i.outcome.actionId)}::text[], ${items.map((i) => i.definitionId)}::text[],
+        ${items.map((i) => i.matchedAt)}::timestamptz[]) AS m(action_id, definition_id, matched_at)
+        ON m.action_id = o.action_id
+    ), new_actions AS (
+      INSERT INTO event_actions (id, "eventId", kind, "targetId", "definitionId", status, attempts, error,
+        "errorCode", "durationMs", "nextAttemptAt", "completedAt", result, "createdAt", "updatedAt")
+      SELECT v.action_id, v.event_id, 'webhook', v.webhook_id, v.definition_id, v.status::"EventStatus", v.attempt,
+        v.error, v.code, v.duration, v.next, CASE WHEN ${isFinalSql(raw("v.status"))} THEN v.finished END,
+        jsonb_build_object('status', v.http), v.matched_at, v.finished
+      FROM v
+      ON CONFLICT ("eventId", kind, "targetId") DO NOTHING
+      RETURNING id
+    ), attempts AS (
+      INSERT INTO delivery_attempts (id, "webhookId", "eventId", "actionId", attempt, ok, status, "durationMs", error,
+        "errorCode", "responseBody", "requestedAt")
+      SELECT attempt_id, webhook_id, event_id, action_id, attempt, ok, http, duration, error, code, body, requested
+      FROM v
+      WHERE action_id IN (SELECT id FROM new_actions) OR EXISTS (SELECT 1 FROM event_actions a WHERE a.id = v.action_id)
+    ), w AS (
+      SELECT v.*, ${eventStatusSql((statuses) => sql`v.status IN (${sqlList(statuses)})`)} AS event_status
+      FROM v WHERE action_id IN (SELECT id FROM new_actions)
+    )
+    UPDATE event_log e SET status = w.event_status, "matchedAt" = w.matched_at,
+      error = CASE WHEN ${showsErrorSql(v("status"))} THEN ${actionError} END,
+      ${settledColumnsSql(v("event_status"), v("finished"))}
+    FROM w WHERE e.id = w.event_id AND e."matchedAt" IS NULL`,
+  );
+}
+
 /** A test send (POST /webhooks/{id}/test): logged as an attempt of no event. */
 export async function writeTestSend(
   q: Queryable,

@@ -14,7 +14,10 @@ export interface PlannedAction {
   kind: ActionKind;
   targetId: string;
   definitionId: string;
-  /** Its row as its kind starts it (see kinds/registry.ts): its first run follows the match at once. */
+  /**
+   * Its row as its kind starts it (see kinds/registry.ts): its first run follows the match at once. One
+   * attempt means that run is a delivery attempt (recorded with recordAttempt).
+   */
   start: { status: "processing" | "pending"; attempts: number };
   /** Set when the action cannot run: it is written as failed, with this code and reason. */
   failure?: { errorCode: string; error: string };

@@ -4,7 +4,8 @@
 // types are inferred from them.
 import { z } from "zod";
 import { EVENT_TYPES, INGEST_TYPES } from "../../domain/events/event-type.ts";
-import { ActionKind } from "../../platform/db.ts";
+// The enums alone: platform/db.ts would bring Prisma's client into every function's bundle.
+import { ActionKind } from "../../platform/db/generated/enums.ts";
 
 /** Every action kind the database knows (webhook, trigger): a new kind reaches the contract by itself. */
 const actionKind = z.enum(ActionKind);

@@ -2,45 +2,33 @@
 // conditions, active triggers and active webhooks. It is keyed by config_version, which database
 // triggers move on every change, and which the worker reads together with each event: an event is never
 // matched against a cache older than a change committed before the event was read.
-import type { EventDefinition, EventTrigger, Webhook } from "../platform/db.ts";
 import type { SecretBox } from "../platform/secret-box.ts";
-import sql from "sql-template-tag";
-import { runSql, type Queryable } from "../platform/sql.ts";
+import type { Queryable } from "../platform/sql.ts";
+import { loadDefinitions } from "../domain/definitions/load-definitions.ts";
 import { compileCondition, type Condition, type ConditionTest } from "../domain/conditions/condition.ts";
 import type { DefinitionWithTargets } from "../domain/matching/match-definitions.ts";
 import type { CachedTrigger, CachedWebhook, ConfigCache, MatchConfig } from "../domain/delivery/kinds/runtime.ts";
 import { withOpenSecrets } from "../domain/webhooks/secret.ts";
-import { definitionFromRow } from "../domain/events/event-type.ts";
 
 async function load(q: Queryable, secrets: SecretBox): Promise<MatchConfig> {
+  // The version first: the definitions read after it are at least as new.
   const [versionRow] = await q.query<{ version: string }>(`SELECT version FROM config_version WHERE id = 1`);
-  const definitions = (await q.query<EventDefinition>(`SELECT * FROM event_definitions WHERE active`)).map(
-    definitionFromRow,
-  );
-  const ids = definitions.map((d) => d.id);
-  const webhooks = await runSql<Webhook>(
-    q,
-    sql`SELECT * FROM webhooks WHERE active AND "definitionId" = ANY(${ids}::text[]) ORDER BY id`,
-  );
-  const triggers = await runSql<EventTrigger>(
-    q,
-    sql`SELECT * FROM event_triggers WHERE active AND "definitionId" = ANY(${ids}::text[]) ORDER BY id`,
-  );
+  const definitions = await loadDefinitions(q, { active: true });
 
   const byCollection = new Map<string, DefinitionWithTargets[]>();
   const byId = new Map<string, DefinitionWithTargets & { conditionTest: ConditionTest }>();
-  for (const definition of definitions) {
+  for (const { webhooks: _, triggers: __, ...definition } of definitions) {
     const entry = {
       ...definition,
-      webhooks: [],
-      triggers: [],
+      webhooks: [] as Array<{ id: string }>,
+      triggers: [] as Array<{ id: string }>,
       conditionTest: compileCondition(definition.condition as Condition | null),
     };
     byId.set(definition.id, entry);
     byCollection.set(definition.collection, [...(byCollection.get(definition.collection) ?? []), entry]);
   }
   const hooks = new Map<string, CachedWebhook>();
-  for (const webhook of webhooks) {
+  for (const webhook of definitions.flatMap((d) => d.webhooks)) {
     const definition = byId.get(webhook.definitionId)!;
     definition.webhooks.push({ id: webhook.id });
     hooks.set(webhook.id, {
@@ -49,7 +37,7 @@ async function load(q: Queryable, secrets: SecretBox): Promise<MatchConfig> {
     });
   }
   const triggerById = new Map<string, CachedTrigger>();
-  for (const trigger of triggers) {
+  for (const trigger of definitions.flatMap((d) => d.triggers)) {
     const definition = byId.get(trigger.definitionId)!;
     definition.triggers.push({ id: trigger.id });
     triggerById.set(trigger.id, { ...trigger, definition: { id: definition.id, name: definition.name } });

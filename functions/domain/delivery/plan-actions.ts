@@ -1,14 +1,11 @@
 // The actions an event's match calls for: one per active target of each kind (registry order) of each
 // definition the event fires.
-import { derivedId } from "../../platform/ids.ts";
-import type { ActionKind } from "../../platform/db.ts";
 import { firedDefinitions, type DefinitionWithTargets, type MatchableEvent } from "../matching/match-definitions.ts";
+import { actionId } from "./action-id.ts";
 import type { PlannedAction } from "./action-log/action-log.ts";
 import { ACTION_KINDS, actionKinds } from "./kinds/registry.ts";
 
-/** An action's id: derived from its event and target, so every run (and every attempt) of it agrees. */
-export const actionId = (eventId: string, kind: ActionKind, targetId: string) =>
-  derivedId("act", eventId, `${eventId}/${kind}/${targetId}`);
+export { actionId };
 
 /**
  * A definition whose condition ran out of its budget has its actions planned as failed, so the log says

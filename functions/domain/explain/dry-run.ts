@@ -6,7 +6,8 @@ import sql from "sql-template-tag";
 import { z } from "zod";
 import type { Config } from "../../platform/config.ts";
 import type { EventTrigger, Webhook } from "../../platform/db.ts";
-import { derivedId, newId } from "../../platform/ids.ts";
+import { newId } from "../../platform/ids.ts";
+import { actionId } from "../delivery/action-id.ts";
 import { runSql, type Queryable } from "../../platform/sql.ts";
 import { createDefinitionInput } from "../definitions/definition-input.ts";
 import { notFound } from "../errors.ts";
@@ -24,7 +25,7 @@ import { createWebhookInput } from "../webhooks/webhook-input.ts";
 import { depthNote } from "./explain-event.ts";
 import { explainMatch, type MatchExplanation } from "./explain-match.ts";
 import { explanationBudget } from "./explain-condition.ts";
-import { loadDefinitions, type FullDefinition } from "./load-definitions.ts";
+import { loadDefinitions, type FullDefinition } from "../definitions/load-definitions.ts";
 
 const SHOWN_BODY_CHARS = 64 * 1024;
 
@@ -289,7 +290,6 @@ export async function dryRun(
   const budget = explanationBudget();
   for (const definition of definitions) {
     const why = explainMatch(event, definition, budget);
-    const actionId = (kind: string, targetId: string) => derivedId("act", event.id, `${event.id}/${kind}/${targetId}`);
     const matched = why.matched === true;
     const webhooks: WouldSend[] = [];
     const triggers: WouldWrite[] = [];
@@ -300,7 +300,7 @@ export async function dryRun(
           const { headers, ...request } = buildDelivery(
             { ...webhook, secret: "whsec_ZHJ5LXJ1bg==", previousSecret: null, previousSecretExpiresAt: null },
             eventContext(event, definition),
-            actionId("webhook", webhook.id),
+            actionId(event.id, "webhook", webhook.id),
             now,
           );
           delete headers["webhook-signature"];
@@ -321,7 +321,7 @@ export async function dryRun(
         }
       }
       for (const trigger of definition.triggers.filter((t) => t.active))
-        triggers.push(await wouldWrite(deps, trigger, event, definition, actionId("trigger", trigger.id)));
+        triggers.push(await wouldWrite(deps, trigger, event, definition, actionId(event.id, "trigger", trigger.id)));
     }
     results.push({
       definition: {

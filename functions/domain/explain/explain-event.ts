@@ -10,7 +10,7 @@ import type { MatchableEvent } from "../matching/match-definitions.ts";
 import type { Verdict } from "./explain-condition.ts";
 import { explainMatch, type MatchExplanation } from "./explain-match.ts";
 import { explanationBudget } from "./explain-condition.ts";
-import { loadDefinitions } from "./load-definitions.ts";
+import { loadDefinitions } from "../definitions/load-definitions.ts";
 
 export interface ProducedAction {
   kind: ActionKind;

@@ -1,6 +1,7 @@
 // What the worker's jobs share, one per worker process: the action log (batched claims, matches and
 // attempts), the config cache, the trigger writer and the webhooks' health recorder.
 import { createActionLog } from "../domain/delivery/action-log/action-log.ts";
+import { ACTION_KINDS } from "../domain/delivery/kinds/registry.ts";
 import { createTriggerWriter } from "../domain/delivery/kinds/trigger-writer.ts";
 import type { DeliveryRuntime, WorkerDeps } from "../domain/delivery/kinds/runtime.ts";
 import { createHealthRecorder } from "../domain/webhooks/health.ts";
@@ -18,6 +19,7 @@ export function createDeliveryRuntime(
   });
   return {
     actionLog,
+    kinds: ACTION_KINDS,
     config: createConfigCache(q, deps.secrets),
     writeTrigger: createTriggerWriter(deps, actionLog),
     noteHealth: createHealthRecorder(q, deps.now, deps.log),

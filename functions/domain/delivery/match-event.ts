@@ -5,7 +5,6 @@ import type { Deps } from "../../platform/deps.ts";
 import sql from "sql-template-tag";
 import { fromPg, runSql } from "../../platform/sql.ts";
 import type { MatchableEvent } from "../matching/match-definitions.ts";
-import { ACTION_KINDS } from "./kinds/registry.ts";
 import type { WorkerDeps } from "./kinds/runtime.ts";
 import { planActions } from "./plan-actions.ts";
 
@@ -58,7 +57,7 @@ export async function matchEvent(deps: WorkerDeps, eventId: string): Promise<{ r
 async function matchAndRun(deps: WorkerDeps, event: MatchableEvent, configVersion: bigint) {
   const { actionLog } = deps.runtime;
   const config = await deps.runtime.config.get(configVersion);
-  const planned = planActions(event, config.definitionsFor(event.collection));
+  const planned = planActions(event, config.definitionsFor(event.collection), deps.runtime.kinds);
   // Written before any first run starts: a run in flight is visible, and one that crashes is counted.
   const created = await actionLog.match({ eventId: event.id, actions: planned });
   const retries: Retry[] = [];
@@ -67,7 +66,7 @@ async function matchAndRun(deps: WorkerDeps, event: MatchableEvent, configVersio
       .filter((action) => created.has(action.id) && !action.failure)
       .map(async (action) => {
         try {
-          const { retryAt } = await ACTION_KINDS[action.kind].runFirst(deps, action, event, config);
+          const { retryAt } = await deps.runtime.kinds[action.kind].runFirst(deps, action, event, config);
           if (retryAt) retries.push({ actionId: action.id, at: retryAt });
         } catch (error) {
           await actionLog.noteFailedRun(action.id, error);

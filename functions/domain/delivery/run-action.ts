@@ -6,9 +6,7 @@ import { fromPg } from "../../platform/sql.ts";
 import { LIMITS } from "../limits.ts";
 import { wakeAt } from "../webhooks/next-attempt.ts";
 import { loadAction } from "./action-log/action-log.ts";
-import type { RunOutcome } from "./kinds/kind.ts";
-import { ACTION_KINDS } from "./kinds/registry.ts";
-import type { WorkerDeps } from "./kinds/runtime.ts";
+import type { RunOutcome, WorkerDeps } from "./kinds/runtime.ts";
 
 /** Runs the action; answers when it should run again (a retry's time), or null when it is done for now. */
 export async function runAction(deps: WorkerDeps, actionId: string): Promise<RunOutcome> {
@@ -25,7 +23,7 @@ export async function runAction(deps: WorkerDeps, actionId: string): Promise<Run
   }
   await actionLog.beginRun(actionId);
   try {
-    return await ACTION_KINDS[action.kind].runAgain(deps, action);
+    return await deps.runtime.kinds[action.kind].runAgain(deps, action);
   } catch (error) {
     await actionLog.noteFailedRun(actionId, error);
     throw error;

@@ -16,7 +16,6 @@ import {
   actionErrorSql,
   eventStatusSql,
   isFinalSql,
-  lockEvents,
   refreshEventStatuses,
   settledColumnsSql,
   showsErrorSql,
@@ -111,17 +110,27 @@ async function writeSoleOutcomes(q: Queryable, outcomes: AttemptOutcome[]): Prom
   return outcomes.filter((o) => left.has(o.actionId));
 }
 
-/** Writes outcomes of events with other actions: under the events' locks, their statuses recomputed. */
-async function writeSharedOutcomes(pool: Pool, outcomes: AttemptOutcome[]): Promise<void> {
-  const eventIds = [...new Set(outcomes.map((o) => o.eventId))];
+/**
+ * Writes outcomes of events with other actions: the events locked (in the same statement as the writes),
+ * then their statuses recomputed from all their actions, in one transaction.
+ */
+export async function writeSharedOutcomes(pool: Pool, outcomes: AttemptOutcome[]): Promise<void> {
+  const eventIds = [...new Set(outcomes.map((o) => o.eventId))].sort();
   await transaction(pool, async (q) => {
-    await lockEvents(q, eventIds);
-    await runSql(q, sql`WITH v AS (${outcomeRows(outcomes)}), ${attemptAndActionSteps("v")} SELECT 1`);
+    await runSql(
+      q,
+      sql`WITH locked AS (SELECT id FROM event_log WHERE id = ANY(${eventIds}::text[]) ORDER BY id FOR UPDATE),
+        v AS (${outcomeRows(outcomes)}), ${attemptAndActionSteps("v")}
+      SELECT count(*) FROM locked`,
+    );
     await refreshEventStatuses(q, eventIds, latestFinish(outcomes));
   });
 }
 
-/** Writes the attempts of a flush: one statement when every event has one action (the common case). */
+/**
+ * Writes the attempts of a flush whose events' other actions are not known: one statement for those that
+ * have none, the locked transaction for the others.
+ */
 export async function writeAttempts(pool: Pool, outcomes: AttemptOutcome[]): Promise<void> {
   const shared = await writeSoleOutcomes(fromPg(pool), outcomes);
   if (shared.length > 0) await writeSharedOutcomes(pool, shared);

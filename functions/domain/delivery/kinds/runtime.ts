@@ -1,11 +1,12 @@
-// What actions run on inside the worker: the action log, the config cache, the trigger writes and the
-// webhooks' health, one of each per worker process (functions/worker/delivery-runtime.ts makes them).
+// What an action kind is (how it is planned, how its row starts, how it runs), and what it runs on inside
+// the worker: the action log, the config cache, the trigger writes and the webhooks' health, one of each per
+// worker process (functions/worker/delivery-runtime.ts makes them). One entry per kind in registry.ts.
 import type { Deps } from "../../../platform/deps.ts";
-import type { EventTrigger, Webhook } from "../../../platform/db.ts";
-import type { DefinitionWithTargets } from "../../matching/match-definitions.ts";
+import type { ActionKind, EventTrigger, Webhook } from "../../../platform/db.ts";
+import type { DefinitionWithTargets, MatchableEvent } from "../../matching/match-definitions.ts";
 import type { DeliveryResult } from "../../webhooks/health.ts";
 import type { SecretState } from "../../webhooks/secret.ts";
-import type { ActionLog } from "../action-log/action-log.ts";
+import type { ActionLog, LoadedAction, PlannedAction } from "../action-log/action-log.ts";
 import type { TriggerRun } from "./trigger-writer.ts";
 
 export type CachedWebhook = Webhook & SecretState & { definition: { id: string; name: string } };
@@ -26,6 +27,8 @@ export interface ConfigCache {
 
 export interface DeliveryRuntime {
   actionLog: ActionLog;
+  /** The action kinds (kinds/registry.ts; a test may add one). */
+  kinds: ActionKinds;
   config: ConfigCache;
   /** Resolves once the run's writes (or its failure) are committed. */
   writeTrigger(run: TriggerRun): Promise<void>;
@@ -34,3 +37,20 @@ export interface DeliveryRuntime {
 }
 
 export type WorkerDeps = Deps & { runtime: DeliveryRuntime };
+
+/** What a run answers: when the action should run again (a retry's time), or null when it is done for now. */
+export type RunOutcome = { retryAt: Date | null };
+
+export interface ActionKindEntry {
+  /** The targets of a definition this kind runs: the config cache's active ones. */
+  targets(definition: DefinitionWithTargets): Array<{ id: string }>;
+  /** Its row when its event matches (its first run starts right after, made by the matching run). */
+  start: PlannedAction["start"];
+  /** The first run, with the target from the config the event was matched against. */
+  runFirst(deps: WorkerDeps, action: PlannedAction, event: MatchableEvent, config: MatchConfig): Promise<RunOutcome>;
+  /** A later run (a retry, a replay, the sweep's), with the target as it is now. */
+  runAgain(deps: WorkerDeps, action: LoadedAction): Promise<RunOutcome>;
+}
+
+/** The registry's shape: an entry for every kind the database knows. */
+export type ActionKinds = { readonly [K in ActionKind]: ActionKindEntry };

@@ -9,8 +9,7 @@ import { AppError } from "../../errors.ts";
 import { eventContext } from "../../events/event-context.ts";
 import type { MatchableEvent } from "../../matching/match-definitions.ts";
 import { planTrigger, type TriggerPlan } from "../../triggers/plan-trigger.ts";
-import type { ActionKindEntry, RunOutcome } from "./kind.ts";
-import type { CachedTrigger, WorkerDeps } from "./runtime.ts";
+import type { ActionKindEntry, CachedTrigger, RunOutcome, WorkerDeps } from "./runtime.ts";
 
 /** Runs `trigger` for `event` as action `action`, or fails the action with the reason it cannot run. */
 async function runTrigger(

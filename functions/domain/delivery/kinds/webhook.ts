@@ -10,8 +10,7 @@ import type { MatchableEvent } from "../../matching/match-definitions.ts";
 import { nextAttempt, retryPolicy } from "../../webhooks/next-attempt.ts";
 import { withOpenSecrets } from "../../webhooks/secret.ts";
 import { sendWebhook } from "../../webhooks/send-webhook.ts";
-import type { ActionKindEntry, RunOutcome } from "./kind.ts";
-import type { CachedWebhook, WorkerDeps } from "./runtime.ts";
+import type { ActionKindEntry, CachedWebhook, RunOutcome, WorkerDeps } from "./runtime.ts";
 
 type AttemptDeps = Pick<WorkerDeps, "config" | "now" | "runtime" | "log" | "metrics">;
 

@@ -14,17 +14,13 @@ import { storableText } from "../storable-json.ts";
 import { urlRefusal } from "./address-guard.ts";
 import { buildDelivery, type DeliveryRequest, UnsendableDelivery } from "./build-delivery.ts";
 import { webhookAgent } from "./http-agent.ts";
+import type { AttemptResult } from "../delivery/action-log/action-log.ts";
 
 /** How much of a response body is kept; the rest is never read. */
 export const RESPONSE_BODY_LIMIT = 4096;
 
-export interface SendResult {
-  ok: boolean;
-  status: number | null;
-  durationMs: number;
-  responseBody: string | null;
-  error: string | null;
-  errorCode: string | null;
+/** What the action log keeps of an attempt, and the Retry-After the receiver asked for. */
+export interface SendResult extends AttemptResult {
   retryAfterMs?: number;
 }
 

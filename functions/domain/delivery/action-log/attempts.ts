@@ -3,10 +3,12 @@
 // (the match writes it), so an attempt in flight is visible as its action `processing`.
 //
 // Most events have one action. Their rule is over that one action, so one statement writes all three
-// without reading the event's other actions under a lock; the statement itself tells them apart (no
-// sibling row: the match writes an event's actions all at once, and this attempt's action is there).
-// Outcomes of events with other actions are written in a transaction that locks the events and recomputes
-// their statuses from every action, so two actions finishing at once never leave a stale status.
+// without reading the event's other actions under a lock: the first attempt with its match
+// (writeFirstAttempts), a later one alone (writeAttempts tells them apart in the statement: no sibling row,
+// since the match writes an event's actions all at once). Outcomes of events with other actions are written
+// in a transaction that locks the events and recomputes their statuses from every action
+// (writeSharedOutcomes), so two actions finishing at once never leave a stale status; the action log sends
+// the first attempts of the events it matched with several actions there at once.
 import sql, { raw, type Sql } from "sql-template-tag";
 import type { EventStatus } from "../../../platform/db.ts";
 import { newId } from "../../../platform/ids.ts";
@@ -84,12 +86,7 @@ const attemptAndActionSteps = (source: string) => sql`
  */
 async function writeSoleOutcomes(q: Queryable, outcomes: AttemptOutcome[]): Promise<AttemptOutcome[]> {
   const v = (column: string) => raw(`v.${column}`);
-  const actionError = actionErrorSql({
-    kind: raw("'webhook'"),
-    targetId: v("webhook_id"),
-    error: v("error"),
-    status: v("status"),
-  });
+  const actionError = actionErrorSql("v", "'webhook'", "v.webhook_id");
   const rows = await runSql<{ action_id: string }>(
     q,
     sql`
@@ -151,12 +148,7 @@ export interface FirstAttempt {
  */
 export async function writeFirstAttempts(q: Queryable, items: FirstAttempt[]): Promise<void> {
   const v = (column: string) => raw(`w.${column}`);
-  const actionError = actionErrorSql({
-    kind: raw("'webhook'"),
-    targetId: v("webhook_id"),
-    error: v("error"),
-    status: v("status"),
-  });
+  const actionError = actionErrorSql("w", "'webhook'", "w.webhook_id");
   await runSql(
     q,
     sql`

@@ -31,9 +31,12 @@ export function eventStatusSql(has: (statuses: EventStatus[]) => Sql): Sql {
 /** SQL: true when `status` (SQL) is final. */
 export const isFinalSql = (status: Sql) => sql`${status} IN (${sqlList(FINAL_STATUSES)})`;
 
-/** One action's part of its event's error: `webhook whk_1: the receiver answered 503`. */
-export const actionErrorSql = (a: { kind: Sql; targetId: Sql; error: Sql; status: Sql }) =>
-  sql`${a.kind} || ' ' || ${a.targetId} || ': ' || coalesce(${a.error}, ${a.status}::text)`;
+/**
+ * One action's part of its event's error, `webhook whk_1: the receiver answered 503`, from the action row
+ * `alias` (its error and status columns) with its kind and target as SQL expressions.
+ */
+export const actionErrorSql = (alias: string, kind: string, targetId: string) =>
+  raw(`${kind} || ' ' || ${targetId} || ': ' || coalesce(${alias}.error, ${alias}.status::text)`);
 
 /** Whose errors an event shows: its actions that failed or wait for a retry. */
 export const showsErrorSql = (status: Sql) => sql`${status} IN (${sqlList(["failed", "retrying"])})`;
@@ -59,12 +62,7 @@ export async function lockEvents(q: Queryable, eventIds: string[]): Promise<void
 export async function refreshEventStatuses(q: Queryable, eventIds: string[], now: Date): Promise<void> {
   if (eventIds.length === 0) return;
   const a = (column: string) => raw(`a.${column}`);
-  const actionError = actionErrorSql({
-    kind: raw("a.kind::text"),
-    targetId: a('"targetId"'),
-    error: a("error"),
-    status: a("status"),
-  });
+  const actionError = actionErrorSql("a", "a.kind::text", 'a."targetId"');
   await runSql(
     q,
     sql`

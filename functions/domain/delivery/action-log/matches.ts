@@ -37,12 +37,7 @@ export async function writeMatches(q: Queryable, matches: Match[], now: Date): P
   // the matching run makes it right after this write, so a crash during it counts).
   const status = col((a): EventStatus => (a.failure ? "failed" : a.start.status));
   const p = (column: string) => raw(`p.${column}`);
-  const actionError = actionErrorSql({
-    kind: p("kind"),
-    targetId: p("target_id"),
-    error: p("error"),
-    status: p("status"),
-  });
+  const actionError = actionErrorSql("p", "p.kind", "p.target_id");
   const inserted = await runSql<{ id: string }>(
     q,
     sql`

@@ -60,14 +60,14 @@ export function createActionLog(pool: Pool, now: () => Date, lease: LeaseSetting
     const created = await writeMatches(q, items, now());
     return items.map(() => created);
   }, options);
-  const attempts = createBatcher<AttemptOutcome, void>(async (items) => {
-    await writeAttempts(pool, items);
-    return items.map(() => undefined);
-  }, options);
-  const firstAttempts = createBatcher<FirstAttempt, void>(async (items) => {
-    await writeFirstAttempts(q, items);
-    return items.map(() => undefined);
-  }, options);
+  // Writes that answer nothing but their commit.
+  const writer = <I>(write: (items: I[]) => Promise<void>) =>
+    createBatcher<I, void>(async (items) => {
+      await write(items);
+      return items.map(() => undefined);
+    }, options);
+  const attempts = writer<AttemptOutcome>((items) => writeAttempts(pool, items));
+  const firstAttempts = writer<FirstAttempt>((items) => writeFirstAttempts(q, items));
   // The common case, an event whose match is one action whose first run is an attempt (a webhook): its match
   // is written with that attempt, one statement instead of two (measured: a third of Postgres's CPU per
   // event). Until then only this run knows of the action, and the event's claim (its lease) covers it.
@@ -75,10 +75,7 @@ export function createActionLog(pool: Pool, now: () => Date, lease: LeaseSetting
   // First attempts of events matched here with other actions: written under the events' locks at once,
   // without first asking whether they have others (a statement per flush: a third of Postgres's CPU per
   // event with three webhooks).
-  const sharedAttempts = createBatcher<AttemptOutcome, void>(async (items) => {
-    await writeSharedOutcomes(pool, items);
-    return items.map(() => undefined);
-  }, options);
+  const sharedAttempts = writer<AttemptOutcome>((items) => writeSharedOutcomes(pool, items));
   const withOthers = new Set<string>();
   return {
     claim: (id) => claims.add(id),

@@ -14,32 +14,10 @@ export type LoadedAction = EventAction & { event: EventLog };
 
 /** An action with its event, or undefined when it is gone (its event pruned). */
 export async function loadAction(q: Queryable, actionId: string): Promise<LoadedAction | undefined> {
-  const [row] = await runSql<{ action: EventAction; event: EventLog }>(
-    q,
-    sql`SELECT to_jsonb(a) AS action, to_jsonb(e) AS event
-      FROM event_actions a JOIN event_log e ON e.id = a."eventId" WHERE a.id = ${actionId}`,
-  );
-  if (!row) return undefined;
-  return { ...withDates(row.action), event: eventFromRow(withDates(row.event)) };
-}
-
-const DATE_COLUMNS = [
-  "createdAt",
-  "updatedAt",
-  "completedAt",
-  "nextAttemptAt",
-  "occurredAt",
-  "receivedAt",
-  "startedAt",
-  "matchedAt",
-  "leaseExpiresAt",
-] as const;
-
-/** Rows read as JSON carry their times as text. */
-function withDates<R>(row: R): R {
-  const out = { ...row } as Record<string, unknown>;
-  for (const column of DATE_COLUMNS) if (typeof out[column] === "string") out[column] = new Date(out[column] as string);
-  return out as R;
+  const [action] = await runSql<EventAction>(q, sql`SELECT * FROM event_actions WHERE id = ${actionId}`);
+  if (!action) return undefined;
+  const [event] = await runSql<EventLog>(q, sql`SELECT * FROM event_log WHERE id = ${action.eventId}`);
+  return event && { ...action, event: eventFromRow(event) };
 }
 
 /**

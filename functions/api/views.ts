@@ -6,6 +6,7 @@ import type { Config } from "../platform/config.ts";
 import type { SendResult } from "../domain/webhooks/send-webhook.ts";
 import { toPublicEventType, type IngestType } from "../domain/events/event-type.ts";
 import type * as shape from "./contract/shapes.ts";
+import type { WebhookFlow } from "../domain/webhooks/webhook-flow.ts";
 
 type Shape<S extends z.ZodType> = z.output<S>;
 type JsonObject = Record<string, unknown>;
@@ -62,6 +63,8 @@ export function webhookView(w: Webhook, config: WebhookDefaults): Shape<typeof s
       delayMs: w.retryDelayMs,
       maxDelayMs: w.retryMaxDelayMs ?? config.WEBHOOK_MAX_RETRY_DELAY_MS,
     },
+    maxPerSecond: w.maxPerSecond,
+    maxInFlight: w.maxInFlight,
     health: {
       consecutiveFailures: w.consecutiveFailures,
       lastSuccessAt: iso(w.lastSuccessAt),
@@ -72,6 +75,10 @@ export function webhookView(w: Webhook, config: WebhookDefaults): Shape<typeof s
     createdAt: isoAlways(w.createdAt),
     updatedAt: isoAlways(w.updatedAt),
   };
+}
+
+export function flowView(f: WebhookFlow): Shape<typeof shape.WebhookWithFlow>["flow"] {
+  return { inFlight: f.inFlight, waiting: f.waiting, pausedUntil: iso(f.pausedUntil) };
 }
 
 /** Only the answers to create and rotate-secret show the secret. */
@@ -102,6 +109,7 @@ export function actionView(a: EventAction): Shape<typeof shape.Action> {
     durationMs: a.durationMs,
     nextAttemptAt: iso(a.nextAttemptAt),
     result: a.result ?? null,
+    waiting: a.waiting as Shape<typeof shape.Action>["waiting"],
   };
 }
 

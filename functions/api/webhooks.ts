@@ -13,7 +13,8 @@ import { addRoute } from "../http/add-route.ts";
 import { createApp, type App } from "../http/create-app.ts";
 import { webhooksRoutes as routes } from "./contract/routes.ts";
 import { lambdaHandler } from "../http/lambda-handler.ts";
-import { deliveryView, webhookView, webhookWithSecretView } from "./views.ts";
+import { webhookFlow } from "../domain/webhooks/webhook-flow.ts";
+import { deliveryView, flowView, webhookView, webhookWithSecretView } from "./views.ts";
 
 export function webhookRoutes(app: App, deps: Deps): App {
   const { db, config } = deps;
@@ -27,9 +28,11 @@ export function webhookRoutes(app: App, deps: Deps): App {
     return c.json({ data: page.data.map((w) => webhookView(w, config)), nextCursor: page.nextCursor }, 200);
   });
 
-  addRoute(app, routes.getWebhook, async (c) =>
-    c.json(webhookView(await getWebhook(db, c.req.valid("param").id), config), 200),
-  );
+  addRoute(app, routes.getWebhook, async (c) => {
+    const webhook = await getWebhook(db, c.req.valid("param").id);
+    const flow = await webhookFlow(deps, webhook.id);
+    return c.json({ ...webhookView(webhook, config), flow: flowView(flow) }, 200);
+  });
 
   addRoute(app, routes.updateWebhook, async (c) => {
     const webhook = await updateWebhook(deps, c.req.valid("param").id, c.req.valid("json"));

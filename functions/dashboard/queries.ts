@@ -27,11 +27,15 @@ export interface Overview {
     disabledReason: string | null;
   }>;
   sweep: { lastRunAt: string | null; status: string };
+  /** Webhooks paused by a receiver's Retry-After now (null: Redis unreachable). */
+  paused: Array<{ id: string; url: string; until: string }> | null;
 }
 
 const LATENCY_SAMPLE = 10_000;
 
-export async function readOverview(deps: Pick<CoreDeps, "pool" | "queue" | "config" | "now">): Promise<Overview> {
+export async function readOverview(
+  deps: Pick<CoreDeps, "pool" | "queue" | "flow" | "config" | "now">,
+): Promise<Overview> {
   const now = deps.now();
   const hourAgo = firstIdAt("evt", new Date(now.getTime() - 3600_000));
   const dayAgo = firstIdAt("evt", new Date(now.getTime() - 24 * 3600_000));
@@ -42,7 +46,7 @@ export async function readOverview(deps: Pick<CoreDeps, "pool" | "queue" | "conf
     );
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   };
-  const [lastHour, lastDay, hours, latency, queue, webhooks, health] = await Promise.all([
+  const [lastHour, lastDay, hours, latency, queue, webhooks, health, paused] = await Promise.all([
     byStatus(hourAgo),
     byStatus(dayAgo),
     deps.pool
@@ -81,6 +85,7 @@ export async function readOverview(deps: Pick<CoreDeps, "pool" | "queue" | "conf
       )
       .then(({ rows }) => rows),
     checkHealth(deps),
+    pausedWebhooks(deps).catch(() => null),
   ]);
   // Every hour of the day, those without events too.
   const first = Math.floor((now.getTime() - 23 * 3600_000) / 3600_000) * 3600_000;
@@ -88,7 +93,20 @@ export async function readOverview(deps: Pick<CoreDeps, "pool" | "queue" | "conf
     const start = new Date(first + i * 3600_000);
     return hours.find((h) => h.start.getTime() === start.getTime()) ?? { start, received: 0, failed: 0 };
   });
-  return { lastHour, lastDay, hours: filled, latency, queue, webhooks, sweep: health.sweep };
+  return { lastHour, lastDay, hours: filled, latency, queue, webhooks, sweep: health.sweep, paused };
+}
+
+/** Webhooks paused now, with their URLs, soonest end first. */
+async function pausedWebhooks(deps: Pick<CoreDeps, "pool" | "flow">): Promise<NonNullable<Overview["paused"]>> {
+  const paused = await deps.flow.paused();
+  if (paused.size === 0) return [];
+  const { rows } = await deps.pool.query<{ id: string; url: string }>(
+    `SELECT id, url FROM webhooks WHERE id = ANY($1::text[])`,
+    [[...paused.keys()]],
+  );
+  return rows
+    .map((w) => ({ ...w, until: paused.get(w.id)!.toISOString() }))
+    .sort((a, b) => a.until.localeCompare(b.until));
 }
 
 /** Every delivery attempt of the event's actions, oldest first (through the actions' indexes; at most 1,000). */

@@ -8,6 +8,7 @@ import {
   definitionView,
   deliveryView,
   eventView,
+  flowView,
   testResultView,
   webhookView,
   webhookWithSecretView,
@@ -19,6 +20,7 @@ import { replayEvent } from "../domain/delivery/replay.ts";
 import { listQuery } from "../domain/validation.ts";
 import { testWebhook } from "../domain/webhooks/test-webhook.ts";
 import { getWebhook, listDeliveries, listWebhooks, rotateSecret, updateWebhook } from "../domain/webhooks/webhooks.ts";
+import { webhookFlow } from "../domain/webhooks/webhook-flow.ts";
 import { isDependencyDown } from "../platform/dependency-errors.ts";
 import type { Deps } from "../platform/deps.ts";
 import type { App, AppEnv } from "../http/create-app.ts";
@@ -246,9 +248,10 @@ export function dashboardRoutes(app: App, deps: Deps): App {
   });
   const webhookPage = async (c: Context, extra: { test?: ReturnType<typeof testResultView>; secret?: string } = {}) => {
     const id = c.req.param("id")!;
-    const [webhook, deliveries] = await Promise.all([
+    const [webhook, deliveries, flow] = await Promise.all([
       getWebhook(deps.db, id),
       listDeliveries(deps.db, id, { limit: 20 }),
+      webhookFlow(deps, id).catch(() => null),
     ]);
     return render(
       c,
@@ -256,6 +259,7 @@ export function dashboardRoutes(app: App, deps: Deps): App {
       "Webhook",
       <WebhookPage
         webhook={webhookView(webhook, deps.config)}
+        flow={flow && flowView(flow)}
         deliveries={deliveries.data.map(deliveryView)}
         csrf={session.csrfToken(c)}
         notice={notice(c)}

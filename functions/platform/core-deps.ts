@@ -4,6 +4,7 @@ import type { Config } from "./config.ts";
 import { logger, type Logger } from "./logger.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { createPool, type Pool } from "./pool.ts";
+import { createFlowLimiter, type FlowLimiter } from "./flow-limiter.ts";
 import { createJobQueue, type JobQueue } from "./queue.ts";
 import { createSecretBox, parseSecretsKey, type SecretBox } from "./secret-box.ts";
 
@@ -12,6 +13,8 @@ export interface CoreDeps {
   /** Plain SQL on the hot paths (Prisma's query engine costs several times more CPU), and under Prisma. */
   pool: Pool;
   queue: JobQueue;
+  /** Per-webhook flow control (rates, requests in flight, pauses), shared by every process through Redis. */
+  flow: FlowLimiter;
   log: Logger;
   /** Seals and opens secrets stored at rest (webhook signing secrets). */
   secrets: SecretBox;
@@ -35,10 +38,12 @@ export function createCoreDeps(
   poolSize?: number,
   onAuthFailure?: () => void,
 ): CoreDeps {
+  const queue = createJobQueue({ url: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
   return {
     config,
     pool: createPool({ url: config.DATABASE_URL, poolSize, onAuthFailure }),
-    queue: createJobQueue({ url: config.REDIS_URL, prefix: config.QUEUE_PREFIX }),
+    queue,
+    flow: createFlowLimiter(queue.redis, config.QUEUE_PREFIX),
     log: logger(component),
     secrets: secretBoxFor(config),
     metrics: createMetrics(),

@@ -13,6 +13,7 @@ export interface Metrics {
   deliveries: Counter<"outcome" | "status_class">;
   attemptDuration: Histogram<"outcome">;
   firstAttemptLatency: Histogram;
+  deliveryWaits: Counter<"reason">;
 }
 
 export function createMetrics(): Metrics {
@@ -42,6 +43,12 @@ export function createMetrics(): Metrics {
       name: "tetik_first_attempt_latency_seconds",
       help: "From an event's arrival to its first delivery attempt's start.",
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    deliveryWaits: new Counter({
+      name: "tetik_delivery_waits_total",
+      help: "Times a delivery waited for its turn under its webhook's flow control (reason: rate, in_flight, paused).",
+      labelNames: ["reason"],
       registers: [registry],
     }),
   };

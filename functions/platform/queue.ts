@@ -53,6 +53,8 @@ export interface JobQueue {
   counts(): Promise<Record<"waiting" | "active" | "delayed" | "failed", number>>;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** The producer's connection, which fails fast while Redis is down: shared with the flow limiter. */
+  readonly redis: Redis;
 }
 
 export interface QueueConnectionOptions {
@@ -101,6 +103,7 @@ export function createJobQueue({ url, prefix }: QueueConnectionOptions): JobQueu
   };
 
   return {
+    redis: connection,
     async add(name, jobs) {
       if (jobs.length === 0) return;
       await whenReady();

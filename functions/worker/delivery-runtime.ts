@@ -5,12 +5,13 @@ import { ACTION_KINDS } from "../domain/delivery/kinds/registry.ts";
 import { createTriggerWriter } from "../domain/delivery/kinds/trigger-writer.ts";
 import type { DeliveryRuntime, WorkerDeps } from "../domain/delivery/kinds/runtime.ts";
 import { createHealthRecorder } from "../domain/webhooks/health.ts";
+import { createPausedWebhooks } from "../domain/webhooks/paused-webhooks.ts";
 import type { Deps } from "../platform/deps.ts";
 import { fromPg } from "../platform/sql.ts";
 import { createConfigCache } from "./config-cache.ts";
 
 export function createDeliveryRuntime(
-  deps: Pick<Deps, "pool" | "now" | "log" | "config" | "secrets" | "queue">,
+  deps: Pick<Deps, "pool" | "now" | "log" | "config" | "secrets" | "queue" | "flow">,
 ): DeliveryRuntime {
   const q = fromPg(deps.pool);
   const actionLog = createActionLog(deps.pool, deps.now, {
@@ -23,6 +24,7 @@ export function createDeliveryRuntime(
     config: createConfigCache(q, deps.secrets),
     writeTrigger: createTriggerWriter(deps, actionLog),
     noteHealth: createHealthRecorder(q, deps.now, deps.log),
+    pausedWebhooks: createPausedWebhooks(deps.flow, deps.now),
   };
 }
 

@@ -282,7 +282,7 @@ export const webhooksRoutes = {
     tags: ["Webhooks"],
     summary: "Get a webhook",
     request: { params: anId("webhook") },
-    responses: { 200: answer("The webhook.", shape.Webhook), ...errors(401, 404, 503) },
+    responses: { 200: answer("The webhook and its flow.", shape.WebhookWithFlow), ...errors(401, 404, 503) },
   }),
   updateWebhook: route({
     method: "patch",

@@ -103,6 +103,16 @@ const webhookFields = {
     delayMs: z.number().int(),
     maxDelayMs: z.number().int(),
   }),
+  maxPerSecond: z
+    .number()
+    .int()
+    .nullable()
+    .meta({ description: "at most this many requests started in any second, across every worker; null: none" }),
+  maxInFlight: z
+    .number()
+    .int()
+    .nullable()
+    .meta({ description: "at most this many requests open at once, across every worker; null: none" }),
   health: z.object({
     consecutiveFailures: z.number().int(),
     lastSuccessAt: timestamp.nullable(),
@@ -123,11 +133,27 @@ const webhookExample = {
   active: true,
   timeoutMs: 10000,
   retry: { maxAttempts: 5, backoff: "exponential", delayMs: 1000, maxDelayMs: 3600000 },
+  maxPerSecond: 50,
+  maxInFlight: null,
   health: { consecutiveFailures: 0, lastSuccessAt: null, lastFailureAt: null, lastError: null, disabledReason: null },
   createdAt: "2026-11-27T10:00:00.000Z",
   updatedAt: "2026-11-27T10:00:00.000Z",
 };
 export const Webhook = z.object(webhookFields).meta({ id: "Webhook", example: webhookExample });
+/** GET /webhooks/{id}: the webhook, and its deliveries' flow right now. */
+export const WebhookWithFlow = z
+  .object({
+    ...webhookFields,
+    flow: z.object({
+      inFlight: z.number().int().meta({ description: "requests open now, across every worker" }),
+      waiting: z.number().int().meta({ description: "deliveries waiting for their turn" }),
+      pausedUntil: timestamp.nullable().meta({ description: "set while a Retry-After of the receiver holds" }),
+    }),
+  })
+  .meta({
+    id: "WebhookWithFlow",
+    example: { ...webhookExample, flow: { inFlight: 3, waiting: 12, pausedUntil: null } },
+  });
 export const WebhookWithSecret = z
   .object({
     ...webhookFields,
@@ -151,6 +177,9 @@ export const Action = z
     durationMs: z.number().int(),
     nextAttemptAt: timestamp.nullable(),
     result: json.nullable().meta({ description: "what a trigger wrote (ids, counts)" }),
+    waiting: z.enum(["rate", "in_flight", "paused"]).nullable().meta({
+      description: "why a pending delivery waits for its turn (the webhook's flow control); null: it does not",
+    }),
   })
   .meta({ id: "Action" });
 

@@ -9,6 +9,7 @@ type Definition = z.output<typeof shape.Definition>;
 type DefinitionDetail = z.output<typeof shape.DefinitionDetail>;
 type Webhook = z.output<typeof shape.Webhook>;
 type Delivery = z.output<typeof shape.Delivery>;
+type Flow = z.output<typeof shape.WebhookWithFlow>["flow"];
 type TestResult = z.output<typeof shape.TestResult>;
 
 const OnOff = ({ active }: { active: boolean }) => (
@@ -197,6 +198,7 @@ export function WebhooksPage({ webhooks, nextCursor }: { webhooks: Webhook[]; ne
 
 export function WebhookPage({
   webhook,
+  flow,
   deliveries,
   csrf,
   test,
@@ -204,6 +206,8 @@ export function WebhookPage({
   notice,
 }: {
   webhook: Webhook;
+  /** Null when Redis cannot be reached. */
+  flow: Flow | null;
   deliveries: Delivery[];
   csrf: string;
   test?: TestResult;
@@ -275,6 +279,27 @@ export function WebhookPage({
           <dt>Retries</dt>
           <dd>
             {w.retry.maxAttempts} attempts, {w.retry.backoff} from {w.retry.delayMs} ms, timeout {w.timeoutMs} ms
+          </dd>
+          <dt>Flow control</dt>
+          <dd>
+            {w.maxPerSecond ? `at most ${w.maxPerSecond} a second` : "no rate limit"},{" "}
+            {w.maxInFlight ? `at most ${w.maxInFlight} at once` : "no cap on requests at once"}
+          </dd>
+          <dt>Flow now</dt>
+          <dd>
+            {flow ? (
+              <>
+                {flow.inFlight} in flight, {flow.waiting} waiting for their turn
+                {flow.pausedUntil ? (
+                  <span class="warn">
+                    {" "}
+                    · paused by the receiver until <Time at={flow.pausedUntil} />
+                  </span>
+                ) : null}
+              </>
+            ) : (
+              <span class="warn">unknown: Redis is unreachable</span>
+            )}
           </dd>
           <dt>Headers</dt>
           <dd>

@@ -12,6 +12,13 @@ export type EventFilters = Partial<Record<"status" | "type" | "collection" | "re
 const STATUSES = ["pending", "processing", "completed", "retrying", "failed"];
 const TYPES = ["collection.created", "collection.updated", "collection.deleted"];
 
+/** Why a delivery waits, as a person reads it. */
+const WAITING: Record<"rate" | "in_flight" | "paused", string> = {
+  rate: "the webhook's rate limit",
+  in_flight: "the webhook's cap on requests at once",
+  paused: "the receiver asked for a break",
+};
+
 export function EventsPage({
   events,
   nextCursor,
@@ -201,6 +208,7 @@ export function EventPage({
                     <span class="mono">{a.id}</span>
                   )}{" "}
                   of definition <a href={`/dashboard/definitions/${a.definitionId}`}>{a.definitionId}</a>
+                  {a.waiting ? <span class="muted"> · waiting for its turn ({WAITING[a.waiting]})</span> : null}
                 </h3>
                 <p>
                   {a.attempts} attempt{a.attempts === 1 ? "" : "s"}, <Ms ms={a.durationMs} /> in all

@@ -121,6 +121,27 @@ export function OverviewPage({ overview }: { overview: Overview }) {
         </section>
       </div>
       <HourlyChart hours={overview.hours} />
+      <section class="card wide" aria-label="Paused webhooks">
+        <h2>Webhooks paused by their receiver</h2>
+        {overview.paused === null ? (
+          <p class="warn">Redis is unreachable: pauses cannot be read.</p>
+        ) : overview.paused.length === 0 ? (
+          <p class="muted">None: no receiver asked for a break (429 or 503 with Retry-After).</p>
+        ) : (
+          <Table columns={["Webhook", "Paused until"]}>
+            {overview.paused.map((w) => (
+              <tr>
+                <td>
+                  <a href={`/dashboard/webhooks/${w.id}`}>{w.url}</a>
+                </td>
+                <td>
+                  <Time at={w.until} />
+                </td>
+              </tr>
+            ))}
+          </Table>
+        )}
+      </section>
       <section class="card wide" aria-label="Webhooks in trouble">
         <h2>Webhooks failing or disabled</h2>
         {webhooks.length === 0 ? (

@@ -74,6 +74,9 @@ const fields = {
   active: z.boolean().optional(),
   timeoutMs: z.number().int().min(100).max(300_000).nullable().optional(),
   retry: retryInput.optional(),
+  /** Flow control: requests started in any second, and open at once, across every worker (null: no limit). */
+  maxPerSecond: z.number().int().min(1).max(10_000).nullable().optional(),
+  maxInFlight: z.number().int().min(1).max(1_000).nullable().optional(),
 };
 
 export const createWebhookInput = z.strictObject(fields);

@@ -44,6 +44,8 @@ export async function createWebhook({ db, config, secrets }: WebhookDeps, input:
         retryBackoff: input.retry?.backoff,
         retryDelayMs: input.retry?.delayMs,
         retryMaxDelayMs: input.retry?.maxDelayMs,
+        maxPerSecond: input.maxPerSecond ?? null,
+        maxInFlight: input.maxInFlight ?? null,
         secret: secrets.seal(secret, id),
       },
     }),
@@ -90,6 +92,8 @@ export async function updateWebhook({ db, config }: WebhookDeps, id: string, pat
         retryBackoff: patch.retry?.backoff,
         retryDelayMs: patch.retry?.delayMs,
         retryMaxDelayMs: patch.retry?.maxDelayMs,
+        maxPerSecond: patch.maxPerSecond,
+        maxInFlight: patch.maxInFlight,
       },
     });
   // Moving to another definition takes one of its places.

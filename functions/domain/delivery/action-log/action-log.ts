@@ -16,7 +16,15 @@ import {
 } from "./attempts.ts";
 import { claimEvents, releaseClaim, type ClaimedEvent, type LeaseSettings } from "./claims.ts";
 import { writeMatches, type Match } from "./matches.ts";
-import { beginRun, failAction, noteFailedRun, settleRuns, startAttempt, type SettledRuns } from "./runs.ts";
+import {
+  beginRun,
+  failAction,
+  noteFailedRun,
+  settleRuns,
+  startAttempt,
+  waitForTurn,
+  type SettledRuns,
+} from "./runs.ts";
 
 export { writeTestSend, type AttemptOutcome, type AttemptResult } from "./attempts.ts";
 export type { ClaimedEvent, LeaseSettings } from "./claims.ts";
@@ -39,6 +47,8 @@ export interface ActionLog {
   startAttempt(actionId: string, attempt: number): Promise<void>;
   /** A run that ended in an error (an outage does not count). */
   noteFailedRun(actionId: string, error: unknown): Promise<void>;
+  /** -> pending, waiting for its turn (the webhook's flow control), with the reason; not an attempt. */
+  wait(action: { id: string; eventId: string }, reason: string): Promise<void>;
   /** Any unfinished -> failed, for good, with a code and a reason. */
   fail(action: { id: string; eventId: string }, errorCode: string, error: string): Promise<void>;
   /** One delivery attempt, its action's new state (nextAttempt's answer) and its event's status. */
@@ -108,6 +118,16 @@ export function createActionLog(pool: Pool, now: () => Date, lease: LeaseSetting
       return noteFailedRun(pool, id, error);
     },
     fail: (action, errorCode, error) => failAction(pool, action, now(), errorCode, error),
+    async wait(action, reason) {
+      // A held match is written now, its action waiting instead of in flight.
+      const held = heldMatches.get(action.id);
+      withOthers.delete(action.id);
+      if (held) {
+        heldMatches.delete(action.id);
+        await matches.add(held.match);
+      }
+      await waitForTurn(pool, action, reason, now());
+    },
     recordAttempt(o) {
       if (withOthers.delete(o.actionId)) return sharedAttempts.add(o);
       const held = heldMatches.get(o.actionId);

@@ -73,7 +73,7 @@ const attemptAndActionSteps = (source: string) => sql`
   ), actions AS (
     UPDATE event_actions a SET
       status = v.status::"EventStatus", attempts = v.attempt, error = v.error, "errorCode" = v.code,
-      "unfinishedRuns" = 0, "leaseExpiresAt" = NULL, "durationMs" = a."durationMs" + v.duration,
+      "unfinishedRuns" = 0, "leaseExpiresAt" = NULL, waiting = NULL, "durationMs" = a."durationMs" + v.duration,
       "nextAttemptAt" = v.next,
       "completedAt" = CASE WHEN ${isFinalSql(raw("v.status"))} THEN v.finished END,
       result = jsonb_build_object('status', v.http), "updatedAt" = v.finished

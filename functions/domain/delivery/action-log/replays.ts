@@ -16,7 +16,7 @@ export async function replayActionRows(
 ): Promise<Array<{ id: string; eventId: string }>> {
   const rows = await runSql<{ id: string; eventId: string }>(
     fromPg(pool),
-    sql`UPDATE event_actions SET status = 'pending', attempts = 0, "unfinishedRuns" = 0, error = NULL,
+    sql`UPDATE event_actions SET status = 'pending', attempts = 0, "unfinishedRuns" = 0, error = NULL, waiting = NULL,
         "errorCode" = NULL, "nextAttemptAt" = NULL, "completedAt" = NULL, "updatedAt" = ${now}
       WHERE id IN (
         SELECT a.id FROM event_actions a JOIN event_log e ON e.id = a."eventId"

@@ -30,7 +30,10 @@ export async function beginRun(q: Queryable, actionId: string): Promise<void> {
 
 /** A later delivery attempt is in flight: retrying (or pending, after a replay) -> processing. */
 export async function startAttempt(q: Queryable, actionId: string, attempt: number): Promise<void> {
-  await runSql(q, sql`UPDATE event_actions SET status = 'processing', attempts = ${attempt} WHERE id = ${actionId}`);
+  await runSql(
+    q,
+    sql`UPDATE event_actions SET status = 'processing', attempts = ${attempt}, waiting = NULL WHERE id = ${actionId}`,
+  );
 }
 
 /**
@@ -61,8 +64,33 @@ export async function failAction(
     await runSql(
       q,
       sql`UPDATE event_actions SET status = 'failed', error = ${error}, "errorCode" = ${errorCode},
-        "nextAttemptAt" = NULL, "leaseExpiresAt" = NULL, "completedAt" = ${now}, "updatedAt" = ${now}
+        "nextAttemptAt" = NULL, "leaseExpiresAt" = NULL, waiting = NULL, "completedAt" = ${now}, "updatedAt" = ${now}
         WHERE id = ${action.id}`,
+    );
+    await refreshEventStatuses(q, [action.eventId], now);
+  });
+}
+
+/**
+ * A delivery waits for its turn under its webhook's flow control: pending, with the reason, its run ended
+ * without counting (nothing failed) and, if it was a first attempt written as in flight, that attempt not
+ * made. Waiting is not an attempt: attempts and the retry budget are untouched.
+ */
+export async function waitForTurn(
+  pool: Pool,
+  action: { id: string; eventId: string },
+  reason: string,
+  now: Date,
+): Promise<void> {
+  await transaction(pool, async (q) => {
+    await lockEvents(q, [action.eventId]);
+    await runSql(
+      q,
+      sql`UPDATE event_actions SET status = 'pending', waiting = ${reason}, "unfinishedRuns" = 0,
+        "leaseExpiresAt" = NULL, "updatedAt" = ${now},
+        -- A first attempt is written in flight with the match: it was not made.
+        attempts = CASE WHEN status = 'processing' THEN GREATEST(0, attempts - 1) ELSE attempts END
+      WHERE id = ${action.id} AND status NOT IN (${sqlList(FINAL_STATUSES)})`,
     );
     await refreshEventStatuses(q, [action.eventId], now);
   });

@@ -5,6 +5,7 @@ import type { Deps } from "../../../platform/deps.ts";
 import type { ActionKind, EventTrigger, Webhook } from "../../../platform/db.ts";
 import type { DefinitionWithTargets, MatchableEvent } from "../../matching/match-definitions.ts";
 import type { DeliveryResult } from "../../webhooks/health.ts";
+import type { PausedWebhooks } from "../../webhooks/paused-webhooks.ts";
 import type { SecretState } from "../../webhooks/secret.ts";
 import type { ActionLog, LoadedAction, PlannedAction } from "../action-log/action-log.ts";
 import type { TriggerRun } from "./trigger-writer.ts";
@@ -34,6 +35,8 @@ export interface DeliveryRuntime {
   writeTrigger(run: TriggerRun): Promise<void>;
   /** Notes a delivery's result on its webhook (advisory: never fails). */
   noteHealth(result: DeliveryResult): Promise<void>;
+  /** Webhooks paused by a receiver's Retry-After, as this process knows them. */
+  pausedWebhooks: PausedWebhooks;
 }
 
 export type WorkerDeps = Deps & { runtime: DeliveryRuntime };

@@ -12,13 +12,13 @@ import { withOpenSecrets } from "../../webhooks/secret.ts";
 import { sendWebhook } from "../../webhooks/send-webhook.ts";
 import type { ActionKindEntry, CachedWebhook, RunOutcome, WorkerDeps } from "./runtime.ts";
 
-type AttemptDeps = Pick<WorkerDeps, "config" | "now" | "runtime" | "log" | "metrics">;
+type AttemptDeps = Pick<WorkerDeps, "config" | "now" | "runtime" | "log" | "metrics" | "flow">;
 
 /** One attempt at delivering one event to one webhook, recorded whatever happens. */
 async function attemptWebhook(
   deps: AttemptDeps,
   event: MatchableEvent,
-  action: { id: string; attempt: number },
+  action: { id: string; eventId: string; attempt: number },
   webhook: CachedWebhook,
 ): Promise<RunOutcome> {
   const requestedAt = deps.now();
@@ -38,6 +38,11 @@ async function attemptWebhook(
     finishedAt,
   });
   await deps.runtime.noteHealth({ webhookId: webhook.id, ok: result.ok, status: result.status, error: result.error });
+  if ((result.status === 429 || result.status === 503) && result.retryAfterMs !== undefined) {
+    // The receiver asks for a break: every delivery to this webhook waits, in every worker.
+    const ms = Math.min(result.retryAfterMs, retryPolicy(webhook, deps.config).maxDelayMs);
+    deps.runtime.pausedWebhooks.note(webhook.id, await deps.flow.pause(webhook.id, ms));
+  }
   deps.log.debug({ actionId: action.id, attempt: action.attempt, status: result.status, outcome: status }, "attempt");
   const outcome: DeliveryOutcome = status === "completed" ? "delivered" : status;
   deps.metrics.deliveries.inc({ outcome, status_class: statusClass(result.status) });
@@ -47,6 +52,44 @@ async function attemptWebhook(
     deps.metrics.firstAttemptLatency.observe(Math.max(0, requestedAt.getTime() - idTime(event.id).getTime()) / 1000);
   return { retryAt: nextAttemptAt };
 }
+
+/**
+ * An attempt in the webhook's turn: under its flow control (limits, or a pause this process knows of) it
+ * first takes a turn from the limiter every worker shares; without a turn the action waits (not an attempt)
+ * and runs again when its turn should have come. A webhook with neither goes straight to its attempt.
+ */
+async function attemptInTurn(
+  deps: AttemptDeps,
+  event: MatchableEvent,
+  action: { id: string; eventId: string; attempt: number },
+  webhook: CachedWebhook,
+  beforeAttempt?: () => Promise<void>,
+): Promise<RunOutcome> {
+  const limits = { maxPerSecond: webhook.maxPerSecond, maxInFlight: webhook.maxInFlight };
+  if (!limits.maxPerSecond && !limits.maxInFlight && !(await deps.runtime.pausedWebhooks.isPaused(webhook.id))) {
+    await beforeAttempt?.();
+    return attemptWebhook(deps, event, action, webhook);
+  }
+  // A slot outlasts the longest the request can take, so a worker that dies mid-request frees it.
+  const leaseMs = (webhook.timeoutMs ?? deps.config.WEBHOOK_TIMEOUT_MS) + deps.config.EVENT_LEASE_MS;
+  const turn = await deps.flow.take(webhook.id, limits, { token: action.id, leaseMs });
+  if (!turn.ok) {
+    await deps.runtime.actionLog.wait(action, turn.reason);
+    deps.metrics.deliveryWaits.inc({ reason: turn.reason });
+    // Spread, so the deliveries that waited together do not all come back in the same millisecond.
+    const spread = Math.random() * Math.min(turn.waitMs, WAIT_SPREAD_MS);
+    return { retryAt: new Date(deps.now().getTime() + turn.waitMs + spread) };
+  }
+  try {
+    await beforeAttempt?.();
+    return await attemptWebhook(deps, event, action, webhook);
+  } finally {
+    if (turn.token) await deps.flow.release(webhook.id, turn.token).catch(() => {});
+  }
+}
+
+/** Most of the random spread added to a wait (never more than the wait itself). */
+const WAIT_SPREAD_MS = 100;
 
 /** The webhook as it is now, with its definition's id and name; undefined when deleted. */
 async function currentWebhook(deps: Pick<WorkerDeps, "pool" | "secrets">, id: string) {
@@ -64,7 +107,7 @@ export const webhookKind: ActionKindEntry = {
   start: { status: "processing", attempts: 1 },
   // Planned from the same config, which holds every webhook it planned for.
   runFirst: (deps, action, event, config) =>
-    attemptWebhook(deps, event, { id: action.id, attempt: 1 }, config.webhook(action.targetId)!),
+    attemptInTurn(deps, event, { id: action.id, eventId: event.id, attempt: 1 }, config.webhook(action.targetId)!),
 
   async runAgain(deps, action) {
     const webhook = await currentWebhook(deps, action.targetId);
@@ -76,7 +119,8 @@ export const webhookKind: ActionKindEntry = {
       return { retryAt: null };
     }
     const attempt = action.attempts + 1;
-    await deps.runtime.actionLog.startAttempt(action.id, attempt);
-    return attemptWebhook(deps, action.event, { id: action.id, attempt }, webhook);
+    return attemptInTurn(deps, action.event, { id: action.id, eventId: action.eventId, attempt }, webhook, () =>
+      deps.runtime.actionLog.startAttempt(action.id, attempt),
+    );
   },
 };

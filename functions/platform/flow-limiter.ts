@@ -1,0 +1,149 @@
+// Per-webhook flow control shared by every worker process: a pause (a receiver's Retry-After), at most
+// `maxInFlight` requests open at once, and at most `maxPerSecond` started per second. One Lua script decides
+// and takes a turn atomically, on Redis's clock, so processes on different machines agree without locks.
+//
+//   pause       a key holding the time the pause ends (PX-expiring)
+//   in flight   a sorted set of open requests' tokens, scored by when their lease ends: a worker that dies
+//               mid-request frees its slot when the lease ends, without anyone cleaning up
+//   rate        a sliding log: the start times of the last second's requests; a request starts only while
+//               fewer than maxPerSecond did in the 1,000 ms before it, so no second, however cut, holds more
+//
+// On a Redis Cluster the keys share the slot of QUEUE_PREFIX's hash tag, as BullMQ's own keys must.
+import { randomBytes } from "node:crypto";
+import type { Redis } from "ioredis";
+
+/** Why a delivery waits for its turn. */
+export type WaitReason = "paused" | "in_flight" | "rate";
+
+export interface FlowLimits {
+  maxPerSecond: number | null;
+  maxInFlight: number | null;
+}
+
+/** A turn (at: when it was given, on Redis's clock, which every process shares), or how long to wait. */
+export type Turn = { ok: true; token: string | null; at: number } | { ok: false; waitMs: number; reason: WaitReason };
+
+const TAKE_TURN = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local pausedUntil = tonumber(redis.call('GET', KEYS[3]) or '0')
+if pausedUntil > now then return {0, pausedUntil - now, 'paused'} end
+local maxInFlight = tonumber(ARGV[2])
+local leaseMs = tonumber(ARGV[4])
+if maxInFlight > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+  if redis.call('ZSCORE', KEYS[2], ARGV[6]) == false and redis.call('ZCARD', KEYS[2]) >= maxInFlight then
+    local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+    return {0, math.max(1, math.min(tonumber(first[2]) - now, tonumber(ARGV[5]))), 'in_flight'}
+  end
+end
+local perSecond = tonumber(ARGV[1])
+if perSecond > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 1000)
+  if redis.call('ZCARD', KEYS[1]) >= perSecond then
+    local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+    return {0, math.max(1, tonumber(oldest[2]) + 1000 - now), 'rate'}
+  end
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], 1000)
+end
+if maxInFlight > 0 then
+  redis.call('ZADD', KEYS[2], now + leaseMs, ARGV[6])
+  redis.call('PEXPIRE', KEYS[2], leaseMs)
+end
+return {1, now, ''}`;
+
+const PAUSE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local untilMs = now + tonumber(ARGV[1])
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if untilMs > current then
+  redis.call('SET', KEYS[1], untilMs, 'PX', tonumber(ARGV[1]))
+  -- Every process reads this set now and then, to learn of pauses of webhooks it has no limits for.
+  redis.call('ZADD', KEYS[2], untilMs, ARGV[2])
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+end
+return math.max(untilMs, current)`;
+
+export interface FlowLimiter {
+  /**
+   * Takes a turn for one request to `webhookId`, or answers how long to wait and why. A turn under
+   * maxInFlight holds a slot named `token` (unique per request in flight: an action's id) until release()
+   * or `leaseMs`, whichever comes first.
+   */
+  take(webhookId: string, limits: FlowLimits, slot: { token: string; leaseMs: number }): Promise<Turn>;
+  release(webhookId: string, token: string): Promise<void>;
+  /** Pauses every request to `webhookId` for `ms` (a longer pause already set stands); answers its end. */
+  pause(webhookId: string, ms: number): Promise<Date>;
+  /** What a person sees on the webhook: requests open now and the end of a pause. */
+  state(webhookId: string): Promise<{ inFlight: number; pausedUntil: Date | null }>;
+  /** Webhooks paused now, with the end of each pause. */
+  paused(): Promise<Map<string, Date>>;
+}
+
+/** Longest single wait answered for a full in-flight set: a slot usually frees before its lease ends. */
+const MAX_IN_FLIGHT_WAIT_MS = 250;
+
+export function createFlowLimiter(redis: Redis, prefix: string): FlowLimiter {
+  const keys = (webhookId: string) => {
+    const base = `${prefix}:flow:${webhookId}`;
+    return { rate: `${base}:rate`, inFlight: `${base}:in-flight`, pause: `${base}:pause` };
+  };
+  const pausedKey = `${prefix}:flow:paused`;
+  // Members must be unique across every process and limiter: a repeated one would replace an entry.
+  const instance = randomBytes(6).toString("hex");
+  let sequence = 0;
+  return {
+    async take(webhookId, limits, { token, leaseMs }) {
+      const k = keys(webhookId);
+      // Unique across processes: names this request in the rate log and, under maxInFlight, its slot.
+      const member = `${instance}:${sequence++}`;
+      const [ok, waitOrAt, reason] = (await redis.eval(
+        TAKE_TURN,
+        3,
+        k.rate,
+        k.inFlight,
+        k.pause,
+        limits.maxPerSecond ?? 0,
+        limits.maxInFlight ?? 0,
+        member,
+        leaseMs,
+        MAX_IN_FLIGHT_WAIT_MS,
+        token,
+      )) as [number, number, WaitReason | ""];
+      if (ok !== 1) return { ok: false, waitMs: waitOrAt, reason: reason as WaitReason };
+      return { ok: true, token: limits.maxInFlight ? token : null, at: waitOrAt };
+    },
+    async release(webhookId, token) {
+      await redis.zrem(keys(webhookId).inFlight, token);
+    },
+    async pause(webhookId, ms) {
+      const until = (await redis.eval(
+        PAUSE,
+        2,
+        keys(webhookId).pause,
+        pausedKey,
+        Math.max(1, Math.round(ms)),
+        webhookId,
+      )) as number;
+      return new Date(until);
+    },
+    async paused() {
+      const entries = await redis.zrangebyscore(pausedKey, Date.now(), "+inf", "WITHSCORES");
+      const paused = new Map<string, Date>();
+      for (let i = 0; i < entries.length; i += 2) paused.set(entries[i]!, new Date(Number(entries[i + 1])));
+      return paused;
+    },
+    async state(webhookId) {
+      const k = keys(webhookId);
+      const [[, inFlight], [, paused]] = (await redis
+        .multi()
+        .zcount(k.inFlight, Date.now(), "+inf")
+        .get(k.pause)
+        .exec()) as [[unknown, number], [unknown, string | null]];
+      const until = paused ? Number(paused) : 0;
+      return { inFlight, pausedUntil: until > Date.now() ? new Date(until) : null };
+    },
+  };
+}

@@ -1,0 +1,152 @@
+// Flow control per webhook, across three worker processes and a real receiver on 127.0.0.1: a rate that no
+// second exceeds, a cap on requests open at once, and a receiver's Retry-After that pauses its webhook
+// (and only it) in every worker.
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectStatus } from "./helpers/api-types.ts";
+import { screenshotPath, startBrowser, type TestBrowser } from "./helpers/browser.ts";
+import { createDefinition, createWebhook } from "./helpers/fixtures.ts";
+import { startWorkerProcess, type RunningProcess } from "./helpers/processes.ts";
+import { startReceiver, type Receiver, type Reply } from "./helpers/receiver.ts";
+import { startStack, type TestStack } from "./helpers/stack.ts";
+import { waitFor } from "./helpers/wait.ts";
+
+let stack: TestStack;
+let receiver: Receiver;
+let browser: TestBrowser;
+const workers: RunningProcess[] = [];
+const routes = new Map<string, () => Reply>();
+const KEY = "flow-key-7d1c";
+const auth = { authorization: `Bearer ${KEY}` };
+
+beforeAll(async () => {
+  [stack, receiver, browser] = await Promise.all([
+    startStack({
+      worker: false,
+      env: { QUEUE_PREFIX: `flow-${randomBytes(3).toString("hex")}`, API_KEY: KEY },
+    }),
+    startReceiver((req) => routes.get(req.path)?.() ?? { status: 200 }),
+    startBrowser(),
+  ]);
+  const env = { ...stack.env, WORKER_CONCURRENCY: "20", LOG_LEVEL: "info" };
+  workers.push(startWorkerProcess(env), startWorkerProcess(env), startWorkerProcess(env));
+  await waitFor(() => workers.every((w) => w.output().includes("worker started")), {
+    timeoutMs: 60_000,
+    what: "three workers",
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([...workers.map((w) => w.stop()), browser?.close()]);
+  await Promise.all([stack?.stop(), receiver?.close()]);
+}, 60_000);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function webhookFor(collection: string, path: string, flow: { maxPerSecond?: number; maxInFlight?: number }) {
+  const definition = await createDefinition(stack, { name: collection, collection });
+  return createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}${path}`, ...flow });
+}
+
+async function postMany(collection: string, count: number): Promise<string[]> {
+  const events = Array.from({ length: count }, (_, i) => ({
+    type: "collection.created" as const,
+    collection,
+    recordId: `r-${i}`,
+    data: { i },
+  }));
+  return expectStatus(await stack.api("POST", "/events/batch", { events }, auth), 202).ids;
+}
+
+describe("flow control", () => {
+  it("starts at most maxPerSecond deliveries in any second across three workers, and delivers them all", async () => {
+    const hook = await webhookFor("paced", "/paced", { maxPerSecond: 50 });
+    expect(hook).toMatchObject({ maxPerSecond: 50, maxInFlight: null });
+    await postMany("paced", 400);
+    await waitFor(
+      async () => expectStatus(await stack.api("GET", `/webhooks/${hook.id}`, undefined, auth), 200).flow.waiting > 0,
+      {
+        what: "deliveries waiting for their turn",
+      },
+    );
+    await waitFor(() => receiver.at("/paced").length >= 400, { timeoutMs: 30_000, what: "400 deliveries" });
+    const perSecond = new Map<number, number>();
+    for (const r of receiver.at("/paced"))
+      perSecond.set(Math.floor(r.at / 1000), (perSecond.get(Math.floor(r.at / 1000)) ?? 0) + 1);
+    // The limiter keeps to Redis's clock; the receiver counts on arrival, a few milliseconds later.
+    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(55);
+    expect(new Set(receiver.at("/paced").map((r) => r.headers["webhook-id"])).size).toBe(400);
+    // Waiting is not an attempt: every delivery was its action's first.
+    const actions = await stack.deps.db.eventAction.findMany({ where: { targetId: hook.id } });
+    expect(actions.every((a) => a.status === "completed" && a.attempts === 1 && a.waiting === null)).toBe(true);
+  }, 60_000);
+
+  it("keeps at most maxInFlight requests open at once across three workers", async () => {
+    let open = 0;
+    let mostOpen = 0;
+    routes.set("/capped", () => {
+      mostOpen = Math.max(mostOpen, ++open);
+      return { status: 200, until: sleep(100).then(() => open--) };
+    });
+    const hook = await webhookFor("capped", "/capped", { maxInFlight: 2 });
+    await postMany("capped", 30);
+    await waitFor(() => receiver.at("/capped").length >= 30, { timeoutMs: 30_000, what: "30 deliveries" });
+    expect(mostOpen).toBe(2);
+    const waited = await stack.deps.db.eventAction.count({ where: { targetId: hook.id, attempts: { not: 1 } } });
+    expect(waited).toBe(0);
+  }, 60_000);
+
+  it("pauses every delivery to a webhook for a 429's Retry-After, shows it, and lets another webhook flow", async () => {
+    let told = 0;
+    routes.set("/throttled", () => (told++ === 0 ? { status: 429, headers: { "retry-after": "4" } } : { status: 200 }));
+    const throttled = await webhookFor("throttled", "/throttled", {});
+    await webhookFor("flowing", "/flowing", {});
+    await postMany("throttled", 1);
+    await waitFor(() => receiver.at("/throttled").length === 1, { what: "the 429" });
+    const pausedAt = receiver.at("/throttled")[0]!.at;
+    // Set once the worker has the answer, a moment after the receiver sent it.
+    await waitFor(
+      async () =>
+        expectStatus(await stack.api("GET", `/webhooks/${throttled.id}`, undefined, auth), 200).flow.pausedUntil !==
+        null,
+      { what: "the webhook's pause to show" },
+    );
+    // More for both, spread over the pause.
+    const [waiting] = await postMany("throttled", 5);
+    for (let i = 0; i < 5; i++) {
+      await Promise.all([postMany("throttled", 5), postMany("flowing", 5)]);
+      await sleep(250);
+    }
+    await postMany("flowing", 5);
+
+    // What a person sees meanwhile: the pause on the overview and the webhook, the waiting on the event.
+    const page = await browser.context.newPage();
+    const site = await stack.serve();
+    await page.goto(`${site}/dashboard`);
+    await page.getByLabel("API key").fill(KEY);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    const pausedCard = page.locator("section[aria-label='Paused webhooks']");
+    await expect.poll(() => pausedCard.innerText()).toContain(`${receiver.url}/throttled`);
+    await page.screenshot({ path: screenshotPath("dashboard-paused.png"), fullPage: true });
+    await page.goto(`${site}/dashboard/webhooks/${throttled.id}`);
+    expect(await page.locator("section[aria-label='Webhook']").innerText()).toMatch(/paused by the receiver until/);
+    await page.screenshot({ path: screenshotPath("dashboard-webhook-flow.png"), fullPage: true });
+    await page.goto(`${site}/dashboard/events/${waiting}`);
+    expect(await page.locator("section[aria-label='Actions']").innerText()).toContain(
+      "waiting for its turn (the receiver asked for a break)",
+    );
+    await page.close();
+    await waitFor(() => receiver.at("/throttled").length >= 31, {
+      timeoutMs: 20_000,
+      what: "every throttled delivery",
+    });
+    const event = expectStatus(await stack.api("GET", `/events/${waiting}`, undefined, auth), 200);
+    expect(event.actions[0]).toMatchObject({ status: "completed", attempts: 1, waiting: null });
+    const during = (path: string) =>
+      receiver.at(path).filter((r) => r.at > pausedAt + 150 && r.at < pausedAt + 3900).length;
+    expect(during("/throttled")).toBe(0);
+    expect(during("/flowing")).toBeGreaterThan(10);
+    const after = receiver.at("/throttled").slice(1);
+    expect(Math.min(...after.map((r) => r.at)) - pausedAt).toBeGreaterThanOrEqual(3900);
+  }, 60_000);
+});

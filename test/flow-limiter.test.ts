@@ -1,0 +1,98 @@
+// The flow limiter against a real Redis, taken from several connections at once as worker processes would.
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import { afterAll, describe, expect, it } from "vitest";
+import { createFlowLimiter, type FlowLimits } from "../functions/platform/flow-limiter.ts";
+import { clearQueuePrefix, REDIS_URL } from "./helpers/redis.ts";
+
+const prefix = `flow-${randomBytes(3).toString("hex")}`;
+const connections = [new Redis(REDIS_URL), new Redis(REDIS_URL), new Redis(REDIS_URL)];
+const limiters = connections.map((redis) => createFlowLimiter(redis, prefix));
+afterAll(async () => {
+  await clearQueuePrefix(prefix);
+  for (const redis of connections) redis.disconnect();
+});
+
+let tokens = 0;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Each limiter takes turns for `ms` as fast as it is let, holding each turn `holdMs`; answers the starts. */
+async function drive(webhookId: string, limits: FlowLimits, ms: number, holdMs = 0) {
+  const starts: number[] = [];
+  let open = 0;
+  let mostOpen = 0;
+  const end = Date.now() + ms;
+  await Promise.all(
+    limiters.flatMap((limiter) =>
+      Array.from({ length: 4 }, async () => {
+        while (Date.now() < end) {
+          const turn = await limiter.take(webhookId, limits, { token: `req_${tokens++}`, leaseMs: 5_000 });
+          if (!turn.ok) {
+            await sleep(Math.min(turn.waitMs, end - Date.now()));
+            continue;
+          }
+          // Redis's clock, which the limiter keeps to: this process's would add its own event loop's delays.
+          starts.push(turn.at);
+          mostOpen = Math.max(mostOpen, ++open);
+          await sleep(holdMs);
+          open--;
+          if (turn.token) await limiter.release(webhookId, turn.token);
+        }
+      }),
+    ),
+  );
+  return { starts: starts.sort((a, b) => a - b), mostOpen };
+}
+
+/** The most starts in any window of `windowMs`. */
+function busiestWindow(starts: number[], windowMs: number): number {
+  let most = 0;
+  for (let i = 0, j = 0; i < starts.length; i++) {
+    while (starts[i]! - starts[j]! >= windowMs) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
+}
+
+describe("the flow limiter", () => {
+  it("starts at most maxPerSecond requests in any second, across connections, and keeps the pace", async () => {
+    const { starts } = await drive("whk_rate", { maxPerSecond: 50, maxInFlight: null }, 3_000);
+    expect(busiestWindow(starts, 1000)).toBeLessThanOrEqual(50);
+    // Not starved either: three seconds at 50 a second.
+    expect(starts.length).toBeGreaterThanOrEqual(140);
+  });
+
+  it("keeps at most maxInFlight requests open at once, and a slot frees on release", async () => {
+    const { starts, mostOpen } = await drive("whk_open", { maxPerSecond: null, maxInFlight: 2 }, 1_500, 50);
+    expect(mostOpen).toBe(2);
+    expect(starts.length).toBeGreaterThanOrEqual(15);
+  });
+
+  it("frees the slot of a request whose worker died once its lease ends", async () => {
+    const [a, b] = limiters;
+    const limits = { maxPerSecond: null, maxInFlight: 1 };
+    expect((await a!.take("whk_lease", limits, { token: "act_a", leaseMs: 300 })).ok).toBe(true); // never released
+    const waiting = await b!.take("whk_lease", limits, { token: "act_b", leaseMs: 300 });
+    expect(waiting).toMatchObject({ ok: false, reason: "in_flight" });
+    await sleep(350);
+    expect((await b!.take("whk_lease", limits, { token: "act_b", leaseMs: 300 })).ok).toBe(true);
+  });
+
+  it("pauses a webhook for every connection, keeps the longer of two pauses, and reports it", async () => {
+    const [a, b, c] = limiters;
+    const until = await a!.pause("whk_paused", 400);
+    expect(await b!.pause("whk_paused", 100)).toEqual(until);
+    const none = { maxPerSecond: null, maxInFlight: null };
+    const slot = { token: "act_p", leaseMs: 1000 };
+    const turn = await c!.take("whk_paused", none, slot);
+    expect(turn).toMatchObject({ ok: false, reason: "paused" });
+    if (!turn.ok) expect(turn.waitMs).toBeGreaterThan(200);
+    expect((await c!.state("whk_paused")).pausedUntil).toEqual(until);
+    expect((await a!.paused()).get("whk_paused")).toEqual(until);
+    expect((await c!.take("whk_other", none, slot)).ok).toBe(true);
+    await sleep(450);
+    expect((await c!.take("whk_paused", none, slot)).ok).toBe(true);
+    expect((await a!.paused()).has("whk_paused")).toBe(false);
+    expect((await c!.state("whk_paused")).pausedUntil).toBeNull();
+  });
+});

@@ -65,7 +65,10 @@ async function run(path: "sole" | "shared", collection: string, steps: Step[], s
     definitionId: DEFINITION,
     start: { status: "processing" as const, attempts: 1 },
   });
-  const log = createActionLog(stack.deps.pool, clock.now, { defaultTimeoutMs: 1000, marginMs: 1000 });
+  const log = createActionLog(stack.deps.pool, clock.now, {
+    lease: { defaultTimeoutMs: 1000, marginMs: 1000 },
+    release: async () => {},
+  });
   clock.advance(5);
   expect((await log.claim(eventId)).event?.id).toBe(eventId);
   const actions = path === "sole" ? [action(WEBHOOK)] : [action(WEBHOOK), action(OTHER_WEBHOOK)];

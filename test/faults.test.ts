@@ -132,6 +132,61 @@ describe("faults", () => {
     expect(await second.stop()).toBe(0);
   });
 
+  it("keeps each record's order and loses nothing when a worker is killed while deliveries wait and one is in flight", async () => {
+    const stack = await stackOn({ worker: false, env: { ...FAST_RECOVERY, WORKER_CONCURRENCY: "4" } });
+    // 150 ms a delivery: some in flight and many waiting in order when the kill lands.
+    const receiver = await receiverFor(() => ({ status: 200, delayMs: 150 }));
+    const definition = await createDefinition(stack, {
+      name: "faults-ordered",
+      collection: "ordered",
+      type: "collection.updated",
+    });
+    await createWebhook(stack, {
+      definitionId: definition.id,
+      url: `${receiver.url}/ordered`,
+      ordering: "record",
+      retry: { maxAttempts: 20, backoff: "fixed", delayMs: 200 },
+    });
+    const [first, other] = [workerProcess(stack), workerProcess(stack)];
+    const ids: string[] = [];
+    for (let n = 0; n < 6; n++) {
+      const events = Array.from({ length: 10 }, (_, r) => ({
+        type: "collection.updated",
+        collection: "ordered",
+        recordId: `r-${r}`,
+        data: { n },
+        previous: { n: n - 1 },
+      }));
+      ids.push(...expectStatus(await stack.api("POST", "/events/batch", { events }), 202).ids);
+    }
+    await waitFor(() => receiver.at("/ordered").length >= 12, {
+      timeoutMs: 30_000,
+      intervalMs: 10,
+      what: "12 deliveries",
+    });
+    first.kill("SIGKILL");
+    await first.exited;
+    expect(receiver.at("/ordered").length).toBeLessThan(ids.length);
+    const second = workerProcess(stack);
+    await sweepUntilCompleted(stack, ids);
+
+    // Per record: the first receipt of each delivery in acceptance order; a repeat only of the one in flight.
+    const firstSeen = new Map<string, { record: string; n: number }>();
+    const copies = new Map<string, number>();
+    for (const r of receiver.at("/ordered")) {
+      const id = String(r.headers["webhook-id"]);
+      copies.set(id, (copies.get(id) ?? 0) + 1);
+      const { recordId, data } = r.json as { recordId: string; data: { n: number } };
+      if (!firstSeen.has(id)) firstSeen.set(id, { record: recordId, n: data.n });
+    }
+    expect(firstSeen.size).toBe(ids.length);
+    const byRecord = new Map<string, number[]>();
+    for (const { record, n } of firstSeen.values()) byRecord.set(record, [...(byRecord.get(record) ?? []), n]);
+    for (const [record, ns] of byRecord) expect([record, ns]).toEqual([record, [0, 1, 2, 3, 4, 5]]);
+    expect(Math.max(...copies.values())).toBeLessThanOrEqual(2);
+    expect(await Promise.all([other.stop(), second.stop()])).toEqual([0, 0]);
+  }, 90_000);
+
   it("retries while a receiver is down and delivers everything when it comes back", async () => {
     const stack = await stackOn({ env: FAST_RECOVERY });
     const first = await startReceiver();

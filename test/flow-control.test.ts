@@ -58,6 +58,66 @@ async function postMany(collection: string, count: number): Promise<string[]> {
   return expectStatus(await stack.api("POST", "/events/batch", { events }, auth), 202).ids;
 }
 
+describe("ordering per record", () => {
+  it("delivers each record's updates in acceptance order across three workers, a slow record holding only itself", async () => {
+    const records = 200;
+    const updates = 10;
+    const slowRecord = "rec-7";
+    let answered = 0;
+    routes.set("/ordered", () => ({ status: 200 }));
+    const received: Array<{ record: string; n: number; ok: boolean; id: string; at: number }> = [];
+    receiver.respond((req) => {
+      if (req.path !== "/ordered") return routes.get(req.path)?.() ?? { status: 200 };
+      const { recordId, data } = req.json as { recordId: string; data: { n: number } };
+      // One delivery in seven fails at its first attempt; one record's receiver is slow.
+      const fails = answered++ % 7 === 3 && !received.some((r) => r.id === req.headers["webhook-id"]);
+      received.push({ record: recordId, n: data.n, ok: !fails, id: String(req.headers["webhook-id"]), at: Date.now() });
+      if (fails) return { status: 503 };
+      return recordId === slowRecord ? { status: 200, delayMs: 1000 } : { status: 200 };
+    });
+    const definition = await createDefinition(stack, {
+      name: "ordered",
+      collection: "ordered",
+      type: "collection.updated",
+    });
+    const hook = await createWebhook(stack, {
+      definitionId: definition.id,
+      url: `${receiver.url}/ordered`,
+      ordering: "record",
+      retry: { maxAttempts: 5, backoff: "fixed", delayMs: 50 },
+    });
+    expect(hook.ordering).toBe("record");
+    for (let n = 0; n < updates; n++) {
+      const events = Array.from({ length: records }, (_, r) => ({
+        type: "collection.updated" as const,
+        collection: "ordered",
+        recordId: `rec-${r}`,
+        data: { n },
+        previous: { n: n - 1 },
+      }));
+      expectStatus(await stack.api("POST", "/events/batch", { events }, auth), 202);
+    }
+    const firstOk = () => {
+      const seen = new Map<string, { record: string; n: number; at: number }>();
+      for (const r of received) if (r.ok && !seen.has(r.id)) seen.set(r.id, r);
+      return [...seen.values()];
+    };
+    await waitFor(() => firstOk().filter((r) => r.record !== slowRecord).length >= (records - 1) * updates, {
+      timeoutMs: 60_000,
+      what: "every other record's updates",
+    });
+    // The slow record (1 s a delivery) is still on its way: it held back only itself.
+    expect(firstOk().filter((r) => r.record === slowRecord).length).toBeLessThan(updates);
+    await waitFor(() => firstOk().length >= records * updates, { timeoutMs: 30_000, what: "the slow record too" });
+    const byRecord = new Map<string, number[]>();
+    for (const r of firstOk()) byRecord.set(r.record, [...(byRecord.get(r.record) ?? []), r.n]);
+    const inOrder = Array.from({ length: updates }, (_, n) => n);
+    for (const [record, ns] of byRecord) expect([record, ns]).toEqual([record, inOrder]);
+    expect(byRecord.size).toBe(records);
+    expect(received.some((r) => !r.ok)).toBe(true);
+  }, 120_000);
+});
+
 describe("flow control", () => {
   it("starts at most maxPerSecond deliveries in any second across three workers, and delivers them all", async () => {
     const hook = await webhookFor("paced", "/paced", { maxPerSecond: 50 });

@@ -147,7 +147,10 @@ describe("claims", () => {
 describe("claims in one flush", () => {
   it("give an event asked for twice at once to one of the two", async () => {
     const [id] = await orphanEvents(idle, 1, "twice");
-    const log = createActionLog(idle.deps.pool, () => new Date(), { defaultTimeoutMs: 1000, marginMs: 1000 });
+    const log = createActionLog(idle.deps.pool, () => new Date(), {
+      lease: { defaultTimeoutMs: 1000, marginMs: 1000 },
+      release: async () => {},
+    });
     const [first, second] = await Promise.all([log.claim(id!), log.claim(id!)]);
     expect(first.event?.id).toBe(id);
     expect(second.event).toBeUndefined();
@@ -161,8 +164,8 @@ describe("a run whose claim lapsed before it matched", () => {
     const [id] = await orphanEvents(idle, 1, "lapsed");
     const clock = testClock(new Date());
     const lease = { defaultTimeoutMs: 1000, marginMs: 1000 };
-    const stalled = createActionLog(idle.deps.pool, clock.now, lease);
-    const other = createActionLog(idle.deps.pool, clock.now, lease);
+    const stalled = createActionLog(idle.deps.pool, clock.now, { lease, release: async () => {} });
+    const other = createActionLog(idle.deps.pool, clock.now, { lease, release: async () => {} });
     expect((await stalled.claim(id!)).event?.id).toBe(id);
     expect((await other.claim(id!)).event).toBeUndefined(); // the lease holds
     clock.advance(60_000);
@@ -194,7 +197,10 @@ describe("an action in its first run", () => {
   it("is left by the sweep while the claim's lease holds, and taken once it lapsed", async () => {
     const [id] = await orphanEvents(idle, 1, "first-run");
     const start = new Date();
-    const log = createActionLog(idle.deps.pool, () => start, { defaultTimeoutMs: 60_000, marginMs: 1000 });
+    const log = createActionLog(idle.deps.pool, () => start, {
+      lease: { defaultTimeoutMs: 60_000, marginMs: 1000 },
+      release: async () => {},
+    });
     expect((await log.claim(id!)).event?.id).toBe(id);
     const actionId = `act_first_run_${id!.slice(4)}`;
     await log.match({

@@ -63,6 +63,7 @@ export function webhookView(w: Webhook, config: WebhookDefaults): Shape<typeof s
       delayMs: w.retryDelayMs,
       maxDelayMs: w.retryMaxDelayMs ?? config.WEBHOOK_MAX_RETRY_DELAY_MS,
     },
+    ordering: w.ordering as "none" | "record",
     maxPerSecond: w.maxPerSecond,
     maxInFlight: w.maxInFlight,
     health: {

@@ -20,7 +20,7 @@ async function load(q: Queryable, secrets: SecretBox): Promise<MatchConfig> {
   for (const { webhooks: _, triggers: __, ...definition } of definitions) {
     const entry = {
       ...definition,
-      webhooks: [] as Array<{ id: string }>,
+      webhooks: [] as Array<{ id: string; ordering: string }>,
       triggers: [] as Array<{ id: string }>,
       conditionTest: compileCondition(definition.condition as Condition | null),
     };
@@ -30,7 +30,7 @@ async function load(q: Queryable, secrets: SecretBox): Promise<MatchConfig> {
   const hooks = new Map<string, CachedWebhook>();
   for (const webhook of definitions.flatMap((d) => d.webhooks)) {
     const definition = byId.get(webhook.definitionId)!;
-    definition.webhooks.push({ id: webhook.id });
+    definition.webhooks.push({ id: webhook.id, ordering: webhook.ordering });
     hooks.set(webhook.id, {
       ...withOpenSecrets(webhook, secrets),
       definition: { id: definition.id, name: definition.name },

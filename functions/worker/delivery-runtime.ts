@@ -15,8 +15,13 @@ export function createDeliveryRuntime(
 ): DeliveryRuntime {
   const q = fromPg(deps.pool);
   const actionLog = createActionLog(deps.pool, deps.now, {
-    defaultTimeoutMs: deps.config.WEBHOOK_TIMEOUT_MS,
-    marginMs: deps.config.EVENT_LEASE_MS,
+    lease: { defaultTimeoutMs: deps.config.WEBHOOK_TIMEOUT_MS, marginMs: deps.config.EVENT_LEASE_MS },
+    // If the queue is unreachable now, the sweep queues the released action (its predecessor is final).
+    release: (ids) =>
+      deps.queue.add(
+        "run-action",
+        ids.map((id) => ({ id, data: { actionId: id } })),
+      ),
   });
   return {
     actionLog,

@@ -63,8 +63,14 @@ describe("matchesDefinition", () => {
 
 describe("planActions", () => {
   it("plans one action per target of each fired definition, triggers first, with ids from event and target", () => {
-    const fired = definition({ webhooks: [{ id: "whk_a" }, { id: "whk_b" }], triggers: [{ id: "trg_a" }] });
-    const other = definition({ id: "def_2", collection: "invoices", webhooks: [{ id: "whk_c" }] });
+    const fired = definition({
+      webhooks: [
+        { id: "whk_a", ordering: "none" },
+        { id: "whk_b", ordering: "record" },
+      ],
+      triggers: [{ id: "trg_a" }],
+    });
+    const other = definition({ id: "def_2", collection: "invoices", webhooks: [{ id: "whk_c", ordering: "none" }] });
     const planned = planActions(event, [fired, other]);
     expect(planned.map((a) => [a.kind, a.targetId, a.definitionId, a.start.status])).toEqual([
       ["trigger", "trg_a", "def_1", "pending"],
@@ -75,13 +81,15 @@ describe("planActions", () => {
     expect(planActions(event, [fired])[1]!.id).toBe(planned[1]!.id); // the same however often it is planned
     expect(new Set(planned.map((a) => a.id)).size).toBe(3);
     expect(planned.every((a) => a.failure === undefined)).toBe(true);
+    // A webhook that orders per record marks its actions so; the others go as they come.
+    expect(planned.map((a) => a.ordered === true)).toEqual([false, false, true]);
   });
 
   it("plans the actions of a definition whose condition ran out of budget as failed, with the reason", () => {
     // A thousand values looked for among half a million: far past the condition budget.
     const long = { ...event, data: { ...(event.data as object), items: Array.from({ length: 500_000 }, (_, i) => i) } };
     const costly = definition({
-      webhooks: [{ id: "whk_a" }],
+      webhooks: [{ id: "whk_a", ordering: "none" }],
       condition: { "data.items": { $in: Array.from({ length: 1000 }, (_, i) => -i - 1) } },
     });
     const [fired] = firedDefinitions(long, [costly]);

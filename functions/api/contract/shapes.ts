@@ -103,6 +103,9 @@ const webhookFields = {
     delayMs: z.number().int(),
     maxDelayMs: z.number().int(),
   }),
+  ordering: z
+    .enum(["none", "record"])
+    .meta({ description: "record: the events about one record are delivered one at a time, in acceptance order" }),
   maxPerSecond: z
     .number()
     .int()
@@ -133,6 +136,7 @@ const webhookExample = {
   active: true,
   timeoutMs: 10000,
   retry: { maxAttempts: 5, backoff: "exponential", delayMs: 1000, maxDelayMs: 3600000 },
+  ordering: "record",
   maxPerSecond: 50,
   maxInFlight: null,
   health: { consecutiveFailures: 0, lastSuccessAt: null, lastFailureAt: null, lastError: null, disabledReason: null },
@@ -177,7 +181,7 @@ export const Action = z
     durationMs: z.number().int(),
     nextAttemptAt: timestamp.nullable(),
     result: json.nullable().meta({ description: "what a trigger wrote (ids, counts)" }),
-    waiting: z.enum(["rate", "in_flight", "paused"]).nullable().meta({
+    waiting: z.enum(["order", "rate", "in_flight", "paused"]).nullable().meta({
       description: "why a pending delivery waits for its turn (the webhook's flow control); null: it does not",
     }),
   })

@@ -282,6 +282,7 @@ export function WebhookPage({
           </dd>
           <dt>Flow control</dt>
           <dd>
+            {w.ordering === "record" ? "one at a time per record, in order, " : ""}
             {w.maxPerSecond ? `at most ${w.maxPerSecond} a second` : "no rate limit"},{" "}
             {w.maxInFlight ? `at most ${w.maxInFlight} at once` : "no cap on requests at once"}
           </dd>

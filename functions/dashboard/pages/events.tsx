@@ -13,7 +13,8 @@ const STATUSES = ["pending", "processing", "completed", "retrying", "failed"];
 const TYPES = ["collection.created", "collection.updated", "collection.deleted"];
 
 /** Why a delivery waits, as a person reads it. */
-const WAITING: Record<"rate" | "in_flight" | "paused", string> = {
+const WAITING: Record<"order" | "rate" | "in_flight" | "paused", string> = {
+  order: "an earlier event about the same record",
   rate: "the webhook's rate limit",
   in_flight: "the webhook's cap on requests at once",
   paused: "the receiver asked for a break",

@@ -28,6 +28,7 @@ export function planActions(
         targetId: target.id,
         definitionId: definition.id,
         start: kinds[kind].start,
+        ...(target.ordered ? { ordered: true } : {}),
         ...(failure ? { failure } : {}),
       })),
     ),

@@ -4,7 +4,7 @@ import { compileCondition, ConditionTooCostly, type Condition, type ConditionTes
 import { eventContext } from "../events/event-context.ts";
 
 export type DefinitionWithTargets = EventDefinition & {
-  webhooks: Pick<Webhook, "id">[];
+  webhooks: Pick<Webhook, "id" | "ordering">[];
   triggers: Pick<EventTrigger, "id">[];
   /** The compiled condition, when a cache holds it; compiled on the spot otherwise. */
   conditionTest?: ConditionTest;

@@ -77,6 +77,8 @@ const fields = {
   /** Flow control: requests started in any second, and open at once, across every worker (null: no limit). */
   maxPerSecond: z.number().int().min(1).max(10_000).nullable().optional(),
   maxInFlight: z.number().int().min(1).max(1_000).nullable().optional(),
+  /** "record": one delivery at a time per record, in acceptance order. */
+  ordering: z.enum(["none", "record"]).optional(),
 };
 
 export const createWebhookInput = z.strictObject(fields);

@@ -46,6 +46,7 @@ export async function createWebhook({ db, config, secrets }: WebhookDeps, input:
         retryMaxDelayMs: input.retry?.maxDelayMs,
         maxPerSecond: input.maxPerSecond ?? null,
         maxInFlight: input.maxInFlight ?? null,
+        ordering: input.ordering ?? "none",
         secret: secrets.seal(secret, id),
       },
     }),
@@ -94,6 +95,7 @@ export async function updateWebhook({ db, config }: WebhookDeps, id: string, pat
         retryMaxDelayMs: patch.retry?.maxDelayMs,
         maxPerSecond: patch.maxPerSecond,
         maxInFlight: patch.maxInFlight,
+        ordering: patch.ordering,
       },
     });
   // Moving to another definition takes one of its places.

@@ -19,10 +19,13 @@ import { writeMatches, type Match } from "./matches.ts";
 import {
   beginRun,
   failAction,
+  holdIfBehind,
+  nextInOrder,
   noteFailedRun,
   settleRuns,
   startAttempt,
   waitForTurn,
+  type OrderedAction,
   type SettledRuns,
 } from "./runs.ts";
 
@@ -31,7 +34,8 @@ export type { ClaimedEvent, LeaseSettings } from "./claims.ts";
 export type { Match, PlannedAction } from "./matches.ts";
 export { failExhaustedEvents, pruneCompletedEvents, takeStuckActions, takeStuckEvents } from "./recovery.ts";
 export { replayActionRows, retryUnmatchedEvent } from "./replays.ts";
-export { loadAction, type LoadedAction, type RunResult, type SettledRuns } from "./runs.ts";
+export { loadAction, type LoadedAction, type OrderedAction, type RunResult, type SettledRuns } from "./runs.ts";
+export { orderKey } from "./event-status.ts";
 
 /** The transitions the worker makes, batched across the runs of one process. */
 export interface ActionLog {
@@ -49,8 +53,13 @@ export interface ActionLog {
   noteFailedRun(actionId: string, error: unknown): Promise<void>;
   /** -> pending, waiting for its turn (the webhook's flow control), with the reason; not an attempt. */
   wait(action: { id: string; eventId: string }, reason: string): Promise<void>;
+  /**
+   * An ordered action behind an unfinished earlier one of its webhook and record -> pending, waiting
+   * "order"; answers whether it waits. The earlier one's end releases it.
+   */
+  holdIfBehind(action: OrderedAction): Promise<boolean>;
   /** Any unfinished -> failed, for good, with a code and a reason. */
-  fail(action: { id: string; eventId: string }, errorCode: string, error: string): Promise<void>;
+  fail(action: Finishing, errorCode: string, error: string): Promise<void>;
   /** One delivery attempt, its action's new state (nextAttempt's answer) and its event's status. */
   recordAttempt(outcome: AttemptOutcome): Promise<void>;
   /** Runs (of a kind that writes, like a trigger) settled in one transaction with what `work` writes. */
@@ -61,7 +70,22 @@ export interface ActionLog {
   ): Promise<T>;
 }
 
-export function createActionLog(pool: Pool, now: () => Date, lease: LeaseSettings): ActionLog {
+/** An action whose end may release the next of its webhook and record, when it is ordered. */
+type Finishing = { id: string; eventId: string; targetId?: string; orderKey?: string | null };
+
+export interface ActionLogOptions {
+  lease: LeaseSettings;
+  /** Queues the runs of ordered actions whose turn came (the one before them ended). */
+  release(actionIds: string[]): Promise<void>;
+}
+
+export function createActionLog(pool: Pool, now: () => Date, { lease, release }: ActionLogOptions): ActionLog {
+  // After an ordered action's end is committed: the next of its webhook and record may go.
+  const releaseNext = async (action: Finishing) => {
+    if (!action.orderKey || !action.targetId) return;
+    const next = await nextInOrder(pool, { targetId: action.targetId, orderKey: action.orderKey });
+    if (next) await release([next]);
+  };
   const q = fromPg(pool);
   // A flush that fails for one item's sake is tried again in halves, so it fails no other (see batcher.ts).
   const options = { retryAlone: isNotAnOutage };
@@ -92,7 +116,8 @@ export function createActionLog(pool: Pool, now: () => Date, lease: LeaseSetting
     releaseClaim: (id, error) => releaseClaim(q, id, error),
     match(m) {
       const [only] = m.actions;
-      if (m.actions.length === 1 && only!.start.attempts === 1 && !only!.failure) {
+      // Not an ordered one: the actions after it must see it in flight.
+      if (m.actions.length === 1 && only!.start.attempts === 1 && !only!.failure && !only!.ordered) {
         heldMatches.set(only!.id, { match: m, at: now() });
         return Promise.resolve(new Set([only!.id]));
       }
@@ -117,7 +142,11 @@ export function createActionLog(pool: Pool, now: () => Date, lease: LeaseSetting
       if (heldMatches.delete(id)) return Promise.resolve();
       return noteFailedRun(pool, id, error);
     },
-    fail: (action, errorCode, error) => failAction(pool, action, now(), errorCode, error),
+    async fail(action, errorCode, error) {
+      await failAction(pool, action, now(), errorCode, error);
+      await releaseNext(action);
+    },
+    holdIfBehind: (action) => holdIfBehind(pool, action, now()),
     async wait(action, reason) {
       // A held match is written now, its action waiting instead of in flight.
       const held = heldMatches.get(action.id);
@@ -128,13 +157,16 @@ export function createActionLog(pool: Pool, now: () => Date, lease: LeaseSetting
       }
       await waitForTurn(pool, action, reason, now());
     },
-    recordAttempt(o) {
-      if (withOthers.delete(o.actionId)) return sharedAttempts.add(o);
+    async recordAttempt(o) {
       const held = heldMatches.get(o.actionId);
-      if (!held) return attempts.add(o);
       heldMatches.delete(o.actionId);
-      const [action] = held.match.actions;
-      return firstAttempts.add({ outcome: o, definitionId: action!.definitionId, matchedAt: held.at });
+      if (withOthers.delete(o.actionId)) await sharedAttempts.add(o);
+      else if (held) {
+        const [action] = held.match.actions;
+        await firstAttempts.add({ outcome: o, definitionId: action!.definitionId, matchedAt: held.at });
+      } else await attempts.add(o);
+      if (o.status !== "retrying")
+        await releaseNext({ id: o.actionId, eventId: o.eventId, targetId: o.webhookId, orderKey: o.orderKey });
     },
     settleRuns: (runs, work, empty) => settleRuns(pool, runs, now(), work, empty),
   };

@@ -45,6 +45,8 @@ export interface AttemptOutcome {
   status: Extract<EventStatus, "completed" | "retrying" | "failed">;
   nextAttemptAt: Date | null;
   finishedAt: Date;
+  /** The record of an ordered action (its end releases the next one of its webhook and record). */
+  orderKey?: string | null;
 }
 
 /** The outcomes as rows `v` (one per attempt). */

@@ -78,3 +78,8 @@ export async function refreshEventStatuses(q: Queryable, eventIds: string[], now
     WHERE e.id = s.id`,
   );
 }
+
+/** The record an event is about, as an ordered action's orderKey (`e` the event row); orderKey() in JS. */
+export const orderKeySql = (e: Sql) => sql`${e}.collection || chr(31) || ${e}."recordId"`;
+export const orderKey = (event: { collection: string; recordId: string }) =>
+  `${event.collection}\u001f${event.recordId}`;

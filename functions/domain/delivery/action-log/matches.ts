@@ -5,7 +5,14 @@ import sql, { raw } from "sql-template-tag";
 import type { ActionKind, EventStatus } from "../../../platform/db.ts";
 import { runSql, type Queryable } from "../../../platform/sql.ts";
 
-import { actionErrorSql, eventStatusSql, settledColumnsSql, showsErrorSql, sqlList } from "./event-status.ts";
+import {
+  actionErrorSql,
+  eventStatusSql,
+  orderKeySql,
+  settledColumnsSql,
+  showsErrorSql,
+  sqlList,
+} from "./event-status.ts";
 
 /** An action an event's match calls for: one per active target (webhook, trigger) of each matching definition. */
 export interface PlannedAction {
@@ -19,6 +26,8 @@ export interface PlannedAction {
    * attempt means that run is a delivery attempt (recorded with recordAttempt).
    */
   start: { status: "processing" | "pending"; attempts: number };
+  /** Its deliveries about one record go one at a time, in acceptance order (its orderKey is the record). */
+  ordered?: boolean;
   /** Set when the action cannot run: it is written as failed, with this code and reason. */
   failure?: { errorCode: string; error: string };
 }
@@ -45,16 +54,17 @@ export async function writeMatches(q: Queryable, matches: Match[], now: Date): P
       SELECT * FROM unnest(${col((a) => a.id)}::text[], ${col((a) => a.eventId)}::text[], ${col((a) => a.kind)}::text[],
         ${col((a) => a.targetId)}::text[], ${col((a) => a.definitionId)}::text[], ${status}::text[],
         ${col((a) => (a.failure ? 0 : a.start.attempts))}::int[], ${col((a) => a.failure?.errorCode ?? null)}::text[],
-        ${col((a) => a.failure?.error ?? null)}::text[])
-        AS p(id, event_id, kind, target_id, definition_id, status, attempts, error_code, error)
+        ${col((a) => a.failure?.error ?? null)}::text[], ${col((a) => a.ordered === true)}::bool[])
+        AS p(id, event_id, kind, target_id, definition_id, status, attempts, error_code, error, ordered)
     ), inserted AS (
       INSERT INTO event_actions (id, "eventId", kind, "targetId", "definitionId", status, attempts, "errorCode",
-        error, "completedAt", "unfinishedRuns", "leaseExpiresAt", "createdAt", "updatedAt")
+        error, "completedAt", "unfinishedRuns", "leaseExpiresAt", "orderKey", "createdAt", "updatedAt")
       SELECT p.id, p.event_id, p.kind::"ActionKind", p.target_id, p.definition_id, p.status::"EventStatus",
         p.attempts, p.error_code, p.error, CASE WHEN p.error_code IS NOT NULL THEN ${now}::timestamptz END,
         CASE WHEN p.error_code IS NULL THEN 1 ELSE 0 END,
         -- The claim's lease passes to the actions its run starts: it covers their first runs.
-        CASE WHEN p.error_code IS NULL THEN e."leaseExpiresAt" END, ${now}, ${now}
+        CASE WHEN p.error_code IS NULL THEN e."leaseExpiresAt" END,
+        CASE WHEN p.ordered THEN ${orderKeySql(raw("e"))} END, ${now}, ${now}
       FROM planned p JOIN event_log e ON e.id = p.event_id
       ON CONFLICT ("eventId", kind, "targetId") DO NOTHING
       RETURNING id

@@ -67,9 +67,14 @@ export async function takeStuckActions(q: Queryable, now: Date, { graceMs, batch
     q,
     sql`UPDATE event_actions SET "updatedAt" = ${now}
     WHERE id IN (
-      SELECT id FROM event_actions
+      SELECT id FROM event_actions a
       WHERE "updatedAt" < ${cutoff} AND ("leaseExpiresAt" IS NULL OR "leaseExpiresAt" < ${now})
         AND (status IN ('pending', 'processing') OR (status = 'retrying' AND "nextAttemptAt" < ${cutoff}))
+        -- Waiting in order behind an unfinished one: its end releases it; only a lost release is repaired.
+        AND NOT (a.waiting = 'order' AND EXISTS (
+          SELECT 1 FROM event_actions p
+          WHERE p."targetId" = a."targetId" AND p."orderKey" = a."orderKey" AND p."eventId" < a."eventId"
+            AND p.status NOT IN ('completed', 'failed')))
       ORDER BY id LIMIT ${batchSize}
       FOR UPDATE SKIP LOCKED)
     RETURNING id`,

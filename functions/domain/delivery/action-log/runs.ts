@@ -84,17 +84,74 @@ export async function waitForTurn(
 ): Promise<void> {
   await transaction(pool, async (q) => {
     await lockEvents(q, [action.eventId]);
-    await runSql(
-      q,
-      sql`UPDATE event_actions SET status = 'pending', waiting = ${reason}, "unfinishedRuns" = 0,
-        "leaseExpiresAt" = NULL, "updatedAt" = ${now},
-        -- A first attempt is written in flight with the match: it was not made.
-        attempts = CASE WHEN status = 'processing' THEN GREATEST(0, attempts - 1) ELSE attempts END
-      WHERE id = ${action.id} AND status NOT IN (${sqlList(FINAL_STATUSES)})`,
-    );
+    await runSql(q, waitingUpdate(action.id, reason, now));
     await refreshEventStatuses(q, [action.eventId], now);
   });
 }
+
+/** An ordered action: its webhook, its record (orderKey) and its place (its event). */
+export interface OrderedAction {
+  id: string;
+  eventId: string;
+  targetId: string;
+  orderKey: string;
+}
+
+/**
+ * Serialises, for the rest of the transaction, the ordering decisions about one webhook and record: an
+ * action deciding to wait, and a finished one releasing the next, never pass each other unseen.
+ */
+const lockRecordOrder = (q: Queryable, a: { targetId: string; orderKey: string }) =>
+  runSql(q, sql`SELECT pg_advisory_xact_lock(hashtextextended(${a.targetId} || chr(30) || ${a.orderKey}, 0))`);
+
+const unfinished = sql`status NOT IN (${sqlList(FINAL_STATUSES)})`;
+
+/**
+ * An ordered action behind an unfinished earlier one of its webhook and record waits for it: pending,
+ * waiting "order", its run ended without counting. Answers whether it waits; the earlier one's end
+ * releases it (nextInOrder).
+ */
+export async function holdIfBehind(pool: Pool, action: OrderedAction, now: Date): Promise<boolean> {
+  return transaction(pool, async (q) => {
+    await lockRecordOrder(q, action);
+    const [behind] = await runSql(
+      q,
+      sql`SELECT 1 FROM event_actions
+        WHERE "targetId" = ${action.targetId} AND "orderKey" = ${action.orderKey} AND "eventId" < ${action.eventId}
+          AND ${unfinished}
+        LIMIT 1`,
+    );
+    if (!behind) return false;
+    await lockEvents(q, [action.eventId]);
+    await runSql(q, waitingUpdate(action.id, "order", now));
+    await refreshEventStatuses(q, [action.eventId], now);
+    return true;
+  });
+}
+
+/**
+ * The first unfinished action of a webhook and record, if it waits for its turn in order: answered so its
+ * job is queued (after the action before it ended).
+ */
+export async function nextInOrder(pool: Pool, action: Omit<OrderedAction, "id" | "eventId">) {
+  return transaction(pool, async (q) => {
+    await lockRecordOrder(q, action);
+    const [head] = await runSql<{ id: string; waiting: string | null }>(
+      q,
+      sql`SELECT id, waiting FROM event_actions
+        WHERE "targetId" = ${action.targetId} AND "orderKey" = ${action.orderKey} AND ${unfinished}
+        ORDER BY "eventId" LIMIT 1`,
+    );
+    return head?.waiting === "order" ? head.id : undefined;
+  });
+}
+
+const waitingUpdate = (id: string, reason: string, now: Date) =>
+  sql`UPDATE event_actions SET status = 'pending', waiting = ${reason}, "unfinishedRuns" = 0,
+      "leaseExpiresAt" = NULL, "updatedAt" = ${now},
+      -- A first attempt is written in flight with the match: it was not made.
+      attempts = CASE WHEN status = 'processing' THEN GREATEST(0, attempts - 1) ELSE attempts END
+    WHERE id = ${id} AND ${unfinished}`;
 
 /** What one trigger run did: records written (the result shown), or nothing because it selected too many. */
 export type RunResult = { ok: true; result: unknown } | { ok: false; errorCode: string; error: string };

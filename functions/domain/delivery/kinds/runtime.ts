@@ -45,8 +45,11 @@ export type WorkerDeps = Deps & { runtime: DeliveryRuntime };
 export type RunOutcome = { retryAt: Date | null };
 
 export interface ActionKindEntry {
-  /** The targets of a definition this kind runs: the config cache's active ones. */
-  targets(definition: DefinitionWithTargets): Array<{ id: string }>;
+  /**
+   * The targets of a definition this kind runs: the config cache's active ones; `ordered` when the actions
+   * about one record go one at a time, in acceptance order.
+   */
+  targets(definition: DefinitionWithTargets): Array<{ id: string; ordered?: boolean }>;
   /** Its row when its event matches (its first run starts right after, made by the matching run). */
   start: PlannedAction["start"];
   /** The first run, with the target from the config the event was matched against. */

@@ -7,6 +7,7 @@ import { statusClass, type DeliveryOutcome } from "../../../platform/metrics.ts"
 import { fromPg, runSql } from "../../../platform/sql.ts";
 import { eventContext } from "../../events/event-context.ts";
 import type { MatchableEvent } from "../../matching/match-definitions.ts";
+import { orderKey } from "../action-log/action-log.ts";
 import { nextAttempt, retryPolicy } from "../../webhooks/next-attempt.ts";
 import { withOpenSecrets } from "../../webhooks/secret.ts";
 import { sendWebhook } from "../../webhooks/send-webhook.ts";
@@ -14,11 +15,14 @@ import type { ActionKindEntry, CachedWebhook, RunOutcome, WorkerDeps } from "./r
 
 type AttemptDeps = Pick<WorkerDeps, "config" | "now" | "runtime" | "log" | "metrics" | "flow">;
 
+/** The action an attempt is for; orderKey set when its webhook orders deliveries per record. */
+type Attempting = { id: string; eventId: string; attempt: number; orderKey: string | null };
+
 /** One attempt at delivering one event to one webhook, recorded whatever happens. */
 async function attemptWebhook(
   deps: AttemptDeps,
   event: MatchableEvent,
-  action: { id: string; eventId: string; attempt: number },
+  action: Attempting,
   webhook: CachedWebhook,
 ): Promise<RunOutcome> {
   const requestedAt = deps.now();
@@ -36,6 +40,7 @@ async function attemptWebhook(
     status,
     nextAttemptAt,
     finishedAt,
+    orderKey: action.orderKey,
   });
   await deps.runtime.noteHealth({ webhookId: webhook.id, ok: result.ok, status: result.status, error: result.error });
   if ((result.status === 429 || result.status === 503) && result.retryAfterMs !== undefined) {
@@ -61,7 +66,7 @@ async function attemptWebhook(
 async function attemptInTurn(
   deps: AttemptDeps,
   event: MatchableEvent,
-  action: { id: string; eventId: string; attempt: number },
+  action: Attempting,
   webhook: CachedWebhook,
   beforeAttempt?: () => Promise<void>,
 ): Promise<RunOutcome> {
@@ -102,12 +107,17 @@ async function currentWebhook(deps: Pick<WorkerDeps, "pool" | "secrets">, id: st
 }
 
 export const webhookKind: ActionKindEntry = {
-  targets: (definition) => definition.webhooks,
+  targets: (definition) => definition.webhooks.map((w) => ({ id: w.id, ordered: w.ordering === "record" })),
   // Its first attempt is in flight as soon as the match is written.
   start: { status: "processing", attempts: 1 },
   // Planned from the same config, which holds every webhook it planned for.
-  runFirst: (deps, action, event, config) =>
-    attemptInTurn(deps, event, { id: action.id, eventId: event.id, attempt: 1 }, config.webhook(action.targetId)!),
+  async runFirst(deps, action, event, config) {
+    const key = action.ordered ? orderKey(event) : null;
+    const ordered = key && { id: action.id, eventId: event.id, targetId: action.targetId, orderKey: key };
+    if (ordered && (await deps.runtime.actionLog.holdIfBehind(ordered))) return { retryAt: null };
+    const attempt = { id: action.id, eventId: event.id, attempt: 1, orderKey: key };
+    return attemptInTurn(deps, event, attempt, config.webhook(action.targetId)!);
+  },
 
   async runAgain(deps, action) {
     const webhook = await currentWebhook(deps, action.targetId);
@@ -118,8 +128,11 @@ export const webhookKind: ActionKindEntry = {
       await deps.runtime.actionLog.fail(action, errorCode, error);
       return { retryAt: null };
     }
+    const { orderKey: key } = action;
+    if (key && (await deps.runtime.actionLog.holdIfBehind({ ...action, orderKey: key }))) return { retryAt: null };
     const attempt = action.attempts + 1;
-    return attemptInTurn(deps, action.event, { id: action.id, eventId: action.eventId, attempt }, webhook, () =>
+    const attempting = { id: action.id, eventId: action.eventId, attempt, orderKey: key };
+    return attemptInTurn(deps, action.event, attempting, webhook, () =>
       deps.runtime.actionLog.startAttempt(action.id, attempt),
     );
   },

@@ -132,7 +132,7 @@ describe("faults", () => {
     expect(await second.stop()).toBe(0);
   });
 
-  it("keeps each record's order and loses nothing when a worker is killed while deliveries wait and one is in flight", async () => {
+  it("keeps each record's order and loses nothing when a worker dies mid-run, deliveries waiting", async () => {
     const stack = await stackOn({ worker: false, env: { ...FAST_RECOVERY, WORKER_CONCURRENCY: "4" } });
     // 150 ms a delivery: some in flight and many waiting in order when the kill lands.
     const receiver = await receiverFor(() => ({ status: 200, delayMs: 150 }));

@@ -59,7 +59,7 @@ async function postMany(collection: string, count: number): Promise<string[]> {
 }
 
 describe("ordering per record", () => {
-  it("delivers each record's updates in acceptance order across three workers, a slow record holding only itself", async () => {
+  it("delivers each record's updates in acceptance order across three workers; a slow record holds only itself", async () => {
     const records = 200;
     const updates = 10;
     const slowRecord = "rec-7";
@@ -156,7 +156,7 @@ describe("flow control", () => {
     expect(waited).toBe(0);
   }, 60_000);
 
-  it("pauses every delivery to a webhook for a 429's Retry-After, shows it, and lets another webhook flow", async () => {
+  it("pauses every delivery to a webhook for a 429's Retry-After, shows it, and lets others flow", async () => {
     let told = 0;
     routes.set("/throttled", () => (told++ === 0 ? { status: 429, headers: { "retry-after": "4" } } : { status: 200 }));
     const throttled = await webhookFor("throttled", "/throttled", {});

@@ -59,7 +59,7 @@ async function postMany(collection: string, count: number): Promise<string[]> {
 }
 
 describe("ordering per record", () => {
-  it("delivers each record's updates in acceptance order across three workers; a slow record holds only itself", async () => {
+  it("delivers each record's updates in order across three workers; a slow record holds only itself", async () => {
     const records = 200;
     const updates = 10;
     const slowRecord = "rec-7";

@@ -179,6 +179,15 @@ describe("flow control", () => {
     }
     await postMany("flowing", 5);
 
+    // Explain says why the delivery has not gone yet.
+    await waitFor(
+      async () => {
+        const why = expectStatus(await stack.api("GET", `/events/${waiting}/explain`, undefined, auth), 200);
+        return why.definitions.some((d) => d.produced.some((p) => p.waiting === "paused"));
+      },
+      { what: "explain to show the delivery waiting for the pause" },
+    );
+
     // What a person sees meanwhile: the pause on the overview and the webhook, the waiting on the event.
     const page = await browser.context.newPage();
     const site = await stack.serve();

@@ -7,6 +7,9 @@ import { EVENT_TYPES, INGEST_TYPES } from "../../domain/events/event-type.ts";
 // The enums alone: platform/db.ts would bring Prisma's client into every function's bundle.
 import { ActionKind } from "../../platform/db/generated/enums.ts";
 
+/** Why a delivery waits for its turn under its webhook's flow control. */
+const waitingReason = z.enum(["order", "rate", "in_flight", "paused"]);
+
 /** Every action kind the database knows (webhook, trigger): a new kind reaches the contract by itself. */
 const actionKind = z.enum(ActionKind);
 
@@ -181,7 +184,7 @@ export const Action = z
     durationMs: z.number().int(),
     nextAttemptAt: timestamp.nullable(),
     result: json.nullable().meta({ description: "what a trigger wrote (ids, counts)" }),
-    waiting: z.enum(["order", "rate", "in_flight", "paused"]).nullable().meta({
+    waiting: waitingReason.nullable().meta({
       description: "why a pending delivery waits for its turn (the webhook's flow control); null: it does not",
     }),
   })
@@ -396,6 +399,7 @@ export const EventExplanation = z
             attempts: z.number().int(),
             errorCode: z.string().nullable(),
             error: z.string().nullable(),
+            waiting: waitingReason.nullable().meta({ description: "why it waits for its turn, if it does" }),
           }),
         ),
       }),

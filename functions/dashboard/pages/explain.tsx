@@ -74,7 +74,8 @@ export function Explanation({ explanation }: { explanation: EventExplanation }) 
               Produced:{" "}
               {d.produced.map((p) => (
                 <span>
-                  {p.kind} <Status status={p.status} />{" "}
+                  {p.kind} <Status status={p.status} />
+                  {p.waiting ? ` waiting (${p.waiting.replace("_", " ")})` : ""}{" "}
                 </span>
               ))}
             </p>

@@ -19,6 +19,7 @@ export interface ProducedAction {
   attempts: number;
   errorCode: string | null;
   error: string | null;
+  waiting: "order" | "rate" | "in_flight" | "paused" | null;
 }
 
 export interface DefinitionVerdict {
@@ -74,6 +75,7 @@ const produced = (actions: EventAction[], definitionId: string): ProducedAction[
       attempts: a.attempts,
       errorCode: a.errorCode,
       error: a.error,
+      waiting: a.waiting as ProducedAction["waiting"],
     }));
 
 export function depthNote(depth: number, max: number) {

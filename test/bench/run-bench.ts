@@ -43,6 +43,11 @@ const { values: opts } = parseArgs({
     /** Every so many records, one the database refuses (records and chains): it should cost only itself. */
     "poison-every": { type: "string", default: "0" },
     /** Measure each Lambda function's cold start instead of the pipelines (see cold-start.ts). */
+    /** The webhook's flow control, beside the same scenario without it in the same run. */
+    ordering: { type: "string", default: "none" },
+    /** With --ordering record: the records the events are about (each gets events / records of them). */
+    records: { type: "string", default: "1000" },
+    "max-per-second": { type: "string", default: "0" },
     "cold-start": { type: "boolean", default: false },
     "cold-start-from": { type: "string" },
   },
@@ -65,15 +70,22 @@ const SCENARIO: Scenario = {
   batch: VIA === "events" ? BATCH : 1,
   webhooks: K,
   poisonEvery: POISON_EVERY,
+  ordering: opts.ordering === "record" ? "record" : "none",
+  records: Math.max(1, Number(opts.records)),
+  maxPerSecond: Math.max(0, Number(opts["max-per-second"])),
 };
+const FLOW = SCENARIO.ordering === "record" || SCENARIO.maxPerSecond > 0;
+if (FLOW && VIA !== "events") throw new Error("--ordering and --max-per-second take events (--via events)");
 /** What the scenario is held against in the same run: chains against records, records and patches against events. */
 const REFERENCE: Scenario | undefined = opts["no-reference"]
   ? undefined
-  : CHAIN > 0 || POISON_EVERY > 0
-    ? { ...SCENARIO, chain: 0, poisonEvery: 0 }
-    : VIA !== "events"
-      ? { ...SCENARIO, via: "events", batch: 1 }
-      : undefined;
+  : FLOW
+    ? { ...SCENARIO, ordering: "none", maxPerSecond: 0 }
+    : CHAIN > 0 || POISON_EVERY > 0
+      ? { ...SCENARIO, chain: 0, poisonEvery: 0 }
+      : VIA !== "events"
+        ? { ...SCENARIO, via: "events", batch: 1 }
+        : undefined;
 /** Completed events written into the log before the run, to see throughput with a large log. */
 const PREFILL = Number(opts.prefill);
 /**

@@ -20,6 +20,12 @@ export interface Scenario {
    * adds): its flush fails and is settled request by request, so it should cost only that record.
    */
   poisonEvery: number;
+  /** The webhook's flow control: "record" orders each record's deliveries (events only). */
+  ordering: "none" | "record";
+  /** Records the events are about when ordered: item i is about record i % records. */
+  records: number;
+  /** The webhook's maxPerSecond (0: none). */
+  maxPerSecond: number;
 }
 
 /** Whether item `index` is one the database refuses. */
@@ -34,7 +40,12 @@ export interface Client {
 export function scenarioName(s: Scenario): string {
   const base =
     s.chain > 0 ? `chain ${s.chain}` : s.via === "events" && s.batch > 1 ? `events in batches of ${s.batch}` : s.via;
-  return s.poisonEvery > 0 ? `${base}, 1 in ${s.poisonEvery} refused` : base;
+  const flow = [
+    s.ordering === "record" ? `ordered per record (${s.records} records)` : "",
+    s.maxPerSecond > 0 ? `at most ${s.maxPerSecond}/s` : "",
+  ].filter(Boolean);
+  const named = flow.length ? `${base}, ${flow.join(", ")}` : base;
+  return s.poisonEvery > 0 ? `${named}, 1 in ${s.poisonEvery} refused` : named;
 }
 
 /** The data of item `index`: the same shape for every scenario. */
@@ -44,11 +55,15 @@ export const itemData = (index: number) => ({
   items: [{ sku: "a-1", qty: 2 }],
 });
 
-export const eventBody = (recordId: string, index: number) => ({
+/**
+ * An event about item `recordId`. Ordered, many items are about one record (item i about record
+ * i % records): the item travels in the data, and the webhook's payload puts it where the receiver reads it.
+ */
+export const eventBody = (recordId: string, index: number, s?: Pick<Scenario, "ordering" | "records">) => ({
   type: "collection.created",
   collection: "orders",
-  recordId,
-  data: itemData(index),
+  recordId: s?.ordering === "record" ? `o-${index % s.records}` : recordId,
+  data: s?.ordering === "record" ? { ...itemData(index), item: recordId } : itemData(index),
 });
 
 const chainCollection = (level: number) => `chain${level}`;
@@ -66,9 +81,18 @@ export async function setUp(
   databaseUrl: string | undefined,
   counts: Record<string, number>,
 ) {
+  const flow = {
+    ...(s.ordering === "record" ? { ordering: "record", payload: { recordId: "{{ data.item }}" } } : {}),
+    ...(s.maxPerSecond > 0 ? { maxPerSecond: s.maxPerSecond } : {}),
+  };
   const webhooks = async (definitionId: string, payload?: unknown) => {
     for (let i = 0; i < s.webhooks; i++)
-      await client.send("POST", "/webhooks", { definitionId, url: receiverUrl, ...(payload ? { payload } : {}) });
+      await client.send("POST", "/webhooks", {
+        definitionId,
+        url: receiverUrl,
+        ...(payload ? { payload } : {}),
+        ...flow,
+      });
   };
   if (s.poisonEvery > 0) {
     if (!databaseUrl) throw new Error("--poison-every needs the bench's own stack (not --attach)");
@@ -169,11 +193,11 @@ export function sender(s: Scenario, client: Client, prefix: string, total: numbe
     } else if (s.via === "patches") {
       await client.send("PATCH", `/collections/orders/records/${recordId}`, { data: { status: `paid-${index}` } });
     } else if (s.batch === 1) {
-      await client.send("POST", "/events", eventBody(recordId, index));
+      await client.send("POST", "/events", eventBody(recordId, index, s));
     } else {
       const events = [];
       for (let j = index * s.batch; j < Math.min(total, (index + 1) * s.batch); j++)
-        events.push(eventBody(recordIdOf(j, prefix), j));
+        events.push(eventBody(recordIdOf(j, prefix), j, s));
       await client.send("POST", "/events/batch", { events });
     }
   };

@@ -26,6 +26,7 @@ import {
   startAttempt,
   waitForTurn,
   type OrderedAction,
+  type OrderTurn,
   type SettledRuns,
 } from "./runs.ts";
 
@@ -34,7 +35,14 @@ export type { ClaimedEvent, LeaseSettings } from "./claims.ts";
 export type { Match, PlannedAction } from "./matches.ts";
 export { failExhaustedEvents, pruneCompletedEvents, takeStuckActions, takeStuckEvents } from "./recovery.ts";
 export { replayActionRows, retryUnmatchedEvent } from "./replays.ts";
-export { loadAction, type LoadedAction, type OrderedAction, type RunResult, type SettledRuns } from "./runs.ts";
+export {
+  loadAction,
+  type LoadedAction,
+  type OrderedAction,
+  type OrderTurn,
+  type RunResult,
+  type SettledRuns,
+} from "./runs.ts";
 export { orderKey } from "./event-status.ts";
 
 /** The transitions the worker makes, batched across the runs of one process. */
@@ -57,7 +65,7 @@ export interface ActionLog {
    * An ordered action behind an unfinished earlier one of its webhook and record -> pending, waiting
    * "order"; answers whether it waits. The earlier one's end releases it.
    */
-  holdIfBehind(action: OrderedAction): Promise<boolean>;
+  holdIfBehind(action: OrderedAction): Promise<OrderTurn>;
   /** Any unfinished -> failed, for good, with a code and a reason. */
   fail(action: Finishing, errorCode: string, error: string): Promise<void>;
   /** One delivery attempt, its action's new state (nextAttempt's answer) and its event's status. */

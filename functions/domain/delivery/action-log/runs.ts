@@ -89,13 +89,17 @@ export async function waitForTurn(
   });
 }
 
-/** An ordered action: its webhook, its record (orderKey) and its place (its event). */
+/** An ordered action: its webhook, its record (orderKey, and as its event names it) and its place (its event). */
 export interface OrderedAction {
   id: string;
   eventId: string;
   targetId: string;
   orderKey: string;
+  record: { collection: string; recordId: string };
 }
+
+/** How long an ordered action waits for an earlier event of its record that is not matched yet. */
+const UNMATCHED_WAIT_MS = 100;
 
 /**
  * Serialises, for the rest of the transaction, the ordering decisions about one webhook and record: an
@@ -106,26 +110,34 @@ const lockRecordOrder = (q: Queryable, a: { targetId: string; orderKey: string }
 
 const unfinished = sql`status NOT IN (${sqlList(FINAL_STATUSES)})`;
 
+/** Whether an ordered action goes now, waits to be released, or looks again shortly. */
+export type OrderTurn = { go: true } | { go: false; retryInMs: number | null };
+
 /**
  * An ordered action behind an unfinished earlier one of its webhook and record waits for it: pending,
- * waiting "order", its run ended without counting. Answers whether it waits; the earlier one's end
- * releases it (nextInOrder).
+ * waiting "order", its run ended without counting; the earlier one's end releases it (nextInOrder). Behind
+ * an earlier event of its record that is not matched yet (its actions are not written: it may have one for
+ * this webhook), it waits the same way but looks again after UNMATCHED_WAIT_MS, a matter of milliseconds.
  */
-export async function holdIfBehind(pool: Pool, action: OrderedAction, now: Date): Promise<boolean> {
+export async function holdIfBehind(pool: Pool, action: OrderedAction, now: Date): Promise<OrderTurn> {
   return transaction(pool, async (q) => {
     await lockRecordOrder(q, action);
-    const [behind] = await runSql(
+    const [behind] = await runSql<{ unmatched: boolean }>(
       q,
-      sql`SELECT 1 FROM event_actions
+      sql`SELECT false AS unmatched FROM event_actions
         WHERE "targetId" = ${action.targetId} AND "orderKey" = ${action.orderKey} AND "eventId" < ${action.eventId}
           AND ${unfinished}
+        UNION ALL
+        SELECT true FROM event_log
+        WHERE collection = ${action.record.collection} AND "recordId" = ${action.record.recordId}
+          AND id < ${action.eventId} AND "matchedAt" IS NULL AND status IN ('pending', 'processing')
         LIMIT 1`,
     );
-    if (!behind) return false;
+    if (!behind) return { go: true };
     await lockEvents(q, [action.eventId]);
     await runSql(q, waitingUpdate(action.id, "order", now));
     await refreshEventStatuses(q, [action.eventId], now);
-    return true;
+    return { go: false, retryInMs: behind.unmatched ? UNMATCHED_WAIT_MS : null };
   });
 }
 
@@ -133,7 +145,7 @@ export async function holdIfBehind(pool: Pool, action: OrderedAction, now: Date)
  * The first unfinished action of a webhook and record, if it waits for its turn in order: answered so its
  * job is queued (after the action before it ended).
  */
-export async function nextInOrder(pool: Pool, action: Omit<OrderedAction, "id" | "eventId">) {
+export async function nextInOrder(pool: Pool, action: Pick<OrderedAction, "targetId" | "orderKey">) {
   return transaction(pool, async (q) => {
     await lockRecordOrder(q, action);
     const [head] = await runSql<{ id: string; waiting: string | null }>(

@@ -7,7 +7,7 @@ import { statusClass, type DeliveryOutcome } from "../../../platform/metrics.ts"
 import { fromPg, runSql } from "../../../platform/sql.ts";
 import { eventContext } from "../../events/event-context.ts";
 import type { MatchableEvent } from "../../matching/match-definitions.ts";
-import { orderKey } from "../action-log/action-log.ts";
+import { orderKey, type OrderedAction } from "../action-log/action-log.ts";
 import { nextAttempt, retryPolicy } from "../../webhooks/next-attempt.ts";
 import { withOpenSecrets } from "../../webhooks/secret.ts";
 import { sendWebhook } from "../../webhooks/send-webhook.ts";
@@ -93,6 +93,21 @@ async function attemptInTurn(
   }
 }
 
+/**
+ * An ordered action's place in its record's queue: undefined when it may go now, else when to run again
+ * (null: when the delivery before it ends, which queues it).
+ */
+async function inOrder(
+  deps: Pick<WorkerDeps, "runtime" | "now" | "metrics">,
+  action: Omit<OrderedAction, "record">,
+  event: { collection: string; recordId: string },
+): Promise<RunOutcome | undefined> {
+  const turn = await deps.runtime.actionLog.holdIfBehind({ ...action, record: event });
+  if (turn.go) return undefined;
+  deps.metrics.deliveryWaits.inc({ reason: "order" });
+  return { retryAt: turn.retryInMs === null ? null : new Date(deps.now().getTime() + turn.retryInMs) };
+}
+
 /** Most of the random spread added to a wait (never more than the wait itself). */
 const WAIT_SPREAD_MS = 100;
 
@@ -113,8 +128,14 @@ export const webhookKind: ActionKindEntry = {
   // Planned from the same config, which holds every webhook it planned for.
   async runFirst(deps, action, event, config) {
     const key = action.ordered ? orderKey(event) : null;
-    const ordered = key && { id: action.id, eventId: event.id, targetId: action.targetId, orderKey: key };
-    if (ordered && (await deps.runtime.actionLog.holdIfBehind(ordered))) return { retryAt: null };
+    if (key) {
+      const turn = await inOrder(
+        deps,
+        { id: action.id, eventId: event.id, targetId: action.targetId, orderKey: key },
+        event,
+      );
+      if (turn) return turn;
+    }
     const attempt = { id: action.id, eventId: event.id, attempt: 1, orderKey: key };
     return attemptInTurn(deps, event, attempt, config.webhook(action.targetId)!);
   },
@@ -129,7 +150,10 @@ export const webhookKind: ActionKindEntry = {
       return { retryAt: null };
     }
     const { orderKey: key } = action;
-    if (key && (await deps.runtime.actionLog.holdIfBehind({ ...action, orderKey: key }))) return { retryAt: null };
+    if (key) {
+      const turn = await inOrder(deps, { ...action, orderKey: key }, action.event);
+      if (turn) return turn;
+    }
     const attempt = action.attempts + 1;
     const attempting = { id: action.id, eventId: action.eventId, attempt, orderKey: key };
     return attemptInTurn(deps, action.event, attempting, webhook, () =>

@@ -3,6 +3,7 @@
 // (and only it) in every worker.
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { BodyOf } from "../functions/client/index.ts";
 import { expectStatus } from "./helpers/api-types.ts";
 import { screenshotPath, startBrowser, type TestBrowser } from "./helpers/browser.ts";
 import { createDefinition, createWebhook } from "./helpers/fixtures.ts";
@@ -43,7 +44,11 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function webhookFor(collection: string, path: string, flow: { maxPerSecond?: number; maxInFlight?: number }) {
+async function webhookFor(
+  collection: string,
+  path: string,
+  flow: { maxPerSecond?: number; maxInFlight?: number; retry?: BodyOf<"createWebhook">["retry"] },
+) {
   const definition = await createDefinition(stack, { name: collection, collection });
   return createWebhook(stack, { definitionId: definition.id, url: `${receiver.url}${path}`, ...flow });
 }
@@ -155,6 +160,23 @@ describe("flow control", () => {
     const waited = await stack.deps.db.eventAction.count({ where: { targetId: hook.id, attempts: { not: 1 } } });
     expect(waited).toBe(0);
   }, 60_000);
+
+  it("backs a webhook off after a 429 without Retry-After, doubling from a second, until a success", async () => {
+    let told = 0;
+    routes.set("/backoff", () => (told++ < 3 ? { status: 429 } : { status: 200 }));
+    await webhookFor("backoff", "/backoff", { retry: { maxAttempts: 6, backoff: "fixed", delayMs: 100 } });
+    const [id] = await postMany("backoff", 1);
+    await waitFor(() => receiver.at("/backoff").length >= 4, { timeoutMs: 20_000, what: "the fourth attempt" });
+    const at = receiver.at("/backoff").map((r) => r.at);
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    // 1 s, 2 s, 4 s (the retry itself asked for 100 ms): the pause, not the retry policy, set the pace.
+    expect(gaps[0]).toBeGreaterThanOrEqual(950);
+    expect(gaps[1]).toBeGreaterThanOrEqual(1950);
+    expect(gaps[2]).toBeGreaterThanOrEqual(3950);
+    expect(gaps[2]).toBeLessThan(6000);
+    const event = expectStatus(await stack.api("GET", `/events/${id}`, undefined, auth), 200);
+    expect(event.actions[0]).toMatchObject({ status: "completed", attempts: 4 });
+  }, 30_000);
 
   it("pauses every delivery to a webhook for a 429's Retry-After, shows it, and lets others flow", async () => {
     let told = 0;

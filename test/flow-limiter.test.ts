@@ -25,12 +25,15 @@ async function drive(webhookId: string, limits: FlowLimits, ms: number, holdMs =
   await Promise.all(
     limiters.flatMap((limiter) =>
       Array.from({ length: 4 }, async () => {
+        // A request keeps its token while it waits, as a delivery keeps its action's id.
+        let token = `req_${tokens++}`;
         while (Date.now() < end) {
-          const turn = await limiter.take(webhookId, limits, { token: `req_${tokens++}`, leaseMs: 5_000 });
+          const turn = await limiter.take(webhookId, limits, { token, leaseMs: 5_000 });
           if (!turn.ok) {
             await sleep(Math.min(turn.waitMs, end - Date.now()));
             continue;
           }
+          token = `req_${tokens++}`;
           // Redis's clock, which the limiter keeps to: this process's would add its own event loop's delays.
           starts.push(turn.at);
           mostOpen = Math.max(mostOpen, ++open);

@@ -76,11 +76,22 @@ export interface FlowLimiter {
   release(webhookId: string, token: string): Promise<void>;
   /** Pauses every request to `webhookId` for `ms` (a longer pause already set stands); answers its end. */
   pause(webhookId: string, ms: number): Promise<Date>;
+  /**
+   * A 429 that named no time: pauses the webhook for a second, doubling with each such answer in a row
+   * (across every worker), at most `maxMs`; answers the pause's end. recovered() starts again from a second.
+   */
+  backOff(webhookId: string, maxMs: number): Promise<Date>;
+  recovered(webhookId: string): Promise<void>;
   /** What a person sees on the webhook: requests open now and the end of a pause. */
   state(webhookId: string): Promise<{ inFlight: number; pausedUntil: Date | null }>;
   /** Webhooks paused now, with the end of each pause. */
   paused(): Promise<Map<string, Date>>;
 }
+
+/** A 429 without Retry-After pauses its webhook this long, doubling for each in a row. */
+const FIRST_BACKOFF_MS = 1000;
+/** How long 429s count as "in a row" without a success between them. */
+const BACKOFF_MEMORY_MS = 10 * 60_000;
 
 /** Longest single wait answered for a full in-flight set: a slot usually frees before its lease ends. */
 const MAX_IN_FLIGHT_WAIT_MS = 250;
@@ -128,6 +139,16 @@ export function createFlowLimiter(redis: Redis, prefix: string): FlowLimiter {
         webhookId,
       )) as number;
       return new Date(until);
+    },
+    async backOff(webhookId, maxMs) {
+      const key = `${keys(webhookId).pause}:backoff`;
+      const [[, inARow]] = (await redis.multi().incr(key).pexpire(key, BACKOFF_MEMORY_MS).exec()) as [
+        [unknown, number],
+      ];
+      return this.pause(webhookId, Math.min(maxMs, FIRST_BACKOFF_MS * 2 ** Math.min(30, inARow - 1)));
+    },
+    async recovered(webhookId) {
+      await redis.del(`${keys(webhookId).pause}:backoff`);
     },
     async paused() {
       const entries = await redis.zrangebyscore(pausedKey, Date.now(), "+inf", "WITHSCORES");

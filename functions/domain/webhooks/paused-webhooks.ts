@@ -9,13 +9,17 @@ const FRESH_MS = 100;
 
 export interface PausedWebhooks {
   isPaused(webhookId: string): Promise<boolean>;
-  note(webhookId: string, until: Date): void;
+  /** A pause this process set; `backedOff` when it was a 429 without Retry-After (see FlowLimiter.backOff). */
+  note(webhookId: string, until: Date, backedOff?: boolean): void;
+  /** Whether this process backed the webhook off since its last success (then it forgets it). */
+  takeBackedOff(webhookId: string): boolean;
 }
 
 export function createPausedWebhooks(flow: Pick<FlowLimiter, "paused">, now: () => Date): PausedWebhooks {
   let known = new Map<string, number>();
   let readAt = Number.NEGATIVE_INFINITY;
   let reading: Promise<void> | undefined;
+  const backedOff = new Set<string>();
   const readAgain = () =>
     (reading ??= flow
       .paused()
@@ -31,8 +35,12 @@ export function createPausedWebhooks(flow: Pick<FlowLimiter, "paused">, now: () 
       if (now().getTime() - readAt >= FRESH_MS) await readAgain();
       return (known.get(webhookId) ?? 0) > now().getTime();
     },
-    note(webhookId, until) {
+    note(webhookId, until, wasBackOff = false) {
       known.set(webhookId, Math.max(known.get(webhookId) ?? 0, until.getTime()));
+      if (wasBackOff) backedOff.add(webhookId);
+    },
+    takeBackedOff(webhookId) {
+      return backedOff.delete(webhookId);
     },
   };
 }

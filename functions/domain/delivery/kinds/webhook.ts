@@ -10,7 +10,7 @@ import type { MatchableEvent } from "../../matching/match-definitions.ts";
 import { orderKey, type OrderedAction } from "../action-log/action-log.ts";
 import { nextAttempt, retryPolicy } from "../../webhooks/next-attempt.ts";
 import { withOpenSecrets } from "../../webhooks/secret.ts";
-import { sendWebhook } from "../../webhooks/send-webhook.ts";
+import { sendWebhook, type SendResult } from "../../webhooks/send-webhook.ts";
 import type { ActionKindEntry, CachedWebhook, RunOutcome, WorkerDeps } from "./runtime.ts";
 
 type AttemptDeps = Pick<WorkerDeps, "config" | "now" | "runtime" | "log" | "metrics" | "flow">;
@@ -43,11 +43,7 @@ async function attemptWebhook(
     orderKey: action.orderKey,
   });
   await deps.runtime.noteHealth({ webhookId: webhook.id, ok: result.ok, status: result.status, error: result.error });
-  if ((result.status === 429 || result.status === 503) && result.retryAfterMs !== undefined) {
-    // The receiver asks for a break: every delivery to this webhook waits, in every worker.
-    const ms = Math.min(result.retryAfterMs, retryPolicy(webhook, deps.config).maxDelayMs);
-    deps.runtime.pausedWebhooks.note(webhook.id, await deps.flow.pause(webhook.id, ms));
-  }
+  await heedBreaks(deps, webhook, result);
   deps.log.debug({ actionId: action.id, attempt: action.attempt, status: result.status, outcome: status }, "attempt");
   const outcome: DeliveryOutcome = status === "completed" ? "delivered" : status;
   deps.metrics.deliveries.inc({ outcome, status_class: statusClass(result.status) });
@@ -110,6 +106,20 @@ async function inOrder(
 
 /** Most of the random spread added to a wait (never more than the wait itself). */
 const WAIT_SPREAD_MS = 100;
+
+/**
+ * A receiver that asks for a break gets it from every worker: a 429 or 503 with Retry-After pauses the
+ * webhook until then; a 429 without one backs it off, 1 s doubling with each in a row (up to
+ * retry.maxDelayMs), until a success.
+ */
+async function heedBreaks(deps: AttemptDeps, webhook: CachedWebhook, result: SendResult): Promise<void> {
+  const paused = deps.runtime.pausedWebhooks;
+  const maxMs = retryPolicy(webhook, deps.config).maxDelayMs;
+  if ((result.status === 429 || result.status === 503) && result.retryAfterMs !== undefined)
+    paused.note(webhook.id, await deps.flow.pause(webhook.id, Math.min(result.retryAfterMs, maxMs)));
+  else if (result.status === 429) paused.note(webhook.id, await deps.flow.backOff(webhook.id, maxMs), true);
+  else if (result.ok && paused.takeBackedOff(webhook.id)) await deps.flow.recovered(webhook.id);
+}
 
 /** The webhook as it is now, with its definition's id and name; undefined when deleted. */
 async function currentWebhook(deps: Pick<WorkerDeps, "pool" | "secrets">, id: string) {

@@ -180,7 +180,14 @@ describe("flow control", () => {
 
   it("pauses every delivery to a webhook for a 429's Retry-After, shows it, and lets others flow", async () => {
     let told = 0;
-    routes.set("/throttled", () => (told++ === 0 ? { status: 429, headers: { "retry-after": "6" } } : { status: 200 }));
+    // The first request after the pause (the probe) takes 400 ms: the others must wait for its answer.
+    routes.set("/throttled", () =>
+      told++ === 0
+        ? { status: 429, headers: { "retry-after": "6" } }
+        : told === 2
+          ? { status: 200, delayMs: 400 }
+          : { status: 200 },
+    );
     const throttled = await webhookFor("throttled", "/throttled", {});
     await webhookFor("flowing", "/flowing", {});
     await postMany("throttled", 1);
@@ -241,5 +248,7 @@ describe("flow control", () => {
     expect(during("/flowing")).toBeGreaterThan(10);
     const after = receiver.at("/throttled").slice(1);
     expect(Math.min(...after.map((r) => r.at)) - pausedAt).toBeGreaterThanOrEqual(5900);
+    // One probe, answered (400 ms) before the next request went out.
+    expect(after[1]!.at - after[0]!.at).toBeGreaterThanOrEqual(390);
   }, 60_000);
 });

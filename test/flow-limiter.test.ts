@@ -94,7 +94,18 @@ describe("the flow limiter", () => {
     expect((await a!.paused()).get("whk_paused")).toEqual(until);
     expect((await c!.take("whk_other", none, slot)).ok).toBe(true);
     await sleep(450);
-    expect((await c!.take("whk_paused", none, slot)).ok).toBe(true);
+    // After the pause one request goes first, the probe; the others wait for its answer.
+    expect(await c!.take("whk_paused", none, slot)).toMatchObject({ ok: true, probe: true });
+    expect(await b!.take("whk_paused", none, { token: "act_q", leaseMs: 1000 })).toMatchObject({
+      ok: false,
+      reason: "paused",
+    });
+    expect((await a!.paused()).has("whk_paused")).toBe(true);
+    await c!.endProbe("whk_paused");
+    expect(await b!.take("whk_paused", none, { token: "act_q", leaseMs: 1000 })).toMatchObject({
+      ok: true,
+      probe: false,
+    });
     expect((await a!.paused()).has("whk_paused")).toBe(false);
     expect((await c!.state("whk_paused")).pausedUntil).toBeNull();
   });

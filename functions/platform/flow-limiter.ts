@@ -20,8 +20,13 @@ export interface FlowLimits {
   maxInFlight: number | null;
 }
 
-/** A turn (at: when it was given, on Redis's clock, which every process shares), or how long to wait. */
-export type Turn = { ok: true; token: string | null; at: number } | { ok: false; waitMs: number; reason: WaitReason };
+/**
+ * A turn (at: when it was given, on Redis's clock, which every process shares; probe: the first request
+ * after a pause, whose answer decides whether the others go), or how long to wait.
+ */
+export type Turn =
+  | { ok: true; token: string | null; at: number; probe: boolean }
+  | { ok: false; waitMs: number; reason: WaitReason };
 
 const TAKE_TURN = `
 local t = redis.call('TIME')
@@ -30,6 +35,14 @@ local pausedUntil = tonumber(redis.call('GET', KEYS[3]) or '0')
 if pausedUntil > now then return {0, pausedUntil - now, 'paused'} end
 local maxInFlight = tonumber(ARGV[2])
 local leaseMs = tonumber(ARGV[4])
+-- After a pause, one request goes first (the probe); the others wait for its answer.
+local probe = 0
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  local probing = redis.call('GET', KEYS[5])
+  if probing and probing ~= ARGV[6] then return {0, tonumber(ARGV[5]), 'paused'} end
+  if not probing then redis.call('SET', KEYS[5], ARGV[6], 'PX', leaseMs) end
+  probe = 1
+end
 if maxInFlight > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
   if redis.call('ZSCORE', KEYS[2], ARGV[6]) == false and redis.call('ZCARD', KEYS[2]) >= maxInFlight then
@@ -51,7 +64,7 @@ if maxInFlight > 0 then
   redis.call('ZADD', KEYS[2], now + leaseMs, ARGV[6])
   redis.call('PEXPIRE', KEYS[2], leaseMs)
 end
-return {1, now, ''}`;
+return {1, now, '', probe}`;
 
 const PAUSE = `
 local t = redis.call('TIME')
@@ -60,9 +73,13 @@ local untilMs = now + tonumber(ARGV[1])
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if untilMs > current then
   redis.call('SET', KEYS[1], untilMs, 'PX', tonumber(ARGV[1]))
-  -- Every process reads this set now and then, to learn of pauses of webhooks it has no limits for.
+  -- Then a probe: the first request after the pause goes alone (a new pause starts a new probe).
+  redis.call('SET', KEYS[3], untilMs, 'PX', tonumber(ARGV[1]) + tonumber(ARGV[3]))
+  redis.call('DEL', KEYS[4])
+  -- Every process reads this set now and then, to learn of pauses (and probes) of webhooks it has no
+  -- limits for; an entry leaves it when its probe ends, or when nobody came for the probe for a while.
   redis.call('ZADD', KEYS[2], untilMs, ARGV[2])
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[3]))
 end
 return math.max(untilMs, current)`;
 
@@ -82,11 +99,16 @@ export interface FlowLimiter {
    */
   backOff(webhookId: string, maxMs: number): Promise<Date>;
   recovered(webhookId: string): Promise<void>;
+  /** The probe after a pause was answered without a new pause: the others go. */
+  endProbe(webhookId: string): Promise<void>;
   /** What a person sees on the webhook: requests open now and the end of a pause. */
   state(webhookId: string): Promise<{ inFlight: number; pausedUntil: Date | null }>;
-  /** Webhooks paused now, with the end of each pause. */
+  /** Webhooks paused now, or waiting for the probe after their pause, with the end of each pause. */
   paused(): Promise<Map<string, Date>>;
 }
+
+/** How long after a pause its probe may still be awaited: with nobody to send it, the pause is forgotten. */
+const PROBE_WINDOW_MS = 10 * 60_000;
 
 /** A 429 without Retry-After pauses its webhook this long, doubling for each in a row. */
 const FIRST_BACKOFF_MS = 1000;
@@ -99,7 +121,13 @@ const MAX_IN_FLIGHT_WAIT_MS = 250;
 export function createFlowLimiter(redis: Redis, prefix: string): FlowLimiter {
   const keys = (webhookId: string) => {
     const base = `${prefix}:flow:${webhookId}`;
-    return { rate: `${base}:rate`, inFlight: `${base}:in-flight`, pause: `${base}:pause` };
+    return {
+      rate: `${base}:rate`,
+      inFlight: `${base}:in-flight`,
+      pause: `${base}:pause`,
+      probe: `${base}:probe`,
+      probing: `${base}:probing`,
+    };
   };
   const pausedKey = `${prefix}:flow:paused`;
   // Members must be unique across every process and limiter: a repeated one would replace an entry.
@@ -110,33 +138,39 @@ export function createFlowLimiter(redis: Redis, prefix: string): FlowLimiter {
       const k = keys(webhookId);
       // Unique across processes: names this request in the rate log and, under maxInFlight, its slot.
       const member = `${instance}:${sequence++}`;
-      const [ok, waitOrAt, reason] = (await redis.eval(
+      const [ok, waitOrAt, reason, probe] = (await redis.eval(
         TAKE_TURN,
-        3,
+        5,
         k.rate,
         k.inFlight,
         k.pause,
+        k.probe,
+        k.probing,
         limits.maxPerSecond ?? 0,
         limits.maxInFlight ?? 0,
         member,
         leaseMs,
         MAX_IN_FLIGHT_WAIT_MS,
         token,
-      )) as [number, number, WaitReason | ""];
+      )) as [number, number, WaitReason | "", number?];
       if (ok !== 1) return { ok: false, waitMs: waitOrAt, reason: reason as WaitReason };
-      return { ok: true, token: limits.maxInFlight ? token : null, at: waitOrAt };
+      return { ok: true, token: limits.maxInFlight ? token : null, at: waitOrAt, probe: probe === 1 };
     },
     async release(webhookId, token) {
       await redis.zrem(keys(webhookId).inFlight, token);
     },
     async pause(webhookId, ms) {
+      const k = keys(webhookId);
       const until = (await redis.eval(
         PAUSE,
-        2,
-        keys(webhookId).pause,
+        4,
+        k.pause,
         pausedKey,
+        k.probe,
+        k.probing,
         Math.max(1, Math.round(ms)),
         webhookId,
+        PROBE_WINDOW_MS,
       )) as number;
       return new Date(until);
     },
@@ -150,8 +184,12 @@ export function createFlowLimiter(redis: Redis, prefix: string): FlowLimiter {
     async recovered(webhookId) {
       await redis.del(`${keys(webhookId).pause}:backoff`);
     },
+    async endProbe(webhookId) {
+      const k = keys(webhookId);
+      await redis.multi().del(k.probe, k.probing).zrem(pausedKey, webhookId).exec();
+    },
     async paused() {
-      const entries = await redis.zrangebyscore(pausedKey, Date.now(), "+inf", "WITHSCORES");
+      const entries = await redis.zrange(pausedKey, 0, -1, "WITHSCORES");
       const paused = new Map<string, Date>();
       for (let i = 0; i < entries.length; i += 2) paused.set(entries[i]!, new Date(Number(entries[i + 1])));
       return paused;

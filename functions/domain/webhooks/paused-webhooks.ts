@@ -11,6 +11,8 @@ export interface PausedWebhooks {
   isPaused(webhookId: string): Promise<boolean>;
   /** A pause this process set; `backedOff` when it was a 429 without Retry-After (see FlowLimiter.backOff). */
   note(webhookId: string, until: Date, backedOff?: boolean): void;
+  /** Its probe was answered: its deliveries go as they come again. */
+  forget(webhookId: string): void;
   /** Whether this process backed the webhook off since its last success (then it forgets it). */
   takeBackedOff(webhookId: string): boolean;
 }
@@ -33,7 +35,11 @@ export function createPausedWebhooks(flow: Pick<FlowLimiter, "paused">, now: () 
   return {
     async isPaused(webhookId) {
       if (now().getTime() - readAt >= FRESH_MS) await readAgain();
-      return (known.get(webhookId) ?? 0) > now().getTime();
+      // Paused, or past its pause and waiting for the probe's answer: either way, its deliveries ask for a turn.
+      return known.has(webhookId);
+    },
+    forget(webhookId) {
+      known.delete(webhookId);
     },
     note(webhookId, until, wasBackOff = false) {
       known.set(webhookId, Math.max(known.get(webhookId) ?? 0, until.getTime()));

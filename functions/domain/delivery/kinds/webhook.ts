@@ -16,7 +16,7 @@ import type { ActionKindEntry, CachedWebhook, RunOutcome, WorkerDeps } from "./r
 type AttemptDeps = Pick<WorkerDeps, "config" | "now" | "runtime" | "log" | "metrics" | "flow">;
 
 /** The action an attempt is for; orderKey set when its webhook orders deliveries per record. */
-type Attempting = { id: string; eventId: string; attempt: number; orderKey: string | null };
+type Attempting = { id: string; eventId: string; attempt: number; orderKey: string | null; probe?: boolean };
 
 /** One attempt at delivering one event to one webhook, recorded whatever happens. */
 async function attemptWebhook(
@@ -43,7 +43,7 @@ async function attemptWebhook(
     orderKey: action.orderKey,
   });
   await deps.runtime.noteHealth({ webhookId: webhook.id, ok: result.ok, status: result.status, error: result.error });
-  await heedBreaks(deps, webhook, result);
+  await heedBreaks(deps, webhook, result, action.probe === true);
   deps.log.debug({ actionId: action.id, attempt: action.attempt, status: result.status, outcome: status }, "attempt");
   const outcome: DeliveryOutcome = status === "completed" ? "delivered" : status;
   deps.metrics.deliveries.inc({ outcome, status_class: statusClass(result.status) });
@@ -83,7 +83,7 @@ async function attemptInTurn(
   }
   try {
     await beforeAttempt?.();
-    return await attemptWebhook(deps, event, action, webhook);
+    return await attemptWebhook(deps, event, { ...action, probe: turn.probe }, webhook);
   } finally {
     if (turn.token) await deps.flow.release(webhook.id, turn.token).catch(() => {});
   }
@@ -112,13 +112,20 @@ const WAIT_SPREAD_MS = 100;
  * webhook until then; a 429 without one backs it off, 1 s doubling with each in a row (up to
  * retry.maxDelayMs), until a success.
  */
-async function heedBreaks(deps: AttemptDeps, webhook: CachedWebhook, result: SendResult): Promise<void> {
+async function heedBreaks(deps: AttemptDeps, webhook: CachedWebhook, result: SendResult, probe: boolean) {
   const paused = deps.runtime.pausedWebhooks;
   const maxMs = retryPolicy(webhook, deps.config).maxDelayMs;
   if ((result.status === 429 || result.status === 503) && result.retryAfterMs !== undefined)
     paused.note(webhook.id, await deps.flow.pause(webhook.id, Math.min(result.retryAfterMs, maxMs)));
   else if (result.status === 429) paused.note(webhook.id, await deps.flow.backOff(webhook.id, maxMs), true);
-  else if (result.ok && paused.takeBackedOff(webhook.id)) await deps.flow.recovered(webhook.id);
+  else {
+    if (result.ok && paused.takeBackedOff(webhook.id)) await deps.flow.recovered(webhook.id);
+    // The first request after a pause was answered without another: the others go.
+    if (probe) {
+      await deps.flow.endProbe(webhook.id);
+      paused.forget(webhook.id);
+    }
+  }
 }
 
 /** The webhook as it is now, with its definition's id and name; undefined when deleted. */

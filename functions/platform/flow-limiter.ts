@@ -133,7 +133,7 @@ export function createFlowLimiter(redis: Redis, prefix: string): FlowLimiter {
   // Members must be unique across every process and limiter: a repeated one would replace an entry.
   const instance = randomBytes(6).toString("hex");
   let sequence = 0;
-  return {
+  const limiter: FlowLimiter = {
     async take(webhookId, limits, { token, leaseMs }) {
       const k = keys(webhookId);
       // Unique across processes: names this request in the rate log and, under maxInFlight, its slot.
@@ -179,7 +179,7 @@ export function createFlowLimiter(redis: Redis, prefix: string): FlowLimiter {
       const [[, inARow]] = (await redis.multi().incr(key).pexpire(key, BACKOFF_MEMORY_MS).exec()) as [
         [unknown, number],
       ];
-      return this.pause(webhookId, Math.min(maxMs, FIRST_BACKOFF_MS * 2 ** Math.min(30, inARow - 1)));
+      return limiter.pause(webhookId, Math.min(maxMs, FIRST_BACKOFF_MS * 2 ** Math.min(30, inARow - 1)));
     },
     async recovered(webhookId) {
       await redis.del(`${keys(webhookId).pause}:backoff`);
@@ -205,4 +205,5 @@ export function createFlowLimiter(redis: Redis, prefix: string): FlowLimiter {
       return { inFlight, pausedUntil: until > Date.now() ? new Date(until) : null };
     },
   };
+  return limiter;
 }

@@ -6,9 +6,10 @@ import { z } from "zod";
 import { EVENT_TYPES, INGEST_TYPES } from "../../domain/events/event-type.ts";
 // The enums alone: platform/db.ts would bring Prisma's client into every function's bundle.
 import { ActionKind } from "../../platform/db/generated/enums.ts";
+import { WAITING_REASONS } from "../../domain/delivery/waiting.ts";
 
 /** Why a delivery waits for its turn under its webhook's flow control. */
-const waitingReason = z.enum(["order", "rate", "in_flight", "paused"]);
+const waitingReason = z.enum(WAITING_REASONS);
 
 /** Every action kind the database knows (webhook, trigger): a new kind reaches the contract by itself. */
 const actionKind = z.enum(ActionKind);

@@ -5,6 +5,7 @@ import type { z } from "zod";
 import type * as shape from "../../api/contract/shapes.ts";
 import type { DeliveryAttempt } from "../../platform/db.ts";
 import { Action, Json, Ms, Problem, Status, Table, Time } from "./layout.tsx";
+import type { Waiting } from "../../domain/delivery/waiting.ts";
 
 type Event = z.output<typeof shape.Event>;
 export type EventFilters = Partial<Record<"status" | "type" | "collection" | "recordId" | "since" | "until", string>>;
@@ -13,7 +14,7 @@ const STATUSES = ["pending", "processing", "completed", "retrying", "failed"];
 const TYPES = ["collection.created", "collection.updated", "collection.deleted"];
 
 /** Why a delivery waits, as a person reads it. */
-const WAITING: Record<"order" | "rate" | "in_flight" | "paused", string> = {
+const WAITING: Record<Waiting, string> = {
   order: "an earlier event about the same record",
   rate: "the webhook's rate limit",
   in_flight: "the webhook's cap on requests at once",

@@ -11,6 +11,7 @@ import type { Verdict } from "./explain-condition.ts";
 import { explainMatch, type MatchExplanation } from "./explain-match.ts";
 import { explanationBudget } from "./explain-condition.ts";
 import { loadDefinitions } from "../definitions/load-definitions.ts";
+import type { Waiting } from "../delivery/waiting.ts";
 
 export interface ProducedAction {
   kind: ActionKind;
@@ -19,7 +20,7 @@ export interface ProducedAction {
   attempts: number;
   errorCode: string | null;
   error: string | null;
-  waiting: "order" | "rate" | "in_flight" | "paused" | null;
+  waiting: Waiting | null;
 }
 
 export interface DefinitionVerdict {

@@ -7,7 +7,7 @@ import type { BodyOf } from "../functions/client/index.ts";
 import { expectStatus } from "./helpers/api-types.ts";
 import { screenshotPath, startBrowser, type TestBrowser } from "./helpers/browser.ts";
 import { createDefinition, createWebhook } from "./helpers/fixtures.ts";
-import { startWorkerProcess, type RunningProcess } from "./helpers/processes.ts";
+import { freePort, startWorkerProcess, type RunningProcess } from "./helpers/processes.ts";
 import { startReceiver, type Receiver, type Reply } from "./helpers/receiver.ts";
 import { startStack, type TestStack } from "./helpers/stack.ts";
 import { waitFor } from "./helpers/wait.ts";
@@ -16,6 +16,7 @@ let stack: TestStack;
 let receiver: Receiver;
 let browser: TestBrowser;
 const workers: RunningProcess[] = [];
+const metricsPorts: number[] = [];
 const routes = new Map<string, () => Reply>();
 const KEY = "flow-key-7d1c";
 const auth = { authorization: `Bearer ${KEY}` };
@@ -30,7 +31,11 @@ beforeAll(async () => {
     startBrowser(),
   ]);
   const env = { ...stack.env, WORKER_CONCURRENCY: "20", LOG_LEVEL: "info" };
-  workers.push(startWorkerProcess(env), startWorkerProcess(env), startWorkerProcess(env));
+  for (let i = 0; i < 3; i++) {
+    const port = await freePort();
+    metricsPorts.push(port);
+    workers.push(startWorkerProcess({ ...env, WORKER_METRICS_PORT: String(port) }));
+  }
   await waitFor(() => workers.every((w) => w.output().includes("worker started")), {
     timeoutMs: 60_000,
     what: "three workers",
@@ -43,6 +48,18 @@ afterAll(async () => {
 }, 60_000);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits for a turn with `reason`, counted by the three workers' metrics. */
+async function waitsCounted(reason: string): Promise<number> {
+  const counts = await Promise.all(
+    metricsPorts.map(async (port) => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: auth })).text();
+      const line = text.split("\n").find((l) => l.startsWith(`tetik_delivery_waits_total{reason="${reason}"}`));
+      return line ? Number(line.split(" ").at(-1)) : 0;
+    }),
+  );
+  return counts.reduce((sum, n) => sum + n, 0);
+}
 
 async function webhookFor(
   collection: string,
@@ -127,6 +144,7 @@ describe("flow control", () => {
   it("starts at most maxPerSecond deliveries in any second across three workers, and delivers them all", async () => {
     const hook = await webhookFor("paced", "/paced", { maxPerSecond: 50 });
     expect(hook).toMatchObject({ maxPerSecond: 50, maxInFlight: null });
+    const waitsBefore = await waitsCounted("rate");
     await postMany("paced", 400);
     await waitFor(
       async () => expectStatus(await stack.api("GET", `/webhooks/${hook.id}`, undefined, auth), 200).flow.waiting > 0,
@@ -141,6 +159,11 @@ describe("flow control", () => {
     // The limiter keeps to Redis's clock; the receiver counts on arrival, a few milliseconds later.
     expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(55);
     expect(new Set(receiver.at("/paced").map((r) => r.headers["webhook-id"])).size).toBe(400);
+    // Each delivery that could not go at once was booked a turn and slept until it: about one wait each
+    // (one woken too late books again), not a wake and a look every time a turn might be free.
+    const waits = (await waitsCounted("rate")) - waitsBefore;
+    expect(waits).toBeGreaterThanOrEqual(300);
+    expect(waits).toBeLessThanOrEqual(525);
     // Waiting is not an attempt: every delivery was its action's first (once the outcomes are written, a
     // moment after the receiver answered).
     const actions = () => stack.deps.db.eventAction.findMany({ where: { targetId: hook.id } });
@@ -248,8 +271,11 @@ describe("flow control", () => {
       timeoutMs: 20_000,
       what: "every throttled delivery",
     });
-    const event = expectStatus(await stack.api("GET", `/events/${waiting}`, undefined, auth), 200);
-    expect(event.actions[0]).toMatchObject({ status: "completed", attempts: 1, waiting: null });
+    // Its outcome is written a moment after the receiver answered.
+    const action = async () =>
+      expectStatus(await stack.api("GET", `/events/${waiting}`, undefined, auth), 200).actions[0];
+    await waitFor(async () => (await action())?.status === "completed", { what: "the waiting delivery's outcome" });
+    expect(await action()).toMatchObject({ status: "completed", attempts: 1, waiting: null });
     const during = (path: string) =>
       receiver.at(path).filter((r) => r.at > pausedAt + 150 && r.at < pausedAt + 5900).length;
     expect(during("/throttled")).toBe(0);

@@ -25,15 +25,19 @@ async function drive(webhookId: string, limits: FlowLimits, ms: number, holdMs =
   await Promise.all(
     limiters.flatMap((limiter) =>
       Array.from({ length: 4 }, async () => {
-        // A request keeps its token while it waits, as a delivery keeps its action's id.
+        // A request keeps its token while it waits, as a delivery keeps its action's id, and comes back
+        // with the turn its wait booked.
         let token = `req_${tokens++}`;
+        let booking: string | undefined;
         while (Date.now() < end) {
-          const turn = await limiter.take(webhookId, limits, { token, leaseMs: 5_000 });
+          const turn = await limiter.take(webhookId, limits, { token, leaseMs: 5_000, booking });
           if (!turn.ok) {
+            booking = turn.booking;
             await sleep(Math.min(turn.waitMs, end - Date.now()));
             continue;
           }
           token = `req_${tokens++}`;
+          booking = undefined;
           // Redis's clock, which the limiter keeps to: this process's would add its own event loop's delays.
           starts.push(turn.at);
           mostOpen = Math.max(mostOpen, ++open);
@@ -60,9 +64,43 @@ function busiestWindow(starts: number[], windowMs: number): number {
 describe("the flow limiter", () => {
   it("starts at most maxPerSecond requests in any second, across connections, and keeps the pace", async () => {
     const { starts } = await drive("whk_rate", { maxPerSecond: 50, maxInFlight: null }, 3_000);
-    expect(busiestWindow(starts, 1000)).toBeLessThanOrEqual(50);
+    // A booked turn is taken up to 40 ms after its time: at 50 a second, at most two more may share a second.
+    expect(busiestWindow(starts, 1000)).toBeLessThanOrEqual(52);
     // Not starved either: three seconds at 50 a second.
     expect(starts.length).toBeGreaterThanOrEqual(140);
+  });
+
+  it("books each waiting request its own turn, evenly spaced at the rate, taken on its first return", async () => {
+    const limits = { maxPerSecond: 20, maxInFlight: null };
+    const [a, b, c] = limiters;
+    // 60 requests at once from three connections: 20 go now, 40 are booked 50 ms apart from a second on.
+    const asked = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        limiters[i % 3]!.take("whk_book", limits, { token: `b${i}`, leaseMs: 1000 }),
+      ),
+    );
+    const waits = asked.flatMap((turn) => (turn.ok ? [] : [turn]));
+    expect(waits).toHaveLength(40);
+    expect(waits.every((turn) => turn.reason === "rate" && turn.booking)).toBe(true);
+    const booked = waits.map((turn) => turn.waitMs).sort((x, y) => x - y);
+    expect(booked[0]).toBeGreaterThan(900);
+    expect(booked.at(-1)).toBeGreaterThan(2_800);
+    expect(booked.at(-1)).toBeLessThanOrEqual(3_100);
+    // Waits are counted from each answer, a few milliseconds apart: the spacing shows within that.
+    for (let i = 1; i < booked.length; i++) expect(booked[i]! - booked[i - 1]!).toBeGreaterThanOrEqual(40);
+    expect(booked.at(-1)! - booked[0]!).toBeGreaterThanOrEqual(39 * 48);
+    // Asked again before its time, a booking answers the rest of the wait and keeps its place.
+    const first = waits.find((turn) => turn.waitMs === booked[0])!;
+    const again = { token: "early", leaseMs: 1000, booking: first.booking };
+    const early = await a!.take("whk_book", limits, again);
+    expect(early).toMatchObject({ ok: false, reason: "rate", booking: first.booking });
+    expect(early.ok ? 0 : early.waitMs).toBeLessThanOrEqual(booked[0]!);
+    // A newcomer is booked after every earlier booking.
+    const newcomer = await b!.take("whk_book", limits, { token: "new", leaseMs: 1000 });
+    expect(newcomer.ok ? 0 : newcomer.waitMs).toBeGreaterThanOrEqual(booked.at(-1)! - 50);
+    // At its time the booking goes.
+    await sleep(early.ok ? 0 : early.waitMs);
+    expect(await c!.take("whk_book", limits, again)).toMatchObject({ ok: true });
   });
 
   it("keeps at most maxInFlight requests open at once, and a slot frees on release", async () => {

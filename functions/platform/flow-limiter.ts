@@ -6,7 +6,11 @@
 //   in flight   a sorted set of open requests' tokens, scored by when their lease ends: a worker that dies
 //               mid-request frees its slot when the lease ends, without anyone cleaning up
 //   rate        a sliding log: the start times of the last second's requests; a request starts only while
-//               fewer than maxPerSecond did in the 1,000 ms before it, so no second, however cut, holds more
+//               fewer than maxPerSecond did in the 1,000 ms before it, so no second, however cut, holds more.
+//               A request that must wait books its turn in the same log, at the first time the log allows
+//               (up to BOOKING_HORIZON_MS ahead), evenly spaced after the turns booked before it: it sleeps
+//               until then and goes without asking anyone, so a thousand waiting deliveries wake one by one
+//               at the rate instead of all at once
 //
 // On a Redis Cluster the keys share the slot of QUEUE_PREFIX's hash tag, as BullMQ's own keys must.
 import { randomBytes } from "node:crypto";
@@ -22,24 +26,38 @@ export interface FlowLimits {
 
 /**
  * A turn (at: when it was given, on Redis's clock, which every process shares; probe: the first request
- * after a pause, whose answer decides whether the others go), or how long to wait.
+ * after a pause, whose answer decides whether the others go), or how long to wait; `booking` when the wait
+ * ends in a turn booked for this request (ask again with it, once the wait is over).
  */
 export type Turn =
   | { ok: true; token: string | null; at: number; probe: boolean }
-  | { ok: false; waitMs: number; reason: WaitReason };
+  | { ok: false; waitMs: number; reason: WaitReason; booking?: string };
+
+/** A request for a turn: `token` names it while it is open; `booking` is the turn a wait booked for it. */
+export interface TurnRequest {
+  token: string;
+  leaseMs: number;
+  booking?: string;
+}
 
 const TAKE_TURN = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local booking = ARGV[7]
+-- A refused request gives back the turn it booked: it books anew when it asks again.
+local function refuse(waitMs, reason)
+  if booking ~= '' then redis.call('ZREM', KEYS[1], booking) end
+  return {0, waitMs, reason}
+end
 local pausedUntil = tonumber(redis.call('GET', KEYS[3]) or '0')
-if pausedUntil > now then return {0, pausedUntil - now, 'paused'} end
+if pausedUntil > now then return refuse(pausedUntil - now, 'paused') end
 local maxInFlight = tonumber(ARGV[2])
 local leaseMs = tonumber(ARGV[4])
 -- After a pause, one request goes first (the probe); the others wait for its answer.
 local probe = 0
 if redis.call('EXISTS', KEYS[4]) == 1 then
   local probing = redis.call('GET', KEYS[5])
-  if probing and probing ~= ARGV[6] then return {0, tonumber(ARGV[5]), 'paused'} end
+  if probing and probing ~= ARGV[6] then return refuse(tonumber(ARGV[5]), 'paused') end
   if not probing then redis.call('SET', KEYS[5], ARGV[6], 'PX', leaseMs) end
   probe = 1
 end
@@ -47,18 +65,38 @@ if maxInFlight > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
   if redis.call('ZSCORE', KEYS[2], ARGV[6]) == false and redis.call('ZCARD', KEYS[2]) >= maxInFlight then
     local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-    return {0, math.max(1, math.min(tonumber(first[2]) - now, tonumber(ARGV[5]))), 'in_flight'}
+    return refuse(math.max(1, math.min(tonumber(first[2]) - now, tonumber(ARGV[5]))), 'in_flight')
   end
 end
 local perSecond = tonumber(ARGV[1])
 if perSecond > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 1000)
-  if redis.call('ZCARD', KEYS[1]) >= perSecond then
-    local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-    return {0, math.max(1, tonumber(oldest[2]) + 1000 - now), 'rate'}
+  local booked = booking ~= '' and tonumber(redis.call('ZSCORE', KEYS[1], booking) or nil)
+  -- Its booked turn: it goes once the time has come (a wake a little early waits the rest), unless it
+  -- comes so late that its start would crowd the turns after it; then it books again.
+  if booked and booked > now then return {0, math.ceil(booked - now), 'rate', booking} end
+  if booked and now - booked > tonumber(ARGV[9]) then
+    redis.call('ZREM', KEYS[1], booking)
+    booked = nil
   end
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], 1000)
+  if not booked then
+    -- The first time the log allows: at least a second after the turn maxPerSecond places before the end,
+    -- so that no 1,000 ms of the log hold more than maxPerSecond; and a booked turn an even step after the
+    -- last one, so that a turn taken a little late crowds few others.
+    redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 1000)
+    local count = redis.call('ZCARD', KEYS[1])
+    local at = now
+    if count >= perSecond then
+      at = tonumber(redis.call('ZRANGE', KEYS[1], count - perSecond, count - perSecond, 'WITHSCORES')[2]) + 1000
+    end
+    if count > 0 then
+      local last = tonumber(redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2])
+      if at > now or last > now then at = math.max(at, last + 1000 / perSecond) end
+    end
+    if at - now > tonumber(ARGV[8]) then return refuse(tonumber(ARGV[8]), 'rate') end
+    redis.call('ZADD', KEYS[1], at, ARGV[3])
+    redis.call('PEXPIRE', KEYS[1], math.ceil(at - now) + 1000)
+    if at > now then return {0, math.ceil(at - now), 'rate', ARGV[3]} end
+  end
 end
 if maxInFlight > 0 then
   redis.call('ZADD', KEYS[2], now + leaseMs, ARGV[6])
@@ -89,7 +127,7 @@ export interface FlowLimiter {
    * maxInFlight holds a slot named `token` (unique per request in flight: an action's id) until release()
    * or `leaseMs`, whichever comes first.
    */
-  take(webhookId: string, limits: FlowLimits, slot: { token: string; leaseMs: number }): Promise<Turn>;
+  take(webhookId: string, limits: FlowLimits, request: TurnRequest): Promise<Turn>;
   release(webhookId: string, token: string): Promise<void>;
   /** Pauses every request to `webhookId` for `ms` (a longer pause already set stands); answers its end. */
   pause(webhookId: string, ms: number): Promise<Date>;
@@ -118,6 +156,18 @@ const BACKOFF_MEMORY_MS = 10 * 60_000;
 /** Longest single wait answered for a full in-flight set: a slot usually frees before its lease ends. */
 const MAX_IN_FLIGHT_WAIT_MS = 250;
 
+/**
+ * Furthest ahead a turn is booked: a request further back waits this long and asks again, so limits that
+ * change while deliveries wait hold within this time.
+ */
+const BOOKING_HORIZON_MS = 30_000;
+
+/**
+ * Latest a booked turn may still be taken: a request starts at most this long after the time the log holds
+ * for it, so a second of starts holds at most maxPerSecond plus the turns of this span.
+ */
+const LATE_TURN_MS = 40;
+
 export function createFlowLimiter(redis: Redis, prefix: string): FlowLimiter {
   const keys = (webhookId: string) => {
     const base = `${prefix}:flow:${webhookId}`;
@@ -134,11 +184,12 @@ export function createFlowLimiter(redis: Redis, prefix: string): FlowLimiter {
   const instance = randomBytes(6).toString("hex");
   let sequence = 0;
   const limiter: FlowLimiter = {
-    async take(webhookId, limits, { token, leaseMs }) {
+    async take(webhookId, limits, { token, leaseMs, booking }) {
       const k = keys(webhookId);
       // Unique across processes: names this request in the rate log and, under maxInFlight, its slot.
       const member = `${instance}:${sequence++}`;
-      const [ok, waitOrAt, reason, probe] = (await redis.eval(
+      // The fourth: a turn's probe flag (1 or 0), or the turn a wait booked.
+      const [ok, waitOrAt, reason, probeOrBooking] = (await redis.eval(
         TAKE_TURN,
         5,
         k.rate,
@@ -152,9 +203,15 @@ export function createFlowLimiter(redis: Redis, prefix: string): FlowLimiter {
         leaseMs,
         MAX_IN_FLIGHT_WAIT_MS,
         token,
-      )) as [number, number, WaitReason | "", number?];
-      if (ok !== 1) return { ok: false, waitMs: waitOrAt, reason: reason as WaitReason };
-      return { ok: true, token: limits.maxInFlight ? token : null, at: waitOrAt, probe: probe === 1 };
+        booking ?? "",
+        BOOKING_HORIZON_MS,
+        LATE_TURN_MS,
+      )) as [number, number, WaitReason | "", (number | string)?];
+      if (ok !== 1) {
+        const waiting = { ok: false, waitMs: waitOrAt, reason: reason as WaitReason } as const;
+        return typeof probeOrBooking === "string" ? { ...waiting, booking: probeOrBooking } : waiting;
+      }
+      return { ok: true, token: limits.maxInFlight ? token : null, at: waitOrAt, probe: probeOrBooking === 1 };
     },
     async release(webhookId, token) {
       await redis.zrem(keys(webhookId).inFlight, token);

@@ -1,8 +1,10 @@
-// The job catalog and the producer side of the queue. Jobs carry ids only: Postgres holds the data, so a
-// lost job is recreated from the database by the sweep, and a job that runs twice finds its work done.
+// The job catalog and the producer side of the queue. Jobs carry ids (and at most a hint that saves a read):
+// Postgres holds the data, so a lost job is recreated from the database by the sweep, and a job that runs
+// twice finds its work done.
 import { Queue, type JobsOptions } from "bullmq";
 import { Redis } from "ioredis";
 import { UnavailableError } from "./dependency-errors.ts";
+import type { FlowLimits, WaitReason } from "./flow-limiter.ts";
 import type { Logger } from "./logger.ts";
 import { withTimeout } from "./timeout.ts";
 
@@ -17,7 +19,23 @@ export interface JobCatalog {
    */
   "process-events": { eventIds: string[] };
   /** Run one action (a webhook delivery or a trigger) of one event. */
-  "run-action": { actionId: string };
+  "run-action": { actionId: string; awaiting?: AwaitedTurn };
+}
+
+/**
+ * A delivery waiting for its turn under its webhook's flow control, with what asking the limiter again
+ * takes: its woken job asks Redis and reads Postgres only once the turn has come. A job recreated without
+ * it (by the sweep) reads the webhook from Postgres and asks then.
+ */
+export interface AwaitedTurn {
+  eventId: string;
+  webhookId: string;
+  limits: FlowLimits;
+  leaseMs: number;
+  /** Why it waits, as the action in Postgres shows it (written again only when it changes). */
+  reason: WaitReason;
+  /** The turn the limiter booked for it, if it did. */
+  booking?: string;
 }
 export type JobName = keyof JobCatalog;
 

@@ -7,10 +7,10 @@ import { QUEUE_NAME, workerConnection, type JobCatalog, type JobName } from "../
 export interface ConsumedJob<N extends JobName> {
   data: JobCatalog[N];
   /**
-   * Runs this job again at `at`, under the same id (so one action has one job at a time), and ends this
-   * run: a delivery retry of an action that has its own job.
+   * Runs this job again at `at` (with `data` instead, if given), under the same id (so one action has one
+   * job at a time), and ends this run: a delivery retry of an action that has its own job.
    */
-  defer(at: Date): Promise<never>;
+  defer(at: Date, data?: JobCatalog[N]): Promise<never>;
 }
 
 export type Processors = { [N in JobName]: (job: ConsumedJob<N>) => Promise<void> };
@@ -39,7 +39,8 @@ export function startConsumer(processors: Processors, options: ConsumerOptions):
       if (!processor) throw new Error(`unknown job ${job.name}`);
       await processor({
         data: job.data,
-        async defer(at) {
+        async defer(at, data) {
+          if (data) await job.updateData(data);
           await job.moveToDelayed(at.getTime(), token);
           throw new DelayedError();
         },

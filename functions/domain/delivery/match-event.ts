@@ -2,6 +2,7 @@
 // at once (concurrently, so a slow webhook does not hold up the others). A first run that asks to run
 // again comes back as a retry for the caller to schedule; later runs are the actions' own jobs.
 import type { Deps } from "../../platform/deps.ts";
+import type { AwaitedTurn } from "../../platform/queue.ts";
 import sql from "sql-template-tag";
 import { fromPg, runSql } from "../../platform/sql.ts";
 import type { MatchableEvent } from "../matching/match-definitions.ts";
@@ -25,10 +26,14 @@ async function enqueueActions({ pool, queue }: Pick<Deps, "pool" | "queue">, eve
   );
 }
 
-/** An action's next run, at the time its kind decided (also its nextAttemptAt in Postgres). */
+/**
+ * An action's next run, at the time its kind decided (a retry's, also its nextAttemptAt in Postgres, or its
+ * turn's under flow control, with what its job carries to ask for it).
+ */
 export interface Retry {
   actionId: string;
   at: Date;
+  awaiting?: AwaitedTurn;
 }
 
 /**
@@ -66,8 +71,8 @@ async function matchAndRun(deps: WorkerDeps, event: MatchableEvent, configVersio
       .filter((action) => created.has(action.id) && !action.failure)
       .map(async (action) => {
         try {
-          const { retryAt } = await deps.runtime.kinds[action.kind].runFirst(deps, action, event, config);
-          if (retryAt) retries.push({ actionId: action.id, at: retryAt });
+          const { retryAt, awaiting } = await deps.runtime.kinds[action.kind].runFirst(deps, action, event, config);
+          if (retryAt) retries.push({ actionId: action.id, at: retryAt, awaiting });
         } catch (error) {
           await actionLog.noteFailedRun(action.id, error);
           throw error;

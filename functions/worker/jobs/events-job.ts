@@ -13,7 +13,11 @@ export async function eventsJob(deps: WorkerDeps, job: ConsumedJob<"process-even
   const now = deps.now().getTime();
   await deps.queue.add(
     "run-action",
-    retries.map((r) => ({ id: r.actionId, data: { actionId: r.actionId }, delayMs: r.at.getTime() - now })),
+    retries.map((r) => ({
+      id: r.actionId,
+      data: { actionId: r.actionId, awaiting: r.awaiting },
+      delayMs: r.at.getTime() - now,
+    })),
   );
   const failed = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected");
   if (failed.length)

@@ -2,12 +2,14 @@
 // the worker: the action log, the config cache, the trigger writes and the webhooks' health, one of each per
 // worker process (functions/worker/delivery-runtime.ts makes them). One entry per kind in registry.ts.
 import type { Deps } from "../../../platform/deps.ts";
+import type { AwaitedTurn } from "../../../platform/queue.ts";
 import type { ActionKind, EventTrigger, Webhook } from "../../../platform/db.ts";
 import type { DefinitionWithTargets, MatchableEvent } from "../../matching/match-definitions.ts";
 import type { DeliveryResult } from "../../webhooks/health.ts";
 import type { PausedWebhooks } from "../../webhooks/paused-webhooks.ts";
 import type { SecretState } from "../../webhooks/secret.ts";
 import type { ActionLog, LoadedAction, PlannedAction } from "../action-log/action-log.ts";
+import type { HeldTurn } from "../flow-turns.ts";
 import type { TriggerRun } from "./trigger-writer.ts";
 
 export type CachedWebhook = Webhook & SecretState & { definition: { id: string; name: string } };
@@ -41,8 +43,11 @@ export interface DeliveryRuntime {
 
 export type WorkerDeps = Deps & { runtime: DeliveryRuntime };
 
-/** What a run answers: when the action should run again (a retry's time), or null when it is done for now. */
-export type RunOutcome = { retryAt: Date | null };
+/**
+ * What a run answers: when the action should run again (a retry's time, or its turn's under flow control,
+ * with `awaiting` for its job to carry), or null when it is done for now.
+ */
+export type RunOutcome = { retryAt: Date | null; awaiting?: AwaitedTurn };
 
 export interface ActionKindEntry {
   /**
@@ -54,8 +59,11 @@ export interface ActionKindEntry {
   start: PlannedAction["start"];
   /** The first run, with the target from the config the event was matched against. */
   runFirst(deps: WorkerDeps, action: PlannedAction, event: MatchableEvent, config: MatchConfig): Promise<RunOutcome>;
-  /** A later run (a retry, a replay, the sweep's), with the target as it is now. */
-  runAgain(deps: WorkerDeps, action: LoadedAction): Promise<RunOutcome>;
+  /**
+   * A later run (a retry, a replay, the sweep's), with the target as it is now; `turn` when the run waited
+   * for its turn under the target's flow control (and holds it, or has it booked).
+   */
+  runAgain(deps: WorkerDeps, action: LoadedAction, turn?: HeldTurn): Promise<RunOutcome>;
 }
 
 /** The registry's shape: an entry for every kind the database knows. */

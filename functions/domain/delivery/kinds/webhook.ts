@@ -10,6 +10,7 @@ import type { MatchableEvent } from "../../matching/match-definitions.ts";
 import { orderKey, type OrderedAction } from "../action-log/action-log.ts";
 import { nextAttempt, retryPolicy } from "../../webhooks/next-attempt.ts";
 import { withOpenSecrets } from "../../webhooks/secret.ts";
+import { releaseTurn, takeTurn, type HeldTurn } from "../flow-turns.ts";
 import { sendWebhook, type SendResult } from "../../webhooks/send-webhook.ts";
 import type { ActionKindEntry, CachedWebhook, RunOutcome, WorkerDeps } from "./runtime.ts";
 
@@ -56,36 +57,41 @@ async function attemptWebhook(
 
 /**
  * An attempt in the webhook's turn: under its flow control (limits, or a pause this process knows of) it
- * first takes a turn from the limiter every worker shares; without a turn the action waits (not an attempt)
- * and runs again when its turn should have come. A webhook with neither goes straight to its attempt.
+ * first takes a turn from the limiter every worker shares (the one booked for it, if it waited for one),
+ * unless it holds one already (`given`); without a turn the action waits (not an attempt) and runs again when
+ * its turn should have come. A webhook with neither goes straight to its attempt.
  */
 async function attemptInTurn(
   deps: AttemptDeps,
   event: MatchableEvent,
   action: Attempting,
   webhook: CachedWebhook,
-  beforeAttempt?: () => Promise<void>,
+  { given, booked, beforeAttempt }: Partial<HeldTurn> & { beforeAttempt?: () => Promise<void> } = {},
 ): Promise<RunOutcome> {
   const limits = { maxPerSecond: webhook.maxPerSecond, maxInFlight: webhook.maxInFlight };
-  if (!limits.maxPerSecond && !limits.maxInFlight && !(await deps.runtime.pausedWebhooks.isPaused(webhook.id))) {
+  if (
+    !given &&
+    !limits.maxPerSecond &&
+    !limits.maxInFlight &&
+    !(await deps.runtime.pausedWebhooks.isPaused(webhook.id))
+  ) {
     await beforeAttempt?.();
     return attemptWebhook(deps, event, action, webhook);
   }
-  // A slot outlasts the longest the request can take, so a worker that dies mid-request frees it.
-  const leaseMs = (webhook.timeoutMs ?? deps.config.WEBHOOK_TIMEOUT_MS) + deps.config.EVENT_LEASE_MS;
-  const turn = await deps.flow.take(webhook.id, limits, { token: action.id, leaseMs });
-  if (!turn.ok) {
-    await deps.runtime.actionLog.wait(action, turn.reason);
-    deps.metrics.deliveryWaits.inc({ reason: turn.reason });
-    // Spread, so the deliveries that waited together do not all come back in the same millisecond.
-    const spread = Math.random() * Math.min(turn.waitMs, WAIT_SPREAD_MS);
-    return { retryAt: new Date(deps.now().getTime() + turn.waitMs + spread) };
+  let turn = given;
+  if (!turn) {
+    // A slot outlasts the longest the request can take, so a worker that dies mid-request frees it.
+    const leaseMs = (webhook.timeoutMs ?? deps.config.WEBHOOK_TIMEOUT_MS) + deps.config.EVENT_LEASE_MS;
+    const taken = await takeTurn(deps, action, { webhookId: webhook.id, limits, leaseMs }, booked);
+    if ("wait" in taken) return taken.wait;
+    turn = taken.turn;
   }
   try {
     await beforeAttempt?.();
     return await attemptWebhook(deps, event, { ...action, probe: turn.probe }, webhook);
   } finally {
-    if (turn.token) await deps.flow.release(webhook.id, turn.token).catch(() => {});
+    // A given turn is its taker's to give back.
+    if (!given) await releaseTurn(deps, webhook.id, turn);
   }
 }
 
@@ -103,9 +109,6 @@ async function inOrder(
   deps.metrics.deliveryWaits.inc({ reason: "order" });
   return { retryAt: turn.retryInMs === null ? null : new Date(deps.now().getTime() + turn.retryInMs) };
 }
-
-/** Most of the random spread added to a wait (never more than the wait itself). */
-const WAIT_SPREAD_MS = 100;
 
 /**
  * A receiver that asks for a break gets it from every worker: a 429 or 503 with Retry-After pauses the
@@ -157,7 +160,7 @@ export const webhookKind: ActionKindEntry = {
     return attemptInTurn(deps, event, attempt, config.webhook(action.targetId)!);
   },
 
-  async runAgain(deps, action) {
+  async runAgain(deps, action, turn) {
     const webhook = await currentWebhook(deps, action.targetId);
     if (!webhook?.active) {
       const [errorCode, error] = !webhook
@@ -173,8 +176,9 @@ export const webhookKind: ActionKindEntry = {
     }
     const attempt = action.attempts + 1;
     const attempting = { id: action.id, eventId: action.eventId, attempt, orderKey: key };
-    return attemptInTurn(deps, action.event, attempting, webhook, () =>
-      deps.runtime.actionLog.startAttempt(action.id, attempt),
-    );
+    return attemptInTurn(deps, action.event, attempting, webhook, {
+      ...turn,
+      beforeAttempt: () => deps.runtime.actionLog.startAttempt(action.id, attempt),
+    });
   },
 };

@@ -3,14 +3,8 @@
 // delivery asks the limiter again with what its job carries (AwaitedTurn), so waiting costs Redis calls, and
 // Postgres is read only when the turn has come.
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Turn } from "../../platform/flow-limiter.ts";
 import type { AwaitedTurn } from "../../platform/queue.ts";
-import type { RunOutcome, WorkerDeps } from "./kinds/runtime.ts";
-
-export type GivenTurn = Extract<Turn, { ok: true }>;
-
-/** What a later run brings of its turn: the turn itself, or the turn booked for it, to take at its attempt. */
-export type HeldTurn = { given: GivenTurn; booked?: undefined } | { booked: AwaitedTurn; given?: undefined };
+import type { GivenTurn, RunOutcome, WorkerDeps } from "./kinds/runtime.ts";
 
 /** What a delivery asks the limiter for: a turn to one webhook under its limits, held for leaseMs. */
 export type TurnRequest = Pick<AwaitedTurn, "webhookId" | "limits" | "leaseMs">;

@@ -10,8 +10,8 @@ import { fromPg } from "../../platform/sql.ts";
 import { LIMITS } from "../limits.ts";
 import { wakeAt } from "../webhooks/next-attempt.ts";
 import { loadAction } from "./action-log/action-log.ts";
-import { releaseTurn, takeTurn, type HeldTurn } from "./flow-turns.ts";
-import type { RunOutcome, WorkerDeps } from "./kinds/runtime.ts";
+import { releaseTurn, takeTurn } from "./flow-turns.ts";
+import type { HeldTurn, RunOutcome, WorkerDeps } from "./kinds/runtime.ts";
 
 /**
  * Runs the action; answers when it should run again (a retry's time, or its turn's), or null when it is

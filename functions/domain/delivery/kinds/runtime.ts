@@ -2,6 +2,7 @@
 // the worker: the action log, the config cache, the trigger writes and the webhooks' health, one of each per
 // worker process (functions/worker/delivery-runtime.ts makes them). One entry per kind in registry.ts.
 import type { Deps } from "../../../platform/deps.ts";
+import type { Turn } from "../../../platform/flow-limiter.ts";
 import type { AwaitedTurn } from "../../../platform/queue.ts";
 import type { ActionKind, EventTrigger, Webhook } from "../../../platform/db.ts";
 import type { DefinitionWithTargets, MatchableEvent } from "../../matching/match-definitions.ts";
@@ -9,7 +10,6 @@ import type { DeliveryResult } from "../../webhooks/health.ts";
 import type { PausedWebhooks } from "../../webhooks/paused-webhooks.ts";
 import type { SecretState } from "../../webhooks/secret.ts";
 import type { ActionLog, LoadedAction, PlannedAction } from "../action-log/action-log.ts";
-import type { HeldTurn } from "../flow-turns.ts";
 import type { TriggerRun } from "./trigger-writer.ts";
 
 export type CachedWebhook = Webhook & SecretState & { definition: { id: string; name: string } };
@@ -48,6 +48,12 @@ export type WorkerDeps = Deps & { runtime: DeliveryRuntime };
  * with `awaiting` for its job to carry), or null when it is done for now.
  */
 export type RunOutcome = { retryAt: Date | null; awaiting?: AwaitedTurn };
+
+/** A turn under a webhook's flow control, given (flow-turns.ts). */
+export type GivenTurn = Extract<Turn, { ok: true }>;
+
+/** What a later run brings of its turn: the turn itself, or the turn booked for it, to take at its attempt. */
+export type HeldTurn = { given: GivenTurn; booked?: undefined } | { booked: AwaitedTurn; given?: undefined };
 
 export interface ActionKindEntry {
   /**

@@ -10,9 +10,9 @@ import type { MatchableEvent } from "../../matching/match-definitions.ts";
 import { orderKey, type OrderedAction } from "../action-log/action-log.ts";
 import { nextAttempt, retryPolicy } from "../../webhooks/next-attempt.ts";
 import { withOpenSecrets } from "../../webhooks/secret.ts";
-import { releaseTurn, takeTurn, type HeldTurn } from "../flow-turns.ts";
+import { releaseTurn, takeTurn } from "../flow-turns.ts";
 import { sendWebhook, type SendResult } from "../../webhooks/send-webhook.ts";
-import type { ActionKindEntry, CachedWebhook, RunOutcome, WorkerDeps } from "./runtime.ts";
+import type { ActionKindEntry, CachedWebhook, HeldTurn, RunOutcome, WorkerDeps } from "./runtime.ts";
 
 type AttemptDeps = Pick<WorkerDeps, "config" | "now" | "runtime" | "log" | "metrics" | "flow">;
 

@@ -166,7 +166,7 @@ const BOOKING_HORIZON_MS = 30_000;
  * Latest a booked turn may still be taken: a request starts at most this long after the time the log holds
  * for it, so a second of starts holds at most maxPerSecond plus the turns of this span.
  */
-const LATE_TURN_MS = 40;
+const LATE_TURN_MS = 100;
 
 export function createFlowLimiter(redis: Redis, prefix: string): FlowLimiter {
   const keys = (webhookId: string) => {

@@ -14,9 +14,10 @@ type TurnDeps = Pick<WorkerDeps, "flow" | "runtime" | "metrics" | "now">;
 /**
  * A booked turn is woken this much before its time, and the rest is waited out in the run: the queue's
  * delayed jobs come back up to ~100 ms late (Redis ends a blocking wait on its own clock tick, 10 a second by
- * default), and a turn taken late is lost (platform/flow-limiter.ts LATE_TURN_MS).
+ * default), and a turn taken too late is lost (platform/flow-limiter.ts LATE_TURN_MS). Early enough for most
+ * wakes to be on time, late enough that few jobs hold a worker's slot while they wait out the rest.
  */
-const EARLY_WAKE_MS = 110;
+const EARLY_WAKE_MS = 60;
 
 /** Most of the random spread added to an unbooked wait, so the deliveries that waited together do not all
  * come back in the same millisecond. */

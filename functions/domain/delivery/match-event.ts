@@ -1,12 +1,12 @@
 // The worker's first step for an event: claim it, match it, write its actions, and make their first runs
 // at once (concurrently, so a slow webhook does not hold up the others). A first run that asks to run
-// again comes back as a retry for the caller to schedule; later runs are the actions' own jobs.
+// again is queued as the action's own job as soon as it ends (a turn booked for it will not wait for the
+// other runs); later runs are the actions' own jobs.
 import type { Deps } from "../../platform/deps.ts";
-import type { AwaitedTurn } from "../../platform/queue.ts";
 import sql from "sql-template-tag";
 import { fromPg, runSql } from "../../platform/sql.ts";
 import type { MatchableEvent } from "../matching/match-definitions.ts";
-import type { WorkerDeps } from "./kinds/runtime.ts";
+import type { RunOutcome, WorkerDeps } from "./kinds/runtime.ts";
 import { planActions } from "./plan-actions.ts";
 
 /**
@@ -27,13 +27,13 @@ async function enqueueActions({ pool, queue }: Pick<Deps, "pool" | "queue">, eve
 }
 
 /**
- * An action's next run, at the time its kind decided (a retry's, also its nextAttemptAt in Postgres, or its
- * turn's under flow control, with what its job carries to ask for it).
+ * Queues an action's next run, at the time its kind decided (a retry's, also its nextAttemptAt in Postgres,
+ * or its turn's under flow control, with what its job carries to ask for it).
  */
-export interface Retry {
-  actionId: string;
-  at: Date;
-  awaiting?: AwaitedTurn;
+async function queueNextRun({ queue, now }: Pick<Deps, "queue" | "now">, actionId: string, next: RunOutcome) {
+  if (!next.retryAt) return;
+  const delayMs = next.retryAt.getTime() - now().getTime();
+  await queue.add("run-action", [{ id: actionId, data: { actionId, awaiting: next.awaiting }, delayMs }]);
 }
 
 /**
@@ -41,13 +41,13 @@ export interface Retry {
  * unique per (event, target), and only the run that created an action makes its first run. A job that
  * runs again only makes sure the event's actions that no one started are queued.
  */
-export async function matchEvent(deps: WorkerDeps, eventId: string): Promise<{ retries: Retry[] }> {
+export async function matchEvent(deps: WorkerDeps, eventId: string): Promise<void> {
   const { actionLog } = deps.runtime;
   const { event, configVersion } = await actionLog.claim(eventId);
   if (!event) {
     // Matched already, claimed by another run, or pruned: nothing to match.
     await enqueueActions(deps, eventId, deps.now());
-    return { retries: [] };
+    return;
   }
   try {
     return await matchAndRun(deps, event, configVersion);
@@ -65,20 +65,20 @@ async function matchAndRun(deps: WorkerDeps, event: MatchableEvent, configVersio
   const planned = planActions(event, config.definitionsFor(event.collection), deps.runtime.kinds);
   // Written before any first run starts: a run in flight is visible, and one that crashes is counted.
   const created = await actionLog.match({ eventId: event.id, actions: planned });
-  const retries: Retry[] = [];
   await Promise.all(
     planned
       .filter((action) => created.has(action.id) && !action.failure)
       .map(async (action) => {
+        let next: RunOutcome;
         try {
-          const { retryAt, awaiting } = await deps.runtime.kinds[action.kind].runFirst(deps, action, event, config);
-          if (retryAt) retries.push({ actionId: action.id, at: retryAt, awaiting });
+          next = await deps.runtime.kinds[action.kind].runFirst(deps, action, event, config);
         } catch (error) {
           await actionLog.noteFailedRun(action.id, error);
           throw error;
         }
+        // Redis down here fails the job: its retry queues the actions no run holds (enqueueActions).
+        await queueNextRun(deps, action.id, next);
       }),
   );
   deps.log.debug({ eventId: event.id, actions: planned.length }, "event matched");
-  return { retries };
 }

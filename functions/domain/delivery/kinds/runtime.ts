@@ -52,9 +52,6 @@ export type RunOutcome = { retryAt: Date | null; awaiting?: AwaitedTurn };
 /** A turn under a webhook's flow control, given (flow-turns.ts). */
 export type GivenTurn = Extract<Turn, { ok: true }>;
 
-/** What a later run brings of its turn: the turn itself, or the turn booked for it, to take at its attempt. */
-export type HeldTurn = { given: GivenTurn; booked?: undefined } | { booked: AwaitedTurn; given?: undefined };
-
 export interface ActionKindEntry {
   /**
    * The targets of a definition this kind runs: the config cache's active ones; `ordered` when the actions
@@ -66,10 +63,10 @@ export interface ActionKindEntry {
   /** The first run, with the target from the config the event was matched against. */
   runFirst(deps: WorkerDeps, action: PlannedAction, event: MatchableEvent, config: MatchConfig): Promise<RunOutcome>;
   /**
-   * A later run (a retry, a replay, the sweep's), with the target as it is now; `turn` when the run waited
-   * for its turn under the target's flow control (and holds it, or has it booked).
+   * A later run (a retry, a replay, the sweep's), with the target as it is now; `turn` when the run holds
+   * its turn under the target's flow control already (it waited for it).
    */
-  runAgain(deps: WorkerDeps, action: LoadedAction, turn?: HeldTurn): Promise<RunOutcome>;
+  runAgain(deps: WorkerDeps, action: LoadedAction, turn?: GivenTurn): Promise<RunOutcome>;
 }
 
 /** The registry's shape: an entry for every kind the database knows. */

@@ -12,7 +12,7 @@ import { nextAttempt, retryPolicy } from "../../webhooks/next-attempt.ts";
 import { withOpenSecrets } from "../../webhooks/secret.ts";
 import { releaseTurn, takeTurn } from "../flow-turns.ts";
 import { sendWebhook, type SendResult } from "../../webhooks/send-webhook.ts";
-import type { ActionKindEntry, CachedWebhook, HeldTurn, RunOutcome, WorkerDeps } from "./runtime.ts";
+import type { ActionKindEntry, CachedWebhook, GivenTurn, RunOutcome, WorkerDeps } from "./runtime.ts";
 
 type AttemptDeps = Pick<WorkerDeps, "config" | "now" | "runtime" | "log" | "metrics" | "flow">;
 
@@ -57,16 +57,16 @@ async function attemptWebhook(
 
 /**
  * An attempt in the webhook's turn: under its flow control (limits, or a pause this process knows of) it
- * first takes a turn from the limiter every worker shares (the one booked for it, if it waited for one),
- * unless it holds one already (`given`); without a turn the action waits (not an attempt) and runs again when
- * its turn should have come. A webhook with neither goes straight to its attempt.
+ * first takes a turn from the limiter every worker shares, unless it holds one already (`given`: it waited
+ * for it); without a turn the action waits (not an attempt) and runs again when its turn should have come.
+ * A webhook with neither goes straight to its attempt.
  */
 async function attemptInTurn(
   deps: AttemptDeps,
   event: MatchableEvent,
   action: Attempting,
   webhook: CachedWebhook,
-  { given, booked, beforeAttempt }: Partial<HeldTurn> & { beforeAttempt?: () => Promise<void> } = {},
+  { given, beforeAttempt }: { given?: GivenTurn; beforeAttempt?: () => Promise<void> } = {},
 ): Promise<RunOutcome> {
   const limits = { maxPerSecond: webhook.maxPerSecond, maxInFlight: webhook.maxInFlight };
   if (
@@ -82,7 +82,7 @@ async function attemptInTurn(
   if (!turn) {
     // A slot outlasts the longest the request can take, so a worker that dies mid-request frees it.
     const leaseMs = (webhook.timeoutMs ?? deps.config.WEBHOOK_TIMEOUT_MS) + deps.config.EVENT_LEASE_MS;
-    const taken = await takeTurn(deps, action, { webhookId: webhook.id, limits, leaseMs }, booked);
+    const taken = await takeTurn(deps, action, { webhookId: webhook.id, limits, leaseMs });
     if ("wait" in taken) return taken.wait;
     turn = taken.turn;
   }
@@ -177,7 +177,7 @@ export const webhookKind: ActionKindEntry = {
     const attempt = action.attempts + 1;
     const attempting = { id: action.id, eventId: action.eventId, attempt, orderKey: key };
     return attemptInTurn(deps, action.event, attempting, webhook, {
-      ...turn,
+      given: turn,
       beforeAttempt: () => deps.runtime.actionLog.startAttempt(action.id, attempt),
     });
   },

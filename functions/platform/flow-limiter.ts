@@ -6,11 +6,12 @@
 //   in flight   a sorted set of open requests' tokens, scored by when their lease ends: a worker that dies
 //               mid-request frees its slot when the lease ends, without anyone cleaning up
 //   rate        a sliding log: the start times of the last second's requests; a request starts only while
-//               fewer than maxPerSecond did in the 1,000 ms before it, so no second, however cut, holds more.
-//               A request that must wait books its turn in the same log, at the first time the log allows
-//               (up to BOOKING_HORIZON_MS ahead), evenly spaced after the turns booked before it: it sleeps
-//               until then and goes without asking anyone, so a thousand waiting deliveries wake one by one
-//               at the rate instead of all at once
+//               fewer than maxPerSecond did in the 1,000 ms before it, so no second, however cut, holds more
+//   schedule    turns booked for the requests that must wait, evenly spaced at the rate after the last one
+//               (up to BOOKING_HORIZON_MS ahead): a waiting request sleeps until its turn, so a thousand
+//               waiting deliveries wake one by one instead of all at once. A booking orders the wakes; the
+//               sliding log alone decides who starts, so a request that wakes late still goes, as soon as the
+//               log allows
 //
 // On a Redis Cluster the keys share the slot of QUEUE_PREFIX's hash tag, as BullMQ's own keys must.
 import { randomBytes } from "node:crypto";
@@ -46,7 +47,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local booking = ARGV[7]
 -- A refused request gives back the turn it booked: it books anew when it asks again.
 local function refuse(waitMs, reason)
-  if booking ~= '' then redis.call('ZREM', KEYS[1], booking) end
+  if booking ~= '' then redis.call('ZREM', KEYS[6], booking) end
   return {0, waitMs, reason}
 end
 local pausedUntil = tonumber(redis.call('GET', KEYS[3]) or '0')
@@ -70,33 +71,37 @@ if maxInFlight > 0 then
 end
 local perSecond = tonumber(ARGV[1])
 if perSecond > 0 then
-  local booked = booking ~= '' and tonumber(redis.call('ZSCORE', KEYS[1], booking) or nil)
-  -- Its booked turn: it goes once the time has come (a wake a little early waits the rest), unless it
-  -- comes so late that its start would crowd the turns after it; then it books again.
-  if booked and booked > now then return {0, math.ceil(booked - now), 'rate', booking} end
-  if booked and now - booked > tonumber(ARGV[9]) then
-    redis.call('ZREM', KEYS[1], booking)
-    booked = nil
-  end
-  if not booked then
-    -- The first time the log allows: at least a second after the turn maxPerSecond places before the end,
-    -- so that no 1,000 ms of the log hold more than maxPerSecond; and a booked turn an even step after the
-    -- last one, so that a turn taken a little late crowds few others.
-    redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 1000)
-    local count = redis.call('ZCARD', KEYS[1])
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 1000)
+  local started = redis.call('ZCARD', KEYS[1])
+  local booked = booking ~= '' and tonumber(redis.call('ZSCORE', KEYS[6], booking) or nil)
+  if booked then
+    -- Its booked turn: once the time has come (a wake a little early waits the rest), it goes as soon as
+    -- the last second's starts allow, however late it comes; it keeps its booking while it waits.
+    if booked > now then return {0, math.ceil(booked - now), 'rate', booking} end
+    if started >= perSecond then
+      local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
+      return {0, math.max(1, oldest + 1000 - now), 'rate', booking}
+    end
+    redis.call('ZREM', KEYS[6], booking)
+  else
+    -- A newcomer goes now if the last second has room and nobody is booked ahead of it; else it is booked
+    -- an even step after the last booking (and not before a start leaves the last second).
+    redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now - tonumber(ARGV[9]))
+    local last = redis.call('ZRANGE', KEYS[6], -1, -1, 'WITHSCORES')
     local at = now
-    if count >= perSecond then
-      at = tonumber(redis.call('ZRANGE', KEYS[1], count - perSecond, count - perSecond, 'WITHSCORES')[2]) + 1000
+    if last[2] then at = math.max(now, tonumber(last[2]) + 1000 / perSecond) end
+    if at > now or started >= perSecond then
+      if started >= perSecond then
+        at = math.max(at, tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]) + 1000)
+      end
+      if at - now > tonumber(ARGV[8]) then return refuse(tonumber(ARGV[8]), 'rate') end
+      redis.call('ZADD', KEYS[6], at, ARGV[3])
+      redis.call('PEXPIRE', KEYS[6], math.ceil(at - now) + tonumber(ARGV[9]))
+      return {0, math.max(1, math.ceil(at - now)), 'rate', ARGV[3]}
     end
-    if count > 0 then
-      local last = tonumber(redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2])
-      if at > now or last > now then at = math.max(at, last + 1000 / perSecond) end
-    end
-    if at - now > tonumber(ARGV[8]) then return refuse(tonumber(ARGV[8]), 'rate') end
-    redis.call('ZADD', KEYS[1], at, ARGV[3])
-    redis.call('PEXPIRE', KEYS[1], math.ceil(at - now) + 1000)
-    if at > now then return {0, math.ceil(at - now), 'rate', ARGV[3]} end
   end
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], 1000)
 end
 if maxInFlight > 0 then
   redis.call('ZADD', KEYS[2], now + leaseMs, ARGV[6])
@@ -162,17 +167,15 @@ const MAX_IN_FLIGHT_WAIT_MS = 250;
  */
 const BOOKING_HORIZON_MS = 30_000;
 
-/**
- * Latest a booked turn may still be taken: a request starts at most this long after the time the log holds
- * for it, so a second of starts holds at most maxPerSecond plus the turns of this span.
- */
-const LATE_TURN_MS = 100;
+/** A booking whose request never came (its worker died) stops holding others back this long after its time. */
+const STALE_BOOKING_MS = 10_000;
 
 export function createFlowLimiter(redis: Redis, prefix: string): FlowLimiter {
   const keys = (webhookId: string) => {
     const base = `${prefix}:flow:${webhookId}`;
     return {
       rate: `${base}:rate`,
+      schedule: `${base}:schedule`,
       inFlight: `${base}:in-flight`,
       pause: `${base}:pause`,
       probe: `${base}:probe`,
@@ -191,12 +194,13 @@ export function createFlowLimiter(redis: Redis, prefix: string): FlowLimiter {
       // The fourth: a turn's probe flag (1 or 0), or the turn a wait booked.
       const [ok, waitOrAt, reason, probeOrBooking] = (await redis.eval(
         TAKE_TURN,
-        5,
+        6,
         k.rate,
         k.inFlight,
         k.pause,
         k.probe,
         k.probing,
+        k.schedule,
         limits.maxPerSecond ?? 0,
         limits.maxInFlight ?? 0,
         member,
@@ -205,7 +209,7 @@ export function createFlowLimiter(redis: Redis, prefix: string): FlowLimiter {
         token,
         booking ?? "",
         BOOKING_HORIZON_MS,
-        LATE_TURN_MS,
+        STALE_BOOKING_MS,
       )) as [number, number, WaitReason | "", (number | string)?];
       if (ok !== 1) {
         const waiting = { ok: false, waitMs: waitOrAt, reason: reason as WaitReason } as const;

@@ -14,10 +14,13 @@ type TurnDeps = Pick<WorkerDeps, "flow" | "runtime" | "metrics" | "now">;
 /**
  * A booked turn is woken this much before its time, and the rest is waited out in the run: the queue's
  * delayed jobs come back up to ~100 ms late (Redis ends a blocking wait on its own clock tick, 10 a second by
- * default), and a turn taken too late is lost (platform/flow-limiter.ts LATE_TURN_MS). Early enough for most
- * wakes to be on time, late enough that few jobs hold a worker's slot while they wait out the rest.
+ * default). Early enough for most wakes to be on time, late enough that few jobs hold a worker's slot while
+ * they wait out the rest.
  */
 const EARLY_WAKE_MS = 60;
+
+/** Most short waits a run makes for its booked turn before it goes back to the queue. */
+const IN_RUN_WAITS = 3;
 
 /** Most of the random spread added to an unbooked wait, so the deliveries that waited together do not all
  * come back in the same millisecond. */
@@ -36,7 +39,8 @@ export async function takeTurn(
   const ask = (booking?: string) =>
     deps.flow.take(request.webhookId, request.limits, { token: action.id, leaseMs: request.leaseMs, booking });
   let turn = await ask(waited?.booking);
-  if (!turn.ok && turn.booking && turn.waitMs <= EARLY_WAKE_MS) {
+  // A booked turn due in a moment (or due, and a start about to leave the last second) is waited out here.
+  for (let i = 0; i < IN_RUN_WAITS && !turn.ok && turn.booking && turn.waitMs <= EARLY_WAKE_MS; i++) {
     await sleep(turn.waitMs);
     turn = await ask(turn.booking);
   }

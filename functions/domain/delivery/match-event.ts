@@ -30,10 +30,10 @@ async function enqueueActions({ pool, queue }: Pick<Deps, "pool" | "queue">, eve
  * Queues an action's next run, at the time its kind decided (a retry's, also its nextAttemptAt in Postgres,
  * or its turn's under flow control, with what its job carries to ask for it).
  */
-async function queueNextRun({ queue, now }: Pick<Deps, "queue" | "now">, actionId: string, next: RunOutcome) {
+async function queueNextRun({ runtime, now }: Pick<WorkerDeps, "runtime" | "now">, actionId: string, next: RunOutcome) {
   if (!next.retryAt) return;
   const delayMs = next.retryAt.getTime() - now().getTime();
-  await queue.add("run-action", [{ id: actionId, data: { actionId, awaiting: next.awaiting }, delayMs }]);
+  await runtime.queueRun({ id: actionId, data: { actionId, awaiting: next.awaiting }, delayMs });
 }
 
 /**

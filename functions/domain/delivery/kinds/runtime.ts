@@ -3,7 +3,7 @@
 // worker process (functions/worker/delivery-runtime.ts makes them). One entry per kind in registry.ts.
 import type { Deps } from "../../../platform/deps.ts";
 import type { Turn } from "../../../platform/flow-limiter.ts";
-import type { AwaitedTurn } from "../../../platform/queue.ts";
+import type { AwaitedTurn, JobCatalog } from "../../../platform/queue.ts";
 import type { ActionKind, EventTrigger, Webhook } from "../../../platform/db.ts";
 import type { DefinitionWithTargets, MatchableEvent } from "../../matching/match-definitions.ts";
 import type { DeliveryResult } from "../../webhooks/health.ts";
@@ -30,6 +30,8 @@ export interface ConfigCache {
 
 export interface DeliveryRuntime {
   actionLog: ActionLog;
+  /** Queues a later run of an action (its job, by the action's id), after `delayMs`. */
+  queueRun(job: { id: string; data: JobCatalog["run-action"]; delayMs?: number }): Promise<void>;
   /** The action kinds (kinds/registry.ts; a test may add one). */
   kinds: ActionKinds;
   config: ConfigCache;

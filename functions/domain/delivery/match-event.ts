@@ -6,6 +6,7 @@ import type { Deps } from "../../platform/deps.ts";
 import sql from "sql-template-tag";
 import { fromPg, runSql } from "../../platform/sql.ts";
 import type { MatchableEvent } from "../matching/match-definitions.ts";
+import { FINAL_STATUSES, sqlList } from "./action-log/action-log.ts";
 import type { RunOutcome, WorkerDeps } from "./kinds/runtime.ts";
 import { planActions } from "./plan-actions.ts";
 
@@ -17,7 +18,7 @@ import { planActions } from "./plan-actions.ts";
 async function enqueueActions({ pool, queue }: Pick<Deps, "pool" | "queue">, eventId: string, now: Date) {
   const actions = await runSql<{ id: string }>(
     fromPg(pool),
-    sql`SELECT id FROM event_actions WHERE "eventId" = ${eventId} AND status NOT IN ('completed', 'failed')
+    sql`SELECT id FROM event_actions WHERE "eventId" = ${eventId} AND status NOT IN (${sqlList(FINAL_STATUSES)})
       AND ("leaseExpiresAt" IS NULL OR "leaseExpiresAt" < ${now})`,
   );
   await queue.add(

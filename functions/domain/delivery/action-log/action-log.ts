@@ -43,7 +43,7 @@ export {
   type RunResult,
   type SettledRuns,
 } from "./runs.ts";
-export { orderKey } from "./event-status.ts";
+export { FINAL_STATUSES, orderKey, sqlList } from "./event-status.ts";
 
 /** The transitions the worker makes, batched across the runs of one process. */
 export interface ActionLog {

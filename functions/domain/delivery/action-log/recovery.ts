@@ -4,7 +4,7 @@
 import sql from "sql-template-tag";
 import { runSql, type Queryable } from "../../../platform/sql.ts";
 import { LIMITS } from "../../limits.ts";
-import { settledColumnsSql } from "./event-status.ts";
+import { FINAL_STATUSES, settledColumnsSql, sqlList } from "./event-status.ts";
 
 export interface RecoverySettings {
   /** How long work shows no sign of life before it counts as lost. */
@@ -74,7 +74,7 @@ export async function takeStuckActions(q: Queryable, now: Date, { graceMs, batch
         AND NOT (a.waiting = 'order' AND EXISTS (
           SELECT 1 FROM event_actions p
           WHERE p."targetId" = a."targetId" AND p."orderKey" = a."orderKey" AND p."eventId" < a."eventId"
-            AND p.status NOT IN ('completed', 'failed')))
+            AND p.status NOT IN (${sqlList(FINAL_STATUSES)})))
       ORDER BY id LIMIT ${batchSize}
       FOR UPDATE SKIP LOCKED)
     RETURNING id`,

@@ -151,24 +151,24 @@ export interface FlowLimiter {
 }
 
 /** How long after a pause its probe may still be awaited: with nobody to send it, the pause is forgotten. */
-const PROBE_WINDOW_MS = 10 * 60_000;
+export const PROBE_WINDOW_MS = 10 * 60_000;
 
 /** A 429 without Retry-After pauses its webhook this long, doubling for each in a row. */
-const FIRST_BACKOFF_MS = 1000;
+export const FIRST_BACKOFF_MS = 1000;
 /** How long 429s count as "in a row" without a success between them. */
-const BACKOFF_MEMORY_MS = 10 * 60_000;
+export const BACKOFF_MEMORY_MS = 10 * 60_000;
 
 /** Longest single wait answered for a full in-flight set: a slot usually frees before its lease ends. */
-const MAX_IN_FLIGHT_WAIT_MS = 250;
+export const MAX_IN_FLIGHT_WAIT_MS = 250;
 
 /**
  * Furthest ahead a turn is booked: a request further back waits this long and asks again, so limits that
  * change while deliveries wait hold within this time.
  */
-const BOOKING_HORIZON_MS = 30_000;
+export const BOOKING_HORIZON_MS = 30_000;
 
 /** A booking whose request never came (its worker died) stops holding others back this long after its time. */
-const STALE_BOOKING_MS = 10_000;
+export const STALE_BOOKING_MS = 10_000;
 
 export function createFlowLimiter(redis: Redis, prefix: string): FlowLimiter {
   const keys = (webhookId: string) => {

@@ -1,0 +1,242 @@
+// The flow limiter on Postgres, for deployments without Redis (QUEUE_BACKEND=postgres): the same decisions
+// as the Redis limiter (flow-limiter.ts, whose comments say what each one is), on the same state kept in
+// two small tables (flow_entries, flow_pauses). Each decision is one transaction under an advisory lock of
+// its webhook, on Postgres's clock, so processes on different machines agree as they do through Redis.
+import { randomBytes } from "node:crypto";
+import sql from "sql-template-tag";
+import {
+  BACKOFF_MEMORY_MS,
+  BOOKING_HORIZON_MS,
+  FIRST_BACKOFF_MS,
+  MAX_IN_FLIGHT_WAIT_MS,
+  PROBE_WINDOW_MS,
+  STALE_BOOKING_MS,
+  type FlowLimiter,
+  type Turn,
+  type WaitReason,
+} from "./flow-limiter.ts";
+import type { Pool } from "./pool.ts";
+import { fromPg, runSql, transaction, type Queryable } from "./sql.ts";
+
+const nowMs = sql`floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint`;
+
+/** Takes the webhook's lock for the rest of the transaction and answers Postgres's time. */
+async function lockWebhook(q: Queryable, webhookId: string): Promise<number> {
+  const [row] = await runSql<{ now: string }>(
+    q,
+    sql`SELECT pg_advisory_xact_lock(hashtextextended('tetik-flow:' || ${webhookId}, 0)), ${nowMs} AS now`,
+  );
+  return Number(row!.now);
+}
+
+type Kind = "start" | "booking" | "open";
+
+const entries = (q: Queryable, webhookId: string, kind: Kind) => ({
+  async prune(before: number) {
+    await runSql(
+      q,
+      sql`DELETE FROM flow_entries WHERE "webhookId" = ${webhookId} AND kind = ${kind} AND at <= ${before}`,
+    );
+  },
+  async count(): Promise<number> {
+    const [row] = await runSql<{ n: number }>(
+      q,
+      sql`SELECT count(*)::int AS n FROM flow_entries WHERE "webhookId" = ${webhookId} AND kind = ${kind}`,
+    );
+    return row!.n;
+  },
+  async at(member: string): Promise<number | undefined> {
+    const [row] = await runSql<{ at: string }>(
+      q,
+      sql`SELECT at FROM flow_entries WHERE "webhookId" = ${webhookId} AND kind = ${kind} AND member = ${member}`,
+    );
+    return row && Number(row.at);
+  },
+  async edge(which: "first" | "last"): Promise<number | undefined> {
+    const [row] = await runSql<{ at: string | null }>(
+      q,
+      which === "first"
+        ? sql`SELECT min(at) AS at FROM flow_entries WHERE "webhookId" = ${webhookId} AND kind = ${kind}`
+        : sql`SELECT max(at) AS at FROM flow_entries WHERE "webhookId" = ${webhookId} AND kind = ${kind}`,
+    );
+    return row?.at == null ? undefined : Number(row.at);
+  },
+  async put(member: string, at: number) {
+    await runSql(
+      q,
+      sql`INSERT INTO flow_entries ("webhookId", kind, member, at) VALUES (${webhookId}, ${kind}, ${member}, ${at})
+        ON CONFLICT ("webhookId", kind, member) DO UPDATE SET at = EXCLUDED.at`,
+    );
+  },
+  async remove(member: string) {
+    await runSql(
+      q,
+      sql`DELETE FROM flow_entries WHERE "webhookId" = ${webhookId} AND kind = ${kind} AND member = ${member}`,
+    );
+  },
+});
+
+interface PauseRow {
+  pausedUntil: number;
+  probeUntil: number;
+  probing: string | null;
+  probingUntil: number;
+  backoffCount: number;
+  backoffUntil: number;
+}
+
+async function pauseRow(q: Queryable, webhookId: string): Promise<PauseRow | undefined> {
+  const [row] = await runSql<Record<keyof PauseRow, string | number | null>>(
+    q,
+    sql`SELECT "pausedUntil", "probeUntil", probing, "probingUntil", "backoffCount", "backoffUntil"
+      FROM flow_pauses WHERE "webhookId" = ${webhookId}`,
+  );
+  if (!row) return undefined;
+  return {
+    pausedUntil: Number(row.pausedUntil),
+    probeUntil: Number(row.probeUntil),
+    probing: row.probing as string | null,
+    probingUntil: Number(row.probingUntil),
+    backoffCount: Number(row.backoffCount),
+    backoffUntil: Number(row.backoffUntil),
+  };
+}
+
+async function setPause(q: Queryable, webhookId: string, changes: Partial<PauseRow>) {
+  const row = { ...((await pauseRow(q, webhookId)) ?? emptyPause), ...changes };
+  await runSql(
+    q,
+    sql`INSERT INTO flow_pauses ("webhookId", "pausedUntil", "probeUntil", probing, "probingUntil", "backoffCount",
+        "backoffUntil")
+      VALUES (${webhookId}, ${row.pausedUntil}, ${row.probeUntil}, ${row.probing}, ${row.probingUntil},
+        ${row.backoffCount}, ${row.backoffUntil})
+      ON CONFLICT ("webhookId") DO UPDATE SET "pausedUntil" = EXCLUDED."pausedUntil",
+        "probeUntil" = EXCLUDED."probeUntil", probing = EXCLUDED.probing, "probingUntil" = EXCLUDED."probingUntil",
+        "backoffCount" = EXCLUDED."backoffCount", "backoffUntil" = EXCLUDED."backoffUntil"`,
+  );
+}
+
+const emptyPause: PauseRow = {
+  pausedUntil: 0,
+  probeUntil: 0,
+  probing: null,
+  probingUntil: 0,
+  backoffCount: 0,
+  backoffUntil: 0,
+};
+
+export function createPostgresFlowLimiter(pool: Pool): FlowLimiter {
+  const instance = randomBytes(6).toString("hex");
+  let sequence = 0;
+
+  async function pause(q: Queryable, webhookId: string, ms: number): Promise<Date> {
+    const now = await lockWebhook(q, webhookId);
+    const current = (await pauseRow(q, webhookId))?.pausedUntil ?? 0;
+    const until = now + Math.max(1, Math.round(ms));
+    // A new pause starts a new probe; a longer pause already set stands.
+    if (until > current)
+      await setPause(q, webhookId, { pausedUntil: until, probeUntil: until + PROBE_WINDOW_MS, probing: null });
+    return new Date(Math.max(until, current));
+  }
+
+  const limiter: FlowLimiter = {
+    take(webhookId, limits, { token, leaseMs, booking }) {
+      const member = `${instance}:${sequence++}`;
+      return transaction(pool, async (q): Promise<Turn> => {
+        const now = await lockWebhook(q, webhookId);
+        const starts = entries(q, webhookId, "start");
+        const bookings = entries(q, webhookId, "booking");
+        const open = entries(q, webhookId, "open");
+        const refuse = async (waitMs: number, reason: WaitReason): Promise<Turn> => {
+          if (booking) await bookings.remove(booking);
+          return { ok: false, waitMs, reason };
+        };
+        const paused = await pauseRow(q, webhookId);
+        if (paused && paused.pausedUntil > now) return refuse(paused.pausedUntil - now, "paused");
+        let probe = false;
+        if (paused && paused.probeUntil > now) {
+          const probing = paused.probingUntil > now ? paused.probing : null;
+          if (probing && probing !== token) return refuse(MAX_IN_FLIGHT_WAIT_MS, "paused");
+          if (!probing) await setPause(q, webhookId, { probing: token, probingUntil: now + leaseMs });
+          probe = true;
+        }
+        const maxInFlight = limits.maxInFlight ?? 0;
+        if (maxInFlight > 0) {
+          await open.prune(now);
+          if ((await open.at(token)) === undefined && (await open.count()) >= maxInFlight) {
+            const first = (await open.edge("first"))!;
+            return refuse(Math.max(1, Math.min(first - now, MAX_IN_FLIGHT_WAIT_MS)), "in_flight");
+          }
+        }
+        const perSecond = limits.maxPerSecond ?? 0;
+        if (perSecond > 0) {
+          await starts.prune(now - 1000);
+          const started = await starts.count();
+          const booked = booking ? await bookings.at(booking) : undefined;
+          if (booked !== undefined) {
+            if (booked > now) return { ok: false, waitMs: booked - now, reason: "rate", booking };
+            if (started >= perSecond) {
+              const oldest = (await starts.edge("first"))!;
+              return { ok: false, waitMs: Math.max(1, oldest + 1000 - now), reason: "rate", booking };
+            }
+            await bookings.remove(booking!);
+          } else {
+            await bookings.prune(now - STALE_BOOKING_MS);
+            const last = await bookings.edge("last");
+            let at = last === undefined ? now : Math.max(now, last + 1000 / perSecond);
+            if (at > now || started >= perSecond) {
+              if (started >= perSecond) at = Math.max(at, (await starts.edge("first"))! + 1000);
+              if (at - now > BOOKING_HORIZON_MS) return refuse(BOOKING_HORIZON_MS, "rate");
+              // Whole milliseconds, as the log keeps them.
+              const bookedAt = Math.ceil(at);
+              await bookings.put(member, bookedAt);
+              return { ok: false, waitMs: Math.max(1, bookedAt - now), reason: "rate", booking: member };
+            }
+          }
+          await starts.put(member, now);
+        }
+        if (maxInFlight > 0) await open.put(token, now + leaseMs);
+        return { ok: true, token: limits.maxInFlight ? token : null, at: now, probe };
+      });
+    },
+    async release(webhookId, token) {
+      await entries(fromPg(pool), webhookId, "open").remove(token);
+    },
+    pause: (webhookId, ms) => transaction(pool, (q) => pause(q, webhookId, ms)),
+    backOff: (webhookId, maxMs) =>
+      transaction(pool, async (q) => {
+        const now = await lockWebhook(q, webhookId);
+        const row = await pauseRow(q, webhookId);
+        const inARow = (row && row.backoffUntil > now ? row.backoffCount : 0) + 1;
+        await setPause(q, webhookId, { backoffCount: inARow, backoffUntil: now + BACKOFF_MEMORY_MS });
+        return pause(q, webhookId, Math.min(maxMs, FIRST_BACKOFF_MS * 2 ** Math.min(30, inARow - 1)));
+      }),
+    async recovered(webhookId) {
+      await runSql(fromPg(pool), sql`UPDATE flow_pauses SET "backoffCount" = 0 WHERE "webhookId" = ${webhookId}`);
+    },
+    async endProbe(webhookId) {
+      await runSql(
+        fromPg(pool),
+        sql`UPDATE flow_pauses SET "probeUntil" = 0, probing = NULL, "probingUntil" = 0 WHERE "webhookId" = ${webhookId}`,
+      );
+    },
+    async paused() {
+      const rows = await runSql<{ webhookId: string; pausedUntil: string }>(
+        fromPg(pool),
+        sql`SELECT "webhookId", "pausedUntil" FROM flow_pauses WHERE "probeUntil" > ${nowMs}`,
+      );
+      return new Map(rows.map((r) => [r.webhookId, new Date(Number(r.pausedUntil))]));
+    },
+    async state(webhookId) {
+      const [row] = await runSql<{ inFlight: number; pausedUntil: string | null; now: string }>(
+        fromPg(pool),
+        sql`SELECT (SELECT count(*)::int FROM flow_entries
+            WHERE "webhookId" = ${webhookId} AND kind = 'open' AND at > ${nowMs}) AS "inFlight",
+          (SELECT "pausedUntil" FROM flow_pauses WHERE "webhookId" = ${webhookId}) AS "pausedUntil", ${nowMs} AS now`,
+      );
+      const until = Number(row?.pausedUntil ?? 0);
+      return { inFlight: row?.inFlight ?? 0, pausedUntil: until > Number(row!.now) ? new Date(until) : null };
+    },
+  };
+  return limiter;
+}

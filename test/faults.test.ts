@@ -1,5 +1,6 @@
-// Nothing accepted is lost, whatever happens to Redis, the worker or a receiver. Each test counts events
-// lost (must be 0) and reports duplicate deliveries (allowed: delivery is at least once).
+// Nothing accepted is lost, whatever happens to Redis, the worker or a receiver, with the queue on Redis or
+// on Postgres. Each test counts events lost (must be 0) and reports duplicate deliveries (allowed: delivery
+// is at least once).
 import { afterEach, describe, expect, it } from "vitest";
 import { expectStatus } from "./helpers/api-types.ts";
 import { createDefinition, createWebhook } from "./helpers/fixtures.ts";
@@ -30,7 +31,7 @@ async function redis(): Promise<PrivateRedis> {
   cleanups.push(() => server.stop());
   return server;
 }
-async function stackOn(options: Parameters<typeof startStack>[0]): Promise<TestStack> {
+async function stackWith(options: Parameters<typeof startStack>[0]): Promise<TestStack> {
   const stack = await startStack(options);
   cleanups.push(() => stack.stop());
   return stack;
@@ -69,7 +70,9 @@ async function ingest(stack: TestStack, count: number, from = 0): Promise<string
 const delivered = (receiver: Receiver, path: string) =>
   new Set(receiver.at(path).map((r) => (r.json as { id: string }).id)).size;
 
-describe("faults", () => {
+describe("faults of Redis", () => {
+  const stackOn = stackWith;
+
   it("keeps accepting events while Redis is down and delivers them all once it is back", async () => {
     const server = await redis();
     const stack = await stackOn({ redisUrl: server.url, env: FAST_RECOVERY });
@@ -106,6 +109,26 @@ describe("faults", () => {
     expect(delivered(receiver, "/flushed")).toBeLessThan(ids.length);
     await sweepUntilCompleted(stack, ids);
     expect(lossReport("FLUSHALL", ids, receiver, "/flushed").lost).toBe(0);
+  });
+});
+
+/**
+ * The queue's store for the tests that hold on either: Redis, or Postgres alone (QUEUE_BACKEND=postgres,
+ * REDIS_URL pointing where nothing answers, so anything that still needed Redis would fail).
+ */
+const QUEUES: Record<string, Record<string, string>> = {
+  redis: { QUEUE_BACKEND: "redis" },
+  postgres: { QUEUE_BACKEND: "postgres", REDIS_URL: "redis://127.0.0.1:9" },
+};
+
+describe.each(Object.entries(QUEUES))("faults, the queue on %s", (_, queueEnv) => {
+  const stackOn = (options: { worker?: boolean; env?: Record<string, string> }) =>
+    stackWith({ ...options, env: { ...options.env, ...queueEnv } });
+
+  it("says in /health where the queue is, and that it is up", async () => {
+    const stack = await stackOn({ worker: false });
+    const health = expectStatus(await stack.api("GET", "/health"), 200);
+    expect(health).toMatchObject({ database: "up", redis: queueEnv.QUEUE_BACKEND === "postgres" ? "unused" : "up" });
   });
 
   it("loses nothing when the worker is killed (SIGKILL) mid-run and another takes over", async () => {

@@ -11,7 +11,7 @@ import { metricsScrape } from "../platform/system-state.ts";
 export function healthRoutes(app: App, deps: CoreDeps): App {
   addRoute(app, routes.health, async (c) => {
     const health = await checkHealth(deps);
-    if (health.database === "up" && health.redis === "up") return c.json(health, 200);
+    if (health.database === "up" && health.redis !== "down") return c.json(health, 200);
     c.header("retry-after", RETRY_AFTER_SECONDS);
     return c.json(errorBody("service_unavailable", "a dependency is unavailable", health), 503);
   });

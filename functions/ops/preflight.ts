@@ -11,6 +11,6 @@ try {
   say.warn(`${(error as Error).message}. Gave up (DEPENDENCY_WAIT_MS is ${cfg.DEPENDENCY_WAIT_MS / 1000} s).`);
   process.exit(1);
 }
-const redis = await redisProblem(cfg.REDIS_URL);
+const redis = cfg.QUEUE_BACKEND === "postgres" ? undefined : await redisProblem(cfg.REDIS_URL);
 if (redis)
   say.warn(`${redis}. Starting anyway: the API accepts events (they wait in Postgres) and the worker waits for Redis.`);

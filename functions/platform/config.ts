@@ -83,6 +83,8 @@ const schema = z.object({
   METRICS_NAMESPACE: z.string().min(1).optional(),
   /** BullMQ key prefix; wrap it in braces (e.g. "{tetik}") on Redis Cluster. */
   QUEUE_PREFIX: z.string().min(1).default("tetik"),
+  /** Where the queue lives: Redis, or BullMQ's Postgres backend in DATABASE_URL's database (no Redis at all). */
+  QUEUE_BACKEND: z.enum(["redis", "postgres"]).default("redis"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

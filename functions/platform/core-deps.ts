@@ -5,6 +5,7 @@ import { logger, type Logger } from "./logger.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { createPool, type Pool } from "./pool.ts";
 import { createFlowLimiter, type FlowLimiter } from "./flow-limiter.ts";
+import { createPostgresFlowLimiter } from "./flow-limiter-postgres.ts";
 import { createJobQueue, type JobQueue } from "./queue.ts";
 import { createSecretBox, parseSecretsKey, type SecretBox } from "./secret-box.ts";
 
@@ -13,7 +14,7 @@ export interface CoreDeps {
   /** Plain SQL on the hot paths (Prisma's query engine costs several times more CPU), and under Prisma. */
   pool: Pool;
   queue: JobQueue;
-  /** Per-webhook flow control (rates, requests in flight, pauses), shared by every process through Redis. */
+  /** Per-webhook flow control (rates, requests in flight, pauses), shared by every process (Redis or Postgres). */
   flow: FlowLimiter;
   log: Logger;
   /** Seals and opens secrets stored at rest (webhook signing secrets). */
@@ -38,12 +39,18 @@ export function createCoreDeps(
   poolSize?: number,
   onAuthFailure?: () => void,
 ): CoreDeps {
-  const queue = createJobQueue({ url: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
+  const queue = createJobQueue({
+    backend: config.QUEUE_BACKEND,
+    url: config.REDIS_URL,
+    databaseUrl: config.DATABASE_URL,
+    prefix: config.QUEUE_PREFIX,
+  });
+  const pool = createPool({ url: config.DATABASE_URL, poolSize, onAuthFailure });
   return {
     config,
-    pool: createPool({ url: config.DATABASE_URL, poolSize, onAuthFailure }),
+    pool,
     queue,
-    flow: createFlowLimiter(queue.redis, config.QUEUE_PREFIX),
+    flow: queue.redis ? createFlowLimiter(queue.redis, config.QUEUE_PREFIX) : createPostgresFlowLimiter(pool),
     log: logger(component),
     secrets: secretBoxFor(config),
     metrics: createMetrics(),

@@ -1,7 +1,9 @@
 // The flow limiter on Postgres, for deployments without Redis (QUEUE_BACKEND=postgres): the same decisions
 // as the Redis limiter (flow-limiter.ts, whose comments say what each one is), on the same state kept in
-// two small tables (flow_entries, flow_pauses). Each decision is one transaction under an advisory lock of
-// its webhook, on Postgres's clock, so processes on different machines agree as they do through Redis.
+// two small tables (flow_entries, flow_pauses). A turn is one call of tetik_flow_take (the migration
+// 20261207000000_flow_on_postgres), the Lua script's steps in PL/pgSQL: one round trip, atomic under an
+// advisory lock of its webhook, on Postgres's clock. Pauses and back-offs, rare, are short transactions
+// under the same lock.
 import { randomBytes } from "node:crypto";
 import sql from "sql-template-tag";
 import {
@@ -140,64 +142,25 @@ export function createPostgresFlowLimiter(pool: Pool): FlowLimiter {
   }
 
   const limiter: FlowLimiter = {
-    take(webhookId, limits, { token, leaseMs, booking }) {
+    async take(webhookId, limits, { token, leaseMs, booking }) {
       const member = `${instance}:${sequence++}`;
-      return transaction(pool, async (q): Promise<Turn> => {
-        const now = await lockWebhook(q, webhookId);
-        const starts = entries(q, webhookId, "start");
-        const bookings = entries(q, webhookId, "booking");
-        const open = entries(q, webhookId, "open");
-        const refuse = async (waitMs: number, reason: WaitReason): Promise<Turn> => {
-          if (booking) await bookings.remove(booking);
-          return { ok: false, waitMs, reason };
-        };
-        const paused = await pauseRow(q, webhookId);
-        if (paused && paused.pausedUntil > now) return refuse(paused.pausedUntil - now, "paused");
-        let probe = false;
-        if (paused && paused.probeUntil > now) {
-          const probing = paused.probingUntil > now ? paused.probing : null;
-          if (probing && probing !== token) return refuse(MAX_IN_FLIGHT_WAIT_MS, "paused");
-          if (!probing) await setPause(q, webhookId, { probing: token, probingUntil: now + leaseMs });
-          probe = true;
-        }
-        const maxInFlight = limits.maxInFlight ?? 0;
-        if (maxInFlight > 0) {
-          await open.prune(now);
-          if ((await open.at(token)) === undefined && (await open.count()) >= maxInFlight) {
-            const first = (await open.edge("first"))!;
-            return refuse(Math.max(1, Math.min(first - now, MAX_IN_FLIGHT_WAIT_MS)), "in_flight");
-          }
-        }
-        const perSecond = limits.maxPerSecond ?? 0;
-        if (perSecond > 0) {
-          await starts.prune(now - 1000);
-          const started = await starts.count();
-          const booked = booking ? await bookings.at(booking) : undefined;
-          if (booked !== undefined) {
-            if (booked > now) return { ok: false, waitMs: booked - now, reason: "rate", booking };
-            if (started >= perSecond) {
-              const oldest = (await starts.edge("first"))!;
-              return { ok: false, waitMs: Math.max(1, oldest + 1000 - now), reason: "rate", booking };
-            }
-            await bookings.remove(booking!);
-          } else {
-            await bookings.prune(now - STALE_BOOKING_MS);
-            const last = await bookings.edge("last");
-            let at = last === undefined ? now : Math.max(now, last + 1000 / perSecond);
-            if (at > now || started >= perSecond) {
-              if (started >= perSecond) at = Math.max(at, (await starts.edge("first"))! + 1000);
-              if (at - now > BOOKING_HORIZON_MS) return refuse(BOOKING_HORIZON_MS, "rate");
-              // Whole milliseconds, as the log keeps them.
-              const bookedAt = Math.ceil(at);
-              await bookings.put(member, bookedAt);
-              return { ok: false, waitMs: Math.max(1, bookedAt - now), reason: "rate", booking: member };
-            }
-          }
-          await starts.put(member, now);
-        }
-        if (maxInFlight > 0) await open.put(token, now + leaseMs);
-        return { ok: true, token: limits.maxInFlight ? token : null, at: now, probe };
-      });
+      const [row] = await runSql<{
+        ok: number;
+        wait_or_at: string;
+        reason: WaitReason | null;
+        probe: boolean;
+        booking: string | null;
+      }>(
+        fromPg(pool),
+        sql`SELECT * FROM tetik_flow_take(${webhookId}, ${limits.maxPerSecond ?? 0}, ${limits.maxInFlight ?? 0},
+          ${member}, ${leaseMs}, ${MAX_IN_FLIGHT_WAIT_MS}, ${token}, ${booking ?? ""}, ${BOOKING_HORIZON_MS},
+          ${STALE_BOOKING_MS})`,
+      );
+      const { ok, wait_or_at: waitOrAt, reason, probe, booking: booked } = row!;
+      if (ok === 1)
+        return { ok: true, token: limits.maxInFlight ? token : null, at: Number(waitOrAt), probe } satisfies Turn;
+      const waiting = { ok: false, waitMs: Number(waitOrAt), reason: reason! } as const;
+      return booked ? { ...waiting, booking: booked } : waiting;
     },
     async release(webhookId, token) {
       await entries(fromPg(pool), webhookId, "open").remove(token);
@@ -217,7 +180,8 @@ export function createPostgresFlowLimiter(pool: Pool): FlowLimiter {
     async endProbe(webhookId) {
       await runSql(
         fromPg(pool),
-        sql`UPDATE flow_pauses SET "probeUntil" = 0, probing = NULL, "probingUntil" = 0 WHERE "webhookId" = ${webhookId}`,
+        sql`UPDATE flow_pauses SET "probeUntil" = 0, probing = NULL, "probingUntil" = 0
+          WHERE "webhookId" = ${webhookId}`,
       );
     },
     async paused() {

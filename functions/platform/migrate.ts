@@ -17,6 +17,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { setAppRolePassword } from "./app-role.ts";
+import { migrateQueueSchema } from "./queue.ts";
 import { adminUrl } from "./wait-for-services.ts";
 
 /** Any number, the same for every runner: whoever holds it applies migrations, the others wait. */
@@ -130,6 +131,7 @@ export async function applyMigrations(
     const stop = stopBeforeTask ? pending.findIndex((m) => m.runAsTask) : -1;
     const [toApply, left] = stop === -1 ? [pending, []] : [pending.slice(0, stop), pending.slice(stop)];
     for (const migration of toApply) await (migration.transaction ? applyInTransaction : applyAlone)(client, migration);
+    await migrateQueueSchema(client);
     if (appRolePassword) await setAppRolePassword(client, appRolePassword);
     return { applied: toApply.map((m) => m.name), leftForTask: left.map((m) => m.name) };
   });

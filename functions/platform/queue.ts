@@ -1,7 +1,7 @@
 // The job catalog and the producer side of the queue. Jobs carry ids (and at most a hint that saves a read):
 // Postgres holds the data, so a lost job is recreated from the database by the sweep, and a job that runs
 // twice finds its work done.
-import { Queue, type JobsOptions } from "bullmq";
+import { createPostgresBackend, Queue, runMigrations, type JobsOptions, type PgQueryable } from "bullmq";
 import { Redis } from "ioredis";
 import { UnavailableError } from "./dependency-errors.ts";
 import type { FlowLimits, WaitReason } from "./flow-limiter.ts";
@@ -72,12 +72,45 @@ export interface JobQueue {
   ping(): Promise<void>;
   close(): Promise<void>;
   /** The producer's connection, which fails fast while Redis is down: shared with the flow limiter. */
-  readonly redis: Redis;
+  readonly redis?: Redis;
 }
 
+export type QueueBackend = "redis" | "postgres";
+
 export interface QueueConnectionOptions {
+  backend?: QueueBackend;
+  /** Redis's URL, for the Redis backend. */
   url: string;
+  /** The database's URL, for the Postgres backend. */
+  databaseUrl?: string;
   prefix: string;
+}
+
+/**
+ * BullMQ's Postgres backend keeps its tables, types and functions in a schema of their own, made by tetik's
+ * migrations (migrateQueueSchema) as the tables' owner: tetik's processes, as tetik_app, only use it.
+ */
+export const QUEUE_SCHEMA = "tetik_queue";
+
+export function postgresQueueConnection(databaseUrl: string, max: number) {
+  return { connectionString: databaseUrl, schema: QUEUE_SCHEMA, max };
+}
+
+/**
+ * Brings BullMQ's schema up to its version (in BullMQ's own transaction and lock) and lets tetik_app use it,
+ * where that role exists: rows and functions, and CREATE, since BullMQ makes a sequence per queue on first
+ * use. Made whichever QUEUE_BACKEND runs, so changing it needs no other step.
+ */
+export async function migrateQueueSchema(client: PgQueryable & { query(sql: string): Promise<unknown> }) {
+  await runMigrations(client, QUEUE_SCHEMA);
+  await client.query(`DO $$ BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'tetik_app') THEN
+      GRANT USAGE, CREATE ON SCHEMA ${QUEUE_SCHEMA} TO tetik_app;
+      GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${QUEUE_SCHEMA} TO tetik_app;
+      GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA ${QUEUE_SCHEMA} TO tetik_app;
+      GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${QUEUE_SCHEMA} TO tetik_app;
+    END IF;
+  END $$`);
 }
 
 /**
@@ -98,8 +131,58 @@ export function workerConnection(url: string, log: Logger): Redis {
   return connection;
 }
 
-/** The producer: fails fast when Redis is unreachable so a request is never held by it. */
-export function createJobQueue({ url, prefix }: QueueConnectionOptions): JobQueue {
+/** The producer: fails fast when its store is unreachable so a request is never held by it. */
+export function createJobQueue(options: QueueConnectionOptions): JobQueue {
+  return options.backend === "postgres" ? createPostgresJobQueue(options) : createRedisJobQueue(options);
+}
+
+/** Most connections the producer's Postgres pool opens (besides tetik's own pool). */
+const PRODUCER_CONNECTIONS = 3;
+
+function createPostgresJobQueue({ databaseUrl, prefix }: QueueConnectionOptions): JobQueue {
+  const connection = postgresQueueConnection(databaseUrl!, PRODUCER_CONNECTIONS);
+  const queue = new Queue(QUEUE_NAME, { connection, prefix }, createPostgresBackend);
+  queue.on("error", () => {});
+  const postgres = <T>(work: Promise<T>) =>
+    withTimeout(work, ENQUEUE_TIMEOUT_MS, "postgres").catch((error: unknown) => {
+      throw error instanceof UnavailableError ? error : new UnavailableError("postgres");
+    });
+  return {
+    async add(name, jobs) {
+      if (jobs.length === 0) return;
+      await postgres(queue.addBulk(jobs.map((job) => bulkJob(name, job))));
+    },
+    async due() {
+      const [counts, overdue] = await postgres(
+        Promise.all([queue.getJobCounts("waiting", "prioritized", "active"), queue.getDelayedCount(Date.now() + 1)]),
+      );
+      return (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.active ?? 0) + overdue;
+    },
+    async counts() {
+      const c = await postgres(queue.getJobCounts("waiting", "prioritized", "active", "delayed", "failed"));
+      return {
+        waiting: (c.waiting ?? 0) + (c.prioritized ?? 0),
+        active: c.active ?? 0,
+        delayed: c.delayed ?? 0,
+        failed: c.failed ?? 0,
+      };
+    },
+    async ping() {
+      await postgres(queue.getJobCounts("waiting"));
+    },
+    async close() {
+      await queue.close().catch(() => {});
+    },
+  };
+}
+
+const bulkJob = <N extends JobName>(name: N, job: { id: string; data: JobCatalog[N]; delayMs?: number }) => ({
+  name,
+  data: job.data,
+  opts: { ...JOB_OPTIONS, jobId: job.id, ...(job.delayMs && job.delayMs > 0 ? { delay: job.delayMs } : {}) },
+});
+
+function createRedisJobQueue({ url, prefix }: QueueConnectionOptions): JobQueue {
   const connection = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
@@ -125,17 +208,7 @@ export function createJobQueue({ url, prefix }: QueueConnectionOptions): JobQueu
     async add(name, jobs) {
       if (jobs.length === 0) return;
       await whenReady();
-      await withTimeout(
-        queue.addBulk(
-          jobs.map((job) => ({
-            name,
-            data: job.data,
-            opts: { ...JOB_OPTIONS, jobId: job.id, ...(job.delayMs && job.delayMs > 0 ? { delay: job.delayMs } : {}) },
-          })),
-        ),
-        ENQUEUE_TIMEOUT_MS,
-        "redis",
-      );
+      await withTimeout(queue.addBulk(jobs.map((job) => bulkJob(name, job))), ENQUEUE_TIMEOUT_MS, "redis");
     },
     async due() {
       await whenReady();

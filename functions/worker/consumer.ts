@@ -1,8 +1,15 @@
 // The consumer side of the queue, beside the producer's JobQueue (platform/queue.ts): BullMQ's Worker
 // is wired here and nowhere else. Processors see a job as its data and one way to run it again later.
-import { DelayedError, Worker } from "bullmq";
+import { createPostgresBackend, DelayedError, Worker, type Job } from "bullmq";
 import type { Logger } from "../platform/logger.ts";
-import { QUEUE_NAME, workerConnection, type JobCatalog, type JobName } from "../platform/queue.ts";
+import {
+  postgresQueueConnection,
+  QUEUE_NAME,
+  workerConnection,
+  type JobCatalog,
+  type JobName,
+  type QueueBackend,
+} from "../platform/queue.ts";
 
 export interface ConsumedJob<N extends JobName> {
   data: JobCatalog[N];
@@ -16,7 +23,10 @@ export interface ConsumedJob<N extends JobName> {
 export type Processors = { [N in JobName]: (job: ConsumedJob<N>) => Promise<void> };
 
 export interface ConsumerOptions {
+  backend?: QueueBackend;
   redisUrl: string;
+  /** For the Postgres backend. */
+  databaseUrl?: string;
   prefix: string;
   concurrency: number;
   /** How long a job's lock holds without renewal; a job whose worker died runs again after it. */
@@ -29,31 +39,42 @@ export interface ConsumerOptions {
  * again by BullMQ (JOB_OPTIONS in platform/queue.ts): that is the route of run retries, when tetik itself
  * failed (Postgres down mid-job), never of a receiver's failure.
  */
-export function startConsumer(processors: Processors, options: ConsumerOptions): Worker {
+/** Most connections a worker's Postgres queue opens (besides tetik's own pool and its LISTEN connection). */
+const WORKER_CONNECTIONS = 5;
+
+/** A running consumer, on either backend: what its owner may do with it. */
+export type Consumer = Pick<Worker, "close" | "isRunning" | "waitUntilReady">;
+
+export function startConsumer(processors: Processors, options: ConsumerOptions): Consumer {
   const { log } = options;
-  const worker = new Worker(
-    QUEUE_NAME,
-    async (job, token) => {
-      const name = job.name as JobName;
-      const processor = processors[name] as (job: ConsumedJob<JobName>) => Promise<void>;
-      if (!processor) throw new Error(`unknown job ${job.name}`);
-      await processor({
-        data: job.data,
-        async defer(at, data) {
-          if (data) await job.updateData(data);
-          await job.moveToDelayed(at.getTime(), token);
-          throw new DelayedError();
-        },
-      });
-    },
-    {
-      connection: workerConnection(options.redisUrl, log),
-      prefix: options.prefix,
-      concurrency: options.concurrency,
-      lockDuration: options.lockMs,
-      stalledInterval: options.lockMs,
-    },
-  );
+  const process = async (job: Job, token?: string) => {
+    const name = job.name as JobName;
+    const processor = processors[name] as (job: ConsumedJob<JobName>) => Promise<void>;
+    if (!processor) throw new Error(`unknown job ${job.name}`);
+    await processor({
+      data: job.data,
+      async defer(at, data) {
+        if (data) await job.updateData(data);
+        await job.moveToDelayed(at.getTime(), token);
+        throw new DelayedError();
+      },
+    });
+  };
+  const settings = {
+    prefix: options.prefix,
+    concurrency: options.concurrency,
+    lockDuration: options.lockMs,
+    stalledInterval: options.lockMs,
+  };
+  const worker =
+    options.backend === "postgres"
+      ? new Worker(
+          QUEUE_NAME,
+          process,
+          { ...settings, connection: postgresQueueConnection(options.databaseUrl!, WORKER_CONNECTIONS) },
+          createPostgresBackend,
+        )
+      : new Worker(QUEUE_NAME, process, { ...settings, connection: workerConnection(options.redisUrl, log) });
   worker.on("failed", (job, err) =>
     log.warn({ err, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade }, "job failed"),
   );

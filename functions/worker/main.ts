@@ -2,7 +2,6 @@
 // with a heartbeat for the container's health check and a graceful stop.
 import { writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import type { Worker } from "bullmq";
 import { announceSecurity } from "../platform/announce-security.ts";
 import { config } from "../platform/config.ts";
 import { closeDeps, createDeps, type Deps } from "../platform/deps.ts";
@@ -11,7 +10,7 @@ import { serveWorkerMetrics } from "./metrics-server.ts";
 import { QUEUE_NAME } from "../platform/queue.ts";
 import { withTimeout } from "../platform/timeout.ts";
 import type { DeliveryRuntime } from "../domain/delivery/kinds/runtime.ts";
-import { startConsumer } from "./consumer.ts";
+import { startConsumer, type Consumer } from "./consumer.ts";
 import { withRuntime } from "./delivery-runtime.ts";
 import { actionJob } from "./jobs/action-job.ts";
 import { eventsJob } from "./jobs/events-job.ts";
@@ -20,7 +19,7 @@ import { eventsJob } from "./jobs/events-job.ts";
 const SHUTDOWN_GRACE_MS = 25_000;
 
 /** `runtime` is made for this worker unless given (a test may hold it, to see what the worker sees). */
-export function startWorker(baseDeps: Deps, runtime?: DeliveryRuntime): Worker {
+export function startWorker(baseDeps: Deps, runtime?: DeliveryRuntime): Consumer {
   const deps = withRuntime(baseDeps, runtime);
   const { config: cfg, log } = deps;
   return startConsumer(
@@ -29,7 +28,9 @@ export function startWorker(baseDeps: Deps, runtime?: DeliveryRuntime): Worker {
       "run-action": (job) => actionJob(deps, job),
     },
     {
+      backend: cfg.QUEUE_BACKEND,
       redisUrl: cfg.REDIS_URL,
+      databaseUrl: cfg.DATABASE_URL,
       prefix: cfg.QUEUE_PREFIX,
       concurrency: cfg.WORKER_CONCURRENCY,
       lockMs: cfg.WORKER_LOCK_MS,
@@ -47,7 +48,7 @@ const HEARTBEAT_MS = 10_000;
  * deploy of one fails the health check and is rolled back instead of passing. Later outages do not stop
  * the heartbeat: the worker waits them out, and a new task would not reach them either.
  */
-async function startHeartbeat(file: string, worker: Worker, pool: Pool): Promise<void> {
+async function startHeartbeat(file: string, worker: Consumer, pool: Pool): Promise<void> {
   await worker.waitUntilReady();
   while (worker.isRunning()) {
     const reached = await withTimeout(pool.query("SELECT 1"), HEARTBEAT_MS, "postgres").then(

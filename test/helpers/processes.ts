@@ -55,7 +55,8 @@ export function startProcess(command: string, args: string[], env: Record<string
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       kill("SIGTERM");
-      const timer = setTimeout(() => kill("SIGKILL"), 10_000);
+      // Past the worker's own grace for jobs in flight (25 s), as an orchestrator would wait.
+      const timer = setTimeout(() => kill("SIGKILL"), 30_000);
       const code = await exited;
       clearTimeout(timer);
       return code;

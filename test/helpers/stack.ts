@@ -1,7 +1,6 @@
 // tetik in this process, for API and delivery tests: the real Hono app, a real worker, a database and a
 // queue prefix of this test file's own. End-to-end tests through serverless offline use processes.ts.
 import { randomBytes } from "node:crypto";
-import type { Worker } from "bullmq";
 import { afterAll, beforeAll, inject } from "vitest";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -12,6 +11,7 @@ import { closeDeps, createDeps, type Deps } from "../../functions/platform/deps.
 import { createPool, type Pool } from "../../functions/platform/pool.ts";
 import { withTimeout } from "../../functions/platform/timeout.ts";
 import type { DeliveryRuntime } from "../../functions/domain/delivery/kinds/runtime.ts";
+import type { Consumer } from "../../functions/worker/consumer.ts";
 import { startWorker } from "../../functions/worker/main.ts";
 import { createDeliveryRuntime } from "../../functions/worker/delivery-runtime.ts";
 import type { ApiAnswer } from "./api-types.ts";
@@ -36,7 +36,7 @@ export interface TestStack {
   /** The environment the stack runs with: hand it to worker processes so they share database and queue. */
   env: Record<string, string>;
   config: Config;
-  worker?: Worker;
+  worker?: Consumer;
   /** The running worker's delivery runtime (its action log, config cache and writers): what the worker sees. */
   runtime?: DeliveryRuntime;
   /**
@@ -135,7 +135,9 @@ export async function startStack({
       );
       await step("closing the worker", async () => running?.close(true));
       await step("closing connections", () => Promise.all([closeDeps(deps), owner.end()]));
-      await step("clearing the queue", () => clearQueuePrefix(config.QUEUE_PREFIX, config.REDIS_URL));
+      // A queue in Postgres goes with the database.
+      if (config.QUEUE_BACKEND === "redis")
+        await step("clearing the queue", () => clearQueuePrefix(config.QUEUE_PREFIX, config.REDIS_URL));
       await step("dropping the database", () => database.drop());
     },
   };

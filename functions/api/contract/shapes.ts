@@ -304,7 +304,9 @@ export const Health = z
   .object({
     status: z.enum(["ok", "degraded"]).meta({ description: "degraded: the sweep has not run for three intervals" }),
     database: z.enum(["up", "down"]),
-    redis: z.enum(["up", "down"]),
+    redis: z.enum(["up", "down", "unused"]).meta({
+      description: "unused: the queue is in Postgres (QUEUE_BACKEND=postgres), and its state is the database's",
+    }),
     sweep: z.object({ lastRunAt: timestamp.nullable(), status: z.enum(["ok", "late", "never", "unknown"]) }),
   })
   .meta({ id: "Health" });

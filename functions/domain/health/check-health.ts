@@ -11,7 +11,8 @@ const MISSED_SWEEPS = 3;
 export interface Health {
   status: "ok" | "degraded";
   database: "up" | "down";
-  redis: "up" | "down";
+  /** "unused" when the queue is in Postgres (QUEUE_BACKEND=postgres). */
+  redis: "up" | "down" | "unused";
   sweep: { lastRunAt: string | null; status: "ok" | "late" | "never" | "unknown" };
 }
 
@@ -35,13 +36,15 @@ export async function checkHealth({
       () => "down" as const,
     ),
   ]);
-  const database = state.up ? ("up" as const) : ("down" as const);
+  // With the queue in Postgres, its answer is the database's too.
+  const onPostgres = config.QUEUE_BACKEND === "postgres";
+  const database = state.up && (!onPostgres || redis === "up") ? ("up" as const) : ("down" as const);
   const sweep = {
     lastRunAt: state.lastRunAt?.toISOString() ?? null,
     status: sweepStatus(state, now(), config.SWEEP_INTERVAL_MS),
   };
-  const healthy = database === "up" && redis === "up" && sweep.status === "ok";
-  return { status: healthy ? "ok" : "degraded", database, redis, sweep };
+  const healthy = database === "up" && (onPostgres || redis === "up") && sweep.status === "ok";
+  return { status: healthy ? "ok" : "degraded", database, redis: onPostgres ? "unused" : redis, sweep };
 }
 
 function sweepStatus(

@@ -159,13 +159,7 @@ function createPostgresJobQueue({ databaseUrl, prefix }: QueueConnectionOptions)
       return (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.active ?? 0) + overdue;
     },
     async counts() {
-      const c = await postgres(queue.getJobCounts("waiting", "prioritized", "active", "delayed", "failed"));
-      return {
-        waiting: (c.waiting ?? 0) + (c.prioritized ?? 0),
-        active: c.active ?? 0,
-        delayed: c.delayed ?? 0,
-        failed: c.failed ?? 0,
-      };
+      return byState(await postgres(queue.getJobCounts(...COUNTED_STATES)));
     },
     async ping() {
       await postgres(queue.getJobCounts("waiting"));
@@ -175,6 +169,15 @@ function createPostgresJobQueue({ databaseUrl, prefix }: QueueConnectionOptions)
     },
   };
 }
+
+/** The states counts() reads, and the shape it answers (prioritized jobs are waiting ones). */
+const COUNTED_STATES = ["waiting", "prioritized", "active", "delayed", "failed"] as const;
+const byState = (c: Record<string, number>) => ({
+  waiting: (c.waiting ?? 0) + (c.prioritized ?? 0),
+  active: c.active ?? 0,
+  delayed: c.delayed ?? 0,
+  failed: c.failed ?? 0,
+});
 
 const bulkJob = <N extends JobName>(name: N, job: { id: string; data: JobCatalog[N]; delayMs?: number }) => ({
   name,
@@ -226,17 +229,7 @@ function createRedisJobQueue({ url, prefix }: QueueConnectionOptions): JobQueue 
     },
     async counts() {
       await whenReady();
-      const c = await withTimeout(
-        queue.getJobCounts("waiting", "prioritized", "delayed", "active", "failed"),
-        ENQUEUE_TIMEOUT_MS,
-        "redis",
-      );
-      return {
-        waiting: (c.waiting ?? 0) + (c.prioritized ?? 0),
-        active: c.active ?? 0,
-        delayed: c.delayed ?? 0,
-        failed: c.failed ?? 0,
-      };
+      return byState(await withTimeout(queue.getJobCounts(...COUNTED_STATES), ENQUEUE_TIMEOUT_MS, "redis"));
     },
     async ping() {
       await withTimeout(

@@ -48,6 +48,8 @@ const { values: opts } = parseArgs({
     /** With --ordering record: the records the events are about (each gets events / records of them). */
     records: { type: "string", default: "1000" },
     "max-per-second": { type: "string", default: "0" },
+    /** Where the queue lives (QUEUE_BACKEND): postgres runs beside the same scenario on Redis. */
+    queue: { type: "string", default: "redis" },
     "cold-start": { type: "boolean", default: false },
     "cold-start-from": { type: "string" },
   },
@@ -73,19 +75,22 @@ const SCENARIO: Scenario = {
   ordering: opts.ordering === "record" ? "record" : "none",
   records: Math.max(1, Number(opts.records)),
   maxPerSecond: Math.max(0, Number(opts["max-per-second"])),
+  queue: opts.queue === "postgres" ? "postgres" : "redis",
 };
 const FLOW = SCENARIO.ordering === "record" || SCENARIO.maxPerSecond > 0;
 if (FLOW && VIA !== "events") throw new Error("--ordering and --max-per-second take events (--via events)");
 /** What the scenario is held against in the same run: chains against records, records and patches against events. */
 const REFERENCE: Scenario | undefined = opts["no-reference"]
   ? undefined
-  : FLOW
-    ? { ...SCENARIO, ordering: "none", maxPerSecond: 0 }
-    : CHAIN > 0 || POISON_EVERY > 0
-      ? { ...SCENARIO, chain: 0, poisonEvery: 0 }
-      : VIA !== "events"
-        ? { ...SCENARIO, via: "events", batch: 1 }
-        : undefined;
+  : SCENARIO.queue === "postgres"
+    ? { ...SCENARIO, queue: "redis" }
+    : FLOW
+      ? { ...SCENARIO, ordering: "none", maxPerSecond: 0 }
+      : CHAIN > 0 || POISON_EVERY > 0
+        ? { ...SCENARIO, chain: 0, poisonEvery: 0 }
+        : VIA !== "events"
+          ? { ...SCENARIO, via: "events", batch: 1 }
+          : undefined;
 /** Completed events written into the log before the run, to see throughput with a large log. */
 const PREFILL = Number(opts.prefill);
 /**
@@ -346,6 +351,7 @@ async function runTetik(receiver: BenchReceiver, scenario: Scenario): Promise<Me
         DATABASE_URL: databaseUrl,
         REDIS_URL,
         QUEUE_PREFIX: prefix,
+        QUEUE_BACKEND: scenario.queue,
         WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
         LOG_LEVEL: "warn",
         // The stack the bench starts takes the key the bench sends (empty: no key).

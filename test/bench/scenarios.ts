@@ -26,6 +26,8 @@ export interface Scenario {
   records: number;
   /** The webhook's maxPerSecond (0: none). */
   maxPerSecond: number;
+  /** Where the queue and flow control live (QUEUE_BACKEND). */
+  queue: "redis" | "postgres";
 }
 
 /** Whether item `index` is one the database refuses. */
@@ -43,6 +45,7 @@ export function scenarioName(s: Scenario): string {
   const flow = [
     s.ordering === "record" ? `ordered per record (${s.records} records)` : "",
     s.maxPerSecond > 0 ? `at most ${s.maxPerSecond}/s` : "",
+    s.queue === "postgres" ? "queue on Postgres" : "",
   ].filter(Boolean);
   const named = flow.length ? `${base}, ${flow.join(", ")}` : base;
   return s.poisonEvery > 0 ? `${named}, 1 in ${s.poisonEvery} refused` : named;

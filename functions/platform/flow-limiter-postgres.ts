@@ -31,53 +31,6 @@ async function lockWebhook(q: Queryable, webhookId: string): Promise<number> {
   return Number(row!.now);
 }
 
-type Kind = "start" | "booking" | "open";
-
-const entries = (q: Queryable, webhookId: string, kind: Kind) => ({
-  async prune(before: number) {
-    await runSql(
-      q,
-      sql`DELETE FROM flow_entries WHERE "webhookId" = ${webhookId} AND kind = ${kind} AND at <= ${before}`,
-    );
-  },
-  async count(): Promise<number> {
-    const [row] = await runSql<{ n: number }>(
-      q,
-      sql`SELECT count(*)::int AS n FROM flow_entries WHERE "webhookId" = ${webhookId} AND kind = ${kind}`,
-    );
-    return row!.n;
-  },
-  async at(member: string): Promise<number | undefined> {
-    const [row] = await runSql<{ at: string }>(
-      q,
-      sql`SELECT at FROM flow_entries WHERE "webhookId" = ${webhookId} AND kind = ${kind} AND member = ${member}`,
-    );
-    return row && Number(row.at);
-  },
-  async edge(which: "first" | "last"): Promise<number | undefined> {
-    const [row] = await runSql<{ at: string | null }>(
-      q,
-      which === "first"
-        ? sql`SELECT min(at) AS at FROM flow_entries WHERE "webhookId" = ${webhookId} AND kind = ${kind}`
-        : sql`SELECT max(at) AS at FROM flow_entries WHERE "webhookId" = ${webhookId} AND kind = ${kind}`,
-    );
-    return row?.at == null ? undefined : Number(row.at);
-  },
-  async put(member: string, at: number) {
-    await runSql(
-      q,
-      sql`INSERT INTO flow_entries ("webhookId", kind, member, at) VALUES (${webhookId}, ${kind}, ${member}, ${at})
-        ON CONFLICT ("webhookId", kind, member) DO UPDATE SET at = EXCLUDED.at`,
-    );
-  },
-  async remove(member: string) {
-    await runSql(
-      q,
-      sql`DELETE FROM flow_entries WHERE "webhookId" = ${webhookId} AND kind = ${kind} AND member = ${member}`,
-    );
-  },
-});
-
 interface PauseRow {
   pausedUntil: number;
   probeUntil: number;
@@ -163,7 +116,10 @@ export function createPostgresFlowLimiter(pool: Pool): FlowLimiter {
       return booked ? { ...waiting, booking: booked } : waiting;
     },
     async release(webhookId, token) {
-      await entries(fromPg(pool), webhookId, "open").remove(token);
+      await runSql(
+        fromPg(pool),
+        sql`DELETE FROM flow_entries WHERE "webhookId" = ${webhookId} AND kind = 'open' AND member = ${token}`,
+      );
     },
     pause: (webhookId, ms) => transaction(pool, (q) => pause(q, webhookId, ms)),
     backOff: (webhookId, maxMs) =>

@@ -149,12 +149,12 @@ export const webhookKind: ActionKindEntry = {
   async runFirst(deps, action, event, config) {
     const key = action.ordered ? orderKey(event) : null;
     if (key) {
-      const turn = await inOrder(
+      const behind = await inOrder(
         deps,
         { id: action.id, eventId: event.id, targetId: action.targetId, orderKey: key },
         event,
       );
-      if (turn) return turn;
+      if (behind) return behind;
     }
     const attempt = { id: action.id, eventId: event.id, attempt: 1, orderKey: key };
     return attemptInTurn(deps, event, attempt, config.webhook(action.targetId)!);
@@ -171,8 +171,8 @@ export const webhookKind: ActionKindEntry = {
     }
     const { orderKey: key } = action;
     if (key) {
-      const turn = await inOrder(deps, { ...action, orderKey: key }, action.event);
-      if (turn) return turn;
+      const behind = await inOrder(deps, { ...action, orderKey: key }, action.event);
+      if (behind) return behind;
     }
     const attempt = action.attempts + 1;
     const attempting = { id: action.id, eventId: action.eventId, attempt, orderKey: key };

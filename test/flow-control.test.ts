@@ -153,11 +153,14 @@ describe("flow control", () => {
       },
     );
     await waitFor(() => receiver.at("/paced").length >= 400, { timeoutMs: 30_000, what: "400 deliveries" });
+    const arrivals = receiver.at("/paced").map((r) => r.at);
     const perSecond = new Map<number, number>();
-    for (const r of receiver.at("/paced"))
-      perSecond.set(Math.floor(r.at / 1000), (perSecond.get(Math.floor(r.at / 1000)) ?? 0) + 1);
-    // The limiter keeps to Redis's clock; the receiver counts on arrival, a few milliseconds later.
-    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(55);
+    for (const at of arrivals) perSecond.set(Math.floor(at / 1000), (perSecond.get(Math.floor(at / 1000)) ?? 0) + 1);
+    // The limiter keeps exactly to 50 starts in any second of Redis's clock (flow-limiter.test.ts asserts that);
+    // the receiver counts arrivals, which a loaded machine delays unevenly by up to a few hundred milliseconds.
+    // So here: the 400 took about 8 s (unlimited they arrive within one), and no second came near a burst.
+    expect(Math.max(...arrivals) - Math.min(...arrivals)).toBeGreaterThanOrEqual(6_500);
+    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(75);
     expect(new Set(receiver.at("/paced").map((r) => r.headers["webhook-id"])).size).toBe(400);
     // Each delivery that could not go at once was booked a turn and slept until it: about one wait each
     // (one woken too late books again), not a wake and a look every time a turn might be free.

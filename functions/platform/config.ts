@@ -6,8 +6,11 @@ import { parseSecretsKey } from "./secret-box.ts";
 const bool = z.enum(["true", "false", "1", "0", ""]).transform((v) => v === "true" || v === "1");
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 
+/** Where Postgres is looked for when DATABASE_URL is not set. */
+export const DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/tetik";
+
 const schema = z.object({
-  DATABASE_URL: z.string().url().default("postgresql://postgres@127.0.0.1:5432/tetik"),
+  DATABASE_URL: z.string().url().default(DEFAULT_DATABASE_URL),
   REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
   /** Passwords given apart from their URLs (in AWS they come from Secrets Manager): put into the URLs. */
   DATABASE_PASSWORD: z.string().min(1).optional(),
@@ -112,6 +115,16 @@ function withPassword(url: string, password: string | undefined): string {
   const u = new URL(url);
   u.password = password;
   return u.toString();
+}
+
+/** Whether the environment names its own Postgres or Redis (then `npm start` never runs the embedded one). */
+export function servicesNamed(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(env.DATABASE_URL || env.REDIS_URL);
+}
+
+/** The queue beside an embedded Postgres: in it, unless QUEUE_BACKEND asks for Redis. */
+export function embeddedQueueBackend(env: NodeJS.ProcessEnv = process.env): "redis" | "postgres" {
+  return env.QUEUE_BACKEND === "redis" ? "redis" : "postgres";
 }
 
 let cached: Config | undefined;

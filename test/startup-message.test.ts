@@ -143,6 +143,26 @@ describe("every connection tetik opens carries only startup parameters RDS Proxy
     }
   });
 
+  it("all but the Postgres queue, which sets its schema at connect and so goes to QUEUE_DATABASE_URL", async () => {
+    const database = await startProxyLike();
+    const settings = { DATABASE_URL: proxy.url("tetik"), QUEUE_BACKEND: "postgres", LOG_LEVEL: "silent" };
+    const onProxy = createDeps(loadConfig(settings), "test", 2);
+    const direct = createDeps(loadConfig({ ...settings, QUEUE_DATABASE_URL: database.url("tetik") }), "test", 2);
+    try {
+      // On the proxy, the queue's connections would be refused for their `options`...
+      expect(refusedOptions(await startupsOf(() => onProxy.queue.ping()))).toContain("options");
+      // ...so QUEUE_DATABASE_URL takes them to the database itself, while the pool and Prisma stay on the proxy.
+      const before = proxy.startups.length;
+      await direct.queue.ping().catch(() => {});
+      expect(proxy.startups.length).toBe(before);
+      expect(database.startups.some((params) => params.options?.includes("search_path"))).toBe(true);
+      expect(refusedOptions(await startupsOf(() => direct.pool.query("SELECT 1")))).toEqual([]);
+    } finally {
+      await Promise.all([closeDeps(onProxy), closeDeps(direct)]);
+      await database.close();
+    }
+  });
+
   it("the migration runner (the migrate function, npm run migrate) and the wait for Postgres before it", async () => {
     const sent = [
       ...(await startupsOf(() => applyMigrations(proxy.url("tetik"), [], { create: false }))),

@@ -88,10 +88,18 @@ const schema = z.object({
   QUEUE_PREFIX: z.string().min(1).default("tetik"),
   /** Where the queue lives: Redis, or BullMQ's Postgres backend in DATABASE_URL's database (no Redis at all). */
   QUEUE_BACKEND: z.enum(["redis", "postgres"]).default("redis"),
+  /**
+   * Where the Postgres queue connects, when not DATABASE_URL: the database itself where DATABASE_URL goes
+   * through a pooler (RDS Proxy, PgBouncer), since the queue's workers LISTEN and set their schema when they
+   * connect. DATABASE_PASSWORD goes into it as into DATABASE_URL.
+   */
+  QUEUE_DATABASE_URL: z.string().url().optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
-export type Config = Omit<z.infer<typeof schema>, "DATABASE_PASSWORD" | "REDIS_PASSWORD">;
+export type Config = Omit<z.infer<typeof schema>, "DATABASE_PASSWORD" | "REDIS_PASSWORD" | "QUEUE_DATABASE_URL"> & {
+  QUEUE_DATABASE_URL: string;
+};
 
 /** Parses configuration from an environment; empty strings count as unset. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -106,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...settings,
     DATABASE_URL: withPassword(settings.DATABASE_URL, DATABASE_PASSWORD),
     REDIS_URL: withPassword(settings.REDIS_URL, REDIS_PASSWORD),
+    QUEUE_DATABASE_URL: withPassword(settings.QUEUE_DATABASE_URL ?? settings.DATABASE_URL, DATABASE_PASSWORD),
   };
 }
 

@@ -42,7 +42,7 @@ export function createCoreDeps(
   const queue = createJobQueue({
     backend: config.QUEUE_BACKEND,
     url: config.REDIS_URL,
-    databaseUrl: config.DATABASE_URL,
+    databaseUrl: config.QUEUE_DATABASE_URL,
     prefix: config.QUEUE_PREFIX,
   });
   const pool = createPool({ url: config.DATABASE_URL, poolSize, onAuthFailure });

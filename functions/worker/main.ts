@@ -30,7 +30,7 @@ export function startWorker(baseDeps: Deps, runtime?: DeliveryRuntime): Consumer
     {
       backend: cfg.QUEUE_BACKEND,
       redisUrl: cfg.REDIS_URL,
-      databaseUrl: cfg.DATABASE_URL,
+      databaseUrl: cfg.QUEUE_DATABASE_URL,
       prefix: cfg.QUEUE_PREFIX,
       concurrency: cfg.WORKER_CONCURRENCY,
       lockMs: cfg.WORKER_LOCK_MS,

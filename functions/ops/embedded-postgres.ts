@@ -121,7 +121,8 @@ function unprivilegedUser(): RunAs | undefined {
 
 /** As root, the data and the binaries must be reachable by the user Postgres runs as (not under /root). */
 function checkReachable(runAs: RunAs, paths: string[]): void {
-  const probe = `for (const p of ${JSON.stringify(paths)}) require("node:fs").accessSync(p, require("node:fs").constants.X_OK)`;
+  const fs = 'require("node:fs")';
+  const probe = `for (const p of ${JSON.stringify(paths)}) ${fs}.accessSync(p, ${fs}.constants.X_OK)`;
   if (spawnSyncNode(["-e", probe], "/", runAs) === 0) return;
   throw new Error(
     `running as root, Postgres runs as the user ${runAs.name}, who cannot reach ${paths.join(" or ")}: ` +

@@ -39,9 +39,10 @@ async function embeddedPostgresIfNeeded(): Promise<EmbeddedPostgres | undefined>
   const { hostname, port } = new URL(DEFAULT_DATABASE_URL);
   if (servicesNamed() || (await answers(hostname, Number(port)))) return undefined;
   const queue = embeddedQueueBackend();
+  const where = queue === "postgres" ? "it, no Redis" : "Redis";
   say.info(
     `no Postgres at ${hostname}:${port} and no DATABASE_URL: running an embedded Postgres ` +
-      `(data in ${EMBEDDED_DIR}/, kept across restarts) with the queue in ${queue === "postgres" ? "it, no Redis" : queue}.`,
+      `(data in ${EMBEDDED_DIR}/, kept across restarts) with the queue in ${where}.`,
   );
   say.info(
     "to use your own Postgres and Redis instead, start them on their default ports or set DATABASE_URL and REDIS_URL.",

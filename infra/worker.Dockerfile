@@ -32,6 +32,9 @@ COPY --from=build /app/dist ./dist
 COPY prisma/migrations ./prisma/migrations
 # GET /docs serves Swagger UI's files from the package (functions/api/docs.ts), as the docs function does.
 COPY --from=build /app/node_modules/swagger-ui-dist/package.json /app/node_modules/swagger-ui-dist/swagger-ui.css /app/node_modules/swagger-ui-dist/swagger-ui-bundle.js /app/node_modules/swagger-ui-dist/favicon-32x32.png ./node_modules/swagger-ui-dist/
+# The RDS CA, which Node trusts only when told (NODE_EXTRA_CA_CERTS): with queue=postgres the worker's queue
+# connects to the database itself, whose certificate it signs (infra/aws/environment.cjs).
+ADD --chmod=644 https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem /app/rds-ca.pem
 USER node
 # Healthy while the worker touches its heartbeat file: every 10 s once Redis and Postgres have answered.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \

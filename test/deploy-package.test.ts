@@ -30,11 +30,14 @@ const IMAGE = "123456789012.dkr.ecr.eu-central-1.amazonaws.com/tetik:abc1234";
 
 const out = mkdtempSync(join(tmpdir(), "tetik-package-"));
 const outFirst = mkdtempSync(join(tmpdir(), "tetik-package-first-"));
+const outPostgres = mkdtempSync(join(tmpdir(), "tetik-package-postgres-"));
 let template: Template;
 let core: Template;
 let state: { service: { provider: Record<string, unknown> } };
 /** The same, packaged as infra/deploy.sh packages a stack's first deploy (databaseProtection=false). */
 let firstDeploy: Template;
+/** The same with the queue in Postgres (queue=postgres): no ElastiCache. */
+let onPostgres: Template;
 const ofType = (type: string) => Object.values(template.Resources).filter((r) => r.Type === type);
 const one = (type: string) => {
   const found = ofType(type);
@@ -80,12 +83,14 @@ beforeAll(async () => {
     "--param=alarmEmail=ops@example.com",
   ]);
   firstDeploy = await packageStack(outFirst, ["--param=databaseProtection=false"]);
+  onPostgres = await packageStack(outPostgres, ["--param=queue=postgres"]);
   core = JSON.parse(readFileSync(join(out, "cloudformation-template-create-stack.json"), "utf8"));
   state = JSON.parse(readFileSync(join(out, "serverless-state.json"), "utf8"));
-}, 240_000);
+}, 360_000);
 afterAll(() => {
   rmSync(out, { recursive: true, force: true });
   rmSync(outFirst, { recursive: true, force: true });
+  rmSync(outPostgres, { recursive: true, force: true });
 });
 
 describe("serverless package", () => {
@@ -214,8 +219,15 @@ describe("serverless package", () => {
     "gives each function its own role, which reads exactly the secrets the function is told about: " +
       "the webhook key only where webhook secrets are sealed or used, the master password only for migrations",
     () => {
-      const api = ["AppDatabaseSecret#password", "CacheAuthSecret#token", "ApiKeySecret#apiKey"];
-      const sealing = [...api, "SecretsKeySecret#secretsKey", "SecretsKeyPreviousSecret#previous"];
+      const queue = "CacheAuthSecret#token";
+      const api = ["AppDatabaseSecret#password", "ApiKeySecret#apiKey", queue];
+      const sealing = [
+        "AppDatabaseSecret#password",
+        "ApiKeySecret#apiKey",
+        "SecretsKeySecret#secretsKey",
+        "SecretsKeyPreviousSecret#previous",
+        queue,
+      ];
       const expected: Record<string, string[]> = {
         Definitions: api,
         Events: api,
@@ -225,7 +237,7 @@ describe("serverless package", () => {
         WebhookTesting: sealing,
         Dashboard: sealing,
         Docs: [],
-        Sweep: ["AppDatabaseSecret#password", "CacheAuthSecret#token"],
+        Sweep: ["AppDatabaseSecret#password", queue],
         Migrate: ["DatabaseSecret#password", "AppDatabaseSecret#password"],
       };
       const roles = new Set<string>();
@@ -487,5 +499,52 @@ describe("docker compose", () => {
     const compose = readFileSync("infra/docker-compose.yml", "utf8");
     const sweep = compose.slice(compose.indexOf("\n  sweep:"));
     expect(sweep).toMatch(/healthcheck:\s*\{?\s*disable:\s*true/);
+  });
+
+  it("with queue=postgres, makes no ElastiCache and points the queue of functions and workers at the database itself", () => {
+    const resources = Object.entries(onPostgres.Resources);
+    expect(resources.filter(([id, r]) => /ElastiCache/.test(r.Type) || /Cache|Redis/.test(id))).toEqual([]);
+    const direct =
+      "postgresql://tetik_app@${Database.Endpoint.Address}:${Database.Endpoint.Port}/tetik?sslmode=verify-full";
+    const proxied = "postgresql://tetik_app@${DatabaseProxy.Endpoint}:5432/tetik?sslmode=verify-full";
+    for (const [id, fn] of resources.filter(([, r]) => r.Type === "AWS::Lambda::Function")) {
+      const env = fn.Properties.Environment.Variables;
+      expect(env, id).not.toHaveProperty("REDIS_URL");
+      expect(env, id).toMatchObject({
+        QUEUE_BACKEND: "postgres",
+        QUEUE_DATABASE_URL: { "Fn::Sub": direct },
+        // The database's certificate is the RDS CA's, which Lambda's runtime keeps here.
+        NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem",
+      });
+      if (!id.startsWith("Migrate")) expect(env.DATABASE_URL, id).toEqual({ "Fn::Sub": proxied });
+      expect(JSON.stringify(env.AWS_SECRETS ?? ""), id).not.toContain("Cache");
+    }
+    const worker = onPostgres.Resources.WorkerTaskDefinition!.Properties.ContainerDefinitions[0];
+    const workerEnv = Object.fromEntries(
+      worker.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]),
+    );
+    expect(workerEnv).toMatchObject({
+      DATABASE_URL: { "Fn::Sub": proxied },
+      QUEUE_BACKEND: "postgres",
+      QUEUE_DATABASE_URL: { "Fn::Sub": direct },
+      NODE_EXTRA_CA_CERTS: "/app/rds-ca.pem",
+    });
+    expect(workerEnv).not.toHaveProperty("REDIS_URL");
+    expect(worker.Secrets.map((s: { Name: string }) => s.Name).sort()).toEqual([
+      "DATABASE_PASSWORD",
+      "SECRETS_KEY",
+      "SECRETS_KEY_PREVIOUS",
+    ]);
+    // The image has the CA where the worker is told to find it.
+    expect(readFileSync("infra/worker.Dockerfile", "utf8")).toMatch(/^ADD .*global-bundle\.pem \/app\/rds-ca\.pem$/m);
+    // The database takes the queue's connections from the functions and the workers, on its port alone.
+    const ingress = resources
+      .filter(([, r]) => r.Type === "AWS::EC2::SecurityGroupIngress")
+      .map(([, r]) => r.Properties)
+      .filter((p) => p.GroupId.Ref === "DatabaseSecurityGroup");
+    expect(ingress.map((p) => [p.SourceSecurityGroupId.Ref, p.FromPort, p.ToPort]).sort()).toEqual([
+      ["LambdaSecurityGroup", 5432, 5432],
+      ["WorkerSecurityGroup", 5432, 5432],
+    ]);
   });
 });

@@ -91,6 +91,7 @@ module.exports.resources = async ({ resolveConfigurationProperty, resolveVariabl
   const functions = await resolveConfigurationProperty(["functions"]);
   const email = await resolveVariable("self:custom.aws.alarmEmail");
   const connections = Number(await resolveVariable("self:custom.aws.databaseConnectionsAlarm"));
+  const onRedis = (await resolveVariable("self:custom.aws.queue")) === "redis";
   const namespace = await resolveVariable("self:custom.metricsNamespace");
   const Resources = {
     AlarmTopic: { Type: "AWS::SNS::Topic", Properties: { DisplayName: "tetik alarms" } },
@@ -172,8 +173,10 @@ module.exports.resources = async ({ resolveConfigurationProperty, resolveVariabl
       Threshold: 0,
       ComparisonOperator: "GreaterThanThreshold",
     }),
-    // Under noeviction a full Redis refuses writes: new jobs wait in Postgres for the sweep, slowly.
-    RedisMemoryHighAlarm: alarm("tetik: Redis is more than 80% full (it refuses writes when full)", {
+  };
+  // Under noeviction a full Redis refuses writes: new jobs wait in Postgres for the sweep, slowly.
+  if (onRedis)
+    Resources.RedisMemoryHighAlarm = alarm("tetik: Redis is more than 80% full (it refuses writes when full)", {
       ...across(
         "MAX(METRICS())",
         "memory used, % of maxmemory",
@@ -186,8 +189,7 @@ module.exports.resources = async ({ resolveConfigurationProperty, resolveVariabl
       ),
       Threshold: 80,
       ComparisonOperator: "GreaterThanThreshold",
-    }),
-  };
+    });
   const Outputs = {
     AlarmTopicArn: {
       Description: "Every alarm of tetik writes here: subscribe email, chat or paging to it.",

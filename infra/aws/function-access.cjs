@@ -7,10 +7,10 @@
 //   roles                   (serverless.yml, resources): <Name>FunctionRole for each function
 
 const { normalizedName } = require("./names.cjs");
+const { queueSecrets } = require("./environment.cjs");
 
 // The secrets of the stack (infra/aws/data-stores.yml), by the variable a function reads each into.
 const appDatabase = { DATABASE_PASSWORD: "AppDatabaseSecret#password" };
-const cache = { REDIS_PASSWORD: "CacheAuthSecret#token" };
 const apiKey = { API_KEY: "ApiKeySecret#apiKey" };
 // Only what stores or signs with webhook secrets gets the key that seals them.
 const secretsKey = {
@@ -19,21 +19,33 @@ const secretsKey = {
 };
 
 const SECRETS = {
-  definitions: { ...appDatabase, ...cache, ...apiKey },
-  events: { ...appDatabase, ...cache, ...apiKey },
-  collections: { ...appDatabase, ...cache, ...apiKey },
+  definitions: { ...appDatabase, ...apiKey },
+  events: { ...appDatabase, ...apiKey },
+  collections: { ...appDatabase, ...apiKey },
   // GET /health is open; GET /metrics takes the API key.
-  health: { ...appDatabase, ...cache, ...apiKey },
-  webhooks: { ...appDatabase, ...cache, ...apiKey, ...secretsKey },
-  webhookTesting: { ...appDatabase, ...cache, ...apiKey, ...secretsKey },
+  health: { ...appDatabase, ...apiKey },
+  webhooks: { ...appDatabase, ...apiKey, ...secretsKey },
+  webhookTesting: { ...appDatabase, ...apiKey, ...secretsKey },
   // Rotates secrets and sends test deliveries.
-  dashboard: { ...appDatabase, ...cache, ...apiKey, ...secretsKey },
+  dashboard: { ...appDatabase, ...apiKey, ...secretsKey },
   // The OpenAPI document and its page: no database, no secret.
   docs: {},
-  sweep: { ...appDatabase, ...cache },
+  sweep: { ...appDatabase },
   // The master user runs the migrations and gives the app role its password.
   migrate: { DATABASE_PASSWORD: "DatabaseSecret#password", APP_DATABASE_PASSWORD: "AppDatabaseSecret#password" },
 };
+
+/** The functions that add to the queue or read it: they also get the queue's secret, if it has one. */
+const USES_QUEUE = new Set([
+  "definitions",
+  "events",
+  "collections",
+  "health",
+  "webhooks",
+  "webhookTesting",
+  "dashboard",
+  "sweep",
+]);
 
 /** What else a function may do in AWS, as IAM statements. */
 const EXTRA_STATEMENTS = {
@@ -49,9 +61,9 @@ const EXTRA_STATEMENTS = {
 };
 
 /** The secrets of function `name`; a function missing from the table stops the packaging. */
-const known = (name) => {
+const known = (name, queue) => {
   if (!(name in SECRETS)) throw new Error(`infra/aws/function-access.cjs has no entry for the function "${name}"`);
-  return SECRETS[name];
+  return { ...SECRETS[name], ...(USES_QUEUE.has(name) ? queue : {}) };
 };
 
 /** "DATABASE_PASSWORD=${AppDatabaseSecret}#password,...", for Fn::Sub. */
@@ -66,7 +78,9 @@ const awsSecrets = (secrets) =>
 module.exports.environment = async ({ resolveVariable }) => {
   const local = (await resolveVariable("sls:stage")) === "local";
   const environment = {};
-  for (const [name, secrets] of Object.entries(SECRETS)) {
+  const queue = local ? {} : await queueSecrets(resolveVariable);
+  for (const name of Object.keys(SECRETS)) {
+    const secrets = known(name, queue);
     environment[name] = {};
     if (local) continue;
     if (Object.keys(secrets).length) environment[name].AWS_SECRETS = { "Fn::Sub": awsSecrets(secrets) };
@@ -83,9 +97,10 @@ module.exports.roles = async ({ resolveConfigurationProperty, resolveVariable })
   const service = await resolveVariable("self:service");
   const stage = await resolveVariable("sls:stage");
   const namespace = `${service}/${stage}`;
+  const queue = await queueSecrets(resolveVariable);
   const Resources = {};
   for (const [name, fn] of Object.entries(functions)) {
-    const secrets = [...new Set(Object.values(known(name)).map((where) => where.split("#")[0]))];
+    const secrets = [...new Set(Object.values(known(name, queue)).map((where) => where.split("#")[0]))];
     const logGroup =
       "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:" +
       `/aws/lambda/${service}-${stage}-${name}`;

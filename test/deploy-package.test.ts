@@ -501,7 +501,7 @@ describe("docker compose", () => {
     expect(sweep).toMatch(/healthcheck:\s*\{?\s*disable:\s*true/);
   });
 
-  it("with queue=postgres, makes no ElastiCache and points the queue of functions and workers at the database itself", () => {
+  it("with queue=postgres, makes no ElastiCache and points the functions' and workers' queue at the database", () => {
     const resources = Object.entries(onPostgres.Resources);
     expect(resources.filter(([id, r]) => /ElastiCache/.test(r.Type) || /Cache|Redis/.test(id))).toEqual([]);
     const direct =

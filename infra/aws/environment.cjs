@@ -27,7 +27,7 @@ const QUEUES = {
   postgres: {
     variables: {
       QUEUE_BACKEND: "postgres",
-      // The database itself: RDS Proxy refuses the schema the queue sets when it connects (infra/aws/queue-postgres.yml).
+      // The database itself: RDS Proxy refuses the schema the queue sets at connect (infra/aws/queue-postgres.yml).
       QUEUE_DATABASE_URL: {
         "Fn::Sub":
           "postgresql://tetik_app@${Database.Endpoint.Address}:${Database.Endpoint.Port}/tetik?sslmode=verify-full",

@@ -10,7 +10,8 @@ import { checkAgainstDocument } from "./helpers/contract.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { startOffline, startWorkerProcess, type RunningProcess } from "./helpers/processes.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
-import { clearQueuePrefix, REDIS_URL } from "./helpers/stack.ts";
+import { clearQueue, QUEUE_BACKEND } from "./helpers/queue-backend.ts";
+import { REDIS_URL } from "./helpers/stack.ts";
 import { waitFor } from "./helpers/wait.ts";
 
 const API_KEY = "e2e-key";
@@ -25,6 +26,7 @@ beforeAll(async () => {
   const env = {
     DATABASE_URL: database.appUrl,
     REDIS_URL,
+    QUEUE_BACKEND,
     QUEUE_PREFIX: prefix,
     API_KEY,
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
@@ -37,7 +39,7 @@ beforeAll(async () => {
 afterAll(async () => {
   const codes = await Promise.all([api?.stop(), worker?.stop()]);
   await receiver?.close();
-  await clearQueuePrefix(prefix);
+  await clearQueue(prefix);
   await database?.drop();
   // The worker shuts down cleanly on SIGTERM.
   expect(codes[1]).toBe(0);

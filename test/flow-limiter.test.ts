@@ -7,10 +7,11 @@ import { createFlowLimiter, type FlowLimiter, type FlowLimits } from "../functio
 import { createPostgresFlowLimiter } from "../functions/platform/flow-limiter-postgres.ts";
 import { createPool } from "../functions/platform/pool.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
+import { notRun, REDIS_THERE } from "./helpers/queue-backend.ts";
 import { clearQueuePrefix, REDIS_URL } from "./helpers/redis.ts";
 
 const prefix = `flow-${randomBytes(3).toString("hex")}`;
-const connections = [new Redis(REDIS_URL), new Redis(REDIS_URL), new Redis(REDIS_URL)];
+const connections = REDIS_THERE ? [new Redis(REDIS_URL), new Redis(REDIS_URL), new Redis(REDIS_URL)] : [];
 let database: TestDatabase;
 const pools: ReturnType<typeof createPool>[] = [];
 beforeAll(async () => {
@@ -18,7 +19,7 @@ beforeAll(async () => {
   for (let i = 0; i < 3; i++) pools.push(createPool({ url: database.appUrl, poolSize: 6 }));
 });
 afterAll(async () => {
-  await clearQueuePrefix(prefix);
+  if (REDIS_THERE) await clearQueuePrefix(prefix);
   for (const redis of connections) redis.disconnect();
   await Promise.all(pools.map((pool) => pool.end()));
   await database?.drop();
@@ -29,6 +30,10 @@ const backends: Array<[string, () => FlowLimiter[]]> = [
   ["Redis", () => connections.map((redis) => createFlowLimiter(redis, prefix))],
   ["Postgres", () => pools.map((pool) => createPostgresFlowLimiter(pool))],
 ];
+if (!REDIS_THERE) {
+  backends.shift();
+  notRun("the flow limiter on Redis (its Lua script)");
+}
 
 let tokens = 0;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -112,8 +117,9 @@ describe.each(backends)("the flow limiter on %s", (_, make) => {
     expect(turnsAt[0]).toBeGreaterThan(900);
     expect(turnsAt.at(-1)).toBeGreaterThan(2_800);
     expect(turnsAt.at(-1)).toBeLessThanOrEqual(3_300);
-    // 50 ms apart, give or take the milliseconds between an answer and this process hearing it.
-    for (let i = 1; i < turnsAt.length; i++) expect(turnsAt[i]! - turnsAt[i - 1]!).toBeGreaterThanOrEqual(30);
+    // 50 ms apart, give or take the milliseconds between an answer and this process hearing it (up to 23 ms
+    // seen on a loaded machine); unbooked, they would all come at once.
+    for (let i = 1; i < turnsAt.length; i++) expect(turnsAt[i]! - turnsAt[i - 1]!).toBeGreaterThanOrEqual(20);
     expect(turnsAt.at(-1)! - turnsAt[0]!).toBeGreaterThanOrEqual(39 * 50 - 60);
     const booked = waits.map((turn) => turn.waitMs).sort((x, y) => x - y);
     // Asked again before its time, a booking answers the rest of the wait and keeps its place.

@@ -1,6 +1,6 @@
 // The quick start on a machine with only Node (SPEC "Running with Node alone"): a copy of the project, PATH
-// with nothing but node, npm, npx and sh, and a network namespace of its own, so nothing answers at
-// Postgres's and Redis's default addresses while the machine's own services keep running for the other tests.
+// with nothing but node, npm, npx and sh, and nothing answering at Postgres's and Redis's default addresses (a
+// network namespace of its own where the machine's services answer there, for the other tests).
 // `npm install` runs offline over a hard-linked copy of node_modules (the registry is not the point here).
 import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:fs";
@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { answersAt } from "../functions/platform/wait-for-services.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const work = mkdtempSync(join(tmpdir(), "tetik-node-alone-"));
@@ -45,18 +46,26 @@ function nodeOnlyPath(): string {
   return bin;
 }
 
-function runInOwnNetwork(path: string): Promise<{ code: number | null; output: string }> {
+/**
+ * Runs the driver where nothing answers at Postgres's and Redis's default addresses: here already on a machine
+ * with only Node, else in a network namespace of its own.
+ */
+async function runInOwnNetwork(path: string): Promise<{ code: number | null; output: string }> {
   const driver = join(project, "test", "helpers", "quickstart-on-node-alone.ts");
   const tsx = join(project, "node_modules", "tsx", "dist", "loader.mjs");
+  const node = `"${process.execPath}" --import "${tsx}" "${driver}" "${project}" "${path}"`;
+  const servicesHere = (await answersAt("127.0.0.1", 5432)) || (await answersAt("127.0.0.1", 6379));
   // As root a new network namespace needs nothing more; as anyone else, a user namespace that keeps the uid.
   const unshare = process.getuid?.() === 0 ? ["-n"] : ["-n", "--map-current-user"];
-  const script = `ip link set lo up && exec "${process.execPath}" --import "${tsx}" "${driver}" "${project}" "${path}"`;
+  const [command, args] = servicesHere
+    ? ["unshare", [...unshare, "sh", "-c", `ip link set lo up && exec ${node}`]]
+    : ["sh", ["-c", `exec ${node}`]];
   return new Promise((done) => {
-    const child = spawn("unshare", [...unshare, "sh", "-c", script], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (chunk) => (output += chunk));
     child.stderr.on("data", (chunk) => (output += chunk));
-    child.once("error", (error) => done({ code: -1, output: `unshare could not run: ${error.message}` }));
+    child.once("error", (error) => done({ code: -1, output: `${command} could not run: ${error.message}` }));
     child.once("exit", (code) => done({ code, output }));
   });
 }

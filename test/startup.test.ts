@@ -10,6 +10,7 @@ import { createDefinition, createWebhook } from "./helpers/fixtures.ts";
 import { freePort, startProcess } from "./helpers/processes.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 import { startPrivateRedis } from "./helpers/redis-server.ts";
+import { itWithRedis } from "./helpers/queue-backend.ts";
 import { startStack } from "./helpers/stack.ts";
 import { startTcpProxy } from "./helpers/tcp-proxy.ts";
 import { waitFor } from "./helpers/wait.ts";
@@ -68,7 +69,9 @@ describe("a missing dependency at start", () => {
     });
     expect(await wrongUser.exited).toBe(1);
     expect(wrongUser.output()).toMatch(
-      /Postgres at 127\.0\.0\.1:5432 refused the connection: .*nobody_here.* \(check DATABASE_URL\)/,
+      new RegExp(
+        `Postgres at 127\\.0\\.0\\.1:${postgres.port} refused the connection: .*nobody_here.* \\(check DATABASE_URL\\)`,
+      ),
     );
 
     const noRedis = tsx("functions/ops/preflight.ts", {
@@ -84,60 +87,64 @@ describe("a missing dependency at start", () => {
     );
   }, 60_000);
 
-  it("the API and the worker wait for Postgres and Redis that come up late, then deliver; " +
-    "the worker's heartbeat (its container's health) waits for both", async () => {
-    const stack = await startStack({ worker: false }); // a database and queue prefix of this test's own
-    const redis = await startPrivateRedis();
-    await redis.stop();
-    const pgPort = await freePort();
-    const apiPort = await freePort();
-    const env = {
-      ...stack.env,
-      DATABASE_URL: stack.env.DATABASE_URL!.replace(/:\d+\//, `:${pgPort}/`),
-      REDIS_URL: redis.url,
-    };
-    const api = tsx("functions/server/main.ts", { ...env, PORT: String(apiPort) });
-    const heartbeat = join(mkdtempSync(join(tmpdir(), "tetik-heartbeat-")), "beat");
-    const worker = tsx("functions/worker/main.ts", { ...env, WORKER_HEARTBEAT_FILE: heartbeat, LOG_LEVEL: "info" });
-    let proxy: Awaited<ReturnType<typeof startTcpProxy>> | undefined;
-    try {
-      const health = async () => (await fetch(`http://127.0.0.1:${apiPort}/health`).catch(() => undefined))?.status;
-      await waitFor(async () => (await health()) === 503, {
-        timeoutMs: 30_000,
-        what: "the API to answer 503 while both are down",
-      });
-      await new Promise((r) => setTimeout(r, 1500));
-      expect(api.output() + worker.output()).not.toMatch(/exited|Unhandled/);
-
-      // Redis first: the worker connects, but a task that cannot reach its database is not healthy yet.
-      await redis.start();
-      await waitFor(() => worker.output().includes("redis reachable again"), {
-        timeoutMs: 10_000,
-        what: "the worker to reach Redis",
-      });
-      await new Promise((r) => setTimeout(r, 3000));
-      expect(existsSync(heartbeat)).toBe(false);
-
-      proxy = await startTcpProxy(pgPort, postgres);
-      await waitFor(async () => (await health()) === 200, {
-        timeoutMs: 30_000,
-        what: "the API to see Postgres and Redis",
-      });
-      await waitFor(() => existsSync(heartbeat), { timeoutMs: 15_000, what: "the worker's heartbeat" });
-      const def = await createDefinition(stack, { name: "late", collection: "late" });
-      await createWebhook(stack, { definitionId: def.id, url: `${receiver.url}/late` });
-      const res = await fetch(`http://127.0.0.1:${apiPort}/events`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ type: "collection.created", collection: "late", recordId: "l-1", data: {} }),
-      });
-      expect(res.status).toBe(202);
-      await waitFor(() => receiver.at("/late").length === 1, { timeoutMs: 30_000, what: "the worker to deliver" });
-    } finally {
-      await Promise.all([api.stop(), worker.stop()]);
-      await proxy?.close();
+  itWithRedis(
+    "the API and the worker wait for Postgres and Redis that come up late, then deliver; " +
+      "the worker's heartbeat (its container's health) waits for both",
+    async () => {
+      const stack = await startStack({ worker: false }); // a database and queue prefix of this test's own
+      const redis = await startPrivateRedis();
       await redis.stop();
-      await stack.stop();
-    }
-  }, 120_000);
+      const pgPort = await freePort();
+      const apiPort = await freePort();
+      const env = {
+        ...stack.env,
+        DATABASE_URL: stack.env.DATABASE_URL!.replace(/:\d+\//, `:${pgPort}/`),
+        REDIS_URL: redis.url,
+      };
+      const api = tsx("functions/server/main.ts", { ...env, PORT: String(apiPort) });
+      const heartbeat = join(mkdtempSync(join(tmpdir(), "tetik-heartbeat-")), "beat");
+      const worker = tsx("functions/worker/main.ts", { ...env, WORKER_HEARTBEAT_FILE: heartbeat, LOG_LEVEL: "info" });
+      let proxy: Awaited<ReturnType<typeof startTcpProxy>> | undefined;
+      try {
+        const health = async () => (await fetch(`http://127.0.0.1:${apiPort}/health`).catch(() => undefined))?.status;
+        await waitFor(async () => (await health()) === 503, {
+          timeoutMs: 30_000,
+          what: "the API to answer 503 while both are down",
+        });
+        await new Promise((r) => setTimeout(r, 1500));
+        expect(api.output() + worker.output()).not.toMatch(/exited|Unhandled/);
+
+        // Redis first: the worker connects, but a task that cannot reach its database is not healthy yet.
+        await redis.start();
+        await waitFor(() => worker.output().includes("redis reachable again"), {
+          timeoutMs: 10_000,
+          what: "the worker to reach Redis",
+        });
+        await new Promise((r) => setTimeout(r, 3000));
+        expect(existsSync(heartbeat)).toBe(false);
+
+        proxy = await startTcpProxy(pgPort, postgres);
+        await waitFor(async () => (await health()) === 200, {
+          timeoutMs: 30_000,
+          what: "the API to see Postgres and Redis",
+        });
+        await waitFor(() => existsSync(heartbeat), { timeoutMs: 15_000, what: "the worker's heartbeat" });
+        const def = await createDefinition(stack, { name: "late", collection: "late" });
+        await createWebhook(stack, { definitionId: def.id, url: `${receiver.url}/late` });
+        const res = await fetch(`http://127.0.0.1:${apiPort}/events`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ type: "collection.created", collection: "late", recordId: "l-1", data: {} }),
+        });
+        expect(res.status).toBe(202);
+        await waitFor(() => receiver.at("/late").length === 1, { timeoutMs: 30_000, what: "the worker to deliver" });
+      } finally {
+        await Promise.all([api.stop(), worker.stop()]);
+        await proxy?.close();
+        await redis.stop();
+        await stack.stop();
+      }
+    },
+    120_000,
+  );
 });

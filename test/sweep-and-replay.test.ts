@@ -1,17 +1,14 @@
 // The sweep (two at once, retention), Idempotency-Key under concurrency, and bulk replay.
-import { Queue } from "bullmq";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventRows, insertEvents } from "../functions/domain/events/ingest-events.ts";
 import { createActionLog } from "../functions/domain/delivery/action-log/action-log.ts";
 import { runSweep } from "../functions/domain/sweep/run-sweep.ts";
-import { QUEUE_NAME } from "../functions/platform/queue.ts";
 import { fromPg } from "../functions/platform/sql.ts";
 import { expectError, expectStatus } from "./helpers/api-types.ts";
 import { testClock } from "./helpers/clock.ts";
 import { createDefinition, createWebhook, postEvent, waitForEvent } from "./helpers/fixtures.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
-import { REDIS_URL, startStack, type TestStack } from "./helpers/stack.ts";
+import { startStack, type TestStack } from "./helpers/stack.ts";
 import { waitFor } from "./helpers/wait.ts";
 
 let idle: TestStack; // no worker: jobs stay in the queue where the test can count them
@@ -40,16 +37,10 @@ async function orphanEvents(s: TestStack, count: number, collection: string, rec
   return ids;
 }
 
+/** Jobs queued and not finished, on whichever backend the stack's queue is. */
 async function queuedJobs(s: TestStack): Promise<number> {
-  const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  const queue = new Queue(QUEUE_NAME, { connection, prefix: s.config.QUEUE_PREFIX });
-  try {
-    const counts = await queue.getJobCounts("waiting", "prioritized", "delayed", "active");
-    return Object.values(counts).reduce((a, b) => a + b, 0);
-  } finally {
-    await queue.close();
-    connection.disconnect();
-  }
+  const counts = await s.deps.queue.counts();
+  return counts.waiting + counts.delayed + counts.active;
 }
 
 describe("the sweep", () => {

@@ -8,7 +8,8 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTetikClient } from "tetik/client";
 import { refereedKy } from "./helpers/contract.ts";
-import { clearQueuePrefix, REDIS_URL } from "./helpers/redis.ts";
+import { clearQueue, QUEUE_BACKEND } from "./helpers/queue-backend.ts";
+import { REDIS_URL } from "./helpers/redis.ts";
 import { freePort, startProcess, type RunningProcess } from "./helpers/processes.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 import { startTlsPostgres, type TlsPostgres } from "./helpers/tls-postgres.ts";
@@ -48,7 +49,13 @@ describe("a TLS-only Postgres", () => {
 
     const prefix = `tetik-tls-${randomBytes(3).toString("hex")}`;
     const port = await freePort();
-    const env = { DATABASE_URL: url, REDIS_URL, QUEUE_PREFIX: prefix, WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true" };
+    const env = {
+      DATABASE_URL: url,
+      REDIS_URL,
+      QUEUE_BACKEND,
+      QUEUE_PREFIX: prefix,
+      WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
+    };
     const processes: RunningProcess[] = [
       tsx("functions/server/main.ts", { ...env, PORT: String(port) }),
       tsx("functions/worker/main.ts", env),
@@ -69,7 +76,7 @@ describe("a TLS-only Postgres", () => {
       });
     } finally {
       await Promise.all(processes.map((p) => p.stop()));
-      await clearQueuePrefix(prefix);
+      await clearQueue(prefix);
     }
   }, 120_000);
 });

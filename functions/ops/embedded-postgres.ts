@@ -21,6 +21,7 @@ const STOP_TIMEOUT_S = 30;
 export interface EmbeddedPostgres {
   /** The database tetik uses on it (created by the migration step). */
   url: string;
+  port: number;
   /** True when the data directory was made now (the first start in this checkout). */
   created: boolean;
   /** True when a server an earlier `npm start` left running was found and used. */
@@ -40,8 +41,19 @@ interface RunAs {
   name: string;
 }
 
+export interface EmbeddedOptions {
+  /**
+   * "password" (the default): a password made at initdb, kept in postgres.json. "trust": none, for the test
+   * suite's own server (its roles connect without passwords, as on a developer's Postgres).
+   */
+  auth?: "password" | "trust";
+}
+
 /** Starts (or finds running) the Postgres whose data is in `dir`/postgres, initialising it on first use. */
-export async function startEmbeddedPostgres(relativeDir: string): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(
+  relativeDir: string,
+  { auth = "password" }: EmbeddedOptions = {},
+): Promise<EmbeddedPostgres> {
   const dir = resolve(relativeDir);
   const binaries = await loadBinaries();
   const runAs = unprivilegedUser();
@@ -51,10 +63,10 @@ export async function startEmbeddedPostgres(relativeDir: string): Promise<Embedd
   const stateFile = join(dir, "postgres.json");
   let created = false;
   if (!existsSync(join(dataDir, "PG_VERSION"))) {
-    await initialise(binaries, runAs, dataDir, stateFile);
+    await initialise(binaries, runAs, dataDir, stateFile, auth);
     created = true;
   }
-  const state = JSON.parse(readFileSync(stateFile, "utf8")) as { port: number; password: string };
+  const state = JSON.parse(readFileSync(stateFile, "utf8")) as { port: number; password?: string };
   const pg_ctl = (args: string[]) => run(binaries.pg_ctl, ["-D", dataDir, ...args], runAs);
   const running = runningPort(dataDir);
   let port = running ?? state.port;
@@ -64,8 +76,10 @@ export async function startEmbeddedPostgres(relativeDir: string): Promise<Embedd
     const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`;
     await pg_ctl(["start", "-w", "-t", String(START_TIMEOUT_S), "-l", join(dataDir, "server.log"), "-o", options]);
   }
+  const password = state.password ? `:${encodeURIComponent(state.password)}` : "";
   return {
-    url: `postgresql://postgres:${encodeURIComponent(state.password)}@127.0.0.1:${port}/tetik`,
+    url: `postgresql://postgres${password}@127.0.0.1:${port}/tetik`,
+    port,
     created,
     reused: running !== undefined,
     stop: () => pg_ctl(["stop", "-m", "fast", "-w", "-t", String(STOP_TIMEOUT_S)]),
@@ -130,16 +144,25 @@ function checkReachable(runAs: RunAs, paths: string[]): void {
   );
 }
 
-async function initialise(binaries: Binaries, runAs: RunAs | undefined, dataDir: string, stateFile: string) {
+async function initialise(
+  binaries: Binaries,
+  runAs: RunAs | undefined,
+  dataDir: string,
+  stateFile: string,
+  auth: "password" | "trust",
+) {
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { mode: 0o700 });
+  if (runAs) chownSync(dataDir, runAs.uid, runAs.gid);
+  if (auth === "trust") {
+    await run(binaries.initdb, ["-D", dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C"], runAs);
+    writeState(stateFile, { port: PREFERRED_PORT });
+    return;
+  }
   const password = randomBytes(18).toString("base64url");
   const passwordFile = join(dataDir, "..", `.initdb-password-${process.pid}`);
   writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
-  if (runAs) {
-    chownSync(dataDir, runAs.uid, runAs.gid);
-    chownSync(passwordFile, runAs.uid, runAs.gid);
-  }
+  if (runAs) chownSync(passwordFile, runAs.uid, runAs.gid);
   try {
     await run(
       binaries.initdb,
@@ -152,7 +175,7 @@ async function initialise(binaries: Binaries, runAs: RunAs | undefined, dataDir:
   writeState(stateFile, { port: PREFERRED_PORT, password });
 }
 
-function writeState(file: string, state: { port: number; password: string }) {
+function writeState(file: string, state: { port: number; password?: string }) {
   writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
 }
 

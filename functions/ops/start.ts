@@ -3,9 +3,8 @@
 // answers at its default address; where nothing does, an embedded Postgres is started with its data in
 // .tetik/ and the queue in it, so a machine with only Node runs tetik (SPEC "Running with Node alone").
 // Ctrl-C stops everything this started: the three processes first (they finish their jobs), Postgres last.
-import { connect } from "node:net";
 import { config, DEFAULT_DATABASE_URL, embeddedQueueBackend, servicesNamed } from "../platform/config.ts";
-import { terminal as say } from "../platform/wait-for-services.ts";
+import { answersAt, terminal as say } from "../platform/wait-for-services.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded-postgres.ts";
 import { migrate } from "./migrate.ts";
 import { preflight } from "./preflight.ts";
@@ -37,7 +36,7 @@ async function main(): Promise<number> {
 /** The embedded Postgres, started and named in the first lines, when nothing else is there to use. */
 async function embeddedPostgresIfNeeded(): Promise<EmbeddedPostgres | undefined> {
   const { hostname, port } = new URL(DEFAULT_DATABASE_URL);
-  if (servicesNamed() || (await answers(hostname, Number(port)))) return undefined;
+  if (servicesNamed() || (await answersAt(hostname, Number(port)))) return undefined;
   const queue = embeddedQueueBackend();
   const where = queue === "postgres" ? "it, no Redis" : "Redis";
   say.info(
@@ -81,20 +80,6 @@ async function runUntilStopped(): Promise<number> {
   const running = runProcesses(PROCESSES, { waitMs: STOP_WAIT_MS });
   onSignal = running.stop;
   return running.done;
-}
-
-/** Whether something accepts a TCP connection at host:port within a second. */
-function answers(host: string, port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = connect({ host, port, timeout: 1_000 });
-    const end = (yes: boolean) => {
-      socket.destroy();
-      done(yes);
-    };
-    socket.once("connect", () => end(true));
-    socket.once("timeout", () => end(false));
-    socket.once("error", () => end(false));
-  });
 }
 
 main().then(

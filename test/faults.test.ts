@@ -1,7 +1,12 @@
 // Nothing accepted is lost, whatever happens to Redis, the worker or a receiver, with the queue on Redis or
 // on Postgres. Each test counts events lost (must be 0) and reports duplicate deliveries (allowed: delivery
 // is at least once).
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { startEmbeddedPostgres } from "../functions/ops/embedded-postgres.ts";
+import { migrate } from "../functions/ops/migrate.ts";
 import { expectStatus } from "./helpers/api-types.ts";
 import { createDefinition, createWebhook } from "./helpers/fixtures.ts";
 import { lossReport, sweepUntilCompleted } from "./helpers/loss.ts";
@@ -32,6 +37,21 @@ async function redis(): Promise<PrivateRedis> {
   cleanups.push(() => server.stop());
   return server;
 }
+/** A Postgres server of the test's own, migrated; `server` is replaced when the test restarts it. */
+async function privatePostgres() {
+  const dir = mkdtempSync(join(tmpdir(), "tetik-restart-pg-"));
+  chmodSync(dir, 0o755); // as root, Postgres runs as another user, who must reach it
+  const holder = { dir, server: await startEmbeddedPostgres(dir, { auth: "trust" }), port: 0, url: "" };
+  holder.port = holder.server.port;
+  await migrate(holder.server.url, { quiet: true });
+  holder.url = holder.server.url.replace("//postgres@", "//tetik_app@");
+  cleanups.push(async () => {
+    await holder.server.stop().catch(() => {}); // stopped already, where the test failed while it was away
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return holder;
+}
+
 async function stackWith(options: Parameters<typeof startStack>[0]): Promise<TestStack> {
   const stack = await startStack(options);
   cleanups.push(() => stack.stop());
@@ -123,7 +143,7 @@ const QUEUES: Record<string, Record<string, string>> = {
 };
 if (!REDIS_THERE) notRun("the faults below with the queue on Redis");
 
-describe.each(Object.entries(QUEUES))("faults, the queue on %s", (_, queueEnv) => {
+describe.each(Object.entries(QUEUES))("faults, the queue on %s", (backend, queueEnv) => {
   const stackOn = (options: { worker?: boolean; env?: Record<string, string> }) =>
     stackWith({ ...options, env: { ...options.env, ...queueEnv } });
 
@@ -132,6 +152,40 @@ describe.each(Object.entries(QUEUES))("faults, the queue on %s", (_, queueEnv) =
     const health = expectStatus(await stack.api("GET", "/health"), 200);
     expect(health).toMatchObject({ database: "up", redis: queueEnv.QUEUE_BACKEND === "postgres" ? "unused" : "up" });
   });
+
+  it("loses nothing when Postgres restarts mid-run, and answers 503 while it is away", async () => {
+    // A Postgres of this test's own (the shared one is never stopped), the embedded one npm start runs.
+    const postgres = await privatePostgres();
+    // One job (25 events) at a time and a 200 ms receiver: the restart lands mid-run, not after it.
+    const stack = await stackOn({ env: { ...FAST_RECOVERY, WORKER_CONCURRENCY: "1", DATABASE_URL: postgres.url } });
+    const receiver = await receiverFor(() => ({ status: 200, delayMs: 200 }));
+    await hook(stack, receiver, "/restart");
+
+    const ids = await ingest(stack, 200);
+    await waitFor(() => delivered(receiver, "/restart") >= 10, {
+      timeoutMs: 30_000,
+      intervalMs: 10,
+      what: "10 deliveries before the restart",
+    });
+    await postgres.server.stop();
+    expect(delivered(receiver, "/restart")).toBeLessThan(ids.length);
+    const refused = await stack.api("POST", "/events", {
+      type: "collection.created",
+      collection: "orders",
+      recordId: "while-away",
+      data: {},
+    });
+    expect(refused.status).toBe(503);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    postgres.server = await startEmbeddedPostgres(postgres.dir, { auth: "trust" });
+    expect(postgres.server.port).toBe(postgres.port);
+    // The sweep queues the rest again an event a job; the receiver answers at once now, so that takes seconds.
+    receiver.respond(() => ({ status: 200 }));
+
+    const more = await ingest(stack, 20, 200);
+    await sweepUntilCompleted(stack, [...ids, ...more]);
+    expect(lossReport(`Postgres restart (${backend})`, [...ids, ...more], receiver, "/restart").lost).toBe(0);
+  }, 90_000);
 
   it("loses nothing when the worker is killed (SIGKILL) mid-run and another takes over", async () => {
     // One job (25 events) at a time and a 100 ms receiver: the kill lands mid-run, not after it.

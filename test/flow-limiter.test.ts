@@ -117,9 +117,9 @@ describe.each(backends)("the flow limiter on %s", (_, make) => {
     expect(turnsAt[0]).toBeGreaterThan(900);
     expect(turnsAt.at(-1)).toBeGreaterThan(2_800);
     expect(turnsAt.at(-1)).toBeLessThanOrEqual(3_300);
-    // 50 ms apart, give or take the milliseconds between an answer and this process hearing it (up to 23 ms
-    // seen on a loaded machine); unbooked, they would all come at once.
-    for (let i = 1; i < turnsAt.length; i++) expect(turnsAt[i]! - turnsAt[i - 1]!).toBeGreaterThanOrEqual(20);
+    // 50 ms apart, give or take the milliseconds between an answer and this process hearing it (two turns
+    // came 18 ms apart on a loaded machine): never more than 3 in 100 ms, where unbooked all 40 would be.
+    expect(busiestWindow(turnsAt, 100)).toBeLessThanOrEqual(3);
     expect(turnsAt.at(-1)! - turnsAt[0]!).toBeGreaterThanOrEqual(39 * 50 - 60);
     const booked = waits.map((turn) => turn.waitMs).sort((x, y) => x - y);
     // Asked again before its time, a booking answers the rest of the wait and keeps its place.

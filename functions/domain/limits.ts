@@ -33,6 +33,12 @@ export const LIMITS = {
 
   /** A webhook's payload template, a trigger's data or filter template, as JSON. */
   templateBytes: 64 * KiB,
+  /**
+   * What one template may render to for one event (a webhook's body or headers, a trigger's data or filter),
+   * counted while it renders: twice the largest event, so `{{data}}` and `{{previous}}` always fit, but a
+   * template repeating `{{data}}` stops early. Past it the action fails with `rendered_too_large`, not retried.
+   */
+  renderedBytes: 2 * MiB,
   /** Webhooks and triggers of one definition (each). */
   targetsPerDefinition: 100,
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { renderTemplate, templateProblems } from "../../functions/domain/templates/template.ts";
+import { RenderedTooLarge, renderTemplate, templateProblems } from "../../functions/domain/templates/template.ts";
 
 const context = {
   event: { id: "evt_1", recordId: "o-1" },
@@ -58,5 +58,25 @@ describe("templates", () => {
       expect.objectContaining({ message: "unbalanced {{ or }}" }),
     ]);
     expect(templateProblems({ ok: "{{ data.items[0].sku }} and {{event.id}}" }, roots)).toEqual([]);
+  });
+
+  it("stops rendering once the result passes its budget, whole placeholders charged at their JSON size", () => {
+    const big = { data: { text: "y".repeat(1_000) } };
+    expect(renderTemplate({ a: "{{data}}", b: "{{ data.text }}!" }, big, 2_100)).toEqual({
+      a: { text: "y".repeat(1_000) },
+      b: `${"y".repeat(1_000)}!`,
+    });
+    let built = 0;
+    const counting = {
+      get data() {
+        built++;
+        return big.data;
+      },
+    };
+    const many = Array.from({ length: 1_000 }, () => "{{data}}");
+    expect(() => renderTemplate(many, counting, 10_000)).toThrow(RenderedTooLarge);
+    // It gave up after about 10 copies, not after building 1,000.
+    expect(built).toBeLessThan(15);
+    expect(() => renderTemplate({ s: "x".repeat(50) }, {}, 40)).toThrow(/more than/);
   });
 });

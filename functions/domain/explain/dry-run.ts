@@ -22,6 +22,7 @@ import { triggerTargets } from "../collections/record-statements.ts";
 import { collectionName, jsonObject } from "../validation.ts";
 import { buildDelivery, UnsendableDelivery } from "../webhooks/build-delivery.ts";
 import { createWebhookInput } from "../webhooks/webhook-input.ts";
+import { RenderedTooLarge } from "../templates/template.ts";
 import { depthNote } from "./explain-event.ts";
 import { explainMatch, type MatchExplanation } from "./explain-match.ts";
 import { explanationBudget } from "./explain-condition.ts";
@@ -211,7 +212,8 @@ async function wouldWrite(
   try {
     plan = planTrigger(trigger, eventContext(event, definition));
   } catch (error) {
-    return { ...base, error: { code: "invalid_trigger_result", message: (error as Error).message } };
+    const code = error instanceof RenderedTooLarge ? error.code : "invalid_trigger_result";
+    return { ...base, error: { code, message: (error as Error).message } };
   }
   // As the trigger runner names the record it creates: derived from the action, the same on every run.
   if (plan.action === "create")

@@ -1,6 +1,7 @@
 // Templates: `{{ path }}` placeholders in any string of a JSON value, resolved against a context object.
 // A string that is exactly one placeholder keeps the value's JSON type; otherwise values are interpolated
 // as text. Paths are looked up as data, never evaluated, so no template can run code.
+import { formatBytes, LIMITS } from "../limits.ts";
 import type { Problem } from "../validation.ts";
 
 const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
@@ -31,21 +32,65 @@ function asText(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
-function renderString(text: string, context: unknown): unknown {
-  const whole = WHOLE.exec(text);
-  if (whole) return lookup(context, whole[1]!) ?? null;
-  if (!text.includes("{{")) return text;
-  return text.replace(PLACEHOLDER, (_, path: string) => asText(lookup(context, path)));
+/** A template rendered past its budget for one event: stopped there, before the rest was built. */
+export class RenderedTooLarge extends Error {
+  readonly code = "rendered_too_large";
+  constructor(readonly limit: number) {
+    super(`the template renders to more than ${formatBytes(limit)} for this event (it repeats large values?)`);
+    this.name = "RenderedTooLarge";
+  }
 }
 
-/** Renders every string (object keys stay as written) of a JSON value. */
-export function renderTemplate(template: unknown, context: unknown): unknown {
-  if (typeof template === "string") return renderString(template, context);
-  if (Array.isArray(template)) return template.map((item) => renderTemplate(item, context));
+/** Characters a render may still produce; charged as it goes, so an amplifying template stops early. */
+interface Budget {
+  left: number;
+  readonly limit: number;
+}
+
+function charge(budget: Budget, chars: number) {
+  budget.left -= chars;
+  if (budget.left < 0) throw new RenderedTooLarge(budget.limit);
+}
+
+function renderString(text: string, context: unknown, budget: Budget): unknown {
+  const whole = WHOLE.exec(text);
+  if (whole) {
+    const value = lookup(context, whole[1]!) ?? null;
+    // Kept by reference here, but written out in full with the body: charged at its JSON size.
+    charge(budget, typeof value === "object" && value !== null ? (JSON.stringify(value)?.length ?? 0) : 16);
+    return value;
+  }
+  if (!text.includes("{{")) {
+    charge(budget, text.length);
+    return text;
+  }
+  return text.replace(PLACEHOLDER, (_, path: string) => {
+    const inserted = asText(lookup(context, path));
+    charge(budget, inserted.length);
+    return inserted;
+  });
+}
+
+function render(template: unknown, context: unknown, budget: Budget): unknown {
+  if (typeof template === "string") return renderString(template, context, budget);
+  if (Array.isArray(template)) return template.map((item) => render(item, context, budget));
   if (template && typeof template === "object") {
-    return Object.fromEntries(Object.entries(template).map(([k, v]) => [k, renderTemplate(v, context)]));
+    return Object.fromEntries(
+      Object.entries(template).map(([k, v]) => {
+        charge(budget, k.length);
+        return [k, render(v, context, budget)];
+      }),
+    );
   }
   return template;
+}
+
+/**
+ * Renders every string (object keys stay as written) of a JSON value; throws RenderedTooLarge once the
+ * result passes `limit` characters of JSON (LIMITS.renderedBytes), without building the rest.
+ */
+export function renderTemplate(template: unknown, context: unknown, limit: number = LIMITS.renderedBytes): unknown {
+  return render(template, context, { left: limit, limit });
 }
 
 /** Problems in the placeholders of a template: bad syntax, or a path outside the allowed roots. */

@@ -2,7 +2,7 @@
 import pkg from "../../../package.json" with { type: "json" };
 import type { Webhook } from "../../platform/db.ts";
 import type { EventContext } from "../events/event-context.ts";
-import { renderTemplate } from "../templates/template.ts";
+import { RenderedTooLarge, renderTemplate } from "../templates/template.ts";
 import type { SecretState } from "./secret.ts";
 import { signatureHeader } from "./sign.ts";
 
@@ -63,6 +63,16 @@ type WebhookShape = Pick<
 > &
   SecretState;
 
+/** A template rendered for the delivery; one past its size budget makes the delivery unsendable. */
+function rendered(template: unknown, context: EventContext): unknown {
+  try {
+    return renderTemplate(template, context);
+  } catch (error) {
+    if (error instanceof RenderedTooLarge) throw new UnsendableDelivery(error.code, error.message);
+    throw error;
+  }
+}
+
 /**
  * `messageId` is the same on every attempt of one event to one webhook: receivers deduplicate on it.
  * Throws UnsendableDelivery when a header renders to what HTTP cannot carry.
@@ -75,9 +85,9 @@ export function buildDelivery(
 ): DeliveryRequest {
   // Not unsendable for good: once the operator gives tetik its key back, a retry signs and sends.
   if (webhook.secretError) throw new UnsendableDelivery("secret_unreadable", webhook.secretError);
-  const payload = webhook.payload === null ? defaultPayload(context) : renderTemplate(webhook.payload, context);
+  const payload = webhook.payload === null ? defaultPayload(context) : rendered(webhook.payload, context);
   const body = JSON.stringify(payload ?? null);
-  const custom = renderTemplate(webhook.headers ?? {}, context) as Record<string, unknown>;
+  const custom = rendered(webhook.headers ?? {}, context) as Record<string, unknown>;
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(custom)) {
     const text = typeof value === "string" ? value : JSON.stringify(value ?? "");

@@ -45,10 +45,10 @@ export function retryDelay(
 }
 
 /**
- * Failures without an answer that another attempt would meet again: the target is refused, or a header
- * cannot be sent.
+ * Failures without an answer that another attempt would meet again: the target is refused, a header cannot
+ * be sent, or the body renders past its size budget (the same event renders the same every time).
  */
-const PERMANENT_FAILURES = new Set(["blocked_address", "invalid_header"]);
+const PERMANENT_FAILURES = new Set(["blocked_address", "invalid_header", "rendered_too_large"]);
 
 /** Network errors, timeouts, 408, 429 and 5xx may pass; other answers will not change by retrying. */
 export function isRetryable(status: number | null, errorCode: string | null): boolean {

@@ -9,6 +9,7 @@ import { AppError } from "../../errors.ts";
 import { eventContext } from "../../events/event-context.ts";
 import type { MatchableEvent } from "../../matching/match-definitions.ts";
 import { planTrigger, type TriggerPlan } from "../../triggers/plan-trigger.ts";
+import { RenderedTooLarge } from "../../templates/template.ts";
 import type { ActionKindEntry, CachedTrigger, RunOutcome, WorkerDeps } from "./runtime.ts";
 
 /** Runs `trigger` for `event` as action `action`, or fails the action with the reason it cannot run. */
@@ -31,6 +32,10 @@ async function runTrigger(
   try {
     plan = planTrigger(trigger, eventContext(event, trigger.definition));
   } catch (error) {
+    if (error instanceof RenderedTooLarge) {
+      await runtime.actionLog.fail(action, error.code, error.message);
+      return done;
+    }
     if (!(error instanceof AppError)) throw error;
     await runtime.actionLog.fail(action, "invalid_trigger_result", error.message);
     return done;

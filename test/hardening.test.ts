@@ -780,18 +780,26 @@ describe("webhook secrets at rest", () => {
     }
   });
 
-  it("says at start-up whether secrets are stored encrypted", async () => {
+  it("says at start-up whether secrets are stored encrypted, and if webhooks may reach private networks", async () => {
     const lines: string[] = [];
     const log = { info: (m: string) => lines.push(`info ${m}`), warn: (m: string) => lines.push(`warn ${m}`) } as never;
     announceSecurity({ config: loadConfig({}), log });
     announceSecurity(
-      { config: loadConfig({ SECRETS_KEY: randomBytes(32).toString("base64"), API_KEY: "k" }), log },
+      {
+        config: loadConfig({
+          SECRETS_KEY: randomBytes(32).toString("base64"),
+          API_KEY: "k",
+          WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
+        }),
+        log,
+      },
       { servesApi: false },
     );
     expect(lines).toEqual([
       expect.stringMatching(/^warn API_KEY is NOT set/),
       "warn SECRETS_KEY is not set: webhook secrets are stored unencrypted. " +
         "Set it (openssl rand -base64 32) anywhere but your own machine.",
+      expect.stringMatching(/^warn WEBHOOK_ALLOW_PRIVATE_NETWORKS is on: webhooks may target loopback/),
       "info SECRETS_KEY is set: webhook secrets are stored encrypted (AES-256-GCM)",
     ]);
   });

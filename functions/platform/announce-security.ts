@@ -1,5 +1,6 @@
 // What a process runs with, said at every start: without API_KEY the API is open (loudly, as the SPEC
-// asks), without SECRETS_KEY webhook secrets are stored unencrypted. A function that never stores or uses
+// asks), without SECRETS_KEY webhook secrets are stored unencrypted, and with WEBHOOK_ALLOW_PRIVATE_NETWORKS
+// webhooks may reach the machine's own network. A function that never stores or uses
 // a webhook secret is not given SECRETS_KEY in AWS (infra/aws/function-access.cjs): it says nothing of it.
 import type { Deps } from "./deps.ts";
 
@@ -22,6 +23,11 @@ export function announceSecurity(
         "set API_KEY anywhere else.",
     );
   }
+  if (config.WEBHOOK_ALLOW_PRIVATE_NETWORKS)
+    log.warn(
+      "WEBHOOK_ALLOW_PRIVATE_NETWORKS is on: webhooks may target loopback, private, link-local and metadata " +
+        "addresses (this machine, its network, the cloud's metadata service). For local development only.",
+    );
   if (!keepsWebhookSecrets) return;
   if (config.SECRETS_KEY) log.info("SECRETS_KEY is set: webhook secrets are stored encrypted (AES-256-GCM)");
   else

@@ -13,7 +13,7 @@ let noRedis: TestStack;
 let noPostgres: TestStack;
 beforeAll(async () => {
   [stack, noRedis, noPostgres] = await Promise.all([
-    startStack({ worker: false, env: { API_KEY: "s3cret-key" } }),
+    startStack({ worker: false, env: { API_KEY: "s3cret-key-0123456789" } }),
     // Nothing listens on port 1: Redis is "down" for this stack.
     startStack({ worker: false, env: { REDIS_URL: "redis://127.0.0.1:1" } }),
     startStack({ worker: false, env: { DATABASE_URL: "postgresql://postgres@127.0.0.1:1/tetik" } }),
@@ -33,7 +33,10 @@ describe("auth", () => {
     ).toBe(401);
     expect(await stack.deps.db.eventDefinition.count()).toBe(0);
 
-    const ok = expectStatus(await stack.api("POST", "/definitions", body, { authorization: "Bearer s3cret-key" }), 201);
+    const ok = expectStatus(
+      await stack.api("POST", "/definitions", body, { authorization: "Bearer s3cret-key-0123456789" }),
+      201,
+    );
     expect(ok.name).toBe("auth");
     expect((await stack.api("GET", "/health")).status).toBe(200);
     // HEAD is GET without a body: load balancers probe with it.

@@ -98,7 +98,7 @@ beforeAll(async () => {
   await setDatabasePassword("first-password");
   aws.secrets.set(APP_DATABASE_SECRET, { username: "tetik_app", password: "app-password-1" });
   aws.secrets.set(CACHE_SECRET, { token: REDIS_TOKEN });
-  aws.secrets.set(API_KEY_SECRET, { apiKey: "first-api-key" });
+  aws.secrets.set(API_KEY_SECRET, { apiKey: "first-api-key-0123456" });
   // As CloudFormation generates it: no previous key until a rotation.
   aws.secrets.set(SECRETS_KEY_SECRET, { secretsKey: "qGcTKeJjJ1M3r9QxXvQFx6sQzCjS1m0oQpLb2xVj3aE" });
   aws.secrets.set(SECRETS_KEY_PREVIOUS_SECRET, { previous: "" });
@@ -369,7 +369,7 @@ describe("an API function in AWS", () => {
     expect((await call(handler, "POST", "/events", { body: anEvent("o-1") })).status).toBe(401);
     expect((await call(handler, "POST", "/events", { key: "wrong", body: anEvent("o-1") })).status).toBe(401);
     const accepted = expectStatus(
-      await call(handler, "POST", "/events", { key: "first-api-key", body: anEvent("o-1") }),
+      await call(handler, "POST", "/events", { key: "first-api-key-0123456", body: anEvent("o-1") }),
       202,
     );
     expect(aws.reads.slice(reads).sort()).toEqual([API_KEY_SECRET, APP_DATABASE_SECRET, CACHE_SECRET].sort());
@@ -384,20 +384,27 @@ describe("an API function in AWS", () => {
   it("uses a rotated API key and database password within SECRETS_REFRESH_MS, with no redeploy", async () => {
     vi.resetModules();
     const { handler } = await import("../functions/api/events.ts");
-    expect((await call(handler, "POST", "/events", { key: "first-api-key", body: anEvent("o-2") })).status).toBe(202);
+    expect(
+      (await call(handler, "POST", "/events", { key: "first-api-key-0123456", body: anEvent("o-2") })).status,
+    ).toBe(202);
 
     await setAppPassword("app-password-2");
-    aws.secrets.set(API_KEY_SECRET, { apiKey: "second-api-key" });
+    aws.secrets.set(API_KEY_SECRET, { apiKey: "second-api-key-012345" });
     const accepted = await waitFor(
       async () => {
-        const res = await call(handler, "POST", "/events", { key: "second-api-key", body: anEvent("o-3") });
+        const res = await call(handler, "POST", "/events", { key: "second-api-key-012345", body: anEvent("o-3") });
         return res.status === 202 ? res.body : undefined;
       },
       { timeoutMs: 15_000, intervalMs: 200, what: "the new key to be accepted" },
     );
-    expect((await call(handler, "POST", "/events", { key: "first-api-key", body: anEvent("o-4") })).status).toBe(401);
+    expect(
+      (await call(handler, "POST", "/events", { key: "first-api-key-0123456", body: anEvent("o-4") })).status,
+    ).toBe(401);
     // New connections, made with the new password (the old one no longer logs in).
-    const read = expectStatus(await call(handler, "GET", `/events/${accepted.id}`, { key: "second-api-key" }), 200);
+    const read = expectStatus(
+      await call(handler, "GET", `/events/${accepted.id}`, { key: "second-api-key-012345" }),
+      200,
+    );
     expect(read).toMatchObject({ id: accepted.id, recordId: "o-3" });
   });
 

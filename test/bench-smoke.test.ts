@@ -17,7 +17,7 @@ itWithRedis(
         env: {
           ...process.env,
           LOG_LEVEL: "warn",
-          API_KEY: "bench-smoke-key",
+          API_KEY: "bench-smoke-key-0123",
           BENCH_DATABASE_SERVER: process.env.TEST_DATABASE_SERVER,
         },
       },

@@ -8,7 +8,7 @@ import { startReceiver, type Receiver, type Reply } from "./helpers/receiver.ts"
 import { type TestStack, withStackAndReceiver } from "./helpers/stack.ts";
 import { waitFor } from "./helpers/wait.ts";
 
-const KEY = "client-key";
+const KEY = "client-key-0123456789";
 let stack: TestStack;
 let receiver: Receiver;
 let tetik: TetikClient;

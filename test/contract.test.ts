@@ -9,7 +9,7 @@ import { allRoutes } from "../functions/api/contract/routes.ts";
 import { checkAgainstDocument } from "./helpers/contract.ts";
 import { startStack, type TestStack } from "./helpers/stack.ts";
 
-const KEY = "contract-key";
+const KEY = "contract-key-0123456789";
 let stack: TestStack;
 beforeAll(async () => {
   stack = await startStack({ worker: false, env: { API_KEY: KEY } });

@@ -11,7 +11,10 @@ let browser: TestBrowser;
 let url: string;
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack({ worker: false, env: { API_KEY: "docs-key" } }), startBrowser()]);
+  [stack, browser] = await Promise.all([
+    startStack({ worker: false, env: { API_KEY: "docs-key-0123456789" } }),
+    startBrowser(),
+  ]);
   url = await stack.serve();
 }, 60_000);
 afterAll(async () => {

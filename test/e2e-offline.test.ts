@@ -14,7 +14,7 @@ import { clearQueue, QUEUE_BACKEND } from "./helpers/queue-backend.ts";
 import { REDIS_URL } from "./helpers/stack.ts";
 import { waitFor } from "./helpers/wait.ts";
 
-const API_KEY = "e2e-key";
+const API_KEY = "e2e-key-0123456789";
 let database: TestDatabase;
 let receiver: Receiver;
 let api: RunningProcess & { url: string };

@@ -19,7 +19,7 @@ let browser: TestBrowser;
 const workers: RunningProcess[] = [];
 const metricsPorts: number[] = [];
 const routes = new Map<string, () => Reply>();
-const KEY = "flow-key-7d1c";
+const KEY = "flow-key-7d1c-0123456";
 const auth = { authorization: `Bearer ${KEY}` };
 
 beforeAll(async () => {

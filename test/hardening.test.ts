@@ -780,6 +780,12 @@ describe("webhook secrets at rest", () => {
     }
   });
 
+  it("refuses an API_KEY shorter than 16 characters, naming it and how to make one", () => {
+    expect(() => loadConfig({ API_KEY: "k" })).toThrow(/API_KEY: at least 16 characters \(make one with: openssl/);
+    expect(() => loadConfig({ API_KEY: "fifteen-chars-x" })).toThrow(/API_KEY/);
+    expect(loadConfig({ API_KEY: "sixteen-chars-xy" }).API_KEY).toBe("sixteen-chars-xy");
+  });
+
   it("says at start-up whether secrets are stored encrypted, and if webhooks may reach private networks", async () => {
     const lines: string[] = [];
     const log = { info: (m: string) => lines.push(`info ${m}`), warn: (m: string) => lines.push(`warn ${m}`) } as never;
@@ -788,7 +794,7 @@ describe("webhook secrets at rest", () => {
       {
         config: loadConfig({
           SECRETS_KEY: randomBytes(32).toString("base64"),
-          API_KEY: "k",
+          API_KEY: "hardening-key-0123456789",
           WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
         }),
         log,

@@ -24,7 +24,7 @@ interface Family {
   }>;
 }
 
-const KEY = "metrics-api-key";
+const KEY = "metrics-api-key-0123";
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 const TOKEN = "metrics-token";
 let stack: TestStack;

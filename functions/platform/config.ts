@@ -16,7 +16,8 @@ const schema = z.object({
   DATABASE_PASSWORD: z.string().min(1).optional(),
   REDIS_PASSWORD: z.string().min(1).optional(),
   PORT: int(1, 65535).default(3000),
-  API_KEY: z.string().min(1).optional(),
+  /** At least 16 characters: a short key is guessed (sign-in and every route take it). */
+  API_KEY: z.string().min(16, "at least 16 characters (make one with: openssl rand -base64 24)").optional(),
   /** A second bearer token that opens GET /metrics only (for a Prometheus that should not hold the API key). */
   METRICS_TOKEN: z.string().min(1).optional(),
   /** Set by serverless offline in the functions it runs (see functions/dashboard/session.ts). */

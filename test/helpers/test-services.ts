@@ -4,9 +4,10 @@
 // and the tests of Redis itself say in one line why they did not run.
 import { startEmbeddedPostgres } from "../../functions/ops/embedded-postgres.ts";
 import { answersAt, redisProblem } from "../../functions/platform/wait-for-services.ts";
+import { REDIS_URL } from "./redis.ts";
 
+/** Where the suite looks for Postgres, unless TEST_DATABASE_SERVER says (test/helpers/database.ts reads it). */
 export const DEFAULT_DATABASE_SERVER = "postgresql://postgres@127.0.0.1:5432";
-export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
 
 export interface TestServices {
   /** Postgres's address with its admin user, without a database: TEST_DATABASE_SERVER. */
@@ -27,7 +28,7 @@ export async function testServices(): Promise<TestServices> {
     console.log(`tetik tests: no Postgres at ${hostname}:${port}: running on an embedded one (.tetik/test/)`);
     stop = postgres.stop;
   }
-  const problem = await redisProblem(process.env.REDIS_URL ?? DEFAULT_REDIS_URL);
+  const problem = await redisProblem(REDIS_URL);
   // "Redis is not reachable at host:port (reason)", without the advice on how to get it.
   const missing = problem ? problem.split("): ")[0]!.concat(")") : "";
   if (missing) console.log(`tetik tests: ${missing}: the queue runs in Postgres`);

@@ -30,9 +30,10 @@ export interface LeaseSettings {
  * Claimable: unmatched, claimed fewer than LIMITS.processingTries times (past that the sweep fails it), and
  * pending (also when the sweep has just queued it again) or held by a lease that lapsed. The lease outlasts
  * the first attempts it covers, so another worker never takes an event whose deliveries are still in
- * flight: the longest timeout of an active webhook (read in this same snapshot, so a webhook saved before
- * the event counts) and a margin for the writes. No longer, either: after a worker died, its claimed
- * events wait that long before the sweep hands them on.
+ * flight: the longest timeout of the active webhooks of its own collection's active definitions (read in
+ * this same snapshot, so a webhook saved before the event counts) and a margin for the writes. No longer,
+ * either: after a worker died, its claimed events wait that long before the sweep hands them on, and a
+ * slow webhook of another collection does not make them wait for it.
  */
 export async function claimEvents(
   q: Queryable,
@@ -43,14 +44,18 @@ export async function claimEvents(
   const rows = await runSql<EventLog & { configVersion: string }>(
     q,
     sql`
-    WITH lease AS (
-      SELECT ${now}::timestamptz
-        + (GREATEST(${lease.defaultTimeoutMs}::int, coalesce(max("timeoutMs"), 0)) + ${lease.marginMs}::int)
-          * interval '1 millisecond' AS until
-      FROM webhooks WHERE active
+    WITH longest AS (
+      SELECT d.collection, max(w."timeoutMs") AS "timeoutMs"
+      FROM event_definitions d JOIN webhooks w ON w."definitionId" = d.id
+      WHERE d.active AND w.active
+        AND d.collection IN (SELECT collection FROM event_log WHERE id = ANY(${ids}::text[]))
+      GROUP BY d.collection
     ), claimed AS (
       UPDATE event_log e SET status = 'processing', "startedAt" = coalesce(e."startedAt", ${now}),
-        attempts = e.attempts + 1, "leaseExpiresAt" = (SELECT until FROM lease)
+        attempts = e.attempts + 1,
+        "leaseExpiresAt" = ${now}::timestamptz + (GREATEST(${lease.defaultTimeoutMs}::int,
+            coalesce((SELECT "timeoutMs" FROM longest l WHERE l.collection = e.collection), 0))
+          + ${lease.marginMs}::int) * interval '1 millisecond'
       WHERE e.id = ANY(${ids}::text[]) AND e."matchedAt" IS NULL AND e.attempts < ${LIMITS.processingTries}
         AND (e.status = 'pending' OR e."leaseExpiresAt" IS NULL OR e."leaseExpiresAt" < ${now})
       -- What matching and delivery read, and no more: every column returned is parsed for every event.

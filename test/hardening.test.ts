@@ -10,9 +10,10 @@ import { runSweep } from "../functions/domain/sweep/run-sweep.ts";
 import { isDependencyDown, rejectedInputReason } from "../functions/platform/dependency-errors.ts";
 import { expectError, expectStatus } from "./helpers/api-types.ts";
 import { createDefinition, createWebhook, postEvent, waitForEvent } from "./helpers/fixtures.ts";
+import { waitFor } from "./helpers/wait.ts";
 import type { Receiver } from "./helpers/receiver.ts";
 import { randomBytes } from "node:crypto";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { reencryptSecrets } from "../functions/domain/webhooks/reencrypt-secrets.ts";
 import { testWebhook } from "../functions/domain/webhooks/test-webhook.ts";
@@ -727,6 +728,47 @@ describe("the Node server", () => {
       expect(answer).toMatch(/^HTTP\/1\.1 408/);
     },
   );
+
+  it("lets clients in within seconds while a flood of silent connections fills every slot", async () => {
+    // Found: 1,000 idle connections locked everyone out for the 10 s headers timeout. Scaled to 60 slots.
+    const maxConnections = 60;
+    let server: ReturnType<typeof serveApi> | undefined;
+    const port = await new Promise<number>((resolve) => {
+      server = serveApi(stack.deps, { port: 0, hostname: "127.0.0.1", limits: { ...LIMITS, maxConnections } }, resolve);
+    });
+    const flood: Socket[] = [];
+    try {
+      for (let i = 0; i < maxConnections + 20; i++) {
+        const socket = connect(port, "127.0.0.1");
+        socket.on("error", () => {});
+        flood.push(socket);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Full: a client is refused now, as it was for 10 s before.
+      const health = () =>
+        new Promise<string>((resolve) => {
+          const socket = connect(port, "127.0.0.1", () => socket.write("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
+          let received = "";
+          socket.on("data", (chunk) => {
+            received += chunk.toString();
+            socket.destroy();
+          });
+          socket.on("close", () => resolve(received));
+          socket.on("error", () => resolve(received));
+        });
+      // Within the headers timeout (10 s), the silent connections are closed and a client is answered.
+      const answered = await waitFor(async () => ((await health()).startsWith("HTTP/1.1 200") ? true : undefined), {
+        timeoutMs: 5000,
+        intervalMs: 100,
+        what: "a client to be answered during the flood",
+      });
+      expect(answered).toBe(true);
+      expect(flood.filter((s) => s.destroyed || s.readableEnded).length).toBeGreaterThan(0);
+    } finally {
+      for (const socket of flood) socket.destroy();
+      server!.close();
+    }
+  });
 });
 
 describe("webhook secrets at rest", () => {

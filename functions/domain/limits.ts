@@ -65,3 +65,8 @@ export function jsonSizeProblem(value: unknown, limit: number): string | undefin
   const bytes = Buffer.byteLength(JSON.stringify(value) ?? "");
   return bytes > limit ? `is ${bytes} bytes of JSON; at most ${formatBytes(limit)}` : undefined;
 }
+  /**
+   * While the server holds nine tenths of maxConnections, a connection that has not sent a whole request's
+   * headers within this long is closed (and keep-alive connections idle between requests), oldest first.
+   */
+  silentConnectionMs: 1000,

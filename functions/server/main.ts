@@ -8,12 +8,14 @@ import { announceSecurity } from "../platform/announce-security.ts";
 import { config } from "../platform/config.ts";
 import { closeDeps, createDeps, type Deps } from "../platform/deps.ts";
 import { createApiApp } from "./app.ts";
+import { shedSilentConnections } from "./silent-connections.ts";
 
 export interface ServerLimits {
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
   maxConnections: number;
+  silentConnectionMs: number;
 }
 
 /**
@@ -43,6 +45,7 @@ export function serveApi(
     (info) => onListening?.(info.port),
   ) as Server;
   server.maxConnections = limits.maxConnections;
+  shedSilentConnections(server, { maxConnections: limits.maxConnections, silentMs: limits.silentConnectionMs });
   return server;
 }
 

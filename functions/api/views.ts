@@ -7,6 +7,7 @@ import type { SendResult } from "../domain/webhooks/send-webhook.ts";
 import { toPublicEventType, type IngestType } from "../domain/events/event-type.ts";
 import type * as shape from "./contract/shapes.ts";
 import type { WebhookFlow } from "../domain/webhooks/webhook-flow.ts";
+import { secretHeaderNames } from "../domain/webhooks/secret-headers.ts";
 
 type Shape<S extends z.ZodType> = z.output<S>;
 type JsonObject = Record<string, unknown>;
@@ -44,7 +45,7 @@ export function triggerView(t: EventTrigger): Shape<typeof shape.Trigger> {
   };
 }
 
-/** The secret appears only in the answers to create and rotate-secret. */
+/** The secret appears only in the answers to create and rotate-secret; secret headers by name alone, always. */
 type WebhookDefaults = Pick<Config, "WEBHOOK_TIMEOUT_MS" | "WEBHOOK_MAX_RETRY_DELAY_MS">;
 
 export function webhookView(w: Webhook, config: WebhookDefaults): Shape<typeof shape.Webhook> {
@@ -54,6 +55,7 @@ export function webhookView(w: Webhook, config: WebhookDefaults): Shape<typeof s
     url: w.url,
     method: w.method as "POST" | "PUT" | "PATCH",
     headers: w.headers as Record<string, string>,
+    secretHeaders: secretHeaderNames(w.secretHeaders),
     payload: w.payload ?? null,
     active: w.active,
     timeoutMs: w.timeoutMs ?? config.WEBHOOK_TIMEOUT_MS,

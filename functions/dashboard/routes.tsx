@@ -49,8 +49,11 @@ const PAGE_HEADERS = {
 const MAX_FORM_BYTES = 16 * 1024;
 
 export function dashboardRoutes(app: App, deps: Deps): App {
-  const session = sessions({ apiKey: deps.config.API_KEY, offline: deps.config.IS_OFFLINE === "true" });
   const q = fromPg(deps.pool);
+  const session = sessions(
+    { apiKey: deps.config.API_KEY, offline: deps.config.IS_OFFLINE === "true" },
+    { q, now: deps.now },
+  );
   const dash = new Hono<AppEnv>();
 
   const render = (c: Context, section: Frame["section"], title: string, body: Child, status = 200) => {
@@ -96,18 +99,23 @@ export function dashboardRoutes(app: App, deps: Deps): App {
   );
   dash.post("/sign-in", async (c) => {
     if (session.open) return c.redirect("/dashboard", 303);
-    const { key } = (await c.req.parseBody()) as Record<string, string>;
-    if (typeof key !== "string" || !session.checkKey(key))
+    const { key } = await c.req.parseBody();
+    const signIn = await session.signIn(c, key);
+    if (signIn.ok) return c.redirect("/dashboard", 303);
+    if (signIn.reason === "wrong_key")
       return render(c, "none", "Sign in", <SignInPage error="That is not this server's API key." />, 401);
-    session.start(c);
-    return c.redirect("/dashboard", 303);
+    const { by, retryAfterSeconds } = signIn;
+    const who = by === "address" ? "from your address" : "from many addresses";
+    c.header("retry-after", String(retryAfterSeconds));
+    const error = `Too many wrong keys ${who}: sign-in is paused for ${retryAfterSeconds} s. Try again after that.`;
+    return render(c, "none", "Sign in", <SignInPage error={error} />, 429);
   });
 
   dash.use("*", session.required());
 
   dash.post("/sign-out", async (c) => {
     await form(c);
-    session.end(c);
+    await session.end(c);
     return c.redirect("/dashboard/sign-in", 303);
   });
 

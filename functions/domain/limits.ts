@@ -41,6 +41,10 @@ export const LIMITS = {
   renderedBytes: 2 * MiB,
   /** Webhooks and triggers of one definition (each). */
   targetsPerDefinition: 100,
+  /** Custom headers of one webhook, `headers` and `secretHeaders` together. */
+  webhookHeaders: 50,
+  /** Characters in one custom header value, plain or secret. */
+  headerValueChars: 4096,
 
   /** Event and record data a list page carries before it is cut short (nextCursor continues it). */
   pageBytes: 4 * MiB,

@@ -1,4 +1,5 @@
-// `npm run secrets:reencrypt`: seals every webhook secret with SECRETS_KEY (see README, "Secrets at rest").
+// `npm run secrets:reencrypt`: seals every webhook secret and secret header value with SECRETS_KEY (see README,
+// "Secrets at rest").
 import { reencryptSecrets } from "../domain/webhooks/reencrypt-secrets.ts";
 import { config } from "../platform/config.ts";
 import { closeDeps, createDeps } from "../platform/deps.ts";

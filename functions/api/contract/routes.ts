@@ -256,6 +256,7 @@ export const webhooksRoutes = {
           definitionId: "def_01JDZ8",
           url: "https://example.com/hook",
           headers: { "x-team": "billing" },
+          secretHeaders: { authorization: "Bearer rcv_token_from_the_receiver" },
           retry: { maxAttempts: 5 },
         },
       }),

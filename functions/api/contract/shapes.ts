@@ -98,6 +98,9 @@ const webhookFields = {
   url: z.string(),
   method: z.enum(["POST", "PUT", "PATCH"]),
   headers: z.record(z.string(), z.string()),
+  secretHeaders: z.array(z.string()).meta({
+    description: "names (lower case) of the headers whose values are secret: sent on every delivery, never shown",
+  }),
   payload: json.nullable().meta({ description: "a template of the body; null sends the event" }),
   active: z.boolean(),
   timeoutMs: z.number().int(),
@@ -136,6 +139,7 @@ const webhookExample = {
   url: "https://example.com/hook",
   method: "POST",
   headers: { "x-team": "billing" },
+  secretHeaders: ["authorization"],
   payload: null,
   active: true,
   timeoutMs: 10000,
@@ -439,7 +443,9 @@ export const DryRun = z
               .object({
                 url: z.string(),
                 method: z.string(),
-                headers: z.record(z.string(), z.string()),
+                headers: z
+                  .record(z.string(), z.string())
+                  .meta({ description: 'as sent, but a secret header\'s value is shown as "[secret]"' }),
                 body: z.string(),
                 truncated: z.boolean().optional().meta({ description: "the body is cut at 64 KiB here" }),
               })

@@ -306,6 +306,16 @@ export function WebhookPage({
           <dd>
             <code>{JSON.stringify(w.headers)}</code>
           </dd>
+          <dt>Secret headers</dt>
+          <dd>
+            {w.secretHeaders.length > 0 ? (
+              <>
+                <code>{w.secretHeaders.join(", ")}</code> (values sent on deliveries, never shown)
+              </>
+            ) : (
+              "none"
+            )}
+          </dd>
         </dl>
         <div class="actions-bar">
           <Action action={`/dashboard/webhooks/${w.id}/test`} csrf={csrf} label="Send a test delivery" />

@@ -21,6 +21,7 @@ import { derivedRecordId, planTrigger, type TriggerPlan } from "../triggers/plan
 import { triggerTargets } from "../collections/record-statements.ts";
 import { collectionName, jsonObject } from "../validation.ts";
 import { buildDelivery, UnsendableDelivery } from "../webhooks/build-delivery.ts";
+import { redactedHeaders } from "../webhooks/secret-headers.ts";
 import { createWebhookInput } from "../webhooks/webhook-input.ts";
 import { RenderedTooLarge } from "../templates/template.ts";
 import { depthNote } from "./explain-event.ts";
@@ -177,6 +178,7 @@ function inlineDefinition(input: DryRunInput, now: Date): FullDefinition {
       url: w.url,
       method: w.method ?? "POST",
       headers: w.headers ?? {},
+      secretHeaders: w.secretHeaders ?? {},
       payload: (w.payload ?? null) as never,
       active: w.active ?? true,
     })) as unknown as Webhook[],
@@ -298,9 +300,16 @@ export async function dryRun(
     if (matched) {
       for (const webhook of definition.webhooks.filter((w) => w.active)) {
         try {
-          // Signed with a stand-in secret, and the signature left out: the rest is byte for byte what goes out.
+          // Signed with a stand-in secret, and the signature left out; secret headers shown by name with
+          // "[secret]" (never opened here): the rest is byte for byte what goes out.
           const { headers, ...request } = buildDelivery(
-            { ...webhook, secret: "whsec_ZHJ5LXJ1bg==", previousSecret: null, previousSecretExpiresAt: null },
+            {
+              ...webhook,
+              secretHeaders: redactedHeaders(webhook.secretHeaders),
+              secret: "whsec_ZHJ5LXJ1bg==",
+              previousSecret: null,
+              previousSecretExpiresAt: null,
+            },
             eventContext(event, definition),
             actionId(event.id, "webhook", webhook.id),
             now,

@@ -12,6 +12,8 @@ import {
   takeStuckActions,
   takeStuckEvents,
 } from "../delivery/action-log/action-log.ts";
+import { pruneSessions } from "../sign-in/session-store.ts";
+import { pruneSignInTries } from "../sign-in/throttle.ts";
 
 export interface SweepResult {
   requeuedEvents: number;
@@ -42,6 +44,9 @@ export async function runSweep(deps: SweepDeps): Promise<SweepResult> {
     q,
     new Date(now.getTime() - deps.config.LOG_RETENTION_DAYS * 86_400_000),
   );
+  // Dashboard sessions past their expiry and sign-in counts of past windows: small rows, not reported.
+  await pruneSessions(q, now);
+  await pruneSignInTries(q, now);
   const result = { requeuedEvents: events.length, requeuedActions: actions.length, failedEvents, prunedEvents };
   // For GET /health: a sweep that stopped running leaves lost work pending, and nothing else would say so.
   // Totals added in the database, so /metrics counts every run whichever process made it.

@@ -1,4 +1,5 @@
-// The HTTP request of one delivery: body (template or default), custom headers, then tetik's own headers.
+// The HTTP request of one delivery: body (template or default), custom headers, secret headers, then
+// tetik's own headers.
 import pkg from "../../../package.json" with { type: "json" };
 import type { Webhook } from "../../platform/db.ts";
 import type { EventContext } from "../events/event-context.ts";
@@ -61,6 +62,7 @@ type WebhookShape = Pick<
   Webhook,
   "url" | "method" | "headers" | "payload" | "secret" | "previousSecret" | "previousSecretExpiresAt"
 > &
+  Partial<Pick<Webhook, "secretHeaders">> &
   SecretState;
 
 /** A template rendered for the delivery; one past its size budget makes the delivery unsendable. */
@@ -100,6 +102,8 @@ export function buildDelivery(
     }
     headers[name.toLowerCase()] = text;
   }
+  // Opened (withOpenSecrets), sent as written: checked when saved, never rendered, never in a message.
+  Object.assign(headers, (webhook.secretHeaders ?? {}) as Record<string, string>);
   const timestamp = Math.floor(now.getTime() / 1000);
   // Ours last: a custom header can never replace them (they are also refused when saved).
   Object.assign(headers, {

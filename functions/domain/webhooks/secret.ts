@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Webhook } from "../../platform/db.ts";
 import { SecretUnreadable, type SecretBox } from "../../platform/secret-box.ts";
+import { openSecretHeaders } from "./secret-headers.ts";
 
 /** A Standard Webhooks secret: `whsec_` and the base64 of 32 random bytes. */
 export function generateSecret(): string {
@@ -18,10 +19,11 @@ export interface SecretState {
 }
 
 /**
- * A webhook row with its secrets opened for signing (they are stored sealed, bound to the webhook's id,
- * when SECRETS_KEY is set). One unreadable secret fails that webhook's deliveries, not the others'.
+ * A webhook row with its secrets opened for signing and its secret headers for sending (they are stored
+ * sealed, bound to the webhook's id, when SECRETS_KEY is set). One unreadable secret fails that webhook's
+ * deliveries, not the others'.
  */
-export function withOpenSecrets<W extends Pick<Webhook, "id" | "secret" | "previousSecret">>(
+export function withOpenSecrets<W extends Pick<Webhook, "id" | "secret" | "previousSecret" | "secretHeaders">>(
   webhook: W,
   box: SecretBox,
 ): W & SecretState {
@@ -30,6 +32,7 @@ export function withOpenSecrets<W extends Pick<Webhook, "id" | "secret" | "previ
       ...webhook,
       secret: box.open(webhook.secret, webhook.id),
       previousSecret: webhook.previousSecret === null ? null : box.open(webhook.previousSecret, webhook.id),
+      secretHeaders: openSecretHeaders(box, webhook.id, webhook.secretHeaders),
     };
   } catch (error) {
     if (!(error instanceof SecretUnreadable)) throw error;
@@ -37,7 +40,8 @@ export function withOpenSecrets<W extends Pick<Webhook, "id" | "secret" | "previ
       ...webhook,
       secret: "",
       previousSecret: null,
-      secretError: `the webhook's signing secret cannot be read: ${error.message}`,
+      secretHeaders: {},
+      secretError: `the webhook's signing secret or a secret header cannot be read: ${error.message}`,
     };
   }
 }

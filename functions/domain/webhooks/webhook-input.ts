@@ -26,25 +26,45 @@ export const RESERVED_HEADERS = new Set([
 ]);
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-const headersInput = z
-  .record(
-    z.string(),
-    z
-      .string()
-      .max(4096)
-      .regex(HEADER_VALUE, "header values cannot contain line breaks, NUL or characters beyond Latin-1"),
-  )
-  .superRefine((headers, ctx) => {
-    const names = Object.keys(headers);
-    if (names.length > 50) ctx.addIssue({ code: "custom", message: "at most 50 headers" });
-    for (const name of names) {
-      if (!TOKEN.test(name)) ctx.addIssue({ code: "custom", path: [name], message: "is not a valid header name" });
-      else if (RESERVED_HEADERS.has(name.toLowerCase())) {
-        ctx.addIssue({ code: "custom", path: [name], message: "is set by tetik and cannot be replaced" });
-      }
+const headerValue = z
+  .string()
+  .max(LIMITS.headerValueChars)
+  .regex(HEADER_VALUE, "header values cannot contain line breaks, NUL or characters beyond Latin-1");
+
+/** Names any custom header may have: an HTTP token, not one tetik sets. */
+function checkHeaderNames(names: string[], ctx: z.RefinementCtx) {
+  if (names.length > LIMITS.webhookHeaders) {
+    ctx.addIssue({ code: "custom", message: `at most ${LIMITS.webhookHeaders} headers` });
+  }
+  for (const name of names) {
+    if (!TOKEN.test(name)) ctx.addIssue({ code: "custom", path: [name], message: "is not a valid header name" });
+    else if (RESERVED_HEADERS.has(name.toLowerCase())) {
+      ctx.addIssue({ code: "custom", path: [name], message: "is set by tetik and cannot be replaced" });
     }
-    reportProblems(ctx, templateProblems(headers, CONTEXT_ROOTS));
+  }
+}
+
+const headersInput = z.record(z.string(), headerValue).superRefine((headers, ctx) => {
+  checkHeaderNames(Object.keys(headers), ctx);
+  reportProblems(ctx, templateProblems(headers, CONTEXT_ROOTS));
+});
+
+/**
+ * Secret headers: sent as written (never rendered as templates, so a token may hold anything a header
+ * can), stored sealed, never shown. Names are case-insensitive: two spellings of one name are refused.
+ */
+const secretHeaders = <V extends z.ZodType>(value: V) =>
+  z.record(z.string(), value).superRefine((headers, ctx) => {
+    const names = Object.keys(headers);
+    checkHeaderNames(names, ctx);
+    const seen = new Set<string>();
+    for (const name of names) {
+      if (seen.has(name.toLowerCase())) ctx.addIssue({ code: "custom", path: [name], message: "is named twice" });
+      seen.add(name.toLowerCase());
+    }
   });
+const secretHeadersDescription =
+  "header values sent on every delivery and never shown (answers list their names): a receiver's token";
 
 export const retryInput = z
   .strictObject({
@@ -81,8 +101,18 @@ const fields = {
   ordering: z.enum(["none", "record"]).optional(),
 };
 
-export const createWebhookInput = z.strictObject(fields);
+export const createWebhookInput = z.strictObject({
+  ...fields,
+  secretHeaders: secretHeaders(headerValue).optional().meta({ description: secretHeadersDescription }),
+});
 export type CreateWebhookInput = z.output<typeof createWebhookInput>;
 
-export const updateWebhookInput = z.strictObject(fields).partial();
+export const updateWebhookInput = z
+  .strictObject({
+    ...fields,
+    secretHeaders: secretHeaders(headerValue.nullable()).meta({
+      description: `${secretHeadersDescription}. Names given are set, null removes one, others are kept`,
+    }),
+  })
+  .partial();
 export type UpdateWebhookInput = z.output<typeof updateWebhookInput>;

@@ -7,6 +7,7 @@ import { addToDefinition } from "../definitions/add-to-definition.ts";
 import { toPage, type ListQuery } from "../validation.ts";
 import { urlRefusal } from "./address-guard.ts";
 import { generateSecret } from "./secret.ts";
+import { changeSecretHeaders, checkHeaderSet, secretHeaderNames } from "./secret-headers.ts";
 import type { CreateWebhookInput, UpdateWebhookInput } from "./webhook-input.ts";
 
 type WebhookDeps = Pick<Deps, "db" | "config" | "now" | "secrets">;
@@ -22,11 +23,12 @@ function checkUrl(url: string, allowPrivateNetworks: boolean) {
 const json = (value: unknown) => (value === null ? Prisma.DbNull : (value as Prisma.InputJsonValue));
 
 /**
- * Creates a webhook with a new signing secret, stored sealed (SECRETS_KEY); the answer carries it in
- * the clear, the one time it is shown.
+ * Creates a webhook with a new signing secret, stored sealed (SECRETS_KEY) like its secret headers; the
+ * answer carries the signing secret in the clear, the one time it is shown.
  */
 export async function createWebhook({ db, config, secrets }: WebhookDeps, input: CreateWebhookInput) {
   checkUrl(input.url, config.WEBHOOK_ALLOW_PRIVATE_NETWORKS);
+  checkHeaderSet(input.headers, Object.keys(input.secretHeaders ?? {}), "secretHeaders");
   const id = newId("whk");
   const secret = generateSecret();
   const webhook = await addToDefinition(db, input.definitionId, "webhooks", (tx) =>
@@ -37,6 +39,7 @@ export async function createWebhook({ db, config, secrets }: WebhookDeps, input:
         url: input.url,
         method: input.method ?? "POST",
         headers: (input.headers ?? {}) as Prisma.InputJsonValue,
+        secretHeaders: changeSecretHeaders(secrets, id, {}, input.secretHeaders ?? {}),
         payload: input.payload === undefined ? Prisma.DbNull : json(input.payload),
         active: input.active ?? true,
         timeoutMs: input.timeoutMs ?? null,
@@ -72,9 +75,19 @@ export async function listWebhooks(
   return toPage(rows, limit, (row) => row);
 }
 
-export async function updateWebhook({ db, config }: WebhookDeps, id: string, patch: UpdateWebhookInput) {
+export async function updateWebhook({ db, config, secrets }: WebhookDeps, id: string, patch: UpdateWebhookInput) {
   const current = await getWebhook(db, id);
   if (patch.url) checkUrl(patch.url, config.WEBHOOK_ALLOW_PRIVATE_NETWORKS);
+  // Secret headers merge by name (the values are never read back, so a client cannot resend them all).
+  const secretHeaders =
+    patch.secretHeaders && changeSecretHeaders(secrets, id, current.secretHeaders, patch.secretHeaders);
+  if (patch.headers || secretHeaders) {
+    checkHeaderSet(
+      patch.headers ?? current.headers,
+      secretHeaderNames(secretHeaders ?? current.secretHeaders),
+      patch.secretHeaders ? "secretHeaders" : "headers",
+    );
+  }
   const update = (tx: Prisma.TransactionClient) =>
     tx.webhook.update({
       where: { id },
@@ -83,6 +96,7 @@ export async function updateWebhook({ db, config }: WebhookDeps, id: string, pat
         url: patch.url,
         method: patch.method,
         headers: patch.headers as Prisma.InputJsonValue | undefined,
+        secretHeaders,
         payload: patch.payload === undefined ? undefined : json(patch.payload),
         // Turning a webhook back on clears the reason it was turned off.
         ...(patch.active !== undefined

@@ -52,6 +52,13 @@ export const LIMITS = {
   /** Tries of one event or action that ended in an error or a crash before it is failed for good. */
   processingTries: 10,
 
+  /** Wrong API keys at the dashboard's sign-in per window: from one client address (an IPv6 /64), and from all. */
+  signInTriesPerAddress: 10,
+  signInTriesOverall: 100,
+  signInWindowMs: 60_000,
+  /** Dashboard sessions open at once: past it, signing in ends the session closest to its expiry. */
+  dashboardSessions: 1000,
+
   /** The Node server (`npm run serve`, the container): time to receive headers, and a whole request. */
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,

@@ -13,6 +13,7 @@ import { createDefinition, createWebhook, postEvent, waitForEvent } from "./help
 import { waitFor } from "./helpers/wait.ts";
 import type { Receiver } from "./helpers/receiver.ts";
 import { randomBytes } from "node:crypto";
+import pino from "pino";
 import { connect, type Socket } from "node:net";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { reencryptSecrets } from "../functions/domain/webhooks/reencrypt-secrets.ts";
@@ -728,6 +729,35 @@ describe("the Node server", () => {
       expect(answer).toMatch(/^HTTP\/1\.1 408/);
     },
   );
+
+  it("logs a client that hangs up mid-body as such, not as an outage, and stores nothing", async () => {
+    const lines: Array<{ level: number; msg: string }> = [];
+    const log = pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    let server: ReturnType<typeof serveApi> | undefined;
+    const port = await new Promise<number>((resolve) => {
+      server = serveApi({ ...stack.deps, log }, { port: 0, hostname: "127.0.0.1" }, resolve);
+    });
+    try {
+      const body = JSON.stringify(event("hung_up", { note: "x".repeat(2000) }));
+      await new Promise<void>((resolve) => {
+        const socket = connect(port, "127.0.0.1", () => {
+          socket.write(
+            `POST /events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${stack.env.API_KEY}\r\n` +
+              `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 500)}`,
+          );
+          setTimeout(() => socket.destroy(), 100);
+        });
+        socket.on("close", () => resolve());
+        socket.on("error", () => {});
+      });
+      await waitFor(() => lines.some((l) => /closed its connection/.test(l.msg)), { what: "the hang-up logged" });
+      expect(lines.find((l) => /closed its connection/.test(l.msg))!.level).toBe(30);
+      expect(lines.filter((l) => l.level >= 40)).toEqual([]);
+      expect(await countEvents("hung_up")).toBe(0);
+    } finally {
+      server!.close();
+    }
+  });
 
   it("lets clients in within seconds while a flood of silent connections fills every slot", async () => {
     // Found: 1,000 idle connections locked everyone out for the 10 s headers timeout. Scaled to 60 slots.

@@ -8,6 +8,7 @@ import { textProblem } from "../domain/storable-json.ts";
 import { isDependencyDown, rejectedInputReason } from "../platform/dependency-errors.ts";
 import type { Deps } from "../platform/deps.ts";
 import { bearerAuth } from "./auth.ts";
+import { ClientClosed } from "./request.ts";
 
 /** What a 503 asks a client to wait before trying again. */
 export const RETRY_AFTER_SECONDS = "1";
@@ -55,12 +56,18 @@ export function createApp(deps: Pick<Deps, "config" | "log">): App {
 
 function renderError(error: unknown, c: Context<AppEnv>, deps: Pick<Deps, "log">) {
   if (error instanceof AppError) {
+    // A 503 the domain raised (a share of the pool is busy) passes as an outage does: nothing changed, try later.
+    if (error.status === 503) c.header("retry-after", RETRY_AFTER_SECONDS);
     return c.json(errorBody(error.code, error.message, error.details), error.status as 400);
   }
   if (error instanceof HTTPException) {
     return c.json(errorBody(error.status === 401 ? "unauthorized" : "invalid_request", error.message), error.status);
   }
   const requestId = c.get("requestId");
+  if (error instanceof ClientClosed) {
+    deps.log.info({ requestId, method: c.req.method, path: c.req.path }, error.message);
+    return c.json(errorBody("invalid_request", error.message), 400);
+  }
   const refused = rejectedInputReason(error);
   if (refused !== undefined) {
     // Input checks at the edge should have caught it; logged so the check that missed it can be added.

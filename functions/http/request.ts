@@ -12,6 +12,14 @@ const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 
 export const MAX_BODY_BYTES = LIMITS.bodyBytes;
 
+/** The client closed its connection before its request's body arrived: no one is left to answer. */
+export class ClientClosed extends Error {
+  constructor() {
+    super("the client closed its connection before sending the whole request body");
+    this.name = "ClientClosed";
+  }
+}
+
 const tooLarge = () => new AppError("payload_too_large", `the request body is over ${formatBytes(MAX_BODY_BYTES)}`);
 
 /**
@@ -29,11 +37,17 @@ async function readText(c: Context): Promise<string> {
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of incoming as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    // The rest is left unread; Node discards it after the 413 has been sent.
-    if (size > MAX_BODY_BYTES) throw tooLarge();
-    chunks.push(chunk);
+  try {
+    for await (const chunk of incoming as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      // The rest is left unread; Node discards it after the 413 has been sent.
+      if (size > MAX_BODY_BYTES) throw tooLarge();
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    // Node's "aborted" (ECONNRESET) is the client's doing, not a dependency's: no 503, no outage logged.
+    if (incoming.errored && !incoming.complete) throw new ClientClosed();
+    throw error;
   }
   return Buffer.concat(chunks).toString("utf8");
 }

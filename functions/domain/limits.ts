@@ -30,6 +30,21 @@ export const LIMITS = {
    * definition's actions fail with `condition_too_costly` instead of holding up the worker.
    */
   conditionSteps: 100_000,
+  /**
+   * Steps the conditions of all the definitions of an event's collection may take together for one event
+   * (about 50 ms of the worker's time at the costliest): past it, the definitions not yet decided fail with
+   * `condition_too_costly`, so a collection with many costly definitions cannot hold up other events.
+   */
+  eventConditionSteps: 1_000_000,
+  /**
+   * Steps one explanation or dry run may take for all its clauses, the values it reads at their paths and
+   * the values it quotes: past it, what is left says "undecided" or "not read".
+   */
+  explanationSteps: 1_000_000,
+  /** Definitions one explanation or dry run explains clause by clause (the rest are counted, see `omitted`). */
+  explainedDefinitions: 50,
+  /** What one dry run may render for all its webhooks and triggers together; the rest say `not_rendered`. */
+  dryRunRenderedBytes: 8 * MiB,
 
   /** A webhook's payload template, a trigger's data or filter template, as JSON. */
   templateBytes: 64 * KiB,
@@ -46,8 +61,33 @@ export const LIMITS = {
   /** Characters in one custom header value, plain or secret. */
   headerValueChars: 4096,
 
-  /** Event and record data a list page carries before it is cut short (nextCursor continues it). */
+  /**
+   * A record's data as JSON, as any write leaves it (a PATCH's or a trigger's merge, a trigger's create): past
+   * it the write is refused with `record_too_large` (413 from the API; a trigger's action fails, not retried).
+   */
+  recordBytes: 1 * MiB,
+  /**
+   * Events the triggers of one chain may write in all, every depth counted, for one original change (an event
+   * at depth 0): TRIGGER_MAX_DEPTH bounds how deep a chain goes, this how wide. A trigger whose writes would
+   * pass it fails with `chain_too_wide` and writes nothing. The default of TRIGGER_MAX_CHAIN_EVENTS.
+   */
+  chainEvents: 1000,
+
+  /**
+   * Event data (with their actions) and record data a list page carries before it is cut short (nextCursor
+   * continues it).
+   */
   pageBytes: 4 * MiB,
+  /**
+   * How long Postgres may work on the statement that picks a filtered list's rows (records' `?filter=`, the
+   * event log's filters): past it, a 400 `filter_too_costly`. The default of LIST_QUERY_TIMEOUT_MS.
+   */
+  listQueryMs: 2_000,
+  /**
+   * Filtered lists take turns on a quarter of a process's pool; one waits this long for a turn, then answers
+   * 503 with Retry-After.
+   */
+  listQueryWaitMs: 2_000,
 
   /** Tries of one event or action that ended in an error or a crash before it is failed for good. */
   processingTries: 10,
@@ -64,6 +104,11 @@ export const LIMITS = {
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
   maxConnections: 1000,
+  /**
+   * While the server holds nine tenths of maxConnections, a connection that has not sent a whole request's
+   * headers within this long is closed (and keep-alive connections idle between requests), oldest first.
+   */
+  silentConnectionMs: 1000,
 } as const;
 
 /** Bytes as people read them ("64 KiB"). */
@@ -76,8 +121,3 @@ export function jsonSizeProblem(value: unknown, limit: number): string | undefin
   const bytes = Buffer.byteLength(JSON.stringify(value) ?? "");
   return bytes > limit ? `is ${bytes} bytes of JSON; at most ${formatBytes(limit)}` : undefined;
 }
-  /**
-   * While the server holds nine tenths of maxConnections, a connection that has not sent a whole request's
-   * headers within this long is closed (and keep-alive connections idle between requests), oldest first.
-   */
-  silentConnectionMs: 1000,

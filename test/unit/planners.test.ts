@@ -1,6 +1,7 @@
 // The pure planners of delivery: which definitions fire, which actions follow (from the kinds registry),
 // what a webhook request looks like, what a trigger writes, and what a batch of results does to webhooks'
 // health. No database: values in, values out.
+import { LIMITS } from "../../functions/domain/limits.ts";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { actionId, planActions } from "../../functions/domain/delivery/plan-actions.ts";
@@ -98,6 +99,31 @@ describe("planActions", () => {
     const [action] = planActions(long, [costly]);
     expect(action).toMatchObject({ kind: "webhook", failure: { errorCode: "condition_too_costly" } });
     expect(action!.failure!.error).toMatch(/^the condition of definition "paid orders" was not decided/);
+  });
+
+  it("draws every definition's condition from one budget per event, so more definitions cannot cost more", () => {
+    // Each condition visits 50,000 values: within its own budget, but thirty of them are far past the event's.
+    const wide = { ...event, data: { items: Array.from({ length: 50_000 }, (_, i) => i) } };
+    const costly = Array.from({ length: 30 }, (_, i) =>
+      definition({
+        id: `def_${i}`,
+        webhooks: [{ id: `whk_${i}`, ordering: "none" }],
+        condition: { "data.items": { $gt: 1e9 } },
+      }),
+    );
+    const always = definition({ id: "def_always", webhooks: [{ id: "whk_z", ordering: "none" }], condition: null });
+    const fired = firedDefinitions(wide, [...costly, always]);
+    const undecided = fired.filter((f) => f.failure);
+    const perCondition = LIMITS.eventConditionSteps / 50_000;
+    // The first ones were decided (not fired: none matched); the rest were not, with the event's reason.
+    expect(undecided.length).toBeGreaterThanOrEqual(30 - perCondition);
+    expect(undecided.length).toBeLessThan(30);
+    expect(undecided[0]!.failure!.error).toMatch(
+      /conditions of this event's definitions together took more than 1000000/,
+    );
+    expect(undecided.map((f) => f.definition.id)).toEqual(costly.slice(30 - undecided.length).map((d) => d.id));
+    // A definition without a condition costs nothing and still fires.
+    expect(fired.at(-1)).toEqual({ definition: always });
   });
 
   it("knows every action kind of the database, each with its start", () => {

@@ -348,7 +348,11 @@ const Clause = z
       .string()
       .meta({ description: "$eq for a plain value; $and/$or/$nor with their parts; $part for one part" }),
     expected: json,
-    seen: json.optional().meta({ description: "the value at the path; absent when the path is missing" }),
+    seen: json.optional().meta({
+      description:
+        "the value at the path; absent when the path is missing; " +
+        '{"truncated": true, "moreThanJsonChars": 4096} for a larger value; {"notRead": true} past the budget',
+    }),
     verdict,
     clauses: z
       .array(z.record(z.string(), z.unknown()))
@@ -367,6 +371,9 @@ const MatchExplanation = z
   })
   .meta({ id: "MatchExplanation" });
 const Depth = z.object({ depth: z.number().int(), max: z.number().int(), triggersStop: z.boolean(), note: z.string() });
+const Omitted = z
+  .object({ definitions: z.number().int(), note: z.string().nullable() })
+  .meta({ description: "definitions judged but not explained clause by clause (at most 50 are)" });
 
 export const EventExplanation = z
   .object({
@@ -382,6 +389,7 @@ export const EventExplanation = z
     }),
     configuration: z.object({ explainedAgainst: z.literal("current"), note: z.string() }),
     depth: Depth,
+    omitted: Omitted,
     definitions: z.array(
       z.object({
         definition: z.object({
@@ -425,6 +433,7 @@ export const DryRun = z
       changedFields: z.array(z.string()),
     }),
     depth: Depth,
+    omitted: Omitted,
     definitions: z.array(
       z.object({
         definition: z.object({

@@ -52,6 +52,7 @@ export function Explanation({ explanation }: { explanation: EventExplanation }) 
       <p class="muted">
         {explanation.configuration.note}. {explanation.depth.note}.
       </p>
+      {explanation.omitted.note ? <p class="muted">{explanation.omitted.note}.</p> : null}
       {explanation.definitions.length === 0 ? (
         <p class="muted">No definition watches {explanation.event.collection}.</p>
       ) : null}
@@ -143,6 +144,7 @@ export function DryRunForm({
               ))}
             </article>
           ))}
+          {result.omitted.note ? <p class="muted">{result.omitted.note}.</p> : null}
           <p class="muted">{result.note}</p>
         </div>
       ) : null}

@@ -8,7 +8,7 @@
 // decided, or given up, in milliseconds.
 import { LIMITS, jsonSizeProblem } from "../limits.ts";
 import type { Problem } from "../validation.ts";
-import { ConditionTooCostly, meter, query } from "./evaluate.ts";
+import { ConditionTooCostly, drawing, meter, query, type Meter } from "./evaluate.ts";
 import { appliesToElements, isPlainObject, LOGICAL, OPERATORS } from "./language.ts";
 
 export { ConditionTooCostly, OPERATORS };
@@ -126,8 +126,11 @@ export function conditionProblems(
   return problems;
 }
 
-/** Answers whether a value satisfies the condition; throws ConditionTooCostly past the budget. */
-export type ConditionTest = (value: unknown) => boolean;
+/**
+ * Answers whether a value satisfies the condition; throws ConditionTooCostly past the condition's budget or,
+ * when given the event's meter, past what is left of it.
+ */
+export type ConditionTest = (value: unknown, event?: Meter) => boolean;
 
 /** A compiled condition; null or empty means "always". Call only on conditions that passed validation. */
 export function compileCondition(
@@ -136,5 +139,5 @@ export function compileCondition(
 ): ConditionTest {
   if (!condition || Object.keys(condition).length === 0) return () => true;
   const test = query(condition);
-  return (value) => test(value, meter(budget));
+  return (value, event) => (event ? drawing(event, budget, (m) => test(value, m)) : test(value, meter(budget)));
 }

@@ -11,11 +11,22 @@
 
 import { appliesToElements, isOperatorObject, LOGICAL } from "./language.ts";
 
+/** What a budget was for: one condition, or every condition of one event's collection together. */
+export type BudgetScope = "condition" | "event";
+
 /** The budget of one evaluation ran out before the condition was decided. */
 export class ConditionTooCostly extends Error {
   readonly code = "condition_too_costly";
-  constructor(readonly steps: number) {
-    super(`evaluating the condition took more than ${steps} steps (values visited and compared) against this event`);
+  constructor(
+    readonly steps: number,
+    readonly scope: BudgetScope = "condition",
+  ) {
+    super(
+      scope === "event"
+        ? `the conditions of this event's definitions together took more than ${steps} steps ` +
+            "(values visited and compared); later definitions are not decided"
+        : `evaluating the condition took more than ${steps} steps (values visited and compared) against this event`,
+    );
     this.name = "ConditionTooCostly";
   }
 }
@@ -24,13 +35,32 @@ export interface Meter {
   /** Steps left. */
   left: number;
   readonly budget: number;
+  readonly scope?: BudgetScope;
 }
 
-export const meter = (budget: number): Meter => ({ left: budget, budget });
+export const meter = (budget: number, scope: BudgetScope = "condition"): Meter => ({ left: budget, budget, scope });
 
-function pay(m: Meter, steps: number) {
+/** Takes `steps` from `m`; throws ConditionTooCostly when it runs out. */
+export function charge(m: Meter, steps: number) {
   m.left -= steps;
-  if (m.left < 0) throw new ConditionTooCostly(m.budget);
+  if (m.left < 0) throw new ConditionTooCostly(m.budget, m.scope);
+}
+
+/**
+ * Runs `evaluate` on a meter of its own `budget`, charged to `shared` as well (the event's budget, which
+ * every definition of the collection draws from): whichever runs out first stops it.
+ */
+export function drawing<T>(shared: Meter, budget: number, evaluate: (m: Meter) => T): T {
+  const own =
+    shared.left < budget
+      ? { left: Math.max(shared.left, 0), budget: shared.budget, scope: shared.scope }
+      : meter(budget);
+  const start = own.left;
+  try {
+    return evaluate(own);
+  } finally {
+    shared.left -= start - own.left;
+  }
 }
 
 /** A test of one value (a record, the event context, an element of an array). */
@@ -54,11 +84,11 @@ function walk(
   visit: Visitor,
   m: Meter,
 ): boolean {
-  pay(m, 1);
+  charge(m, 1);
   if (depth === keys.length) {
     if (Array.isArray(value)) {
       for (const element of value) {
-        pay(m, 1);
+        charge(m, 1);
         if (visit(element, true)) return true;
       }
     }
@@ -81,7 +111,7 @@ function walk(
 
 /** JSON equality; a missing value equals null (as in MongoDB). */
 export function equals(a: unknown, b: unknown, m: Meter): boolean {
-  pay(m, 1);
+  charge(m, 1);
   if (a === b) return true;
   if (a === null || a === undefined || b === null || b === undefined) return (a ?? null) === (b ?? null);
   if (Array.isArray(a)) {
@@ -95,7 +125,7 @@ export function equals(a: unknown, b: unknown, m: Meter): boolean {
     const otherKeys = Object.keys(b).length;
     // Listing a large object's keys costs V8 about four times a step per key (measured: ~130 ns against
     // 10-30 ns): paid for, or comparing a wide event object again and again would take seconds.
-    pay(m, keys.length + KEY_LISTING_STEPS * otherKeys);
+    charge(m, keys.length + KEY_LISTING_STEPS * otherKeys);
     if (keys.length !== otherKeys) return false;
     for (const key of keys) if (!Object.hasOwn(b, key) || !equals(a[key], b[key], m)) return false;
     return true;

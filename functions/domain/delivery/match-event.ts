@@ -3,6 +3,7 @@
 // again is queued as the action's own job as soon as it ends (a turn booked for it will not wait for the
 // other runs); later runs are the actions' own jobs.
 import type { Deps } from "../../platform/deps.ts";
+import { setImmediate } from "node:timers/promises";
 import sql from "sql-template-tag";
 import { fromPg, runSql } from "../../platform/sql.ts";
 import type { MatchableEvent } from "../matching/match-definitions.ts";
@@ -63,6 +64,9 @@ export async function matchEvent(deps: WorkerDeps, eventId: string): Promise<voi
 async function matchAndRun(deps: WorkerDeps, event: MatchableEvent, configVersion: bigint) {
   const { actionLog } = deps.runtime;
   const config = await deps.runtime.config.get(configVersion);
+  // Matching is synchronous and may take up to LIMITS.eventConditionSteps: a turn of the event loop first
+  // lets the queue renew its locks and the other events of the job move on between heavy ones.
+  await setImmediate();
   const planned = planActions(event, config.definitionsFor(event.collection), deps.runtime.kinds);
   // Written before any first run starts: a run in flight is visible, and one that crashes is counted.
   const created = await actionLog.match({ eventId: event.id, actions: planned });

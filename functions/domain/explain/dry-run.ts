@@ -24,8 +24,10 @@ import { buildDelivery, UnsendableDelivery } from "../webhooks/build-delivery.ts
 import { redactedHeaders } from "../webhooks/secret-headers.ts";
 import { createWebhookInput } from "../webhooks/webhook-input.ts";
 import { RenderedTooLarge } from "../templates/template.ts";
-import { depthNote } from "./explain-event.ts";
-import { explainMatch, type MatchExplanation } from "./explain-match.ts";
+import { depthNote, omittedNote, type Omitted } from "./explain-event.ts";
+import { setImmediate } from "node:timers/promises";
+import { formatBytes, LIMITS } from "../limits.ts";
+import { explainMatch, selectExplained, type MatchExplanation } from "./explain-match.ts";
 import { explanationBudget } from "./explain-condition.ts";
 import { loadDefinitions, type FullDefinition } from "../definitions/load-definitions.ts";
 
@@ -111,6 +113,7 @@ export interface DryRunResult {
   };
   depth: ReturnType<typeof depthNote>;
   definitions: DryRunDefinition[];
+  omitted: Omitted;
   note: string;
 }
 
@@ -194,26 +197,32 @@ function inlineDefinition(input: DryRunInput, now: Date): FullDefinition {
   } as FullDefinition;
 }
 
+const wouldWriteBase = (trigger: EventTrigger): WouldWrite => ({
+  triggerId: trigger.id,
+  action: trigger.action,
+  targetCollection: trigger.targetCollection,
+  records: [],
+  count: 0,
+});
+
+/** What a trigger would write; what its templates render is added to `rendered` (the dry run's budget). */
 async function wouldWrite(
   deps: Deps,
   trigger: EventTrigger,
   event: MatchableEvent,
   definition: FullDefinition,
   actionId: string,
+  rendered: { bytes: number },
 ): Promise<WouldWrite> {
-  const base = {
-    triggerId: trigger.id,
-    action: trigger.action,
-    targetCollection: trigger.targetCollection,
-    records: [],
-    count: 0,
-  };
+  const base = wouldWriteBase(trigger);
   const depth = depthNote(event.depth, deps.config.TRIGGER_MAX_DEPTH);
   if (depth.triggersStop) return { ...base, stopped: depth.note };
   let plan: TriggerPlan;
   try {
     plan = planTrigger(trigger, eventContext(event, definition));
+    rendered.bytes += JSON.stringify(plan.data).length;
   } catch (error) {
+    rendered.bytes += LIMITS.renderedBytes;
     const code = error instanceof RenderedTooLarge ? error.code : "invalid_trigger_result";
     return { ...base, error: { code, message: (error as Error).message } };
   }
@@ -264,7 +273,7 @@ export async function dryRun(
 ): Promise<DryRunResult> {
   const now = deps.now();
   const event = wouldBeEvent(input, now);
-  const result = (definitions: DryRunDefinition[], note: string): DryRunResult => ({
+  const result = (definitions: DryRunDefinition[], omitted: number, note: string): DryRunResult => ({
     event: {
       type: toPublicEventType(event.type),
       collection: event.collection,
@@ -275,11 +284,12 @@ export async function dryRun(
     },
     depth: depthNote(event.depth, deps.config.TRIGGER_MAX_DEPTH),
     definitions,
+    omitted: omittedNote(omitted),
     note,
   });
   // The collections writer logs no event for an update that changes nothing.
   if (input.record && event.type === "collection_updated" && event.changedFields.length === 0) {
-    return result([], "a dry run: this write changes nothing, so no event would be logged and nothing would fire");
+    return result([], 0, "a dry run: this write changes nothing, so no event would be logged and nothing would fire");
   }
   let definitions: FullDefinition[];
   if (definitionId) {
@@ -291,14 +301,29 @@ export async function dryRun(
       : await loadDefinitions(deps.q, { collection: event.collection });
   }
   const results: DryRunDefinition[] = [];
+  const { verdicts, explained, omitted } = selectExplained(event, definitions);
   const budget = explanationBudget();
-  for (const definition of definitions) {
-    const why = explainMatch(event, definition, budget);
+  const rendered = { bytes: 0 };
+  const renderLeft = () => LIMITS.dryRunRenderedBytes - rendered.bytes;
+  const notRendered = () => ({
+    code: "not_rendered",
+    message:
+      `this dry run rendered ${formatBytes(LIMITS.dryRunRenderedBytes)} for other webhooks and triggers already; ` +
+      "dry-run this definition alone to see this one",
+  });
+  for (const definition of explained) {
+    // Between definitions the API answers others: a dry run's work is bounded, but not small.
+    await setImmediate();
+    const why = explainMatch(event, definition, verdicts.get(definition.id)!, budget);
     const matched = why.matched === true;
     const webhooks: WouldSend[] = [];
     const triggers: WouldWrite[] = [];
     if (matched) {
       for (const webhook of definition.webhooks.filter((w) => w.active)) {
+        if (renderLeft() <= 0) {
+          webhooks.push({ webhookId: webhook.id, error: notRendered() });
+          continue;
+        }
         try {
           // Signed with a stand-in secret, and the signature left out; secret headers shown by name with
           // "[secret]" (never opened here): the rest is byte for byte what goes out.
@@ -314,6 +339,7 @@ export async function dryRun(
             actionId(event.id, "webhook", webhook.id),
             now,
           );
+          rendered.bytes += request.body.length;
           delete headers["webhook-signature"];
           // A body past 64 KiB (an event's data can be 1 MiB) is cut: the answer stays readable and bounded.
           const truncated = request.body.length > SHOWN_BODY_CHARS;
@@ -328,11 +354,18 @@ export async function dryRun(
           });
         } catch (error) {
           if (!(error instanceof UnsendableDelivery)) throw error;
+          if (error.errorCode === "rendered_too_large") rendered.bytes += LIMITS.renderedBytes;
           webhooks.push({ webhookId: webhook.id, error: { code: error.errorCode, message: error.message } });
         }
       }
-      for (const trigger of definition.triggers.filter((t) => t.active))
-        triggers.push(await wouldWrite(deps, trigger, event, definition, actionId(event.id, "trigger", trigger.id)));
+      for (const trigger of definition.triggers.filter((t) => t.active)) {
+        if (renderLeft() <= 0) {
+          triggers.push({ ...wouldWriteBase(trigger), error: notRendered() });
+          continue;
+        }
+        const id = actionId(event.id, "trigger", trigger.id);
+        triggers.push(await wouldWrite(deps, trigger, event, definition, id, rendered));
+      }
     }
     results.push({
       definition: {
@@ -350,6 +383,7 @@ export async function dryRun(
   }
   return result(
     results,
+    omitted,
     "a dry run: nothing was written, queued or sent. The event's id and the webhook-id and webhook-timestamp " +
       "headers are made for this run; a real delivery has its own.",
   );

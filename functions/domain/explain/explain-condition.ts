@@ -2,7 +2,8 @@
 // "why did (or didn't) it fire?". Every verdict is the evaluator's own (compileCondition on that clause
 // alone), so an explanation cannot disagree with what matching did.
 import { ConditionTooCostly, type Condition } from "../conditions/condition.ts";
-import { meter, query, type Meter } from "../conditions/evaluate.ts";
+import { charge, meter, query, type Meter } from "../conditions/evaluate.ts";
+import { jsonPreview } from "./json-preview.ts";
 import { LOGICAL } from "../conditions/language.ts";
 import { LIMITS } from "../limits.ts";
 
@@ -36,10 +37,10 @@ const isOperatorObject = (v: unknown): v is Record<string, unknown> =>
   Object.keys(v).every((k) => k.startsWith("$"));
 
 /**
- * One budget of evaluation steps for a whole answer (every clause of every definition explained): ten
- * conditions' worth. Past it, what is left says "undecided" instead of running on.
+ * One budget of steps for a whole answer (every clause of every definition explained, the values read at
+ * their paths and quoted): ten conditions' worth. Past it, what is left says "undecided" instead of running on.
  */
-export const explanationBudget = (): Meter => meter(10 * LIMITS.conditionSteps);
+export const explanationBudget = (): Meter => meter(LIMITS.explanationSteps);
 
 function verdictOf(condition: Condition, context: unknown, budget: Meter): Verdict {
   try {
@@ -50,57 +51,88 @@ function verdictOf(condition: Condition, context: unknown, budget: Meter): Verdi
   }
 }
 
+/** Read, but not to the end: the budget ran out first. */
+const NOT_READ = Symbol("not read");
+
 /**
  * The value at a dotted path, as a person would point at it: own properties, array elements by index, or
- * each element's field.
+ * each element's field. Every value visited is charged to `budget`.
  */
-export function valueAt(root: unknown, path: string): unknown {
+export function valueAt(root: unknown, path: string, budget: Meter = explanationBudget()): unknown {
   let values: unknown[] = [root];
   for (const key of path.split(".")) {
-    values = values.flatMap((value) => {
-      if (Array.isArray(value))
-        return /^\d+$/.test(key)
-          ? [value[Number(key)]]
-          : value.map((item) =>
+    const next: unknown[] = [];
+    for (const value of values) {
+      charge(budget, 1);
+      if (Array.isArray(value)) {
+        if (/^\d+$/.test(key)) next.push(value[Number(key)]);
+        else
+          for (const item of value) {
+            charge(budget, 1);
+            next.push(
               item !== null && typeof item === "object" && Object.hasOwn(item, key)
                 ? (item as Record<string, unknown>)[key]
                 : undefined,
             );
-      if (value !== null && typeof value === "object" && Object.hasOwn(value, key))
-        return [(value as Record<string, unknown>)[key]];
-      return [undefined];
-    });
+          }
+      } else if (value !== null && typeof value === "object" && Object.hasOwn(value, key)) {
+        next.push((value as Record<string, unknown>)[key]);
+      } else next.push(undefined);
+    }
+    values = next;
   }
   const present = values.filter((v) => v !== undefined);
   return values.length === 1 ? values[0] : present.length ? present : undefined;
 }
 
-/** Values as they appear in `text`, cut at 200 characters (a clause on `data` would otherwise copy the event). */
-const show = (value: unknown) => {
-  if (value === undefined) return "(missing)";
-  const text = JSON.stringify(value);
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
-};
+function readValue(root: unknown, path: string, budget: Meter): unknown {
+  try {
+    return valueAt(root, path, budget);
+  } catch (error) {
+    if (error instanceof ConditionTooCostly) return NOT_READ;
+    throw error;
+  }
+}
+
+/** How many characters of a value `text` quotes (a clause on `data` would otherwise copy the event). */
+const SHOWN_CHARS = 200;
 /** `seen` as answered: a value past 4 KiB of JSON is described, not copied. */
 const SEEN_CHARS = 4096;
-const seenOf = (value: unknown) => {
+
+function preview(value: unknown, maxChars: number, budget: Meter) {
+  try {
+    return jsonPreview(value, maxChars, budget);
+  } catch (error) {
+    if (error instanceof ConditionTooCostly)
+      return { text: "(not shown: the explanation's budget ran out)", complete: false };
+    throw error;
+  }
+}
+
+const show = (value: unknown, budget: Meter) => {
+  if (value === undefined) return "(missing)";
+  if (value === NOT_READ) return "(not read: the explanation's budget ran out)";
+  const { text, complete } = preview(value, SHOWN_CHARS, budget);
+  return complete ? text : `${text}…`;
+};
+const seenOf = (value: unknown, budget: Meter) => {
   if (value === undefined) return undefined;
-  const size = JSON.stringify(value).length;
-  return size > SEEN_CHARS ? { truncated: true, jsonChars: size } : value;
+  if (value === NOT_READ) return { notRead: true };
+  return preview(value, SEEN_CHARS, budget).complete ? value : { truncated: true, moreThanJsonChars: SEEN_CHARS };
 };
 const say = (verdict: Verdict) => String(verdict);
 
 function explainField(path: string, spec: unknown, context: unknown, budget: Meter): ClauseExplanation[] {
-  const seen = valueAt(context, path);
+  const seen = readValue(context, path, budget);
   if (!isOperatorObject(spec)) {
     const verdict = verdictOf({ [path]: spec }, context, budget);
     return [
       {
-        text: `${path} = ${show(spec)}: ${show(seen)} -> ${say(verdict)}`,
+        text: `${path} = ${show(spec, budget)}: ${show(seen, budget)} -> ${say(verdict)}`,
         path,
         operator: "$eq",
         expected: spec,
-        seen: seenOf(seen),
+        seen: seenOf(seen, budget),
         verdict,
       },
     ];
@@ -108,11 +140,11 @@ function explainField(path: string, spec: unknown, context: unknown, budget: Met
   return Object.entries(spec).map(([operator, expected]): ClauseExplanation => {
     const verdict = verdictOf({ [path]: { [operator]: expected } }, context, budget);
     const clause: ClauseExplanation = {
-      text: `${path} ${operator} ${show(expected)}: ${show(seen)} -> ${say(verdict)}`,
+      text: `${path} ${operator} ${show(expected, budget)}: ${show(seen, budget)} -> ${say(verdict)}`,
       path,
       operator,
       expected,
-      seen: seenOf(seen),
+      seen: seenOf(seen, budget),
       verdict,
     };
     if (operator === "$not") clause.clauses = explainField(path, expected, context, budget);
@@ -125,7 +157,7 @@ function explainLogical(operator: string, parts: Condition[], context: unknown, 
   const clauses = parts.map((part): ClauseExplanation => {
     const inner = explainCondition(part, context, budget);
     return {
-      text: `${JSON.stringify(part)} -> ${say(inner.verdict)}`,
+      text: `${show(part, budget)} -> ${say(inner.verdict)}`,
       operator: "$part",
       expected: part,
       verdict: inner.verdict,

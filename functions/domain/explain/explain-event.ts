@@ -8,7 +8,9 @@ import { getEvent } from "../events/event-log.ts";
 import { toDbEventType, toPublicEventType, type PublicEventType } from "../events/event-type.ts";
 import type { MatchableEvent } from "../matching/match-definitions.ts";
 import type { Verdict } from "./explain-condition.ts";
-import { explainMatch, type MatchExplanation } from "./explain-match.ts";
+import { setImmediate } from "node:timers/promises";
+import { LIMITS } from "../limits.ts";
+import { explainMatch, selectExplained, type MatchExplanation } from "./explain-match.ts";
 import { explanationBudget } from "./explain-condition.ts";
 import { loadDefinitions } from "../definitions/load-definitions.ts";
 import type { Waiting } from "../delivery/waiting.ts";
@@ -54,7 +56,22 @@ export interface EventExplanation {
   configuration: { explainedAgainst: "current"; note: string };
   depth: { depth: number; max: number; triggersStop: boolean; note: string };
   definitions: DefinitionVerdict[];
+  omitted: Omitted;
 }
+
+/** Definitions judged but not explained clause by clause (past LIMITS.explainedDefinitions). */
+export interface Omitted {
+  definitions: number;
+  note: string | null;
+}
+
+export const omittedNote = (definitions: number): Omitted => ({
+  definitions,
+  note: definitions
+    ? `${definitions} more definitions of the collection were judged but are not explained here: an answer ` +
+      `explains at most ${LIMITS.explainedDefinitions} (those that produced actions or matched first)`
+    : null,
+});
 
 /** An event row as matching reads it (SQL gives the enum as users spell it). */
 export function matchable(
@@ -101,15 +118,24 @@ export async function explainEvent(
   const definitions = await loadDefinitions(q, { collection: event.collection });
   const matchedAt = (event as EventLog & { matchedAt?: Date | null }).matchedAt ?? null;
   const subject = matchable(event);
-  const budget = explanationBudget();
   // Definitions that produced actions but are not among the collection's now: moved elsewhere, or deleted.
   const listed = new Set(definitions.map((d) => d.id));
   const elsewhere = await loadDefinitions(q, {
     ids: [...new Set(event.actions.map((a) => a.definitionId))].filter((id) => !listed.has(id)),
   });
-  const verdicts: DefinitionVerdict[] = [...definitions, ...elsewhere].map((definition) => {
-    const why = explainMatch(subject, definition, budget);
-    return {
+  const producedSome = new Set(event.actions.map((a) => a.definitionId));
+  const {
+    verdicts: matched,
+    explained,
+    omitted,
+  } = selectExplained(subject, [...definitions, ...elsewhere], (d) => producedSome.has(d.id));
+  const budget = explanationBudget();
+  const verdicts: DefinitionVerdict[] = [];
+  for (const definition of explained) {
+    // Between definitions the API answers others: an explanation's work is bounded, but not small.
+    await setImmediate();
+    const why = explainMatch(subject, definition, matched.get(definition.id)!, budget);
+    verdicts.push({
       definition: {
         id: definition.id,
         name: definition.name,
@@ -122,8 +148,8 @@ export async function explainEvent(
       why,
       changedSinceMatched: matchedAt !== null && definition.updatedAt > matchedAt,
       produced: produced(event.actions, definition.id),
-    };
-  });
+    });
+  }
   const known = new Set([...definitions, ...elsewhere].map((d) => d.id));
   for (const definitionId of new Set(event.actions.map((a) => a.definitionId))) {
     if (known.has(definitionId)) continue;
@@ -157,5 +183,6 @@ export async function explainEvent(
     },
     depth: depthNote(event.depth, config.TRIGGER_MAX_DEPTH),
     definitions: verdicts,
+    omitted: omittedNote(omitted),
   };
 }

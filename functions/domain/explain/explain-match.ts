@@ -5,7 +5,8 @@ import type { EventDefinition } from "../../platform/db.ts";
 import { ConditionTooCostly, type Condition } from "../conditions/condition.ts";
 import { eventContext } from "../events/event-context.ts";
 import { toPublicEventType } from "../events/event-type.ts";
-import { matchesDefinition, type MatchableEvent } from "../matching/match-definitions.ts";
+import { LIMITS } from "../limits.ts";
+import { eventBudget, matchesDefinition, type MatchableEvent } from "../matching/match-definitions.ts";
 import type { Meter } from "../conditions/evaluate.ts";
 import { explainCondition, explanationBudget, type ConditionExplanation, type Verdict } from "./explain-condition.ts";
 
@@ -23,9 +24,24 @@ export interface MatchExplanation {
   condition: ConditionExplanation;
 }
 
+/**
+ * Matching's verdict on one definition, drawing on `budget`, the event's: called for a collection's
+ * definitions in the worker's order with one budget, it is the verdict the worker reached.
+ */
+export function matchVerdict(event: MatchableEvent, definition: EventDefinition, budget: Meter): Verdict {
+  try {
+    return matchesDefinition(event, definition, budget);
+  } catch (error) {
+    if (!(error instanceof ConditionTooCostly)) throw error;
+    return "undecided";
+  }
+}
+
+/** Why `definition` did or did not match: `matched` is matchVerdict's, `budget` pays for the clauses. */
 export function explainMatch(
   event: MatchableEvent,
   definition: EventDefinition,
+  matched: Verdict,
   budget: Meter = explanationBudget(),
 ): MatchExplanation {
   const type = toPublicEventType(definition.type);
@@ -55,12 +71,34 @@ export function explainMatch(
     typeCheck = { passed: type === eventType, text: `${type} ${type === eventType ? "=" : "is not"} ${eventType}` };
   }
   const condition = explainCondition(definition.condition as Condition | null, eventContext(event, definition), budget);
-  let matched: Verdict;
-  try {
-    matched = matchesDefinition(event, definition);
-  } catch (error) {
-    if (!(error instanceof ConditionTooCostly)) throw error;
-    matched = "undecided";
-  }
   return { matched, active, collection, type: typeCheck, condition };
+}
+
+/** A collection's definitions judged for one event, and which of them are explained clause by clause. */
+export interface Selection<D extends EventDefinition> {
+  verdicts: Map<string, Verdict>;
+  /** At most LIMITS.explainedDefinitions, in the order given. */
+  explained: D[];
+  omitted: number;
+}
+
+/**
+ * Judges every definition in the worker's order with one event budget (so each verdict is the worker's),
+ * then picks those worth explaining: the ones `first` names (those that produced actions), then those that
+ * matched or were not decided, then the rest.
+ */
+export function selectExplained<D extends EventDefinition>(
+  event: MatchableEvent,
+  definitions: D[],
+  first: (definition: D) => boolean = () => false,
+): Selection<D> {
+  const budget = eventBudget();
+  const verdicts = new Map(definitions.map((d) => [d.id, matchVerdict(event, d, budget)]));
+  const rank = (d: D) => (first(d) ? 0 : verdicts.get(d.id) !== false ? 1 : 2);
+  const chosen = new Set([...definitions].sort((a, b) => rank(a) - rank(b)).slice(0, LIMITS.explainedDefinitions));
+  return {
+    verdicts,
+    explained: definitions.filter((d) => chosen.has(d)),
+    omitted: definitions.length - chosen.size,
+  };
 }

@@ -1,9 +1,10 @@
 // The sweep: Postgres is the record of all work, the queue only carries it. Every run hands back to the
 // queue whatever the queue lost (Redis flushed or down, a worker killed, an enqueue after commit that
-// failed) and prunes old completed events. Each run is bounded, and several may run at once: rows are
-// claimed with FOR UPDATE SKIP LOCKED and stamped, so two sweeps never take the same row and a row is
-// not taken again before the grace period has passed once more. A job id already queued is left alone,
-// and processors are idempotent, so taking a row whose job was only slow costs nothing.
+// failed) and prunes old completed events (and the counts of chains that stopped writing as long ago).
+// Each run is bounded, and several may run at once: rows are claimed with FOR UPDATE SKIP LOCKED and
+// stamped, so two sweeps never take the same row and a row is not taken again before the grace period has
+// passed once more. A job id already queued is left alone, and processors are idempotent, so taking a row
+// whose job was only slow costs nothing.
 import type { Deps } from "../../platform/deps.ts";
 import { fromPg } from "../../platform/sql.ts";
 import {
@@ -12,6 +13,7 @@ import {
   takeStuckActions,
   takeStuckEvents,
 } from "../delivery/action-log/action-log.ts";
+import { pruneChainBudgets } from "../triggers/chain-budget.ts";
 import { pruneSessions } from "../sign-in/session-store.ts";
 import { pruneSignInTries } from "../sign-in/throttle.ts";
 
@@ -40,10 +42,9 @@ export async function runSweep(deps: SweepDeps): Promise<SweepResult> {
     "run-action",
     actions.map((id) => ({ id, data: { actionId: id } })),
   );
-  const prunedEvents = await pruneCompletedEvents(
-    q,
-    new Date(now.getTime() - deps.config.LOG_RETENTION_DAYS * 86_400_000),
-  );
+  const retention = new Date(now.getTime() - deps.config.LOG_RETENTION_DAYS * 86_400_000);
+  const prunedEvents = await pruneCompletedEvents(q, retention);
+  await pruneChainBudgets(q, retention);
   // Dashboard sessions past their expiry and sign-in counts of past windows: small rows, not reported.
   await pruneSessions(q, now);
   await pruneSignInTries(q, now);

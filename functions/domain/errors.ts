@@ -8,6 +8,7 @@ export type ErrorCode =
   | "not_found"
   | "conflict"
   | "payload_too_large"
+  | "record_too_large"
   | "unsupported_media_type"
   | "idempotency_key_reused"
   | "service_unavailable"
@@ -20,6 +21,7 @@ const STATUS: Record<ErrorCode, number> = {
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
+  record_too_large: 413,
   unsupported_media_type: 415,
   idempotency_key_reused: 422,
   service_unavailable: 503,

@@ -25,7 +25,7 @@ const ERRORS = {
   401: "No API key, or a wrong one (when API_KEY is set): send `Authorization: Bearer <API_KEY>`.",
   404: "No such resource (or no such id, whatever its form).",
   409: "Conflicts with what exists (a duplicate name or record id).",
-  413: "The body is over 1 MiB.",
+  413: "The body is over 1 MiB (`payload_too_large`), or the record a patch leaves would be (`record_too_large`).",
   415: "The body is not JSON: send `content-type: application/json`.",
   422: "This Idempotency-Key was used before with a different body.",
   503: "A dependency (Postgres, Redis) is unavailable: try again shortly. Nothing was changed.",

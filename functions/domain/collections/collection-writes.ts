@@ -27,7 +27,10 @@ type Write = RecordKey & ({ kind: "create"; data: Data } | { kind: "patch"; patc
 export interface RecordWriter {
   /** Creates a record (with a new id unless one is given). */
   create(collection: string, id: string | undefined, data: Data): Promise<WriteDone>;
-  /** Merges `patch` into the record's data; a patch that changes nothing writes nothing and emits nothing. */
+  /**
+   * Merges `patch` into the record's data; a patch that changes nothing writes nothing and emits nothing, one
+   * that would leave the record past LIMITS.recordBytes is refused (record_too_large) and changes nothing.
+   */
   patch(collection: string, id: string, patch: Data): Promise<WriteDone>;
   remove(collection: string, id: string): Promise<WriteDone>;
 }

@@ -4,8 +4,10 @@
 // events in the same transaction. Plain SQL on any Queryable: no ORM on this path.
 import sql, { type Sql } from "sql-template-tag";
 import { runSql, type Queryable } from "../../platform/sql.ts";
+import { AppError } from "../errors.ts";
 import type { EventInput } from "../events/event-input.ts";
 import { newId } from "../../platform/ids.ts";
+import { formatBytes, LIMITS } from "../limits.ts";
 import { eventRows, eventsInsert, eventsInsertFrom } from "../events/ingest-events.ts";
 
 type Data = Record<string, unknown>;
@@ -40,6 +42,16 @@ const changes = (data: Sql, patch: Sql) => sql`${merged(data, patch)} IS DISTINC
 const mergeInto = (data: Sql, patch: Sql, now: Date) =>
   sql`data = ${merged(data, patch)}, "dataBytes" = octet_length(${merged(data, patch)}::text), "updatedAt" = ${now}`;
 const jsonb = (value: unknown) => sql`${JSON.stringify(value)}::jsonb`;
+/** The size of merged data as JSON, as the records' "dataBytes" keeps it. */
+const mergedBytes = (data: Sql, patch: Sql) => sql`octet_length(${merged(data, patch)}::text)`;
+
+/** A write refused because the record it would leave is larger than LIMITS.recordBytes. */
+export const recordTooLarge = (record: RecordKey, bytes: number) =>
+  new AppError(
+    "record_too_large",
+    `record ${record.id} in ${record.collection} would be ${bytes} bytes of JSON; ` +
+      `at most ${formatBytes(LIMITS.recordBytes)} (LIMITS.recordBytes); nothing was changed`,
+  );
 
 const created = (record: RecordRow, now: Date): RecordWrite => ({
   record,
@@ -164,17 +176,19 @@ export async function createRecordsWithEvents(
 /**
  * Merges each patch into its record's data and writes the events of those it changed, in one statement.
  * Answers, by key, the record after the patch and its event (null when the patch changed nothing, and
- * nothing was written); a missing record has no entry. The records are locked in key order and read at
- * their latest, so an event's `previous` is what its patch changed, also when another transaction
- * patched the record just before. Keys must be distinct.
+ * nothing was written), or record_too_large for a patch that would leave the record past LIMITS.recordBytes
+ * (measured on the merged data in the statement that writes it, so a patch just before counts); a missing
+ * record has no entry. The records are locked in key order and read at their latest, so an event's
+ * `previous` is what its patch changed, also when another transaction patched the record just before. Keys
+ * must be distinct.
  */
 export async function patchRecordsWithEvents(
   q: Queryable,
   items: Array<RecordKey & { patch: Data }>,
   now: Date,
-): Promise<Map<string, WriteDone>> {
+): Promise<Map<string, WriteDone | AppError>> {
   if (items.length === 0) return new Map();
-  const rows = await runSql<RecordRow & { eventId: string | null }>(
+  const rows = await runSql<RecordRow & { eventId: string | null; tooLarge: number | null }>(
     q,
     sql`WITH v AS (
         SELECT * FROM unnest(
@@ -182,19 +196,28 @@ export async function patchRecordsWithEvents(
         )
           AS v(collection, id, patch, event_id)
       ), current AS (
-        SELECT r.collection, r.id, r.data, r."createdAt", r."updatedAt", v.patch, v.event_id
+        SELECT r.collection, r.id, r.data, r."createdAt", r."updatedAt", v.patch, v.event_id,
+          ${mergedBytes(sql`r.data`, sql`v.patch`)} AS bytes
         FROM records r JOIN v ON r.collection = v.collection AND r.id = v.id
         ORDER BY r.collection, r.id FOR UPDATE OF r
       ), patched AS (
         UPDATE records r SET ${mergeInto(sql`c.data`, sql`c.patch`, now)}
         FROM current c WHERE r.collection = c.collection AND r.id = c.id AND ${changes(sql`c.data`, sql`c.patch`)}
+          AND c.bytes <= ${LIMITS.recordBytes}
         RETURNING r.collection, r.id, r.data, c.data AS previous, c.event_id
       ), events AS (${recordEvents("collection.updated", sql`patched`, now)})
       SELECT c.collection, c.id, coalesce(p.data, c.data) AS data, c."createdAt",
-        CASE WHEN p.id IS NULL THEN c."updatedAt" ELSE ${now}::timestamptz END AS "updatedAt", p.event_id AS "eventId"
+        CASE WHEN p.id IS NULL THEN c."updatedAt" ELSE ${now}::timestamptz END AS "updatedAt", p.event_id AS "eventId",
+        CASE WHEN c.bytes > ${LIMITS.recordBytes} AND ${changes(sql`c.data`, sql`c.patch`)} THEN c.bytes END
+          AS "tooLarge"
       FROM current c LEFT JOIN patched p ON p.collection = c.collection AND p.id = c.id`,
   );
-  return new Map(rows.map(({ eventId, ...record }) => [keyOf(record), { record, eventId }]));
+  return new Map(
+    rows.map(({ eventId, tooLarge, ...record }) => [
+      keyOf(record),
+      tooLarge === null ? { record, eventId } : recordTooLarge(record, tooLarge),
+    ]),
+  );
 }
 
 /** Deletes records by key and writes the events that report them (with the data they had), in one statement. */
@@ -220,31 +243,51 @@ export async function deleteRecordsWithEvents(
   return new Map(rows.map((row) => [keyOf(row), { record: null, eventId: row.eventId }]));
 }
 
-/** Writes to the records a filter selects: all of them, or (past `limit` of them) none. */
-export interface FilteredWrites {
-  writes: RecordWrite[];
-  /** More than `limit` records were selected: nothing was written. */
-  tooMany: boolean;
+/** How far one write by filter may go: past any bound it writes nothing. */
+export interface WriteBounds {
+  /** Records it may select. */
+  records: number;
+  /** Records it may write (each write is an event): what its chain has left (triggers/chain-budget.ts). */
+  writes: number;
+  /** Bytes of JSON any record it writes may hold after the write (LIMITS.recordBytes). */
+  recordBytes: number;
 }
 
-/** The rows a statement returned beside the count of records it selected (one row with nulls when it wrote none). */
-function filtered<R extends RecordRow>(
-  rows: Array<Partial<R> & { matched: number }>,
-  limit: number,
-  toWrite: (row: R) => RecordWrite,
-): FilteredWrites {
-  const tooMany = (rows[0]?.matched ?? 0) > limit;
-  if (tooMany) return { tooMany, writes: [] };
-  return {
-    tooMany,
-    writes: rows.filter((row) => row.id != null).map(({ matched: _, ...row }) => toWrite(row as unknown as R)),
-  };
+/** Which bound a write by filter would have passed. */
+export type PassedBound = "records" | "recordBytes" | "writes";
+
+/** Writes to the records a filter selects: all of them, or (past one of its bounds) none. */
+export interface FilteredWrites {
+  writes: RecordWrite[];
+  /** The bound it would have passed, so nothing was written; null when it wrote. */
+  passed: PassedBound | null;
 }
 
 /**
- * Merges `patch` into the data of the records `where` selects, skipping those it would not change; if
- * more than `limit` would change, none is (one statement either way).
+ * The rows a statement returned beside the count of records it selected and of those that would grow too
+ * large (one row with nulls when it wrote none).
  */
+function filtered<R extends RecordRow>(
+  rows: Array<Partial<R> & { matched: number; oversized: number }>,
+  bounds: WriteBounds,
+  toWrite: (row: R) => RecordWrite,
+): FilteredWrites {
+  const { matched = 0, oversized = 0 } = rows[0] ?? {};
+  const passed =
+    matched > bounds.records ? "records" : oversized > 0 ? "recordBytes" : matched > bounds.writes ? "writes" : null;
+  if (passed) return { passed, writes: [] };
+  return {
+    passed,
+    writes: rows
+      .filter((row) => row.id != null)
+      .map(({ matched: _, oversized: __, ...row }) => toWrite(row as unknown as R)),
+  };
+}
+
+/** The condition under which a write by filter writes: what it selected (`counted`) is within its bounds. */
+const withinBounds = (bounds: WriteBounds) =>
+  sql`(SELECT matched <= ${Math.min(bounds.records, bounds.writes)} AND oversized = 0 FROM counted)`;
+
 /**
  * The records a trigger's update (with its patch: only those the patch would change) or delete (no patch)
  * selects: what the runner writes, and what a dry run lists.
@@ -254,58 +297,66 @@ export const triggerTargets = (collection: string, where: Sql, patch?: Data) =>
     ? sql`collection = ${collection} AND ${where} AND ${changes(sql`data`, jsonb(patch))}`
     : sql`collection = ${collection} AND ${where}`;
 
+/**
+ * Merges `patch` into the data of the records `where` selects, skipping those it would not change; if that
+ * passes one of `bounds` (too many records, or one grown past its size), none is changed (one statement
+ * either way, so the sizes are those of the merge itself).
+ */
 export async function mergeIntoRecords(
   q: Queryable,
   collection: string,
   where: Sql,
   patch: Data,
   now: Date,
-  limit: number,
+  bounds: WriteBounds,
 ): Promise<FilteredWrites> {
-  const rows = await runSql<Partial<RecordRow & { previous: Data }> & { matched: number }>(
+  const rows = await runSql<Partial<RecordRow & { previous: Data }> & { matched: number; oversized: number }>(
     q,
     sql`WITH target AS (
-        SELECT id, data FROM records WHERE ${triggerTargets(collection, where, patch)}
-        ORDER BY id LIMIT ${limit + 1} FOR UPDATE
-      ), counted AS (SELECT count(*)::int AS matched FROM target),
-      changed AS (
+        SELECT id, data, ${mergedBytes(sql`data`, jsonb(patch))} AS bytes
+        FROM records WHERE ${triggerTargets(collection, where, patch)}
+        ORDER BY id LIMIT ${bounds.records + 1} FOR UPDATE
+      ), counted AS (
+        SELECT count(*)::int AS matched, count(*) FILTER (WHERE bytes > ${bounds.recordBytes})::int AS oversized
+        FROM target
+      ), changed AS (
         UPDATE records r SET ${mergeInto(sql`r.data`, jsonb(patch), now)}
         FROM target
-        WHERE r.collection = ${collection} AND r.id = target.id AND (SELECT matched FROM counted) <= ${limit}
+        WHERE r.collection = ${collection} AND r.id = target.id AND ${withinBounds(bounds)}
         RETURNING r.collection, r.id, r.data, r."createdAt", r."updatedAt", target.data AS previous
       )
-      SELECT counted.matched, changed.* FROM counted LEFT JOIN changed ON true`,
+      SELECT counted.matched, counted.oversized, changed.* FROM counted LEFT JOIN changed ON true`,
   );
-  return filtered<RecordRow & { previous: Data }>(rows, limit, ({ previous, ...record }) =>
+  return filtered<RecordRow & { previous: Data }>(rows, bounds, ({ previous, ...record }) =>
     updated(record, previous, now),
   );
 }
 
 /**
- * Deletes the records `where` selects, or none if there are more than `limit`; each event carries the data
- * the record had.
+ * Deletes the records `where` selects, or none if that passes `bounds`; each event carries the data the
+ * record had.
  */
 export async function deleteRecords(
   q: Queryable,
   collection: string,
   where: Sql,
   now: Date,
-  limit: number,
+  bounds: WriteBounds,
 ): Promise<FilteredWrites> {
-  const rows = await runSql<Partial<RecordRow> & { matched: number }>(
+  const rows = await runSql<Partial<RecordRow> & { matched: number; oversized: number }>(
     q,
     sql`WITH target AS (
         SELECT id FROM records WHERE ${triggerTargets(collection, where)}
-        ORDER BY id LIMIT ${limit + 1} FOR UPDATE
-      ), counted AS (SELECT count(*)::int AS matched FROM target),
+        ORDER BY id LIMIT ${bounds.records + 1} FOR UPDATE
+      ), counted AS (SELECT count(*)::int AS matched, 0 AS oversized FROM target),
       removed AS (
         DELETE FROM records r USING target
-        WHERE r.collection = ${collection} AND r.id = target.id AND (SELECT matched FROM counted) <= ${limit}
+        WHERE r.collection = ${collection} AND r.id = target.id AND ${withinBounds(bounds)}
         RETURNING r.collection, r.id, r.data, r."createdAt", r."updatedAt"
       )
-      SELECT counted.matched, removed.* FROM counted LEFT JOIN removed ON true`,
+      SELECT counted.matched, counted.oversized, removed.* FROM counted LEFT JOIN removed ON true`,
   );
-  return filtered<RecordRow>(rows, limit, (record) => deleted(record, now));
+  return filtered<RecordRow>(rows, bounds, (record) => deleted(record, now));
 }
 
 export { keyOf as recordKey };

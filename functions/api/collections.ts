@@ -23,7 +23,7 @@ export function collectionRoutes(app: App, deps: CoreDeps): App {
   });
 
   addRoute(app, routes.listRecords, async (c) => {
-    const page = await listRecords(q, c.req.valid("param").collection, c.req.valid("query"));
+    const page = await listRecords(deps, c.req.valid("param").collection, c.req.valid("query"));
     return c.json({ data: page.data.map(recordView), nextCursor: page.nextCursor }, 200);
   });
 

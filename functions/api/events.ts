@@ -31,7 +31,7 @@ export function eventRoutes(app: App, deps: CoreDeps): App {
   });
 
   addRoute(app, routes.listEvents, async (c) => {
-    const page = await listEvents(q, c.req.valid("query"));
+    const page = await listEvents(deps, c.req.valid("query"));
     return c.json({ data: page.data.map(eventView), nextCursor: page.nextCursor }, 200);
   });
 

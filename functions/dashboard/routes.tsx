@@ -137,7 +137,7 @@ export function dashboardRoutes(app: App, deps: Deps): App {
         400,
       );
     }
-    const page = await listEvents(q, parsed.data);
+    const page = await listEvents(deps, parsed.data);
     return render(
       c,
       "events",

@@ -4,6 +4,7 @@
 export type ErrorCode =
   | "invalid_request"
   | "invalid_json"
+  | "filter_too_costly"
   | "unauthorized"
   | "not_found"
   | "conflict"
@@ -17,6 +18,7 @@ export type ErrorCode =
 const STATUS: Record<ErrorCode, number> = {
   invalid_request: 400,
   invalid_json: 400,
+  filter_too_costly: 400,
   unauthorized: 401,
   not_found: 404,
   conflict: 409,

@@ -64,6 +64,8 @@ const schema = z.object({
   TRIGGER_MAX_RECORDS: int(1, 1_000_000).default(10_000),
   /** Most events the triggers of one chain may write in all; unset: LIMITS.chainEvents (domain/limits.ts). */
   TRIGGER_MAX_CHAIN_EVENTS: int(1, 100_000_000).optional(),
+  /** How long a filtered list's statement may run; unset: LIMITS.listQueryMs (domain/limits.ts). */
+  LIST_QUERY_TIMEOUT_MS: int(1, 300_000).optional(),
   SWEEP_INTERVAL_MS: int(100).default(60_000),
   /** Work older than this with no sign of life is handed to the queue again by the sweep. */
   SWEEP_GRACE_MS: int(0).default(30_000),

@@ -4,6 +4,7 @@ import type { Config } from "./config.ts";
 import { logger, type Logger } from "./logger.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { createPool, type Pool } from "./pool.ts";
+import { createQueryGate, type QueryGate } from "./query-gate.ts";
 import { createFlowLimiter, type FlowLimiter } from "./flow-limiter.ts";
 import { createPostgresFlowLimiter } from "./flow-limiter-postgres.ts";
 import { createJobQueue, type JobQueue } from "./queue.ts";
@@ -13,6 +14,8 @@ export interface CoreDeps {
   config: Config;
   /** Plain SQL on the hot paths (Prisma's query engine costs several times more CPU), and under Prisma. */
   pool: Pool;
+  /** A quarter of `pool` for list filters, whose cost the request shapes (see query-gate.ts). */
+  listQueries: QueryGate;
   queue: JobQueue;
   /** Per-webhook flow control (rates, requests in flight, pauses), shared by every process (Redis or Postgres). */
   flow: FlowLimiter;
@@ -49,6 +52,7 @@ export function createCoreDeps(
   return {
     config,
     pool,
+    listQueries: createQueryGate(pool),
     queue,
     flow: queue.redis ? createFlowLimiter(queue.redis, config.QUEUE_PREFIX) : createPostgresFlowLimiter(pool),
     log: logger(component),

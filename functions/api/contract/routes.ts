@@ -370,6 +370,11 @@ export const eventsRoutes = {
     path: "/events",
     tags: ["Events"],
     summary: "The event log, newest first",
+    description:
+      "A page also stops at 4 MiB of the events' data and their actions (nextCursor continues it). With a " +
+      "filter, the database may work on the page for 2 s (LIST_QUERY_TIMEOUT_MS) before it answers 400 " +
+      "`filter_too_costly`; filtered lists take turns, and one that waits 2 s for its turn answers 503 with " +
+      "Retry-After.",
     request: { query: eventLogQuery },
     responses: { 200: answer("A page of events.", shape.pageOf(shape.Event, "EventPage")), ...errors(400, 401, 503) },
   }),
@@ -430,6 +435,11 @@ export const collectionsRoutes = {
     path: "/collections/{collection}/records",
     tags: ["Collections"],
     summary: "List a collection's records, newest first",
+    description:
+      "A page also stops at 4 MiB of the records' data (nextCursor continues it). With `filter`, the " +
+      "database may work on the page for 2 s (LIST_QUERY_TIMEOUT_MS) before it answers 400 " +
+      "`filter_too_costly`; filtered lists take turns, and one that waits 2 s for its turn answers 503 with " +
+      "Retry-After.",
     request: { params: writeCollection, query: recordListQuery },
     responses: {
       200: answer("A page of records.", shape.pageOf(shape.CollectionRecord, "RecordPage")),

@@ -2,8 +2,9 @@
 import { z } from "zod";
 import sql, { empty, join } from "sql-template-tag";
 import type { EventAction, EventLog } from "../../platform/db.ts";
-import { runSql, type Queryable } from "../../platform/sql.ts";
+import { fromPg, runSql, type Queryable } from "../../platform/sql.ts";
 import { notFound } from "../errors.ts";
+import { selectFiltered, type ListDeps } from "../filtered-lists.ts";
 import { LIMITS } from "../limits.ts";
 import { collectionName, isoDateTime, listQuery, pageWithin } from "../validation.ts";
 import { eventFromRow, INGEST_TYPES } from "./event-type.ts";
@@ -36,10 +37,22 @@ async function withActions(q: Queryable, ids: string[]): Promise<LoggedEvent[]> 
   return events.map((event) => ({ ...eventFromRow(event), actions: byEvent.get(event.id) ?? [] }));
 }
 
-/** Newest first; since/until bound receivedAt (since inclusive, until exclusive). */
-export async function listEvents(q: Queryable, query: EventLogQuery) {
-  const conditions = [
-    query.cursor ? sql`id < ${query.cursor}` : undefined,
+/**
+ * What an action adds to a page beside its error and result: its other fields as JSON (kind, ids, status,
+ * counts, times), with room to spare.
+ */
+const ACTION_BYTES = 400;
+
+/** What a filter that was stopped should do instead. */
+const NARROWER = "narrow it with since and until (a shorter time range), a collection with a recordId, or a status";
+
+/**
+ * Newest first; since/until bound receivedAt (since inclusive, until exclusive). With any filter, the
+ * selection runs bounded (filtered-lists.ts). A page is cut at LIMITS.pageBytes of the events' data and
+ * their actions: an event may carry a thousand actions, each with its error and result.
+ */
+export async function listEvents(deps: ListDeps, query: EventLogQuery) {
+  const filters = [
     query.status ? sql`status = ${query.status}::"EventStatus"` : undefined,
     query.type ? sql`type = ${query.type}::"EventType"` : undefined,
     query.collection ? sql`collection = ${query.collection}` : undefined,
@@ -47,13 +60,21 @@ export async function listEvents(q: Queryable, query: EventLogQuery) {
     query.since ? sql`"receivedAt" >= ${new Date(query.since)}` : undefined,
     query.until ? sql`"receivedAt" < ${new Date(query.until)}` : undefined,
   ].filter((c) => c !== undefined);
-  // Sizes first, then only the rows that fit the page's byte budget.
-  const sizes = await runSql<{ id: string; bytes: number }>(
-    q,
-    sql`SELECT id, "payloadBytes" AS bytes FROM event_log
-      ${conditions.length ? sql`WHERE ${join(conditions, " AND ")}` : empty}
-      ORDER BY id DESC LIMIT ${query.limit + 1}`,
-  );
+  const conditions = query.cursor ? [sql`id < ${query.cursor}`, ...filters] : filters;
+  // Sizes first, then only the rows that fit the page's byte budget. The actions are summed for the rows
+  // the limit keeps only (the inner query), through event_actions' (eventId, ...) index.
+  const selection = sql`SELECT page.id, page.bytes + coalesce((
+        SELECT sum(${ACTION_BYTES} + coalesce(octet_length(a.error), 0) + coalesce(octet_length(a.result::text), 0))
+        FROM event_actions a WHERE a."eventId" = page.id), 0)::float8 AS bytes
+      FROM (SELECT id, "payloadBytes" AS bytes FROM event_log
+        ${conditions.length ? sql`WHERE ${join(conditions, " AND ")}` : empty}
+        ORDER BY id DESC LIMIT ${query.limit + 1}) page
+      ORDER BY page.id DESC`;
+  type Size = { id: string; bytes: number };
+  const q = fromPg(deps.pool);
+  const sizes = filters.length
+    ? await selectFiltered<Size>(deps, selection, NARROWER)
+    : await runSql<Size>(q, selection);
   const { ids, nextCursor } = pageWithin(sizes, query.limit, LIMITS.pageBytes);
   return { data: await withActions(q, ids), nextCursor };
 }

@@ -67,7 +67,9 @@ function renderString(text: string, context: unknown, budget: Budget): unknown {
   }
   return text.replace(PLACEHOLDER, (_, path: string) => {
     const inserted = asText(lookup(context, path));
+    // At the length JSON writes it: a quote or a control character takes two to six characters there.
     charge(budget, inserted.length);
+    charge(budget, JSON.stringify(inserted).length - 2 - inserted.length);
     return inserted;
   });
 }

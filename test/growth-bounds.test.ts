@@ -52,7 +52,7 @@ const chainEnded = () =>
   );
 
 describe("a chain of triggers", () => {
-  it("writes at most TRIGGER_MAX_CHAIN_EVENTS events for one original change, then fails with chain_too_wide", async () => {
+  it("writes at most TRIGGER_MAX_CHAIN_EVENTS events for one original change, then fails: chain_too_wide", async () => {
     // Every update of a `loop` record updates all of them again: 3 events at depth 1, 9 at depth 2, 27 at 3...
     const loop = await createDefinition(stack, { name: "loop", type: "collection.updated", collection: "loop" });
     await addTrigger(loop.id, {
@@ -94,7 +94,7 @@ describe("a chain of triggers", () => {
 });
 
 describe("a record's size", () => {
-  it("refuses a PATCH whose merged record would pass LIMITS.recordBytes with 413 record_too_large, changing nothing", async () => {
+  it("refuses a PATCH whose merged record passes LIMITS.recordBytes: 413 record_too_large, no change", async () => {
     const created = await putRecord("big", "r-1", { a: half() });
     const refused = expectError(
       await stack.api("PATCH", "/collections/big/records/r-1", { data: { b: half() } }),

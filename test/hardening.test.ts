@@ -13,6 +13,7 @@ import { createDefinition, createWebhook, postEvent, waitForEvent } from "./help
 import { waitFor } from "./helpers/wait.ts";
 import type { Receiver } from "./helpers/receiver.ts";
 import { randomBytes } from "node:crypto";
+import pg from "pg";
 import pino from "pino";
 import { connect, type Socket } from "node:net";
 import { Webhook as StandardWebhook } from "standardwebhooks";
@@ -349,6 +350,19 @@ describe("no condition or filter can stall the worker", () => {
       expect(logged.actions[0]?.error).toContain("filter: is 408906 bytes of JSON; at most 64 KiB");
     },
   );
+
+  it("reads a pool with no free connection as busy (503, try again), not as a bug (500)", async () => {
+    const pool = new pg.Pool({ connectionString: stack.env.DATABASE_URL, max: 1, connectionTimeoutMillis: 100 });
+    const held = await pool.connect();
+    try {
+      const error = await pool.query("SELECT 1").catch((e: unknown) => e);
+      expect((error as Error).message).toMatch(/timeout exceeded when trying to connect/);
+      expect(isDependencyDown(error)).toBe(true);
+    } finally {
+      held.release();
+      await pool.end();
+    }
+  });
 
   it("reads a statement with too many parameters (08P01) as the request's fault, not the database down", async () => {
     const values = Array.from({ length: 70_000 }, () => 1);

@@ -65,6 +65,8 @@ export function isDependencyDown(error: unknown, depth = 0): boolean {
   if (isReadTimeout(error)) return true;
   if (e.name === "MaxRetriesPerRequestError") return true;
   if (e.message && /Connection is closed|Stream isn't writeable|connect ECONNREFUSED/.test(e.message)) return true;
+  // pg-pool waited connectionTimeoutMillis for a free connection: every one is busy, try again shortly.
+  if (e.message?.startsWith("timeout exceeded when trying to connect")) return true;
   return isDependencyDown(e.cause, depth + 1);
 }
 

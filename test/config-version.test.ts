@@ -112,6 +112,7 @@ describe("config versioning", () => {
       { url: "http://127.0.0.1:9/b" },
       { method: "PUT" },
       { headers: { "x-team": "billing" } },
+      { secretHeaders: { authorization: "Bearer a-token" } },
       { payload: { id: "{{event.id}}" } },
       { timeoutMs: 2500 },
       { retry: { maxAttempts: 7 } },

@@ -2,6 +2,7 @@
 // lists exactly the routes the app serves, is served (with the reference page) without the API key, and
 // the referee that holds every test's answers to it (helpers/contract.ts) rejects what it should.
 import SwaggerParser from "@apidevtools/swagger-parser";
+import { SCOPES } from "../functions/domain/keys/scopes.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiApp } from "../functions/server/app.ts";
 import { openApiDocument } from "../functions/api/contract/openapi-document.ts";
@@ -17,7 +18,7 @@ beforeAll(async () => {
 afterAll(() => stack?.stop());
 
 type Operation = {
-  security?: unknown[];
+  security?: Array<{ apiKey?: string[] }>;
   parameters?: Array<{ in: string; name: string }>;
   requestBody?: unknown;
   responses: Record<string, unknown>;
@@ -50,13 +51,18 @@ describe("the OpenAPI document", () => {
     );
   });
 
-  it("says which routes need the key, and documents the error answers each can give", () => {
+  it("says which routes need which scopes, and documents the error answers each can give", () => {
     for (const [path, ops] of Object.entries(doc().paths)) {
       for (const [method, op] of Object.entries(ops)) {
         const name = `${method.toUpperCase()} ${path}`;
         const open = ["/health", "/openapi.json", "/docs"].includes(path);
-        expect(op.security, name).toEqual(open ? [] : undefined); // undefined: the document's global bearer scheme
-        if (!open) expect(Object.keys(op.responses), name).toEqual(expect.arrayContaining(["401", "500", "503"]));
+        if (open) expect(op.security, name).toEqual([]);
+        else {
+          // Each requirement is an alternative: admin, or one of the route's own scopes.
+          expect(op.security?.[0], name).toEqual({ apiKey: ["admin"] });
+          for (const requirement of op.security ?? []) expect(SCOPES).toContain(requirement.apiKey?.[0]);
+          expect(Object.keys(op.responses), name).toEqual(expect.arrayContaining(["401", "403", "500", "503"]));
+        }
         if (op.requestBody || op.parameters?.some((p) => p.in === "query"))
           expect(Object.keys(op.responses), name).toContain("400");
         if (op.requestBody) expect(Object.keys(op.responses), name).toEqual(expect.arrayContaining(["413", "415"]));

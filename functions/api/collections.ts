@@ -1,6 +1,7 @@
 // Serverless function "collections": records of collections. Every write emits its collection.* event.
 import { createRecordWriter } from "../domain/collections/collection-writes.ts";
 import { getRecord, listRecords } from "../domain/collections/records.ts";
+import { requireCollection } from "../domain/keys/scopes.ts";
 import { fromPg } from "../platform/sql.ts";
 import { createCoreDeps, type CoreDeps } from "../platform/core-deps.ts";
 import { addRoute } from "../http/add-route.ts";
@@ -17,7 +18,9 @@ export function collectionRoutes(app: App, deps: CoreDeps): App {
 
   addRoute(app, routes.createRecord, async (c) => {
     const input = c.req.valid("json");
-    const { record, eventId } = await writer.create(c.req.valid("param").collection, input.id, input.data);
+    const { collection } = c.req.valid("param");
+    requireCollection(c.get("principal"), collection);
+    const { record, eventId } = await writer.create(collection, input.id, input.data);
     deps.metrics.eventsAccepted.inc({ via: "records" });
     return c.json({ ...recordView(record!), eventId }, 201);
   });
@@ -34,6 +37,7 @@ export function collectionRoutes(app: App, deps: CoreDeps): App {
 
   addRoute(app, routes.patchRecord, async (c) => {
     const { collection, id } = c.req.valid("param");
+    requireCollection(c.get("principal"), collection);
     const { record, eventId } = await writer.patch(collection, id, c.req.valid("json").data);
     if (eventId) deps.metrics.eventsAccepted.inc({ via: "records" });
     return c.json({ ...recordView(record!), eventId }, 200);
@@ -41,6 +45,7 @@ export function collectionRoutes(app: App, deps: CoreDeps): App {
 
   addRoute(app, routes.deleteRecord, async (c) => {
     const { collection, id } = c.req.valid("param");
+    requireCollection(c.get("principal"), collection);
     await writer.remove(collection, id);
     deps.metrics.eventsAccepted.inc({ via: "records" });
     return c.body(null, 204);

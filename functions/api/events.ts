@@ -3,6 +3,7 @@ import { getEvent, listEvents } from "../domain/events/event-log.ts";
 import { createIngest } from "../domain/events/ingest-events.ts";
 import { replayActions, replayEvent } from "../domain/delivery/replay.ts";
 import { explainEvent } from "../domain/explain/explain-event.ts";
+import { requireCollection } from "../domain/keys/scopes.ts";
 import { fromPg } from "../platform/sql.ts";
 import { createCoreDeps, type CoreDeps } from "../platform/core-deps.ts";
 import { addRoute } from "../http/add-route.ts";
@@ -16,12 +17,15 @@ export function eventRoutes(app: App, deps: CoreDeps): App {
   const q = fromPg(deps.pool);
 
   addRoute(app, routes.ingestEvent, async (c) => {
+    requireCollection(c.get("principal"), c.req.valid("json").collection);
     const [id] = await ingest([c.req.valid("json")], { idempotencyKey: c.req.valid("header")["Idempotency-Key"] });
     deps.metrics.eventsAccepted.inc({ via: "events" });
     return c.json({ id: id!, status: "pending" as const }, 202);
   });
 
   addRoute(app, routes.ingestBatch, async (c) => {
+    // All or nothing: one event outside the key's collections refuses the batch.
+    for (const event of c.req.valid("json").events) requireCollection(c.get("principal"), event.collection);
     const ids = await ingest(c.req.valid("json").events, {
       idempotencyKey: c.req.valid("header")["Idempotency-Key"],
       batch: true,

@@ -8,6 +8,8 @@ import { toPublicEventType, type IngestType } from "../domain/events/event-type.
 import type * as shape from "./contract/shapes.ts";
 import type { WebhookFlow } from "../domain/webhooks/webhook-flow.ts";
 import { secretHeaderNames } from "../domain/webhooks/secret-headers.ts";
+import type { KeyView } from "../domain/keys/api-keys.ts";
+import type { Scope } from "../domain/keys/scopes.ts";
 
 type Shape<S extends z.ZodType> = z.output<S>;
 type JsonObject = Record<string, unknown>;
@@ -174,4 +176,18 @@ export function recordView(r: {
 
 export function testResultView(r: SendResult): Shape<typeof shape.TestResult> {
   return { ok: r.ok, status: r.status, durationMs: r.durationMs, responseBody: r.responseBody ?? "", error: r.error };
+}
+
+export function keyView(k: KeyView): Shape<typeof shape.ApiKey> {
+  return {
+    id: k.id,
+    name: k.name,
+    scopes: k.scopes as Scope[],
+    collections: k.collections,
+    prefix: k.prefix,
+    createdAt: isoAlways(k.createdAt),
+    expiresAt: iso(k.expiresAt),
+    revokedAt: iso(k.revokedAt),
+    lastUsedAt: iso(k.lastUsedAt),
+  };
 }

@@ -6,6 +6,7 @@ export type ErrorCode =
   | "invalid_json"
   | "filter_too_costly"
   | "unauthorized"
+  | "insufficient_scope"
   | "not_found"
   | "conflict"
   | "payload_too_large"
@@ -20,6 +21,7 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_json: 400,
   filter_too_costly: 400,
   unauthorized: 401,
+  insufficient_scope: 403,
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,

@@ -99,6 +99,13 @@ export const LIMITS = {
   /** Dashboard sessions open at once: past it, signing in ends the session closest to its expiry. */
   dashboardSessions: 1000,
 
+  /**
+   * How long a process keeps what it found for an API key (and that a key is unknown): a revoked key is
+   * refused everywhere within this time. Keys kept at most, per process.
+   */
+  keyCacheMs: 5_000,
+  keyCacheEntries: 10_000,
+
   /** The Node server (`npm run serve`, the container): time to receive headers, and a whole request. */
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,

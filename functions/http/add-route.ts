@@ -10,6 +10,8 @@
 import type { RouteConfig, RouteHandler } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import type { z } from "zod";
+import { AppError } from "../domain/errors.ts";
+import { requireScope, type Scope } from "../domain/keys/scopes.ts";
 import { parseInput } from "../domain/validation.ts";
 import type { App, AppEnv } from "./create-app.ts";
 import { readBody, readQuery } from "./request.ts";
@@ -44,10 +46,27 @@ function validate(route: RouteConfig): MiddlewareHandler<AppEnv> {
   };
 }
 
+/**
+ * The route's scopes (its security requirements, see routes.ts `allow`), checked before anything is read:
+ * a key that may not call it learns nothing about what it would have answered.
+ */
+function authorize(route: RouteConfig): MiddlewareHandler<AppEnv> {
+  const requirements = route.security ?? [];
+  const allowed = requirements.flatMap((requirement) => requirement.apiKey ?? []) as Scope[];
+  return async (c, next) => {
+    if (requirements.length === 0) return next();
+    const principal = c.get("principal");
+    if (!principal) throw new AppError("unauthorized", "an Authorization: Bearer <API key> header is required");
+    requireScope(principal, allowed);
+    return next();
+  };
+}
+
 export function addRoute<R extends RouteConfig>(app: App, route: R, handler: RouteHandler<R, AppEnv>): void {
   app.on(
     route.method.toUpperCase(),
     honoPath(route.path),
+    authorize(route),
     validate(route),
     handler as unknown as MiddlewareHandler<AppEnv>,
   );

@@ -7,20 +7,24 @@ import { AppError, type ErrorCode } from "../domain/errors.ts";
 import { textProblem } from "../domain/storable-json.ts";
 import { isDependencyDown, rejectedInputReason } from "../platform/dependency-errors.ts";
 import type { Deps } from "../platform/deps.ts";
-import { bearerAuth } from "./auth.ts";
+import { createKeyLookup } from "../domain/keys/key-lookup.ts";
+import type { Principal } from "../domain/keys/scopes.ts";
+import { authenticate } from "./auth.ts";
+import { fromPg } from "../platform/sql.ts";
 import { ClientClosed } from "./request.ts";
 
 /** What a 503 asks a client to wait before trying again. */
 export const RETRY_AFTER_SECONDS = "1";
 
-export type AppEnv = { Variables: { requestId: string } };
+/** What a request carries through the app: its id and who makes it (auth.ts). */
+export type AppEnv = { Variables: { requestId: string; principal: Principal } };
 export type App = Hono<AppEnv>;
 
 export function errorBody(code: ErrorCode | string, message: string, details?: unknown) {
   return { error: details === undefined ? { code, message } : { code, message, details } };
 }
 
-export function createApp(deps: Pick<Deps, "config" | "log">): App {
+export function createApp(deps: Pick<Deps, "config" | "log"> & Partial<Pick<Deps, "pool">>): App {
   const app = new Hono<AppEnv>();
   const log = deps.log;
 
@@ -39,7 +43,9 @@ export function createApp(deps: Pick<Deps, "config" | "log">): App {
       "request",
     );
   });
-  app.use(bearerAuth(deps.config.API_KEY, deps.config.METRICS_TOKEN));
+  const keys =
+    deps.pool && createKeyLookup(fromPg(deps.pool), { onError: (err) => log.warn({ err }, "lastUsedAt not written") });
+  app.use(authenticate({ apiKey: deps.config.API_KEY, metricsToken: deps.config.METRICS_TOKEN, keys }));
   // Routes are literals and ids: a path that holds what no id can (a NUL, a lone surrogate) names
   // nothing that exists. The SPEC: an id that does not exist, whatever its form, is a 404.
   app.use(async (c, next) => {

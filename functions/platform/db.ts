@@ -8,6 +8,8 @@ import { PrismaClient } from "./db/generated/client.ts";
 export type Db = PrismaClient;
 export { Prisma } from "./db/generated/client.ts";
 export type {
+  ApiKey,
+  AuditEntry,
   DeliveryAttempt,
   EventAction,
   EventDefinition,

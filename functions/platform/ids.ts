@@ -2,7 +2,7 @@
 import { createHash, randomFillSync } from "node:crypto";
 import { v7 as uuidv7 } from "uuid";
 
-export type IdPrefix = "def" | "trg" | "whk" | "evt" | "act" | "att" | "rec";
+export type IdPrefix = "def" | "trg" | "whk" | "evt" | "act" | "att" | "rec" | "key" | "aud";
 
 // Random bytes are drawn 4 KiB at a time: one call into the system's generator per 256 ids instead of one
 // per id (which the bench showed as 6% of the API's and the worker's CPU).

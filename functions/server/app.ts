@@ -2,6 +2,7 @@
 // cloud each area is its own Lambda function (see serverless.yml).
 import type { Deps } from "../platform/deps.ts";
 import { createApp, type App } from "../http/create-app.ts";
+import { accessRoutes } from "../api/access.ts";
 import { collectionRoutes } from "../api/collections.ts";
 import { dashboardRoutes } from "../dashboard/routes.tsx";
 import { definitionRoutes } from "../api/definitions.ts";
@@ -20,6 +21,7 @@ export function createApiApp(deps: Deps): App {
     webhookTestingRoutes,
     eventRoutes,
     collectionRoutes,
+    accessRoutes,
   ])
     register(app, deps);
   dashboardRoutes(app, deps);

@@ -22,6 +22,8 @@ const SECRETS = {
   definitions: { ...appDatabase, ...apiKey },
   events: { ...appDatabase, ...apiKey },
   collections: { ...appDatabase, ...apiKey },
+  // API keys and the audit trail.
+  access: { ...appDatabase, ...apiKey },
   // GET /health is open; GET /metrics takes the API key.
   health: { ...appDatabase, ...apiKey },
   webhooks: { ...appDatabase, ...apiKey, ...secretsKey },

@@ -11,7 +11,9 @@ attach triggers that write to other collections and webhooks that tell outside s
 (or write records through tetik's collections); see every event in the log with its status, errors and timings.
 
 **Auth**: when the server has an API key (\`API_KEY\`), every route but \`/health\`, \`/openapi.json\` and
-\`/docs\` needs \`Authorization: Bearer <API_KEY>\`.
+\`/docs\` needs \`Authorization: Bearer <key>\`: \`API_KEY\` itself (every scope), or a key made with \`POST /keys\`,
+which may call the routes whose security lists one of its scopes (\`admin\` may call all). Others answer
+403 \`insufficient_scope\`.
 
 **Errors**: every non-2xx answer is \`{"error": {"code", "message", "details"?}}\`. Bad input is a 4xx
 and changes nothing; a dependency that is down gives a 503 (ingestion keeps accepting while only Redis is down).
@@ -27,7 +29,9 @@ export function openApiDocument(): Record<string, unknown> {
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
     type: "http",
     scheme: "bearer",
-    description: "The server's API_KEY, as `Authorization: Bearer <API_KEY>`.",
+    description:
+      "API_KEY, or a key made with POST /keys, as `Authorization: Bearer <key>`. A route lists the scopes " +
+      "that may call it, each as an alternative: admin, config, ingest, read, replay.",
   });
   for (const route of Object.values(allRoutes)) app.openAPIRegistry.registerPath(route);
   cached = app.getOpenAPI31Document({
@@ -47,6 +51,7 @@ export function openApiDocument(): Record<string, unknown> {
         description: "Why an event fired a definition or not, and what a change would do (dry runs).",
       },
       { name: "Operations", description: "Health, metrics and this description." },
+      { name: "Access", description: "API keys with scopes (and the audit trail of changes): admin only." },
     ],
   }) as unknown as Record<string, unknown>;
   return cached;

@@ -12,17 +12,26 @@ import { batchInput, eventInput, idempotencyKey, recordIdText } from "../../doma
 import { replayFilter } from "../../domain/delivery/replay.ts";
 import { storableJsonProblem } from "../../domain/storable-json.ts";
 import { createTriggerInput, updateTriggerInput } from "../../domain/triggers/trigger-input.ts";
-import { collectionName, jsonObject, listQuery } from "../../domain/validation.ts";
+import { jsonObject, listQuery, writableCollection } from "../../domain/validation.ts";
 import { createWebhookInput, updateWebhookInput } from "../../domain/webhooks/webhook-input.ts";
 import { collectionDryRunInput, dryRunInput } from "../../domain/explain/dry-run.ts";
+import { createKeyInput } from "../../domain/keys/key-input.ts";
+import type { Scope } from "../../domain/keys/scopes.ts";
 import * as shape from "./shapes.ts";
+
+/**
+ * Who may call a route: keys with any one of these scopes, or `admin` (each an alternative of the
+ * security requirement, as OpenAPI reads a list of them). add-route.ts checks it on every request.
+ */
+const allow = (...scopes: Scope[]) => [{ apiKey: ["admin"] }, ...scopes.map((scope) => ({ apiKey: [scope] }))];
 
 /** Keeps a route's literal type (what the handler and the client are typed from). */
 const route = <const R extends RouteConfig>(config: R) => config;
 
 const ERRORS = {
   400: "The request is invalid: `details` lists each problem with its path. Nothing was changed.",
-  401: "No API key, or a wrong one (when API_KEY is set): send `Authorization: Bearer <API_KEY>`.",
+  401: "No API key, or a wrong, revoked or expired one (when API_KEY is set): send `Authorization: Bearer <key>`.",
+  403: "The key's scopes do not allow this (`insufficient_scope`; `details` says what it needs). Nothing was changed.",
   404: "No such resource (or no such id, whatever its form).",
   409: "Conflicts with what exists (a duplicate name or record id).",
   413: "The body is over 1 MiB (`payload_too_large`), or the record a patch leaves would be (`record_too_large`).",
@@ -51,7 +60,7 @@ const noContent = { 204: { description: "Done; no body." } } as const;
 /** Ids name rows: any text is taken, and one that names nothing is a 404 (the SPEC). */
 const anId = (what: string) => z.object({ id: z.string().meta({ description: `the ${what}'s id` }) });
 const writeCollection = z.object({
-  collection: collectionName.meta({ description: "a collection name", example: "orders" }),
+  collection: writableCollection.meta({ description: "a collection name (not tetik's own)", example: "orders" }),
 });
 const readRecord = z.object({
   collection: z.string().meta({ example: "orders" }),
@@ -120,6 +129,7 @@ export const definitionsRoutes = {
     path: "/definitions",
     tags: ["Definitions"],
     summary: "Create an event definition",
+    security: allow("config"),
     request: body(
       createDefinitionInput.meta({
         example: {
@@ -130,17 +140,18 @@ export const definitionsRoutes = {
         },
       }),
     ),
-    responses: { 201: answer("The definition.", shape.Definition), ...errors(400, 401, 409, 413, 415, 503) },
+    responses: { 201: answer("The definition.", shape.Definition), ...errors(400, 401, 403, 409, 413, 415, 503) },
   }),
   listDefinitions: route({
     method: "get",
     path: "/definitions",
     tags: ["Definitions"],
     summary: "List event definitions, newest first",
+    security: allow("read", "config"),
     request: { query: listQuery },
     responses: {
       200: answer("A page of definitions.", shape.pageOf(shape.Definition, "DefinitionPage")),
-      ...errors(400, 401, 503),
+      ...errors(400, 401, 403, 503),
     },
   }),
   getDefinition: route({
@@ -148,30 +159,34 @@ export const definitionsRoutes = {
     path: "/definitions/{id}",
     tags: ["Definitions"],
     summary: "Get a definition with its triggers and webhooks",
+    security: allow("read", "config"),
     request: { params: anId("definition") },
-    responses: { 200: answer("The definition.", shape.DefinitionDetail), ...errors(401, 404, 503) },
+    responses: { 200: answer("The definition.", shape.DefinitionDetail), ...errors(401, 403, 404, 503) },
   }),
   updateDefinition: route({
     method: "patch",
     path: "/definitions/{id}",
     tags: ["Definitions"],
     summary: "Change a definition",
+    security: allow("config"),
     request: { params: anId("definition"), ...body(updateDefinitionInput) },
-    responses: { 200: answer("The definition.", shape.Definition), ...errors(400, 401, 404, 409, 413, 415, 503) },
+    responses: { 200: answer("The definition.", shape.Definition), ...errors(400, 401, 403, 404, 409, 413, 415, 503) },
   }),
   deleteDefinition: route({
     method: "delete",
     path: "/definitions/{id}",
     tags: ["Definitions"],
     summary: "Delete a definition, its triggers and webhooks",
+    security: allow("config"),
     request: { params: anId("definition") },
-    responses: { ...noContent, ...errors(401, 404, 503) },
+    responses: { ...noContent, ...errors(401, 403, 404, 503) },
   }),
   createTrigger: route({
     method: "post",
     path: "/definitions/{id}/triggers",
     tags: ["Triggers"],
     summary: "Add a trigger to a definition",
+    security: allow("config"),
     request: {
       params: anId("definition"),
       ...body(
@@ -184,29 +199,32 @@ export const definitionsRoutes = {
         }),
       ),
     },
-    responses: { 201: answer("The trigger.", shape.Trigger), ...errors(400, 401, 404, 413, 415, 503) },
+    responses: { 201: answer("The trigger.", shape.Trigger), ...errors(400, 401, 403, 404, 413, 415, 503) },
   }),
   getTrigger: route({
     method: "get",
     path: "/triggers/{id}",
     tags: ["Triggers"],
     summary: "Get a trigger",
+    security: allow("read", "config"),
     request: { params: anId("trigger") },
-    responses: { 200: answer("The trigger.", shape.Trigger), ...errors(401, 404, 503) },
+    responses: { 200: answer("The trigger.", shape.Trigger), ...errors(401, 403, 404, 503) },
   }),
   updateTrigger: route({
     method: "patch",
     path: "/triggers/{id}",
     tags: ["Triggers"],
     summary: "Change a trigger",
+    security: allow("config"),
     request: { params: anId("trigger"), ...body(updateTriggerInput) },
-    responses: { 200: answer("The trigger.", shape.Trigger), ...errors(400, 401, 404, 413, 415, 503) },
+    responses: { 200: answer("The trigger.", shape.Trigger), ...errors(400, 401, 403, 404, 413, 415, 503) },
   }),
   dryRunDefinition: route({
     method: "post",
     path: "/definitions/{id}/dry-run",
     tags: ["Explain"],
     summary: "What this definition would do with a change: nothing is written or sent",
+    security: allow("read", "config"),
     description:
       "The definition's verdict on a would-be event or record write, clause by clause, with the " +
       "exact request each webhook would send (signature left out) and the records each trigger " +
@@ -221,26 +239,28 @@ export const definitionsRoutes = {
         }),
       ),
     },
-    responses: { 200: answer("What would happen.", shape.DryRun), ...errors(400, 401, 404, 413, 415, 503) },
+    responses: { 200: answer("What would happen.", shape.DryRun), ...errors(400, 401, 403, 404, 413, 415, 503) },
   }),
   dryRunCollection: route({
     method: "post",
     path: "/dry-run",
     tags: ["Explain"],
     summary: "What a collection's definitions (or one being written) would do with a change",
+    security: allow("read", "config"),
     description:
       "Without `definition`: every definition of the change's collection. With `definition` (and " +
       "its `webhooks` and `triggers`, as they would be created): that one, unsaved.",
     request: body(collectionDryRunInput),
-    responses: { 200: answer("What would happen.", shape.DryRun), ...errors(400, 401, 413, 415, 503) },
+    responses: { 200: answer("What would happen.", shape.DryRun), ...errors(400, 401, 403, 413, 415, 503) },
   }),
   deleteTrigger: route({
     method: "delete",
     path: "/triggers/{id}",
     tags: ["Triggers"],
     summary: "Delete a trigger",
+    security: allow("config"),
     request: { params: anId("trigger") },
-    responses: { ...noContent, ...errors(401, 404, 503) },
+    responses: { ...noContent, ...errors(401, 403, 404, 503) },
   }),
 } as const;
 
@@ -250,6 +270,7 @@ export const webhooksRoutes = {
     path: "/webhooks",
     tags: ["Webhooks"],
     summary: "Create a webhook (its secret is shown in this answer)",
+    security: allow("config"),
     request: body(
       createWebhookInput.meta({
         example: {
@@ -263,7 +284,7 @@ export const webhooksRoutes = {
     ),
     responses: {
       201: answer("The webhook, with its signing secret.", shape.WebhookWithSecret),
-      ...errors(400, 401, 404, 413, 415, 503),
+      ...errors(400, 401, 403, 404, 413, 415, 503),
     },
   }),
   listWebhooks: route({
@@ -271,10 +292,11 @@ export const webhooksRoutes = {
     path: "/webhooks",
     tags: ["Webhooks"],
     summary: "List webhooks, newest first",
+    security: allow("read", "config"),
     request: { query: webhookListQuery },
     responses: {
       200: answer("A page of webhooks.", shape.pageOf(shape.Webhook, "WebhookPage")),
-      ...errors(400, 401, 503),
+      ...errors(400, 401, 403, 503),
     },
   }),
   getWebhook: route({
@@ -282,42 +304,50 @@ export const webhooksRoutes = {
     path: "/webhooks/{id}",
     tags: ["Webhooks"],
     summary: "Get a webhook",
+    security: allow("read", "config"),
     request: { params: anId("webhook") },
-    responses: { 200: answer("The webhook and its flow.", shape.WebhookWithFlow), ...errors(401, 404, 503) },
+    responses: { 200: answer("The webhook and its flow.", shape.WebhookWithFlow), ...errors(401, 403, 404, 503) },
   }),
   updateWebhook: route({
     method: "patch",
     path: "/webhooks/{id}",
     tags: ["Webhooks"],
     summary: "Change a webhook",
+    security: allow("config"),
     request: { params: anId("webhook"), ...body(updateWebhookInput) },
-    responses: { 200: answer("The webhook.", shape.Webhook), ...errors(400, 401, 404, 413, 415, 503) },
+    responses: { 200: answer("The webhook.", shape.Webhook), ...errors(400, 401, 403, 404, 413, 415, 503) },
   }),
   deleteWebhook: route({
     method: "delete",
     path: "/webhooks/{id}",
     tags: ["Webhooks"],
     summary: "Delete a webhook",
+    security: allow("config"),
     request: { params: anId("webhook") },
-    responses: { ...noContent, ...errors(401, 404, 503) },
+    responses: { ...noContent, ...errors(401, 403, 404, 503) },
   }),
   rotateSecret: route({
     method: "post",
     path: "/webhooks/{id}/rotate-secret",
     tags: ["Webhooks"],
     summary: "Replace a webhook's signing secret",
+    security: allow("config"),
     request: { params: anId("webhook") },
-    responses: { 200: answer("The webhook, with its new secret.", shape.WebhookWithSecret), ...errors(401, 404, 503) },
+    responses: {
+      200: answer("The webhook, with its new secret.", shape.WebhookWithSecret),
+      ...errors(401, 403, 404, 503),
+    },
   }),
   listDeliveries: route({
     method: "get",
     path: "/webhooks/{id}/deliveries",
     tags: ["Webhooks"],
     summary: "List a webhook's delivery attempts, newest first",
+    security: allow("read", "config"),
     request: { params: anId("webhook"), query: listQuery },
     responses: {
       200: answer("A page of attempts.", shape.pageOf(shape.Delivery, "DeliveryPage")),
-      ...errors(400, 401, 404, 503),
+      ...errors(400, 401, 403, 404, 503),
     },
   }),
 } as const;
@@ -328,13 +358,14 @@ export const webhookTestingRoutes = {
     path: "/webhooks/{id}/test",
     tags: ["Webhooks"],
     summary: "Send one signed sample delivery now",
+    security: allow("config"),
     description:
       "Waits for the receiver's answer, up to the webhook's timeout and at most WEBHOOK_TEST_TIMEOUT_MS " +
       "(25 s: API Gateway stops waiting at 30 s). The attempt is listed in its deliveries (test: true).",
     request: { params: anId("webhook"), ...body(testSendInput, false) },
     responses: {
       200: answer("What the receiver answered.", shape.TestResult),
-      ...errors(400, 401, 404, 413, 415, 503),
+      ...errors(400, 401, 403, 404, 413, 415, 503),
     },
   }),
 } as const;
@@ -345,13 +376,14 @@ export const eventsRoutes = {
     path: "/events",
     tags: ["Events"],
     summary: "Report a change (ingest an event)",
+    security: allow("ingest"),
     description:
       "Answers once the event is committed to Postgres; it is processed afterwards. Keeps " +
       "accepting while only Redis is down.",
     request: { headers: idempotencyHeader, ...body(eventInput.meta({ example: INGEST_EXAMPLE })) },
     responses: {
       202: answer("Stored; waiting to be processed.", shape.Accepted),
-      ...errors(400, 401, 413, 415, 422, 503),
+      ...errors(400, 401, 403, 413, 415, 422, 503),
     },
   }),
   ingestBatch: route({
@@ -359,59 +391,68 @@ export const eventsRoutes = {
     path: "/events/batch",
     tags: ["Events"],
     summary: "Report up to 1,000 changes at once, all or nothing",
+    security: allow("ingest"),
     request: {
       headers: idempotencyHeader,
       ...body(batchInput.meta({ example: { events: [INGEST_EXAMPLE, { ...INGEST_EXAMPLE, recordId: "o-2" }] } })),
     },
-    responses: { 202: answer("Stored, in order.", shape.BatchAccepted), ...errors(400, 401, 413, 415, 422, 503) },
+    responses: { 202: answer("Stored, in order.", shape.BatchAccepted), ...errors(400, 401, 403, 413, 415, 422, 503) },
   }),
   listEvents: route({
     method: "get",
     path: "/events",
     tags: ["Events"],
     summary: "The event log, newest first",
+    security: allow("read"),
     description:
       "A page also stops at 4 MiB of the events' data and their actions (nextCursor continues it). With a " +
       "filter, the database may work on the page for 2 s (LIST_QUERY_TIMEOUT_MS) before it answers 400 " +
       "`filter_too_costly`; filtered lists take turns, and one that waits 2 s for its turn answers 503 with " +
       "Retry-After.",
     request: { query: eventLogQuery },
-    responses: { 200: answer("A page of events.", shape.pageOf(shape.Event, "EventPage")), ...errors(400, 401, 503) },
+    responses: {
+      200: answer("A page of events.", shape.pageOf(shape.Event, "EventPage")),
+      ...errors(400, 401, 403, 503),
+    },
   }),
   getEvent: route({
     method: "get",
     path: "/events/{id}",
     tags: ["Events"],
     summary: "One event, with its actions",
+    security: allow("read"),
     request: { params: anId("event") },
-    responses: { 200: answer("The event.", shape.Event), ...errors(401, 404, 503) },
+    responses: { 200: answer("The event.", shape.Event), ...errors(401, 403, 404, 503) },
   }),
   explainEvent: route({
     method: "get",
     path: "/events/{id}/explain",
     tags: ["Explain"],
     summary: "Why did (or didn't) this event fire each definition?",
+    security: allow("read"),
     description:
       "For every definition of the event's collection (active or not, and deleted ones that " +
       "produced actions), whether it matched and why, clause by clause, then what it produced.",
     request: { params: anId("event") },
-    responses: { 200: answer("The explanation.", shape.EventExplanation), ...errors(401, 404, 503) },
+    responses: { 200: answer("The explanation.", shape.EventExplanation), ...errors(401, 403, 404, 503) },
   }),
   replayEvents: route({
     method: "post",
     path: "/events/replay",
     tags: ["Events"],
     summary: "Run the failed actions of the selected events again",
+    security: allow("replay"),
     request: body(replayFilter, false),
-    responses: { 202: answer("Queued.", shape.ReplayQueued), ...errors(400, 401, 413, 415, 503) },
+    responses: { 202: answer("Queued.", shape.ReplayQueued), ...errors(400, 401, 403, 413, 415, 503) },
   }),
   replayEvent: route({
     method: "post",
     path: "/events/{id}/replay",
     tags: ["Events"],
     summary: "Run an event's failed actions (or all) again",
+    security: allow("replay"),
     request: { params: anId("event"), query: eventReplayQuery },
-    responses: { 202: answer("Queued.", shape.EventReplayQueued), ...errors(400, 401, 404, 503) },
+    responses: { 202: answer("Queued.", shape.EventReplayQueued), ...errors(400, 401, 403, 404, 503) },
   }),
 } as const;
 
@@ -421,13 +462,14 @@ export const collectionsRoutes = {
     path: "/collections/{collection}/records",
     tags: ["Collections"],
     summary: "Create a record (emits collection.created)",
+    security: allow("ingest"),
     request: {
       params: writeCollection,
       ...body(createRecordInput.meta({ example: { id: "o-1", data: { status: "new", total: 120 } } })),
     },
     responses: {
       201: answer("The record, and the event its write emitted.", shape.RecordWritten),
-      ...errors(400, 401, 404, 409, 413, 415, 503),
+      ...errors(400, 401, 403, 404, 409, 413, 415, 503),
     },
   }),
   listRecords: route({
@@ -435,6 +477,7 @@ export const collectionsRoutes = {
     path: "/collections/{collection}/records",
     tags: ["Collections"],
     summary: "List a collection's records, newest first",
+    security: allow("read"),
     description:
       "A page also stops at 4 MiB of the records' data (nextCursor continues it). With `filter`, the " +
       "database may work on the page for 2 s (LIST_QUERY_TIMEOUT_MS) before it answers 400 " +
@@ -443,7 +486,7 @@ export const collectionsRoutes = {
     request: { params: writeCollection, query: recordListQuery },
     responses: {
       200: answer("A page of records.", shape.pageOf(shape.CollectionRecord, "RecordPage")),
-      ...errors(400, 401, 404, 503),
+      ...errors(400, 401, 403, 404, 503),
     },
   }),
   getRecord: route({
@@ -451,18 +494,20 @@ export const collectionsRoutes = {
     path: "/collections/{collection}/records/{id}",
     tags: ["Collections"],
     summary: "Get a record",
+    security: allow("read"),
     request: { params: readRecord },
-    responses: { 200: answer("The record.", shape.CollectionRecord), ...errors(401, 404, 503) },
+    responses: { 200: answer("The record.", shape.CollectionRecord), ...errors(401, 403, 404, 503) },
   }),
   patchRecord: route({
     method: "patch",
     path: "/collections/{collection}/records/{id}",
     tags: ["Collections"],
     summary: "Merge fields into a record (emits collection.updated)",
+    security: allow("ingest"),
     request: { params: readRecord, ...body(patchRecordInput) },
     responses: {
       200: answer("The record, and the event its write emitted.", shape.RecordWritten),
-      ...errors(400, 401, 404, 413, 415, 503),
+      ...errors(400, 401, 403, 404, 413, 415, 503),
     },
   }),
   deleteRecord: route({
@@ -470,8 +515,9 @@ export const collectionsRoutes = {
     path: "/collections/{collection}/records/{id}",
     tags: ["Collections"],
     summary: "Delete a record (emits collection.deleted)",
+    security: allow("ingest"),
     request: { params: readRecord },
-    responses: { ...noContent, ...errors(401, 404, 503) },
+    responses: { ...noContent, ...errors(401, 403, 404, 503) },
   }),
 } as const;
 
@@ -493,6 +539,7 @@ export const healthRoutes = {
     path: "/metrics",
     tags: ["Operations"],
     summary: "Prometheus metrics (text format, tetik_ prefix)",
+    security: allow("read"),
     description:
       "Takes the API key or METRICS_TOKEN. Counts of the log, the queue and the sweep are read " +
       "at scrape time; accepted events are this instance's own. The worker serves its delivery " +
@@ -502,7 +549,7 @@ export const healthRoutes = {
         description: "Prometheus text exposition format 0.0.4.",
         content: { "text/plain": { schema: z.string() } },
       },
-      ...errors(401, 503),
+      ...errors(401, 403, 503),
     },
   }),
 } as const;
@@ -532,6 +579,53 @@ export const docsRoutes = {
   }),
 } as const;
 
+export const accessRoutes = {
+  createKey: route({
+    method: "post",
+    path: "/keys",
+    tags: ["Access"],
+    summary: "Make an API key with some scopes (the key is shown in this answer only)",
+    security: allow(),
+    request: body(
+      createKeyInput.meta({ example: { name: "orders-service", scopes: ["ingest"], collections: ["orders"] } }),
+    ),
+    responses: {
+      201: answer("The key, with its secret text.", shape.ApiKeyCreated),
+      ...errors(400, 401, 403, 413, 415, 503),
+    },
+  }),
+  listKeys: route({
+    method: "get",
+    path: "/keys",
+    tags: ["Access"],
+    summary: "List API keys, newest first (revoked ones too)",
+    security: allow(),
+    request: { query: listQuery },
+    responses: {
+      200: answer("A page of keys.", shape.pageOf(shape.ApiKey, "ApiKeyPage")),
+      ...errors(400, 401, 403, 503),
+    },
+  }),
+  getKey: route({
+    method: "get",
+    path: "/keys/{id}",
+    tags: ["Access"],
+    summary: "Get an API key (never its secret text)",
+    security: allow(),
+    request: { params: anId("key") },
+    responses: { 200: answer("The key.", shape.ApiKey), ...errors(401, 403, 404, 503) },
+  }),
+  revokeKey: route({
+    method: "delete",
+    path: "/keys/{id}",
+    tags: ["Access"],
+    summary: "Revoke an API key: refused everywhere within 10 seconds",
+    security: allow(),
+    request: { params: anId("key") },
+    responses: { ...noContent, ...errors(401, 403, 404, 503) },
+  }),
+} as const;
+
 /** The routes of each serverless function (serverless.yml's functions, by name). */
 export const routesByFunction = {
   definitions: definitionsRoutes,
@@ -541,6 +635,7 @@ export const routesByFunction = {
   collections: collectionsRoutes,
   health: healthRoutes,
   docs: docsRoutes,
+  access: accessRoutes,
 } as const;
 
 export const allRoutes = Object.assign({}, ...Object.values(routesByFunction)) as typeof definitionsRoutes &
@@ -549,4 +644,5 @@ export const allRoutes = Object.assign({}, ...Object.values(routesByFunction)) a
   typeof eventsRoutes &
   typeof collectionsRoutes &
   typeof healthRoutes &
-  typeof docsRoutes;
+  typeof docsRoutes &
+  typeof accessRoutes;

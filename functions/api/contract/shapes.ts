@@ -3,6 +3,7 @@
 // contract tests check every answer the API tests receive against them, and the typed client's result
 // types are inferred from them.
 import { z } from "zod";
+import { SCOPES } from "../../domain/keys/scopes.ts";
 import { EVENT_TYPES, INGEST_TYPES } from "../../domain/events/event-type.ts";
 // The enums alone: platform/db.ts would bring Prisma's client into every function's bundle.
 import { ActionKind } from "../../platform/db/generated/enums.ts";
@@ -478,3 +479,31 @@ export const DryRun = z
     note: z.string(),
   })
   .meta({ id: "DryRun" });
+
+const keyFields = {
+  id: z.string(),
+  name: z.string(),
+  scopes: z.array(z.enum(SCOPES)),
+  collections: z.array(z.string()).meta({ description: "for ingest: the only collections it may write to" }),
+  prefix: z.string().meta({ description: "the key's first characters after tk_, to tell keys apart" }),
+  createdAt: timestamp,
+  expiresAt: timestamp.nullable(),
+  revokedAt: timestamp.nullable(),
+  lastUsedAt: timestamp.nullable().meta({ description: "updated at most once a minute" }),
+};
+const keyExample = {
+  id: "key_01JDZC",
+  name: "orders-service",
+  scopes: ["ingest"],
+  collections: ["orders"],
+  prefix: "Zx8d1Q",
+  createdAt: "2026-11-27T10:00:00.000Z",
+  expiresAt: null,
+  revokedAt: null,
+  lastUsedAt: null,
+};
+
+export const ApiKey = z.object(keyFields).meta({ id: "ApiKey", example: keyExample });
+export const ApiKeyCreated = z
+  .object({ ...keyFields, key: z.string().meta({ description: "the key: shown in this answer only, never again" }) })
+  .meta({ id: "ApiKeyCreated", example: { ...keyExample, key: "tk_Zx8d1Q..." } });

@@ -11,6 +11,7 @@ import { getCookie, setCookie } from "hono/cookie";
 import { closeSession, isSessionOpen, openSession } from "../domain/sign-in/session-store.ts";
 import { giveBackSignInTry, takeSignInTry } from "../domain/sign-in/throttle.ts";
 import type { Queryable } from "../platform/sql.ts";
+import { BOOTSTRAP_KEY, NO_KEY } from "../domain/keys/scopes.ts";
 import { digest, sameSecret } from "../http/auth.ts";
 import { clientAddress } from "../http/client-address.ts";
 
@@ -120,7 +121,11 @@ export function sessions({ apiKey, offline = false }: SessionKeys, { q, now }: S
     /** Pages need a session (or an open dashboard); anything else goes to the sign-in page. */
     required(): MiddlewareHandler {
       return async (c, next) => {
-        if (!key || (await valid(getCookie(c, SESSION_COOKIE)))) return next();
+        if (!key || (await valid(getCookie(c, SESSION_COOKIE)))) {
+          // Who acts through this session: today only API_KEY signs in.
+          c.set("principal", key ? BOOTSTRAP_KEY : NO_KEY);
+          return next();
+        }
         if (c.req.method === "GET") return c.redirect("/dashboard/sign-in", 303);
         return c.text("sign in first", 401);
       };

@@ -50,6 +50,8 @@ const { values: opts } = parseArgs({
     "max-per-second": { type: "string", default: "0" },
     /** Where the queue lives (QUEUE_BACKEND): postgres runs beside the same scenario on Redis. */
     queue: { type: "string", default: "redis" },
+    /** The key the items are sent with: ingest (a key made with POST /keys) runs beside API_KEY. */
+    key: { type: "string", default: "api_key" },
     "cold-start": { type: "boolean", default: false },
     "cold-start-from": { type: "string" },
   },
@@ -76,21 +78,24 @@ const SCENARIO: Scenario = {
   records: Math.max(1, Number(opts.records)),
   maxPerSecond: Math.max(0, Number(opts["max-per-second"])),
   queue: opts.queue === "postgres" ? "postgres" : "redis",
+  key: opts.key === "ingest" ? "ingest" : "api_key",
 };
 const FLOW = SCENARIO.ordering === "record" || SCENARIO.maxPerSecond > 0;
 if (FLOW && VIA !== "events") throw new Error("--ordering and --max-per-second take events (--via events)");
 /** What the scenario is held against in the same run: chains against records, records and patches against events. */
 const REFERENCE: Scenario | undefined = opts["no-reference"]
   ? undefined
-  : SCENARIO.queue === "postgres"
-    ? { ...SCENARIO, queue: "redis" }
-    : FLOW
-      ? { ...SCENARIO, ordering: "none", maxPerSecond: 0 }
-      : CHAIN > 0 || POISON_EVERY > 0
-        ? { ...SCENARIO, chain: 0, poisonEvery: 0 }
-        : VIA !== "events"
-          ? { ...SCENARIO, via: "events", batch: 1 }
-          : undefined;
+  : SCENARIO.key === "ingest"
+    ? { ...SCENARIO, key: "api_key" }
+    : SCENARIO.queue === "postgres"
+      ? { ...SCENARIO, queue: "redis" }
+      : FLOW
+        ? { ...SCENARIO, ordering: "none", maxPerSecond: 0 }
+        : CHAIN > 0 || POISON_EVERY > 0
+          ? { ...SCENARIO, chain: 0, poisonEvery: 0 }
+          : VIA !== "events"
+            ? { ...SCENARIO, via: "events", batch: 1 }
+            : undefined;
 /** Completed events written into the log before the run, to see throughput with a large log. */
 const PREFILL = Number(opts.prefill);
 /**
@@ -106,8 +111,14 @@ const SERVER = process.env.BENCH_DATABASE_SERVER ?? "postgresql://postgres@127.0
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 /** Runs a TypeScript file in one Node process (so its pid is the process measured). */
 /** BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") go to every process started, to profile them. */
-/** The API key the driver sends: --api-key, or API_KEY from the environment the bench runs in. */
-const API_KEY = opts["api-key"] ?? process.env.API_KEY;
+/**
+ * The API key the driver sends: --api-key, or API_KEY from the environment the bench runs in; with
+ * --key ingest the stacks need one to make the ingest key with, so one is made up.
+ */
+const API_KEY =
+  opts["api-key"] ??
+  process.env.API_KEY ??
+  (opts.key === "ingest" ? `bench-${randomBytes(16).toString("hex")}` : undefined);
 const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const node = (file: string): [string, string[]] => [process.execPath, [...nodeArgs, "--import", "tsx", file]];
 
@@ -382,8 +393,14 @@ async function runTetik(receiver: BenchReceiver, scenario: Scenario): Promise<Me
       }
       log(`tetik up (${API} API, database ${dbName}, queue ${prefix})`);
     }
-    const client = jsonPoster(origin, API_KEY ? { authorization: `Bearer ${API_KEY}` } : {});
-    await setUp(scenario, client, receiver.url, opts.attach ? undefined : `${SERVER}/${dbName}`, { w: WARMUP, r: N });
+    const admin = jsonPoster(origin, API_KEY ? { authorization: `Bearer ${API_KEY}` } : {});
+    await setUp(scenario, admin, receiver.url, opts.attach ? undefined : `${SERVER}/${dbName}`, { w: WARMUP, r: N });
+    let client = admin;
+    if (scenario.key === "ingest") {
+      const made = (await admin.post("/keys", { name: "bench", scopes: ["ingest"] })) as unknown as { key: string };
+      client = jsonPoster(origin, { authorization: `Bearer ${made.key}` });
+      await admin.close();
+    }
 
     const paced = RATE ? `, paced at ${RATE}/s` : "";
     log(`${what}: ${WORKERS} worker(s), ${N} items, ${K} webhook(s) each, concurrency ${C}${paced}`);

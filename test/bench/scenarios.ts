@@ -28,6 +28,8 @@ export interface Scenario {
   maxPerSecond: number;
   /** Where the queue and flow control live (QUEUE_BACKEND). */
   queue: "redis" | "postgres";
+  /** The key the items are sent with: API_KEY, or a key made with POST /keys that may only ingest. */
+  key: "api_key" | "ingest";
 }
 
 /** Whether item `index` is one the database refuses. */
@@ -46,6 +48,7 @@ export function scenarioName(s: Scenario): string {
     s.ordering === "record" ? `ordered per record (${s.records} records)` : "",
     s.maxPerSecond > 0 ? `at most ${s.maxPerSecond}/s` : "",
     s.queue === "postgres" ? "queue on Postgres" : "",
+    s.key === "ingest" ? "sent with an ingest key" : "",
   ].filter(Boolean);
   const named = flow.length ? `${base}, ${flow.join(", ")}` : base;
   return s.poisonEvery > 0 ? `${named}, 1 in ${s.poisonEvery} refused` : named;

@@ -63,6 +63,17 @@ export const collectionName = z
   .string()
   .regex(/^[a-z][a-z0-9_]{0,62}$/, "must match ^[a-z][a-z0-9_]{0,62}$ (lower case letters, digits, _)");
 
+/** tetik's own collection: its operational events (domain/operational/); watched like any, written by tetik alone. */
+export const RESERVED_COLLECTION = "tetik";
+
+export const reservedCollectionMessage =
+  `"${RESERVED_COLLECTION}" is reserved for tetik's operational events: ` +
+  "nothing can be written to it through the API";
+export const notReservedCollection = (name: string) => name !== RESERVED_COLLECTION;
+
+/** A collection events and records may be written to: any name but the reserved one. */
+export const writableCollection = collectionName.refine(notReservedCollection, reservedCollectionMessage);
+
 export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().min(1).max(200).optional(),

@@ -12,7 +12,14 @@ import { batchInput, eventInput, idempotencyKey, recordIdText } from "../../doma
 import { replayFilter } from "../../domain/delivery/replay.ts";
 import { storableJsonProblem } from "../../domain/storable-json.ts";
 import { createTriggerInput, updateTriggerInput } from "../../domain/triggers/trigger-input.ts";
-import { jsonObject, listQuery, writableCollection } from "../../domain/validation.ts";
+import {
+  collectionName,
+  jsonObject,
+  listQuery,
+  notReservedCollection,
+  reservedCollectionMessage,
+  writableCollection,
+} from "../../domain/validation.ts";
 import { createWebhookInput, updateWebhookInput } from "../../domain/webhooks/webhook-input.ts";
 import { collectionDryRunInput, dryRunInput } from "../../domain/explain/dry-run.ts";
 import { createKeyInput } from "../../domain/keys/key-input.ts";
@@ -60,11 +67,18 @@ const noContent = { 204: { description: "Done; no body." } } as const;
 /** Ids name rows: any text is taken, and one that names nothing is a 404 (the SPEC). */
 const anId = (what: string) => z.object({ id: z.string().meta({ description: `the ${what}'s id` }) });
 const writeCollection = z.object({
-  collection: writableCollection.meta({ description: "a collection name (not tetik's own)", example: "orders" }),
+  collection: collectionName.meta({ description: "a collection name", example: "orders" }),
 });
 const readRecord = z.object({
   collection: z.string().meta({ example: "orders" }),
   id: z.string().meta({ example: "o-1" }),
+});
+// Records are written by the API to any collection but tetik's own (its operational events): a 400.
+const createInCollection = z.object({
+  collection: writableCollection.meta({ description: "a collection name, not tetik", example: "orders" }),
+});
+const writeRecord = readRecord.extend({
+  collection: readRecord.shape.collection.refine(notReservedCollection, reservedCollectionMessage),
 });
 
 // Request shapes that belong to HTTP only (the domain's inputs are imported above).
@@ -464,7 +478,7 @@ export const collectionsRoutes = {
     summary: "Create a record (emits collection.created)",
     security: allow("ingest"),
     request: {
-      params: writeCollection,
+      params: createInCollection,
       ...body(createRecordInput.meta({ example: { id: "o-1", data: { status: "new", total: 120 } } })),
     },
     responses: {
@@ -504,7 +518,7 @@ export const collectionsRoutes = {
     tags: ["Collections"],
     summary: "Merge fields into a record (emits collection.updated)",
     security: allow("ingest"),
-    request: { params: readRecord, ...body(patchRecordInput) },
+    request: { params: writeRecord, ...body(patchRecordInput) },
     responses: {
       200: answer("The record, and the event its write emitted.", shape.RecordWritten),
       ...errors(400, 401, 403, 404, 413, 415, 503),
@@ -516,8 +530,8 @@ export const collectionsRoutes = {
     tags: ["Collections"],
     summary: "Delete a record (emits collection.deleted)",
     security: allow("ingest"),
-    request: { params: readRecord },
-    responses: { ...noContent, ...errors(401, 403, 404, 503) },
+    request: { params: writeRecord },
+    responses: { ...noContent, ...errors(400, 401, 403, 404, 503) },
   }),
 } as const;
 

@@ -1,7 +1,7 @@
 // What a source may report about a change.
 import { z } from "zod";
 import { LIMITS } from "../limits.ts";
-import { collectionName, isoDateTime, jsonObject } from "../validation.ts";
+import { collectionName, isoDateTime, jsonObject, writableCollection } from "../validation.ts";
 import { INGEST_TYPES } from "./event-type.ts";
 
 export const MAX_BATCH = 1000;
@@ -16,14 +16,20 @@ export const recordIdText = z
   .max(255)
   .refine((id) => id !== "." && id !== "..", 'cannot be "." or ".." (a URL path resolves them away)');
 
-export const eventInput = z.strictObject({
+const eventFields = {
   type: z.enum(INGEST_TYPES),
   collection: collectionName,
   recordId: z.union([recordIdText, z.number().int().transform(String)]),
   data: jsonObject.default({}),
   previous: jsonObject.nullable().optional(),
   occurredAt: isoDateTime.optional(),
-});
+};
+
+/** What a source may report: a change in any collection but tetik's own (its operational events). */
+export const eventInput = z.strictObject({ ...eventFields, collection: writableCollection });
+
+/** An event as definitions may see it, tetik's operational events included: a dry run's would-be event. */
+export const seenEventInput = z.strictObject(eventFields);
 export type EventInput = z.output<typeof eventInput>;
 
 export const batchInput = z.strictObject({

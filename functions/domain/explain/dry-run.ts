@@ -13,7 +13,7 @@ import { createDefinitionInput } from "../definitions/definition-input.ts";
 import { notFound } from "../errors.ts";
 import { changedFields } from "../events/changed-fields.ts";
 import { eventContext } from "../events/event-context.ts";
-import { eventInput } from "../events/event-input.ts";
+import { seenEventInput } from "../events/event-input.ts";
 import { toDbEventType, toPublicEventType, type PublicEventType } from "../events/event-type.ts";
 import type { MatchableEvent } from "../matching/match-definitions.ts";
 import { createTriggerInput } from "../triggers/trigger-input.ts";
@@ -45,7 +45,7 @@ export const recordWriteInput = z.strictObject({
 });
 
 const subject = {
-  event: eventInput.optional().meta({ description: "a would-be event, as POST /events takes it" }),
+  event: seenEventInput.optional().meta({ description: "a would-be event, as POST /events takes it (tetik too)" }),
   record: recordWriteInput
     .optional()
     .meta({ description: "or a record write: previous absent is a create, data null a delete" }),

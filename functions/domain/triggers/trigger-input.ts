@@ -4,7 +4,7 @@ import { conditionProblems } from "../conditions/condition.ts";
 import { CONTEXT_ROOTS } from "../events/event-context.ts";
 import { isWholePlaceholder, templateProblems } from "../templates/template.ts";
 import { LIMITS } from "../limits.ts";
-import { collectionName, jsonObject, reportProblems, withinBytes } from "../validation.ts";
+import { jsonObject, reportProblems, withinBytes, writableCollection } from "../validation.ts";
 
 const templated = jsonObject
   .superRefine(withinBytes(LIMITS.templateBytes))
@@ -22,7 +22,7 @@ const filterInput = templated.superRefine((filter, ctx) => {
 
 const fields = {
   action: z.enum(["create", "update", "delete"]),
-  targetCollection: collectionName,
+  targetCollection: writableCollection,
   filter: filterInput.nullable().optional(),
   data: templated.nullable().optional(),
   active: z.boolean().optional(),

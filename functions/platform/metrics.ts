@@ -14,6 +14,7 @@ export interface Metrics {
   attemptDuration: Histogram<"outcome">;
   firstAttemptLatency: Histogram;
   deliveryWaits: Counter<"reason">;
+  operationalEvents: Counter<"kind">;
 }
 
 export function createMetrics(): Metrics {
@@ -49,6 +50,12 @@ export function createMetrics(): Metrics {
       name: "tetik_delivery_waits_total",
       help: "Times a delivery waited for its turn under its webhook's flow control (reason: rate, in_flight, paused).",
       labelNames: ["reason"],
+      registers: [registry],
+    }),
+    operationalEvents: new Counter({
+      name: "tetik_operational_events_total",
+      help: "Operational events (collection tetik) this process wrote, by kind (webhook.failing, ...).",
+      labelNames: ["kind"],
       registers: [registry],
     }),
   };

@@ -5,6 +5,7 @@ import { createActionLog } from "../domain/delivery/action-log/action-log.ts";
 import { ACTION_KINDS } from "../domain/delivery/kinds/registry.ts";
 import { createTriggerWriter } from "../domain/delivery/kinds/trigger-writer.ts";
 import type { DeliveryRuntime, WorkerDeps } from "../domain/delivery/kinds/runtime.ts";
+import { announceOperationalEvents, type Emitted } from "../domain/operational/operational-events.ts";
 import { createHealthRecorder } from "../domain/webhooks/health.ts";
 import { createPausedWebhooks } from "../domain/webhooks/paused-webhooks.ts";
 import { createBatcher } from "../platform/batcher.ts";
@@ -14,10 +15,13 @@ import { fromPg } from "../platform/sql.ts";
 import { createConfigCache } from "./config-cache.ts";
 
 export function createDeliveryRuntime(
-  deps: Pick<Deps, "pool" | "now" | "log" | "config" | "secrets" | "queue" | "flow">,
+  deps: Pick<Deps, "pool" | "now" | "log" | "config" | "secrets" | "queue" | "flow" | "metrics">,
 ): DeliveryRuntime {
   const q = fromPg(deps.pool);
+  // Operational events (health turns, actions failed for good) are queued once their transaction commits.
+  const announce = (emitted: Emitted[]) => announceOperationalEvents(deps, emitted);
   const actionLog = createActionLog(deps.pool, deps.now, {
+    announce,
     lease: { defaultTimeoutMs: deps.config.WEBHOOK_TIMEOUT_MS, marginMs: deps.config.EVENT_LEASE_MS },
     // If the queue is unreachable now, the sweep queues the released action (its predecessor is final).
     release: (ids) =>
@@ -36,7 +40,7 @@ export function createDeliveryRuntime(
     kinds: ACTION_KINDS,
     config: createConfigCache(q, deps.secrets),
     writeTrigger: createTriggerWriter(deps, actionLog),
-    noteHealth: createHealthRecorder(q, deps.now, deps.log),
+    noteHealth: createHealthRecorder(deps.pool, deps.now, deps.log, announce),
     pausedWebhooks: createPausedWebhooks(deps.flow, deps.now),
   };
 }

@@ -7,6 +7,7 @@ import { createBatcher } from "../../../platform/batcher.ts";
 import { isNotAnOutage } from "../../../platform/dependency-errors.ts";
 import type { Pool } from "../../../platform/pool.ts";
 import { fromPg, type Queryable } from "../../../platform/sql.ts";
+import type { Emitted } from "../../operational/operational-events.ts";
 import {
   writeAttempts,
   writeFirstAttempts,
@@ -85,9 +86,18 @@ export interface ActionLogOptions {
   lease: LeaseSettings;
   /** Queues the runs of ordered actions whose turn came (the one before them ended). */
   release(actionIds: string[]): Promise<void>;
+  /**
+   * Queues the operational events (delivery.exhausted) that transitions wrote, after their commit; without
+   * it the sweep queues them.
+   */
+  announce?(emitted: Emitted[]): Promise<void>;
 }
 
-export function createActionLog(pool: Pool, now: () => Date, { lease, release }: ActionLogOptions): ActionLog {
+export function createActionLog(
+  pool: Pool,
+  now: () => Date,
+  { lease, release, announce = async () => {} }: ActionLogOptions,
+): ActionLog {
   // After an ordered action's end is committed: the next of its webhook and record may go.
   const releaseNext = async (action: Finishing) => {
     if (!action.orderKey || !action.targetId) return;
@@ -99,13 +109,14 @@ export function createActionLog(pool: Pool, now: () => Date, { lease, release }:
   const options = { retryAlone: isNotAnOutage };
   const claims = createBatcher<string, ClaimedEvent>((ids) => claimEvents(q, ids, now(), lease), options);
   const matches = createBatcher<Match, Set<string>>(async (items) => {
-    const created = await writeMatches(q, items, now());
+    const { created, emitted } = await writeMatches(q, items, now());
+    await announce(emitted);
     return items.map(() => created);
   }, options);
-  // Writes that answer nothing but their commit.
-  const writer = <I>(write: (items: I[]) => Promise<void>) =>
+  // Writes that answer nothing but their commit (and the operational events they wrote, queued after it).
+  const writer = <I>(write: (items: I[]) => Promise<Emitted[]>) =>
     createBatcher<I, void>(async (items) => {
-      await write(items);
+      await announce(await write(items));
       return items.map(() => undefined);
     }, options);
   const attempts = writer<AttemptOutcome>((items) => writeAttempts(pool, items));
@@ -151,7 +162,7 @@ export function createActionLog(pool: Pool, now: () => Date, { lease, release }:
       return noteFailedRun(pool, id, error);
     },
     async fail(action, errorCode, error) {
-      await failAction(pool, action, now(), errorCode, error);
+      await announce(await failAction(pool, action, now(), errorCode, error));
       await releaseNext(action);
     },
     holdIfBehind: (action) => holdIfBehind(pool, action, now()),
@@ -176,6 +187,10 @@ export function createActionLog(pool: Pool, now: () => Date, { lease, release }:
       if (o.status !== "retrying")
         await releaseNext({ id: o.actionId, eventId: o.eventId, targetId: o.webhookId, orderKey: o.orderKey });
     },
-    settleRuns: (runs, work, empty) => settleRuns(pool, runs, now(), work, empty),
+    async settleRuns(runs, work, empty) {
+      const settled = await settleRuns(pool, runs, now(), work);
+      await announce(settled?.emitted ?? []);
+      return settled ? settled.extra : empty;
+    },
   };
 }

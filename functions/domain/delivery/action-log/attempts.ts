@@ -14,6 +14,7 @@ import type { EventStatus } from "../../../platform/db.ts";
 import { newId } from "../../../platform/ids.ts";
 import type { Pool } from "../../../platform/pool.ts";
 import { fromPg, runSql, transaction, type Queryable } from "../../../platform/sql.ts";
+import { asEmitted, exhaustedEventsInsert, exhaustedIds, type Emitted } from "../../operational/operational-events.ts";
 import {
   actionErrorSql,
   eventStatusSql,
@@ -49,7 +50,10 @@ export interface AttemptOutcome {
   orderKey?: string | null;
 }
 
-/** The outcomes as rows `v` (one per attempt). */
+/**
+ * The outcomes as rows `v` (one per attempt); `op_id` is the id of the delivery.exhausted event a failed
+ * one reports (see exhaustedStep).
+ */
 function outcomeRows(outcomes: AttemptOutcome[]): Sql {
   const col = <T>(pick: (o: AttemptOutcome) => T) => outcomes.map(pick);
   return sql`
@@ -60,9 +64,31 @@ function outcomeRows(outcomes: AttemptOutcome[]): Sql {
       ${col((o) => o.result.error)}::text[], ${col((o) => o.result.errorCode)}::text[],
       ${col((o) => o.result.responseBody)}::text[], ${col((o) => o.requestedAt)}::timestamptz[],
       ${col((o) => o.status)}::text[], ${col((o) => o.nextAttemptAt)}::timestamptz[],
-      ${col((o) => o.finishedAt)}::timestamptz[])
+      ${col((o) => o.finishedAt)}::timestamptz[], ${exhaustedIds(col((o) => o.status === "failed"))}::text[])
     AS v(attempt_id, webhook_id, event_id, action_id, attempt, ok, http, duration, error, code, body, requested,
-      status, next, finished)`;
+      status, next, finished, op_id)`;
+}
+
+const noneExhausted = sql`exhausted AS (SELECT NULL::text AS id WHERE false)`;
+
+/**
+ * The step `exhausted` (its rows: the ids inserted) reporting the actions of `source` that this statement
+ * fails for good, as delivery.exhausted operational events. `fresh`: a condition on the source's row `s`
+ * for actions the statement creates; else an action counts when it was not failed before the statement
+ * (what its other steps read of event_actions is the row before their updates), so a duplicate record of
+ * the same end reports nothing twice.
+ */
+function exhaustedStep(outcomes: AttemptOutcome[], source: string, fresh?: Sql): Sql {
+  if (!outcomes.some((o) => o.status === "failed")) return noneExhausted;
+  const failures = fresh
+    ? sql`SELECT s.op_id, s.action_id, s.event_id, 'webhook', s.webhook_id, s.definition_id, s.code, s.error,
+        s.attempt, s.http, s.finished
+      FROM ${raw(source)} s WHERE s.op_id IS NOT NULL AND ${fresh}`
+    : sql`SELECT s.op_id, s.action_id, s.event_id, 'webhook', s.webhook_id, a."definitionId", s.code, s.error,
+        s.attempt, s.http, s.finished
+      FROM ${raw(source)} s JOIN event_actions a ON a.id = s.action_id
+      WHERE s.op_id IS NOT NULL AND a.status <> 'failed'`;
+  return sql`exhausted AS (${exhaustedEventsInsert(failures)})`;
 }
 
 /** The attempts of `source` (rows shaped as outcomeRows) logged, and their actions updated. */
@@ -86,10 +112,13 @@ const attemptAndActionSteps = (source: string) => sql`
  * Writes the outcomes whose action is its event's only one, with their events' statuses (the rule over that
  * one action); answers the others, untouched.
  */
-async function writeSoleOutcomes(q: Queryable, outcomes: AttemptOutcome[]): Promise<AttemptOutcome[]> {
+async function writeSoleOutcomes(
+  q: Queryable,
+  outcomes: AttemptOutcome[],
+): Promise<{ shared: AttemptOutcome[]; emitted: Emitted[] }> {
   const v = (column: string) => raw(`v.${column}`);
   const actionError = actionErrorSql("v", "'webhook'", "v.webhook_id");
-  const rows = await runSql<{ action_id: string }>(
+  const rows = await runSql<{ action_id: string | null; emitted: string | null }>(
     q,
     sql`
     WITH v AS (${outcomeRows(outcomes)}),
@@ -102,27 +131,32 @@ async function writeSoleOutcomes(q: Queryable, outcomes: AttemptOutcome[]): Prom
           THEN ${actionError} END,
         ${settledColumnsSql(v("event_status"), v("finished"))}
       FROM sole v WHERE e.id = v.event_id
-    )
-    SELECT action_id FROM v WHERE action_id NOT IN (SELECT action_id FROM sole)`,
+    ), ${exhaustedStep(outcomes, "sole")}
+    SELECT action_id, NULL AS emitted FROM v WHERE action_id NOT IN (SELECT action_id FROM sole)
+    UNION ALL SELECT NULL, id FROM exhausted`,
   );
   const left = new Set(rows.map((r) => r.action_id));
-  return outcomes.filter((o) => left.has(o.actionId));
+  return {
+    shared: outcomes.filter((o) => left.has(o.actionId)),
+    emitted: asEmitted(rows.flatMap((r) => (r.emitted ? [{ id: r.emitted }] : []))),
+  };
 }
 
 /**
  * Writes outcomes of events with other actions: the events locked (in the same statement as the writes),
  * then their statuses recomputed from all their actions, in one transaction.
  */
-export async function writeSharedOutcomes(pool: Pool, outcomes: AttemptOutcome[]): Promise<void> {
+export async function writeSharedOutcomes(pool: Pool, outcomes: AttemptOutcome[]): Promise<Emitted[]> {
   const eventIds = [...new Set(outcomes.map((o) => o.eventId))].sort();
-  await transaction(pool, async (q) => {
-    await runSql(
+  return transaction(pool, async (q) => {
+    const [row] = await runSql<{ emitted: string[] | null }>(
       q,
       sql`WITH locked AS (SELECT id FROM event_log WHERE id = ANY(${eventIds}::text[]) ORDER BY id FOR UPDATE),
-        v AS (${outcomeRows(outcomes)}), ${attemptAndActionSteps("v")}
-      SELECT count(*) FROM locked`,
+        v AS (${outcomeRows(outcomes)}), ${attemptAndActionSteps("v")}, ${exhaustedStep(outcomes, "v")}
+      SELECT count(*), (SELECT array_agg(id) FROM exhausted) AS emitted FROM locked`,
     );
     await refreshEventStatuses(q, eventIds, latestFinish(outcomes));
+    return asEmitted((row?.emitted ?? []).map((id) => ({ id })));
   });
 }
 
@@ -130,9 +164,10 @@ export async function writeSharedOutcomes(pool: Pool, outcomes: AttemptOutcome[]
  * Writes the attempts of a flush whose events' other actions are not known: one statement for those that
  * have none, the locked transaction for the others.
  */
-export async function writeAttempts(pool: Pool, outcomes: AttemptOutcome[]): Promise<void> {
-  const shared = await writeSoleOutcomes(fromPg(pool), outcomes);
-  if (shared.length > 0) await writeSharedOutcomes(pool, shared);
+export async function writeAttempts(pool: Pool, outcomes: AttemptOutcome[]): Promise<Emitted[]> {
+  const { shared, emitted } = await writeSoleOutcomes(fromPg(pool), outcomes);
+  if (shared.length > 0) emitted.push(...(await writeSharedOutcomes(pool, shared)));
+  return emitted;
 }
 
 /** The first attempt of an event's only action, whose match was not written yet (see action-log.ts). */
@@ -148,15 +183,16 @@ export interface FirstAttempt {
  * run's record of the action and the event stands, and this attempt is logged beside it (action ids derive
  * from event and target, so they agree).
  */
-export async function writeFirstAttempts(q: Queryable, items: FirstAttempt[]): Promise<void> {
+export async function writeFirstAttempts(q: Queryable, items: FirstAttempt[]): Promise<Emitted[]> {
   const v = (column: string) => raw(`w.${column}`);
   const actionError = actionErrorSql("w", "'webhook'", "w.webhook_id");
-  await runSql(
+  const outcomes = items.map((i) => i.outcome);
+  const emitted = await runSql<{ id: string }>(
     q,
     sql`
     WITH v AS (
       SELECT o.*, m.definition_id, m.matched_at
-      FROM (${outcomeRows(items.map((i) => i.outcome))}) o
+      FROM (${outcomeRows(outcomes)}) o
       JOIN unnest(${items.map((i) => i.outcome.actionId)}::text[], ${items.map((i) => i.definitionId)}::text[],
         ${items.map((i) => i.matchedAt)}::timestamptz[]) AS m(action_id, definition_id, matched_at)
         ON m.action_id = o.action_id
@@ -178,12 +214,15 @@ export async function writeFirstAttempts(q: Queryable, items: FirstAttempt[]): P
     ), w AS (
       SELECT v.*, ${eventStatusSql((statuses) => sql`v.status IN (${sqlList(statuses)})`)} AS event_status
       FROM v WHERE action_id IN (SELECT id FROM new_actions)
-    )
-    UPDATE event_log e SET status = w.event_status, "matchedAt" = w.matched_at,
-      error = CASE WHEN ${showsErrorSql(v("status"))} THEN ${actionError} END,
-      ${settledColumnsSql(v("event_status"), v("finished"))}
-    FROM w WHERE e.id = w.event_id AND e."matchedAt" IS NULL`,
+    ), marked AS (
+      UPDATE event_log e SET status = w.event_status, "matchedAt" = w.matched_at,
+        error = CASE WHEN ${showsErrorSql(v("status"))} THEN ${actionError} END,
+        ${settledColumnsSql(v("event_status"), v("finished"))}
+      FROM w WHERE e.id = w.event_id AND e."matchedAt" IS NULL
+    ), ${exhaustedStep(outcomes, "v", sql`s.action_id IN (SELECT id FROM new_actions)`)}
+    SELECT id FROM exhausted`,
   );
+  return asEmitted(emitted);
 }
 
 /** A test send (POST /webhooks/{id}/test): logged as an attempt of no event. */

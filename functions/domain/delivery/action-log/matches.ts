@@ -4,6 +4,7 @@
 import sql, { raw } from "sql-template-tag";
 import type { ActionKind, EventStatus } from "../../../platform/db.ts";
 import { runSql, type Queryable } from "../../../platform/sql.ts";
+import { asEmitted, exhaustedEventsInsert, exhaustedIds, type Emitted } from "../../operational/operational-events.ts";
 
 import {
   actionErrorSql,
@@ -38,8 +39,15 @@ export interface Match {
   actions: PlannedAction[];
 }
 
-/** Writes the matches; answers the ids of the actions this call created (not those another run wrote). */
-export async function writeMatches(q: Queryable, matches: Match[], now: Date): Promise<Set<string>> {
+/**
+ * Writes the matches; answers the ids of the actions this call created (not those another run wrote), and
+ * the delivery.exhausted events reporting those of them written failed.
+ */
+export async function writeMatches(
+  q: Queryable,
+  matches: Match[],
+  now: Date,
+): Promise<{ created: Set<string>; emitted: Emitted[] }> {
   const actions = matches.flatMap((m) => m.actions);
   const col = <T>(pick: (a: PlannedAction) => T) => actions.map(pick);
   // A planned failure is written final; every other action starts as its kind says (its first run is begun:
@@ -47,15 +55,23 @@ export async function writeMatches(q: Queryable, matches: Match[], now: Date): P
   const status = col((a): EventStatus => (a.failure ? "failed" : a.start.status));
   const p = (column: string) => raw(`p.${column}`);
   const actionError = actionErrorSql("p", "p.kind", "p.target_id");
-  const inserted = await runSql<{ id: string }>(
+  const failed = actions.some((a) => a.failure);
+  const exhausted = failed
+    ? exhaustedEventsInsert(sql`
+      SELECT p.op_id, p.id, p.event_id, p.kind, p.target_id, p.definition_id, p.error_code, p.error, 0, NULL::int,
+        ${now}::timestamptz
+      FROM planned p WHERE p.op_id IS NOT NULL AND p.id IN (SELECT id FROM inserted)`)
+    : sql`SELECT NULL::text AS id WHERE false`;
+  const rows = await runSql<{ id: string; emitted: boolean }>(
     q,
     sql`
     WITH planned AS (
       SELECT * FROM unnest(${col((a) => a.id)}::text[], ${col((a) => a.eventId)}::text[], ${col((a) => a.kind)}::text[],
         ${col((a) => a.targetId)}::text[], ${col((a) => a.definitionId)}::text[], ${status}::text[],
         ${col((a) => (a.failure ? 0 : a.start.attempts))}::int[], ${col((a) => a.failure?.errorCode ?? null)}::text[],
-        ${col((a) => a.failure?.error ?? null)}::text[], ${col((a) => a.ordered === true)}::bool[])
-        AS p(id, event_id, kind, target_id, definition_id, status, attempts, error_code, error, ordered)
+        ${col((a) => a.failure?.error ?? null)}::text[], ${col((a) => a.ordered === true)}::bool[],
+        ${exhaustedIds(col((a) => failed && a.failure !== undefined))}::text[])
+        AS p(id, event_id, kind, target_id, definition_id, status, attempts, error_code, error, ordered, op_id)
     ), inserted AS (
       INSERT INTO event_actions (id, "eventId", kind, "targetId", "definitionId", status, attempts, "errorCode",
         error, "completedAt", "unfinishedRuns", "leaseExpiresAt", "orderKey", "createdAt", "updatedAt")
@@ -80,8 +96,11 @@ export async function writeMatches(q: Queryable, matches: Match[], now: Date): P
         ${settledColumnsSql(raw("m.status"), sql`${now}`)}
       FROM matched m
       WHERE e.id = m.id AND e."matchedAt" IS NULL
-    )
-    SELECT id FROM inserted`,
+    ), exhausted AS (${exhausted})
+    SELECT id, false AS emitted FROM inserted UNION ALL SELECT id, true FROM exhausted`,
   );
-  return new Set(inserted.map((r) => r.id));
+  return {
+    created: new Set(rows.filter((r) => !r.emitted).map((r) => r.id)),
+    emitted: asEmitted(rows.filter((r) => r.emitted)),
+  };
 }

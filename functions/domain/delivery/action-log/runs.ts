@@ -7,6 +7,13 @@ import { errorReason, isDependencyDown } from "../../../platform/dependency-erro
 import type { Pool } from "../../../platform/pool.ts";
 import { fromPg, runSql, transaction, type Queryable } from "../../../platform/sql.ts";
 import { eventFromRow } from "../../events/event-type.ts";
+import {
+  asEmitted,
+  exhaustedEventsInsert,
+  exhaustedIds,
+  failedActionRows,
+  type Emitted,
+} from "../../operational/operational-events.ts";
 import { storableText } from "../../storable-json.ts";
 import { FINAL_STATUSES, lockEvents, refreshEventStatuses, sqlList } from "./event-status.ts";
 
@@ -51,16 +58,31 @@ export async function noteFailedRun(pool: Pool, actionId: string, error: unknown
   await runSql(fromPg(pool), statement).catch(() => {});
 }
 
-/** Fails an action for good, with a code and a reason. */
+/**
+ * The delivery.exhausted events of actions that were just failed for good (`actionIds`, as the transaction
+ * left them), in that transaction.
+ */
+export async function reportExhausted(q: Queryable, actionIds: string[], now: Date): Promise<Emitted[]> {
+  if (actionIds.length === 0) return [];
+  const ids = exhaustedIds(actionIds.map(() => true)) as string[];
+  return asEmitted(await runSql<{ id: string }>(q, exhaustedEventsInsert(failedActionRows(ids, actionIds, now))));
+}
+
+/** Fails an action for good, with a code and a reason; answers the operational event that reports it. */
 export async function failAction(
   pool: Pool,
   action: { id: string; eventId: string },
   now: Date,
   errorCode: string,
   error: string,
-): Promise<void> {
-  await transaction(pool, async (q) => {
+): Promise<Emitted[]> {
+  return transaction(pool, async (q) => {
     await lockEvents(q, [action.eventId]);
+    // Under its event's lock: an action a duplicate run failed already is not reported twice.
+    const failing = await runSql<{ id: string }>(
+      q,
+      sql`SELECT id FROM event_actions WHERE id = ${action.id} AND status <> 'failed' FOR UPDATE`,
+    );
     await runSql(
       q,
       sql`UPDATE event_actions SET status = 'failed', error = ${error}, "errorCode" = ${errorCode},
@@ -68,6 +90,11 @@ export async function failAction(
         WHERE id = ${action.id}`,
     );
     await refreshEventStatuses(q, [action.eventId], now);
+    return reportExhausted(
+      q,
+      failing.map((row) => row.id),
+      now,
+    );
   });
 }
 
@@ -173,20 +200,22 @@ export interface SettledRuns<T> {
   results: Map<string, RunResult>;
   /** Whatever else the work produced (e.g. the events it created, to queue after the commit). */
   extra: T;
+  /** Operational events the settling wrote (runs failed for good), to queue after the commit. */
+  emitted?: Emitted[];
 }
 
 /**
  * Trigger runs settled with their writes: `work` writes what the runs still open planned (a duplicate that
  * got here first finished the others) in the same transaction as their actions' completion and their events'
- * statuses, so a run that comes again finds its action finished and writes nothing more.
+ * statuses, so a run that comes again finds its action finished and writes nothing more. Runs that failed
+ * are reported (delivery.exhausted) in the same transaction. Undefined when every run was finished already.
  */
 export async function settleRuns<R extends { actionId: string; eventId: string }, T>(
   pool: Pool,
   runs: R[],
   now: Date,
   work: (q: Queryable, open: R[]) => Promise<SettledRuns<T>>,
-  empty: T,
-): Promise<T> {
+): Promise<SettledRuns<T> | undefined> {
   const eventIds = [...new Set(runs.map((run) => run.eventId))].sort();
   return transaction(pool, async (q) => {
     await lockEvents(q, eventIds);
@@ -200,7 +229,7 @@ export async function settleRuns<R extends { actionId: string; eventId: string }
     const todo = [
       ...new Map(runs.filter((run) => openIds.has(run.actionId)).map((run) => [run.actionId, run])).values(),
     ];
-    if (todo.length === 0) return empty;
+    if (todo.length === 0) return undefined;
     const started = performance.now();
     const { results, extra } = await work(q, todo);
     const settled = todo.map((run) => results.get(run.actionId)!);
@@ -219,6 +248,11 @@ export async function settleRuns<R extends { actionId: string; eventId: string }
       WHERE a.id = v.id`,
     );
     await refreshEventStatuses(q, eventIds, now);
-    return extra;
+    const emitted = await reportExhausted(
+      q,
+      todo.filter((_, i) => !settled[i]!.ok).map((run) => run.actionId),
+      now,
+    );
+    return { results, extra, emitted };
   });
 }

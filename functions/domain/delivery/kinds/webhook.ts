@@ -7,6 +7,7 @@ import { statusClass, type DeliveryOutcome } from "../../../platform/metrics.ts"
 import { fromPg, runSql } from "../../../platform/sql.ts";
 import { eventContext } from "../../events/event-context.ts";
 import type { MatchableEvent } from "../../matching/match-definitions.ts";
+import { OPERATIONAL_COLLECTION } from "../../operational/operational-events.ts";
 import { orderKey, type OrderedAction } from "../action-log/action-log.ts";
 import { nextAttempt, retryPolicy } from "../../webhooks/next-attempt.ts";
 import { withOpenSecrets } from "../../webhooks/secret.ts";
@@ -43,7 +44,13 @@ async function attemptWebhook(
     finishedAt,
     orderKey: action.orderKey,
   });
-  await deps.runtime.noteHealth({ webhookId: webhook.id, ok: result.ok, status: result.status, error: result.error });
+  await deps.runtime.noteHealth({
+    webhookId: webhook.id,
+    ok: result.ok,
+    status: result.status,
+    error: result.error,
+    operational: event.collection === OPERATIONAL_COLLECTION,
+  });
   await heedBreaks(deps, webhook, result, action.probe === true);
   deps.log.debug({ actionId: action.id, attempt: action.attempt, status: result.status, outcome: status }, "attempt");
   const outcome: DeliveryOutcome = status === "completed" ? "delivered" : status;

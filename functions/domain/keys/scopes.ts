@@ -27,11 +27,13 @@ export function mayUse(principal: Principal, allowed: readonly Scope[]): boolean
 
 export function requireScope(principal: Principal, allowed: readonly Scope[]): void {
   if (mayUse(principal, allowed)) return;
+  // A route's security lists admin among its alternatives already: named once.
+  const needs = [...new Set<Scope>(["admin", ...allowed])];
   throw new AppError(
     "insufficient_scope",
     `the key "${principal.keyName}" has the scopes ${principal.scopes.join(", ")}; this needs ` +
-      `${allowed.length > 1 ? "one of " : ""}${["admin", ...allowed].join(", ")}`,
-    { needs: ["admin", ...allowed], has: principal.scopes },
+      `${needs.length > 1 ? "one of " : ""}${needs.join(", ")}`,
+    { needs, has: principal.scopes },
   );
 }
 

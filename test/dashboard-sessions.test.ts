@@ -89,7 +89,7 @@ describe("dashboard sessions", () => {
     // Scaled down: a bound of 3.
     const q = fromPg(stack.deps.pool);
     const start = Date.now() + 3600_000;
-    for (let i = 0; i < 5; i++) await openSession(q, `cap-${i}`, new Date(start + i * 1000), 3);
+    for (let i = 0; i < 5; i++) await openSession(q, `cap-${i}`, new Date(start + i * 1000), { max: 3 });
     const rows = await stack.owner.query(`SELECT id FROM dashboard_sessions WHERE id LIKE 'cap-%' ORDER BY id`);
     expect(rows.rows.map((r) => r.id)).toEqual(["cap-2", "cap-3", "cap-4"]);
     await stack.owner.query(`DELETE FROM dashboard_sessions`);

@@ -83,7 +83,7 @@ describe("the dashboard", () => {
       expect(new URL(page.url()).pathname).toBe("/dashboard/sign-in");
       await page.getByLabel("API key").fill("not-the-key");
       await page.getByRole("button", { name: "Sign in" }).click();
-      await expect.poll(() => page.getByRole("alert").innerText()).toContain("not this server's API key");
+      await expect.poll(() => page.getByRole("alert").innerText()).toContain("not a key of this server");
       await page.getByLabel("API key").fill(KEY);
       await page.getByRole("button", { name: "Sign in" }).click();
       await page.getByRole("heading", { name: "Overview" }).waitFor();
@@ -91,7 +91,10 @@ describe("the dashboard", () => {
       expect(cookies).toEqual([
         expect.objectContaining({ name: "tetik_session", httpOnly: true, sameSite: "Strict", path: "/dashboard" }),
       ]);
-      expect(await page.locator("section[aria-label='Last hour'] .big").innerText()).toContain("6");
+      // The six ingested, and any operational event about them (o-42's delivery.exhausted): the log's count.
+      const logged = (await stack.client.events.list({ limit: 50 })).data.length;
+      expect(logged).toBeGreaterThanOrEqual(6);
+      expect(await page.locator("section[aria-label='Last hour'] .big").innerText()).toBe(`${logged} events`);
       await page.screenshot({ path: screenshotPath("dashboard-overview.png"), fullPage: true });
 
       // Keyboard first: the first Tab lands on the skip link.
@@ -224,6 +227,50 @@ describe("the dashboard", () => {
       `/dashboard/events/${id}/replay`,
     );
     expect(answer).toBe(401);
+    await page.close();
+  });
+
+  it("signs in with an admin key made through the API, makes a key on the keys page and shows it once", async () => {
+    const made = await stack.api(
+      "POST",
+      "/keys",
+      { name: "ops (admin)", scopes: ["admin"] },
+      { authorization: `Bearer ${KEY}` },
+    );
+    expect(made.status).toBe(201);
+    const adminKey = (made.body as { key: string }).key;
+    const page = await browser.context.newPage();
+    await page.goto(`${url}/dashboard/sign-in`);
+    await page.getByLabel("API key").fill(adminKey);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Overview" }).waitFor();
+
+    await page.getByRole("link", { name: "Keys", exact: true }).click();
+    await page.getByRole("heading", { name: "Keys", exact: true }).waitFor();
+    await page.getByLabel("Name").fill("orders-service");
+    await page.locator("input[name='scope-ingest']").check();
+    await page.getByLabel(/Collections/).fill("orders");
+    await page.getByLabel(/Expires/).fill("2027-06-30T12:00");
+    await page.getByRole("button", { name: "Make key" }).click();
+    const shown = (await page.locator("#new-key").innerText()).trim();
+    expect(shown).toMatch(/^tk_[A-Za-z0-9_-]{43}$/);
+    const rows = page.locator("table.keys tbody tr");
+    expect(await rows.count()).toBe(2);
+    expect(await rows.first().innerText()).toContain("orders-service");
+    expect(await rows.first().innerText()).toContain("2027-06-30 12:00:00Z");
+    await page.screenshot({ path: screenshotPath("dashboard-keys.png"), fullPage: true });
+
+    // The new key works on the API, and the keys page never shows it again.
+    const ingested = await stack.api(
+      "POST",
+      "/events",
+      { type: "collection.created", collection: "orders", recordId: "o-500", data: {} },
+      { authorization: `Bearer ${shown}` },
+    );
+    expect(ingested.status).toBe(202);
+    await page.goto(`${url}/dashboard/keys`);
+    expect(await page.content()).not.toContain(shown);
+    expect(await exposed(page)).not.toContain(shown);
     await page.close();
   });
 

@@ -95,6 +95,11 @@ textarea {
   width: 100%; font: inherit; padding: 6px 8px; border: 1px solid #8c959f; border-radius: 6px; margin-bottom: 8px;
 }
 .secret { border-color: #d4a72c; background: var(--warn-bg); }
+.key-form input:not([type="checkbox"]) { width: 100%; max-width: 420px; margin-bottom: 12px; }
+.key-form fieldset { border: 0; padding: 0; margin: 0 0 12px; } .key-form legend { margin-bottom: 4px; }
+.key-form .choice { margin: 0 0 2px; }
+.scroll { overflow-x: auto; } table.keys th, table.keys td { overflow-wrap: normal; }
+table.keys .button, table.keys .mono { white-space: nowrap; }
 @media (max-width: 640px) {
   main { padding: 12px; } .top { padding: 8px 12px; }
   table.events thead { display: none; }

@@ -23,7 +23,7 @@ import { getWebhook, listDeliveries, listWebhooks, rotateSecret, updateWebhook }
 import { webhookFlow } from "../domain/webhooks/webhook-flow.ts";
 import { isDependencyDown } from "../platform/dependency-errors.ts";
 import type { Deps } from "../platform/deps.ts";
-import type { App, AppEnv } from "../http/create-app.ts";
+import { errorBody, type App, type AppEnv } from "../http/create-app.ts";
 import { fromPg } from "../platform/sql.ts";
 import { CSS, SCRIPT } from "./assets.ts";
 import { DefinitionPage, DefinitionsPage, WebhookPage, WebhooksPage } from "./pages/config.tsx";
@@ -36,6 +36,9 @@ import { DryRunForm, Explanation } from "./pages/explain.tsx";
 import { dryRun, dryRunInput, type DryRunResult } from "../domain/explain/dry-run.ts";
 import { explainEvent } from "../domain/explain/explain-event.ts";
 import { sessions } from "./session.ts";
+import { createKeyLookup } from "../domain/keys/key-lookup.ts";
+import { allowed, requireAllowed } from "./permissions.ts";
+import { keysRoutes } from "./keys-routes.tsx";
 
 const PAGE_HEADERS = {
   "content-security-policy":
@@ -47,15 +50,26 @@ const PAGE_HEADERS = {
   "cache-control": "no-store",
 };
 const MAX_FORM_BYTES = 16 * 1024;
+const wantsJson = (c: Context) => {
+  const accept = c.req.header("accept") ?? "";
+  return accept.includes("application/json") && !accept.includes("text/html");
+};
 
 export function dashboardRoutes(app: App, deps: Deps): App {
   const q = fromPg(deps.pool);
+  // The API's lookup of keys, on this deps' clock: a session finds its key again on every request.
+  const keys = createKeyLookup(q, {
+    now: deps.now,
+    onError: (err) => deps.log.warn({ err }, "lastUsedAt not written"),
+  });
   const session = sessions(
     { apiKey: deps.config.API_KEY, offline: deps.config.IS_OFFLINE === "true" },
-    { q, now: deps.now },
+    { q, now: deps.now, keys },
   );
   const dash = new Hono<AppEnv>();
 
+  /** What the session's key may see and press (nothing before sign-in). */
+  const may = (c: Context<AppEnv>) => allowed(c.get("principal"));
   const render = (c: Context, section: Frame["section"], title: string, body: Child, status = 200) => {
     const frame: Frame = {
       title,
@@ -63,6 +77,7 @@ export function dashboardRoutes(app: App, deps: Deps): App {
       open: session.open,
       csrf: session.csrfToken(c),
       signedIn: section !== "none",
+      may: may(c),
     };
     for (const [name, value] of Object.entries(PAGE_HEADERS)) c.header(name, value);
     return c.html(<Layout frame={frame}>{body}</Layout>, status as 200);
@@ -103,7 +118,13 @@ export function dashboardRoutes(app: App, deps: Deps): App {
     const signIn = await session.signIn(c, key);
     if (signIn.ok) return c.redirect("/dashboard", 303);
     if (signIn.reason === "wrong_key")
-      return render(c, "none", "Sign in", <SignInPage error="That is not this server's API key." />, 401);
+      return render(
+        c,
+        "none",
+        "Sign in",
+        <SignInPage error="That is not a key of this server (or not any more)." />,
+        401,
+      );
     const { by, retryAfterSeconds } = signIn;
     const who = by === "address" ? "from your address" : "from many addresses";
     c.header("retry-after", String(retryAfterSeconds));
@@ -119,9 +140,15 @@ export function dashboardRoutes(app: App, deps: Deps): App {
     return c.redirect("/dashboard/sign-in", 303);
   });
 
-  dash.get("/", async (c) => render(c, "overview", "Overview", <OverviewPage overview={await readOverview(deps)} />));
+  // A key that may not read the log but may configure starts at the definitions.
+  dash.get("/", async (c, next) =>
+    !may(c).overview && may(c).definitions ? c.redirect("/dashboard/definitions", 303) : next(),
+  );
+  dash.get("/", requireAllowed("overview"), async (c) =>
+    render(c, "overview", "Overview", <OverviewPage overview={await readOverview(deps)} />),
+  );
 
-  dash.get("/events", async (c) => {
+  dash.get("/events", requireAllowed("events"), async (c) => {
     const raw = c.req.query();
     const filters: EventFilters = {};
     for (const name of ["status", "type", "collection", "recordId", "since", "until"] as const)
@@ -146,7 +173,7 @@ export function dashboardRoutes(app: App, deps: Deps): App {
     );
   });
 
-  dash.get("/events/:id", async (c) => {
+  dash.get("/events/:id", requireAllowed("events"), async (c) => {
     const id = c.req.param("id");
     const event = eventView(await getEvent(q, id));
     const [attempts, caused, cause, explanation] = await Promise.all([
@@ -167,12 +194,13 @@ export function dashboardRoutes(app: App, deps: Deps): App {
         caused={caused}
         csrf={session.csrfToken(c)}
         notice={notice(c)}
+        mayReplay={may(c).replay}
         explanation={explanation ? <Explanation explanation={explanation} /> : undefined}
       />,
     );
   });
 
-  dash.post("/events/:id/replay", async (c) => {
+  dash.post("/events/:id/replay", requireAllowed("replay"), async (c) => {
     const { all } = await form(c);
     const { actions } = await replayEvent(deps, c.req.param("id"), { all: all === "true" });
     return back(c, `/dashboard/events/${c.req.param("id")}`, "replayed", String(actions));
@@ -187,7 +215,7 @@ export function dashboardRoutes(app: App, deps: Deps): App {
     return parsed.data;
   };
 
-  dash.get("/definitions", async (c) => {
+  dash.get("/definitions", requireAllowed("definitions"), async (c) => {
     const page = await listDefinitions(deps.db, pageQuery(c));
     return render(
       c,
@@ -201,7 +229,7 @@ export function dashboardRoutes(app: App, deps: Deps): App {
     const example =
       dry.change ??
       JSON.stringify({ record: { collection: definition.collection, id: "r-1", data: {}, previous: {} } }, null, 2);
-    const form = (
+    const form = may(c).dryRun && (
       <DryRunForm
         action={`/dashboard/definitions/${definition.id}/dry-run`}
         csrf={session.csrfToken(c)}
@@ -214,13 +242,19 @@ export function dashboardRoutes(app: App, deps: Deps): App {
       c,
       "definitions",
       definition.name,
-      <DefinitionPage definition={definition} csrf={session.csrfToken(c)} notice={notice(c)} dryRun={form} />,
+      <DefinitionPage
+        definition={definition}
+        csrf={session.csrfToken(c)}
+        notice={notice(c)}
+        dryRun={form || undefined}
+        mayToggle={may(c).toggleDefinition}
+      />,
       dry.error ? 400 : 200,
     );
   };
-  dash.get("/definitions/:id", (c) => definitionPage(c));
+  dash.get("/definitions/:id", requireAllowed("definitions"), (c) => definitionPage(c));
   // Answers with the page itself: a dry run's result is shown, not stored.
-  dash.post("/definitions/:id/dry-run", async (c) => {
+  dash.post("/definitions/:id/dry-run", requireAllowed("dryRun"), async (c) => {
     const { change } = await form(c);
     let input: unknown;
     try {
@@ -239,13 +273,13 @@ export function dashboardRoutes(app: App, deps: Deps): App {
     });
     return definitionPage(c, { change, result });
   });
-  dash.post("/definitions/:id/active", async (c) => {
+  dash.post("/definitions/:id/active", requireAllowed("toggleDefinition"), async (c) => {
     const active = (await form(c)).active === "true";
     await updateDefinition(deps.db, c.req.param("id"), { active });
     return back(c, `/dashboard/definitions/${c.req.param("id")}`, active ? "on" : "off");
   });
 
-  dash.get("/webhooks", async (c) => {
+  dash.get("/webhooks", requireAllowed("webhooks"), async (c) => {
     const page = await listWebhooks(deps.db, pageQuery(c));
     return render(
       c,
@@ -271,27 +305,30 @@ export function dashboardRoutes(app: App, deps: Deps): App {
         deliveries={deliveries.data.map(deliveryView)}
         csrf={session.csrfToken(c)}
         notice={notice(c)}
+        may={may(c)}
         {...extra}
       />,
     );
   };
-  dash.get("/webhooks/:id", (c) => webhookPage(c));
-  dash.post("/webhooks/:id/active", async (c) => {
+  dash.get("/webhooks/:id", requireAllowed("webhooks"), (c) => webhookPage(c));
+  dash.post("/webhooks/:id/active", requireAllowed("toggleWebhook"), async (c) => {
     const active = (await form(c)).active === "true";
     await updateWebhook(deps, c.req.param("id"), { active });
     return back(c, `/dashboard/webhooks/${c.req.param("id")}`, active ? "on" : "off");
   });
   // These two answer with the page itself: the test's answer and the new secret are shown once, not stored.
-  dash.post("/webhooks/:id/test", async (c) => {
+  dash.post("/webhooks/:id/test", requireAllowed("testWebhook"), async (c) => {
     await form(c);
     const test = testResultView(await testWebhook(deps, c.req.param("id")));
     return webhookPage(c, { test });
   });
-  dash.post("/webhooks/:id/rotate-secret", async (c) => {
+  dash.post("/webhooks/:id/rotate-secret", requireAllowed("rotateSecret"), async (c) => {
     await form(c);
     const { secret } = webhookWithSecretView(await rotateSecret(deps, c.req.param("id")), deps.config);
     return webhookPage(c, { secret });
   });
+
+  keysRoutes(dash, { q, now: deps.now, render, form, csrf: (c) => session.csrfToken(c) });
 
   dash.notFound((c) =>
     render(
@@ -309,13 +346,18 @@ export function dashboardRoutes(app: App, deps: Deps): App {
   );
   dash.onError((error, c) => {
     if (error instanceof AppError) {
+      // A script that asks for JSON gets the API's error shape; a browser, a page with the same code and words.
+      if (wantsJson(c)) return c.json(errorBody(error.code, error.message, error.details), error.status as 400);
       return render(
         c,
         "none",
         "Not possible",
         <section class="card">
           <h1>{error.status === 404 ? "Not found" : "Not possible"}</h1>
-          <p>{error.message}</p>
+          <p id="error-message">{error.message}</p>
+          <p class="muted">
+            Error code: <code id="error-code">{error.code}</code>
+          </p>
           <p>
             <a href="/dashboard">Back to the overview</a>
           </p>

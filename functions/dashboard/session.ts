@@ -1,18 +1,23 @@
-// Signing in to the dashboard: the API key, typed once into a form, is exchanged for a session cookie
-// (HttpOnly, SameSite=Strict, Secure over https, 12 hours), so no key or secret ever sits in a URL or in
-// the page's storage. The cookie and the CSRF token of every form are HMACs under a key derived from
-// API_KEY: changing the key signs everyone out. Without API_KEY the dashboard is open (and says so).
+// Signing in to the dashboard: an API key (API_KEY, or a `tk_` key made through POST /keys or the keys
+// page), typed once into a form, is exchanged for a session cookie (HttpOnly, SameSite=Strict, Secure over
+// https, 12 hours), so no key or secret ever sits in a URL or in the page's storage. The cookie and the
+// CSRF token of every form are HMACs under a key derived from API_KEY: changing it signs everyone out.
+// Without API_KEY the dashboard is open (and says so).
 // A session also lives in Postgres (domain/sign-in/session-store.ts) until sign-out or its expiry, so a
 // copied cookie stops working at sign-out on every instance. A cookie whose HMAC is wrong is refused
 // before any read. Wrong keys are throttled per client address and overall (domain/sign-in/throttle.ts).
+// The session's row names the key it was signed in with, and every request finds that key again through
+// the API's cached lookup (domain/keys/key-lookup.ts): its scopes are the request's, and a revoked or
+// expired key's sessions stop within LIMITS.keyCacheMs (revoking also deletes them).
 import { createHmac, randomBytes } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
-import { closeSession, isSessionOpen, openSession } from "../domain/sign-in/session-store.ts";
+import { closeSession, openSession, openSessionKey } from "../domain/sign-in/session-store.ts";
 import { giveBackSignInTry, takeSignInTry } from "../domain/sign-in/throttle.ts";
 import type { Queryable } from "../platform/sql.ts";
-import { BOOTSTRAP_KEY, NO_KEY } from "../domain/keys/scopes.ts";
-import { digest, sameSecret } from "../http/auth.ts";
+import type { KeyLookup } from "../domain/keys/key-lookup.ts";
+import { BOOTSTRAP_KEY, NO_KEY, type Principal } from "../domain/keys/scopes.ts";
+import { digest, keyResolver, sameSecret } from "../http/auth.ts";
 import { clientAddress } from "../http/client-address.ts";
 
 export const SESSION_COOKIE = "tetik_session";
@@ -25,10 +30,11 @@ export interface SessionKeys {
   offline?: boolean;
 }
 
-/** Where sessions and sign-in tries are kept, and the clock their expiries are read against. */
+/** Where sessions and sign-in tries are kept, the clock their expiries are read against, and the keys. */
 export interface SessionStore {
   q: Queryable;
   now: () => Date;
+  keys: KeyLookup;
 }
 
 export type SignIn =
@@ -39,8 +45,10 @@ export type SignIn =
 
 const hmac = (key: Buffer, text: string) => createHmac("sha256", key).update(text).digest("base64url");
 
-export function sessions({ apiKey, offline = false }: SessionKeys, { q, now }: SessionStore) {
+export function sessions({ apiKey, offline = false }: SessionKeys, { q, now, keys }: SessionStore) {
   const key = apiKey === undefined ? undefined : digest(`tetik dashboard session\0${apiKey}`);
+  // The API's own rule for a key: API_KEY, else a `tk_` key that is neither revoked nor expired.
+  const resolveKey = keyResolver({ apiKey, keys });
   // API Gateway says how the browser came in; behind it the function's own URL is always https.
   const secure = (c: Context) =>
     (c.req.header("x-forwarded-proto") ?? new URL(c.req.url).protocol.slice(0, -1)) === "https";
@@ -73,16 +81,20 @@ export function sessions({ apiKey, offline = false }: SessionKeys, { q, now }: S
     return Number(expires) > now().getTime() ? nonce : undefined;
   }
 
-  async function valid(cookie: string | undefined): Promise<boolean> {
+  /** Who acts through the session of this cookie: undefined when it is not open or its key no longer works. */
+  async function principalOf(cookie: string | undefined): Promise<Principal | undefined> {
     const nonce = signedNonce(cookie);
-    return nonce !== undefined && (await isSessionOpen(q, nonce, now()));
+    const session = nonce === undefined ? undefined : await openSessionKey(q, nonce, now());
+    if (!session) return undefined;
+    return session.keyId === null ? BOOTSTRAP_KEY : keys.findById(session.keyId);
   }
 
   return {
     open: key === undefined,
     /**
-     * Compares `given` with the API key, unless this address (or everyone) has tried too many wrong keys
-     * lately; on the right key, starts a session. A right key does not count against the throttle.
+     * Looks `given` up as the API would (API_KEY, or a key made through POST /keys), unless this address
+     * (or everyone) has tried too many wrong keys lately; on a working key, starts a session for it. A
+     * working key does not count against the throttle.
      */
     async signIn(c: Context, given: unknown): Promise<SignIn> {
       const address = clientAddress(c);
@@ -94,16 +106,18 @@ export function sessions({ apiKey, offline = false }: SessionKeys, { q, now }: S
           by: attempt.by,
           retryAfterSeconds: Math.max(1, Math.ceil(attempt.retryAfterMs / 1000)),
         };
-      if (apiKey === undefined || typeof given !== "string" || !sameSecret(given, apiKey))
-        return { ok: false, reason: "wrong_key" };
+      const principal =
+        apiKey !== undefined && typeof given === "string" && given !== "" ? await resolveKey(given) : undefined;
+      if (!principal) return { ok: false, reason: "wrong_key" };
       await giveBackSignInTry(q, address, attempt.windowStart);
-      await this.start(c);
+      await this.start(c, principal.keyId);
       return { ok: true };
     },
-    async start(c: Context) {
+    /** Starts a session for the key `keyId` (null: API_KEY). */
+    async start(c: Context, keyId: string | null) {
       const expires = now().getTime() + SESSION_MS;
       const nonce = randomBytes(16).toString("base64url");
-      await openSession(q, nonce, new Date(expires));
+      await openSession(q, nonce, new Date(expires), { keyId });
       const value = `${expires}.${nonce}`;
       setSession(c, `${value}.${hmac(key!, value)}`, SESSION_MS / 1000);
     },
@@ -118,12 +132,15 @@ export function sessions({ apiKey, offline = false }: SessionKeys, { q, now }: S
       if (!key) return "open";
       return hmac(key, `csrf\0${getCookie(c, SESSION_COOKIE) ?? ""}`);
     },
-    /** Pages need a session (or an open dashboard); anything else goes to the sign-in page. */
+    /**
+     * Pages need a session whose key still works (or an open dashboard); anything else goes to the
+     * sign-in page. The request acts as the session's key, with its scopes.
+     */
     required(): MiddlewareHandler {
       return async (c, next) => {
-        if (!key || (await valid(getCookie(c, SESSION_COOKIE)))) {
-          // Who acts through this session: today only API_KEY signs in.
-          c.set("principal", key ? BOOTSTRAP_KEY : NO_KEY);
+        const principal = key ? await principalOf(getCookie(c, SESSION_COOKIE)) : NO_KEY;
+        if (principal) {
+          c.set("principal", principal);
           return next();
         }
         if (c.req.method === "GET") return c.redirect("/dashboard/sign-in", 303);

@@ -3,6 +3,7 @@
 import type { Child } from "hono/jsx";
 import type { z } from "zod";
 import type * as shape from "../../api/contract/shapes.ts";
+import type { Allowed } from "../permissions.ts";
 import { Action, Json, Ms, Status, Table, Time } from "./layout.tsx";
 
 type Definition = z.output<typeof shape.Definition>;
@@ -71,11 +72,15 @@ export function DefinitionPage({
   csrf,
   notice,
   dryRun,
+  mayToggle,
 }: {
   definition: DefinitionDetail;
   csrf: string;
   notice?: string;
+  /** The dry-run form, when the session's key may dry-run. */
   dryRun?: Child;
+  /** Whether the session's key may turn the definition on and off (`config`). */
+  mayToggle: boolean;
 }) {
   const d = definition;
   return (
@@ -105,13 +110,15 @@ export function DefinitionPage({
         </dl>
         <h2>Condition</h2>
         {d.condition ? <Json value={d.condition} /> : <p class="muted">none: every {d.type} event matches</p>}
-        <Action
-          action={`/dashboard/definitions/${d.id}/active`}
-          csrf={csrf}
-          label={d.active ? "Turn off" : "Turn on"}
-          fields={{ active: String(!d.active) }}
-          kind={d.active ? "danger" : "primary"}
-        />
+        {mayToggle ? (
+          <Action
+            action={`/dashboard/definitions/${d.id}/active`}
+            csrf={csrf}
+            label={d.active ? "Turn off" : "Turn on"}
+            fields={{ active: String(!d.active) }}
+            kind={d.active ? "danger" : "primary"}
+          />
+        ) : null}
       </section>
       <section class="card wide" aria-label="Webhooks">
         <h2>Webhooks ({d.webhooks.length})</h2>
@@ -204,6 +211,7 @@ export function WebhookPage({
   test,
   secret,
   notice,
+  may,
 }: {
   webhook: Webhook;
   /** Null when Redis cannot be reached. */
@@ -213,6 +221,8 @@ export function WebhookPage({
   test?: TestResult;
   secret?: string;
   notice?: string;
+  /** What the session's key may press: each button only when it may. */
+  may: Pick<Allowed, "testWebhook" | "toggleWebhook" | "rotateSecret">;
 }) {
   const w = webhook;
   return (
@@ -317,22 +327,30 @@ export function WebhookPage({
             )}
           </dd>
         </dl>
-        <div class="actions-bar">
-          <Action action={`/dashboard/webhooks/${w.id}/test`} csrf={csrf} label="Send a test delivery" />
-          <Action
-            action={`/dashboard/webhooks/${w.id}/active`}
-            csrf={csrf}
-            label={w.active ? "Turn off" : "Turn on"}
-            fields={{ active: String(!w.active) }}
-            kind={w.active ? "danger" : "secondary"}
-          />
-          <Action
-            action={`/dashboard/webhooks/${w.id}/rotate-secret`}
-            csrf={csrf}
-            label="Rotate secret"
-            kind="secondary"
-          />
-        </div>
+        {may.testWebhook || may.toggleWebhook || may.rotateSecret ? (
+          <div class="actions-bar">
+            {may.testWebhook ? (
+              <Action action={`/dashboard/webhooks/${w.id}/test`} csrf={csrf} label="Send a test delivery" />
+            ) : null}
+            {may.toggleWebhook ? (
+              <Action
+                action={`/dashboard/webhooks/${w.id}/active`}
+                csrf={csrf}
+                label={w.active ? "Turn off" : "Turn on"}
+                fields={{ active: String(!w.active) }}
+                kind={w.active ? "danger" : "secondary"}
+              />
+            ) : null}
+            {may.rotateSecret ? (
+              <Action
+                action={`/dashboard/webhooks/${w.id}/rotate-secret`}
+                csrf={csrf}
+                label="Rotate secret"
+                kind="secondary"
+              />
+            ) : null}
+          </div>
+        ) : null}
       </section>
       <section class="card wide" aria-label="Recent deliveries">
         <h2>Recent deliveries</h2>

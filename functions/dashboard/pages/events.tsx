@@ -129,6 +129,7 @@ export function EventPage({
   caused,
   csrf,
   notice,
+  mayReplay,
   explanation,
 }: {
   event: Event;
@@ -137,6 +138,8 @@ export function EventPage({
   caused: Related[];
   csrf: string;
   notice?: string;
+  /** Whether the session's key may replay (the `replay` scope): else no replay button is shown. */
+  mayReplay: boolean;
   explanation?: Child;
 }) {
   const failed = event.actions.some((a) => a.status === "failed");
@@ -181,18 +184,20 @@ export function EventPage({
             <dt>Depth</dt>
             <dd>{event.depth}</dd>
           </dl>
-          <div class="actions-bar">
-            {failed ? (
-              <Action action={`/dashboard/events/${event.id}/replay`} csrf={csrf} label="Replay failed actions" />
-            ) : null}
-            <Action
-              action={`/dashboard/events/${event.id}/replay`}
-              csrf={csrf}
-              label="Replay all actions"
-              fields={{ all: "true" }}
-              kind="secondary"
-            />
-          </div>
+          {mayReplay ? (
+            <div class="actions-bar">
+              {failed ? (
+                <Action action={`/dashboard/events/${event.id}/replay`} csrf={csrf} label="Replay failed actions" />
+              ) : null}
+              <Action
+                action={`/dashboard/events/${event.id}/replay`}
+                csrf={csrf}
+                label="Replay all actions"
+                fields={{ all: "true" }}
+                kind="secondary"
+              />
+            </div>
+          ) : null}
         </section>
         <section class="card wide" aria-label="Actions">
           <h2>Actions ({event.actions.length})</h2>

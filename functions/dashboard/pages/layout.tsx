@@ -1,16 +1,19 @@
 // The frame of every dashboard page, and the small pieces pages share (status badges, times, JSON, tables,
 // problems with what was sent).
 import type { Child } from "hono/jsx";
+import type { Allowed } from "../permissions.ts";
 
 export interface Frame {
   title: string;
   /** Which item of the navigation is this page's. */
-  section: "overview" | "events" | "definitions" | "webhooks" | "none";
+  section: "overview" | "events" | "definitions" | "webhooks" | "keys" | "none";
   /** The dashboard is open (no API_KEY): every page says so. */
   open: boolean;
   /** The session's CSRF token, for the forms on the page (sign-out included). */
   csrf: string;
   signedIn: boolean;
+  /** What the session's key may see: the navigation offers only those pages. */
+  may: Allowed;
 }
 
 const NAV = [
@@ -18,6 +21,7 @@ const NAV = [
   ["events", "/dashboard/events", "Events"],
   ["definitions", "/dashboard/definitions", "Definitions"],
   ["webhooks", "/dashboard/webhooks", "Webhooks"],
+  ["keys", "/dashboard/keys", "Keys"],
 ] as const;
 
 export function Layout({ frame, children }: { frame: Frame; children: Child }) {
@@ -40,7 +44,7 @@ export function Layout({ frame, children }: { frame: Frame; children: Child }) {
           </a>
           {frame.signedIn || frame.open ? (
             <nav aria-label="Main">
-              {NAV.map(([id, href, label]) => (
+              {NAV.filter(([id]) => frame.may[id]).map(([id, href, label]) => (
                 <a href={href} aria-current={frame.section === id ? "page" : undefined}>
                   {label}
                 </a>

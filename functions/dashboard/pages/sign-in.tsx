@@ -6,8 +6,9 @@ export function SignInPage({ error }: { error?: string }) {
     <section class="card narrow">
       <h1>Sign in</h1>
       <p>
-        Use the API key of this tetik (its <code>API_KEY</code>). It is exchanged for a session cookie and kept nowhere
-        in the browser.
+        Use a key of this tetik: its <code>API_KEY</code>, or a <code>tk_</code> key made on the Keys page or with{" "}
+        <code>POST /keys</code>. The dashboard then offers what the key's scopes allow. The key is exchanged for a
+        session cookie and kept nowhere in the browser.
       </p>
       <Problem message={error} />
       <form method="post" action="/dashboard/sign-in">

@@ -21,6 +21,11 @@ interface Cached {
 export interface KeyLookup {
   /** The principal of a `tk_` key, or undefined when it is unknown, revoked or expired. */
   find(key: string): Promise<Principal | undefined>;
+  /**
+   * The principal of the key with this id (what a dashboard session keeps), or undefined when it is
+   * unknown, revoked or expired: kept as long as `find`'s answers.
+   */
+  findById(keyId: string): Promise<Principal | undefined>;
 }
 
 const LAST_USED_EVERY_MS = 60_000;
@@ -35,7 +40,7 @@ export function createKeyLookup(
   const cache = new Map<string, Cached>();
   const lastUsedWritten = new Map<string, number>();
 
-  async function load(digest: string): Promise<Found | undefined> {
+  async function load(by: { digest: string } | { id: string }): Promise<Found | undefined> {
     const [row] = await runSql<{
       id: string;
       name: string;
@@ -45,7 +50,7 @@ export function createKeyLookup(
     }>(
       q,
       sql`SELECT id, name, scopes, collections, "expiresAt" FROM api_keys
-        WHERE digest = ${digest} AND "revokedAt" IS NULL`,
+        WHERE ${"digest" in by ? sql`digest = ${by.digest}` : sql`id = ${by.id}`} AND "revokedAt" IS NULL`,
     );
     if (!row) return undefined;
     return {
@@ -66,21 +71,29 @@ export function createKeyLookup(
     ).catch(onError);
   }
 
+  /** `name` is the cache's key: a key's digest, or `id:` and a key's id (no digest begins so). */
+  async function resolve(name: string, by: { digest: string } | { id: string }): Promise<Principal | undefined> {
+    const at = now();
+    let entry = cache.get(name);
+    if (!entry || entry.until <= at.getTime()) {
+      // Bounded: past the limit the cache starts over (keys in use come back on their next request).
+      if (cache.size >= LIMITS.keyCacheEntries) cache.clear();
+      entry = { found: await load(by), until: at.getTime() + LIMITS.keyCacheMs };
+      cache.set(name, entry);
+    }
+    const { found } = entry;
+    if (!found || (found.expiresAt && found.expiresAt <= at)) return undefined;
+    if (found.principal.keyId) noteUse(found.principal.keyId, at);
+    return found.principal;
+  }
+
   return {
-    async find(key) {
-      const at = now();
+    find(key) {
       const digest = keyDigest(key);
-      let entry = cache.get(digest);
-      if (!entry || entry.until <= at.getTime()) {
-        // Bounded: past the limit the cache starts over (keys in use come back on their next request).
-        if (cache.size >= LIMITS.keyCacheEntries) cache.clear();
-        entry = { found: await load(digest), until: at.getTime() + LIMITS.keyCacheMs };
-        cache.set(digest, entry);
-      }
-      const { found } = entry;
-      if (!found || (found.expiresAt && found.expiresAt <= at)) return undefined;
-      if (found.principal.keyId) noteUse(found.principal.keyId, at);
-      return found.principal;
+      return resolve(digest, { digest });
+    },
+    findById(id) {
+      return resolve(`id:${id}`, { id });
     },
   };
 }

@@ -6,16 +6,20 @@ import { LIMITS } from "../limits.ts";
 import { runSql, type Queryable } from "../../platform/sql.ts";
 
 /**
- * Records a session that lasts until `expiresAt`. Past LIMITS.dashboardSessions live sessions, the ones
- * closest to their expiry end: signing in again and again cannot grow the table without bound.
+ * Records a session that lasts until `expiresAt`, signed in with the key `keyId` (null: API_KEY). Past
+ * `max` (LIMITS.dashboardSessions) live sessions, the ones closest to their expiry end: signing in again
+ * and again cannot grow the table without bound.
  */
 export async function openSession(
   q: Queryable,
   id: string,
   expiresAt: Date,
-  max: number = LIMITS.dashboardSessions,
+  { keyId = null, max = LIMITS.dashboardSessions }: { keyId?: string | null; max?: number } = {},
 ): Promise<void> {
-  await runSql(q, sql`INSERT INTO dashboard_sessions (id, "expiresAt") VALUES (${id}, ${expiresAt})`);
+  await runSql(
+    q,
+    sql`INSERT INTO dashboard_sessions (id, "expiresAt", "keyId") VALUES (${id}, ${expiresAt}, ${keyId})`,
+  );
   await runSql(
     q,
     sql`DELETE FROM dashboard_sessions WHERE id IN (
@@ -23,10 +27,20 @@ export async function openSession(
   );
 }
 
-/** Whether the session was opened, is not closed yet and has not expired (one primary-key read). */
-export async function isSessionOpen(q: Queryable, id: string, now: Date): Promise<boolean> {
-  const rows = await runSql(q, sql`SELECT 1 FROM dashboard_sessions WHERE id = ${id} AND "expiresAt" > ${now}`);
-  return rows.length > 0;
+/**
+ * The key a session was signed in with (`keyId` null: API_KEY), when it was opened, is not closed yet and
+ * has not expired; undefined otherwise (one primary-key read).
+ */
+export async function openSessionKey(
+  q: Queryable,
+  id: string,
+  now: Date,
+): Promise<{ keyId: string | null } | undefined> {
+  const [row] = await runSql<{ keyId: string | null }>(
+    q,
+    sql`SELECT "keyId" FROM dashboard_sessions WHERE id = ${id} AND "expiresAt" > ${now}`,
+  );
+  return row;
 }
 
 export async function closeSession(q: Queryable, id: string): Promise<void> {

@@ -10,6 +10,7 @@ import { createTrigger, deleteTrigger, getTrigger, updateTrigger } from "../doma
 import { dryRun } from "../domain/explain/dry-run.ts";
 import { createDeps, type Deps } from "../platform/deps.ts";
 import { fromPg } from "../platform/sql.ts";
+import { actorOf } from "../http/actor.ts";
 import { addRoute } from "../http/add-route.ts";
 import { createApp, type App } from "../http/create-app.ts";
 import { definitionsRoutes as routes } from "./contract/routes.ts";
@@ -20,7 +21,7 @@ export function definitionRoutes(app: App, deps: Deps): App {
   const { db, config } = deps;
 
   addRoute(app, routes.createDefinition, async (c) =>
-    c.json(definitionView(await createDefinition(db, c.req.valid("json"))), 201),
+    c.json(definitionView(await createDefinition(deps, c.req.valid("json"), actorOf(c))), 201),
   );
 
   addRoute(app, routes.listDefinitions, async (c) => {
@@ -33,17 +34,17 @@ export function definitionRoutes(app: App, deps: Deps): App {
   );
 
   addRoute(app, routes.updateDefinition, async (c) => {
-    const definition = await updateDefinition(db, c.req.valid("param").id, c.req.valid("json"));
+    const definition = await updateDefinition(deps, c.req.valid("param").id, c.req.valid("json"), actorOf(c));
     return c.json(definitionView(definition), 200);
   });
 
   addRoute(app, routes.deleteDefinition, async (c) => {
-    await deleteDefinition(db, c.req.valid("param").id);
+    await deleteDefinition(deps, c.req.valid("param").id, actorOf(c));
     return c.body(null, 204);
   });
 
   addRoute(app, routes.createTrigger, async (c) =>
-    c.json(triggerView(await createTrigger(db, c.req.valid("param").id, c.req.valid("json"))), 201),
+    c.json(triggerView(await createTrigger(deps, c.req.valid("param").id, c.req.valid("json"), actorOf(c))), 201),
   );
 
   addRoute(app, routes.getTrigger, async (c) =>
@@ -51,7 +52,7 @@ export function definitionRoutes(app: App, deps: Deps): App {
   );
 
   addRoute(app, routes.updateTrigger, async (c) =>
-    c.json(triggerView(await updateTrigger(db, c.req.valid("param").id, c.req.valid("json"))), 200),
+    c.json(triggerView(await updateTrigger(deps, c.req.valid("param").id, c.req.valid("json"), actorOf(c))), 200),
   );
 
   const q = fromPg(deps.pool);
@@ -66,7 +67,7 @@ export function definitionRoutes(app: App, deps: Deps): App {
   );
 
   addRoute(app, routes.deleteTrigger, async (c) => {
-    await deleteTrigger(db, c.req.valid("param").id);
+    await deleteTrigger(deps, c.req.valid("param").id, actorOf(c));
     return c.body(null, 204);
   });
 

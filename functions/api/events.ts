@@ -6,6 +6,7 @@ import { explainEvent } from "../domain/explain/explain-event.ts";
 import { requireCollection } from "../domain/keys/scopes.ts";
 import { fromPg } from "../platform/sql.ts";
 import { createCoreDeps, type CoreDeps } from "../platform/core-deps.ts";
+import { actorOf } from "../http/actor.ts";
 import { addRoute } from "../http/add-route.ts";
 import { createApp, type App } from "../http/create-app.ts";
 import { eventsRoutes as routes } from "./contract/routes.ts";
@@ -47,13 +48,13 @@ export function eventRoutes(app: App, deps: CoreDeps): App {
 
   // Registered before /events/:id/replay so "replay" is never taken for an event id.
   addRoute(app, routes.replayEvents, async (c) => {
-    const { actions, events } = await replayActions(deps, c.req.valid("json") ?? {});
+    const { actions, events } = await replayActions(deps, c.req.valid("json") ?? {}, actorOf(c));
     return c.json({ queued: actions, events }, 202);
   });
 
   addRoute(app, routes.replayEvent, async (c) => {
     const { id } = c.req.valid("param");
-    const { actions } = await replayEvent(deps, id, { all: c.req.valid("query").all === "true" });
+    const { actions } = await replayEvent(deps, id, { all: c.req.valid("query").all === "true" }, actorOf(c));
     return c.json({ id, queued: actions }, 202);
   });
 

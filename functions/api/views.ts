@@ -1,14 +1,15 @@
 // The public JSON shapes of the SPEC (contract/shapes.ts), rendered from database rows. Each view is typed
-// with its shape, so a view and the documented shape cannot drift apart.
+// with its shape, so a view and the documented shape cannot drift apart. Configuration's views are the
+// domain's (domain/public-views.ts), which the audit trail records too.
 import type { z } from "zod";
 import type { DeliveryAttempt, EventAction, EventDefinition, EventLog, EventTrigger, Webhook } from "../platform/db.ts";
-import type { Config } from "../platform/config.ts";
 import type { SendResult } from "../domain/webhooks/send-webhook.ts";
 import { toPublicEventType, type IngestType } from "../domain/events/event-type.ts";
 import type * as shape from "./contract/shapes.ts";
 import type { WebhookFlow } from "../domain/webhooks/webhook-flow.ts";
-import { secretHeaderNames } from "../domain/webhooks/secret-headers.ts";
-import type { KeyView } from "../domain/keys/api-keys.ts";
+import { publicDefinition, publicTrigger, publicWebhook, type WebhookDefaults } from "../domain/public-views.ts";
+import { publicKey, type KeyView } from "../domain/keys/api-keys.ts";
+import type { AuditEntryRow } from "../domain/audit/audit-entry.ts";
 import type { Scope } from "../domain/keys/scopes.ts";
 
 type Shape<S extends z.ZodType> = z.output<S>;
@@ -19,67 +20,16 @@ const iso = (date: Date | null) => (date ? date.toISOString() : null);
 const isoAlways = (date: Date) => date.toISOString();
 
 export function definitionView(d: EventDefinition): Shape<typeof shape.Definition> {
-  return {
-    id: d.id,
-    name: d.name,
-    description: d.description,
-    type: toPublicEventType(d.type),
-    collection: d.collection,
-    fields: d.type === "field_updated" ? d.fields : null,
-    condition: (d.condition as JsonObject | null) ?? null,
-    active: d.active,
-    createdAt: isoAlways(d.createdAt),
-    updatedAt: isoAlways(d.updatedAt),
-  };
+  return publicDefinition(d);
 }
 
 export function triggerView(t: EventTrigger): Shape<typeof shape.Trigger> {
-  return {
-    id: t.id,
-    definitionId: t.definitionId,
-    action: t.action,
-    targetCollection: t.targetCollection,
-    filter: (t.filter as JsonObject | null) ?? null,
-    data: (t.data as JsonObject | null) ?? null,
-    active: t.active,
-    createdAt: isoAlways(t.createdAt),
-    updatedAt: isoAlways(t.updatedAt),
-  };
+  return publicTrigger(t);
 }
 
 /** The secret appears only in the answers to create and rotate-secret; secret headers by name alone, always. */
-type WebhookDefaults = Pick<Config, "WEBHOOK_TIMEOUT_MS" | "WEBHOOK_MAX_RETRY_DELAY_MS">;
-
 export function webhookView(w: Webhook, config: WebhookDefaults): Shape<typeof shape.Webhook> {
-  return {
-    id: w.id,
-    definitionId: w.definitionId,
-    url: w.url,
-    method: w.method as "POST" | "PUT" | "PATCH",
-    headers: w.headers as Record<string, string>,
-    secretHeaders: secretHeaderNames(w.secretHeaders),
-    payload: w.payload ?? null,
-    active: w.active,
-    timeoutMs: w.timeoutMs ?? config.WEBHOOK_TIMEOUT_MS,
-    retry: {
-      maxAttempts: w.retryMaxAttempts,
-      backoff: w.retryBackoff,
-      delayMs: w.retryDelayMs,
-      maxDelayMs: w.retryMaxDelayMs ?? config.WEBHOOK_MAX_RETRY_DELAY_MS,
-    },
-    ordering: w.ordering as "none" | "record",
-    maxPerSecond: w.maxPerSecond,
-    maxInFlight: w.maxInFlight,
-    health: {
-      consecutiveFailures: w.consecutiveFailures,
-      lastSuccessAt: iso(w.lastSuccessAt),
-      lastFailureAt: iso(w.lastFailureAt),
-      lastError: w.lastError,
-      disabledReason: w.disabledReason,
-    },
-    createdAt: isoAlways(w.createdAt),
-    updatedAt: isoAlways(w.updatedAt),
-  };
+  return publicWebhook(w, config);
 }
 
 export function flowView(f: WebhookFlow): Shape<typeof shape.WebhookWithFlow>["flow"] {
@@ -179,15 +129,20 @@ export function testResultView(r: SendResult): Shape<typeof shape.TestResult> {
 }
 
 export function keyView(k: KeyView): Shape<typeof shape.ApiKey> {
+  const view = publicKey(k);
+  return { ...view, scopes: view.scopes as Scope[] };
+}
+
+export function auditEntryView(a: AuditEntryRow): Shape<typeof shape.AuditEntry> {
   return {
-    id: k.id,
-    name: k.name,
-    scopes: k.scopes as Scope[],
-    collections: k.collections,
-    prefix: k.prefix,
-    createdAt: isoAlways(k.createdAt),
-    expiresAt: iso(k.expiresAt),
-    revokedAt: iso(k.revokedAt),
-    lastUsedAt: iso(k.lastUsedAt),
+    id: a.id,
+    at: isoAlways(a.at),
+    keyId: a.keyId,
+    keyName: a.keyName,
+    action: a.action as Shape<typeof shape.AuditEntry>["action"],
+    target: { kind: a.targetKind as Shape<typeof shape.AuditEntry>["target"]["kind"], id: a.targetId },
+    before: a.before ?? null,
+    after: a.after ?? null,
+    requestId: a.requestId,
   };
 }

@@ -9,6 +9,7 @@ import {
   updateWebhook,
 } from "../domain/webhooks/webhooks.ts";
 import { createDeps, type Deps } from "../platform/deps.ts";
+import { actorOf } from "../http/actor.ts";
 import { addRoute } from "../http/add-route.ts";
 import { createApp, type App } from "../http/create-app.ts";
 import { webhooksRoutes as routes } from "./contract/routes.ts";
@@ -20,7 +21,7 @@ export function webhookRoutes(app: App, deps: Deps): App {
   const { db, config } = deps;
 
   addRoute(app, routes.createWebhook, async (c) =>
-    c.json(webhookWithSecretView(await createWebhook(deps, c.req.valid("json")), config), 201),
+    c.json(webhookWithSecretView(await createWebhook(deps, c.req.valid("json"), actorOf(c)), config), 201),
   );
 
   addRoute(app, routes.listWebhooks, async (c) => {
@@ -35,17 +36,17 @@ export function webhookRoutes(app: App, deps: Deps): App {
   });
 
   addRoute(app, routes.updateWebhook, async (c) => {
-    const webhook = await updateWebhook(deps, c.req.valid("param").id, c.req.valid("json"));
+    const webhook = await updateWebhook(deps, c.req.valid("param").id, c.req.valid("json"), actorOf(c));
     return c.json(webhookView(webhook, config), 200);
   });
 
   addRoute(app, routes.deleteWebhook, async (c) => {
-    await deleteWebhook(db, c.req.valid("param").id);
+    await deleteWebhook(deps, c.req.valid("param").id, actorOf(c));
     return c.body(null, 204);
   });
 
   addRoute(app, routes.rotateSecret, async (c) =>
-    c.json(webhookWithSecretView(await rotateSecret(deps, c.req.valid("param").id), config), 200),
+    c.json(webhookWithSecretView(await rotateSecret(deps, c.req.valid("param").id, actorOf(c)), config), 200),
   );
 
   addRoute(app, routes.listDeliveries, async (c) => {

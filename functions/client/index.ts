@@ -42,6 +42,8 @@ export type WebhookWithSecret = Answer<"createWebhook">;
 export type Delivery = Answer<"listDeliveries">["data"][number];
 export type LoggedEvent = Answer<"getEvent">;
 export type CollectionRecord = Answer<"getRecord">;
+export type ApiKey = Answer<"getKey">;
+export type AuditEntry = Answer<"listAudit">["data"][number];
 export type EventInput = BodyOf<"ingestEvent">;
 export type Page<T> = { data: T[]; nextCursor: string | null };
 
@@ -273,12 +275,30 @@ export function createTetikClient(options: TetikClientOptions) {
       call("deleteRecord", "delete", "/collections/{collection}/records/{id}", { params: { collection: name, id } }),
   });
 
+  /** API keys (an admin key's calls). A key's text is in create's answer only. */
+  const keys = {
+    create: (body: BodyOf<"createKey">) => call("createKey", "post", "/keys", { body }),
+    list: (query?: QueryOf<"listKeys">) => call("listKeys", "get", "/keys", { query }),
+    iterate: (query: Omit<QueryOf<"listKeys">, "cursor"> = {}) => iterate((page) => keys.list({ ...query, ...page })),
+    get: (id: string) => call("getKey", "get", "/keys/{id}", { params: { id } }),
+    /** Refused everywhere within 10 seconds. Revoking a revoked key changes nothing. */
+    revoke: (id: string) => call("revokeKey", "delete", "/keys/{id}", { params: { id } }),
+  };
+
+  /** The audit trail (an admin key's calls): every change of configuration, newest first. */
+  const audit = {
+    list: (query?: QueryOf<"listAudit">) => call("listAudit", "get", "/audit", { query }),
+    iterate: (query: Omit<QueryOf<"listAudit">, "cursor"> = {}) => iterate((page) => audit.list({ ...query, ...page })),
+  };
+
   return {
     definitions,
     triggers,
     webhooks,
     events,
     collection,
+    keys,
+    audit,
     /** What a collection's definitions (or `definition`, unsaved) would do with a change. */
     dryRun: (change: BodyOf<"dryRunCollection">) => call("dryRunCollection", "post", "/dry-run", { body: change }),
     health: () => call("health", "get", "/health"),

@@ -23,6 +23,7 @@ import { getWebhook, listDeliveries, listWebhooks, rotateSecret, updateWebhook }
 import { webhookFlow } from "../domain/webhooks/webhook-flow.ts";
 import { isDependencyDown } from "../platform/dependency-errors.ts";
 import type { Deps } from "../platform/deps.ts";
+import { actorOf } from "../http/actor.ts";
 import { errorBody, type App, type AppEnv } from "../http/create-app.ts";
 import { fromPg } from "../platform/sql.ts";
 import { CSS, SCRIPT } from "./assets.ts";
@@ -202,7 +203,7 @@ export function dashboardRoutes(app: App, deps: Deps): App {
 
   dash.post("/events/:id/replay", requireAllowed("replay"), async (c) => {
     const { all } = await form(c);
-    const { actions } = await replayEvent(deps, c.req.param("id"), { all: all === "true" });
+    const { actions } = await replayEvent(deps, c.req.param("id"), { all: all === "true" }, actorOf(c));
     return back(c, `/dashboard/events/${c.req.param("id")}`, "replayed", String(actions));
   });
 
@@ -275,7 +276,7 @@ export function dashboardRoutes(app: App, deps: Deps): App {
   });
   dash.post("/definitions/:id/active", requireAllowed("toggleDefinition"), async (c) => {
     const active = (await form(c)).active === "true";
-    await updateDefinition(deps.db, c.req.param("id"), { active });
+    await updateDefinition(deps, c.req.param("id"), { active }, actorOf(c));
     return back(c, `/dashboard/definitions/${c.req.param("id")}`, active ? "on" : "off");
   });
 
@@ -313,7 +314,7 @@ export function dashboardRoutes(app: App, deps: Deps): App {
   dash.get("/webhooks/:id", requireAllowed("webhooks"), (c) => webhookPage(c));
   dash.post("/webhooks/:id/active", requireAllowed("toggleWebhook"), async (c) => {
     const active = (await form(c)).active === "true";
-    await updateWebhook(deps, c.req.param("id"), { active });
+    await updateWebhook(deps, c.req.param("id"), { active }, actorOf(c));
     return back(c, `/dashboard/webhooks/${c.req.param("id")}`, active ? "on" : "off");
   });
   // These two answer with the page itself: the test's answer and the new secret are shown once, not stored.
@@ -324,7 +325,7 @@ export function dashboardRoutes(app: App, deps: Deps): App {
   });
   dash.post("/webhooks/:id/rotate-secret", requireAllowed("rotateSecret"), async (c) => {
     await form(c);
-    const { secret } = webhookWithSecretView(await rotateSecret(deps, c.req.param("id")), deps.config);
+    const { secret } = webhookWithSecretView(await rotateSecret(deps, c.req.param("id"), actorOf(c)), deps.config);
     return webhookPage(c, { secret });
   });
 

@@ -76,6 +76,8 @@ const schema = z.object({
    */
   EVENT_LEASE_MS: int(1000).default(30_000),
   LOG_RETENTION_DAYS: int(1).default(30),
+  /** Audit entries older than this are deleted by the sweep. */
+  AUDIT_RETENTION_DAYS: int(1).default(365),
   /**
    * The password `npm run migrate` and the migrate function give the role tetik_app (in AWS from its own
    * secret; app-role.ts). Unset: the role keeps the password it has.

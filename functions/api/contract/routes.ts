@@ -23,6 +23,7 @@ import {
 import { createWebhookInput, updateWebhookInput } from "../../domain/webhooks/webhook-input.ts";
 import { collectionDryRunInput, dryRunInput } from "../../domain/explain/dry-run.ts";
 import { createKeyInput } from "../../domain/keys/key-input.ts";
+import { auditQuery } from "../../domain/audit/audit-log.ts";
 import type { Scope } from "../../domain/keys/scopes.ts";
 import * as shape from "./shapes.ts";
 
@@ -637,6 +638,22 @@ export const accessRoutes = {
     security: allow(),
     request: { params: anId("key") },
     responses: { ...noContent, ...errors(401, 403, 404, 503) },
+  }),
+  listAudit: route({
+    method: "get",
+    path: "/audit",
+    tags: ["Access"],
+    summary: "The audit trail: every change of configuration, newest first",
+    security: allow(),
+    description:
+      "One entry per successful change (definitions, triggers, webhooks, replays, keys), written in the " +
+      "change's transaction, with the target's view before and after and never a secret. Entries cannot " +
+      "be changed; they are deleted after AUDIT_RETENTION_DAYS. A page also stops at 4 MiB of before and after.",
+    request: { query: auditQuery },
+    responses: {
+      200: answer("A page of entries.", shape.pageOf(shape.AuditEntry, "AuditPage")),
+      ...errors(400, 401, 403, 503),
+    },
   }),
 } as const;
 

@@ -4,6 +4,7 @@
 // types are inferred from them.
 import { z } from "zod";
 import { SCOPES } from "../../domain/keys/scopes.ts";
+import { AUDIT_ACTIONS, TARGET_KINDS } from "../../domain/audit/audit-entry.ts";
 import { EVENT_TYPES, INGEST_TYPES } from "../../domain/events/event-type.ts";
 // The enums alone: platform/db.ts would bring Prisma's client into every function's bundle.
 import { ActionKind } from "../../platform/db/generated/enums.ts";
@@ -507,3 +508,33 @@ export const ApiKey = z.object(keyFields).meta({ id: "ApiKey", example: keyExamp
 export const ApiKeyCreated = z
   .object({ ...keyFields, key: z.string().meta({ description: "the key: shown in this answer only, never again" }) })
   .meta({ id: "ApiKeyCreated", example: { ...keyExample, key: "tk_Zx8d1Q..." } });
+
+export const AuditEntry = z
+  .object({
+    id: z.string(),
+    at: timestamp,
+    keyId: z.string().nullable().meta({ description: "the key that made the change; null for API_KEY (or none set)" }),
+    keyName: z.string(),
+    action: z.enum(AUDIT_ACTIONS),
+    target: z.object({
+      kind: z.enum(TARGET_KINDS).meta({ description: "events: a replay of the events a filter selected" }),
+      id: z.string(),
+    }),
+    before: json.meta({ description: "the target's public view before the change (null for a create); no secrets" }),
+    after: json.meta({ description: "after it (null for a delete); for a replay, what was queued" }),
+    requestId: z.string().nullable(),
+  })
+  .meta({
+    id: "AuditEntry",
+    example: {
+      id: "aud_01JDZD",
+      at: "2026-11-27T10:00:00.000Z",
+      keyId: "key_01JDZC",
+      keyName: "deploy-bot",
+      action: "webhook.disable",
+      target: { kind: "webhook", id: "whk_01JDZ9" },
+      before: { id: "whk_01JDZ9", active: true },
+      after: { id: "whk_01JDZ9", active: false },
+      requestId: "6f1c0b0e-3c55-4f0b-9d3c-2f4a8c1e7d21",
+    },
+  });

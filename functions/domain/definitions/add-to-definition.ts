@@ -9,14 +9,17 @@ import { LIMITS } from "../limits.ts";
 
 const TABLES = { webhooks: Prisma.raw("webhooks"), triggers: Prisma.raw("event_triggers") };
 
-/** Runs `write` in a transaction once the definition is found and has room for one more of `kind`. */
+/**
+ * Runs `write` in a transaction once the definition is found and has room for one more of `kind`. Handed
+ * a transaction's client (an audited change's), it runs in that transaction: the lock lasts until its end.
+ */
 export async function addToDefinition<T>(
-  db: Deps["db"],
+  db: Deps["db"] | Prisma.TransactionClient,
   definitionId: string,
   kind: keyof typeof TABLES,
   write: (tx: Prisma.TransactionClient) => Promise<T>,
 ): Promise<T> {
-  return db.$transaction(async (tx) => {
+  const add = async (tx: Prisma.TransactionClient) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`targets:${definitionId}`}))`;
     const [definition] = await tx.$queryRaw<Array<{ count: number }>>`
       SELECT (SELECT count(*)::int FROM ${TABLES[kind]} t WHERE t."definitionId" = d.id) AS count
@@ -28,5 +31,6 @@ export async function addToDefinition<T>(
       );
     }
     return write(tx);
-  });
+  };
+  return "$transaction" in db ? db.$transaction(add) : add(db);
 }

@@ -3,9 +3,11 @@
 // page still name it.
 import { createHash, randomBytes } from "node:crypto";
 import sql from "sql-template-tag";
+import type { CoreDeps } from "../../platform/core-deps.ts";
 import type { ApiKey } from "../../platform/db.ts";
 import { newId } from "../../platform/ids.ts";
 import { runSql, type Queryable } from "../../platform/sql.ts";
+import { auditedSql, type Actor, type AuditDeps } from "../audit/audited.ts";
 import { notFound } from "../errors.ts";
 import { toPage, type ListQuery } from "../validation.ts";
 import type { CreateKeyInput } from "./key-input.ts";
@@ -20,18 +22,47 @@ export const looksLikeKey = (token: string) => token.startsWith(KEY_PREFIX);
 /** A key as answered: never its digest. */
 export type KeyView = Omit<ApiKey, "digest">;
 
+/** A key's public view (the API's, the audit trail's): never its text or digest. */
+export function publicKey(k: KeyView) {
+  return {
+    id: k.id,
+    name: k.name,
+    scopes: k.scopes,
+    collections: k.collections,
+    prefix: k.prefix,
+    createdAt: k.createdAt.toISOString(),
+    expiresAt: k.expiresAt?.toISOString() ?? null,
+    revokedAt: k.revokedAt?.toISOString() ?? null,
+    lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
+  };
+}
+
 const COLUMNS = sql`id, name, scopes, collections, prefix, "createdAt", "expiresAt", "revokedAt", "lastUsedAt"`;
 
-export async function createKey(q: Queryable, input: CreateKeyInput): Promise<{ key: string; row: KeyView }> {
+type KeyDeps = AuditDeps & Pick<CoreDeps, "pool">;
+
+/** Makes a key; its text is in the answer, and nowhere else (the audit entry shows the key's view). */
+export async function createKey(
+  deps: KeyDeps,
+  input: CreateKeyInput,
+  actor: Actor,
+): Promise<{ key: string; row: KeyView }> {
   const key = `${KEY_PREFIX}${randomBytes(32).toString("base64url")}`;
-  const [row] = await runSql<KeyView>(
-    q,
-    sql`INSERT INTO api_keys (id, name, scopes, collections, digest, prefix, "expiresAt")
-      VALUES (${newId("key")}, ${input.name}, ${[...new Set(input.scopes)]}::text[], ${input.collections ?? []}::text[],
-        ${keyDigest(key)}, ${key.slice(KEY_PREFIX.length, KEY_PREFIX.length + 6)}, ${input.expiresAt ?? null})
-      RETURNING ${COLUMNS}`,
-  );
-  return { key, row: row! };
+  return auditedSql(deps, actor, async (q) => {
+    const [row] = await runSql<KeyView>(
+      q,
+      sql`INSERT INTO api_keys (id, name, scopes, collections, digest, prefix, "expiresAt")
+        VALUES (${newId("key")}, ${input.name}, ${[...new Set(input.scopes)]}::text[],
+          ${input.collections ?? []}::text[], ${keyDigest(key)}, ${key.slice(KEY_PREFIX.length, KEY_PREFIX.length + 6)},
+          ${input.expiresAt ?? null})
+        RETURNING ${COLUMNS}`,
+    );
+    const target = { kind: "key" as const, id: row!.id };
+    return {
+      result: { key, row: row! },
+      entry: { action: "key.create", target, before: null, after: publicKey(row!) },
+    };
+  });
 }
 
 export async function getKey(q: Queryable, id: string): Promise<KeyView> {
@@ -52,16 +83,29 @@ export async function listKeys(q: Queryable, { limit, cursor }: ListQuery) {
 
 /**
  * Revokes a key at `now`; answers the key before and after, or undefined after when it was revoked already
- * (nothing changed). Every process stops taking it within LIMITS.keyCacheMs.
+ * (nothing changed, and nothing is audited). Every process stops taking it within LIMITS.keyCacheMs.
  */
-export async function revokeKey(q: Queryable, id: string, now: Date): Promise<{ before: KeyView; after?: KeyView }> {
-  const before = await getKey(q, id);
-  if (before.revokedAt) return { before };
-  const [after] = await runSql<KeyView>(
-    q,
-    sql`UPDATE api_keys SET "revokedAt" = ${now} WHERE id = ${id} AND "revokedAt" IS NULL RETURNING ${COLUMNS}`,
-  );
-  // The dashboard's sessions of the key end with it.
-  await runSql(q, sql`DELETE FROM dashboard_sessions WHERE "keyId" = ${id}`);
-  return { before, after };
+export async function revokeKey(
+  deps: KeyDeps,
+  id: string,
+  actor: Actor,
+): Promise<{ before: KeyView; after?: KeyView }> {
+  return auditedSql<{ before: KeyView; after?: KeyView }>(deps, actor, async (q) => {
+    const before = await getKey(q, id);
+    if (before.revokedAt) return { result: { before }, entry: null };
+    const [after] = await runSql<KeyView>(
+      q,
+      sql`UPDATE api_keys SET "revokedAt" = ${deps.now()} WHERE id = ${id} AND "revokedAt" IS NULL
+        RETURNING ${COLUMNS}`,
+    );
+    // Revoked by a request that went first, between the read and the update: nothing changed here.
+    if (!after) return { result: { before }, entry: null };
+    // The dashboard's sessions of the key end with it.
+    await runSql(q, sql`DELETE FROM dashboard_sessions WHERE "keyId" = ${id}`);
+    const target = { kind: "key" as const, id };
+    return {
+      result: { before, after },
+      entry: { action: "key.revoke", target, before: publicKey(before), after: publicKey(after) },
+    };
+  });
 }

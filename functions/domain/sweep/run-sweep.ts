@@ -1,6 +1,7 @@
 // The sweep: Postgres is the record of all work, the queue only carries it. Every run hands back to the
 // queue whatever the queue lost (Redis flushed or down, a worker killed, an enqueue after commit that
-// failed) and prunes old completed events (and the counts of chains that stopped writing as long ago).
+// failed) and prunes old completed events (and the counts of chains that stopped writing as long ago), and
+// audit entries past AUDIT_RETENTION_DAYS.
 // Each run is bounded, and several may run at once: rows are claimed with FOR UPDATE SKIP LOCKED and
 // stamped, so two sweeps never take the same row and a row is not taken again before the grace period has
 // passed once more. A job id already queued is left alone, and processors are idempotent, so taking a row
@@ -13,6 +14,7 @@ import {
   takeStuckActions,
   takeStuckEvents,
 } from "../delivery/action-log/action-log.ts";
+import { pruneAuditEntries } from "../audit/audit-log.ts";
 import { pruneChainBudgets } from "../triggers/chain-budget.ts";
 import { pruneSessions } from "../sign-in/session-store.ts";
 import { pruneSignInTries } from "../sign-in/throttle.ts";
@@ -45,6 +47,8 @@ export async function runSweep(deps: SweepDeps): Promise<SweepResult> {
   const retention = new Date(now.getTime() - deps.config.LOG_RETENTION_DAYS * 86_400_000);
   const prunedEvents = await pruneCompletedEvents(q, retention);
   await pruneChainBudgets(q, retention);
+  // The audit trail keeps its own time; bounded per run like the log's deletes.
+  await pruneAuditEntries(q, new Date(now.getTime() - deps.config.AUDIT_RETENTION_DAYS * 86_400_000));
   // Dashboard sessions past their expiry and sign-in counts of past windows: small rows, not reported.
   await pruneSessions(q, now);
   await pruneSignInTries(q, now);

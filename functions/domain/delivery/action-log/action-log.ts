@@ -35,7 +35,7 @@ export { writeTestSend, type AttemptOutcome, type AttemptResult } from "./attemp
 export type { ClaimedEvent, LeaseSettings } from "./claims.ts";
 export type { Match, PlannedAction } from "./matches.ts";
 export { failExhaustedEvents, pruneCompletedEvents, takeStuckActions, takeStuckEvents } from "./recovery.ts";
-export { replayActionRows, retryUnmatchedEvent } from "./replays.ts";
+export { replayActionRows, retryUnmatchedEvent, settleReplayedEvents } from "./replays.ts";
 export {
   loadAction,
   type LoadedAction,

@@ -8,16 +8,18 @@ import { createKeyInput } from "../domain/keys/key-input.ts";
 import { SCOPES } from "../domain/keys/scopes.ts";
 import { AppError } from "../domain/errors.ts";
 import { listQuery } from "../domain/validation.ts";
+import { actorOf } from "../http/actor.ts";
 import type { AppEnv } from "../http/create-app.ts";
 import type { Queryable } from "../platform/sql.ts";
 import { KeysPage, type KeyFormValues } from "./pages/keys.tsx";
 import type { Frame } from "./pages/layout.tsx";
 import { requireAllowed } from "./permissions.ts";
 
-/** What the keys routes borrow from the dashboard: its store, clock, page frame and checked forms. */
+/** What the keys routes borrow from the dashboard: its deps, page frame and checked forms. */
 export interface KeysKit {
+  /** Making and revoking a key writes its audit entry with them. */
+  deps: Parameters<typeof createKey>[0];
   q: Queryable;
-  now: () => Date;
   render: (
     c: Context,
     section: Frame["section"],
@@ -34,7 +36,7 @@ export interface KeysKit {
 const asIso = (text: string) =>
   /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$/.test(text) ? `${text}${text.length === 16 ? ":00" : ""}Z` : text;
 
-export function keysRoutes(dash: Hono<AppEnv>, { q, now, render, form, csrf }: KeysKit) {
+export function keysRoutes(dash: Hono<AppEnv>, { deps, q, render, form, csrf }: KeysKit) {
   const page = async (
     c: Context,
     extra: { created?: { name: string; key: string }; error?: string; values?: KeyFormValues } = {},
@@ -86,13 +88,13 @@ export function keysRoutes(dash: Hono<AppEnv>, { q, now, render, form, csrf }: K
       const error = parsed.error.issues.map((i) => `${i.path.join(".") || "key"}: ${i.message}`).join("; ");
       return page(c, { error, values }, 400);
     }
-    const { key, row } = await createKey(q, parsed.data);
+    const { key, row } = await createKey(deps, parsed.data, actorOf(c));
     return page(c, { created: { name: row.name, key } });
   });
 
   dash.post("/keys/:id/revoke", requireAllowed("revokeKey"), async (c) => {
     await form(c);
-    await revokeKey(q, c.req.param("id"), now());
+    await revokeKey(deps, c.req.param("id"), actorOf(c));
     return c.redirect("/dashboard/keys?done=revoked", 303);
   });
 }

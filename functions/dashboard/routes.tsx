@@ -329,7 +329,7 @@ export function dashboardRoutes(app: App, deps: Deps): App {
     return webhookPage(c, { secret });
   });
 
-  keysRoutes(dash, { q, now: deps.now, render, form, csrf: (c) => session.csrfToken(c) });
+  keysRoutes(dash, { deps, q, render, form, csrf: (c) => session.csrfToken(c) });
 
   dash.notFound((c) =>
     render(

@@ -64,10 +64,11 @@ export function createKeyLookup(
     if (at.getTime() - last < LAST_USED_EVERY_MS) return;
     lastUsedWritten.set(keyId, at.getTime());
     // Not awaited: the request does not wait for it, and a lost write only makes lastUsedAt older.
+    const aMinuteAgo = new Date(at.getTime() - LAST_USED_EVERY_MS);
     runSql(
       q,
       sql`UPDATE api_keys SET "lastUsedAt" = ${at}
-        WHERE id = ${keyId} AND ("lastUsedAt" IS NULL OR "lastUsedAt" < ${new Date(at.getTime() - LAST_USED_EVERY_MS)})`,
+        WHERE id = ${keyId} AND ("lastUsedAt" IS NULL OR "lastUsedAt" < ${aMinuteAgo})`,
     ).catch(onError);
   }
 

@@ -268,6 +268,47 @@ describe("the keys page", () => {
   });
 });
 
+describe("the audit page", () => {
+  it("is for admins: lists changes made in the dashboard, filtered, with the changed fields highlighted", async () => {
+    const app = instance();
+    const reader = await app.session((await makeKey({ name: "audit reader", scopes: ["read"] })).key);
+    expect((await app.page(reader.cookie, "/dashboard/audit")).status).toBe(403);
+    expect(await (await app.page(reader.cookie, "/dashboard/events")).text()).not.toContain('href="/dashboard/audit"');
+
+    const auditor = await makeKey({ name: "auditor", scopes: ["admin"] });
+    const { cookie, csrf } = await app.session(auditor.key);
+    expect(await (await app.page(cookie)).text()).toContain('href="/dashboard/audit"');
+    await app.post(cookie, `/dashboard/webhooks/${webhookId}/active`, { csrf, active: "false" });
+    await app.post(cookie, `/dashboard/webhooks/${webhookId}/active`, { csrf, active: "true" });
+
+    const disabled = await app.page(cookie, `/dashboard/audit?action=webhook.disable&keyId=${auditor.id}`);
+    expect(disabled.status).toBe(200);
+    const html = await disabled.text();
+    const rows = html.split("<tr><td><time").slice(1);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toContain("auditor");
+    expect(rows[0]).toContain(`href="/dashboard/webhooks/${webhookId}"`);
+    // Field by field: what changed is marked, what did not is shown plainly.
+    const cell = (text: string) => `<td class="mono">${text}</td>`;
+    expect(rows[0]).toContain(
+      `<tr class="changed"><td class="mono nowrap">active</td>${cell("true")}${cell("false")}</tr>`,
+    );
+    expect(rows[0]).toContain(`<tr class="same"><td class="mono nowrap">url</td>`);
+    expect(rows[0]).toContain("retry.maxAttempts");
+
+    const enabled = await (await app.page(cookie, `/dashboard/audit?action=webhook.enable&keyId=${auditor.id}`)).text();
+    expect(enabled).toContain("webhook.enable");
+    expect(enabled).not.toContain('<td class="mono">webhook.disable</td>');
+
+    const about = await (await app.page(cookie, `/dashboard/audit?targetId=${webhookId}&keyId=${auditor.id}`)).text();
+    expect(about.split("<tr><td><time").slice(1)).toHaveLength(2);
+
+    const wrong = await app.page(cookie, "/dashboard/audit?since=yesterday");
+    expect(wrong.status).toBe(400);
+    expect(await wrong.text()).toContain("since:");
+  });
+});
+
 describe("a session of a key made through the API", () => {
   it("stops within 10 s of the key's revocation, even where its session row is left", async () => {
     const clock = testClock();

@@ -271,6 +271,19 @@ describe("the dashboard", () => {
     await page.goto(`${url}/dashboard/keys`);
     expect(await page.content()).not.toContain(shown);
     expect(await exposed(page)).not.toContain(shown);
+
+    // The audit trail has the key's creation, by the admin key, with its fields and never the key itself.
+    await page.getByRole("link", { name: "Audit", exact: true }).click();
+    await page.getByRole("heading", { name: "Audit trail" }).waitFor();
+    const newest = page.locator("table.audit > tbody > tr").first();
+    expect(await newest.innerText()).toContain("key.create");
+    expect(await newest.innerText()).toContain("ops (admin)");
+    await newest.locator("summary").click();
+    expect(await newest.locator("tr.changed").filter({ hasText: "name" }).first().innerText()).toContain(
+      "orders-service",
+    );
+    expect(await page.content()).not.toContain(shown);
+    await page.screenshot({ path: screenshotPath("dashboard-audit.png"), fullPage: true });
     await page.close();
   });
 

@@ -100,6 +100,10 @@ textarea {
 .key-form .choice { margin: 0 0 2px; }
 .scroll { overflow-x: auto; } table.keys th, table.keys td { overflow-wrap: normal; }
 table.keys .button, table.keys .mono { white-space: nowrap; }
+table.diff { margin-top: 6px; font-size: 13px; } table.diff td { max-width: 360px; }
+table.diff th { overflow-wrap: normal; } .nowrap { white-space: nowrap; }
+table.diff tr.changed td { background: var(--warn-bg); font-weight: 600; }
+table.diff tr.same td { color: var(--muted); }
 @media (max-width: 640px) {
   main { padding: 12px; } .top { padding: 8px 12px; }
   table.events thead { display: none; }

@@ -24,6 +24,7 @@ const STANDS_FOR = {
   keys: allRoutes.listKeys,
   createKey: allRoutes.createKey,
   revokeKey: allRoutes.revokeKey,
+  audit: allRoutes.listAudit,
 } satisfies Record<string, RouteConfig>;
 
 export type DashboardAction = keyof typeof STANDS_FOR;

@@ -40,6 +40,7 @@ import { sessions } from "./session.ts";
 import { createKeyLookup } from "../domain/keys/key-lookup.ts";
 import { allowed, requireAllowed } from "./permissions.ts";
 import { keysRoutes } from "./keys-routes.tsx";
+import { auditRoutes } from "./audit-routes.tsx";
 
 const PAGE_HEADERS = {
   "content-security-policy":
@@ -330,6 +331,7 @@ export function dashboardRoutes(app: App, deps: Deps): App {
   });
 
   keysRoutes(dash, { deps, q, render, form, csrf: (c) => session.csrfToken(c) });
+  auditRoutes(dash, { q, render });
 
   dash.notFound((c) =>
     render(

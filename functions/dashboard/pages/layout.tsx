@@ -6,7 +6,7 @@ import type { Allowed } from "../permissions.ts";
 export interface Frame {
   title: string;
   /** Which item of the navigation is this page's. */
-  section: "overview" | "events" | "definitions" | "webhooks" | "keys" | "none";
+  section: "overview" | "events" | "definitions" | "webhooks" | "keys" | "audit" | "none";
   /** The dashboard is open (no API_KEY): every page says so. */
   open: boolean;
   /** The session's CSRF token, for the forms on the page (sign-out included). */
@@ -22,6 +22,7 @@ const NAV = [
   ["definitions", "/dashboard/definitions", "Definitions"],
   ["webhooks", "/dashboard/webhooks", "Webhooks"],
   ["keys", "/dashboard/keys", "Keys"],
+  ["audit", "/dashboard/audit", "Audit"],
 ] as const;
 
 export function Layout({ frame, children }: { frame: Frame; children: Child }) {

@@ -460,7 +460,7 @@ describe("the audit trail", () => {
     expect((await stack.client.audit.list({ targetId: ids.webhook })).data).toHaveLength(6);
   });
 
-  it("cannot be changed: no route edits or deletes entries, and tetik's database role may not UPDATE them", async () => {
+  it("cannot be changed: no route edits or deletes entries, and tetik's role may not UPDATE them", async () => {
     const paths = (openApiDocument() as { paths: Record<string, Record<string, unknown>> }).paths;
     const auditPaths = Object.entries(paths).filter(([path]) => path.startsWith("/audit"));
     expect(auditPaths.map(([path, ops]) => `${path} ${Object.keys(ops).join(",")}`)).toEqual(["/audit get"]);

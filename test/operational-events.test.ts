@@ -118,7 +118,7 @@ describe("operational events", () => {
     expect(logged[0]).toMatchObject({ causationId: id, depth: 1 });
   });
 
-  it("reports each failed action of an event with several once, and one failed because its webhook was turned off", async () => {
+  it("reports each failed action of an event once, and one that failed because its webhook was off", async () => {
     const collection = `ops${++n}`;
     const definition = await createDefinition(stack, { name: `watched-${n}`, collection });
     const retry = { maxAttempts: 2, backoff: "fixed", delayMs: 10 } as const;
@@ -175,7 +175,7 @@ describe("operational events", () => {
     });
   });
 
-  it(`reports ${FAILING_AFTER} failures in a row as webhook.failing, and the next success as webhook.recovered`, async () => {
+  it(`reports ${FAILING_AFTER} failures in a row as webhook.failing, the next success as webhook.recovered`, async () => {
     const { collection, hook } = await hookFor("/flaky", { retry: { maxAttempts: 1 } });
     await subscribe("/ops-health", {
       "data.kind": { $in: ["webhook.failing", "webhook.recovered"] },

@@ -175,7 +175,7 @@ describe("operational events", () => {
     });
   });
 
-  it(`reports ${FAILING_AFTER} failures in a row as webhook.failing, the next success as webhook.recovered`, async () => {
+  it(`reports ${FAILING_AFTER} failures in a row as webhook.failing, a success as webhook.recovered`, async () => {
     const { collection, hook } = await hookFor("/flaky", { retry: { maxAttempts: 1 } });
     await subscribe("/ops-health", {
       "data.kind": { $in: ["webhook.failing", "webhook.recovered"] },

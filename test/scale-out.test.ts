@@ -61,7 +61,8 @@ describe("scale-out", () => {
       }));
       ids.push(...expectStatus(await stack.api("POST", "/events/batch", { events }), 202).ids);
     }
-    await waitFor(async () => (await stack.deps.db.eventLog.count({ where: { status: "completed" } })) === ids.length, {
+    const completed = () => stack.deps.db.eventLog.count({ where: { collection: "orders", status: "completed" } });
+    await waitFor(async () => (await completed()) === ids.length, {
       timeoutMs: 60_000,
       what: "every event to be completed",
     });

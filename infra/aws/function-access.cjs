@@ -39,6 +39,7 @@ const SECRETS = {
 
 /** The functions that add to the queue or read it: they also get the queue's secret, if it has one. */
 const USES_QUEUE = new Set([
+  "access",
   "definitions",
   "events",
   "collections",

@@ -67,8 +67,9 @@ async function start(): Promise<{ run: Run; firstAnswerMs: number }> {
 async function interrupt(running: Run) {
   process.kill(-(running.child.pid ?? 0), "SIGINT");
   const npm = await Promise.race([running.exited, sleep(60_000).then(() => "still running")]);
+  // The bounds it is given: the worker's 25 s grace, then Postgres's 30 s stop (STOP_TIMEOUT_S), and a margin.
   const leftRunning = await waitFor(() => processesOf(dir).length === 0 && [], {
-    timeoutMs: 45_000,
+    timeoutMs: 65_000,
     what: "every process to end",
   }).catch(() => processesOf(dir));
   return { npm, leftRunning };

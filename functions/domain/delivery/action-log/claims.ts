@@ -44,17 +44,14 @@ export async function claimEvents(
   const rows = await runSql<EventLog & { configVersion: string }>(
     q,
     sql`
-    WITH longest AS (
-      SELECT d.collection, max(w."timeoutMs") AS "timeoutMs"
-      FROM event_definitions d JOIN webhooks w ON w."definitionId" = d.id
-      WHERE d.active AND w.active
-        AND d.collection IN (SELECT collection FROM event_log WHERE id = ANY(${ids}::text[]))
-      GROUP BY d.collection
-    ), claimed AS (
+    WITH claimed AS (
       UPDATE event_log e SET status = 'processing', "startedAt" = coalesce(e."startedAt", ${now}),
         attempts = e.attempts + 1,
-        "leaseExpiresAt" = ${now}::timestamptz + (GREATEST(${lease.defaultTimeoutMs}::int,
-            coalesce((SELECT "timeoutMs" FROM longest l WHERE l.collection = e.collection), 0))
+        -- Per claimed row, by index: the collection's definitions, then their webhooks. Not a second read of
+        -- event_log: on a log whose statistics lag (a fresh one filling fast) the planner scanned it whole.
+        "leaseExpiresAt" = ${now}::timestamptz + (GREATEST(${lease.defaultTimeoutMs}::int, coalesce((
+            SELECT max(w."timeoutMs") FROM event_definitions d JOIN webhooks w ON w."definitionId" = d.id
+            WHERE d.collection = e.collection AND d.active AND w.active), 0))
           + ${lease.marginMs}::int) * interval '1 millisecond'
       WHERE e.id = ANY(${ids}::text[]) AND e."matchedAt" IS NULL AND e.attempts < ${LIMITS.processingTries}
         AND (e.status = 'pending' OR e."leaseExpiresAt" IS NULL OR e."leaseExpiresAt" < ${now})

@@ -7,6 +7,7 @@ import { AppError, type ErrorCode } from "../domain/errors.ts";
 import { textProblem } from "../domain/storable-json.ts";
 import { isDependencyDown, rejectedInputReason } from "../platform/dependency-errors.ts";
 import type { Deps } from "../platform/deps.ts";
+import { dependencyOf, outageLog } from "../platform/outage-log.ts";
 import { createKeyLookup } from "../domain/keys/key-lookup.ts";
 import type { Principal } from "../domain/keys/scopes.ts";
 import { authenticate } from "./auth.ts";
@@ -87,7 +88,8 @@ function renderError(error: unknown, c: Context<AppEnv>, deps: Pick<Deps, "log">
     );
   }
   if (isDependencyDown(error)) {
-    deps.log.warn({ err: error, requestId }, "dependency unavailable");
+    // Said when it goes, then at a bounded rate, not once per request (outage-log.ts).
+    outageLog(deps.log).down(dependencyOf(error), error);
     // Nothing was changed: a client may try again, and is told when (the typed client waits this long).
     c.header("retry-after", RETRY_AFTER_SECONDS);
     return c.json(

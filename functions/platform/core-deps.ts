@@ -7,6 +7,7 @@ import { createPool, type Pool } from "./pool.ts";
 import { createQueryGate, type QueryGate } from "./query-gate.ts";
 import { createFlowLimiter, type FlowLimiter } from "./flow-limiter.ts";
 import { createPostgresFlowLimiter } from "./flow-limiter-postgres.ts";
+import { outageLog } from "./outage-log.ts";
 import { createJobQueue, type JobQueue } from "./queue.ts";
 import { createSecretBox, parseSecretsKey, type SecretBox } from "./secret-box.ts";
 
@@ -42,20 +43,24 @@ export function createCoreDeps(
   poolSize?: number,
   onAuthFailure?: () => void,
 ): CoreDeps {
+  const log = logger(component);
   const queue = createJobQueue({
+    log,
     backend: config.QUEUE_BACKEND,
     url: config.REDIS_URL,
     databaseUrl: config.QUEUE_DATABASE_URL,
     prefix: config.QUEUE_PREFIX,
   });
   const pool = createPool({ url: config.DATABASE_URL, poolSize, onAuthFailure });
+  // A new connection is Postgres answering: the end of an outage, where one was logged (outage-log.ts).
+  pool.on("connect", () => outageLog(log).up("postgres"));
   return {
     config,
     pool,
     listQueries: createQueryGate(pool),
     queue,
     flow: queue.redis ? createFlowLimiter(queue.redis, config.QUEUE_PREFIX) : createPostgresFlowLimiter(pool),
-    log: logger(component),
+    log,
     secrets: secretBoxFor(config),
     metrics: createMetrics(),
     now: () => new Date(),

@@ -6,6 +6,7 @@ import { Redis } from "ioredis";
 import { UnavailableError } from "./dependency-errors.ts";
 import type { FlowLimits, WaitReason } from "./flow-limiter.ts";
 import type { Logger } from "./logger.ts";
+import { outageLog } from "./outage-log.ts";
 import { withTimeout } from "./timeout.ts";
 
 // Redis keys are `${QUEUE_PREFIX}:delivery:*`. (Jobs queued under an older name are recreated by the sweep.)
@@ -84,6 +85,8 @@ export interface QueueConnectionOptions {
   /** The database's URL, for the Postgres backend. */
   databaseUrl?: string;
   prefix: string;
+  /** Where the producer's connection says that Redis went and came back (outage-log.ts). */
+  log?: Logger;
 }
 
 /**
@@ -115,19 +118,13 @@ export async function migrateQueueSchema(client: PgQueryable & { query(sql: stri
 
 /**
  * The connection of a BullMQ worker: it waits for Redis forever and never fails a command. An outage is
- * logged once when it starts and once when it ends, not at every reconnection attempt.
+ * logged when it starts and when it ends (outage-log.ts), not at every reconnection attempt.
  */
 export function workerConnection(url: string, log: Logger): Redis {
   const connection = new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
-  let down = false;
-  connection.on("error", (err) => {
-    if (!down) log.warn({ err }, "redis unreachable; the worker waits for it");
-    down = true;
-  });
-  connection.on("ready", () => {
-    if (down) log.info("redis reachable again");
-    down = false;
-  });
+  const outages = outageLog(log);
+  connection.on("error", (err) => outages.down("redis", err));
+  connection.on("ready", () => outages.up("redis"));
   return connection;
 }
 
@@ -185,7 +182,7 @@ const bulkJob = <N extends JobName>(name: N, job: { id: string; data: JobCatalog
   opts: { ...JOB_OPTIONS, jobId: job.id, ...(job.delayMs && job.delayMs > 0 ? { delay: job.delayMs } : {}) },
 });
 
-function createRedisJobQueue({ url, prefix }: QueueConnectionOptions): JobQueue {
+function createRedisJobQueue({ url, prefix, log }: QueueConnectionOptions): JobQueue {
   const connection = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
@@ -196,8 +193,15 @@ function createRedisJobQueue({ url, prefix }: QueueConnectionOptions): JobQueue 
   // Once Redis has been seen down, callers fail at once until it is back, instead of each waiting for
   // the timeout. Errors surface through the commands that fail; the event itself would only repeat them.
   let down = false;
-  connection.on("ready", () => (down = false));
-  connection.on("error", () => (down = true));
+  const outages = log && outageLog(log);
+  connection.on("ready", () => {
+    down = false;
+    outages?.up("redis");
+  });
+  connection.on("error", (err) => {
+    down = true;
+    outages?.down("redis", err);
+  });
   connection.on("end", () => (down = true));
   const queue = new Queue(QUEUE_NAME, { connection, prefix });
   queue.on("error", () => {});

@@ -1,7 +1,9 @@
 // The consumer side of the queue, beside the producer's JobQueue (platform/queue.ts): BullMQ's Worker
 // is wired here and nowhere else. Processors see a job as its data and one way to run it again later.
 import { createPostgresBackend, DelayedError, Worker, type Job } from "bullmq";
+import { isDependencyDown } from "../platform/dependency-errors.ts";
 import type { Logger } from "../platform/logger.ts";
+import { dependencyOf, isLostJob, outageLog, type Dependency } from "../platform/outage-log.ts";
 import {
   postgresQueueConnection,
   QUEUE_NAME,
@@ -75,10 +77,24 @@ export function startConsumer(processors: Processors, options: ConsumerOptions):
           createPostgresBackend,
         )
       : new Worker(QUEUE_NAME, process, { ...settings, connection: workerConnection(options.redisUrl, log) });
-  worker.on("failed", (job, err) =>
-    log.warn({ err, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade }, "job failed"),
-  );
+  // A dependency that is down fails jobs and the worker's own calls many times a second: the outage log
+  // says so once, with reminders at a bounded rate, and says when it is back (a job completes again).
+  const outages = outageLog(log);
+  const queueStore: Dependency = options.backend === "postgres" ? "postgres" : "redis";
+  worker.on("failed", (job, err) => {
+    if (isDependencyDown(err)) return outages.down(dependencyOf(err), err);
+    if (isLostJob(err)) return outages.lost(queueStore, err);
+    log.warn({ err, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade }, "job failed");
+  });
+  worker.on("completed", () => {
+    outages.up("postgres");
+    outages.up(queueStore);
+  });
   // Mostly Redis trouble (lost connection, keys gone after a flush): the sweep repairs what it costs.
-  worker.on("error", (err) => log.warn({ err }, "worker error"));
+  worker.on("error", (err) => {
+    if (isDependencyDown(err)) return outages.down(queueStore, err);
+    if (isLostJob(err)) return outages.lost(queueStore, err);
+    log.warn({ err }, "worker error");
+  });
   return worker;
 }

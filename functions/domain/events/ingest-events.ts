@@ -6,9 +6,10 @@ import { createHash } from "node:crypto";
 import { stringify } from "safe-stable-stringify";
 import sql, { empty, raw, type Sql } from "sql-template-tag";
 import { createBatcher } from "../../platform/batcher.ts";
-import { isNotAnOutage } from "../../platform/dependency-errors.ts";
+import { isDependencyDown, isNotAnOutage } from "../../platform/dependency-errors.ts";
 import type { Deps } from "../../platform/deps.ts";
 import { newId } from "../../platform/ids.ts";
+import { dependencyOf, outageLog } from "../../platform/outage-log.ts";
 import { EVENTS_PER_JOB } from "../../platform/queue.ts";
 import { fromPg, runSql, type Queryable } from "../../platform/sql.ts";
 import { AppError } from "../errors.ts";
@@ -184,10 +185,13 @@ export async function enqueueEvents({ queue, log }: Pick<Deps, "queue" | "log">,
   try {
     await queue.add("process-events", jobs);
   } catch (error) {
-    log.warn(
-      { err: error, events: eventIds.length },
-      "queue unavailable: events stay pending until the sweep enqueues them",
-    );
+    // While the queue is down, every batch would say so: the outage log says it once, then at a bounded rate.
+    if (isDependencyDown(error)) outageLog(log).down(dependencyOf(error), error);
+    else
+      log.warn(
+        { err: error, events: eventIds.length },
+        "queue unavailable: events stay pending until the sweep enqueues them",
+      );
   }
 }
 

@@ -1,10 +1,13 @@
 // What a worker writes while Redis is down: one line when it goes, reminders at a bounded rate, one line
 // when it is back (functions/platform/outage-log.ts), instead of a stack trace at every reconnection.
-import { afterEach, expect } from "vitest";
+import { pino } from "pino";
+import { afterEach, expect, it } from "vitest";
+import { outageLog } from "../functions/platform/outage-log.ts";
+import { waitForPostgres } from "../functions/platform/wait-for-services.ts";
 import { expectStatus } from "./helpers/api-types.ts";
 import { createDefinition, createWebhook } from "./helpers/fixtures.ts";
 import { sweepUntilCompleted } from "./helpers/loss.ts";
-import { startWorkerProcess } from "./helpers/processes.ts";
+import { freePort, startWorkerProcess } from "./helpers/processes.ts";
 import { itWithRedis } from "./helpers/queue-backend.ts";
 import { startPrivateRedis } from "./helpers/redis-server.ts";
 import { startReceiver } from "./helpers/receiver.ts";
@@ -89,3 +92,30 @@ itWithRedis(
   },
   120_000,
 );
+
+it("an outage of five minutes, reported every second, is said when it goes, four times more and when it ends", () => {
+  const written: Array<{ dependency: string; outage: string; downForS?: number }> = [];
+  const log = pino({ base: undefined }, { write: (line: string) => written.push(JSON.parse(line)) });
+  let now = 0;
+  const outages = outageLog(log, () => now);
+  for (; now < 300_000; now += 1_000) outages.down("postgres", new Error("connect ECONNREFUSED 127.0.0.1:5432"));
+  outages.up("postgres");
+  outages.up("redis"); // never down: nothing to say
+  expect(written.map(({ dependency, outage, downForS }) => ({ dependency, outage, downForS }))).toEqual([
+    { dependency: "postgres", outage: "began", downForS: undefined },
+    ...[60, 120, 180, 240].map((downForS) => ({ dependency: "postgres", outage: "continues", downForS })),
+    { dependency: "postgres", outage: "ended", downForS: 300 },
+  ]);
+});
+
+it("a start waiting for Postgres gives its advice once, not at every try", async () => {
+  const said: string[] = [];
+  const port = await freePort(); // nothing listens there
+  const waited = waitForPostgres(`postgres://tetik@127.0.0.1:${port}/tetik`, {
+    waitMs: 6_000,
+    intervalMs: 100,
+    log: { info: (text: string) => said.push(text), warn: (text: string) => said.push(text) },
+  });
+  await expect(waited).rejects.toThrow(`Postgres is not reachable at 127.0.0.1:${port}`);
+  expect(said.filter((line) => line.includes("docker compose"))).toHaveLength(1);
+});

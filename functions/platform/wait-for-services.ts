@@ -55,12 +55,16 @@ async function reachPostgres(url: string): Promise<void> {
   }
 }
 
+/** While a start waits for Postgres (DEPENDENCY_WAIT_MS, a minute by default), a reminder this often. */
+const STARTUP_REMIND_EVERY_MS = 20_000;
+
 /** Waits up to `waitMs` for Postgres, saying every few seconds what is missing; throws the same message at the end. */
 export async function waitForPostgres(
   url: string,
   { waitMs, log, intervalMs = 1_000 }: { waitMs: number; log: Pick<Logger, "warn" | "info">; intervalMs?: number },
 ): Promise<void> {
-  const deadline = Date.now() + waitMs;
+  const started = Date.now();
+  const deadline = started + waitMs;
   let lastSaid = 0;
   for (let tries = 1; ; tries++) {
     try {
@@ -79,9 +83,17 @@ export async function waitForPostgres(
       }
       const message = missing("Postgres", url, error);
       if (Date.now() >= deadline) throw new Error(message);
-      if (Date.now() - lastSaid >= 5_000) {
-        log.warn(`${message}. Waiting for it (${Math.ceil((deadline - Date.now()) / 1000)} s more)...`);
-        lastSaid = Date.now();
+      // The whole hint once; then a short reminder now and then, not the hint again every few seconds.
+      const now = Date.now();
+      if (lastSaid === 0 || now - lastSaid >= STARTUP_REMIND_EVERY_MS) {
+        const more = `${Math.ceil((deadline - now) / 1000)} s more`;
+        const downFor = Math.round((now - started) / 1000);
+        log.warn(
+          lastSaid === 0
+            ? `${message}. Waiting for it (${more})...`
+            : `Still waiting for Postgres at ${address(url)}: unreachable for ${downFor} s (${more})...`,
+        );
+        lastSaid = now;
       }
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }

@@ -62,8 +62,8 @@ async function receiverFor(responder?: Parameters<typeof startReceiver>[0], port
   cleanups.push(() => receiver.close());
   return receiver;
 }
-function workerProcess(stack: TestStack): RunningProcess {
-  const worker = startWorkerProcess(stack.env);
+function workerProcess(stack: TestStack, env: Record<string, string> = {}): RunningProcess {
+  const worker = startWorkerProcess({ ...stack.env, ...env });
   cleanups.push(() => worker.stop());
   return worker;
 }
@@ -246,7 +246,10 @@ describe.each(Object.entries(QUEUES))("faults, the queue on %s", (backend, queue
     first.kill("SIGKILL");
     await first.exited;
     expect(receiver.at("/ordered").length).toBeLessThan(ids.length);
-    const second = workerProcess(stack);
+    const second = workerProcess(stack, { LOG_LEVEL: "info" });
+    // Started before it is asked to stop: a SIGTERM before its handler is set (a slow start on a loaded
+    // machine) would end it by the signal, not by its own graceful stop.
+    await waitFor(() => second.output().includes("worker started"), { timeoutMs: 60_000, what: "the second worker" });
     await sweepUntilCompleted(stack, ids);
 
     // Per record: the first receipt of each delivery in acceptance order; a repeat only of the one in flight.
@@ -263,7 +266,11 @@ describe.each(Object.entries(QUEUES))("faults, the queue on %s", (backend, queue
     for (const { record, n } of firstSeen.values()) byRecord.set(record, [...(byRecord.get(record) ?? []), n]);
     for (const [record, ns] of byRecord) expect([record, ns]).toEqual([record, [0, 1, 2, 3, 4, 5]]);
     expect(Math.max(...copies.values())).toBeLessThanOrEqual(2);
-    expect(await Promise.all([other.stop(), second.stop()])).toEqual([0, 0]);
+    const codes = await Promise.all([other.stop(), second.stop()]);
+    // A worker that did not stop within its bound says why in its own words.
+    for (const [i, worker] of [other, second].entries())
+      if (codes[i] !== 0) console.error(`worker exited with ${codes[i]}:\n${worker.output().slice(-4000)}`);
+    expect(codes).toEqual([0, 0]);
   }, 90_000);
 
   it("retries while a receiver is down and delivers everything when it comes back", async () => {

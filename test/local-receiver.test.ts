@@ -41,7 +41,7 @@ afterAll(async () => {
 });
 
 describe("npm run receiver", () => {
-  it("prints a signed delivery and checks its signature: ok with the webhook's secret, WRONG with another", async () => {
+  it("prints a signed delivery and checks its signature: ok with its secret, WRONG with another", async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const definition = await createDefinition(stack, { name: "local-receiver" });

@@ -107,6 +107,14 @@ describe("definitions", () => {
       condition: { "data.total": { $near: 3 } },
     });
     expect(expectError(unknownOp, 400, "invalid_request").message).toContain("unknown operator $near");
+    // A field left out is called that, not "Invalid input".
+    const missing = expectError(
+      await stack.api("POST", "/definitions", { type: "collection.created" }),
+      400,
+      "invalid_request",
+    );
+    expect(missing.message).toBe("name: required (expected string) (and 1 more)");
+    expect(missing.details).toContainEqual({ path: "collection", message: expect.stringMatching(/^required/) });
     expect(await stack.deps.db.eventDefinition.count()).toBe(before);
   });
 

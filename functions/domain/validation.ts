@@ -16,12 +16,25 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
     .replace(/^\./, "");
 }
 
+/** Whether the field at `path` is absent from an object that is there: zod calls that "Invalid input". */
+function isMissing(input: unknown, path: readonly PropertyKey[]): boolean {
+  if (path.length === 0) return false;
+  let parent: unknown = input;
+  for (const key of path.slice(0, -1)) {
+    if (parent === null || typeof parent !== "object") return false;
+    parent = (parent as Record<PropertyKey, unknown>)[key];
+  }
+  return parent !== null && typeof parent === "object" && !Object.hasOwn(parent, path.at(-1)!);
+}
+
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, where = "body"): z.output<S> {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   const problems: Problem[] = parsed.error.issues.map((issue) => ({
     path: formatPath(issue.path) || where,
-    message: issue.message,
+    message: isMissing(input, issue.path)
+      ? `required (${issue.message.replace(/^Invalid \w+: /, "").replace(/, received undefined$/, "")})`
+      : issue.message,
   }));
   const first = problems[0]!;
   const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : "";

@@ -143,6 +143,16 @@ describe("definitions", () => {
       expectError(await stack.api("PATCH", `/definitions/${id}`, { active: false }), 404, "not_found");
     }
     expectError(await stack.api("GET", "/nowhere"), 404, "not_found");
+    // A path the API has, with a method it does not take: 405, saying which it takes.
+    const url = await stack.serve();
+    const put = await fetch(`${url}/events`, { method: "PUT" });
+    expect(put.status).toBe(405);
+    expect(put.headers.get("allow")).toBe("POST, GET, HEAD");
+    expect(await put.json()).toEqual({
+      error: { code: "method_not_allowed", message: "/events takes POST, GET, HEAD, not PUT" },
+    });
+    expect((await fetch(`${url}/definitions/def_x/triggers`, { method: "GET" })).status).toBe(405);
+    expect((await fetch(`${url}/nowhere`, { method: "PUT" })).status).toBe(404);
   });
 
   it("pages through definitions with limit and cursor, newest first", async () => {

@@ -155,6 +155,14 @@ describe("definitions", () => {
     expect((await fetch(`${url}/nowhere`, { method: "PUT" })).status).toBe(404);
   });
 
+  it("refuses a query parameter a list does not know, and a cursor tetik did not give", async () => {
+    const typo = expectError(await stack.api("GET", "/events?stauts=failed"), 400, "invalid_request");
+    expect(typo.message).toContain('Unrecognized key: "stauts"');
+    const garbage = expectError(await stack.api("GET", "/definitions?cursor=%25%25%25"), 400, "invalid_request");
+    expect(garbage.message).toBe("cursor: is not a cursor tetik gave: pass a page's nextCursor as it is");
+    expectStatus(await stack.api("GET", "/definitions?limit=2"), 200);
+  });
+
   it("pages through definitions with limit and cursor, newest first", async () => {
     const names = Array.from({ length: 5 }, (_, i) => `page-${i}`);
     for (const name of names)

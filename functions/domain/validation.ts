@@ -87,9 +87,14 @@ export const notReservedCollection = (name: string) => name !== RESERVED_COLLECT
 /** A collection events and records may be written to: any name but the reserved one. */
 export const writableCollection = collectionName.refine(notReservedCollection, reservedCollectionMessage);
 
-export const listQuery = z.object({
+/** Strict: a parameter the route does not know is a 400, not silently ignored (a typo would otherwise list all). */
+export const listQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().min(1).max(200).optional(),
+  cursor: z
+    .string()
+    .max(200)
+    .regex(/^[a-z]+_[0-9A-Za-z]+$/, "is not a cursor tetik gave: pass a page's nextCursor as it is")
+    .optional(),
 });
 export type ListQuery = z.output<typeof listQuery>;
 

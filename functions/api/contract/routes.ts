@@ -91,6 +91,8 @@ export const patchRecordInput = z.strictObject({
   data: jsonObject.meta({ description: "merged into the record's data" }),
 });
 export const recordListQuery = listQuery.extend({
+  // A record list's cursor is a record's id, which users choose: any id text.
+  cursor: recordIdText.optional(),
   filter: z
     .string()
     .optional()
@@ -117,7 +119,7 @@ export const webhookListQuery = listQuery.extend({ definitionId: z.string().min(
 export const testSendInput = z
   .strictObject({ data: jsonObject.optional().meta({ description: "the sample event's data" }) })
   .optional();
-export const eventReplayQuery = z.object({
+export const eventReplayQuery = z.strictObject({
   all: z.enum(["true", "false"]).optional().meta({ description: "true: every action, not only the failed ones" }),
 });
 export const idempotencyHeader = z.object({

@@ -40,3 +40,22 @@ export async function transaction<T>(pool: Pool, work: (q: Queryable) => Promise
     client.release(broken);
   }
 }
+
+/** Batches a pruning delete takes per run, so one run stays short even after a long pause (the next goes on). */
+const MAX_DELETE_BATCHES = 10;
+const DELETE_BATCH = 1000;
+
+/**
+ * Runs a pruning DELETE in batches of DELETE_BATCH rows, at most MAX_DELETE_BATCHES of them; answers how many
+ * rows went. `batch(limit)` is the statement for one batch: it deletes at most `limit` rows and RETURNs one
+ * row per row deleted.
+ */
+export async function deleteInBatches(q: Queryable, batch: (limit: number) => Sql): Promise<number> {
+  let deleted = 0;
+  for (let n = 0; n < MAX_DELETE_BATCHES; n++) {
+    const rows = await runSql(q, batch(DELETE_BATCH));
+    deleted += rows.length;
+    if (rows.length < DELETE_BATCH) break;
+  }
+  return deleted;
+}

@@ -1,7 +1,7 @@
 // Reading the audit trail (GET /audit) and forgetting entries past AUDIT_RETENTION_DAYS (the sweep).
 import sql, { empty, join } from "sql-template-tag";
 import { z } from "zod";
-import { runSql, type Queryable } from "../../platform/sql.ts";
+import { deleteInBatches, runSql, type Queryable } from "../../platform/sql.ts";
 import { LIMITS } from "../limits.ts";
 import { isoDateTime, listQuery, pageWithin } from "../validation.ts";
 import { AUDIT_ACTIONS, type AuditEntryRow } from "./audit-entry.ts";
@@ -38,23 +38,14 @@ export async function listAuditEntries(q: Queryable, query: AuditQuery) {
   return { data, nextCursor };
 }
 
-const MAX_PRUNE_BATCHES = 10;
-const PRUNE_BATCH = 1000;
-
-/** Deletes entries made before `before`, at most MAX_PRUNE_BATCHES batches a run (the next run goes on). */
-export async function pruneAuditEntries(q: Queryable, before: Date): Promise<number> {
-  let pruned = 0;
-  for (let batch = 0; batch < MAX_PRUNE_BATCHES; batch++) {
-    // No FOR UPDATE: it needs the UPDATE privilege, which tetik's role has not on this table. Two sweeps
-    // that pick the same rows only wait for each other; the second finds them gone.
-    const deleted = await runSql(
-      q,
-      sql`DELETE FROM audit_entries WHERE id IN (
-        SELECT id FROM audit_entries WHERE at < ${before} ORDER BY at LIMIT ${PRUNE_BATCH})
+/** Deletes entries made before `before`, a bounded number of batches a run (the next run goes on). */
+export function pruneAuditEntries(q: Queryable, before: Date): Promise<number> {
+  // No FOR UPDATE: it needs the UPDATE privilege, which tetik's role has not on this table. Two sweeps
+  // that pick the same rows only wait for each other; the second finds them gone.
+  return deleteInBatches(
+    q,
+    (limit) => sql`DELETE FROM audit_entries WHERE id IN (
+        SELECT id FROM audit_entries WHERE at < ${before} ORDER BY at LIMIT ${limit})
       RETURNING 1`,
-    );
-    pruned += deleted.length;
-    if (deleted.length < PRUNE_BATCH) break;
-  }
-  return pruned;
+  );
 }

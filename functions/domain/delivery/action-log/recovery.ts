@@ -2,7 +2,7 @@
 // stamped, so two sweeps never take the same row and a row is not taken again before the grace period has
 // passed once more), unmatched events whose tries ran out failed, and old completed events pruned.
 import sql from "sql-template-tag";
-import { runSql, type Queryable } from "../../../platform/sql.ts";
+import { deleteInBatches, runSql, type Queryable } from "../../../platform/sql.ts";
 import { LIMITS } from "../../limits.ts";
 import { FINAL_STATUSES, settledColumnsSql, sqlList } from "./event-status.ts";
 
@@ -82,23 +82,13 @@ export async function takeStuckActions(q: Queryable, now: Date, { graceMs, batch
   return rows.map((r) => r.id);
 }
 
-/** At most this many prune batches per run, so one run stays short even after a long pause. */
-const MAX_PRUNE_BATCHES = 10;
-const PRUNE_BATCH = 1000;
-
 /** Deletes completed events (their actions and attempts cascade) older than `before`; failed ones stay. */
-export async function pruneCompletedEvents(q: Queryable, before: Date): Promise<number> {
-  let pruned = 0;
-  for (let batch = 0; batch < MAX_PRUNE_BATCHES; batch++) {
-    const deleted = await runSql(
-      q,
-      sql`DELETE FROM event_log WHERE id IN (
+export function pruneCompletedEvents(q: Queryable, before: Date): Promise<number> {
+  return deleteInBatches(
+    q,
+    (limit) => sql`DELETE FROM event_log WHERE id IN (
         SELECT id FROM event_log WHERE status = 'completed' AND "completedAt" < ${before}
-        ORDER BY id LIMIT ${PRUNE_BATCH} FOR UPDATE SKIP LOCKED)
+        ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
       RETURNING 1`,
-    );
-    pruned += deleted.length;
-    if (deleted.length < PRUNE_BATCH) break;
-  }
-  return pruned;
+  );
 }
